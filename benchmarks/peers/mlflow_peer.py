@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""MLflow peer benchmarks for runyard.
+
+Run with the peer venv's interpreter (see ../setup_peers.sh):
+
+    benchmarks/.peers/mlflow-venv/bin/python benchmarks/peers/mlflow_peer.py run-overhead --repeat 3
+    benchmarks/.peers/mlflow-venv/bin/python benchmarks/peers/mlflow_peer.py log-metric --count 2000
+    benchmarks/.peers/mlflow-venv/bin/python benchmarks/peers/mlflow_peer.py log-batch --count 100000 --batch 1000
+
+Each subcommand prints exactly one JSON object on stdout; everything MLflow
+prints goes to stderr. Every subcommand works in its own temporary directory
+(SQLite backend, artifacts, MLproject) and removes it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN_DIR = Path(sys.executable).parent
+MLFLOW_EXE = BIN_DIR / "mlflow"
+
+MLPROJECT = """\
+name: runyard-peer-hello
+entry_points:
+  main:
+    command: "python hello.py"
+"""
+HELLO_PY = 'print("hello")\n'
+
+
+def _sqlite_uri(tmp: Path) -> str:
+    return f"sqlite:///{tmp / 'mlflow.db'}"
+
+
+@contextlib.contextmanager
+def _workdir(prefix: str):
+    """Temp dir that is also the cwd (MLflow's default artifact root is ./mlruns)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    old_cwd = os.getcwd()
+    os.chdir(tmp)
+    try:
+        yield tmp
+    finally:
+        os.chdir(old_cwd)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _init_store(uri: str) -> float:
+    """Create the SQLite DB (runs the schema migrations); returns seconds taken."""
+    from mlflow.tracking import MlflowClient
+
+    t0 = time.perf_counter()
+    MlflowClient(tracking_uri=uri).search_experiments()
+    return time.perf_counter() - t0
+
+
+def _env_info() -> dict:
+    import mlflow
+
+    return {
+        "mlflow_version": mlflow.__version__,
+        "python": sys.version.split()[0],
+        "telemetry_disabled": os.environ.get("MLFLOW_DISABLE_TELEMETRY", "").lower()
+        in ("1", "true"),
+    }
+
+
+def cmd_run_overhead(args: argparse.Namespace) -> dict:
+    if not MLFLOW_EXE.exists():
+        raise SystemExit(f"mlflow executable not found next to {sys.executable}")
+    with _workdir("runyard-mlflow-run-") as tmp:
+        project = tmp / "project"
+        project.mkdir()
+        (project / "MLproject").write_text(MLPROJECT)
+        (project / "hello.py").write_text(HELLO_PY)
+        uri = _sqlite_uri(tmp)
+        # DB creation + migrations happen once, outside the timed runs.
+        db_init_s = _init_store(uri)
+
+        env = dict(os.environ)
+        env["MLFLOW_TRACKING_URI"] = uri
+        # `mlflow run` leaves an empty temp dir per run; keep those inside tmp.
+        (tmp / "tmp").mkdir()
+        env["TMPDIR"] = str(tmp / "tmp")
+        # The project's `python` must be the venv's (env-manager local = current env).
+        env["PATH"] = f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}"
+        cmd = [str(MLFLOW_EXE), "run", str(project), "--env-manager", "local"]
+
+        runs = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
+            elapsed = time.perf_counter() - t0
+            if proc.returncode != 0 or "hello" not in proc.stdout:
+                sys.stderr.write(proc.stdout + proc.stderr)
+                raise SystemExit(f"mlflow run failed (rc={proc.returncode})")
+            runs.append(round(elapsed, 4))
+    return {
+        "bench": "run-overhead",
+        "command": "mlflow run <project> --env-manager local",
+        "repeat": args.repeat,
+        "median_s": round(statistics.median(runs), 4),
+        "runs": runs,
+        "db_init_s": round(db_init_s, 4),
+        **_env_info(),
+    }
+
+
+def cmd_log_metric(args: argparse.Namespace) -> dict:
+    import mlflow
+
+    with _workdir("runyard-mlflow-metric-") as tmp:
+        mlflow.set_tracking_uri(_sqlite_uri(tmp))
+        with mlflow.start_run():  # creates the DB (migrations) + run: not timed
+            t0 = time.perf_counter()
+            for i in range(args.count):
+                mlflow.log_metric("m", float(i), step=i)
+            seconds = time.perf_counter() - t0
+    return {
+        "bench": "log-metric",
+        "count": args.count,
+        "seconds": round(seconds, 4),
+        "metrics_per_s": round(args.count / seconds, 1),
+        **_env_info(),
+    }
+
+
+def cmd_log_batch(args: argparse.Namespace) -> dict:
+    import mlflow
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    with _workdir("runyard-mlflow-batch-") as tmp:
+        uri = _sqlite_uri(tmp)
+        mlflow.set_tracking_uri(uri)
+        client = MlflowClient(tracking_uri=uri)
+        run_id = client.create_run("0").info.run_id  # DB creation: not timed
+        ts = int(time.time() * 1000)
+        t0 = time.perf_counter()
+        for start in range(0, args.count, args.batch):
+            stop = min(start + args.batch, args.count)
+            client.log_batch(
+                run_id,
+                metrics=[Metric("m", float(i), ts, i) for i in range(start, stop)],
+            )
+        seconds = time.perf_counter() - t0
+        client.set_terminated(run_id)
+    return {
+        "bench": "log-batch",
+        "count": args.count,
+        "batch": args.batch,
+        "seconds": round(seconds, 4),
+        "metrics_per_s": round(args.count / seconds, 1),
+        **_env_info(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--disable-telemetry",
+        action="store_true",
+        help="set MLFLOW_DISABLE_TELEMETRY=true (default: MLflow as shipped)",
+    )
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("run-overhead", help="wall clock of `mlflow run` on a hello-world MLproject")
+    s.add_argument("--repeat", type=int, default=3)
+    s.set_defaults(func=cmd_run_overhead)
+    s = sub.add_parser("log-metric", help="mlflow.log_metric throughput (SQLite)")
+    s.add_argument("--count", type=int, default=2000)
+    s.set_defaults(func=cmd_log_metric)
+    s = sub.add_parser("log-batch", help="MlflowClient.log_batch throughput (SQLite)")
+    s.add_argument("--count", type=int, default=100_000)
+    s.add_argument("--batch", type=int, default=1000)
+    s.set_defaults(func=cmd_log_batch)
+    args = p.parse_args(argv)
+    for name in ("repeat", "count", "batch"):
+        if getattr(args, name, 1) < 1:
+            p.error(f"--{name} must be >= 1")
+
+    if args.disable_telemetry:
+        os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    # Anything MLflow prints goes to stderr so stdout carries only the JSON.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = args.func(args)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

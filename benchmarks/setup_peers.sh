@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create (or reuse) the peer virtualenv used by benchmarks/peers/*.py.
+# Idempotent: re-running only re-checks that the pinned packages are installed.
+set -euo pipefail
+
+# Full `mlflow` (not `mlflow-skinny`) is needed: `mlflow run` / mlflow.projects
+# live in the full package. 3.17.2 is the newest version that resolves from PyPI
+# here (3.18.0 is listed but its mlflow-skinny==3.18.0 dependency is missing).
+MLFLOW_VERSION="${MLFLOW_VERSION:-3.17.2}"
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PEERS_DIR="$SCRIPT_DIR/.peers"
+VENV="$PEERS_DIR/mlflow-venv"
+PY="$VENV/bin/python"
+
+command -v uv >/dev/null 2>&1 || { echo "setup_peers: 'uv' not found on PATH" >&2; exit 1; }
+
+mkdir -p "$PEERS_DIR"
+if [[ -x "$PY" ]]; then
+    echo "setup_peers: reusing venv $VENV"
+else
+    echo "setup_peers: creating venv $VENV"
+    uv venv --python "${PEERS_PYTHON:-python3}" "$VENV"
+fi
+
+echo "setup_peers: installing mlflow==$MLFLOW_VERSION into $VENV"
+uv pip install --python "$PY" "mlflow==$MLFLOW_VERSION"
+
+echo "setup_peers: installed $("$PY" -c 'import mlflow; print("mlflow", mlflow.__version__)')"
+echo "setup_peers: mlflow CLI at $VENV/bin/mlflow"
+echo "setup_peers: venv size $(du -sh "$VENV" | cut -f1)"

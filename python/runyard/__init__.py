@@ -1,0 +1,51 @@
+"""runyard: training runs, environments and run history on your own machines.
+
+``import runyard`` is cheap: each public name is imported the first time it is
+used, so a training script that only calls ``Run.get_context()`` never loads
+the CLI, and nothing here imports docker, ray or rpy2.
+
+>>> from runyard import Workspace, Experiment, ScriptRunConfig  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Workspace": "runyard.workspace",
+    "Experiment": "runyard.experiment",
+    "Run": "runyard.run",
+    "ScriptRunConfig": "runyard.config",
+    "RunConfiguration": "runyard.config",
+    "load_job_file": "runyard.config",
+    "Environment": "runyard.environment",
+    "CondaDependencies": "runyard.environment",
+    "ComputeTarget": "runyard.compute",
+    "RunyardError": "runyard.errors",
+    "ConfigError": "runyard.errors",
+    "SnapshotError": "runyard.errors",
+    "NotFoundError": "runyard.errors",
+    "RunNotFoundError": "runyard.errors",
+    "EnvironmentBuildError": "runyard.errors",
+    "ComputeError": "runyard.errors",
+    "RunFailedError": "runyard.errors",
+    "MissingDependencyError": "runyard.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runyard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

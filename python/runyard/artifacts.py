@@ -1,0 +1,90 @@
+"""Files of runs (outputs, logs, uploads) in a local folder, one subfolder per run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import ConfigError, NotFoundError
+
+
+class ArtifactStore:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / "runs" / run_id
+
+    def _target(self, run_id: str, name: str) -> Path:
+        clean = Path(name.replace("\\", "/"))
+        if clean.is_absolute() or ".." in clean.parts or not clean.parts:
+            raise ConfigError(f"artifact name {name!r} must be a relative path inside the run")
+        return self.run_dir(run_id) / clean
+
+    def put_file(self, run_id: str, name: str, source: str | os.PathLike | BinaryIO) -> str:
+        """Copy a file or stream to ``name`` atomically (temp file + rename)."""
+        target = self._target(run_id, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if hasattr(source, "read"):
+                    shutil.copyfileobj(source, out)
+                else:
+                    path = Path(source)
+                    if not path.is_file():
+                        raise ConfigError(f"path_or_stream {str(source)!r} is not a file")
+                    with open(path, "rb") as src:
+                        shutil.copyfileobj(src, out)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target.relative_to(self.run_dir(run_id)).as_posix()
+
+    def put_folder(self, run_id: str, name: str, folder: str | os.PathLike, *, move: bool = False) -> list[str]:
+        """Copy (or move, when the folder is a throwaway job folder) a tree under ``name``."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ConfigError(f"path {str(folder)!r} is not a folder")
+        names = []
+        for dirpath, _dirs, files in os.walk(folder):
+            for filename in files:
+                src = Path(dirpath) / filename
+                rel = (Path(name) / src.relative_to(folder)).as_posix()
+                if move:
+                    target = self._target(run_id, rel)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(src, target)
+                    names.append(rel)
+                else:
+                    names.append(self.put_file(run_id, rel, src))
+        return sorted(names)
+
+    def list(self, run_id: str) -> list[str]:
+        base = self.run_dir(run_id)
+        if not base.is_dir():
+            return []
+        found = []
+        for dirpath, _dirs, files in os.walk(base):
+            for filename in files:
+                if filename.startswith(".upload-"):
+                    continue
+                found.append((Path(dirpath) / filename).relative_to(base).as_posix())
+        return sorted(found)
+
+    def path(self, run_id: str, name: str) -> Path:
+        target = self._target(run_id, name)
+        if not target.is_file():
+            raise NotFoundError(f"run {run_id} has no file {name!r}")
+        return target
+
+    def download(self, run_id: str, name: str, destination: str | os.PathLike) -> Path:
+        source = self.path(run_id, name)
+        destination = Path(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        return destination

@@ -1,0 +1,133 @@
+"""The local compute target: each run under a detached supervisor process.
+
+The supervisor (``runyard.compute._supervisor``) outlives the Python session
+or CLI that submitted the run: it materialises the environment, runs the
+script, records the status and uploads ``outputs/`` and ``logs/``. Its pid and
+start time are stored with the run, so a supervisor that vanished (kill -9,
+reboot) is noticed the next time the workspace is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .. import status as st
+from ..errors import ComputeError
+from . import ComputeTarget, JobSpec
+from .local_env import PreparedPython, materialise
+
+if TYPE_CHECKING:
+    from ..environment import Environment
+    from ..workspace import Workspace
+
+#: a run whose supervisor never recorded itself is given this long before it counts as lost
+_START_GRACE_S = 120
+
+
+class LocalTarget(ComputeTarget):
+    """Runs jobs as processes on this machine. Always present, named ``local``."""
+
+    type = "local"
+
+    def prepare(self, environment: "Environment | None", log) -> PreparedPython:
+        return materialise(environment, log)
+
+    def submit(self, job: JobSpec) -> str:
+        log_dir = self.workspace._artifacts.run_dir(job.run_id) / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        package_parent = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        with open(log_dir / "supervisor.log", "ab") as supervisor_log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "runyard.compute._supervisor", str(self.workspace.path), job.run_id],
+                stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True, env=env, cwd=str(self.workspace.path))
+        self.workspace._store.update_run(job.run_id, supervisor_pid=proc.pid,
+                                         supervisor_started=process_start_time(proc.pid))
+        return job.run_id
+
+    def status(self, handle: str) -> str:
+        row = self.workspace._store.get_run(handle)
+        if row is None:
+            raise ComputeError(f"no run {handle!r}")
+        return row["status"]
+
+    def logs(self, handle: str) -> Iterator[str]:
+        path = self.workspace._artifacts.run_dir(handle) / "logs" / "driver.log"
+        if path.is_file():
+            with open(path, errors="replace") as fh:
+                yield from fh
+
+    def cancel(self, handle: str) -> None:
+        store = self.workspace._store
+        row = store.get_run(handle)
+        if row is None or row["status"] in st.TERMINAL:
+            return
+        store.set_status(handle, st.CANCEL_REQUESTED)
+        if alive(row["supervisor_pid"], row["supervisor_started"]):
+            os.kill(row["supervisor_pid"], signal.SIGTERM)
+            return
+        if row["supervisor_pid"] is None and time.time() - row["created_at"] < _START_GRACE_S:
+            return  # the supervisor is starting; it sees CancelRequested and stops
+        _kill_job(row)
+        store.set_status(handle, st.CANCELED, error="canceled; its supervisor was no longer running")
+
+
+def process_start_time(pid: int) -> float | None:
+    import psutil
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def alive(pid: int | None, started: float | None) -> bool:
+    """True if ``pid`` runs and is the process that started at ``started`` (not a reused pid)."""
+    if not pid:
+        return False
+    import psutil
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started is None or abs(proc.create_time() - started) < 1.0
+    except psutil.Error:
+        return False
+
+
+def _kill_job(row: dict[str, Any]) -> None:
+    if alive(row.get("job_pid"), row.get("job_started")):
+        try:
+            os.killpg(row["job_pid"], signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def fail_lost_runs(workspace: "Workspace") -> list[str]:
+    """Mark Failed every active run of this host whose supervisor is gone; returns their ids."""
+    store = workspace._store
+    lost = []
+    now = time.time()
+    for row in store.list_runs(status=st.ACTIVE, host=socket.gethostname()):
+        if row["run_type"] not in ("script", "command"):
+            continue
+        if row["supervisor_pid"] is None:
+            if now - row["created_at"] < _START_GRACE_S:
+                continue
+        elif alive(row["supervisor_pid"], row["supervisor_started"]):
+            continue
+        _kill_job(row)
+        reason = (f"runyard's supervisor of this run (pid {row['supervisor_pid']} on "
+                  f"{row['host']}) is gone - the machine restarted or the process was killed - "
+                  f"while the run was {row['status']}. Logs up to that point are kept.")
+        if store.set_status(row["run_id"], st.FAILED, error=reason):
+            lost.append(row["run_id"])
+    return lost

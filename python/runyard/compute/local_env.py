@@ -1,0 +1,214 @@
+"""Environments on the local machine: one uv virtualenv per environment hash.
+
+A build happens in a temporary folder next to the cache entry and is renamed
+into place only when it succeeded, under a file lock, so parallel submissions
+build it once and a failed build leaves nothing behind. runyard's own
+job-side client is added to every environment: its dependencies are
+installed, and the package itself is put on ``PYTHONPATH`` at run time, so a
+job always talks to the runyard that launched it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from filelock import FileLock
+
+from ..environment import Environment
+from ..errors import EnvironmentBuildError
+
+READY_MARKER = "runyard-environment.json"
+# Needed by the job-side client; the CLI-only ones (click, rich, uv) are left out.
+_CLIENT_EXCLUDES = {"click", "rich", "uv"}
+
+
+def cache_root() -> Path:
+    root = os.environ.get("RUNYARD_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "runyard")
+    return Path(root)
+
+
+@dataclass
+class PreparedPython:
+    """How to start Python (and find runyard) in a materialised environment."""
+
+    python: str
+    env_vars: dict[str, str] = field(default_factory=dict)
+    path_prefix: list[str] = field(default_factory=list)
+    location: str | None = None
+    cache_hit: bool = True
+
+
+def client_path() -> str:
+    """A folder holding only a ``runyard`` link to this runyard, for a job's PYTHONPATH."""
+    package = Path(__file__).resolve().parent.parent
+    key = hashlib.sha256(str(package).encode()).hexdigest()[:16]
+    folder = cache_root() / "client" / key
+    link = folder / "runyard"
+    if not link.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".runyard-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(package, target_is_directory=True)
+        os.replace(tmp, link)
+    return str(folder)
+
+
+def client_requirements() -> list[str]:
+    try:
+        requires = importlib.metadata.requires("runyard") or []
+    except importlib.metadata.PackageNotFoundError:
+        requires = ["pydantic>=2.6,<3", "pyyaml>=6", "sqlalchemy>=2.0,<3", "pathspec>=0.12",
+                    "filelock>=3.12", "psutil>=5.9"]
+    keep = []
+    for req in requires:
+        if "extra ==" in req:
+            continue
+        name = re.split(r"[<>=!~ ;\[]", req, maxsplit=1)[0].lower()
+        if name not in _CLIENT_EXCLUDES:
+            keep.append(req.split(";")[0].strip())
+    return keep
+
+
+def _python_tag(environment: Environment, submitting_python: str) -> str:
+    version = environment.python.conda_dependencies.python_version
+    if version:
+        return f"py{version}"
+    return "py" + ".".join(map(str, sys.version_info[:2])) + "-" + hashlib.sha256(
+        os.path.realpath(submitting_python).encode()).hexdigest()[:8]
+
+
+def env_folder(environment: Environment, submitting_python: str = sys.executable) -> Path:
+    return cache_root() / "envs" / f"{environment.hash[:24]}-{_python_tag(environment, submitting_python)}"
+
+
+def materialise(environment: Environment | None, log: TextIO, *,
+                submitting_python: str = sys.executable) -> PreparedPython:
+    """A Python for ``environment``: the submitting one, a user-managed one, or a cached venv."""
+    pythonpath = [client_path()]
+    if environment is None:
+        log.write(f"No environment given: using the submitting Python ({submitting_python}).\n")
+        return PreparedPython(submitting_python, path_prefix=[], env_vars=_pythonpath_env(pythonpath))
+    if environment.python.user_managed_dependencies:
+        python = environment.python.interpreter_path or submitting_python
+        resolved = shutil.which(python) or python
+        if not Path(resolved).exists():
+            raise EnvironmentBuildError(
+                f"environment {environment.name!r}: python.interpreter_path {python!r} does not exist")
+        log.write(f"Environment {environment.name!r} is user-managed: using {resolved}.\n")
+        return PreparedPython(resolved, env_vars=_pythonpath_env(pythonpath))
+
+    folder = env_folder(environment, submitting_python)
+    if (folder / READY_MARKER).is_file():
+        log.write(f"Environment {environment.name!r} (hash {environment.hash[:12]}) cached at {folder}.\n")
+        return _venv_python(folder, pythonpath, cache_hit=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        if (folder / READY_MARKER).is_file():
+            log.write(f"Environment {environment.name!r} was built by another run; using {folder}.\n")
+            return _venv_python(folder, pythonpath, cache_hit=True)
+        _build(environment, folder, log, submitting_python)
+    return _venv_python(folder, pythonpath, cache_hit=False)
+
+
+def _pythonpath_env(paths: list[str]) -> dict[str, str]:
+    existing = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": os.pathsep.join([*paths, *([existing] if existing else [])])}
+
+
+def _venv_python(folder: Path, pythonpath: list[str], cache_hit: bool) -> PreparedPython:
+    bin_dir = folder / "bin"
+    env_vars = {"VIRTUAL_ENV": str(folder), **_pythonpath_env(pythonpath)}
+    return PreparedPython(str(bin_dir / "python"), env_vars=env_vars, path_prefix=[str(bin_dir)],
+                          location=str(folder), cache_hit=cache_hit)
+
+
+def _uv() -> str:
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin
+        return find_uv_bin()
+    except Exception as e:
+        raise EnvironmentBuildError("uv is needed to build environments: pip install uv") from e
+
+
+def _stream(cmd: list[str], log: TextIO, env: dict[str, str]) -> tuple[int, list[str]]:
+    log.write("$ " + " ".join(cmd) + "\n")
+    log.flush()
+    tail: list[str] = []
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env, start_new_session=True)
+    _current_build.append(proc)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            tail = (tail + [line.rstrip()])[-15:]
+        return proc.wait(), tail
+    finally:
+        _current_build.remove(proc)
+
+
+_current_build: list[subprocess.Popen] = []
+
+
+def stop_build() -> None:
+    """Kill a build in progress (the supervisor calls it when a run is canceled)."""
+    for proc in list(_current_build):
+        try:
+            os.killpg(proc.pid, 9)
+        except OSError:
+            pass
+
+
+def _build(environment: Environment, folder: Path, log: TextIO, submitting_python: str) -> None:
+    started = time.monotonic()
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    uv = _uv()
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    deps = environment.python.conda_dependencies
+    python = deps.python_version or submitting_python
+    log.write(f"Building environment {environment.name!r} (hash {environment.hash[:12]}) with uv.\n")
+    try:
+        code, tail = _stream([uv, "venv", "--relocatable", "--no-project", "--python", python, str(tmp)], log, env)
+        if code != 0:
+            raise EnvironmentBuildError(
+                f"environment {environment.name!r}: no Python {python} found for the virtualenv "
+                f"(uv: {' '.join(tail[-3:])})")
+        requirements = [*deps.requirements(), *client_requirements()]
+        install = [uv, "pip", "install", "--python", str(tmp / "bin" / "python")]
+        for option in deps.pip_options:
+            install.extend(option.replace("=", " ", 1).split() if option.startswith("--") else option.split())
+        for requirement in requirements:
+            install.extend(requirement.split(None, 1) if requirement.startswith("-e ") else [requirement])
+        code, tail = _stream(install, log, env)
+        if code != 0:
+            raise EnvironmentBuildError(
+                f"environment {environment.name!r}: installing packages failed:\n" + "\n".join(tail))
+        (tmp / READY_MARKER).write_text(json.dumps({
+            "name": environment.name, "hash": environment.hash, "built_at": time.time(),
+            "spec": environment.build_spec()}, indent=2))
+        if folder.exists():  # a leftover without the ready marker
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.write(f"Environment built in {time.monotonic() - started:.1f} s at {folder}.\n")
+    log.flush()

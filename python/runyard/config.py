@@ -1,0 +1,275 @@
+"""Run configurations: ``ScriptRunConfig``, ``RunConfiguration`` and the job YAML file.
+
+Each is a pydantic model; a validation error becomes a ``ConfigError`` naming
+the field (and, for files, the file and line).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import _yaml
+from .environment import Environment, _from_env_yaml
+from .errors import ConfigError
+
+DEFAULT_MAX_RUN_DURATION_S = 2592000  # 30 days, Azure ML's default
+_Scalar = Union[str, int, float, bool]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True)
+
+    def __init__(self, *args: Any, **data: Any):
+        names = list(type(self).model_fields)
+        if len(args) > len(names):
+            raise ConfigError(f"{type(self).__name__} takes at most {len(names)} positional arguments")
+        for name, value in zip(names, args):
+            if name in data:
+                raise ConfigError(f"{type(self).__name__}: {name} given twice")
+            data[name] = value
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as e:
+            raise ConfigError(_yaml.validation_message(e, type(self).__name__)) from e
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except pydantic.ValidationError as e:
+            raise ConfigError(_yaml.validation_message(e, type(self).__name__)) from e
+
+
+class RunConfiguration(_Config):
+    """Where and how a script runs: target, environment, variables, duration limit."""
+
+    script: str | None = None
+    arguments: list[_Scalar] = Field(default_factory=list)
+    target: Any = "local"
+    environment: Environment | None = None
+    environment_variables: dict[str, str] = Field(default_factory=dict)
+    node_count: int = Field(1, ge=1)
+    max_run_duration_seconds: int | None = Field(None, gt=0)
+
+
+class ScriptRunConfig(_Config):
+    """A script (or command) in a source folder, ready to submit.
+
+    >>> src = ScriptRunConfig(source_directory="src", script="train.py", arguments=["--alpha", 0.5])
+    >>> src.script
+    'train.py'
+    """
+
+    source_directory: str = "."
+    script: str | None = None
+    arguments: list[_Scalar] | None = None
+    run_config: RunConfiguration | None = None
+    compute_target: Any = None
+    environment: Environment | None = None
+    distributed_job_config: Any = None
+    resume_from: Any = None
+    max_run_duration_seconds: int | None = Field(DEFAULT_MAX_RUN_DURATION_S, gt=0)
+    command: str | list[str] | None = None
+    docker_runtime_config: Any = None
+
+    @pydantic.field_validator("source_directory", mode="before")
+    @classmethod
+    def _path_to_str(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
+
+    # -- what gets submitted -------------------------------------------------
+    def resolved_target(self) -> Any:
+        if self.compute_target is not None:
+            return self.compute_target
+        return self.run_config.target if self.run_config else "local"
+
+    def resolved_environment(self) -> Environment | None:
+        if self.environment is not None:
+            return self.environment
+        return self.run_config.environment if self.run_config else None
+
+    def resolved_arguments(self) -> list[str]:
+        values = self.arguments if self.arguments is not None else (
+            self.run_config.arguments if self.run_config else [])
+        return [_argument_text(v) for v in values]
+
+    def validate_source(self) -> Path:
+        """Check the folder and script exist; returns the source folder."""
+        source = Path(self.source_directory).expanduser()
+        if not source.is_dir():
+            raise ConfigError(f"source_directory {self.source_directory!r} does not exist or is not a folder")
+        script = self.script or (self.run_config.script if self.run_config else None)
+        if script and self.command:
+            raise ConfigError("ScriptRunConfig: give script or command, not both")
+        if not script and not self.command:
+            raise ConfigError("ScriptRunConfig: give script= (a file in source_directory) or command=")
+        if script:
+            path = Path(script)
+            if path.is_absolute() or ".." in path.parts:
+                raise ConfigError(f"script {script!r} must be a path relative to source_directory")
+            if not (source / path).is_file():
+                raise ConfigError(f"script {script!r} does not exist in source_directory {str(source)!r}")
+        return source
+
+    def _submit(self, experiment, tags: dict[str, Any], **kwargs: Any):
+        from .job import submit_job
+        source = self.validate_source()
+        variables = dict(self.run_config.environment_variables) if self.run_config else {}
+        duration = self.max_run_duration_seconds
+        if self.run_config and self.run_config.max_run_duration_seconds:
+            duration = min(duration or self.run_config.max_run_duration_seconds,
+                           self.run_config.max_run_duration_seconds)
+        return submit_job(
+            experiment, source_directory=source,
+            script=self.script or (self.run_config.script if self.run_config else None),
+            command=self.command, arguments=self.resolved_arguments(),
+            environment=self.resolved_environment(), compute_target=self.resolved_target(),
+            environment_variables=variables, max_run_duration_seconds=duration, tags=tags,
+            display_name=kwargs.get("display_name"), properties=kwargs.get("properties"))
+
+
+def _argument_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    return str(value)
+
+
+# -- the job YAML file (close to Azure ML CLI v2 command jobs) -------------------
+class PathInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["uri_file", "uri_folder"]
+    path: str
+    mode: str | None = None
+
+
+class LiteralInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["string", "integer", "number", "boolean"]
+    default: _Scalar | None = None
+    value: _Scalar | None = None
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    timeout: int | None = Field(None, gt=0)
+
+
+class CommandJob(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    schema_: str | None = Field(None, alias="$schema")
+    type: Literal["command"] = "command"
+    name: str | None = None
+    display_name: str | None = None
+    experiment_name: str | None = None
+    description: str | None = None
+    tags: dict[str, Any] = Field(default_factory=dict)
+    code: str = "."
+    command: str
+    environment: str | dict[str, Any] | None = None
+    compute: str | None = "local"
+    inputs: dict[str, Union[PathInput, LiteralInput, _Scalar]] = Field(default_factory=dict)
+    environment_variables: dict[str, _Scalar] = Field(default_factory=dict)
+    limits: Limits | None = None
+
+
+#: Every kind of job file, told apart by ``type`` (pipeline jobs join later).
+JobFile = Annotated[Union[CommandJob], Field(discriminator="type")]
+_JOB_TYPES = ("command",)
+_INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}")
+
+
+class JobDefinition(BaseModel):
+    """A job file turned into what ``Experiment.submit`` takes, plus its naming fields."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    config: ScriptRunConfig
+    experiment_name: str | None
+    display_name: str | None
+    tags: dict[str, Any]
+
+
+def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
+    """Read a command-job YAML; ``code``, input paths and env files are relative to it.
+
+    >>> load_job_file("examples/sklearn-diabetes/job.yml").config.command  # doctest: +SKIP
+    """
+    doc = _yaml.load(path, what="job file")
+    if not isinstance(doc.data, dict):
+        raise doc.error([], "a job file must be a YAML mapping")
+    kind = doc.data.get("type", "command")
+    if kind not in _JOB_TYPES:
+        raise doc.error(["type"], f"unknown job type {kind!r}; valid types: {', '.join(_JOB_TYPES)}")
+    try:
+        job = pydantic.TypeAdapter(JobFile).validate_python({"type": "command", **doc.data})
+    except pydantic.ValidationError as e:
+        raise doc.validation_error(e) from e
+    base = doc.path.parent
+    code = (base / job.code).resolve()
+    if not code.is_dir():
+        raise doc.error(["code"], f"folder {job.code!r} does not exist (relative to {base})")
+
+    def substitute(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in job.inputs:
+            raise doc.error(["command"], f"${{{{inputs.{name}}}}} names no entry of 'inputs' "
+                                         f"(defined: {', '.join(job.inputs) or 'none'})")
+        value = job.inputs[name]
+        if isinstance(value, PathInput):
+            target = Path(value.path).expanduser()
+            target = target if target.is_absolute() else (base / target).resolve()
+            if not target.exists():
+                raise doc.error(["inputs", name, "path"], f"{value.path!r} does not exist")
+            return _shell_quote(str(target))
+        if isinstance(value, LiteralInput):
+            value = value.value if value.value is not None else value.default
+        return _shell_quote(_argument_text(value))
+
+    command = _INPUT_REF.sub(substitute, job.command)
+    environment = _job_environment(doc, job, workspace)
+    compute = job.compute[len("azureml:"):] if job.compute and job.compute.startswith("azureml:") else job.compute
+    timeout = job.limits.timeout if job.limits and job.limits.timeout else DEFAULT_MAX_RUN_DURATION_S
+    run_config = RunConfiguration(environment_variables={k: _argument_text(v) for k, v in
+                                                         job.environment_variables.items()})
+    config = ScriptRunConfig(source_directory=str(code), command=command, environment=environment,
+                             compute_target=compute or "local", max_run_duration_seconds=timeout,
+                             run_config=run_config)
+    return JobDefinition(config=config, experiment_name=job.experiment_name,
+                         display_name=job.display_name or job.name, tags=job.tags)
+
+
+def _job_environment(doc: _yaml.YamlDocument, job: CommandJob, workspace) -> Environment | None:
+    value = job.environment
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        name = str(value.get("name") or f"{doc.path.stem}-environment")
+        return _from_env_yaml(doc, name, value, prefix=("environment",))
+    reference = value[len("azureml:"):] if value.startswith("azureml:") else value
+    as_file = doc.path.parent / reference
+    if as_file.is_file():
+        try:
+            return Environment.from_file(as_file)
+        except ConfigError as e:
+            raise doc.error(["environment"], str(e)) from None
+    match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:[:@](.+))?$", reference)
+    if not match:
+        raise doc.error(["environment"], f"{value!r} is neither a file nor a registered 'name:version'")
+    if workspace is None:
+        raise doc.error(["environment"], f"{value!r} names a registered environment: open a workspace first")
+    name, version = match.group(1), match.group(2)
+    if version == "latest":
+        version = None
+    from .errors import NotFoundError
+    try:
+        return Environment.get(workspace, name, version)
+    except (NotFoundError, ConfigError) as e:
+        raise doc.error(["environment"], str(e)) from None
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+    return shlex.quote(text)

@@ -1,0 +1,425 @@
+"""``Environment``: what a run needs installed, as a spec with a canonical hash.
+
+The spec follows Azure ML SDK v1 (``env.python.conda_dependencies``,
+``env.docker.base_image``, ``env.r.cran_packages``...). Each compute target
+materialises it once per hash: the local target as a uv virtualenv, Docker as
+an image. The hash covers what gets built — Python, packages, Docker and R
+sections — not the name, version or environment variables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import _yaml
+from .errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+ENV_FILE_NAME = "runyard_environment.yaml"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+# conda packages whose PyPI distribution has another (or the same) name; a conda
+# package outside this table has no known PyPI equivalent and is refused.
+CONDA_TO_PYPI = {
+    "numpy": "numpy", "pandas": "pandas", "scipy": "scipy", "scikit-learn": "scikit-learn",
+    "matplotlib": "matplotlib", "matplotlib-base": "matplotlib", "seaborn": "seaborn",
+    "pytorch": "torch", "torchvision": "torchvision", "torchaudio": "torchaudio",
+    "tensorflow": "tensorflow", "keras": "keras", "xgboost": "xgboost", "py-xgboost": "xgboost",
+    "lightgbm": "lightgbm", "catboost": "catboost", "statsmodels": "statsmodels", "joblib": "joblib",
+    "requests": "requests", "pyyaml": "pyyaml", "pillow": "pillow", "h5py": "h5py", "tqdm": "tqdm",
+    "numba": "numba", "pyarrow": "pyarrow", "sympy": "sympy", "networkx": "networkx",
+    "plotly": "plotly", "pydantic": "pydantic", "click": "click", "flask": "flask",
+    "scikit-image": "scikit-image", "opencv": "opencv-python", "py-opencv": "opencv-python",
+    "nltk": "nltk", "ipykernel": "ipykernel", "pytest": "pytest", "chainer": "chainer",
+    "mpi4py": "mpi4py", "onnx": "onnx", "onnxruntime": "onnxruntime", "polars": "polars",
+    "setuptools": "setuptools", "wheel": "wheel", "cloudpickle": "cloudpickle",
+}
+_CONDA_IGNORED = {"pip", "python"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CondaDependencies(_Model):
+    """Python version and packages, named as in Azure ML SDK v1."""
+
+    python_version: str | None = None
+    pip_packages: list[str] = Field(default_factory=list)
+    conda_packages: list[str] = Field(default_factory=list)
+    pip_options: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def create(cls, conda_packages: list[str] | None = None, pip_packages: list[str] | None = None,
+               python_version: str | None = None, pip_indexurl: str | None = None) -> "CondaDependencies":
+        """Build dependencies in one call.
+
+        >>> CondaDependencies.create(pip_packages=["scikit-learn"], python_version="3.11").pip_packages
+        ['scikit-learn']
+        """
+        options = [f"--index-url={pip_indexurl}"] if pip_indexurl else []
+        return cls(conda_packages=conda_packages or [], pip_packages=pip_packages or [],
+                   python_version=python_version, pip_options=options)
+
+    def add_pip_package(self, pip_package: str) -> None:
+        if pip_package not in self.pip_packages:
+            self.pip_packages = [*self.pip_packages, pip_package]
+
+    def add_conda_package(self, conda_package: str) -> None:
+        if conda_package not in self.conda_packages:
+            self.conda_packages = [*self.conda_packages, conda_package]
+
+    def set_python_version(self, version: str) -> None:
+        self.python_version = version
+
+    def requirements(self) -> list[str]:
+        """Every package as a pip requirement: conda ones translated, unknown ones refused."""
+        return [*(conda_to_pip(p) for p in self.conda_packages if _conda_name(p) not in _CONDA_IGNORED),
+                *self.pip_packages]
+
+
+class PythonSection(_Model):
+    user_managed_dependencies: bool = False
+    interpreter_path: str | None = None
+    conda_dependencies: CondaDependencies = Field(default_factory=CondaDependencies)
+
+
+class DockerSection(_Model):
+    enabled: bool = False
+    base_image: str | None = None
+    base_dockerfile: str | None = None
+    base_image_registry: dict[str, str] | None = None
+    extra_steps: list[str] = Field(default_factory=list)
+    shm_size: str | None = None
+    arguments: list[str] = Field(default_factory=list)
+
+
+class CranPackage(_Model):
+    name: str
+    version: str | None = None
+    repo: str | None = None
+
+
+class GitHubPackage(_Model):
+    repository: str
+    auth_token: str | None = None
+
+
+class RSection(_Model):
+    r_version: str | None = None
+    user_managed: bool = False
+    rscript_path: str | None = None
+    snapshot_date: str | None = None
+    repos: list[str] = Field(default_factory=list)
+    cran_packages: list[CranPackage] = Field(default_factory=list)
+    github_packages: list[GitHubPackage] = Field(default_factory=list)
+    custom_url_packages: list[str] = Field(default_factory=list)
+    bioconductor_packages: list[str] = Field(default_factory=list)
+
+
+class Environment(_Model):
+    """A named, versioned description of what a run needs.
+
+    >>> env = Environment("sklearn")
+    >>> env.python.conda_dependencies = CondaDependencies.create(pip_packages=["scikit-learn"])
+    >>> len(env.hash)
+    64
+    """
+
+    name: str
+    version: str | None = None
+    python: PythonSection = Field(default_factory=PythonSection)
+    docker: DockerSection = Field(default_factory=DockerSection)
+    r: RSection | None = None
+    environment_variables: dict[str, str] = Field(default_factory=dict)
+
+    def __init__(self, name: str | None = None, /, **data: Any):
+        if name is not None:
+            data["name"] = name
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as e:
+            raise ConfigError(_yaml.validation_message(e, f"Environment {data.get('name')!r}")) from e
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _NAME_RE.match(value):
+            raise ValueError("an environment name is 1-255 letters, digits, '.', '_' or '-', "
+                             "starting with a letter or digit")
+        return value
+
+    @pydantic.field_validator("environment_variables", mode="before")
+    @classmethod
+    def _stringify_variables(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): ("" if v is None else str(v)) for k, v in value.items()}
+        return value
+
+    # -- identity ------------------------------------------------------------
+    def build_spec(self) -> dict[str, Any]:
+        """The part of the spec that decides what gets built."""
+        return self.model_dump(mode="json", exclude={"name", "version", "environment_variables"})
+
+    @property
+    def hash(self) -> str:
+        canonical = json.dumps(self.build_spec(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def validate_for_build(self) -> None:
+        """Raise ``ConfigError`` for what no target could build, before any work starts."""
+        self.python.conda_dependencies.requirements()
+        if self.python.user_managed_dependencies and self.python.interpreter_path:
+            path = Path(self.python.interpreter_path)
+            if not (path.is_file() or shutil.which(str(path))):
+                raise ConfigError(
+                    f"Environment {self.name!r}: python.interpreter_path {str(path)!r} does not exist")
+        version = self.python.conda_dependencies.python_version
+        if version is not None and not re.match(r"^\d+(\.\d+){0,2}$", version):
+            raise ConfigError(f"Environment {self.name!r}: python_version {version!r} is not like '3.11'")
+
+    # -- constructors --------------------------------------------------------
+    @classmethod
+    def from_conda_specification(cls, name: str, file_path: str | Path) -> "Environment":
+        """An environment from a conda YAML: its python version and pip section are used.
+
+        >>> Environment.from_conda_specification("train", "environment.yml")  # doctest: +SKIP
+        """
+        return cls(name, python=PythonSection(conda_dependencies=_read_conda_file(Path(file_path))))
+
+    @classmethod
+    def from_pip_requirements(cls, name: str, file_path: str | Path) -> "Environment":
+        """An environment from a requirements.txt (``-r`` includes and index options honoured).
+
+        >>> Environment.from_pip_requirements("train", "requirements.txt")  # doctest: +SKIP
+        """
+        packages, options = _read_requirements(Path(file_path))
+        deps = CondaDependencies(pip_packages=packages, pip_options=options)
+        return cls(name, python=PythonSection(conda_dependencies=deps))
+
+    @classmethod
+    def from_existing_conda_environment(cls, name: str, conda_environment_name: str) -> "Environment":
+        """Use an existing conda environment's interpreter as it is (user-managed)."""
+        conda = shutil.which("conda") or shutil.which("mamba")
+        if not conda:
+            raise ConfigError(
+                f"conda_environment_name {conda_environment_name!r}: no conda or mamba on PATH. Point "
+                f"python.interpreter_path at that environment's python with user_managed_dependencies=True.")
+        proc = subprocess.run([conda, "run", "-n", conda_environment_name, "python", "-c",
+                               "import sys; print(sys.executable)"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ConfigError(f"conda environment {conda_environment_name!r} not found: {proc.stderr.strip()}")
+        return cls(name, python=PythonSection(user_managed_dependencies=True,
+                                              interpreter_path=proc.stdout.strip().splitlines()[-1]))
+
+    @classmethod
+    def from_file(cls, file_path: str | Path, name: str | None = None) -> "Environment":
+        """An environment from a file: runyard/Azure CLI v2 YAML, conda YAML or requirements.txt."""
+        path = Path(file_path)
+        default_name = name or re.sub(r"[^A-Za-z0-9._-]", "-", path.stem) or "environment"
+        if path.suffix == ".txt":
+            return cls.from_pip_requirements(default_name, path)
+        doc = _yaml.load(path, what="environment file")
+        if not isinstance(doc.data, dict):
+            raise doc.error([], "an environment file must be a YAML mapping")
+        if "dependencies" in doc.data:
+            env = cls.from_conda_specification(doc.data.get("name") or default_name, path)
+            return env if name is None else env.clone(name)
+        return _from_env_yaml(doc, name or doc.data.get("name") or default_name)
+
+    # -- copies and files ----------------------------------------------------
+    def clone(self, new_name: str) -> "Environment":
+        data = self.model_dump(exclude={"name", "version"})
+        return Environment(new_name, **data)
+
+    def save_to_directory(self, path: str | Path, overwrite: bool = False) -> Path:
+        folder = Path(path)
+        target = folder / ENV_FILE_NAME
+        if target.exists() and not overwrite:
+            raise ConfigError(f"{target} exists; pass overwrite=True to replace it")
+        folder.mkdir(parents=True, exist_ok=True)
+        import yaml
+        target.write_text(yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False))
+        return target
+
+    @classmethod
+    def load_from_directory(cls, path: str | Path) -> "Environment":
+        target = Path(path) / ENV_FILE_NAME
+        if not target.is_file():
+            raise ConfigError(f"{path!s} holds no {ENV_FILE_NAME} (written by save_to_directory)")
+        return cls.from_file(target)
+
+    # -- workspace registry --------------------------------------------------
+    def register(self, workspace: "Workspace") -> "Environment":
+        """Store this spec in the workspace; a changed spec gets the next version.
+
+        >>> Environment("sklearn").register(ws).version  # doctest: +SKIP
+        '1'
+        """
+        self.validate_for_build()
+        version = workspace._store.register_environment(
+            self.name, self.hash, self.model_dump(mode="json", exclude={"version"}))
+        self.version = str(version)
+        return self
+
+    @staticmethod
+    def get(workspace: "Workspace", name: str, version: str | int | None = None) -> "Environment":
+        """A registered environment, the latest version unless ``version`` is given."""
+        int_version = None
+        if version is not None:
+            try:
+                int_version = int(version)
+            except (TypeError, ValueError):
+                raise ConfigError(f"environment version {version!r} must be a whole number") from None
+        row = workspace._store.get_environment(name, int_version)
+        if row is None:
+            known = sorted({r["name"] for r in workspace._store.list_environments()})
+            what = f"environment {name!r}" + (f" version {version}" if version is not None else "")
+            raise NotFoundError(f"{what} is not registered in workspace {workspace.name!r}; "
+                                f"registered: {', '.join(known) or 'none'}")
+        return Environment(**{**row["spec"], "name": row["name"], "version": str(row["version"])})
+
+    @staticmethod
+    def list(workspace: "Workspace") -> dict[str, "Environment"]:
+        latest: dict[str, dict] = {}
+        for row in workspace._store.list_environments():
+            latest[row["name"]] = row
+        return {n: Environment(**{**r["spec"], "name": n, "version": str(r["version"])})
+                for n, r in latest.items()}
+
+
+# -- file readers ------------------------------------------------------------
+def _conda_name(spec: str) -> str:
+    spec = spec.split("::", 1)[-1]
+    return re.split(r"[=<>!~ \[]", spec, maxsplit=1)[0].strip().lower()
+
+
+def conda_to_pip(spec: str) -> str:
+    """``numpy=1.26`` -> ``numpy==1.26.*``; refuse packages with no PyPI equivalent."""
+    name = _conda_name(spec)
+    pypi = CONDA_TO_PYPI.get(name)
+    if pypi is None:
+        raise ConfigError(
+            f"conda package {spec!r} has no PyPI equivalent runyard knows. runyard builds "
+            f"environments from PyPI with uv: list a PyPI package under the 'pip:' section instead, "
+            f"or use a Docker base image that ships it.")
+    rest = spec.split("::", 1)[-1].strip()[len(name):].strip()
+    if rest.startswith("=") and not rest.startswith("=="):
+        version = rest[1:].split("=", 1)[0]  # drop a build string: =1.26.4=py311h...
+        return f"{pypi}=={version}" + ("" if "*" in version or version.count(".") >= 2 else ".*")
+    return f"{pypi}{rest}"
+
+
+def _read_conda_file(path: Path) -> CondaDependencies:
+    doc = _yaml.load(path, what="conda specification")
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
+        raise doc.error(["dependencies"], "a conda specification needs a 'dependencies:' list")
+    python_version, conda, pip = None, [], []
+    for i, dep in enumerate(data["dependencies"]):
+        if isinstance(dep, dict):
+            if set(dep) != {"pip"} or not isinstance(dep["pip"], list):
+                raise doc.error(["dependencies", i], "only a 'pip:' list may appear as a mapping")
+            pip.extend(str(p) for p in dep["pip"])
+        elif isinstance(dep, str):
+            name = _conda_name(dep)
+            if name == "python":
+                match = re.search(r"(\d+(?:\.\d+){0,2})", dep)
+                python_version = match.group(1) if match else None
+            elif name != "pip":
+                try:
+                    conda_to_pip(dep)
+                except ConfigError as e:
+                    raise doc.error(["dependencies", i], str(e)) from None
+                conda.append(dep)
+        else:
+            raise doc.error(["dependencies", i], f"expected a package name, got {dep!r}")
+    return CondaDependencies(python_version=python_version, conda_packages=conda, pip_packages=pip,
+                             channels=[str(c) for c in data.get("channels") or []])
+
+
+_OPTION_PREFIXES = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--no-index")
+
+
+def _read_requirements(path: Path, seen: set[Path] | None = None) -> tuple[list[str], list[str]]:
+    if not path.is_file():
+        raise ConfigError(f"requirements file {str(path)!r} does not exist")
+    seen = seen or set()
+    if path.resolve() in seen:
+        return [], []
+    seen.add(path.resolve())
+    packages, options = [], []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith(("-r ", "--requirement")):
+            include = line.split(None, 1)[1] if " " in line else line.split("=", 1)[1]
+            more, more_options = _read_requirements(path.parent / include.strip(), seen)
+            packages += more
+            options += more_options
+        elif line.startswith(_OPTION_PREFIXES):
+            options.append(line)
+        elif line.startswith(("-e ", "--editable ")):
+            target = line.split(None, 1)[1]
+            local = path.parent / target
+            packages.append(f"-e {local.resolve()}" if local.exists() else line)
+        elif line.startswith(("./", "../")):
+            packages.append(str((path.parent / line).resolve()))
+        else:
+            packages.append(line)
+    return packages, options
+
+
+def _from_env_yaml(doc: _yaml.YamlDocument, name: str, data: dict[str, Any] | None = None,
+                   prefix: tuple[Any, ...] = ()) -> Environment:
+    """runyard's own YAML (Environment fields) plus Azure ML CLI v2's ``image``/``conda_file``.
+
+    ``data``/``prefix`` select a mapping nested in ``doc`` (a job file's inline environment).
+    """
+    data = dict(doc.data if data is None else data)
+    data["name"] = name
+    base = doc.path.parent
+    python = dict(data.pop("python", None) or {})
+    try:
+        if "conda_file" in data:
+            python["conda_dependencies"] = _read_conda_file(base / str(data.pop("conda_file"))).model_dump()
+        if "requirements_file" in data:
+            packages, options = _read_requirements(base / str(data.pop("requirements_file")))
+            deps = dict(python.get("conda_dependencies") or {})
+            deps["pip_packages"] = [*deps.get("pip_packages", []), *packages]
+            deps["pip_options"] = [*deps.get("pip_options", []), *options]
+            python["conda_dependencies"] = deps
+    except ConfigError as e:
+        raise doc.error(prefix, str(e)) from None
+    if "image" in data:
+        docker = dict(data.get("docker") or {})
+        docker.update(enabled=True, base_image=str(data.pop("image")))
+        data["docker"] = docker
+    for ignored in ("$schema", "description"):
+        data.pop(ignored, None)
+    if python:
+        data["python"] = python
+    if data.get("version") is not None:
+        data["version"] = str(data["version"])
+    try:
+        env = Environment.model_validate(data)
+    except pydantic.ValidationError as e:
+        raise doc.validation_error(e, prefix) from e
+    try:
+        env.validate_for_build()
+    except ConfigError as e:
+        raise doc.error(prefix, str(e)) from None
+    return env

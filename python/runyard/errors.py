@@ -1,0 +1,57 @@
+"""runyard's error hierarchy: catch ``RunyardError`` for anything runyard raises."""
+
+from __future__ import annotations
+
+
+class RunyardError(Exception):
+    """Root of every error runyard raises on purpose."""
+
+    #: process exit code the CLI uses for this kind of error
+    exit_code = 2
+
+
+class ConfigError(RunyardError, ValueError):
+    """A config, YAML file, argument or path is invalid; nothing was started."""
+
+
+class SnapshotError(ConfigError):
+    """The source folder cannot be snapshotted (too big, unreadable)."""
+
+
+class NotFoundError(RunyardError, LookupError):
+    """A workspace, experiment, run or environment that was asked for does not exist."""
+
+    exit_code = 3
+
+
+class RunNotFoundError(NotFoundError):
+    """No run with that id in this workspace."""
+
+
+class EnvironmentBuildError(RunyardError):
+    """An environment could not be materialised (package resolution, interpreter)."""
+
+    exit_code = 1
+
+
+class ComputeError(RunyardError):
+    """A compute target could not start or supervise a job."""
+
+    exit_code = 1
+
+
+class RunFailedError(RunyardError):
+    """A run ended Failed (raised by ``wait_for_completion(raise_on_error=True)``)."""
+
+    exit_code = 1
+
+
+class MissingDependencyError(RunyardError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+
+def missing_dependency(module: str, extra: str) -> MissingDependencyError:
+    return MissingDependencyError(
+        f"This feature needs the Python package '{module}', which is not installed. "
+        f'Install it with: pip install "runyard[{extra}]"'
+    )

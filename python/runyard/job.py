@@ -1,0 +1,68 @@
+"""How a validated configuration becomes a run handed to a compute target.
+
+This is the job contract of DESIGN.md, driver side: resolve the target,
+validate the environment, snapshot the source, record the run ``Queued``,
+then ``target.submit``. Every way to train ends here.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import snapshot
+from . import status as st
+from .compute import JobSpec, get_target
+from .errors import ComputeError, RunyardError
+
+if TYPE_CHECKING:
+    from .environment import Environment
+    from .experiment import Experiment
+    from .run import Run
+
+
+def submit_job(experiment: "Experiment", *, source_directory: Path, script: str | None,
+               command: str | list[str] | None, arguments: list[str],
+               environment: "Environment | None", compute_target: Any,
+               environment_variables: dict[str, str], max_run_duration_seconds: int | None,
+               tags: dict[str, Any], display_name: str | None = None,
+               properties: dict[str, Any] | None = None, parent_id: str | None = None,
+               snapshot_progress: Callable[[int, int], None] | None = None) -> "Run":
+    from .run import Run, new_run_id
+    workspace = experiment.workspace
+    target = get_target(workspace, compute_target)
+    if environment is not None:
+        environment.validate_for_build()
+    snap = snapshot.take(source_directory, workspace.snapshots_dir, progress=snapshot_progress)
+    run_id = new_run_id(experiment.name)
+    job = JobSpec(
+        run_id=run_id, experiment=experiment.name, workspace_path=str(workspace.path),
+        target=target.name, snapshot_hash=snap.hash, snapshot_path=str(snap.path),
+        environment=environment.model_dump(mode="json") if environment else {},
+        environment_hash=environment.hash if environment else "",
+        script=script, command=command, arguments=list(arguments),
+        environment_variables=dict(environment_variables),
+        max_run_duration_seconds=max_run_duration_seconds,
+        use_submitting_python=environment is None, submitting_python=sys.executable,
+    )
+    row = workspace._store.create_run({
+        "run_id": run_id, "experiment": experiment.name, "parent_id": parent_id,
+        "display_name": display_name, "run_type": "command" if command else "script",
+        "status": st.QUEUED, "target": target.name, "definition": json.dumps(job.to_dict()),
+        "environment_name": environment.name if environment else None,
+        "environment_version": environment.version if environment else None,
+        "environment_hash": job.environment_hash or None, "snapshot_hash": snap.hash,
+        "host": socket.gethostname(),
+    }, tags=tags, properties=properties)
+    try:
+        target.submit(job)
+    except RunyardError as e:
+        workspace._store.set_status(run_id, st.FAILED, error=f"could not start on {target.name}: {e}")
+        raise
+    except Exception as e:
+        workspace._store.set_status(run_id, st.FAILED, error=f"could not start on {target.name}: {e}")
+        raise ComputeError(f"compute target {target.name!r} could not start run {run_id}: {e}") from e
+    return Run._from_row(workspace, row)

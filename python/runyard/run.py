@@ -1,0 +1,629 @@
+"""``Run``: one execution, seen from the driver (status, wait, metrics, files,
+children) and from inside a job (``Run.get_context()`` and the ``log_*`` calls)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
+
+from . import metrics as m
+from . import status as st
+from .errors import ConfigError, RunFailedError, RunNotFoundError, RunyardError
+
+if TYPE_CHECKING:
+    from .experiment import Experiment
+    from .workspace import Workspace
+
+ENV_RUN_ID = "RUNYARD_RUN_ID"
+ENV_TRACKING_URI = "RUNYARD_TRACKING_URI"
+
+
+def new_run_id(experiment: str) -> str:
+    return f"{experiment}_{int(time.time())}_{secrets.token_hex(4)}"
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Run:
+    """A run of an experiment. ``Run(experiment, run_id)`` re-attaches to an existing one.
+
+    >>> run = experiment.submit(ScriptRunConfig(".", script="train.py"))  # doctest: +SKIP
+    >>> run.wait_for_completion(show_output=True)  # doctest: +SKIP
+    >>> run.get_metrics()  # doctest: +SKIP
+    """
+
+    _context: "Run | None" = None
+
+    def __init__(self, experiment: "Experiment", run_id: str, **_ignored: Any):
+        row = experiment.workspace._store.get_run(run_id)
+        if row is None or row["experiment"] != experiment.name:
+            raise RunNotFoundError(
+                f"no run {run_id!r} in experiment {experiment.name!r} of workspace {experiment.workspace.name!r}")
+        self._init(experiment, row)
+
+    def _init(self, experiment: "Experiment", row: dict[str, Any]) -> None:
+        self.experiment = experiment
+        self._row = row
+        self._buffer: m.MetricBuffer | None = None
+        self._in_job = False
+
+    @classmethod
+    def _from_row(cls, workspace: "Workspace", row: dict[str, Any]) -> "Run":
+        from .experiment import Experiment
+        run = cls.__new__(cls)
+        run._init(Experiment(workspace, row["experiment"]), row)
+        return run
+
+    @classmethod
+    def _from_id(cls, workspace: "Workspace", run_id: str) -> "Run":
+        row = workspace._store.get_run(run_id)
+        if row is None:
+            raise RunNotFoundError(f"no run {run_id!r} in workspace {workspace.name!r} ({workspace.path})")
+        return cls._from_row(workspace, row)
+
+    @staticmethod
+    def get(workspace: "Workspace", run_id: str) -> "Run":
+        """A run of ``workspace`` by id, whatever its experiment."""
+        return Run._from_id(workspace, run_id)
+
+    @classmethod
+    def get_context(cls, allow_offline: bool = True) -> "Run":
+        """The run this process executes in; outside any job, an offline run that prints.
+
+        >>> run = Run.get_context()
+        >>> run.log("accuracy", 0.9)  # doctest: +SKIP
+        """
+        if cls._context is not None:
+            return cls._context
+        run_id = os.environ.get(ENV_RUN_ID)
+        uri = os.environ.get(ENV_TRACKING_URI)
+        if not run_id or not uri:
+            if not allow_offline:
+                raise RunyardError("Run.get_context(allow_offline=False) outside a runyard job: "
+                                   f"{ENV_RUN_ID} and {ENV_TRACKING_URI} are not set")
+            cls._context = _OfflineRun()
+            return cls._context
+        if uri.startswith(("http://", "https://")):
+            raise RunyardError(f"{ENV_TRACKING_URI}={uri}: workspace servers are not supported by this "
+                               f"runyard version; use a workspace folder")
+        from .workspace import Workspace
+        workspace = Workspace(uri, _check_lost_runs=False)
+        run = cls._from_id(workspace, run_id)
+        run._in_job = True
+        _flush_on_sigterm()
+        cls._context = run
+        return run
+
+    # -- identity ------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._row["run_id"]
+
+    @property
+    def number(self) -> int:
+        return self._row["run_number"]
+
+    @property
+    def display_name(self) -> str | None:
+        return self._row["display_name"]
+
+    @property
+    def type(self) -> str:
+        return self._row["run_type"]
+
+    @property
+    def workspace(self) -> "Workspace":
+        return self.experiment.workspace
+
+    @property
+    def parent(self) -> "Run | None":
+        parent_id = self._row["parent_id"]
+        return Run._from_id(self.workspace, parent_id) if parent_id else None
+
+    @property
+    def status(self) -> str:
+        return self.get_status()
+
+    def _store(self):
+        return self.workspace._store
+
+    def _refresh(self) -> dict[str, Any]:
+        row = self._store().get_run(self.id)
+        if row is None:
+            raise RunNotFoundError(f"run {self.id} no longer exists")
+        self._row = row
+        return row
+
+    def __repr__(self) -> str:
+        return f"Run(experiment={self.experiment.name!r}, id={self.id!r}, status={self._row['status']!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other.id == self.id and other.workspace == self.workspace
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    # -- status and details ----------------------------------------------------
+    def get_status(self) -> str:
+        return self._refresh()["status"]
+
+    def get_details(self) -> dict[str, Any]:
+        """Times, target, environment and snapshot hashes, exit code, error, tags, files."""
+        row = self._refresh()
+        definition = json.loads(row["definition"]) if row["definition"] else {}
+        error = row["error"] if row["status"] != st.COMPLETED else None
+        log_files = {n: str(self.workspace._artifacts.run_dir(self.id) / n)
+                     for n in self.get_file_names() if n.startswith("logs/")}
+        duration = None
+        if row["start_time"]:
+            duration = round((row["end_time"] or time.time()) - row["start_time"], 3)
+        return {
+            "runId": row["run_id"],
+            "experimentName": row["experiment"],
+            "runNumber": row["run_number"],
+            "displayName": row["display_name"],
+            "runType": row["run_type"],
+            "parentRunId": row["parent_id"],
+            "status": row["status"],
+            "target": row["target"],
+            "createdTimeUtc": _iso(row["created_at"]),
+            "startTimeUtc": _iso(row["start_time"]),
+            "endTimeUtc": _iso(row["end_time"]),
+            "durationSeconds": duration,
+            "exitCode": row["exit_code"],
+            "error": {"message": error} if error else None,
+            "environment": {"name": row["environment_name"], "version": row["environment_version"],
+                            "hash": row["environment_hash"]},
+            "environmentHash": row["environment_hash"],
+            "snapshotId": row["snapshot_hash"],
+            "runDefinition": {k: definition.get(k) for k in (
+                "script", "command", "arguments", "max_run_duration_seconds", "environment_variables")},
+            "host": row["host"],
+            "properties": self.get_properties(),
+            "tags": self.get_tags(),
+            "statusHistory": [{"status": e["status"], "timeUtc": _iso(e["time"])}
+                              for e in self._store().status_events(self.id)],
+            "logFiles": log_files,
+        }
+
+    def get_details_with_logs(self) -> dict[str, Any]:
+        details = self.get_details()
+        details["logFiles"] = {n: Path(p).read_text(errors="replace") for n, p in details["logFiles"].items()}
+        return details
+
+    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
+                            raise_on_error: bool = True, timeout: float | None = None,
+                            output: Any = None) -> dict[str, Any]:
+        """Block until the run ends; with ``show_output`` stream its logs as they grow.
+
+        Returns ``get_details()``. A Failed run raises ``RunFailedError`` unless
+        ``raise_on_error=False``.
+        """
+        out = output or sys.stdout
+        if show_output:
+            print(f"RunId: {self.id}", file=out)
+            print(f"Experiment: {self.experiment.name}   Target: {self._row['target']}\n", file=out, flush=True)
+        tailer = _LogTailer(self.workspace._artifacts.run_dir(self.id) / "logs") if show_output else None
+        deadline = time.monotonic() + timeout if timeout else None
+        delay = 0.02
+        while True:
+            status = self.get_status()
+            if tailer:
+                tailer.emit(out)
+            if status in st.TERMINAL:
+                break
+            if deadline and time.monotonic() > deadline:
+                raise RunyardError(f"run {self.id} is still {status} after {timeout} s")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+        if tailer:
+            tailer.emit(out)
+        details = self.get_details()
+        if show_output:
+            print(f"\nExecution Summary\n=================\nRunId: {self.id}\nStatus: {details['status']}",
+                  file=out)
+            if details["error"]:
+                print(f"Error: {details['error']['message']}", file=out)
+            out.flush()
+        if raise_on_error and details["status"] == st.FAILED:
+            message = details["error"]["message"] if details["error"] else "no error recorded"
+            raise RunFailedError(f"run {self.id} failed: {message}")
+        return details
+
+    # -- metrics -------------------------------------------------------------
+    def _metric_buffer(self) -> m.MetricBuffer:
+        if self._buffer is None:
+            self._buffer = m.MetricBuffer(self.id, self._store().log_metrics)
+        return self._buffer
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        """Log a number, string or bool; logging a name again makes it a list.
+
+        >>> run.log("mse", 3010.5)  # doctest: +SKIP
+        """
+        num, text = m.encode(m.check_name(name), value)
+        self._metric_buffer().add(name, m.SCALAR, num, text)
+
+    def log_list(self, name: str, value: list[Any], description: str = "") -> None:
+        m.check_name(name)
+        values = list(value)
+        for v in values:
+            m.encode(name, v)
+        self._metric_buffer().add(name, m.LIST, None, json.dumps(_plain(values)))
+
+    def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
+        """Add one row to a table metric: ``run.log_row("losses", epoch=1, loss=0.3)``."""
+        m.check_name(name)
+        for key, v in kwargs.items():
+            m.encode(f"{name}.{key}", v)
+        self._metric_buffer().add(name, m.ROW, None, json.dumps(_plain(kwargs)))
+
+    def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
+        """Log columns at once: ``run.log_table("t", {"x": [1, 2], "y": [3, 4]})``."""
+        m.check_name(name)
+        if not isinstance(value, dict) or not all(isinstance(v, (list, tuple)) for v in value.values()):
+            raise ConfigError(f"metric {name!r}: log_table takes a dict of column name -> list of values")
+        self._metric_buffer().add(name, m.TABLE, None, json.dumps(_plain({k: list(v) for k, v in value.items()})))
+
+    def log_image(self, name: str, path: str | os.PathLike | None = None, plot: Any = None,
+                  description: str = "") -> None:
+        """Store an image file (``path``) or a matplotlib figure/pyplot (``plot``) with the run."""
+        m.check_name(name)
+        if (path is None) == (plot is None):
+            raise ConfigError(f"log_image {name!r}: give exactly one of path= or plot=")
+        if path is not None:
+            suffix = Path(path).suffix or ".png"
+            stored = self.upload_file(f"images/{name}{suffix}", path)
+        else:
+            buffer = io.BytesIO()
+            figure = plot.gcf() if hasattr(plot, "gcf") else plot
+            figure.savefig(buffer, format="png")
+            buffer.seek(0)
+            stored = self.upload_file(f"images/{name}.png", buffer)
+        self._metric_buffer().add(name, m.IMAGE, None, json.dumps(stored))
+
+    def flush(self) -> None:
+        """Write buffered metrics now (done automatically in batches, every second and at exit)."""
+        if self._buffer is not None:
+            self._buffer.flush()
+
+    def get_metrics(self, name: str | None = None, recursive: bool = False,
+                    run_type: str | None = None, populate: bool = False) -> dict[str, Any]:
+        """Metrics of this run: ``{name: value}``; a name logged several times gives a list.
+
+        With ``recursive=True``, ``{run_id: {name: value}}`` for this run and its descendants.
+        """
+        self.flush()
+        if not recursive:
+            return m.assemble(self._store().get_metric_rows([self.id], name))
+        runs = [self, *self.get_children(recursive=True)]
+        if run_type:
+            runs = [r for r in runs if r.type == run_type]
+        rows = self._store().get_metric_rows([r.id for r in runs], name)
+        return {r.id: m.assemble([row for row in rows if row["run_id"] == r.id]) for r in runs}
+
+    # -- files ---------------------------------------------------------------
+    def upload_file(self, name: str, path_or_stream: str | os.PathLike | BinaryIO) -> str:
+        return self.workspace._artifacts.put_file(self.id, name, path_or_stream)
+
+    def upload_files(self, names: list[str], paths: list[str | os.PathLike]) -> list[str]:
+        if len(names) != len(paths):
+            raise ConfigError(f"upload_files: {len(names)} names but {len(paths)} paths")
+        return [self.upload_file(n, p) for n, p in zip(names, paths)]
+
+    def upload_folder(self, name: str, path: str | os.PathLike) -> list[str]:
+        return self.workspace._artifacts.put_folder(self.id, name, path)
+
+    def get_file_names(self) -> list[str]:
+        return self.workspace._artifacts.list(self.id)
+
+    def download_file(self, name: str, output_file_path: str | os.PathLike | None = None) -> str:
+        target = Path(output_file_path) if output_file_path else Path(Path(name).name)
+        if target.is_dir():
+            target = target / Path(name).name
+        return str(self.workspace._artifacts.download(self.id, name, target))
+
+    def download_files(self, prefix: str | None = None, output_directory: str | os.PathLike | None = None,
+                       output_paths: list[str] | None = None, append_prefix: bool = True) -> list[str]:
+        """Download every file (or those under ``prefix``) into ``output_directory``."""
+        out = Path(output_directory or ".")
+        names = [n for n in self.get_file_names() if not prefix or n.startswith(prefix)]
+        if output_paths is not None and len(output_paths) != len(names):
+            raise ConfigError(f"output_paths has {len(output_paths)} entries for {len(names)} files")
+        written = []
+        for i, name in enumerate(names):
+            if output_paths is not None:
+                target = Path(output_paths[i])
+            else:
+                rel = name if append_prefix or not prefix else name[len(prefix):].lstrip("/")
+                target = out / rel
+            written.append(str(self.workspace._artifacts.download(self.id, name, target)))
+        return written
+
+    def get_log(self) -> str:
+        path = self.workspace._artifacts.run_dir(self.id) / "logs" / "driver.log"
+        return path.read_text(errors="replace") if path.is_file() else ""
+
+    # -- tags and properties ---------------------------------------------------
+    def tag(self, key: str, value: Any = None) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        if not isinstance(tags, dict):
+            raise ConfigError(f"tags must be a dict, got {type(tags).__name__}")
+        self._store().set_tags(self.id, tags)
+
+    def remove_tags(self, tags: list[str]) -> None:
+        self._store().remove_tags(self.id, tags)
+
+    def get_tags(self) -> dict[str, str | None]:
+        return self._store().get_tags(self.id)
+
+    def add_properties(self, properties: dict[str, Any]) -> None:
+        """Write-once key/values (a key cannot change once set)."""
+        if not isinstance(properties, dict):
+            raise ConfigError(f"properties must be a dict, got {type(properties).__name__}")
+        self._store().add_properties(self.id, properties)
+
+    def get_properties(self) -> dict[str, str | None]:
+        return self._store().get_properties(self.id)
+
+    # -- children --------------------------------------------------------------
+    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: Any = None) -> "Run":
+        """A child run that logs on its own; complete it, or use it as a context manager."""
+        row = self._store().create_run({
+            "run_id": run_id or new_run_id(self.experiment.name), "experiment": self.experiment.name,
+            "parent_id": self.id, "display_name": name, "run_type": "child", "status": st.RUNNING,
+            "target": self._row["target"], "start_time": time.time(),
+        })
+        return Run._from_row(self.workspace, row)
+
+    def create_children(self, count: int | None = None, tag_key: str | None = None,
+                        tag_values: list[str] | None = None) -> list["Run"]:
+        if count is None and not tag_values:
+            raise ConfigError("create_children needs count= or tag_values=")
+        values = list(tag_values) if tag_values else [None] * int(count)
+        children = []
+        for value in values:
+            child = self.child_run()
+            if tag_key and value is not None:
+                child.tag(tag_key, value)
+            children.append(child)
+        return children
+
+    def get_children(self, recursive: bool = False, tags: dict[str, Any] | None = None,
+                     properties: dict[str, Any] | None = None, type: str | None = None,
+                     status: str | None = None) -> list["Run"]:
+        rows = self._store().list_runs(parent_id=self.id, tags=tags, status=status, run_type=type)
+        children = [Run._from_row(self.workspace, r) for r in reversed(rows)]
+        if properties:
+            children = [c for c in children
+                        if all(c.get_properties().get(k) == str(v) for k, v in properties.items())]
+        if recursive:
+            for child in list(children):
+                children.extend(child.get_children(recursive=True, tags=tags, properties=properties,
+                                                   type=type, status=status))
+        return children
+
+    # -- lifecycle -------------------------------------------------------------
+    def _owns_status(self) -> bool:
+        """Interactive and child runs are ended by their code; jobs by their compute target."""
+        return self._row["run_type"] in ("interactive", "child")
+
+    def complete(self, _set_status: bool = True) -> None:
+        """Mark the run Completed (inside a job, the target does that when the script exits)."""
+        self.flush()
+        if _set_status and self._owns_status():
+            self._store().set_status(self.id, st.COMPLETED)
+
+    def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
+        """Mark the run Failed with ``error_details`` (inside a job: when the script exits)."""
+        self.flush()
+        message = str(error_details) if error_details is not None else "the run called fail()"
+        if self._owns_status():
+            self._store().set_status(self.id, st.FAILED, error=message)
+        else:
+            self._store().update_run(self.id, error=message)
+
+    def cancel(self) -> None:
+        """Stop the run: its process gets SIGTERM, then SIGKILL after a grace period."""
+        self.flush()
+        row = self._refresh()
+        if row["status"] in st.TERMINAL:
+            return
+        if self._owns_status():
+            self._store().set_status(self.id, st.CANCELED)
+            return
+        from .compute import get_target
+        get_target(self.workspace, row["target"]).cancel(self.id)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is None:
+            self.complete()
+        else:
+            self.fail(f"{exc_type.__name__}: {exc}")
+
+
+class _OfflineRun(Run):
+    """What ``Run.get_context()`` returns outside a job: logging prints, files stay local."""
+
+    def __init__(self) -> None:
+        self._metrics: list[dict[str, Any]] = []
+        self._tags: dict[str, Any] = {}
+        self._properties: dict[str, Any] = {}
+        self._offline_id = f"OfflineRun_{secrets.token_hex(4)}"
+
+    @property
+    def id(self) -> str:
+        return self._offline_id
+
+    @property
+    def number(self) -> int:
+        return 0
+
+    @property
+    def display_name(self) -> str | None:
+        return None
+
+    @property
+    def type(self) -> str:
+        return "offline"
+
+    @property
+    def parent(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"_OfflineRun(id={self.id!r})"
+
+    def _add(self, name: str, kind: str, num: float | None, text: str | None, shown: Any) -> None:
+        self._metrics.append({"run_id": self.id, "name": name, "kind": kind,
+                              "value_num": num, "value_text": text, "logged_at": time.time()})
+        print(f"[runyard offline] {name}: {shown}", flush=True)
+
+    def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
+        num, text = m.encode(m.check_name(name), value)
+        self._add(name, m.SCALAR, num, text, value)
+
+    def log_list(self, name: str, value: list[Any], description: str = "") -> None:
+        self._add(m.check_name(name), m.LIST, None, json.dumps(_plain(list(value))), list(value))
+
+    def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
+        self._add(m.check_name(name), m.ROW, None, json.dumps(_plain(kwargs)), kwargs)
+
+    def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
+        self._add(m.check_name(name), m.TABLE, None, json.dumps(_plain(value)), value)
+
+    def log_image(self, name: str, path: Any = None, plot: Any = None, description: str = "") -> None:
+        self._add(m.check_name(name), m.IMAGE, None, json.dumps(str(path or "plot")), path or "plot")
+
+    def get_metrics(self, name: str | None = None, recursive: bool = False, **_: Any) -> dict[str, Any]:
+        return m.assemble([r for r in self._metrics if name is None or r["name"] == name])
+
+    def flush(self) -> None:
+        pass
+
+    def get_status(self) -> str:
+        return st.RUNNING
+
+    def upload_file(self, name: str, path_or_stream: Any) -> str:
+        print(f"[runyard offline] upload_file {name} (kept where it is)", flush=True)
+        return name
+
+    def upload_folder(self, name: str, path: Any) -> list[str]:
+        print(f"[runyard offline] upload_folder {name} (kept where it is)", flush=True)
+        return [name]
+
+    def get_file_names(self) -> list[str]:
+        return []
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        self._tags.update(tags)
+
+    def get_tags(self) -> dict[str, Any]:
+        return dict(self._tags)
+
+    def add_properties(self, properties: dict[str, Any]) -> None:
+        self._properties.update(properties)
+
+    def get_properties(self) -> dict[str, Any]:
+        return dict(self._properties)
+
+    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: Any = None) -> "Run":
+        return _OfflineRun()
+
+    def get_children(self, *args: Any, **kwargs: Any) -> list["Run"]:
+        return []
+
+    def complete(self, _set_status: bool = True) -> None:
+        pass
+
+    def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
+        print(f"[runyard offline] fail: {error_details}", flush=True)
+
+    def cancel(self) -> None:
+        pass
+
+    def get_details(self) -> dict[str, Any]:
+        return {"runId": self.id, "status": st.RUNNING, "target": "offline", "tags": self._tags,
+                "properties": self._properties}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays to plain Python, so json can write them."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+class _LogTailer:
+    """Prints what was appended to a run's log files since the last call."""
+
+    ORDER = ("environment_build.log", "driver.log")
+
+    def __init__(self, logs_dir: Path):
+        self.logs_dir = logs_dir
+        self.offsets: dict[str, int] = {}
+
+    def emit(self, out: Any) -> None:
+        for name in self.ORDER:
+            path = self.logs_dir / name
+            if not path.is_file():
+                continue
+            offset = self.offsets.get(name, 0)
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                chunk = fh.read()
+            if chunk:
+                self.offsets[name] = offset + len(chunk)
+                out.write(chunk.decode(errors="replace"))
+                out.flush()
+
+
+_sigterm_installed = False
+
+
+def _flush_on_sigterm() -> None:
+    """In a job, write buffered metrics before SIGTERM ends the process."""
+    global _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+        return
+
+    def handler(signum, _frame):
+        try:
+            m.flush_all()
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, handler)
+    _sigterm_installed = True
+
+
+def iter_runs(workspace: "Workspace", rows: list[dict[str, Any]]) -> Iterator[Run]:
+    for row in rows:
+        yield Run._from_row(workspace, row)

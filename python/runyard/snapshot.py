@@ -1,0 +1,163 @@
+"""The project folder as a content-addressed zip.
+
+Which files go in follows ``.runyardignore``, else ``.amlignore``, else
+``.gitignore`` (gitignore semantics; a file of the chosen name in a subfolder
+applies below it). The hash covers each file's path and bytes, so identical
+folders are stored once and a repeated submit only re-reads the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pathspec
+
+from .errors import ConfigError, SnapshotError
+
+IGNORE_FILES = (".runyardignore", ".amlignore", ".gitignore")
+ALWAYS_EXCLUDED_DIRS = {".runyard", ".git", "__pycache__", ".ipynb_checkpoints"}
+DEFAULT_MAX_MB = 300
+DEFAULT_MAX_FILES = 2000
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    hash: str
+    path: Path
+    file_count: int
+    total_bytes: int
+
+
+def _ignore_file_name(source: Path) -> str | None:
+    for name in IGNORE_FILES:
+        if (source / name).is_file():
+            return name
+    return None
+
+
+def list_files(source: str | os.PathLike) -> list[tuple[str, Path, int]]:
+    """The files a snapshot of ``source`` holds: (posix relative path, path, size), sorted."""
+    source = Path(source)
+    if not source.is_dir():
+        raise ConfigError(f"source_directory {str(source)!r} does not exist or is not a folder")
+    ignore_name = _ignore_file_name(source)
+    specs: list[tuple[Path, pathspec.PathSpec]] = []
+    files: list[tuple[str, Path, int]] = []
+    for dirpath, dirnames, filenames in os.walk(source):
+        current = Path(dirpath)
+        if ignore_name and (current / ignore_name).is_file():
+            lines = (current / ignore_name).read_text(errors="replace").splitlines()
+            specs.append((current, pathspec.GitIgnoreSpec.from_lines(lines)))
+        active = [(base, spec) for base, spec in specs if current == base or base in current.parents]
+
+        def ignored(path: Path, is_dir: bool) -> bool:
+            for base, spec in active:
+                rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(rel):
+                    return True
+            return False
+
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in ALWAYS_EXCLUDED_DIRS and not ignored(current / d, True))
+        for name in sorted(filenames):
+            path = current / name
+            if ignored(path, False) or not path.is_file():
+                continue
+            files.append((path.relative_to(source).as_posix(), path, path.stat().st_size))
+    files.sort()
+    return files
+
+
+def _check_limits(files: list[tuple[str, Path, int]], max_mb: float, max_files: int) -> None:
+    total = sum(size for _, _, size in files)
+    if total > max_mb * 1024 * 1024:
+        biggest = sorted(files, key=lambda f: -f[2])[:5]
+        listing = ", ".join(f"{rel} ({size / 1e6:.1f} MB)" for rel, _, size in biggest)
+        raise SnapshotError(
+            f"the source folder holds {total / 1e6:.1f} MB, over the snapshot limit of {max_mb} MB. "
+            f"Biggest files: {listing}. Exclude data and outputs in .runyardignore "
+            f"(gitignore syntax) or raise the limit (RUNYARD_SNAPSHOT_MAX_MB).")
+    if len(files) > max_files:
+        by_dir: dict[str, int] = {}
+        for rel, _, _ in files:
+            top = rel.split("/", 1)[0] if "/" in rel else "."
+            by_dir[top] = by_dir.get(top, 0) + 1
+        crowded = sorted(by_dir.items(), key=lambda kv: -kv[1])[:5]
+        listing = ", ".join(f"{d}/ ({n} files)" for d, n in crowded)
+        raise SnapshotError(
+            f"the source folder holds {len(files)} files, over the snapshot limit of {max_files}. "
+            f"Most files are in: {listing}. Exclude them in .runyardignore (gitignore syntax) "
+            f"or raise the limit (RUNYARD_SNAPSHOT_MAX_FILES).")
+
+
+def _file_digest(fh) -> bytes:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+        h.update(chunk)
+    return h.digest()
+
+
+def limits_from_env() -> tuple[float, int]:
+    try:
+        max_mb = float(os.environ.get("RUNYARD_SNAPSHOT_MAX_MB", DEFAULT_MAX_MB))
+        max_files = int(os.environ.get("RUNYARD_SNAPSHOT_MAX_FILES", DEFAULT_MAX_FILES))
+    except ValueError as e:
+        raise ConfigError(f"RUNYARD_SNAPSHOT_MAX_MB / RUNYARD_SNAPSHOT_MAX_FILES must be numbers: {e}") from e
+    return max_mb, max_files
+
+
+def take(source: str | os.PathLike, store_dir: str | os.PathLike, *, max_mb: float | None = None,
+         max_files: int | None = None, progress: Callable[[int, int], None] | None = None) -> Snapshot:
+    """Snapshot ``source`` into ``store_dir/<hash>.zip`` unless that hash is stored already."""
+    env_mb, env_files = limits_from_env()
+    files = list_files(source)
+    _check_limits(files, max_mb if max_mb is not None else env_mb,
+                  max_files if max_files is not None else env_files)
+    total = sum(size for _, _, size in files)
+    digest = hashlib.sha256()
+    done = 0
+    for rel, path, size in files:
+        digest.update(rel.encode() + b"\0")
+        with open(path, "rb") as fh:
+            digest.update(_file_digest(fh))
+        done += size
+        if progress:
+            progress(done, total)
+    snapshot_hash = digest.hexdigest()
+    store_dir = Path(store_dir)
+    target = store_dir / f"{snapshot_hash}.zip"
+    if not target.exists():
+        store_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=store_dir, prefix=".snapshot-", suffix=".zip")
+        os.close(fd)
+        try:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for rel, path, _ in files:
+                    info = zipfile.ZipInfo(rel, date_time=_ZIP_DATE)
+                    info.external_attr = (os.stat(path).st_mode & 0o777) << 16
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    with open(path, "rb") as src, zf.open(info, "w") as dst:
+                        shutil.copyfileobj(src, dst, 1024 * 1024)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return Snapshot(snapshot_hash, target, len(files), total)
+
+
+def extract(snapshot_path: str | os.PathLike, destination: str | os.PathLike) -> None:
+    destination = Path(destination)
+    with zipfile.ZipFile(snapshot_path) as zf:
+        for info in zf.infolist():
+            zf.extract(info, destination)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(destination / info.filename, mode)

@@ -1,0 +1,29 @@
+"""Run-history stores, chosen by URL scheme.
+
+Only SQLAlchemy URLs exist so far (``sqlite:///...``, ``postgresql://...``); the
+table maps a scheme prefix to the dotted path of the class that serves it, so a
+store's imports happen only when a workspace uses it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..errors import ConfigError
+
+#: (URL scheme prefix, "module:Class") — first match wins.
+STORES: list[tuple[str, str]] = [
+    ("sqlite", "runyard.store.sql:SqlStore"),
+    ("postgresql", "runyard.store.sql:SqlStore"),
+    ("mysql", "runyard.store.sql:SqlStore"),
+]
+
+
+def open_store(url: str):
+    scheme = url.split(":", 1)[0].lower()
+    for prefix, target in STORES:
+        if scheme == prefix or scheme.startswith(prefix + "+"):
+            module_name, class_name = target.split(":")
+            return getattr(importlib.import_module(module_name), class_name)(url)
+    valid = ", ".join(sorted({p for p, _ in STORES}))
+    raise ConfigError(f"store_url {url!r} has an unknown scheme {scheme!r}; valid schemes: {valid}")

@@ -1,0 +1,320 @@
+"""Run history on any SQLAlchemy database: SQLite (WAL) by default, PostgreSQL for teams."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
+
+import sqlalchemy as sa
+
+from .. import status as st
+from ..errors import ConfigError, RunyardError
+from . import schema as t
+
+_SQLITE_BUSY_TIMEOUT_S = 60
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # Let this module issue BEGIN itself so writes can take the lock up front
+    # (BEGIN IMMEDIATE) instead of failing on a read-to-write upgrade.
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class SqlStore:
+    """Experiments, runs, status events, metrics, tags, properties, environments."""
+
+    def __init__(self, url: str):
+        self.url = url
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError as e:
+            raise ConfigError(f"store_url {url!r} is not a database URL: {e}") from e
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {}
+        if self._sqlite:
+            kwargs["connect_args"] = {"timeout": _SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+        try:
+            self.engine = sa.create_engine(parsed, **kwargs)
+        except ModuleNotFoundError as e:
+            raise ConfigError(
+                f"store_url {url!r} needs the database driver {e.name!r}; install it "
+                f"(for PostgreSQL: pip install psycopg2-binary)"
+            ) from e
+        if self._sqlite:
+            sa.event.listen(self.engine, "connect", _sqlite_on_connect)
+        self._migrate()
+
+    # -- transactions --------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        if not self._sqlite:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+            if not self._sqlite:
+                conn.rollback()
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            inspector = sa.inspect(conn)
+            current = 0
+            if inspector.has_table("schema_version"):
+                current = conn.execute(sa.select(sa.func.max(t.schema_version.c.version))).scalar() or 0
+            if current > t.LATEST_VERSION:
+                raise RunyardError(
+                    f"The workspace store at {self.url} has schema version {current}, newer than "
+                    f"this runyard understands ({t.LATEST_VERSION}). Upgrade runyard."
+                )
+            for version, migration in t.MIGRATIONS:
+                if version > current:
+                    migration(conn)
+                    conn.execute(sa.delete(t.schema_version))
+                    conn.execute(sa.insert(t.schema_version).values(version=version))
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return conn.execute(sa.select(sa.func.max(t.schema_version.c.version))).scalar() or 0
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- experiments ---------------------------------------------------------
+    def ensure_experiment(self, name: str) -> None:
+        with self._write() as conn:
+            self._ensure_experiment(conn, name)
+
+    def _ensure_experiment(self, conn: sa.Connection, name: str) -> None:
+        exists = conn.execute(
+            sa.select(t.experiments.c.name).where(t.experiments.c.name == name)
+        ).first()
+        if not exists:
+            conn.execute(sa.insert(t.experiments).values(name=name, created_at=time.time()))
+
+    def list_experiments(self) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(
+                sa.select(t.experiments.c.name).order_by(t.experiments.c.created_at)
+            ).scalars())
+
+    # -- runs ----------------------------------------------------------------
+    def create_run(self, row: dict[str, Any], tags: dict[str, Any] | None = None,
+                   properties: dict[str, Any] | None = None) -> dict[str, Any]:
+        now = time.time()
+        with self._write() as conn:
+            self._ensure_experiment(conn, row["experiment"])
+            number = conn.execute(
+                sa.select(sa.func.count()).select_from(t.runs)
+                .where(t.runs.c.experiment == row["experiment"])
+            ).scalar() + 1
+            values = {"created_at": now, "run_number": number, **row}
+            conn.execute(sa.insert(t.runs).values(**values))
+            conn.execute(sa.insert(t.status_events).values(
+                run_id=row["run_id"], status=row["status"], time=now))
+            if tags:
+                conn.execute(sa.insert(t.tags), [
+                    {"run_id": row["run_id"], "key": k, "value": _text(v)} for k, v in tags.items()])
+            if properties:
+                conn.execute(sa.insert(t.properties), [
+                    {"run_id": row["run_id"], "key": k, "value": _text(v)} for k, v in properties.items()])
+        return values
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(t.runs).where(t.runs.c.run_id == run_id)).mappings().first()
+            return dict(row) if row else None
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        with self._write() as conn:
+            conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(**fields))
+
+    def set_status(self, run_id: str, status: str, *, allow_from_terminal: bool = False,
+                   **fields: Any) -> bool:
+        """Move a run to ``status``; returns False (and changes nothing) if it already ended."""
+        now = time.time()
+        with self._write() as conn:
+            current = conn.execute(
+                sa.select(t.runs.c.status).where(t.runs.c.run_id == run_id)).scalar()
+            if current is None:
+                return False
+            if current in st.TERMINAL and not allow_from_terminal:
+                return False
+            values = dict(fields, status=status)
+            if status == st.RUNNING and "start_time" not in values:
+                values["start_time"] = now
+            if status in st.TERMINAL and "end_time" not in values:
+                values["end_time"] = now
+            conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(**values))
+            if current != status:
+                conn.execute(sa.insert(t.status_events).values(run_id=run_id, status=status, time=now))
+        return True
+
+    def status_events(self, run_id: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(t.status_events.c.status, t.status_events.c.time)
+                .where(t.status_events.c.run_id == run_id).order_by(t.status_events.c.id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def list_runs(self, *, experiment: str | None = None, parent_id: str | None = None,
+                  top_level_only: bool = False, status: str | Iterable[str] | None = None,
+                  tags: dict[str, Any] | None = None, run_type: str | None = None,
+                  host: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        q = sa.select(t.runs)
+        if experiment is not None:
+            q = q.where(t.runs.c.experiment == experiment)
+        if parent_id is not None:
+            q = q.where(t.runs.c.parent_id == parent_id)
+        elif top_level_only:
+            q = q.where(t.runs.c.parent_id.is_(None))
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            q = q.where(t.runs.c.status.in_(statuses))
+        if run_type is not None:
+            q = q.where(t.runs.c.run_type == run_type)
+        if host is not None:
+            q = q.where(t.runs.c.host == host)
+        for key, value in (tags or {}).items():
+            sub = sa.select(t.tags.c.run_id).where(t.tags.c.key == key)
+            if value is not None:
+                sub = sub.where(t.tags.c.value == _text(value))
+            q = q.where(t.runs.c.run_id.in_(sub))
+        q = q.order_by(t.runs.c.created_at.desc(), t.runs.c.run_number.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self._read() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    # -- metrics -------------------------------------------------------------
+    def log_metrics(self, rows: list[dict[str, Any]]) -> None:
+        """Insert metric rows in one transaction (the job side batches them)."""
+        if not rows:
+            return
+        with self._write() as conn:
+            conn.execute(sa.insert(t.metrics), rows)
+
+    def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
+        q = (sa.select(t.metrics.c.run_id, t.metrics.c.name, t.metrics.c.kind,
+                       t.metrics.c.value_num, t.metrics.c.value_text, t.metrics.c.logged_at)
+             .where(t.metrics.c.run_id.in_(run_ids)).order_by(t.metrics.c.id))
+        if name is not None:
+            q = q.where(t.metrics.c.name == name)
+        with self._read() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    # -- tags and properties -------------------------------------------------
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        with self._write() as conn:
+            for key, value in tags.items():
+                conn.execute(sa.delete(t.tags).where(t.tags.c.run_id == run_id, t.tags.c.key == key))
+                conn.execute(sa.insert(t.tags).values(run_id=run_id, key=key, value=_text(value)))
+
+    def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
+        with self._write() as conn:
+            conn.execute(sa.delete(t.tags).where(t.tags.c.run_id == run_id, t.tags.c.key.in_(list(keys))))
+
+    def get_tags(self, run_id: str) -> dict[str, str | None]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(t.tags.c.key, t.tags.c.value).where(t.tags.c.run_id == run_id))
+            return {k: v for k, v in rows}
+
+    def add_properties(self, run_id: str, props: dict[str, Any]) -> None:
+        """Properties are write-once: setting a key again to another value is an error."""
+        with self._write() as conn:
+            existing = dict(conn.execute(
+                sa.select(t.properties.c.key, t.properties.c.value).where(t.properties.c.run_id == run_id)
+            ).all())
+            for key, value in props.items():
+                text = _text(value)
+                if key in existing:
+                    if existing[key] != text:
+                        raise ConfigError(
+                            f"property {key!r} of run {run_id} is already {existing[key]!r}; "
+                            f"properties cannot change (use tags for mutable values)")
+                    continue
+                conn.execute(sa.insert(t.properties).values(run_id=run_id, key=key, value=text))
+
+    def get_properties(self, run_id: str) -> dict[str, str | None]:
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(t.properties.c.key, t.properties.c.value).where(t.properties.c.run_id == run_id))
+            return {k: v for k, v in rows}
+
+    # -- environments --------------------------------------------------------
+    def register_environment(self, name: str, env_hash: str, spec: dict[str, Any]) -> int:
+        """Store a new version of ``name`` unless the latest one has the same hash."""
+        with self._write() as conn:
+            latest = conn.execute(
+                sa.select(t.environments.c.version, t.environments.c.hash)
+                .where(t.environments.c.name == name)
+                .order_by(t.environments.c.version.desc()).limit(1)
+            ).first()
+            if latest and latest.hash == env_hash:
+                return latest.version
+            version = (latest.version + 1) if latest else 1
+            conn.execute(sa.insert(t.environments).values(
+                name=name, version=version, hash=env_hash,
+                spec=json.dumps(spec, sort_keys=True), created_at=time.time()))
+            return version
+
+    def get_environment(self, name: str, version: int | None = None) -> dict[str, Any] | None:
+        q = sa.select(t.environments).where(t.environments.c.name == name)
+        q = q.where(t.environments.c.version == version) if version is not None else \
+            q.order_by(t.environments.c.version.desc()).limit(1)
+        with self._read() as conn:
+            row = conn.execute(q).mappings().first()
+        return _env_row(row) if row else None
+
+    def list_environments(self) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(t.environments).order_by(
+                t.environments.c.name, t.environments.c.version)).mappings()
+            return [_env_row(r) for r in rows]
+
+    # -- compute targets -----------------------------------------------------
+    def save_compute_target(self, name: str, kind: str, config: dict[str, Any]) -> None:
+        with self._write() as conn:
+            conn.execute(sa.delete(t.compute_targets).where(t.compute_targets.c.name == name))
+            conn.execute(sa.insert(t.compute_targets).values(
+                name=name, type=kind, config=json.dumps(config, sort_keys=True), created_at=time.time()))
+
+    def delete_compute_target(self, name: str) -> bool:
+        with self._write() as conn:
+            return conn.execute(sa.delete(t.compute_targets).where(t.compute_targets.c.name == name)).rowcount > 0
+
+    def list_compute_targets(self) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(t.compute_targets).order_by(t.compute_targets.c.name)).mappings()
+            return [dict(r, config=json.loads(r["config"])) for r in rows]
+
+
+def _env_row(row) -> dict[str, Any]:
+    return {"name": row["name"], "version": row["version"], "hash": row["hash"],
+            "spec": json.loads(row["spec"]), "created_at": row["created_at"]}
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value) if not isinstance(value, (int, float, bool)) else str(value)

@@ -1,0 +1,177 @@
+"""``Workspace``: a folder (default ``./.runyard``) holding run history, files and snapshots."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .artifacts import ArtifactStore
+from .errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    from .compute import ComputeTarget
+    from .environment import Environment
+    from .experiment import Experiment
+
+DEFAULT_FOLDER = ".runyard"
+CONFIG_FILE = "config.yaml"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+class Workspace:
+    """Where runs are recorded. Open one with ``create``, ``get`` or ``from_config``.
+
+    >>> ws = Workspace.create("/tmp/demo/.runyard")  # doctest: +SKIP
+    >>> ws.compute_targets["local"]  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike, *, _check_lost_runs: bool = True):
+        self.path = Path(path).resolve()
+        config_file = self.path / CONFIG_FILE
+        if not config_file.is_file():
+            raise NotFoundError(
+                f"no runyard workspace at {self.path} (no {CONFIG_FILE}). Create one with "
+                f"`runyard init` or Workspace.create({str(path)!r}).")
+        try:
+            self._config: dict[str, Any] = yaml.safe_load(config_file.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{config_file}: invalid YAML: {e}") from e
+        if not isinstance(self._config, dict):
+            raise ConfigError(f"{config_file}: expected a mapping of settings")
+        self.name: str = str(self._config.get("name") or self.path.parent.name or "workspace")
+        from .store import open_store
+        self._store = open_store(self.store_url)
+        self._artifacts = ArtifactStore(self._resolve(self._config.get("artifacts_path", "artifacts")))
+        if _check_lost_runs:
+            from .compute.local import fail_lost_runs
+            fail_lost_runs(self)
+
+    def _resolve(self, value: str) -> Path:
+        path = Path(os.path.expanduser(str(value)))
+        return path if path.is_absolute() else self.path / path
+
+    @property
+    def store_url(self) -> str:
+        url = self._config.get("store_url") or "sqlite:///runyard.db"
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            relative = url[len("sqlite:///"):]
+            if relative and relative != ":memory:" and not Path(relative).is_absolute():
+                return f"sqlite:///{self.path / relative}"
+        return url
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.path / "snapshots"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.path / "work"
+
+    # -- opening -------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike = DEFAULT_FOLDER, name: str | None = None,
+               store_url: str | None = None, exist_ok: bool = True) -> "Workspace":
+        """Create a workspace folder (or open it, if it exists and ``exist_ok``).
+
+        >>> ws = Workspace.create(".runyard", name="demo")  # doctest: +SKIP
+        """
+        folder = Path(path).resolve()
+        if (folder / CONFIG_FILE).is_file():
+            if not exist_ok:
+                raise ConfigError(f"a workspace already exists at {folder} (exist_ok=False)")
+            return cls(folder)
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"path {str(path)!r} exists and is not a folder")
+        name = name or (folder.parent.name if folder.name == DEFAULT_FOLDER else folder.name) or "workspace"
+        if not _NAME_RE.match(name):
+            raise ConfigError(f"workspace name {name!r}: use 1-255 letters, digits, '.', '_' or '-'")
+        config: dict[str, Any] = {"name": name, "artifacts_path": "artifacts"}
+        if store_url:
+            config["store_url"] = store_url
+        created = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".config-")
+            with os.fdopen(fd, "w") as fh:
+                yaml.safe_dump(config, fh, sort_keys=False)
+            os.replace(tmp, folder / CONFIG_FILE)
+            (folder / ".gitignore").write_text("*\n")
+            return cls(folder)
+        except BaseException:
+            (folder / CONFIG_FILE).unlink(missing_ok=True)
+            if created:
+                import shutil
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    @classmethod
+    def get(cls, path: str | os.PathLike = DEFAULT_FOLDER) -> "Workspace":
+        """Open an existing workspace: its folder, or a project folder that holds ``.runyard``."""
+        folder = Path(path)
+        if not (folder / CONFIG_FILE).is_file() and (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file():
+            folder = folder / DEFAULT_FOLDER
+        return cls(folder)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike | None = None) -> "Workspace":
+        """The workspace of the current project: ``RUNYARD_WORKSPACE``, else the nearest
+        ``.runyard/config.yaml`` in this folder or one above it (like Azure's config.json)."""
+        if path is None and os.environ.get("RUNYARD_WORKSPACE"):
+            return cls.get(os.environ["RUNYARD_WORKSPACE"])
+        start = Path(path or os.getcwd()).resolve()
+        if start.is_file():
+            start = start.parent
+        for folder in (start, *start.parents):
+            if (folder / CONFIG_FILE).is_file() and folder.name == DEFAULT_FOLDER:
+                return cls(folder)
+            if (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file():
+                return cls(folder / DEFAULT_FOLDER)
+        raise NotFoundError(
+            f"no .runyard/config.yaml in {start} or any folder above it. "
+            f"Run `runyard init` in your project folder, or set RUNYARD_WORKSPACE.")
+
+    # -- what is in it -------------------------------------------------------
+    @property
+    def experiments(self) -> dict[str, "Experiment"]:
+        from .experiment import Experiment
+        return {name: Experiment(self, name) for name in self._store.list_experiments()}
+
+    @property
+    def environments(self) -> dict[str, "Environment"]:
+        from .environment import Environment
+        return Environment.list(self)
+
+    @property
+    def compute_targets(self) -> dict[str, "ComputeTarget"]:
+        from .compute import list_targets
+        return list_targets(self)
+
+    def get_compute_target(self, name: str) -> "ComputeTarget":
+        from .compute import get_target
+        return get_target(self, name)
+
+    def get_run(self, run_id: str):
+        """Re-attach to any run of this workspace by id."""
+        from .run import Run
+        return Run._from_id(self, run_id)
+
+    def __repr__(self) -> str:
+        return f"Workspace(name={self.name!r}, path={str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Workspace) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    @cached_property
+    def _lock_dir(self) -> Path:
+        path = self.path / "locks"
+        path.mkdir(exist_ok=True)
+        return path
