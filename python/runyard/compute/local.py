@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -50,6 +51,9 @@ class LocalTarget(ComputeTarget):
                 [sys.executable, "-m", "runyard.compute._supervisor", str(self.workspace.path), job.run_id],
                 stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True, env=env, cwd=str(self.workspace.path))
+        # Reap the supervisor when it ends (no zombie, no "still running" ResourceWarning
+        # when the Popen is collected); a daemon thread never keeps this process alive.
+        threading.Thread(target=proc.wait, name=f"runyard-reap-{proc.pid}", daemon=True).start()
         self.workspace._store.update_run(job.run_id, supervisor_pid=proc.pid,
                                          supervisor_started=process_start_time(proc.pid))
         return job.run_id

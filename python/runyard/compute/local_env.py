@@ -135,14 +135,14 @@ def _venv_python(folder: Path, pythonpath: list[str], cache_hit: bool) -> Prepar
 
 
 def _uv() -> str:
-    found = shutil.which("uv")
-    if found:
-        return found
     try:
         from uv import find_uv_bin
         return find_uv_bin()
-    except Exception as e:
-        raise EnvironmentBuildError("uv is needed to build environments: pip install uv") from e
+    except Exception:
+        found = shutil.which("uv")
+        if found:
+            return found
+        raise EnvironmentBuildError("uv is needed to build environments: pip install uv") from None
 
 
 def _stream(cmd: list[str], log: TextIO, env: dict[str, str]) -> tuple[int, list[str]]:

@@ -1,0 +1,140 @@
+"""``runyard``: init a workspace, submit runs and jobs, look at runs, environments, targets."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .. import status as st
+from ..errors import RunyardError
+from ._output import errors, print_json, print_table
+
+EXIT_CANCELED = 4
+EXIT_INTERRUPTED = 130
+
+
+class _Group(click.Group):
+    """Turns runyard's errors into one line on stderr and a meaningful exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RunyardError as e:
+            errors.print(f"[bold red]error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            errors.print("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-w", "--workspace", "workspace_path", envvar="RUNYARD_WORKSPACE", default=None,
+              help="Workspace folder (default: the nearest .runyard/ at or above the current folder).")
+@click.version_option(package_name="runyard")
+@click.pass_context
+def cli(ctx: click.Context, workspace_path: str | None) -> None:
+    """Train models on your own machines, with Azure ML SDK v1's concepts."""
+    ctx.obj = {"workspace_path": workspace_path}
+
+
+def open_workspace(ctx: click.Context):
+    from ..workspace import Workspace
+    path = ctx.obj.get("workspace_path") if ctx.obj else None
+    return Workspace.get(path) if path else Workspace.from_config()
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.option("--name", default=None, help="Workspace name (default: the folder's name).")
+@click.option("--store-url", default=None, help="SQLAlchemy URL of the run store (default: SQLite in the folder).")
+def init(path: str, name: str | None, store_url: str | None) -> None:
+    """Create a workspace in PATH/.runyard (or open the one there)."""
+    from ..workspace import DEFAULT_FOLDER, Workspace
+    folder = Path(path)
+    target = folder if folder.name == DEFAULT_FOLDER else folder / DEFAULT_FOLDER
+    existed = (target / "config.yaml").is_file()
+    ws = Workspace.create(target, name=name, store_url=store_url)
+    click.echo(f"{'Workspace exists' if existed else 'Created workspace'} {ws.name!r} at {ws.path}")
+
+
+@cli.group()
+def compute() -> None:
+    """Compute targets of the workspace."""
+
+
+@compute.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def compute_list(ctx: click.Context, as_json: bool) -> None:
+    """List compute targets (``local`` is always there)."""
+    targets = open_workspace(ctx).compute_targets
+    rows = [t.describe() for t in targets.values()]
+    if as_json:
+        return print_json(rows)
+    print_table("Compute targets", ["name", "type"], [(r["name"], r["type"]) for r in rows])
+
+
+@cli.group()
+def job() -> None:
+    """Jobs described in YAML files (close to Azure ML CLI v2 command jobs)."""
+
+
+@job.command("submit")
+@click.option("-f", "--file", "file_path", required=True, type=click.Path(dir_okay=False),
+              help="The job YAML file.")
+@click.option("-e", "--experiment", "experiment_name", default=None,
+              help="Experiment (default: the file's experiment_name, else 'default').")
+@click.option("--detach", is_flag=True, help="Print the run id and return without waiting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's details as JSON at the end.")
+@click.pass_context
+def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, detach: bool, as_json: bool) -> None:
+    """Submit a job file and stream its output."""
+    from ..config import load_job_file
+    from ..experiment import Experiment
+    ws = open_workspace(ctx)
+    definition = load_job_file(file_path, workspace=ws)
+    experiment = Experiment(ws, experiment_name or definition.experiment_name or "default")
+    run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name)
+    finish_submission(run, detach, as_json)
+
+
+def finish_submission(run, detach: bool, as_json: bool) -> None:
+    """Stream a submitted run (unless detached) and exit with a code that says how it ended."""
+    if detach:
+        if as_json:
+            return print_json(run.get_details())
+        click.echo(run.id)
+        return
+    try:
+        details = run.wait_for_completion(show_output=not as_json, raise_on_error=False)
+    except KeyboardInterrupt:
+        errors.print(f"\nStopped following; run {run.id} goes on. "
+                     f"Follow it with: runyard run logs -f {run.id}   Stop it with: runyard run cancel {run.id}")
+        sys.exit(EXIT_INTERRUPTED)
+    if as_json:
+        print_json(details)
+    else:
+        _print_summary(run)
+    if details["status"] == st.FAILED:
+        sys.exit(1)
+    if details["status"] == st.CANCELED:
+        sys.exit(EXIT_CANCELED)
+
+
+def _print_summary(run) -> None:
+    from ._output import format_metric
+    metrics = run.get_metrics()
+    if metrics:
+        print_table("Metrics", ["name", "value"], [(k, format_metric(v)) for k, v in metrics.items()])
+    files = run.get_file_names()
+    if files:
+        print_table("Files", ["name"], [(f,) for f in files])
+
+
+def main() -> None:
+    from . import envs, runs  # noqa: F401  (registers their commands)
+    cli(prog_name="runyard")
+

@@ -1,0 +1,212 @@
+"""``runyard run ...``: submit a script, list runs, show, logs, metrics, download, cancel."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .. import status as st
+from ..errors import ConfigError
+from ._output import console, format_metric, print_json, print_table
+from .main import cli, finish_submission, open_workspace
+
+
+@cli.group()
+def run() -> None:
+    """Runs: submit, list, show, logs, metrics, download, cancel."""
+
+
+def _parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        if "=" not in value:
+            raise ConfigError(f"{option} {value!r}: expected KEY=VALUE")
+        key, val = value.split("=", 1)
+        pairs[key] = val
+    return pairs
+
+
+def _get_run(ctx: click.Context, run_id: str):
+    from ..run import Run
+    return Run.get(open_workspace(ctx), run_id)
+
+
+@run.command("submit", context_settings={"ignore_unknown_options": True})
+@click.argument("script", required=False)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+@click.option("-s", "--source", "source", default=".", show_default=True, type=click.Path(),
+              help="Source folder (snapshotted; .runyardignore/.amlignore/.gitignore honoured).")
+@click.option("--command", "command", default=None, help="A shell command instead of a script.")
+@click.option("--env-file", default=None, type=click.Path(),
+              help="Environment file: runyard YAML, conda YAML or requirements.txt.")
+@click.option("--env", "env_ref", default=None, help="A registered environment, NAME or NAME:VERSION.")
+@click.option("-c", "--compute", default="local", show_default=True, help="Compute target name.")
+@click.option("-e", "--experiment", "experiment_name", default="default", show_default=True)
+@click.option("-t", "--tag", "tags", multiple=True, help="KEY=VALUE; repeatable.")
+@click.option("--max-duration", "max_duration", type=int, default=None, help="Seconds before the run is stopped.")
+@click.option("--display-name", default=None)
+@click.option("--detach", is_flag=True, help="Print the run id and return without waiting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's details as JSON at the end.")
+@click.pass_context
+def run_submit(ctx: click.Context, script: str | None, arguments: tuple[str, ...], source: str,
+               command: str | None, env_file: str | None, env_ref: str | None, compute: str,
+               experiment_name: str, tags: tuple[str, ...], max_duration: int | None,
+               display_name: str | None, detach: bool, as_json: bool) -> None:
+    """Run SCRIPT (a file in the source folder) with ARGUMENTS, and stream its output.
+
+    Example: runyard run submit -s examples/sklearn-diabetes train.py -- --alphas 0.1 0.5
+    """
+    from ..config import ScriptRunConfig
+    from ..environment import Environment
+    from ..experiment import Experiment
+    ws = open_workspace(ctx)
+    if env_file and env_ref:
+        raise ConfigError("give --env-file or --env, not both")
+    environment = None
+    if env_file:
+        environment = Environment.from_file(env_file)
+    elif env_ref:
+        name, _, version = env_ref.partition(":")
+        environment = Environment.get(ws, name, version or None)
+    config = ScriptRunConfig(source_directory=source, script=script, command=command,
+                             arguments=list(arguments), environment=environment, compute_target=compute)
+    if max_duration:
+        config.max_run_duration_seconds = max_duration
+    experiment = Experiment(ws, experiment_name)
+    run_obj = experiment.submit(config, tags=_parse_pairs(tags, "--tag"), display_name=display_name,
+                                snapshot_progress=_snapshot_progress())
+    finish_submission(run_obj, detach, as_json)
+
+
+def _snapshot_progress():
+    """A progress bar for snapshots big enough to take a moment (only on a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if total < 20 * 1024 * 1024:
+            return
+        if "progress" not in state:
+            progress = Progress(TextColumn("Snapshot"), BarColumn(), DownloadColumn(), transient=True)
+            progress.start()
+            state["progress"], state["task"] = progress, progress.add_task("snapshot", total=total)
+        state["progress"].update(state["task"], completed=done)
+        if done >= total:
+            state["progress"].stop()
+
+    return update
+
+
+@run.command("list")
+@click.option("-e", "--experiment", "experiment_name", default=None, help="Only this experiment.")
+@click.option("--status", default=None, type=click.Choice(st.ALL), help="Only runs with this status.")
+@click.option("-t", "--tag", "tags", multiple=True, help="KEY=VALUE or KEY; repeatable.")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.option("--all", "include_children", is_flag=True, help="Include child runs.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def run_list(ctx: click.Context, experiment_name: str | None, status: str | None, tags: tuple[str, ...],
+             limit: int, include_children: bool, as_json: bool) -> None:
+    """List runs, newest first."""
+    from ..run import _iso
+    ws = open_workspace(ctx)
+    tag_filter = {t.split("=", 1)[0]: (t.split("=", 1)[1] if "=" in t else None) for t in tags}
+    rows = ws._store.list_runs(experiment=experiment_name, status=status, tags=tag_filter,
+                               top_level_only=not include_children, limit=limit)
+    if as_json:
+        return print_json([{"runId": r["run_id"], "experiment": r["experiment"], "status": r["status"],
+                            "target": r["target"], "createdTimeUtc": _iso(r["created_at"]),
+                            "parentRunId": r["parent_id"], "runType": r["run_type"]} for r in rows])
+    print_table(f"Runs in {ws.name}", ["run id", "experiment", "status", "target", "created"],
+                [(r["run_id"], r["experiment"], r["status"], r["target"],
+                  time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created_at"]))) for r in rows])
+
+
+@run.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def run_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
+    """Details of a run: status, times, target, environment, snapshot, exit code, error."""
+    details = _get_run(ctx, run_id).get_details()
+    if as_json:
+        return print_json(details)
+    fields = ["runId", "experimentName", "displayName", "status", "target", "createdTimeUtc",
+              "startTimeUtc", "endTimeUtc", "durationSeconds", "exitCode", "environmentHash", "snapshotId",
+              "parentRunId"]
+    rows = [(f, details.get(f)) for f in fields]
+    env = details["environment"]
+    if env["name"]:
+        rows.append(("environment", f"{env['name']}" + (f":{env['version']}" if env["version"] else "")))
+    rows += [("tags", details["tags"] or ""), ("properties", details["properties"] or "")]
+    print_table(f"Run {run_id}", ["field", "value"], rows)
+    if details["error"]:
+        console.print(f"[bold red]Error:[/] {details['error']['message']}", highlight=False)
+
+
+@run.command("logs")
+@click.argument("run_id")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing until the run ends.")
+@click.pass_context
+def run_logs(ctx: click.Context, run_id: str, follow: bool) -> None:
+    """Print a run's output (environment build and driver log)."""
+    from ..run import _LogTailer
+    run_obj = _get_run(ctx, run_id)
+    tailer = _LogTailer(run_obj.workspace._artifacts.run_dir(run_obj.id) / "logs")
+    while True:
+        status = run_obj.get_status()
+        tailer.emit(sys.stdout)
+        if not follow or status in st.TERMINAL:
+            break
+        time.sleep(0.3)
+    if follow:
+        tailer.emit(sys.stdout)
+
+
+@run.command("metrics")
+@click.argument("run_id")
+@click.option("--name", default=None, help="Only this metric.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def run_metrics(ctx: click.Context, run_id: str, name: str | None, as_json: bool) -> None:
+    """A run's metrics."""
+    metrics = _get_run(ctx, run_id).get_metrics(name=name)
+    if as_json:
+        return print_json(metrics)
+    print_table(f"Metrics of {run_id}", ["name", "value"], [(k, format_metric(v)) for k, v in metrics.items()])
+
+
+@run.command("download")
+@click.argument("run_id")
+@click.option("--prefix", default=None, help="Only files under this prefix, e.g. outputs/.")
+@click.option("-o", "--output", "output_directory", default=".", show_default=True, type=click.Path())
+@click.pass_context
+def run_download(ctx: click.Context, run_id: str, prefix: str | None, output_directory: str) -> None:
+    """Download a run's files."""
+    written = _get_run(ctx, run_id).download_files(prefix=prefix, output_directory=output_directory)
+    for path in written:
+        click.echo(path)
+    if not written:
+        click.echo(f"run {run_id} has no files" + (f" under {prefix!r}" if prefix else ""), err=True)
+
+
+@run.command("cancel")
+@click.argument("run_id")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the run has stopped.")
+@click.pass_context
+def run_cancel(ctx: click.Context, run_id: str, wait: bool) -> None:
+    """Stop a run (SIGTERM, then SIGKILL after a grace period)."""
+    run_obj = _get_run(ctx, run_id)
+    run_obj.cancel()
+    if wait:
+        details = run_obj.wait_for_completion(raise_on_error=False)
+        click.echo(f"{run_id}: {details['status']}")
+    else:
+        click.echo(f"{run_id}: cancel requested")
+
+

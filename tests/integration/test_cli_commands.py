@@ -1,0 +1,161 @@
+"""The runyard command, run as a user runs it: a separate process, text and JSON out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runyard import Run, Workspace
+
+
+def runyard(*args: str, cwd: Path, timeout: float = 180, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runyard.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture
+def cli_project(tmp_path: Path, project) -> Path:
+    folder = project({
+        "train.py": """
+            import sys
+            from runyard import Run
+            run = Run.get_context()
+            run.log("args", " ".join(sys.argv[1:]))
+            for i in range(3):
+                run.log("loss", 1.0 / (i + 1))
+            open("outputs/model.txt", "w").write("weights")
+            print("trained with", sys.argv[1:])
+        """,
+        "fail.py": "raise SystemExit('bad data: column x missing')\n",
+        "sleep.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(120)\n",
+        "requirements.txt": "six==1.16.0\n",
+    }, name="proj")
+    result = runyard("init", ".", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert (folder / ".runyard" / "config.yaml").is_file()
+    return folder
+
+
+def test_init_twice_reuses_the_workspace(cli_project: Path):
+    result = runyard("init", ".", cwd=cli_project)
+    assert result.returncode == 0
+    assert "Workspace exists" in result.stdout
+
+
+def test_submit_streams_output_and_prints_metrics(cli_project: Path):
+    result = runyard("run", "submit", "train.py", "--", "--alpha", "0.5", cwd=cli_project)
+    assert result.returncode == 0, result.stderr
+    assert "trained with ['--alpha', '0.5']" in result.stdout
+    assert "Status: Completed" in result.stdout
+    assert "loss" in result.stdout and "outputs/model.txt" in result.stdout
+    run = next(Workspace.get(cli_project).experiments["default"].get_runs())
+    assert run.get_metrics()["args"] == "--alpha 0.5"
+
+
+def test_detached_run_then_list_show_logs_metrics_download(cli_project: Path, tmp_path: Path):
+    submitted = runyard("run", "submit", "--detach", "-e", "exp1", "-t", "team=a", "train.py", cwd=cli_project)
+    assert submitted.returncode == 0, submitted.stderr
+    run_id = submitted.stdout.strip()
+    follow = runyard("run", "logs", "-f", run_id, cwd=cli_project)
+    assert "trained with []" in follow.stdout
+
+    listed = json.loads(runyard("run", "list", "--json", "--tag", "team=a", cwd=cli_project).stdout)
+    assert [r["runId"] for r in listed] == [run_id]
+    assert listed[0]["status"] == "Completed"
+    assert json.loads(runyard("run", "list", "--json", "--tag", "team=b", cwd=cli_project).stdout) == []
+
+    shown = json.loads(runyard("run", "show", run_id, "--json", cwd=cli_project).stdout)
+    assert shown["status"] == "Completed" and shown["exitCode"] == 0 and shown["snapshotId"]
+    text = runyard("run", "show", run_id, cwd=cli_project).stdout
+    assert run_id in text and "Completed" in text
+
+    metrics = json.loads(runyard("run", "metrics", run_id, "--json", cwd=cli_project).stdout)
+    assert metrics["loss"] == [1.0, 0.5, 1 / 3]
+
+    out = tmp_path / "downloaded"
+    download = runyard("run", "download", run_id, "--prefix", "outputs/", "-o", str(out), cwd=cli_project)
+    assert download.returncode == 0, download.stderr
+    assert (out / "outputs" / "model.txt").read_text() == "weights"
+
+
+def test_failed_run_exits_1_with_the_error(cli_project: Path):
+    result = runyard("run", "submit", "fail.py", cwd=cli_project)
+    assert result.returncode == 1
+    assert "bad data: column x missing" in result.stdout
+    listed = json.loads(runyard("run", "list", "--json", "--status", "Failed", cwd=cli_project).stdout)
+    assert len(listed) == 1
+
+
+def test_cancel_stops_a_detached_run(cli_project: Path, wait_for):
+    run_id = runyard("run", "submit", "--detach", "sleep.py", cwd=cli_project).stdout.strip()
+    ws = Workspace.get(cli_project)
+    wait_for(lambda: "sleeping" in Run.get(ws, run_id).get_log(), what="the script to start")
+    result = runyard("run", "cancel", run_id, cwd=cli_project)
+    assert result.returncode == 0, result.stderr
+    assert f"{run_id}: Canceled" in result.stdout
+    assert Run.get(ws, run_id).get_status() == "Canceled"
+
+
+def test_bad_input_exits_2_and_records_nothing(cli_project: Path):
+    missing = runyard("run", "submit", "nope.py", cwd=cli_project)
+    assert missing.returncode == 2
+    assert "script 'nope.py' does not exist" in missing.stderr
+    target = runyard("run", "submit", "-c", "gpu-cluster", "train.py", cwd=cli_project)
+    assert target.returncode == 2
+    assert "'gpu-cluster'" in target.stderr and "local" in target.stderr
+    assert Workspace.get(cli_project)._store.list_runs() == []
+
+
+def test_unknown_run_exits_3(cli_project: Path):
+    result = runyard("run", "show", "no_such_run", cwd=cli_project)
+    assert result.returncode == 3
+    assert "no_such_run" in result.stderr
+
+
+def test_no_workspace_exits_3_with_the_fix(tmp_path: Path):
+    result = runyard("run", "list", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "runyard init" in result.stderr
+
+
+def test_job_file_error_names_file_line_and_field(cli_project: Path):
+    (cli_project / "job.yml").write_text("type: command\ncode: .\ncommand: python train.py\nlimits:\n  timeout: soon\n")
+    result = runyard("job", "submit", "-f", "job.yml", cwd=cli_project)
+    assert result.returncode == 2
+    assert "job.yml" in result.stderr and "line 5" in result.stderr and "limits.timeout" in result.stderr
+
+
+def test_job_submit_runs_the_command(cli_project: Path):
+    (cli_project / "job.yml").write_text(
+        "command: python train.py --lr ${{inputs.lr}}\ninputs:\n  lr: 0.01\nexperiment_name: jobs\n")
+    result = runyard("job", "submit", "-f", "job.yml", cwd=cli_project)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "trained with ['--lr', '0.01']" in result.stdout
+    assert list(Workspace.get(cli_project).experiments) == ["jobs"]
+
+
+def test_environments_register_list_show_build(cli_project: Path):
+    registered = runyard("env", "register", "-f", "requirements.txt", "--name", "six", cwd=cli_project)
+    assert registered.returncode == 0, registered.stderr
+    assert registered.stdout.startswith("six:1 ")
+    listed = json.loads(runyard("env", "list", "--json", cwd=cli_project).stdout)
+    assert [(e["name"], e["version"]) for e in listed] == [("six", 1)]
+    shown = json.loads(runyard("env", "show", "six:1", "--json", cwd=cli_project).stdout)
+    assert shown["python"]["conda_dependencies"]["pip_packages"] == ["six==1.16.0"]
+    built = runyard("env", "build", "six", cwd=cli_project)
+    assert built.returncode == 0, built.stderr
+    assert "six (" in built.stdout
+    again = runyard("env", "build", "six", cwd=cli_project)
+    assert "cached" in again.stdout
+    run = runyard("run", "submit", "--env", "six:1", "train.py", cwd=cli_project)
+    assert run.returncode == 0, run.stderr
+    assert "cached at" in run.stdout
+
+
+def test_compute_list(cli_project: Path):
+    targets = json.loads(runyard("compute", "list", "--json", cwd=cli_project).stdout)
+    assert targets == [{"name": "local", "type": "local"}]
