@@ -43,10 +43,16 @@ class YamlDocument:
         field = ".".join(str(p) for p in loc)
         return ConfigError(f"{where}: field '{field}': {message}" if field else f"{where}: {message}")
 
-    def validation_error(self, e: pydantic.ValidationError, prefix: Sequence[Any] = ()) -> ConfigError:
+    def validation_error(self, e: pydantic.ValidationError, prefix: Sequence[Any] = (),
+                         union_tag: str | None = None) -> ConfigError:
+        """``union_tag``: the discriminator value pydantic puts first in each error's location
+        when validating a discriminated union; it is no field of the file, so it is dropped."""
         problems = []
         for err in e.errors():
-            loc = [p for p in (*prefix, *err["loc"]) if not (isinstance(p, str) and "[" in p)]
+            err_loc = err["loc"]
+            if union_tag is not None and err_loc[:1] == (union_tag,):
+                err_loc = err_loc[1:]
+            loc = [p for p in (*prefix, *err_loc) if not (isinstance(p, str) and "[" in p)]
             line = self.line_of(loc)
             field = ".".join(str(p) for p in loc) or "(top level)"
             value = err.get("input")

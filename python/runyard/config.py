@@ -206,7 +206,7 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
     try:
         job = pydantic.TypeAdapter(JobFile).validate_python({"type": "command", **doc.data})
     except pydantic.ValidationError as e:
-        raise doc.validation_error(e) from e
+        raise doc.validation_error(e, union_tag=kind) from e
     base = doc.path.parent
     code = (base / job.code).resolve()
     if not code.is_dir():

@@ -9,6 +9,7 @@ sections — not the name, version or environment variables.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import re
@@ -46,6 +47,11 @@ CONDA_TO_PYPI = {
     "setuptools": "setuptools", "wheel": "wheel", "cloudpickle": "cloudpickle",
 }
 _CONDA_IGNORED = {"pip", "python"}
+# Set while a file is validated: Environment.__init__ then lets pydantic's error through,
+# so the reader can point at the file's line (pydantic would wrap a ConfigError raised
+# inside validation into a location-less "Value error").
+_RAW_VALIDATION_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "runyard_raw_validation_errors", default=False)
 
 
 class _Model(BaseModel):
@@ -151,6 +157,8 @@ class Environment(_Model):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as e:
+            if _RAW_VALIDATION_ERRORS.get():
+                raise
             raise ConfigError(_yaml.validation_message(e, f"Environment {data.get('name')!r}")) from e
 
     @pydantic.field_validator("name")
@@ -414,10 +422,13 @@ def _from_env_yaml(doc: _yaml.YamlDocument, name: str, data: dict[str, Any] | No
         data["python"] = python
     if data.get("version") is not None:
         data["version"] = str(data["version"])
+    token = _RAW_VALIDATION_ERRORS.set(True)
     try:
         env = Environment.model_validate(data)
     except pydantic.ValidationError as e:
         raise doc.validation_error(e, prefix) from e
+    finally:
+        _RAW_VALIDATION_ERRORS.reset(token)
     try:
         env.validate_for_build()
     except ConfigError as e:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import snapshot
 from . import status as st
 from .compute import JobSpec, get_target
+from .compute.local_env import submitting_interpreter
 from .errors import ComputeError, RunyardError
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
         script=script, command=command, arguments=list(arguments),
         environment_variables=dict(environment_variables),
         max_run_duration_seconds=max_run_duration_seconds,
-        use_submitting_python=environment is None, submitting_python=sys.executable,
+        use_submitting_python=environment is None, submitting_python=submitting_interpreter(),
     )
     row = workspace._store.create_run({
         "run_id": run_id, "experiment": experiment.name, "parent_id": parent_id,

@@ -103,7 +103,8 @@ class Run:
         workspace = Workspace(uri, _check_lost_runs=False)
         run = cls._from_id(workspace, run_id)
         run._in_job = True
-        _flush_on_sigterm()
+        if "rpytools" not in sys.modules:  # embedded in R (reticulate), R owns the signals
+            _flush_on_sigterm()
         cls._context = run
         return run
 
@@ -218,17 +219,21 @@ class Run:
             print(f"Experiment: {self.experiment.name}   Target: {self._row['target']}\n", file=out, flush=True)
         tailer = _LogTailer(self.workspace._artifacts.run_dir(self.id) / "logs") if show_output else None
         deadline = time.monotonic() + timeout if timeout else None
-        delay = 0.02
+        started = next_check = time.monotonic()
         while True:
             status = self.get_status()
             if tailer:
                 tailer.emit(out)
             if status in st.TERMINAL:
                 break
-            if deadline and time.monotonic() > deadline:
+            now = time.monotonic()
+            if deadline and now > deadline:
                 raise RunyardError(f"run {self.id} is still {status} after {timeout} s")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
+            if now >= next_check and not self._owns_status():
+                self._target().check(self.id)
+                next_check = now + 2.0
+            # poll briskly while a short run may be ending, then back off
+            time.sleep(0.025 if now - started < 5 else 0.1 if now - started < 60 else 0.5)
         if tailer:
             tailer.emit(out)
         details = self.get_details()
@@ -447,8 +452,11 @@ class Run:
         if self._owns_status():
             self._store().set_status(self.id, st.CANCELED)
             return
+        self._target().cancel(self.id)
+
+    def _target(self):
         from .compute import get_target
-        get_target(self.workspace, row["target"]).cancel(self.id)
+        return get_target(self.workspace, self._row["target"])
 
     def __enter__(self) -> "Run":
         return self

@@ -83,6 +83,9 @@ class ComputeTarget(abc.ABC):
     def cancel(self, handle: Any) -> None:
         """Ask the job to stop: SIGTERM, then SIGKILL after a grace period."""
 
+    def check(self, handle: Any) -> None:
+        """Notice a job whose process vanished and end its run; called while waiting."""
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, **self.config}
 

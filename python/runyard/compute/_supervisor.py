@@ -18,13 +18,12 @@ import traceback
 from pathlib import Path
 
 from .. import status as st
-from ..environment import Environment
 from ..errors import EnvironmentBuildError
 from ..run import ENV_RUN_ID, ENV_TRACKING_URI
 from ..workspace import Workspace
 from . import JobSpec
 from .local import process_start_time
-from .local_env import materialise, stop_build
+from .local_env import materialise_spec, stop_build
 
 _TAIL_LINES = 20
 
@@ -74,11 +73,11 @@ class _Supervisor:
         if self.canceled():
             return self._finish(st.CANCELED)
         self.store.set_status(self.run_id, st.PREPARING)
-        environment = Environment(**self.job.environment) if self.job.environment else None
+        spec = self.job.environment
         try:
             with open(self.logs_dir / "environment_build.log", "a") as build_log:
-                prepared = materialise(environment, build_log, submitting_python=self.job.submitting_python
-                                       or sys.executable)
+                prepared = materialise_spec(spec, self.job.environment_hash, build_log,
+                                            submitting_python=self.job.submitting_python)
         except EnvironmentBuildError as e:
             if self.canceled():
                 return self._finish(st.CANCELED)
@@ -93,14 +92,14 @@ class _Supervisor:
         snapshot.extract(self.job.snapshot_path, self.work)
         (self.work / "outputs").mkdir(exist_ok=True)
         (self.work / "logs").mkdir(exist_ok=True)
-        argv = self._argv(prepared.python, environment)
-        env = self._process_env(prepared, environment)
+        argv = self._argv(prepared.python, spec)
+        env = self._process_env(prepared, spec)
         outcome = self._execute(argv, env)
         self.store.set_status(self.run_id, st.FINALIZING)
         self._collect_files()
         self._finish(*outcome)
 
-    def _argv(self, python: str, environment: Environment | None) -> list[str]:
+    def _argv(self, python: str, spec: dict) -> list[str]:
         job = self.job
         if job.command:
             if isinstance(job.command, list):
@@ -108,15 +107,14 @@ class _Supervisor:
             return ["/bin/sh", "-c", job.command + "".join(f" {_quote(a)}" for a in job.arguments)]
         script = job.script or ""
         if script.lower().endswith(".r"):
-            rscript = (environment.r.rscript_path if environment and environment.r else None) or "Rscript"
+            rscript = (spec.get("r") or {}).get("rscript_path") or "Rscript"
             return [rscript, script, *job.arguments]
         return [python, script, *job.arguments]
 
-    def _process_env(self, prepared, environment: Environment | None) -> dict[str, str]:
+    def _process_env(self, prepared, spec: dict) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
-        if environment:
-            env.update(environment.environment_variables)
+        env.update(spec.get("environment_variables") or {})
         env.update(self.job.environment_variables)
         env.update(prepared.env_vars)
         if prepared.path_prefix:

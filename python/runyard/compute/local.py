@@ -10,6 +10,7 @@ reboot) is noticed the next time the workspace is opened.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .. import status as st
 from ..errors import ComputeError
 from . import ComputeTarget, JobSpec
-from .local_env import PreparedPython, materialise
+from .local_env import PreparedPython, materialise, submitting_interpreter
 
 if TYPE_CHECKING:
     from ..environment import Environment
@@ -44,11 +45,11 @@ class LocalTarget(ComputeTarget):
         log_dir = self.workspace._artifacts.run_dir(job.run_id) / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         package_parent = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
+        env = _environment_for_child_python()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
         with open(log_dir / "supervisor.log", "ab") as supervisor_log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "runyard.compute._supervisor", str(self.workspace.path), job.run_id],
+                [submitting_interpreter(), "-m", "runyard.compute._supervisor", str(self.workspace.path), job.run_id],
                 stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True, env=env, cwd=str(self.workspace.path))
         # Reap the supervisor when it ends (no zombie, no "still running" ResourceWarning
@@ -57,6 +58,11 @@ class LocalTarget(ComputeTarget):
         self.workspace._store.update_run(job.run_id, supervisor_pid=proc.pid,
                                          supervisor_started=process_start_time(proc.pid))
         return job.run_id
+
+    def check(self, handle: str) -> None:
+        row = self.workspace._store.get_run(handle)
+        if row is not None and row["status"] not in st.TERMINAL and row["host"] == socket.gethostname():
+            _fail_if_lost(self.workspace, row)
 
     def status(self, handle: str) -> str:
         row = self.workspace._store.get_run(handle)
@@ -83,6 +89,26 @@ class LocalTarget(ComputeTarget):
             return  # the supervisor is starting; it sees CancelRequested and stops
         _kill_job(row)
         store.set_status(handle, st.CANCELED, error="canceled; its supervisor was no longer running")
+
+
+def _environment_for_child_python() -> dict[str, str]:
+    """This process's variables, minus what R set for an embedded Python (under reticulate):
+    R's library path would make another Python load the system libpython, and reticulate's
+    PYTHONPATH would hide that Python's site-packages."""
+    env = dict(os.environ)
+    if "rpytools" not in sys.modules:
+        return env
+    env.pop("PYTHONPATH", None)
+    r_home = env.get("R_HOME", "")
+    kept = [p for p in env.get("LD_LIBRARY_PATH", "").split(os.pathsep)
+            if p and not (r_home and p.startswith(r_home)) and not p.startswith("/usr/lib/jvm")
+            and p.rstrip("/") not in ("/usr/lib", "/lib", "/usr/lib64", "/usr/local/lib")
+            and not re.fullmatch(r"/(usr/)?lib/[a-z0-9_]+-linux-gnu[a-z0-9_]*/?", p)]
+    if kept:
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(kept)
+    else:
+        env.pop("LD_LIBRARY_PATH", None)
+    return env
 
 
 def process_start_time(pid: int) -> float | None:
@@ -117,21 +143,25 @@ def _kill_job(row: dict[str, Any]) -> None:
 
 def fail_lost_runs(workspace: "Workspace") -> list[str]:
     """Mark Failed every active run of this host whose supervisor is gone; returns their ids."""
-    store = workspace._store
     lost = []
-    now = time.time()
-    for row in store.list_runs(status=st.ACTIVE, host=socket.gethostname()):
-        if row["run_type"] not in ("script", "command"):
-            continue
-        if row["supervisor_pid"] is None:
-            if now - row["created_at"] < _START_GRACE_S:
-                continue
-        elif alive(row["supervisor_pid"], row["supervisor_started"]):
-            continue
-        _kill_job(row)
-        reason = (f"runyard's supervisor of this run (pid {row['supervisor_pid']} on "
-                  f"{row['host']}) is gone - the machine restarted or the process was killed - "
-                  f"while the run was {row['status']}. Logs up to that point are kept.")
-        if store.set_status(row["run_id"], st.FAILED, error=reason):
+    for row in workspace._store.list_runs(status=st.ACTIVE, host=socket.gethostname()):
+        if row["run_type"] in ("script", "command") and _fail_if_lost(workspace, row):
             lost.append(row["run_id"])
     return lost
+
+
+def _fail_if_lost(workspace: "Workspace", row: dict[str, Any]) -> bool:
+    if row["supervisor_pid"] is None:
+        if time.time() - row["created_at"] < _START_GRACE_S:
+            return False
+    elif alive(row["supervisor_pid"], row["supervisor_started"]):
+        return False
+    _kill_job(row)
+    reason = (f"runyard's supervisor of this run (pid {row['supervisor_pid']} on "
+              f"{row['host']}) is gone - the machine restarted or the process was killed - "
+              f"while the run was {row['status']}. Logs up to that point are kept.")
+    log = workspace._artifacts.run_dir(row["run_id"]) / "logs" / "supervisor.log"
+    if log.is_file() and log.stat().st_size:
+        tail = log.read_text(errors="replace").strip().splitlines()[-8:]
+        reason += " Last lines of logs/supervisor.log:\n" + "\n".join(tail)
+    return workspace._store.set_status(row["run_id"], st.FAILED, error=reason)

@@ -21,16 +21,27 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from filelock import FileLock
 
-from ..environment import Environment
 from ..errors import EnvironmentBuildError
+
+if TYPE_CHECKING:
+    from ..environment import Environment
 
 READY_MARKER = "runyard-environment.json"
 # Needed by the job-side client; the CLI-only ones (click, rich, uv) are left out.
 _CLIENT_EXCLUDES = {"click", "rich", "uv"}
+
+
+def submitting_interpreter() -> str:
+    """The real binary of the running Python: not a pyenv shim, not R when embedded in it."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    for candidate in (Path(sys.prefix) / "bin" / version, Path(sys.prefix) / "bin" / "python3"):
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable
 
 
 def cache_root() -> Path:
@@ -81,22 +92,70 @@ def client_requirements() -> list[str]:
     return keep
 
 
-def _python_tag(environment: Environment, submitting_python: str) -> str:
-    version = environment.python.conda_dependencies.python_version
+def _python_tag(python_version: str | None, submitting_python: str) -> str:
+    version = python_version
     if version:
         return f"py{version}"
     return "py" + ".".join(map(str, sys.version_info[:2])) + "-" + hashlib.sha256(
         os.path.realpath(submitting_python).encode()).hexdigest()[:8]
 
 
-def env_folder(environment: Environment, submitting_python: str = sys.executable) -> Path:
-    return cache_root() / "envs" / f"{environment.hash[:24]}-{_python_tag(environment, submitting_python)}"
+def env_folder(environment: "Environment", submitting_python: str | None = None) -> Path:
+    return _folder(environment.hash, environment.python.conda_dependencies.python_version,
+                   submitting_python or submitting_interpreter())
 
 
-def materialise(environment: Environment | None, log: TextIO, *,
-                submitting_python: str = sys.executable) -> PreparedPython:
-    """A Python for ``environment``: the submitting one, a user-managed one, or a cached venv."""
+def _folder(env_hash: str, python_version: str | None, submitting_python: str) -> Path:
+    return cache_root() / "envs" / f"{env_hash[:24]}-{_python_tag(python_version, submitting_python)}"
+
+
+def materialise_spec(spec: dict[str, Any], env_hash: str, log: TextIO, *,
+                     submitting_python: str | None = None) -> PreparedPython:
+    """``materialise`` for a job's stored spec; a cached plain-Python environment is found
+    from the hash alone, without loading the spec models (a supervisor starts faster)."""
+    submitting_python = submitting_python or submitting_interpreter()
+    python = spec.get("python") or {}
+    if env_hash and not spec.get("r") and not python.get("user_managed_dependencies"):
+        version = (python.get("conda_dependencies") or {}).get("python_version")
+        folder = _folder(env_hash, version, submitting_python)
+        if (folder / READY_MARKER).is_file():
+            log.write(f"Environment {spec.get('name')!r} (hash {env_hash[:12]}) cached at {folder}.\n")
+            prepared = _venv_python(folder, [client_path()], cache_hit=True)
+            prepared.env_vars["RETICULATE_PYTHON"] = prepared.python
+            return prepared
+    environment = None
+    if spec:
+        from ..environment import Environment
+        environment = Environment(**spec)
+    return materialise(environment, log, submitting_python=submitting_python)
+
+
+def materialise(environment: "Environment | None", log: TextIO, *,
+                submitting_python: str | None = None) -> PreparedPython:
+    """A Python for ``environment`` (the submitting one, a user-managed one, or a cached venv),
+    plus a cached R library when the environment lists R packages."""
+    prepared = _materialise_python(environment, log, submitting_python or submitting_interpreter())
+    prepared.env_vars["RETICULATE_PYTHON"] = prepared.python
+    if environment is not None and environment.r is not None:
+        from .local_r import materialise_r_library
+        library = materialise_r_library(environment, log)
+        if library:
+            existing = os.environ.get("R_LIBS")
+            prepared.env_vars["R_LIBS"] = os.pathsep.join([library, *([existing] if existing else [])])
+    return prepared
+
+
+def _python_is_default(environment: "Environment") -> bool:
+    return environment.python == type(environment.python)()
+
+
+def _materialise_python(environment: "Environment | None", log: TextIO,
+                        submitting_python: str) -> PreparedPython:
     pythonpath = [client_path()]
+    if environment is not None and environment.r is not None and _python_is_default(environment):
+        log.write(f"Environment {environment.name!r} is an R environment with no Python packages: "
+                  f"its R code reaches runyard through the submitting Python ({submitting_python}).\n")
+        return PreparedPython(submitting_python, env_vars=_pythonpath_env(pythonpath))
     if environment is None:
         log.write(f"No environment given: using the submitting Python ({submitting_python}).\n")
         return PreparedPython(submitting_python, path_prefix=[], env_vars=_pythonpath_env(pythonpath))
@@ -175,7 +234,7 @@ def stop_build() -> None:
             pass
 
 
-def _build(environment: Environment, folder: Path, log: TextIO, submitting_python: str) -> None:
+def _build(environment: "Environment", folder: Path, log: TextIO, submitting_python: str) -> None:
     started = time.monotonic()
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)

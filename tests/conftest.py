@@ -1,0 +1,119 @@
+"""Fixtures shared by every runyard test: one environment cache per session,
+a fresh workspace per test, project folders, and a polling helper."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runyard_session_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One environment cache for the whole session (an env is built once) and a short
+    cancel grace. Set in os.environ so detached supervisors inherit them."""
+    cache = tmp_path_factory.mktemp("runyard-cache")
+    saved = {k: os.environ.get(k) for k in (
+        "RUNYARD_CACHE_DIR", "RUNYARD_CANCEL_GRACE_SECONDS", "RUNYARD_WORKSPACE",
+        "RUNYARD_RUN_ID", "RUNYARD_TRACKING_URI", "RUNYARD_SNAPSHOT_MAX_FILES", "RUNYARD_SNAPSHOT_MAX_MB")}
+    os.environ["RUNYARD_CACHE_DIR"] = str(cache)
+    os.environ["RUNYARD_CANCEL_GRACE_SECONDS"] = "2"
+    for key in ("RUNYARD_WORKSPACE", "RUNYARD_RUN_ID", "RUNYARD_TRACKING_URI",
+                "RUNYARD_SNAPSHOT_MAX_FILES", "RUNYARD_SNAPSHOT_MAX_MB"):
+        os.environ.pop(key, None)
+    yield cache
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def cache_dir(runyard_session_env: Path) -> Path:
+    return runyard_session_env
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    from runyard import Workspace
+    return Workspace.create(tmp_path / "ws")
+
+
+@pytest.fixture
+def experiment(workspace):
+    from runyard import Experiment
+    return Experiment(workspace, "tests")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[..., Path]:
+    """``project({"train.py": "print(1)"}, name="src")`` writes a source folder.
+
+    Text values are dedented; bytes are written as they are.
+    """
+    counter = iter(range(10_000))
+
+    def make(files: dict[str, str | bytes], name: str | None = None) -> Path:
+        folder = tmp_path / (name or f"project{next(counter)}")
+        folder.mkdir(parents=True, exist_ok=True)
+        for rel, content in files.items():
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(textwrap.dedent(content))
+        return folder
+
+    return make
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0, interval: float = 0.05,
+             what: str = "condition") -> Any:
+    """Poll ``condition`` until it returns something truthy; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(name="wait_for")
+def wait_for_fixture() -> Callable[..., Any]:
+    return wait_for
+
+
+def run_python(code: str, *, cwd: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``code`` in a separate, plain Python process (not a runyard job)."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(name="run_python")
+def run_python_fixture() -> Callable[..., subprocess.CompletedProcess]:
+    return run_python
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (a zombie waiting to be reaped counts as gone)."""
+    import psutil
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.fixture(name="process_gone")
+def process_gone_fixture() -> Callable[[int], bool]:
+    return process_gone

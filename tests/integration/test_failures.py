@@ -1,0 +1,87 @@
+"""Runs that die: an exception, SIGKILL of the job, SIGKILL of its supervisor, a time limit."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+
+import pytest
+
+from runyard import ScriptRunConfig, Workspace
+from runyard import status as st
+from runyard.errors import RunFailedError
+
+
+def test_script_that_raises(experiment, project):
+    src = project({"boom.py": """\
+        print("about to fail", flush=True)
+        def train():
+            raise RuntimeError("learning rate too high")
+        train()
+        """})
+    run = experiment.submit(ScriptRunConfig(str(src), script="boom.py"))
+    with pytest.raises(RunFailedError, match="learning rate too high"):
+        run.wait_for_completion()
+    details = run.get_details()
+    assert details["status"] == st.FAILED
+    assert details["exitCode"] == 1
+    assert "RuntimeError: learning rate too high" in details["error"]["message"]
+    assert "the process exited with code 1" in details["error"]["message"]
+    assert "logs/driver.log" in run.get_file_names()
+    log = run.get_log()
+    assert "about to fail" in log and "Traceback" in log
+    assert [e["status"] for e in details["statusHistory"]][-1] == st.FAILED
+
+
+def test_nonzero_exit_code_is_kept(experiment, project):
+    src = project({"exit.py": "raise SystemExit(7)\n"})
+    details = experiment.submit(ScriptRunConfig(str(src), script="exit.py")).wait_for_completion(raise_on_error=False)
+    assert (details["status"], details["exitCode"]) == (st.FAILED, 7)
+    assert "exited with code 7" in details["error"]["message"]
+
+
+def test_job_killed_with_sigkill(experiment, project, wait_for):
+    src = project({"victim.py": """\
+        import os, time
+        print("pid", os.getpid(), flush=True)
+        time.sleep(60)
+        """})
+    run = experiment.submit(ScriptRunConfig(str(src), script="victim.py"))
+    match = wait_for(lambda: re.search(r"pid (\d+)", run.get_log()), what="the job's pid")
+    os.kill(int(match.group(1)), signal.SIGKILL)
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.FAILED
+    assert "SIGKILL" in details["error"]["message"]
+    assert details["exitCode"] == -signal.SIGKILL
+    assert "logs/driver.log" in run.get_file_names()
+    assert f"pid {match.group(1)}" in run.get_log()
+
+
+def test_supervisor_killed_with_sigkill(workspace, experiment, project, wait_for, process_gone):
+    src = project({"long.py": "import time\nprint('working', flush=True)\ntime.sleep(60)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="long.py"))
+    wait_for(lambda: "working" in run.get_log(), what="the job to start")
+    row = workspace._store.get_run(run.id)
+    supervisor_pid, job_pid = row["supervisor_pid"], row["job_pid"]
+    assert supervisor_pid and job_pid
+    os.kill(supervisor_pid, signal.SIGKILL)
+    wait_for(lambda: process_gone(supervisor_pid), what="the supervisor to die")
+    assert run.get_status() == st.RUNNING  # nobody has noticed yet
+
+    Workspace.get(workspace.path)  # opening the workspace notices the lost run
+    details = run.get_details()
+    assert details["status"] == st.FAILED
+    assert "supervisor" in details["error"]["message"]
+    assert str(supervisor_pid) in details["error"]["message"]
+    wait_for(lambda: process_gone(job_pid), what="the orphaned job to be killed")
+    assert "working" in run.get_log()
+
+
+def test_max_run_duration(experiment, project):
+    src = project({"sleep.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="sleep.py", max_run_duration_seconds=2))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.FAILED
+    assert "max_run_duration_seconds=2" in details["error"]["message"]
+    assert "sleeping" in run.get_log()

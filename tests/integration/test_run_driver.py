@@ -1,0 +1,244 @@
+"""Run seen from the driver: submit, wait, details, metrics, files, tags, cancel, re-attach."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from runyard import Experiment, Run, ScriptRunConfig, Workspace
+from runyard import status as st
+from runyard.errors import ConfigError, RunNotFoundError
+
+TRAIN = """\
+import os, sys
+from runyard import Run
+run = Run.get_context()
+print("training with", sys.argv[1:], flush=True)
+print("to stderr", file=sys.stderr, flush=True)
+for epoch in range(3):
+    run.log("loss", 1.0 / (epoch + 1))
+run.log("alpha", float(sys.argv[2]))
+run.log("name", "ridge")
+os.makedirs("outputs/model", exist_ok=True)
+with open("outputs/model/weights.txt", "w") as fh:
+    fh.write("w=1")
+with open("outputs/summary.json", "w") as fh:
+    fh.write('{"ok": true}')
+"""
+
+
+@pytest.fixture
+def finished(experiment, project):
+    """One completed run of TRAIN, shared by the read-only checks below."""
+    src = project({"train.py": TRAIN})
+    run = experiment.submit(ScriptRunConfig(str(src), script="train.py", arguments=["--alpha", 0.25]),
+                            tags={"stage": "dev"})
+    output = io.StringIO()
+    details = run.wait_for_completion(show_output=True, output=output)
+    return run, details, output.getvalue()
+
+
+def test_submit_returns_a_run_that_completes(finished, experiment):
+    run, details, _ = finished
+    assert isinstance(run, Run)
+    assert run.experiment == experiment
+    assert run.get_status() == st.COMPLETED == details["status"]
+    assert run.number == 1
+
+
+def test_show_output_streams_the_scripts_output(finished):
+    run, _, output = finished
+    assert f"RunId: {run.id}" in output
+    assert "training with ['--alpha', '0.25']" in output
+    assert "to stderr" in output
+    assert "Status: Completed" in output
+
+
+def test_wait_prints_to_stdout_by_default(experiment, project, capsys):
+    src = project({"t.py": "print('hello from the job')\n"})
+    experiment.submit(ScriptRunConfig(str(src), script="t.py")).wait_for_completion(show_output=True)
+    assert "hello from the job" in capsys.readouterr().out
+
+
+def test_details(finished):
+    run, details, _ = finished
+    assert details["runId"] == run.id
+    assert details["target"] == "local"
+    assert details["exitCode"] == 0
+    assert details["error"] is None
+    assert details["snapshotId"] and len(details["snapshotId"]) == 64
+    assert "environmentHash" in details and details["environmentHash"] is None  # no environment given
+    assert details["tags"] == {"stage": "dev"}
+    assert details["runDefinition"]["script"] == "train.py"
+    assert details["runDefinition"]["arguments"] == ["--alpha", "0.25"]
+    times = [datetime.fromisoformat(details[k].replace("Z", "+00:00"))
+             for k in ("createdTimeUtc", "startTimeUtc", "endTimeUtc")]
+    assert times == sorted(times)
+    assert details["durationSeconds"] >= 0
+    assert [e["status"] for e in details["statusHistory"]] == [
+        "Queued", "Preparing", "Starting", "Running", "Finalizing", "Completed"]
+    assert "logs/driver.log" in details["logFiles"]
+
+
+def test_environment_hash_in_details(experiment, project):
+    from runyard import Environment
+    env = Environment("plain")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = sys.executable
+    run = experiment.submit(ScriptRunConfig(str(project({"t.py": ""})), script="t.py", environment=env))
+    details = run.wait_for_completion()
+    assert details["environmentHash"] == env.hash
+    assert details["environment"] == {"name": "plain", "version": None, "hash": env.hash}
+
+
+def test_get_metrics(finished):
+    run, _, _ = finished
+    assert run.get_metrics() == {"loss": [1.0, 0.5, 1.0 / 3], "alpha": 0.25, "name": "ridge"}
+    assert run.get_metrics(name="alpha") == {"alpha": 0.25}
+    assert run.get_metrics(name="missing") == {}
+
+
+def test_files(finished, tmp_path):
+    run, _, _ = finished
+    names = run.get_file_names()
+    assert {"outputs/model/weights.txt", "outputs/summary.json", "logs/driver.log"} <= set(names)
+    path = run.download_file("outputs/summary.json", tmp_path / "summary.json")
+    assert json.loads(Path(path).read_text()) == {"ok": True}
+    into_dir = run.download_file("outputs/model/weights.txt", tmp_path)
+    assert Path(into_dir).read_text() == "w=1"
+    written = run.download_files(prefix="outputs/", output_directory=tmp_path / "all")
+    assert sorted(written) == sorted(str(tmp_path / "all" / n) for n in names if n.startswith("outputs/"))
+    assert (tmp_path / "all" / "outputs" / "model" / "weights.txt").read_text() == "w=1"
+    flat = run.download_files(prefix="outputs/", output_directory=tmp_path / "flat", append_prefix=False)
+    assert sorted(flat) == sorted([str(tmp_path / "flat" / "model" / "weights.txt"),
+                                   str(tmp_path / "flat" / "summary.json")])
+    assert "training with" in run.get_log()
+
+
+def test_tags_and_properties(finished):
+    run, _, _ = finished
+    run.tag("quality", "good")
+    run.tag("flag")
+    run.set_tags({"stage": "prod", "n": 3})
+    assert run.get_tags() == {"stage": "prod", "quality": "good", "flag": None, "n": "3"}
+    run.remove_tags(["flag"])
+    assert "flag" not in run.get_tags()
+    run.add_properties({"dataset": "v1"})
+    run.add_properties({"dataset": "v1", "seed": 7})  # same value again: fine
+    assert run.get_properties() == {"dataset": "v1", "seed": "7"}
+    with pytest.raises(ConfigError, match="properties cannot change"):
+        run.add_properties({"dataset": "v2"})
+    assert run.get_properties()["dataset"] == "v1"
+
+
+def test_get_runs_filters(experiment, project):
+    src = project({"ok.py": "", "bad.py": "raise SystemExit(3)\n"})
+    ok = experiment.submit(ScriptRunConfig(str(src), script="ok.py"), tags={"kind": "ok", "team": "a"})
+    bad = experiment.submit(ScriptRunConfig(str(src), script="bad.py"), tags={"kind": "bad"})
+    ok.wait_for_completion()
+    bad.wait_for_completion(raise_on_error=False)
+    ids = lambda runs: [r.id for r in runs]  # noqa: E731
+    assert ids(experiment.get_runs()) == [bad.id, ok.id]  # newest first
+    assert ids(experiment.get_runs(status="Completed")) == [ok.id]
+    assert ids(experiment.get_runs(status="Failed")) == [bad.id]
+    assert ids(experiment.get_runs(tags={"kind": "bad"})) == [bad.id]
+    assert ids(experiment.get_runs(tags="team")) == [ok.id]
+    assert ids(experiment.get_runs(tags={"kind": "ok"}, status="Failed")) == []
+    ok.add_properties({"p": 1})
+    assert ids(experiment.get_runs(properties={"p": 1})) == [ok.id]
+    with pytest.raises(ConfigError, match="status 'Done'"):
+        experiment.get_runs(status="Done")
+
+
+def test_cancel_a_sleeping_run(experiment, project, wait_for):
+    src = project({"sleep.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="sleep.py"))
+    wait_for(lambda: "sleeping" in run.get_log(), what="the script to start")
+    run.cancel()
+    details = run.wait_for_completion()
+    assert details["status"] == st.CANCELED
+    history = [e["status"] for e in details["statusHistory"]]
+    assert history[:4] == [st.QUEUED, st.PREPARING, st.STARTING, st.RUNNING]
+    assert st.CANCEL_REQUESTED in history
+    assert history[-1] == st.CANCELED
+    assert st.COMPLETED not in history and st.FAILED not in history
+    assert "logs/driver.log" in run.get_file_names()
+    run.cancel()  # canceling an ended run does nothing
+    assert run.get_status() == st.CANCELED
+
+
+def test_reattach_by_id(finished, workspace):
+    run, _, _ = finished
+    again = Run(Experiment(workspace, run.experiment.name), run.id)
+    assert again == run
+    assert again.get_metrics() == run.get_metrics()
+    assert Run.get(workspace, run.id) == run
+    with pytest.raises(RunNotFoundError):
+        Run(Experiment(workspace, "other"), run.id)
+
+
+def test_run_survives_the_process_that_submitted_it(workspace, project, run_python):
+    src = project({"slow.py": """\
+        import time
+        from runyard import Run
+        time.sleep(1.5)
+        Run.get_context().log("done", 1)
+        print("finished")
+        """})
+    submitted = run_python(f"""
+        from runyard import Experiment, ScriptRunConfig, Workspace
+        ws = Workspace.get({str(workspace.path)!r})
+        run = Experiment(ws, "detached").submit(ScriptRunConfig({str(src)!r}, script="slow.py"))
+        print(run.id)
+        """)
+    assert submitted.returncode == 0, submitted.stderr
+    run_id = submitted.stdout.strip().splitlines()[-1]
+    run = Run(Experiment(Workspace.get(workspace.path), "detached"), run_id)
+    assert run.get_status() not in st.TERMINAL  # the submitting process is gone, the run is not
+    details = run.wait_for_completion()
+    assert details["status"] == st.COMPLETED
+    assert run.get_metrics() == {"done": 1}
+    assert "finished" in run.get_log()
+
+
+def test_wait_timeout(experiment, project):
+    from runyard.errors import RunyardError
+    src = project({"sleep.py": "import time\ntime.sleep(60)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="sleep.py"))
+    with pytest.raises(RunyardError, match="still"):
+        run.wait_for_completion(timeout=0.5)
+    run.cancel()
+    assert run.wait_for_completion()["status"] == st.CANCELED
+
+
+def test_identical_sources_share_one_snapshot(workspace, experiment, project):
+    files = {"t.py": "print('same')\n", "lib/u.py": "U = 1\n"}
+    first = experiment.submit(ScriptRunConfig(str(project(files)), script="t.py"))
+    second = experiment.submit(ScriptRunConfig(str(project(files)), script="t.py"))
+    changed = experiment.submit(ScriptRunConfig(str(project({**files, "lib/u.py": "U = 2\n"})), script="t.py"))
+    ids = [r.wait_for_completion()["snapshotId"] for r in (first, second, changed)]
+    assert ids[0] == ids[1] != ids[2]
+    assert sorted(p.name for p in workspace.snapshots_dir.glob("*.zip")) == sorted({f"{i}.zip" for i in ids})
+
+
+def test_interactive_run_with_start_logging(workspace, experiment, project):
+    run = experiment.start_logging(snapshot_directory=str(project({"nb.py": ""})), tags={"where": "notebook"})
+    assert run.get_status() == st.RUNNING
+    run.log("accuracy", 0.8)
+    child = run.child_run("part")
+    child.log("x", 1)
+    Workspace.get(workspace.path)  # an interactive run has no supervisor: it is not "lost"
+    assert run.get_status() == st.RUNNING
+    run.complete()
+    details = run.get_details()
+    assert details["status"] == st.COMPLETED
+    assert details["runType"] == "interactive"
+    assert details["snapshotId"] and details["tags"] == {"where": "notebook"}
+    assert run.get_metrics() == {"accuracy": 0.8}
+    assert child.get_metrics() == {"x": 1}
+    assert [r.id for r in experiment.get_runs(type="interactive")] == [run.id]

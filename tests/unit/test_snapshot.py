@@ -1,0 +1,138 @@
+"""snapshot: which files go in, the content hash, the store, the limits."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from runyard import snapshot
+from runyard.errors import ConfigError, SnapshotError
+
+
+def names(folder) -> list[str]:
+    return [rel for rel, _path, _size in snapshot.list_files(folder)]
+
+
+def test_runyardignore_beats_amlignore_beats_gitignore(project):
+    files = {"keep.py": "", "a.txt": "", "b.txt": "", "c.txt": ""}
+    all_three = project({**files, ".runyardignore": "a.txt\n", ".amlignore": "b.txt\n", ".gitignore": "c.txt\n"})
+    assert names(all_three) == sorted([".amlignore", ".gitignore", ".runyardignore", "b.txt", "c.txt", "keep.py"])
+
+    aml_and_git = project({**files, ".amlignore": "b.txt\n", ".gitignore": "c.txt\n"})
+    assert names(aml_and_git) == sorted([".amlignore", ".gitignore", "a.txt", "c.txt", "keep.py"])
+
+    git_only = project({**files, ".gitignore": "c.txt\n"})
+    assert names(git_only) == sorted([".gitignore", "a.txt", "b.txt", "keep.py"])
+
+    none = project(files)
+    assert names(none) == sorted(files)
+
+
+def test_gitignore_patterns_folders_and_negation(project):
+    src = project({
+        ".gitignore": "data/\n*.log\n!keep.log\n",
+        "train.py": "", "run.log": "", "keep.log": "", "data/big.csv": "", "sub/data/x.csv": "",
+        "sub/notes.log": "",
+    })
+    assert names(src) == [".gitignore", "keep.log", "train.py"]
+
+
+def test_nested_ignore_file_applies_below_its_folder(project):
+    src = project({
+        ".runyardignore": "*.tmp\n",
+        "a.csv": "", "x.tmp": "",
+        "sub/.runyardignore": "*.csv\n", "sub/b.csv": "", "sub/deeper/c.csv": "", "sub/keep.py": "",
+        "other/d.csv": "",
+        # a nested file of another name is not the chosen ignore file: it does nothing
+        "other/.gitignore": "*.csv\n",
+    })
+    assert names(src) == [".runyardignore", "a.csv", "other/.gitignore", "other/d.csv",
+                          "sub/.runyardignore", "sub/keep.py"]
+
+
+def test_git_and_runyard_folders_always_excluded(project):
+    src = project({
+        "train.py": "", ".git/HEAD": "ref", ".runyard/config.yaml": "name: x",
+        "sub/.git/config": "", "__pycache__/m.pyc": "", ".gitignore": "!.git/\n!.runyard/\n",
+    })
+    assert names(src) == [".gitignore", "train.py"]
+
+
+def test_identical_folders_have_one_hash_and_one_zip(project, tmp_path):
+    files = {"train.py": "print('hello')\n", "pkg/util.py": "X = 1\n"}
+    store = tmp_path / "store"
+    first = snapshot.take(project(files), store)
+    second = snapshot.take(project(files), store)
+    assert first.hash == second.hash
+    assert first.path == second.path
+    assert [p.name for p in store.iterdir()] == [f"{first.hash}.zip"]
+    assert (first.file_count, first.total_bytes) == (2, len("print('hello')\n") + len("X = 1\n"))
+
+
+@pytest.mark.parametrize("change", ["content", "rename", "add"])
+def test_any_change_gives_a_new_hash(project, tmp_path, change):
+    files = {"train.py": "print('hello')\n", "pkg/util.py": "X = 1\n"}
+    store = tmp_path / "store"
+    before = snapshot.take(project(files), store)
+    changed = dict(files)
+    if change == "content":
+        changed["pkg/util.py"] = "X = 2\n"
+    elif change == "rename":
+        changed["pkg/utils.py"] = changed.pop("pkg/util.py")
+    else:
+        changed["more.py"] = ""
+    after = snapshot.take(project(changed), store)
+    assert after.hash != before.hash
+    assert sorted(p.name for p in store.iterdir()) == sorted([f"{before.hash}.zip", f"{after.hash}.zip"])
+
+
+def test_extract_restores_files_and_modes(project, tmp_path):
+    src = project({"run.sh": "#!/bin/sh\necho hi\n", "data/x.txt": "x"})
+    os.chmod(src / "run.sh", 0o755)
+    snap = snapshot.take(src, tmp_path / "store")
+    out = tmp_path / "out"
+    snapshot.extract(snap.path, out)
+    assert (out / "run.sh").read_text() == "#!/bin/sh\necho hi\n"
+    assert (out / "data" / "x.txt").read_text() == "x"
+    assert stat.S_IMODE((out / "run.sh").stat().st_mode) == 0o755
+
+
+def test_too_many_files_names_the_crowded_folder_and_stores_nothing(project, tmp_path):
+    src = project({"train.py": "", **{f"images/{i}.png": "" for i in range(12)}, "b/x": "", "b/y": ""})
+    store = tmp_path / "store"
+    with pytest.raises(SnapshotError) as info:
+        snapshot.take(src, store, max_files=10)
+    message = str(info.value)
+    assert "15 files" in message and "limit of 10" in message
+    assert "images/ (12 files)" in message
+    assert "RUNYARD_SNAPSHOT_MAX_FILES" in message
+    assert not store.exists()
+
+
+def test_too_many_megabytes_names_the_biggest_files(project, tmp_path):
+    src = project({"train.py": "", "data/huge.bin": b"\0" * 300_000, "small.bin": b"\0" * 1000})
+    with pytest.raises(SnapshotError) as info:
+        snapshot.take(src, tmp_path / "store", max_mb=0.1)
+    message = str(info.value)
+    assert "data/huge.bin (0.3 MB)" in message
+    assert message.index("data/huge.bin") < message.index("small.bin")
+    assert "RUNYARD_SNAPSHOT_MAX_MB" in message
+
+
+def test_limits_from_environment_variables(project, tmp_path, monkeypatch):
+    src = project({"a.py": "", "b.py": "", "c.py": ""})
+    monkeypatch.setenv("RUNYARD_SNAPSHOT_MAX_FILES", "2")
+    with pytest.raises(SnapshotError, match="limit of 2"):
+        snapshot.take(src, tmp_path / "store")
+    monkeypatch.setenv("RUNYARD_SNAPSHOT_MAX_FILES", "3")
+    assert snapshot.take(src, tmp_path / "store").file_count == 3
+    monkeypatch.setenv("RUNYARD_SNAPSHOT_MAX_FILES", "many")
+    with pytest.raises(ConfigError, match="must be numbers"):
+        snapshot.take(src, tmp_path / "store")
+
+
+def test_missing_source_folder(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        snapshot.list_files(tmp_path / "nope")
