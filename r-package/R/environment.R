@@ -1,0 +1,132 @@
+#' Describe a CRAN package for an R environment
+#'
+#' @param name Package name.
+#' @param version An exact version, or `NULL` for any.
+#' @param repo The repository to install from, or `NULL` for the environment's `repos`.
+#' @return A named list.
+#' @examples
+#' cran_package("jsonlite")
+#' @export
+cran_package <- function(name, version = NULL, repo = NULL) {
+  check_string(name, "name")
+  check_string(version, "version", null_ok = TRUE)
+  check_string(repo, "repo", null_ok = TRUE)
+  list(name = name, version = version, repo = repo)
+}
+
+#' Describe a GitHub package for an R environment
+#'
+#' @param repository `"owner/repo"`.
+#' @param auth_token A token for private repositories.
+#' @return A named list.
+#' @examples
+#' github_package("owner/pkg")
+#' @export
+github_package <- function(repository, auth_token = NULL) {
+  check_string(repository, "repository")
+  list(repository = repository, auth_token = auth_token)
+}
+
+#' Describe an R environment
+#'
+#' What an R training script needs: R packages (installed, when missing, into a
+#' library cached by the environment's hash), environment variables, and for
+#' the Docker target a base image.
+#'
+#' @param name Environment name.
+#' @param version Version (set by [register_environment()]).
+#' @param environment_variables A named list of variables for the run.
+#' @param r_version The R version the run needs (the local target checks it).
+#' @param rscript_path The `Rscript` to run scripts with.
+#' @param snapshot_date Kept for azuremlsdk compatibility (a CRAN snapshot date).
+#' @param cran_packages A list of [cran_package()] (or package names).
+#' @param github_packages A list of [github_package()].
+#' @param custom_url_packages URLs or paths of package source archives.
+#' @param bioconductor_packages Bioconductor package names.
+#' @param custom_docker_image A Docker base image (Docker target).
+#' @param image_registry_details Registry address and credentials, a named list.
+#' @param use_gpu Kept for azuremlsdk compatibility.
+#' @param shm_size Shared memory size for Docker, e.g. `"2g"`.
+#' @param repos Repositories to install from; default `getOption("repos")`.
+#' @return An environment.
+#' @examples
+#' \dontrun{
+#' env <- r_environment("r-train", cran_packages = list(cran_package("jsonlite")))
+#' }
+#' @export
+r_environment <- function(name, version = NULL, environment_variables = NULL, r_version = NULL,
+                          rscript_path = NULL, snapshot_date = NULL, cran_packages = NULL,
+                          github_packages = NULL, custom_url_packages = NULL,
+                          bioconductor_packages = NULL, custom_docker_image = NULL,
+                          image_registry_details = NULL, use_gpu = FALSE, shm_size = NULL,
+                          repos = getOption("repos")) {
+  check_string(name, "name")
+  check_string(r_version, "r_version", null_ok = TRUE)
+  check_string(rscript_path, "rscript_path", null_ok = TRUE)
+  check_string(custom_docker_image, "custom_docker_image", null_ok = TRUE)
+  cran <- lapply(as.list(cran_packages), function(p) {
+    if (is.character(p) && length(p) == 1) p <- cran_package(p)
+    if (!is.list(p) || is.null(p$name)) arg_error("cran_packages", "must be a list of cran_package() or names")
+    p[!vapply(p, is.null, logical(1))]
+  })
+  github <- lapply(as.list(github_packages), function(p) {
+    if (is.character(p) && length(p) == 1) p <- github_package(p)
+    p[!vapply(p, is.null, logical(1))]
+  })
+  repos <- unname(repos[!is.na(repos) & repos != "@CRAN@"])
+  r <- list(r_version = r_version, rscript_path = rscript_path, snapshot_date = snapshot_date,
+            repos = as.list(repos), cran_packages = cran, github_packages = github,
+            custom_url_packages = as.list(custom_url_packages),
+            bioconductor_packages = as.list(bioconductor_packages))
+  r <- r[!vapply(r, is.null, logical(1))]
+  docker <- list(enabled = !is.null(custom_docker_image), base_image = custom_docker_image,
+                 base_image_registry = image_registry_details, shm_size = shm_size)
+  docker <- docker[!vapply(docker, is.null, logical(1))]
+  py_call(rpy()$Environment(name, version = version, r = r, docker = docker,
+                            environment_variables = as_py_dict(environment_variables,
+                                                               "environment_variables") %||% reticulate::dict()))
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+check_environment <- function(environment, arg = "environment", null_ok = TRUE) {
+  if (is.null(environment) && null_ok) return(NULL)
+  check_class(environment, "runyard.environment.Environment", arg,
+              "an environment (from r_environment() or get_environment())")
+}
+
+#' Register an environment in a workspace
+#'
+#' A changed spec gets the next version; an unchanged one keeps its version.
+#'
+#' @param environment An environment.
+#' @param workspace A workspace.
+#' @return The registered environment (with its version).
+#' @examples
+#' \dontrun{
+#' env <- register_environment(r_environment("r-train"), ws)
+#' }
+#' @export
+register_environment <- function(environment, workspace) {
+  check_environment(environment, null_ok = FALSE)
+  check_workspace(workspace)
+  py_call(environment$register(workspace))
+}
+
+#' Get a registered environment
+#'
+#' @param workspace A workspace.
+#' @param name Environment name.
+#' @param version A version, or `NULL` for the latest.
+#' @return The environment.
+#' @examples
+#' \dontrun{
+#' env <- get_environment(ws, "r-train")
+#' }
+#' @export
+get_environment <- function(workspace, name, version = NULL) {
+  check_workspace(workspace)
+  check_string(name, "name")
+  if (!is.null(version)) version <- as.character(version)
+  py_call(rpy()$Environment$get(workspace, name, version))
+}

@@ -1,0 +1,125 @@
+# Logging to a run; each function takes `run = NULL`, meaning the current run.
+
+#' Log a metric
+#'
+#' Logging a name again makes the metric a vector of values.
+#'
+#' @param name Metric name.
+#' @param value A number, string or logical.
+#' @param run A run; `NULL` means the current run.
+#' @return `NULL`, invisibly.
+#' @examples
+#' \dontrun{
+#' log_metric_to_run("mse", 3301.2)
+#' }
+#' @export
+log_metric_to_run <- function(name, value, run = NULL) {
+  check_string(name, "name")
+  if (!is.atomic(value) || length(value) != 1) {
+    arg_error("value", sprintf("must be a single number, string or logical, not %s", describe(value)))
+  }
+  run <- check_run(run, null_ok = TRUE)
+  py_call(run$log(name, value))
+  invisible(NULL)
+}
+
+#' Log a list of values
+#'
+#' @param name Metric name.
+#' @param value A vector of values.
+#' @param run A run; `NULL` means the current run.
+#' @return `NULL`, invisibly.
+#' @examples
+#' \dontrun{
+#' log_list_to_run("losses", c(0.9, 0.5, 0.3))
+#' }
+#' @export
+log_list_to_run <- function(name, value, run = NULL) {
+  check_string(name, "name")
+  if (!is.atomic(value)) arg_error("value", sprintf("must be a vector, not %s", describe(value)))
+  run <- check_run(run, null_ok = TRUE)
+  py_call(run$log_list(name, as.list(value)))
+  invisible(NULL)
+}
+
+#' Log one row of a table metric
+#'
+#' @param name Metric name.
+#' @param ... Named values: the row's columns.
+#' @param run A run; `NULL` means the current run.
+#' @return `NULL`, invisibly.
+#' @examples
+#' \dontrun{
+#' log_row_to_run("epochs", epoch = 1, loss = 0.4)
+#' }
+#' @export
+log_row_to_run <- function(name, ..., run = NULL) {
+  check_string(name, "name")
+  row <- list(...)
+  if (!length(row) || is.null(names(row)) || any(!nzchar(names(row)))) {
+    arg_error("...", "must be named values, e.g. epoch = 1, loss = 0.4")
+  }
+  run <- check_run(run, null_ok = TRUE)
+  py_call(do.call(run$log_row, c(list(name), row)))
+  invisible(NULL)
+}
+
+#' Log a table metric
+#'
+#' @param name Metric name.
+#' @param value A data frame or a named list of equal-length vectors.
+#' @param run A run; `NULL` means the current run.
+#' @return `NULL`, invisibly.
+#' @examples
+#' \dontrun{
+#' log_table_to_run("predictions", data.frame(y = 1:3, yhat = c(1.1, 1.9, 3.2)))
+#' }
+#' @export
+log_table_to_run <- function(name, value, run = NULL) {
+  check_string(name, "name")
+  if (!is.list(value) || is.null(names(value))) {
+    arg_error("value", sprintf("must be a data frame or a named list of columns, not %s", describe(value)))
+  }
+  run <- check_run(run, null_ok = TRUE)
+  columns <- lapply(as.list(value), function(col) as.list(if (is.factor(col)) as.character(col) else col))
+  py_call(run$log_table(name, reticulate::dict(columns)))
+  invisible(NULL)
+}
+
+#' Log an image
+#'
+#' @param name Metric name.
+#' @param plot A ggplot object, a recorded plot (`grDevices::recordPlot()`), or a
+#'   function that draws a plot; or `NULL` when `path` is given.
+#' @param path An image file, instead of `plot`.
+#' @param run A run; `NULL` means the current run.
+#' @return The stored file name, invisibly.
+#' @examples
+#' \dontrun{
+#' log_image_to_run("mse", plot = function() plot(1:10))
+#' }
+#' @export
+log_image_to_run <- function(name, plot = NULL, path = NULL, run = NULL) {
+  check_string(name, "name")
+  if (is.null(plot) == is.null(path)) arg_error("plot", "or `path` must be given (exactly one)")
+  run <- check_run(run, null_ok = TRUE)
+  if (!is.null(plot)) {
+    path <- tempfile(fileext = ".png")
+    on.exit(unlink(path), add = TRUE)
+    grDevices::png(path, width = 800, height = 600)
+    tryCatch({
+      if (is.function(plot)) plot()
+      else if (inherits(plot, "recordedplot")) grDevices::replayPlot(plot)
+      else print(plot)
+    }, finally = grDevices::dev.off())
+  } else {
+    check_path(path, "path", "file")
+  }
+  py_call(run$log_image(name, path = path))
+  invisible(paste0("images/", name, ".", tools_ext(path)))
+}
+
+tools_ext <- function(path) {
+  ext <- sub(".*\\.", "", basename(path))
+  if (identical(ext, basename(path))) "png" else ext
+}

@@ -1,0 +1,93 @@
+#' Create a workspace
+#'
+#' A workspace is a folder (default `.runyard`) holding run history (SQLite),
+#' run files and snapshots. Creating one that exists opens it.
+#'
+#' @param name Workspace name (default: the project folder's name).
+#' @param path The workspace folder.
+#' @param store_url A database URL for the run history instead of SQLite in the folder.
+#' @param exist_ok If `FALSE`, an existing workspace is an error.
+#' @param ... Arguments of azuremlsdk's `create_workspace()` that have no meaning
+#'   here (`subscription_id`, `resource_group`, `location`, ...); they are ignored
+#'   with a message.
+#' @return A workspace.
+#' @examples
+#' \dontrun{
+#' ws <- create_workspace(path = file.path(tempdir(), ".runyard"))
+#' }
+#' @export
+create_workspace <- function(name = NULL, path = ".runyard", store_url = NULL, exist_ok = TRUE, ...) {
+  ignore_azure_args(...)
+  check_string(name, "name", null_ok = TRUE)
+  check_path(path, "path")
+  check_string(store_url, "store_url", null_ok = TRUE)
+  py_call(rpy()$Workspace$create(path, name = name, store_url = store_url, exist_ok = isTRUE(exist_ok)))
+}
+
+#' Get an existing workspace
+#'
+#' @param name Unused except for messages; kept for azuremlsdk compatibility.
+#' @param path The workspace folder, or a project folder holding `.runyard`.
+#'   `NULL` searches from the working directory upward, like
+#'   [load_workspace_from_config()].
+#' @param ... Azure-only arguments, ignored with a message.
+#' @return A workspace.
+#' @examples
+#' \dontrun{
+#' ws <- get_workspace(path = ".runyard")
+#' }
+#' @export
+get_workspace <- function(name = NULL, path = NULL, ...) {
+  ignore_azure_args(...)
+  check_path(path, "path", null_ok = TRUE)
+  if (is.null(path)) return(load_workspace_from_config())
+  py_call(rpy()$Workspace$get(path))
+}
+
+#' Load the workspace of the current project
+#'
+#' Uses `RUNYARD_WORKSPACE` if set, else the nearest `.runyard/config.yaml` in
+#' `path` or a folder above it.
+#'
+#' @param path Where to start searching (default: the working directory).
+#' @return A workspace.
+#' @examples
+#' \dontrun{
+#' ws <- load_workspace_from_config()
+#' }
+#' @export
+load_workspace_from_config <- function(path = NULL) {
+  check_path(path, "path", null_ok = TRUE)
+  py_call(rpy()$Workspace$from_config(path))
+}
+
+ignore_azure_args <- function(...) {
+  extra <- names(list(...))
+  if (length(extra)) {
+    message("runyard ignores Azure-only arguments: ", paste(extra, collapse = ", "))
+  }
+}
+
+check_workspace <- function(workspace, arg = "workspace") {
+  check_class(workspace, "runyard.workspace.Workspace", arg,
+              "a workspace (from create_workspace() or get_workspace())")
+}
+
+#' List compute targets
+#'
+#' @param workspace A workspace.
+#' @return A data frame with one row per target: `name` and `type`.
+#' @examples
+#' \dontrun{
+#' list_compute_targets(get_workspace())
+#' }
+#' @export
+list_compute_targets <- function(workspace) {
+  check_workspace(workspace)
+  targets <- unname(py_call(workspace$compute_targets))
+  data.frame(
+    name = vapply(targets, function(t) t$name, character(1)),
+    type = vapply(targets, function(t) t$type, character(1)),
+    stringsAsFactors = FALSE
+  )
+}

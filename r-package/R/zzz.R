@@ -1,0 +1,20 @@
+# The Python module, bound lazily: nothing starts Python until a function needs it,
+# and the Python is whichever reticulate finds (RETICULATE_PYTHON, else the
+# "r-runyard" virtualenv install_runyard() makes, else its usual search).
+runyard_module <- NULL
+
+.onLoad <- function(libname, pkgname) {
+  runyard_module <<- reticulate::import(
+    "runyard",
+    delay_load = list(environment = "r-runyard", on_error = function(e) NULL)
+  )
+  reg.finalizer(.state, flush_metrics_at_exit, onexit = TRUE)
+}
+
+.state <- new.env(parent = emptyenv())
+
+flush_metrics_at_exit <- function(env) {
+  if (isTRUE(.state$loaded)) {
+    try(reticulate::import("runyard.metrics")$flush_all(), silent = TRUE)
+  }
+}
