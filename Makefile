@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# R packages built here go to a library of the checkout's own, not the system's.
+R_LIB := $(CURDIR)/.r-lib
+TEST_ENV = RETICULATE_PYTHON=$(abspath $(BIN)/python) R_LIBS=$(R_LIB)
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test install install-test system-deps r-install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +18,25 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 
+system-deps:
+	bash scripts/install-system-deps.sh
+
+r-install: system-deps
+	mkdir -p $(R_LIB)
+	R CMD INSTALL --no-multiarch --library=$(R_LIB) r-package >$(R_LIB)/install.log 2>&1 || (cat $(R_LIB)/install.log; exit 1)
+
 # Set up runyard and run the example on the local target with a SQLite workspace.
 demo: install
 	$(BIN)/runyard init .
 	$(BIN)/runyard job submit -f examples/sklearn-diabetes/job.yml
 
-# Install what the tests need and run every test.
-test: install-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+# Install what the tests need and run every test: pytest (which also knits the
+# vignettes), then the R package's testthat suite. Both run; either failing fails.
+test: install-test r-install
+	@status=0; \
+	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider tests || status=1; \
+	$(TEST_ENV) Rscript -e 'testthat::test_local("r-package", reporter = "summary", stop_on_failure = TRUE)' || status=1; \
+	exit $$status
 
 clean:
-	rm -rf $(VENV) .runyard build *.egg-info python/*.egg-info
+	rm -rf $(VENV) $(R_LIB) .runyard build *.egg-info python/*.egg-info

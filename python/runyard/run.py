@@ -208,12 +208,13 @@ class Run:
     def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
                             raise_on_error: bool = True, timeout: float | None = None,
                             output: Any = None) -> dict[str, Any]:
-        """Block until the run ends; with ``show_output`` stream its logs as they grow.
+        """Block until the run ends; with ``show_output`` stream its logs as they grow
+        (to stdout, or to ``output``: a text stream or a function taking each chunk).
 
         Returns ``get_details()``. A Failed run raises ``RunFailedError`` unless
         ``raise_on_error=False``.
         """
-        out = output or sys.stdout
+        out = _writer(output)
         if show_output:
             print(f"RunId: {self.id}", file=out)
             print(f"Experiment: {self.experiment.name}   Target: {self._row['target']}\n", file=out, flush=True)
@@ -584,6 +585,31 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+class _CallbackWriter:
+    """A text stream that hands each chunk to a function (an R function, from the R package)."""
+
+    def __init__(self, callback: Any):
+        self._callback = callback
+
+    def write(self, text: str) -> int:
+        self._callback(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _writer(output: Any) -> Any:
+    """Where streamed output goes: stdout, a stream, or a function called with each chunk."""
+    if output is None:
+        return sys.stdout
+    if hasattr(output, "write"):
+        return output
+    if callable(output):
+        return _CallbackWriter(output)
+    raise ConfigError(f"output must be a stream or a function, not {type(output).__name__}")
 
 
 class _LogTailer:

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# What the tests need beyond Python, from Debian's packages: R with the R packages
+# runyard's R package and its tests use, and pandoc to render the vignettes.
+set -euo pipefail
+
+packages=(r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-jsonlite
+          r-cran-rmarkdown r-cran-knitr pandoc)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages: ${missing[*]} (run this script as root, or install them)" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

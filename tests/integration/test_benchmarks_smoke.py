@@ -1,0 +1,26 @@
+"""The benchmarks still run (quick mode, no MLflow peer); their figures are not judged here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runyard.compute.local_env import submitting_interpreter
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCHMARKS.glob("bench_*.py")))
+def test_benchmark_runs_quick(script: str, tmp_path: Path):
+    env = dict(os.environ, RUNYARD_CACHE_DIR=str(tmp_path / "cache"),
+               RETICULATE_PYTHON=submitting_interpreter())
+    result = subprocess.run([sys.executable, str(BENCHMARKS / script), "--quick", "--no-peer",
+                             "--workdir", str(tmp_path / "work")],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Goals" in result.stdout
+    assert "MET" in result.stdout or "MISSED" in result.stdout

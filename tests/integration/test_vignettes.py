@@ -1,0 +1,36 @@
+"""The vignettes knit: each R Markdown file in vignettes/ renders with real runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from runyard.compute.local_env import submitting_interpreter
+
+VIGNETTES = sorted((Path(__file__).resolve().parents[2] / "vignettes").glob("*.Rmd"))
+
+
+def test_there_are_vignettes():
+    assert {v.stem for v in VIGNETTES} >= {"train-from-r", "r-and-python"}
+
+
+@pytest.mark.parametrize("vignette", VIGNETTES, ids=lambda p: p.stem)
+def test_vignette_knits(vignette: Path, tmp_path: Path):
+    env = dict(os.environ, RETICULATE_PYTHON=submitting_interpreter())
+    code = (f"rmarkdown::render({str(vignette)!r}, output_dir = {str(tmp_path)!r}, "
+            f"intermediates_dir = {str(tmp_path)!r}, quiet = TRUE)")
+    result = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = (tmp_path / f"{vignette.stem}.html").read_text()
+    for snippet in EXPECTED.get(vignette.stem, []):
+        assert snippet in html, f"{vignette.name}: {snippet!r} not in the rendered page"
+
+
+# Output that only appears when the runs really happened.
+EXPECTED = {
+    "train-from-r": ["Status: Completed", "outputs/lm_degree_4.rds", "degree 4: rmse"],
+    "r-and-python": ["Python", "fit.R"],
+}
