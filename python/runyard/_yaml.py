@@ -39,27 +39,55 @@ class YamlDocument:
 
     def error(self, loc: Sequence[Any], message: str) -> ConfigError:
         line = self.line_of(loc)
-        where = f"{self.path}" + (f", line {line}" if line else "")
         field = ".".join(str(p) for p in loc)
-        return ConfigError(f"{where}: field '{field}': {message}" if field else f"{where}: {message}")
+        where = ", ".join(filter(None, [f"line {line}" if line else "", f"field '{field}'" if field else ""]))
+        return ConfigError(f"{self.path}: {where}: {message}" if where else f"{self.path}: {message}")
 
     def validation_error(self, e: pydantic.ValidationError, prefix: Sequence[Any] = (),
                          union_tag: str | None = None) -> ConfigError:
         """``union_tag``: the discriminator value pydantic puts first in each error's location
         when validating a discriminated union; it is no field of the file, so it is dropped."""
         problems = []
-        for err in e.errors():
-            err_loc = err["loc"]
-            if union_tag is not None and err_loc[:1] == (union_tag,):
-                err_loc = err_loc[1:]
-            loc = [p for p in (*prefix, *err_loc) if not (isinstance(p, str) and "[" in p)]
+        for loc, message, value in _problems(e):
+            if union_tag is not None and loc[:1] == (union_tag,):
+                loc = loc[1:]
+            loc = (*prefix, *loc)
             line = self.line_of(loc)
             field = ".".join(str(p) for p in loc) or "(top level)"
-            value = err.get("input")
-            shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
             at = f"line {line}, " if line else ""
-            problems.append(f"{at}field '{field}': {err['msg']}{shown}")
+            problems.append(f"{at}field '{field}': {message}{_shown(value)}")
         return ConfigError(f"{self.path}: " + "; ".join(problems))
+
+
+def _shown(value: Any) -> str:
+    return "" if isinstance(value, (dict, list)) or value is _MISSING else f" (got {value!r})"
+
+
+_MISSING = object()
+# What pydantic appends to a location to say which member of a union it tried.
+_UNION_MEMBER = ("str", "int", "float", "bool", "none", "list[", "dict[", "function-", "literal[")
+
+
+def _problems(e: pydantic.ValidationError) -> list[tuple[tuple[Any, ...], str, Any]]:
+    """(field path, message, bad value) per field: a value that fits no member of a union
+    is one problem ("expected one of: ...") at the field, not one per member."""
+    grouped: dict[tuple[Any, ...], list[tuple[str | None, str, Any]]] = {}
+    for err in e.errors():
+        loc = tuple(err["loc"])
+        member = None
+        if loc and isinstance(loc[-1], str) and (
+                loc[-1].startswith(_UNION_MEMBER) or loc[-1][:1].isupper()) and len(e.errors()) > 1:
+            member, loc = loc[-1], loc[:-1]
+        grouped.setdefault(loc, []).append((member, err["msg"], err.get("input", _MISSING)))
+    problems = []
+    for loc, errs in grouped.items():
+        members = [m for m, _, _ in errs if m]
+        if len(errs) > 1 and len(members) == len(errs):
+            kinds = ", ".join(dict.fromkeys(m.split("[")[0] for m in members))
+            problems.append((loc, f"expected one of: {kinds}", errs[0][2]))
+        else:
+            problems.extend((loc + ((m,) if m else ()), msg, value) for m, msg, value in errs)
+    return problems
 
 
 def load(path: str | Path, *, what: str = "file") -> YamlDocument:
@@ -80,10 +108,6 @@ def load(path: str | Path, *, what: str = "file") -> YamlDocument:
 
 def validation_message(e: pydantic.ValidationError, what: str) -> str:
     """One line per problem, naming the field path and the bad value."""
-    problems = []
-    for err in e.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        value = err.get("input")
-        shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
-        problems.append(f"field '{field}': {err['msg']}{shown}")
+    problems = [f"field '{'.'.join(str(p) for p in loc) or '(top level)'}': {message}{_shown(value)}"
+                for loc, message, value in _problems(e)]
     return f"{what}: " + "; ".join(problems)

@@ -434,6 +434,7 @@ class Run:
         self.flush()
         if _set_status and self._owns_status():
             self._store().set_status(self.id, st.COMPLETED)
+            self._store().end_active_children(self.id, st.COMPLETED)
 
     def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
         """Mark the run Failed with ``error_details`` (inside a job: when the script exits)."""
@@ -441,6 +442,7 @@ class Run:
         message = str(error_details) if error_details is not None else "the run called fail()"
         if self._owns_status():
             self._store().set_status(self.id, st.FAILED, error=message)
+            self._store().end_active_children(self.id, st.FAILED)
         else:
             self._store().update_run(self.id, error=message)
 
@@ -452,6 +454,7 @@ class Run:
             return
         if self._owns_status():
             self._store().set_status(self.id, st.CANCELED)
+            self._store().end_active_children(self.id, st.CANCELED)
             return
         self._target().cancel(self.id)
 

@@ -2,7 +2,7 @@
 
 Which files go in follows ``.runyardignore``, else ``.amlignore``, else
 ``.gitignore`` (gitignore semantics; a file of the chosen name in a subfolder
-applies below it). The hash covers each file's path and bytes, so identical
+applies below it; with no ignore file at the root, each folder's own counts). The hash covers each file's path and bytes, so identical
 folders are stored once and a repeated submit only re-reads the files.
 """
 
@@ -48,11 +48,14 @@ def list_files(source: str | os.PathLike) -> list[tuple[str, Path, int]]:
     source = Path(source)
     if not source.is_dir():
         raise ConfigError(f"source_directory {str(source)!r} does not exist or is not a folder")
-    ignore_name = _ignore_file_name(source)
+    # The kind chosen at the root applies everywhere; with none at the root, each folder
+    # uses the first kind it has (so a lone data/.gitignore still counts).
+    root_kind = _ignore_file_name(source)
     specs: list[tuple[Path, pathspec.PathSpec]] = []
     files: list[tuple[str, Path, int]] = []
     for dirpath, dirnames, filenames in os.walk(source):
         current = Path(dirpath)
+        ignore_name = root_kind or _ignore_file_name(current)
         if ignore_name and (current / ignore_name).is_file():
             lines = (current / ignore_name).read_text(errors="replace").splitlines()
             specs.append((current, pathspec.GitIgnoreSpec.from_lines(lines)))

@@ -241,4 +241,5 @@ def test_interactive_run_with_start_logging(workspace, experiment, project):
     assert details["snapshotId"] and details["tags"] == {"where": "notebook"}
     assert run.get_metrics() == {"accuracy": 0.8}
     assert child.get_metrics() == {"x": 1}
+    assert child.get_status() == st.COMPLETED  # ended with its parent
     assert [r.id for r in experiment.get_runs(type="interactive")] == [run.id]

@@ -86,3 +86,10 @@ def test_validate_source_accepts_a_script_or_a_command(project):
     src = project({"train.py": "", "pkg/step.py": ""})
     assert ScriptRunConfig(str(src), script="pkg/step.py").validate_source() == src
     assert ScriptRunConfig(str(src), command="echo hi").validate_source() == src
+
+
+def test_a_value_that_fits_no_member_of_a_union_is_one_problem():
+    with pytest.raises(ConfigError) as info:
+        ScriptRunConfig(".", script="train.py", arguments=[{"alpha": 1}])
+    assert str(info.value) == ("ScriptRunConfig: field 'arguments.0': expected one of: "
+                               "str, int, float, bool")

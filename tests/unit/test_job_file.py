@@ -171,7 +171,7 @@ def test_line_of_nested_keys_and_list_items(tmp_path):
     assert doc.line_of(["b", "c", 1, "z"]) == 6
     assert doc.line_of(["b", "missing"]) == 2
     error = doc.error(["b", "c", 1], "bad item")
-    assert str(error) == f"{path}, line 5: field 'b.c.1': bad item"
+    assert str(error) == f"{path}: line 5, field 'b.c.1': bad item"
 
 
 def test_inline_environment_field_errors_point_into_the_job_file(project):

@@ -52,6 +52,17 @@ def test_nested_ignore_file_applies_below_its_folder(project):
                           "sub/.runyardignore", "sub/keep.py"]
 
 
+def test_without_a_root_ignore_file_each_folder_uses_its_own(project):
+    src = project({
+        "train.py": "",
+        "data/.gitignore": "*.csv\n", "data/big.csv": "", "data/README": "",
+        "notes/.amlignore": "*.txt\n", "notes/.gitignore": "*.md\n", "notes/a.txt": "", "notes/b.md": "",
+    })
+    # data/ has only a .gitignore; notes/ prefers its .amlignore over its .gitignore
+    assert names(src) == ["data/.gitignore", "data/README", "notes/.amlignore", "notes/.gitignore",
+                          "notes/b.md", "train.py"]
+
+
 def test_git_and_runyard_folders_always_excluded(project):
     src = project({
         "train.py": "", ".git/HEAD": "ref", ".runyard/config.yaml": "name: x",

@@ -205,9 +205,7 @@ class _Supervisor:
         if error:
             fields["error"] = error
         self.store.set_status(self.run_id, status, **fields)
-        for child in self.store.list_runs(parent_id=self.run_id, status=st.ACTIVE):
-            child_error = None if status == st.COMPLETED else f"its parent run ended {status}"
-            self.store.set_status(child["run_id"], status, error=child_error)
+        self.store.end_active_children(self.run_id, status)
 
 
 def _signal_group(pid: int, sig: int) -> None:

@@ -169,6 +169,13 @@ class SqlStore:
                 conn.execute(sa.insert(t.status_events).values(run_id=run_id, status=status, time=now))
         return True
 
+    def end_active_children(self, run_id: str, status: str) -> None:
+        """When a run ends, children still active end with it (recursively)."""
+        for child in self.list_runs(parent_id=run_id, status=st.ACTIVE):
+            error = None if status == st.COMPLETED else f"its parent run ended {status}"
+            self.set_status(child["run_id"], status, error=error)
+            self.end_active_children(child["run_id"], status)
+
     def status_events(self, run_id: str) -> list[dict[str, Any]]:
         with self._read() as conn:
             rows = conn.execute(
