@@ -83,6 +83,10 @@ class ComputeTarget(abc.ABC):
     def cancel(self, handle: Any) -> None:
         """Ask the job to stop: SIGTERM, then SIGKILL after a grace period."""
 
+    def execution(self, job: JobSpec, work: Any, logs_dir: Any) -> Any:
+        """For targets whose jobs run under a runyard supervisor: how to run one job."""
+        raise ConfigError(f"compute target {self.name!r} ({self.type}) does not run jobs under a supervisor")
+
     def check(self, handle: Any) -> None:
         """Notice a job whose process vanished and end its run; called while waiting."""
 

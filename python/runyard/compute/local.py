@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .. import status as st
 from ..errors import ComputeError
 from . import ComputeTarget, JobSpec
-from .local_env import PreparedPython, materialise, submitting_interpreter
+from .execution import Execution, job_argv
+from .local_env import PreparedPython, materialise, materialise_spec, stop_build, submitting_interpreter
 
 if TYPE_CHECKING:
     from ..environment import Environment
@@ -40,6 +42,9 @@ class LocalTarget(ComputeTarget):
 
     def prepare(self, environment: "Environment | None", log) -> PreparedPython:
         return materialise(environment, log)
+
+    def execution(self, job: JobSpec, work: Path, logs_dir: Path) -> "LocalExecution":
+        return LocalExecution(job, work, logs_dir, self.workspace)
 
     def submit(self, job: JobSpec) -> str:
         log_dir = self.workspace._artifacts.run_dir(job.run_id) / "logs"
@@ -89,6 +94,90 @@ class LocalTarget(ComputeTarget):
             return  # the supervisor is starting; it sees CancelRequested and stops
         _kill_job(row)
         store.set_status(handle, st.CANCELED, error="canceled; its supervisor was no longer running")
+
+
+class LocalExecution(Execution):
+    """The job as a process of this machine, in its own session (so its children stop with it)."""
+
+    proc: subprocess.Popen | None = None
+    prepared: PreparedPython | None = None
+
+    def prepare(self, log) -> None:
+        self.prepared = materialise_spec(self.job.environment, self.job.environment_hash, log,
+                                         submitting_python=self.job.submitting_python)
+
+    def start(self, output) -> int | None:
+        from .. import snapshot
+        assert self.prepared is not None
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        snapshot.extract(self.job.snapshot_path, self.work)
+        (self.work / "outputs").mkdir(exist_ok=True)
+        (self.work / "logs").mkdir(exist_ok=True)
+        rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
+        argv = job_argv(self.job, self.prepared.python, rscript)
+        try:
+            self.proc = subprocess.Popen(argv, cwd=self.work, env=self._process_env(),
+                                         stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        except OSError as e:
+            raise ComputeError(f"could not start {argv[0]!r}: {e}") from e
+        return self.proc.pid
+
+    def _process_env(self) -> dict[str, str]:
+        from ..run import ENV_RUN_ID, ENV_TRACKING_URI
+        assert self.prepared is not None
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        env.update(self.job.environment.get("environment_variables") or {})
+        env.update(self.job.environment_variables)
+        env.update(self.prepared.env_vars)
+        if self.prepared.path_prefix:
+            env["PATH"] = os.pathsep.join([*self.prepared.path_prefix, env.get("PATH", "")])
+        env.update({
+            ENV_RUN_ID: self.job.run_id,
+            ENV_TRACKING_URI: self.job.workspace_path,
+            "RUNYARD_EXPERIMENT_NAME": self.job.experiment,
+            "RUNYARD_OUTPUTS_DIR": str(self.work / "outputs"),
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def wait(self, timeout: float) -> int | None:
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, grace_s: float, output) -> None:
+        if self.proc is None:
+            stop_build()
+            return
+        _signal_group(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            _signal_group(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        _signal_group(self.proc.pid, signal.SIGKILL)  # anything the script left behind
+
+    def collect(self) -> None:
+        artifacts = self.workspace._artifacts
+        for folder in ("outputs", "logs"):
+            source = self.work / folder
+            if source.is_dir() and any(source.iterdir()):
+                artifacts.put_folder(self.job.run_id, folder, source, move=True)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        pass
 
 
 def _environment_for_child_python() -> dict[str, str]:

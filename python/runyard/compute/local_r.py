@@ -44,8 +44,13 @@ for (p in spec$cran) {
   if (have(p$name, p$version)) { cat("have ", p$name, "\n", sep = ""); next }
   cat("installing ", p$name, if (nzchar(p$version)) paste0(" ", p$version), "\n", sep = "")
   r <- if (nzchar(p$repo)) p$repo else repos
-  tryCatch(utils::install.packages(p$name, lib = lib, repos = r, quiet = FALSE),
-           warning = function(w) message("warning: ", conditionMessage(w)),
+  # A warning (an unreadable repository, a package one repository lacks) is logged and the
+  # install goes on: whether the package ended up installed is checked just below.
+  tryCatch(withCallingHandlers(utils::install.packages(p$name, lib = lib, repos = r, quiet = FALSE),
+                               warning = function(w) {
+                                 message("warning: ", conditionMessage(w))
+                                 invokeRestart("muffleWarning")
+                               }),
            error = function(e) message("error: ", conditionMessage(e)))
   if (!have(p$name, p$version)) failed <- c(failed, p$name)
 }

@@ -1,0 +1,67 @@
+"""One job's execution, as the supervisor drives it: prepare, start, wait, stop, collect.
+
+Targets whose jobs run under a runyard supervisor (local processes, Docker
+containers) give the supervisor an ``Execution``; the supervisor owns the
+run's status, the duration limit and cancellation, so each target only says
+how to start, watch and stop its kind of process.
+"""
+
+from __future__ import annotations
+
+import abc
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+
+if TYPE_CHECKING:
+    from . import JobSpec
+
+
+class Execution(abc.ABC):
+    def __init__(self, job: "JobSpec", work: Path, logs_dir: Path, workspace: Any):
+        self.job = job
+        self.work = work
+        self.logs_dir = logs_dir
+        self.workspace = workspace
+
+    @abc.abstractmethod
+    def prepare(self, log: TextIO) -> None:
+        """Materialise the environment; raise EnvironmentBuildError when it cannot be."""
+
+    @abc.abstractmethod
+    def start(self, output: BinaryIO) -> int | None:
+        """Start the job, its output going to ``output``; returns a pid worth recording, if any."""
+
+    @abc.abstractmethod
+    def wait(self, timeout: float) -> int | None:
+        """The exit code once the job ended (negative: killed by that signal), else None."""
+
+    @abc.abstractmethod
+    def stop(self, grace_s: float, output: BinaryIO) -> None:
+        """SIGTERM, then SIGKILL after ``grace_s``; return once the job is gone."""
+
+    def tick(self) -> None:
+        """Called about twice a second while the job runs (e.g. to relay its metrics)."""
+
+    def failure_reason(self, code: int) -> str | None:
+        """A cause the exit code alone does not tell (an out-of-memory kill, say)."""
+        return None
+
+    @abc.abstractmethod
+    def collect(self) -> None:
+        """Put the job's ./outputs and ./logs into the run's artifacts."""
+
+    def cleanup(self) -> None:
+        """Remove what the job left (folders, containers); must not raise."""
+
+
+def job_argv(job: "JobSpec", python: str, rscript: str = "Rscript") -> list[str]:
+    """The command line of a job: a script with Python or Rscript, or a command."""
+    if job.command:
+        if isinstance(job.command, list):
+            return [*job.command, *job.arguments]
+        return ["/bin/sh", "-c", job.command + "".join(f" {shlex.quote(a)}" for a in job.arguments)]
+    script = job.script or ""
+    if script.lower().endswith(".r"):
+        return [rscript, script, *job.arguments]
+    return [python, script, *job.arguments]

@@ -1,0 +1,183 @@
+"""A run's store where the workspace database cannot be reached directly (inside a container).
+
+The job appends each write as one JSON line to ``events.jsonl`` in a folder it
+shares with its supervisor; the supervisor applies the lines to the real
+store as they arrive (``apply_events``). Reads inside the job are answered from
+the run record the supervisor wrote at the start (``run.json``) plus the job's
+own writes. Files the job uploads go to ``artifacts/`` in the same folder and
+are moved into the workspace when the run ends.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import status as st
+from ..artifacts import ArtifactStore
+from ..errors import ConfigError
+
+EVENTS_FILE = "events.jsonl"
+RUN_FILE = "run.json"
+SCHEME = "spool://"
+
+# The store methods a job may call through the spool, and so the supervisor applies.
+_WRITES = ("log_metrics", "set_tags", "remove_tags", "add_properties", "update_run", "set_status",
+           "create_run", "end_active_children")
+
+
+class SpoolStore:
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        data = json.loads((self.folder / RUN_FILE).read_text())
+        self._runs: dict[str, dict[str, Any]] = {data["run"]["run_id"]: data["run"]}
+        self._tags: dict[str, dict[str, Any]] = {data["run"]["run_id"]: data.get("tags", {})}
+        self._properties: dict[str, dict[str, Any]] = {data["run"]["run_id"]: data.get("properties", {})}
+        self._metrics: list[dict[str, Any]] = []
+
+    def _append(self, op: str, *args: Any, **kwargs: Any) -> None:
+        line = json.dumps({"op": op, "args": args, "kwargs": kwargs}, default=str) + "\n"
+        with open(self.folder / EVENTS_FILE, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.write(line)
+            fh.flush()
+
+    # -- writes: appended for the supervisor, mirrored locally for reads ------
+    def log_metrics(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._append("log_metrics", rows)
+            self._metrics.extend(rows)
+
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        self._append("set_tags", run_id, tags)
+        self._tags.setdefault(run_id, {}).update({k: None if v is None else str(v) for k, v in tags.items()})
+
+    def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        self._append("remove_tags", run_id, keys)
+        for key in keys:
+            self._tags.get(run_id, {}).pop(key, None)
+
+    def add_properties(self, run_id: str, props: dict[str, Any]) -> None:
+        mine = self._properties.setdefault(run_id, {})
+        for key, value in props.items():
+            if key in mine and mine[key] != str(value):
+                raise ConfigError(f"property {key!r} of run {run_id} is already {mine[key]!r}; "
+                                  f"properties cannot change (use tags for mutable values)")
+        self._append("add_properties", run_id, props)
+        mine.update({k: str(v) for k, v in props.items()})
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        self._append("update_run", run_id, **fields)
+        self._runs.get(run_id, {}).update(fields)
+
+    def set_status(self, run_id: str, status: str, **fields: Any) -> bool:
+        row = self._runs.get(run_id)
+        if row is None or row["status"] in st.TERMINAL:
+            return False
+        self._append("set_status", run_id, status, **fields)
+        row.update(fields, status=status)
+        return True
+
+    def create_run(self, row: dict[str, Any], tags: dict[str, Any] | None = None,
+                   properties: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._append("create_run", row, tags, properties)
+        full = {column: None for column in next(iter(self._runs.values()))}
+        full.update(row, created_at=time.time(), run_number=0)
+        self._runs[row["run_id"]] = full
+        self._tags[row["run_id"]] = dict(tags or {})
+        self._properties[row["run_id"]] = dict(properties or {})
+        return full
+
+    def end_active_children(self, run_id: str, status: str) -> None:
+        self._append("end_active_children", run_id, status)
+        for row in self._runs.values():
+            if row.get("parent_id") == run_id and row["status"] not in st.TERMINAL:
+                row["status"] = status
+
+    # -- reads -----------------------------------------------------------------
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self._runs.get(run_id)
+        return dict(row) if row else None
+
+    def get_tags(self, run_id: str) -> dict[str, Any]:
+        return dict(self._tags.get(run_id, {}))
+
+    def get_properties(self, run_id: str) -> dict[str, Any]:
+        return dict(self._properties.get(run_id, {}))
+
+    def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self._metrics if r["run_id"] in run_ids and (name is None or r["name"] == name)]
+
+    def list_runs(self, *, parent_id: str | None = None, status: Any = None, tags: Any = None,
+                  run_type: str | None = None, **_: Any) -> list[dict[str, Any]]:
+        statuses = None if status is None else ({status} if isinstance(status, str) else set(status))
+        return [dict(r) for r in self._runs.values()
+                if (parent_id is None or r.get("parent_id") == parent_id)
+                and (statuses is None or r["status"] in statuses)
+                and (run_type is None or r.get("run_type") == run_type)]
+
+    def status_events(self, run_id: str) -> list[dict[str, Any]]:
+        return []
+
+
+class SpoolWorkspace:
+    """What a job inside a container sees as its workspace: the spool folder."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.path = Path(folder)
+        self.name = "spool"
+        self._store = SpoolStore(self.path)
+        self._artifacts = ArtifactStore(self.path / "artifacts")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SpoolWorkspace) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+
+# -- supervisor side -----------------------------------------------------------
+def write_run_file(folder: Path, row: dict[str, Any], tags: dict[str, Any], properties: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RUN_FILE).write_text(json.dumps({"run": row, "tags": tags, "properties": properties}, default=str))
+    (folder / EVENTS_FILE).touch()
+
+
+def apply_events(store: Any, folder: Path, offset: int, run_id: str) -> int:
+    """Apply the complete lines after ``offset`` to ``store``; returns the new offset.
+
+    Only writes to ``run_id`` and to runs it created through the spool are applied.
+    """
+    path = folder / EVENTS_FILE
+    if not path.is_file():
+        return offset
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        chunk = fh.read()
+    end = chunk.rfind(b"\n")
+    if end < 0:
+        return offset
+    allowed = {run_id} | {r["run_id"] for r in store.list_runs(parent_id=run_id)}
+    for raw in chunk[:end + 1].splitlines():
+        event = json.loads(raw)
+        op, args, kwargs = event["op"], event.get("args", []), event.get("kwargs", {})
+        if op not in _WRITES:
+            continue
+        if op == "create_run":
+            row = args[0]
+            if row.get("parent_id") not in allowed:
+                continue
+            allowed.add(row["run_id"])
+            row = {**row, "host": None}
+            args = [row, *args[1:]]
+        elif op == "log_metrics":
+            args = [[r for r in args[0] if r.get("run_id") in allowed]]
+        elif args and args[0] not in allowed:
+            continue
+        getattr(store, op)(*args, **kwargs)
+    return offset + end + 1
