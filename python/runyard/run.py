@@ -99,8 +99,12 @@ class Run:
         if uri.startswith(("http://", "https://")):
             raise RunyardError(f"{ENV_TRACKING_URI}={uri}: workspace servers are not supported by this "
                                f"runyard version; use a workspace folder")
-        from .workspace import Workspace
-        workspace = Workspace(uri, _check_lost_runs=False)
+        if uri.startswith("spool://"):  # inside a container: relayed by the run's supervisor
+            from .store.spool import SpoolWorkspace
+            workspace = SpoolWorkspace(uri[len("spool://"):])
+        else:
+            from .workspace import Workspace
+            workspace = Workspace(uri, _check_lost_runs=False)
         run = cls._from_id(workspace, run_id)
         run._in_job = True
         if "rpytools" not in sys.modules:  # embedded in R (reticulate), R owns the signals

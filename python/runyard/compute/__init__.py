@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
 #: (target type, "module:Class")
 TARGET_TYPES: list[tuple[str, str]] = [
     ("local", "runyard.compute.local:LocalTarget"),
+    ("docker", "runyard.compute.docker:DockerCompute"),
 ]
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -58,10 +61,19 @@ class ComputeTarget(abc.ABC):
 
     type: ClassVar[str]
 
-    def __init__(self, workspace: "Workspace", name: str, config: dict[str, Any] | None = None):
+    def __init__(self, workspace: "Workspace | None" = None, name: str | None = None,
+                 config: dict[str, Any] | None = None):
         self.workspace = workspace
-        self.name = name
+        self.name = name or self.type
         self.config = dict(config or {})
+
+    @staticmethod
+    def attach(workspace: "Workspace", name: str, target: "ComputeTarget") -> "ComputeTarget":
+        """Register ``target`` in ``workspace`` under ``name`` (replacing one of that name).
+
+        >>> ComputeTarget.attach(ws, "docker", DockerCompute(cpus=2))  # doctest: +SKIP
+        """
+        return workspace.compute_targets.attach(name, target)
 
     @abc.abstractmethod
     def prepare(self, environment: "Environment", log) -> Any:
@@ -106,11 +118,44 @@ def target_class(kind: str) -> type[ComputeTarget]:
     raise ConfigError(f"unknown compute target type {kind!r}; valid types: {valid}")
 
 
-def list_targets(workspace: "Workspace") -> dict[str, ComputeTarget]:
-    targets: dict[str, ComputeTarget] = {"local": target_class("local")(workspace, "local")}
-    for row in workspace._store.list_compute_targets():
-        targets[row["name"]] = target_class(row["type"])(workspace, row["name"], row["config"])
-    return targets
+class ComputeTargets(dict):
+    """``ws.compute_targets``: name -> target, with ``attach`` and ``detach``."""
+
+    def __init__(self, workspace: "Workspace"):
+        super().__init__()
+        self.workspace = workspace
+        self["local"] = target_class("local")(workspace, "local")
+        for row in workspace._store.list_compute_targets():
+            self[row["name"]] = target_class(row["type"])(workspace, row["name"], row["config"])
+
+    def attach(self, name: str, target: ComputeTarget) -> ComputeTarget:
+        """Register ``target`` under ``name``; returns it bound to this workspace.
+
+        >>> ws.compute_targets.attach("docker", DockerCompute(memory="4g"))  # doctest: +SKIP
+        """
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ConfigError(f"compute target name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+        if name == "local":
+            raise ConfigError("'local' is built in and cannot be replaced")
+        if not isinstance(target, ComputeTarget):
+            raise ConfigError(f"attach: expected a compute target (e.g. DockerCompute(...)), "
+                              f"got {type(target).__name__}")
+        self.workspace._store.save_compute_target(name, target.type, target.config)
+        bound = type(target)(self.workspace, name, target.config)
+        self[name] = bound
+        return bound
+
+    def detach(self, name: str) -> None:
+        if name == "local":
+            raise ConfigError("'local' is built in and cannot be detached")
+        if not self.workspace._store.delete_compute_target(name):
+            from ..errors import NotFoundError
+            raise NotFoundError(f"no compute target {name!r} in workspace {self.workspace.name!r}")
+        self.pop(name, None)
+
+
+def list_targets(workspace: "Workspace") -> ComputeTargets:
+    return ComputeTargets(workspace)
 
 
 def get_target(workspace: "Workspace", target: "str | ComputeTarget | None") -> ComputeTarget:

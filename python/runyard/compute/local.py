@@ -35,16 +35,8 @@ if TYPE_CHECKING:
 _START_GRACE_S = 120
 
 
-class LocalTarget(ComputeTarget):
-    """Runs jobs as processes on this machine. Always present, named ``local``."""
-
-    type = "local"
-
-    def prepare(self, environment: "Environment | None", log) -> PreparedPython:
-        return materialise(environment, log)
-
-    def execution(self, job: JobSpec, work: Path, logs_dir: Path) -> "LocalExecution":
-        return LocalExecution(job, work, logs_dir, self.workspace)
+class SupervisedTarget(ComputeTarget):
+    """A target whose jobs run under a detached runyard supervisor on this machine."""
 
     def submit(self, job: JobSpec) -> str:
         log_dir = self.workspace._artifacts.run_dir(job.run_id) / "logs"
@@ -69,6 +61,10 @@ class LocalTarget(ComputeTarget):
         if row is not None and row["status"] not in st.TERMINAL and row["host"] == socket.gethostname():
             _fail_if_lost(self.workspace, row)
 
+    def on_lost(self, row: dict[str, Any]) -> None:
+        """Clean up after a run whose supervisor vanished (the local job's process group)."""
+        _kill_job(row)
+
     def status(self, handle: str) -> str:
         row = self.workspace._store.get_run(handle)
         if row is None:
@@ -92,8 +88,20 @@ class LocalTarget(ComputeTarget):
             return
         if row["supervisor_pid"] is None and time.time() - row["created_at"] < _START_GRACE_S:
             return  # the supervisor is starting; it sees CancelRequested and stops
-        _kill_job(row)
+        self.on_lost(row)
         store.set_status(handle, st.CANCELED, error="canceled; its supervisor was no longer running")
+
+
+class LocalTarget(SupervisedTarget):
+    """Runs jobs as processes on this machine. Always present, named ``local``."""
+
+    type = "local"
+
+    def prepare(self, environment: "Environment | None", log) -> PreparedPython:
+        return materialise(environment, log)
+
+    def execution(self, job: JobSpec, work: Path, logs_dir: Path) -> "LocalExecution":
+        return LocalExecution(job, work, logs_dir, self.workspace)
 
 
 class LocalExecution(Execution):
@@ -245,7 +253,12 @@ def _fail_if_lost(workspace: "Workspace", row: dict[str, Any]) -> bool:
             return False
     elif alive(row["supervisor_pid"], row["supervisor_started"]):
         return False
-    _kill_job(row)
+    try:
+        from . import get_target
+        target = get_target(workspace, row["target"])
+        getattr(target, "on_lost", _kill_job)(row)
+    except Exception:  # the target may be gone from the workspace; the run still ends
+        _kill_job(row)
     reason = (f"runyard's supervisor of this run (pid {row['supervisor_pid']} on "
               f"{row['host']}) is gone - the machine restarted or the process was killed - "
               f"while the run was {row['status']}. Logs up to that point are kept.")

@@ -25,7 +25,7 @@ from .local_env import _stream, cache_root
 
 READY_MARKER = "runyard-r-library.json"
 
-_INSTALL_SCRIPT = r"""
+INSTALL_SCRIPT = r"""
 spec <- jsonlite::fromJSON(Sys.getenv("RUNYARD_R_SPEC"), simplifyVector = FALSE)
 for (field in c("repos", "urls", "github", "bioconductor")) spec[[field]] <- unlist(spec[[field]])
 lib <- spec$lib
@@ -139,7 +139,7 @@ def _build(environment: Environment, rscript: str, folder: Path, log: TextIO) ->
         spec_file = Path(scratch) / "spec.json"
         spec_file.write_text(json.dumps(spec))
         script = Path(scratch) / "install.R"
-        script.write_text(_INSTALL_SCRIPT)
+        script.write_text(INSTALL_SCRIPT)
         env = dict(os.environ, RUNYARD_R_SPEC=str(spec_file))
         try:
             code, tail = _stream([rscript, "--no-save", str(script)], log, env)

@@ -1,0 +1,277 @@
+"""The Docker compute target: each environment an image (built once per hash),
+each run a container, supervised like a local run.
+
+The job's files are copied into the container (never a bind mount of the
+user's folder), it runs as the non-root user ``runyard`` by default, under the
+target's CPU and memory limits, and logs to its run through a spool folder
+that its supervisor relays to the workspace (see ``store/spool.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import _yaml
+from ..errors import ComputeError, ConfigError, EnvironmentBuildError, missing_dependency
+from . import JobSpec
+from .execution import Execution, job_argv
+from .local import SupervisedTarget
+
+JOB_DIR = "/runyard/job"
+SPOOL_DIR = "/runyard/spool"
+_SIZE_RE = re.compile(r"^\d+(\.\d+)?[bkmg]?$", re.IGNORECASE)
+
+
+class DockerSettings(BaseModel):
+    """A Docker target's settings (stored with the workspace)."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str | None = None
+    cpus: float | None = Field(None, gt=0)
+    memory: str | None = None
+    shm_size: str | None = None
+    gpus: int | str | None = None
+    network: str | None = None
+    user: str = "runyard"
+    registry: str | None = None
+    default_base_image: str | None = None
+    build_network_mode: str | None = None
+    build_args: dict[str, str] = Field(default_factory=dict)
+    ca_bundle: str | None = None
+    pip_index_url: str | None = None
+    pip_extra_index_url: str | None = None
+
+    @pydantic.field_validator("memory", "shm_size")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and not _SIZE_RE.match(str(value)):
+            raise ValueError("use a size like '512m' or '2g'")
+        return value
+
+    @pydantic.field_validator("ca_bundle")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+
+class DockerCompute(SupervisedTarget):
+    """Runs jobs in containers on a Docker engine.
+
+    >>> ws.compute_targets.attach("docker", DockerCompute(memory="4g", cpus=2))  # doctest: +SKIP
+    """
+
+    type = "docker"
+
+    def __init__(self, workspace: Any = None, name: str | None = None, config: dict[str, Any] | None = None,
+                 **settings: Any):
+        merged = {**(config or {}), **settings}
+        try:
+            merged = DockerSettings(**merged).model_dump(exclude_defaults=True)
+        except pydantic.ValidationError as e:
+            raise ConfigError(_yaml.validation_message(e, "DockerCompute")) from e
+        super().__init__(workspace, name, merged)
+
+    @property
+    def settings(self) -> DockerSettings:
+        return DockerSettings(**self.config)
+
+    def client(self) -> Any:
+        return docker_client(self.settings.base_url)
+
+    def prepare(self, environment: Any, log: TextIO) -> str:
+        """Find or build the environment's image; returns its tag."""
+        from .docker_images import ImageResolver
+        spec = environment.model_dump(mode="json") if environment is not None else {"name": "default"}
+        return ImageResolver(self.client(), self.config, log).ensure(spec)
+
+    def submit(self, job: JobSpec) -> str:
+        self.client()  # no engine: the run fails now, saying how to start one
+        return super().submit(job)
+
+    def execution(self, job: JobSpec, work: Path, logs_dir: Path) -> "DockerExecution":
+        return DockerExecution(job, work, logs_dir, self.workspace, self)
+
+    def on_lost(self, row: dict[str, Any]) -> None:
+        try:
+            for container in self.client().containers.list(all=True, filters={"label": f"runyard.run_id={row['run_id']}"}):
+                container.remove(force=True)
+        except ComputeError:
+            pass
+
+
+def docker_client(base_url: str | None = None) -> Any:
+    """A connected docker-py client; a clear error when there is no engine."""
+    try:
+        import docker
+    except ImportError as e:
+        raise missing_dependency("docker", "docker") from e
+    where = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    try:
+        client = docker.DockerClient(base_url=where, timeout=300)
+        client.ping()
+        return client
+    except Exception as e:
+        raise ComputeError(
+            f"no Docker engine answers at {where} ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__}). "
+            f"Start one (`sudo systemctl start docker`, or run `dockerd` as root) or point DOCKER_HOST / "
+            f"the target's base_url at a running engine.") from e
+
+
+class DockerExecution(Execution):
+    def __init__(self, job: JobSpec, work: Path, logs_dir: Path, workspace: Any, target: DockerCompute):
+        super().__init__(job, work, logs_dir, workspace)
+        self.target = target
+        self.settings = target.settings
+        self.client = target.client()
+        self.image: str | None = None
+        self.container: Any = None
+        self.log_thread: threading.Thread | None = None
+        self.spool = work / "spool"
+        self.spool_offset = 0
+        self.oom = False
+
+    def prepare(self, log: TextIO) -> None:
+        from .docker_images import ImageResolver
+        spec = self.job.environment or {"name": "default"}
+        self.image = ImageResolver(self.client, self.target.config, log).ensure(spec)
+
+    def start(self, output: BinaryIO) -> int | None:
+        from ..run import ENV_RUN_ID, ENV_TRACKING_URI
+        from ..store.spool import write_run_file
+        from .docker_images import CLIENT_DIR, client_archive
+        store = self.workspace._store
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.spool.mkdir(parents=True)
+        write_run_file(self.spool, store.get_run(self.job.run_id), store.get_tags(self.job.run_id),
+                       store.get_properties(self.job.run_id))
+        for path in [self.spool, *self.spool.rglob("*")]:  # the container's user writes here
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        spec = self.job.environment or {}
+        environment = {**(spec.get("environment_variables") or {}), **self.job.environment_variables,
+                       ENV_RUN_ID: self.job.run_id, ENV_TRACKING_URI: f"spool://{SPOOL_DIR}",
+                       "RUNYARD_EXPERIMENT_NAME": self.job.experiment, "RUNYARD_OUTPUTS_DIR": f"{JOB_DIR}/outputs",
+                       "PYTHONPATH": CLIENT_DIR, "PYTHONUNBUFFERED": "1", "HOME": "/home/runyard"}
+        argv = job_argv(self.job, "python", (spec.get("r") or {}).get("rscript_path") or "Rscript")
+        s = self.settings
+        kwargs: dict[str, Any] = {
+            "command": argv, "working_dir": JOB_DIR, "environment": environment, "user": s.user,
+            "labels": {"runyard.run_id": self.job.run_id, "runyard.workspace": self.job.workspace_path},
+            "volumes": {str(self.spool): {"bind": SPOOL_DIR, "mode": "rw"}}, "detach": True,
+        }
+        if s.network:
+            kwargs["network_mode"] = s.network
+        if s.cpus:
+            kwargs["nano_cpus"] = int(s.cpus * 1e9)
+        if s.memory:
+            kwargs["mem_limit"] = s.memory
+            kwargs["memswap_limit"] = s.memory  # no swap: over the limit is an OOM kill, not a crawl
+        shm = s.shm_size or (spec.get("docker") or {}).get("shm_size")
+        if shm:
+            kwargs["shm_size"] = shm
+        if s.gpus is not None:
+            import docker.types
+            count = -1 if str(s.gpus) == "all" else int(s.gpus)
+            kwargs["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
+        try:
+            self.container = self.client.containers.create(self.image, **kwargs)
+            self.container.put_archive("/", client_archive(JOB_DIR, self.job.snapshot_path))
+            self.container.start()
+        except Exception as e:
+            raise ComputeError(f"the container could not start: {e}") from e
+        self.log_thread = threading.Thread(target=self._copy_logs, args=(output,), daemon=True)
+        self.log_thread.start()
+        return None
+
+    def _copy_logs(self, output: BinaryIO) -> None:
+        try:
+            for chunk in self.container.logs(stream=True, follow=True):
+                output.write(chunk)
+        except Exception as e:  # the container vanished; its exit says what happened
+            output.write(f"\nrunyard: log stream ended: {e}\n".encode())
+
+    def wait(self, timeout: float) -> int | None:
+        import requests
+        try:
+            result = self.container.wait(timeout=timeout)
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            return None
+        if self.log_thread is not None:
+            self.log_thread.join(timeout=10)
+        self.container.reload()
+        self.oom = bool(self.container.attrs.get("State", {}).get("OOMKilled"))
+        code = int(result.get("StatusCode", -1))
+        return -(code - 128) if code > 128 else code  # 137 -> -9: killed by SIGKILL
+
+    def stop(self, grace_s: float, output: BinaryIO | None) -> None:
+        if self.container is None:
+            return  # an image build in progress finishes; the run is then canceled
+        try:
+            self.container.stop(timeout=int(max(grace_s, 1)))
+        except Exception:
+            self.container.kill()
+
+    def tick(self) -> None:
+        from ..store.spool import apply_events
+        if self.spool.is_dir():
+            self.spool_offset = apply_events(self.workspace._store, self.spool, self.spool_offset, self.job.run_id)
+
+    def failure_reason(self, code: int) -> str | None:
+        if self.oom:
+            return (f"the container ran out of memory: it was OOM-killed at the target's memory limit "
+                    f"({self.settings.memory or 'the engine default'})")
+        return None
+
+    def collect(self) -> None:
+        import tarfile
+        import io
+        artifacts = self.workspace._artifacts
+        self.tick()
+        collected = self.work / "collected"
+        for folder in ("outputs", "logs"):
+            try:
+                stream, _ = self.container.get_archive(f"{JOB_DIR}/{folder}")
+            except Exception:
+                continue
+            target = collected
+            target.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                try:
+                    tar.extractall(target, filter="data")
+                except TypeError:  # Python without extraction filters
+                    tar.extractall(target)
+            source = target / folder
+            if source.is_dir() and any(source.iterdir()):
+                artifacts.put_folder(self.job.run_id, folder, source, move=True)
+        uploads = self.spool / "artifacts" / "runs"
+        if uploads.is_dir():
+            for run_folder in uploads.iterdir():
+                _move_tree(run_folder, artifacts.run_dir(run_folder.name))
+
+    def cleanup(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.remove(force=True)
+            except Exception:
+                pass
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _move_tree(source: Path, destination: Path) -> None:
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            target = destination / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+
+
+

@@ -1,0 +1,295 @@
+"""Environments as Docker images, one per hash: ``runyard/env:<hash>``.
+
+Lookup order, as Azure ML did it: the local engine, then the workspace's
+registry (when one is configured), then a build. A build streams its log into
+the run, is tagged only when it succeeds, and is pushed to the registry. A
+file lock per hash makes concurrent runs that need one new image build it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from filelock import FileLock
+
+from ..errors import EnvironmentBuildError
+from .local_env import cache_root, client_requirements
+
+IMAGE_REPOSITORY = "runyard/env"
+ENV_PREFIX = "/opt/runyard/env"
+CLIENT_DIR = "/opt/runyard/client"
+USER = "runyard"
+USER_ID = 1000
+DEFAULT_BASE_IMAGE = "python:3.11-slim-bookworm"
+_R_DEBIAN_PACKAGES = "r-base-core r-cran-reticulate r-cran-jsonlite"
+
+
+def image_hash(spec: dict[str, Any]) -> str:
+    """What decides the image: the environment's build spec and runyard's client requirements."""
+    build = {k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")}
+    payload = json.dumps({"environment": build, "client": client_requirements(), "layout": 1}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def image_tag(spec: dict[str, Any]) -> str:
+    return f"{IMAGE_REPOSITORY}:{image_hash(spec)}"
+
+
+class ImageResolver:
+    """Finds or builds the image of an environment spec on one engine."""
+
+    def __init__(self, client: Any, settings: dict[str, Any], log: TextIO):
+        self.client = client
+        self.settings = settings
+        self.log = log
+
+    def ensure(self, spec: dict[str, Any]) -> str:
+        tag = image_tag(spec)
+        if self._local(tag):
+            self.log.write(f"Image {tag} found on the engine.\n")
+            _touch(tag)
+            return tag
+        locks = cache_root() / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(locks / f"image-{image_hash(spec)}.lock")):
+            if self._local(tag):
+                self.log.write(f"Image {tag} was built by another run.\n")
+            elif not self._pull(tag):
+                self._build(spec, tag)
+                self._push(tag)
+        _touch(tag)
+        return tag
+
+    def _local(self, tag: str) -> bool:
+        import docker.errors
+        try:
+            self.client.images.get(tag)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    def _remote(self, tag: str) -> str | None:
+        registry = self.settings.get("registry")
+        return f"{registry.rstrip('/')}/{tag}" if registry else None
+
+    def _pull(self, tag: str) -> bool:
+        import docker.errors
+        remote = self._remote(tag)
+        if not remote:
+            return False
+        repository, version = remote.rsplit(":", 1)
+        self.log.write(f"Looking for {remote} in the registry.\n")
+        try:
+            image = self.client.images.pull(repository, tag=version)
+        except (docker.errors.NotFound, docker.errors.APIError) as e:
+            self.log.write(f"Not in the registry ({_short(e)}); building.\n")
+            return False
+        image.tag(IMAGE_REPOSITORY, tag.split(":", 1)[1])
+        self.log.write(f"Pulled {remote}.\n")
+        return True
+
+    def _push(self, tag: str) -> None:
+        remote = self._remote(tag)
+        if not remote:
+            return
+        repository, version = remote.rsplit(":", 1)
+        self.client.images.get(tag).tag(repository, version)
+        self.log.write(f"Pushing {remote}.\n")
+        for event in self.client.api.push(repository, tag=version, stream=True, decode=True):
+            if "error" in event:
+                raise EnvironmentBuildError(f"pushing {remote} failed: {event['error']}")
+            if event.get("status") in ("Pushed", "Layer already exists") or "aux" in event:
+                self.log.write(f"  {event.get('id', '')} {event.get('status', '')}\n")
+        self.log.flush()
+
+    def _build(self, spec: dict[str, Any], tag: str) -> None:
+        started = time.monotonic()
+        name = spec.get("name") or "environment"
+        with tempfile.TemporaryDirectory(prefix="runyard-image-") as folder:
+            context = Path(folder)
+            dockerfile = self._context(spec, context, tag)
+            self.log.write(f"Building image {tag} for environment {name!r}:\n{dockerfile}\n")
+            self.log.flush()
+            kwargs: dict[str, Any] = {"path": str(context), "tag": tag, "rm": True, "forcerm": True,
+                                      "decode": True, "buildargs": dict(self.settings.get("build_args") or {})}
+            if self.settings.get("build_network_mode"):
+                kwargs["network_mode"] = self.settings["build_network_mode"]
+            tail: list[str] = []
+            for event in self.client.api.build(**kwargs):
+                text = event.get("stream") or event.get("status") or ""
+                if text:
+                    self.log.write(text)
+                    self.log.flush()
+                    tail = (tail + text.rstrip().splitlines())[-12:]
+                if "error" in event:
+                    self.log.write(f"\nBuild failed: {event['error']}\n")
+                    detail = "\n".join(tail)
+                    raise EnvironmentBuildError(
+                        f"the image of environment {name!r} could not be built: {event['error'].strip()}"
+                        + (f"\n{detail}" if detail else ""))
+        self.log.write(f"Image {tag} built in {time.monotonic() - started:.1f} s.\n")
+
+    def _context(self, spec: dict[str, Any], context: Path, tag: str) -> str:
+        docker = spec.get("docker") or {}
+        python = spec.get("python") or {}
+        deps = python.get("conda_dependencies") or {}
+        from ..environment import CondaDependencies
+        requirements = [*CondaDependencies(**deps).requirements(), *client_requirements()]
+        (context / "requirements.txt").write_text("\n".join(requirements) + "\n")
+        lines = []
+        if docker.get("base_dockerfile"):
+            lines.append(docker["base_dockerfile"].rstrip())
+        else:
+            lines.append(f"FROM {docker.get('base_image') or self.settings.get('default_base_image') or DEFAULT_BASE_IMAGE}")
+        lines.append("USER root")
+        ca_bundle = self.settings.get("ca_bundle")
+        if ca_bundle:
+            shutil.copyfile(ca_bundle, context / "runyard-ca.crt")
+            lines += ["COPY runyard-ca.crt /opt/runyard/ca.crt",
+                      "ENV PIP_CERT=/opt/runyard/ca.crt REQUESTS_CA_BUNDLE=/opt/runyard/ca.crt "
+                      "SSL_CERT_FILE=/opt/runyard/ca.crt"]
+        lines += list(docker.get("extra_steps") or [])
+        pip_options = list(deps.get("pip_options") or [])
+        if self.settings.get("pip_index_url"):
+            pip_options.append(f"--index-url={self.settings['pip_index_url']}")
+        if self.settings.get("pip_extra_index_url"):
+            pip_options.append(f"--extra-index-url={self.settings['pip_extra_index_url']}")
+        options = " ".join(pip_options)
+        lines += ["COPY requirements.txt /opt/runyard/requirements.txt",
+                  f"RUN python3 -m venv {ENV_PREFIX} && {ENV_PREFIX}/bin/pip install --no-cache-dir "
+                  f"--disable-pip-version-check {options} -r /opt/runyard/requirements.txt"]
+        if spec.get("r"):
+            lines += self._r_steps(spec["r"], context)
+        lines += [f"RUN id -u {USER} >/dev/null 2>&1 || useradd --create-home --uid {USER_ID} {USER}",
+                  f"ENV PATH={ENV_PREFIX}/bin:$PATH VIRTUAL_ENV={ENV_PREFIX} PYTHONUNBUFFERED=1 "
+                  f"RETICULATE_PYTHON={ENV_PREFIX}/bin/python PYTHONPATH={CLIENT_DIR}",
+                  f"LABEL runyard.image.hash={tag.split(':', 1)[1]} runyard.environment.name={json.dumps(spec.get('name') or '')}"]
+        dockerfile = "\n".join(lines) + "\n"
+        (context / "Dockerfile").write_text(dockerfile)
+        return dockerfile
+
+    def _r_steps(self, r: dict[str, Any], context: Path) -> list[str]:
+        """R from Debian's packages, runyard's R package, then the environment's R packages."""
+        package_source = r_package_source()
+        shutil.copytree(package_source, context / "r-package")
+        repos = []
+        for i, repo in enumerate(r.get("repos") or []):
+            if repo.startswith("file://"):  # a repository on this machine goes into the image
+                local = Path(repo[len("file://"):])
+                shutil.copytree(local, context / f"repo{i}")
+                repos.append(f"file:///opt/runyard/repos/repo{i}")
+            else:
+                repos.append(repo)
+        spec = {"lib": "/usr/local/lib/R/site-library", "repos": repos,
+                "cran": [{"name": p["name"], "version": p.get("version") or "", "repo": p.get("repo") or ""}
+                         for p in r.get("cran_packages") or []],
+                "urls": list(r.get("custom_url_packages") or []),
+                "github": [g["repository"] for g in r.get("github_packages") or []],
+                "bioconductor": list(r.get("bioconductor_packages") or [])}
+        (context / "r-spec.json").write_text(json.dumps(spec))
+        from .local_r import INSTALL_SCRIPT
+        (context / "install-r-packages.R").write_text(INSTALL_SCRIPT)
+        steps = [f"RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
+                 f"{_R_DEBIAN_PACKAGES} && rm -rf /var/lib/apt/lists/*",
+                 "COPY r-package /opt/runyard/r-package",
+                 "RUN R CMD INSTALL /opt/runyard/r-package"]
+        steps += [f"COPY {copy.name} /opt/runyard/repos/{copy.name}" for copy in sorted(context.glob("repo*"))]
+        steps += ["COPY r-spec.json install-r-packages.R /opt/runyard/",
+                  "RUN RUNYARD_R_SPEC=/opt/runyard/r-spec.json Rscript /opt/runyard/install-r-packages.R"]
+        return steps
+
+
+def r_package_source() -> Path:
+    """The runyard R package's source folder (RUNYARD_R_PACKAGE, else next to this checkout)."""
+    configured = os.environ.get("RUNYARD_R_PACKAGE")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(Path(__file__).resolve().parents[3] / "r-package")
+    for candidate in candidates:
+        if (candidate / "DESCRIPTION").is_file():
+            return candidate
+    raise EnvironmentBuildError(
+        "an R environment on Docker needs the runyard R package's source to install in the image; "
+        "set RUNYARD_R_PACKAGE to its folder (r-package/ in runyard's repository)")
+
+
+def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID) -> bytes:
+    """A tar for put_archive at /: the job's files and runyard's client package."""
+    import zipfile
+    buffer = io.BytesIO()
+    package = Path(__file__).resolve().parent.parent
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        def add_dir(name: str) -> None:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, user_id, user_id
+            tar.addfile(info)
+
+        def add_file(name: str, data: bytes, mode: int = 0o644) -> None:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.uid, info.gid = len(data), mode, user_id, user_id
+            tar.addfile(info, io.BytesIO(data))
+
+        job = run_folder.strip("/")
+        for folder in (job, f"{job}/outputs", f"{job}/logs"):
+            add_dir(folder)
+        with zipfile.ZipFile(snapshot_path) as zf:
+            made = set()
+            for item in zf.infolist():
+                parts = item.filename.split("/")[:-1]
+                for i in range(1, len(parts) + 1):
+                    sub = "/".join(parts[:i])
+                    if sub not in made:
+                        add_dir(f"{job}/{sub}")
+                        made.add(sub)
+                add_file(f"{job}/{item.filename}", zf.read(item), ((item.external_attr >> 16) & 0o777) or 0o644)
+        client = CLIENT_DIR.strip("/")
+        add_dir(client)
+        for path in sorted(package.rglob("*.py")):
+            rel = path.relative_to(package.parent).as_posix()
+            for i in range(1, len(rel.split("/"))):
+                sub = "/".join(rel.split("/")[:i])
+                if f"{client}/{sub}" not in tar.getnames():
+                    add_dir(f"{client}/{sub}")
+            add_file(f"{client}/{rel}", path.read_bytes())
+    return buffer.getvalue()
+
+
+# -- which images exist and when they were last used ------------------------------
+def _usage_file() -> Path:
+    return cache_root() / "docker-images.json"
+
+
+def _touch(tag: str) -> None:
+    path = _usage_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        data[tag] = time.time()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+
+
+def last_used() -> dict[str, float]:
+    path = _usage_file()
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def forget(tag: str) -> None:
+    path = _usage_file()
+    with FileLock(str(path) + ".lock"):
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        data.pop(tag, None)
+        path.write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+def _short(error: Exception) -> str:
+    return str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
