@@ -43,7 +43,13 @@ get_current_run <- function(allow_offline = TRUE) {
 #' @export
 wait_for_run_completion <- function(run, show_output = TRUE, raise_on_error = TRUE) {
   check_run(run)
-  py_call(run$wait_for_completion(show_output = isTRUE(show_output), raise_on_error = isTRUE(raise_on_error)))
+  # Output goes through R's console (so RStudio and knitr show it), not Python's stdout.
+  to_console <- function(text) {
+    cat(text)
+    utils::flush.console()
+  }
+  py_call(run$wait_for_completion(show_output = isTRUE(show_output), raise_on_error = isTRUE(raise_on_error),
+                                  output = to_console))
   invisible(get_run_details(run))
 }
 
