@@ -68,19 +68,96 @@ def env_register(ctx: click.Context, file_path: str, name: str | None) -> None:
 @env.command("build")
 @click.argument("ref", required=False)
 @click.option("-f", "--file", "file_path", default=None, type=click.Path(dir_okay=False))
+@click.option("--target", "target_name", default="local", show_default=True,
+              help="Build for this compute target: a virtualenv for local, an image for docker.")
 @click.option("-v", "--verbose", is_flag=True, help="Print the whole build log.")
 @click.pass_context
-def env_build(ctx: click.Context, ref: str | None, file_path: str | None, verbose: bool) -> None:
-    """Materialise an environment on the local target now (runs then start without building)."""
-    from ..compute.local_env import materialise
+def env_build(ctx: click.Context, ref: str | None, file_path: str | None, target_name: str, verbose: bool) -> None:
+    """Materialise an environment now (runs then start without building)."""
     environment = _resolve(ctx, ref, file_path)
     environment.validate_for_build()
+    target = open_workspace(ctx).get_compute_target(target_name)
     log = _SpinnerLog(verbose)
-    with console.status(f"Building environment {environment.name!r}...") as status:
+    with console.status(f"Building environment {environment.name!r} for {target.name}...") as status:
         log.status = status
-        prepared = materialise(environment, log)
-    state = "cached" if prepared.cache_hit else "built"
-    click.echo(f"{environment.name} ({environment.hash[:12]}) {state}: {prepared.python}")
+        prepared = target.prepare(environment, log)
+    if target.type == "local":
+        state = "cached" if prepared.cache_hit else "built"
+        click.echo(f"{environment.name} ({environment.hash[:12]}) {state}: {prepared.python}")
+    else:
+        click.echo(f"{environment.name} ({environment.hash[:12]}) on {target.name}: {prepared}")
+
+
+def _docker_target(ctx: click.Context, name: str | None):
+    from ..compute.docker import DockerCompute
+    if name is None:
+        return DockerCompute()
+    target = open_workspace(ctx).get_compute_target(name)
+    if target.type != "docker":
+        raise ConfigError(f"compute target {name!r} is {target.type}, not docker")
+    return target
+
+
+@env.command("images")
+@click.option("--target", "target_name", default=None, help="A docker target (default: the local engine).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def env_images(ctx: click.Context, target_name: str | None, as_json: bool) -> None:
+    """Environment images on a Docker engine: hash, environment, size, last used."""
+    from ..compute.docker_images import IMAGE_REPOSITORY, last_used
+    client = _docker_target(ctx, target_name).client()
+    used = last_used()
+    rows = []
+    for image in client.images.list(name=IMAGE_REPOSITORY):
+        for tag in image.tags:
+            if tag.startswith(IMAGE_REPOSITORY + ":"):
+                labels = image.labels or {}
+                rows.append({"tag": tag, "hash": tag.split(":", 1)[1],
+                             "environment": labels.get("runyard.environment.name"),
+                             "size_mb": round(image.attrs.get("Size", 0) / 1e6, 1),
+                             "created": image.attrs.get("Created", "")[:19],
+                             "last_used": _when(used.get(tag))})
+    if as_json:
+        return print_json(rows)
+    print_table("Environment images", ["hash", "environment", "size (MB)", "created", "last used"],
+                [(r["hash"][:16], r["environment"], r["size_mb"], r["created"], r["last_used"]) for r in rows])
+
+
+@env.command("prune")
+@click.option("--target", "target_name", default=None, help="A docker target (default: the local engine).")
+@click.option("--unused-days", type=float, default=30, show_default=True,
+              help="Remove images not used for this many days.")
+@click.option("--all", "remove_all", is_flag=True, help="Remove every environment image.")
+@click.option("--dry-run", is_flag=True, help="Only list what would go.")
+@click.pass_context
+def env_prune(ctx: click.Context, target_name: str | None, unused_days: float, remove_all: bool,
+              dry_run: bool) -> None:
+    """Remove environment images that were not used lately (they are rebuilt when needed)."""
+    import time
+    import docker.errors
+    from ..compute.docker_images import IMAGE_REPOSITORY, forget, last_used
+    client = _docker_target(ctx, target_name).client()
+    used = last_used()
+    cutoff = time.time() - unused_days * 86400
+    removed = 0
+    for image in client.images.list(name=IMAGE_REPOSITORY):
+        for tag in [t for t in image.tags if t.startswith(IMAGE_REPOSITORY + ":")]:
+            if remove_all or used.get(tag, 0) < cutoff:
+                click.echo(("would remove " if dry_run else "removing ") + tag)
+                if not dry_run:
+                    try:
+                        client.images.remove(tag)
+                    except docker.errors.APIError as e:
+                        click.echo(f"  kept: {e.explanation or e}", err=True)
+                        continue
+                    forget(tag)
+                removed += 1
+    click.echo(f"{removed} image(s) {'to remove' if dry_run else 'removed'}")
+
+
+def _when(timestamp: float | None) -> str:
+    import time
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "never (by runyard)"
 
 
 class _SpinnerLog(io.TextIOBase):

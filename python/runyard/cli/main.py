@@ -74,7 +74,56 @@ def compute_list(ctx: click.Context, as_json: bool) -> None:
     rows = [t.describe() for t in targets.values()]
     if as_json:
         return print_json(rows)
-    print_table("Compute targets", ["name", "type"], [(r["name"], r["type"]) for r in rows])
+    print_table("Compute targets", ["name", "type", "settings"],
+                [(r["name"], r["type"], ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("name", "type")))
+                 for r in rows])
+
+
+@compute.command("attach")
+@click.argument("kind", type=click.Choice(["docker"]))
+@click.argument("name")
+@click.option("--base-url", default=None, help="Docker engine URL (default: DOCKER_HOST or the local socket).")
+@click.option("--cpus", type=float, default=None, help="CPUs per container.")
+@click.option("--memory", default=None, help="Memory limit per container, e.g. 4g.")
+@click.option("--shm-size", default=None, help="Shared memory per container, e.g. 2g.")
+@click.option("--gpus", default=None, help="GPUs per container: a count or 'all'.")
+@click.option("--network", default=None, help="Network mode of the containers (e.g. host).")
+@click.option("--user", default=None, help="User in the container (default: runyard, not root).")
+@click.option("--registry", default=None, help="Image registry to pull from and push to, e.g. 127.0.0.1:5000.")
+@click.option("--default-base-image", default=None, help="Base image for environments that name none.")
+@click.option("--build-network", "build_network_mode", default=None, help="Network mode of image builds.")
+@click.option("--build-arg", "build_args", multiple=True, help="KEY=VALUE for image builds; repeatable.")
+@click.option("--ca-bundle", default=None, help="A CA bundle to trust inside images (proxies).")
+@click.option("--pip-index-url", default=None)
+@click.option("--pip-extra-index-url", default=None)
+@click.pass_context
+def compute_attach(ctx: click.Context, kind: str, name: str, build_args: tuple[str, ...], **options) -> None:
+    """Attach a compute target to the workspace under NAME."""
+    from ..compute.docker import DockerCompute
+    from ..errors import ConfigError
+    settings = {k: v for k, v in options.items() if v is not None}
+    if options.get("gpus") is not None and str(options["gpus"]).isdigit():
+        settings["gpus"] = int(options["gpus"])
+    pairs = {}
+    for pair in build_args:
+        if "=" not in pair:
+            raise ConfigError(f"--build-arg {pair!r}: expected KEY=VALUE")
+        key, value = pair.split("=", 1)
+        pairs[key] = value
+    if pairs:
+        settings["build_args"] = pairs
+    target = open_workspace(ctx).compute_targets.attach(name, DockerCompute(**settings))
+    target.client()  # say now if no engine answers; the target stays attached
+    click.echo(f"Attached {kind} target {name!r}: {target.config}")
+
+
+@compute.command("detach")
+@click.argument("name")
+@click.pass_context
+def compute_detach(ctx: click.Context, name: str) -> None:
+    """Remove a compute target from the workspace (runs already made keep their history)."""
+    open_workspace(ctx).compute_targets.detach(name)
+    click.echo(f"Detached {name!r}")
 
 
 @cli.group()

@@ -1,0 +1,94 @@
+#' Describe a Docker compute target
+#'
+#' Runs jobs in containers on a Docker engine: each environment becomes an
+#' image built once per hash (tagged `runyard/env:<hash>`), each run a
+#' container running as a non-root user. Attach it with [attach_compute_target()].
+#'
+#' @param base_url The engine's URL (default: `DOCKER_HOST` or the local socket).
+#' @param cpus CPUs per container.
+#' @param memory Memory limit per container, e.g. `"4g"`; a job over it is reported as OOM-killed.
+#' @param shm_size Shared memory per container, e.g. `"2g"`.
+#' @param gpus A number of GPUs, or `"all"`.
+#' @param network The containers' network mode, e.g. `"host"`.
+#' @param registry An image registry to pull from and push to, e.g. `"127.0.0.1:5000"`.
+#' @param default_base_image The base image of environments that name none.
+#' @param build_network_mode The network mode of image builds (`"host"` behind some proxies).
+#' @param ca_bundle A CA bundle file to trust inside images.
+#' @param user The user jobs run as (default `"runyard"`, not root).
+#' @return A compute target, not yet attached to a workspace.
+#' @examples
+#' \dontrun{
+#' target <- attach_compute_target(ws, "docker", docker_compute(memory = "4g"))
+#' }
+#' @export
+docker_compute <- function(base_url = NULL, cpus = NULL, memory = NULL, shm_size = NULL, gpus = NULL,
+                           network = NULL, registry = NULL, default_base_image = NULL,
+                           build_network_mode = NULL, ca_bundle = NULL, user = NULL) {
+  for (arg in c("base_url", "memory", "shm_size", "network", "registry", "default_base_image",
+                "build_network_mode", "user")) {
+    check_string(get(arg), arg, null_ok = TRUE)
+  }
+  if (!is.null(ca_bundle)) check_path(ca_bundle, "ca_bundle", "file")
+  if (!is.null(cpus) && (!is.numeric(cpus) || length(cpus) != 1 || cpus <= 0)) {
+    arg_error("cpus", sprintf("must be a positive number, not %s", describe(cpus)))
+  }
+  if (is.numeric(gpus)) gpus <- as_py_int(gpus, "gpus")
+  settings <- list(base_url = base_url, cpus = cpus, memory = memory, shm_size = shm_size, gpus = gpus,
+                   network = network, registry = registry, default_base_image = default_base_image,
+                   build_network_mode = build_network_mode, ca_bundle = ca_bundle, user = user)
+  settings <- settings[!vapply(settings, is.null, logical(1))]
+  docker_module <- reticulate::import("runyard.compute.docker")
+  py_call(do.call(docker_module$DockerCompute, settings))
+}
+
+#' Attach a compute target to a workspace
+#'
+#' @param workspace A workspace.
+#' @param name The name runs use as `compute_target`.
+#' @param target A target from [docker_compute()].
+#' @return The attached target.
+#' @examples
+#' \dontrun{
+#' attach_compute_target(ws, "docker", docker_compute(network = "host"))
+#' }
+#' @export
+attach_compute_target <- function(workspace, name, target) {
+  check_workspace(workspace)
+  check_string(name, "name")
+  check_class(target, "runyard.compute.ComputeTarget", "target", "a compute target (from docker_compute())")
+  rpy()
+  py_call(workspace$compute_targets$attach(name, target))
+}
+
+#' Get a compute target by name
+#'
+#' @param workspace A workspace.
+#' @param cluster_name The target's name (azuremlsdk's argument name).
+#' @return The compute target.
+#' @examples
+#' \dontrun{
+#' get_compute(ws, "docker")
+#' }
+#' @export
+get_compute <- function(workspace, cluster_name) {
+  check_workspace(workspace)
+  check_string(cluster_name, "cluster_name")
+  py_call(workspace$get_compute_target(cluster_name))
+}
+
+#' Detach a compute target from its workspace
+#'
+#' Runs made on it keep their history; `local` cannot be detached.
+#'
+#' @param cluster A compute target (from [get_compute()]).
+#' @return `TRUE`, invisibly.
+#' @examples
+#' \dontrun{
+#' delete_compute(get_compute(ws, "docker"))
+#' }
+#' @export
+delete_compute <- function(cluster) {
+  check_class(cluster, "runyard.compute.ComputeTarget", "cluster", "a compute target (from get_compute())")
+  py_call(cluster$workspace$compute_targets$detach(cluster$name))
+  invisible(TRUE)
+}
