@@ -84,7 +84,10 @@ check_workspace <- function(workspace, arg = "workspace") {
 #' @export
 list_compute_targets <- function(workspace) {
   check_workspace(workspace)
-  targets <- unname(py_call(workspace$compute_targets))
+  targets <- py_call(workspace$compute_targets)
+  # A dict subclass (runyard's ComputeTargets) reaches R unconverted: take its values.
+  if (inherits(targets, "python.builtin.object")) targets <- reticulate::iterate(targets$values())
+  targets <- unname(targets)
   data.frame(
     name = vapply(targets, function(t) t$name, character(1)),
     type = vapply(targets, function(t) t$type, character(1)),

@@ -18,3 +18,9 @@ flush_metrics_at_exit <- function(env) {
     try(reticulate::import("runyard.metrics")$flush_all(), silent = TRUE)
   }
 }
+
+# jsonlite is imported for the runs rather than for this package's own code: the
+# local target installs an environment's R packages with a script that reads its
+# package list with jsonlite, in the R that runs the job.
+#' @importFrom jsonlite fromJSON
+NULL
