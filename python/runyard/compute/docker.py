@@ -44,6 +44,7 @@ class DockerSettings(BaseModel):
     registry: str | None = None
     default_base_image: str | None = None
     build_network_mode: str | None = None
+    build_no_cache: bool = False
     build_args: dict[str, str] = Field(default_factory=dict)
     ca_bundle: str | None = None
     pip_index_url: str | None = None

@@ -36,7 +36,12 @@ _R_DEBIAN_PACKAGES = "r-base-core r-cran-reticulate r-cran-jsonlite"
 def image_hash(spec: dict[str, Any]) -> str:
     """What decides the image: the environment's build spec and runyard's client requirements."""
     build = {k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")}
-    payload = json.dumps({"environment": build, "client": client_requirements(), "layout": 1}, sort_keys=True)
+    payload = {"environment": build, "client": client_requirements(), "layout": 2}
+    if spec.get("r"):  # the image holds runyard's R package: a new one is a new image
+        source = r_package_source()
+        payload["r_package"] = hashlib.sha256(b"".join(
+            p.read_bytes() for p in sorted(source.rglob("*")) if p.is_file() and "tests" not in p.parts)).hexdigest()
+    payload = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -120,7 +125,8 @@ class ImageResolver:
             self.log.write(f"Building image {tag} for environment {name!r}:\n{dockerfile}\n")
             self.log.flush()
             kwargs: dict[str, Any] = {"path": str(context), "tag": tag, "rm": True, "forcerm": True,
-                                      "decode": True, "buildargs": dict(self.settings.get("build_args") or {})}
+                                      "decode": True, "buildargs": dict(self.settings.get("build_args") or {}),
+                                      "nocache": bool(self.settings.get("build_no_cache"))}
             if self.settings.get("build_network_mode"):
                 kwargs["network_mode"] = self.settings["build_network_mode"]
             tail: list[str] = []
@@ -143,8 +149,11 @@ class ImageResolver:
         python = spec.get("python") or {}
         deps = python.get("conda_dependencies") or {}
         from ..environment import CondaDependencies
-        requirements = [*CondaDependencies(**deps).requirements(), *client_requirements()]
+        requirements = CondaDependencies(**deps).requirements()
+        (context / "client-requirements.txt").write_text("\n".join(client_requirements()) + "\n")
         (context / "requirements.txt").write_text("\n".join(requirements) + "\n")
+        # Layers from the most shared to the least: an environment that differs from another
+        # by one pip package rebuilds only the last one.
         lines = []
         if docker.get("base_dockerfile"):
             lines.append(docker["base_dockerfile"].rstrip())
@@ -158,19 +167,21 @@ class ImageResolver:
                       "ENV PIP_CERT=/opt/runyard/ca.crt REQUESTS_CA_BUNDLE=/opt/runyard/ca.crt "
                       "SSL_CERT_FILE=/opt/runyard/ca.crt"]
         lines += list(docker.get("extra_steps") or [])
+        lines.append(f"RUN id -u {USER} >/dev/null 2>&1 || useradd --create-home --uid {USER_ID} {USER}")
         pip_options = list(deps.get("pip_options") or [])
         if self.settings.get("pip_index_url"):
             pip_options.append(f"--index-url={self.settings['pip_index_url']}")
         if self.settings.get("pip_extra_index_url"):
             pip_options.append(f"--extra-index-url={self.settings['pip_extra_index_url']}")
-        options = " ".join(pip_options)
-        lines += ["COPY requirements.txt /opt/runyard/requirements.txt",
-                  f"RUN python3 -m venv {ENV_PREFIX} && {ENV_PREFIX}/bin/pip install --no-cache-dir "
-                  f"--disable-pip-version-check {options} -r /opt/runyard/requirements.txt"]
+        pip = f"{ENV_PREFIX}/bin/pip install --no-cache-dir --disable-pip-version-check {' '.join(pip_options)}"
+        lines += ["COPY client-requirements.txt /opt/runyard/client-requirements.txt",
+                  f"RUN python3 -m venv {ENV_PREFIX} && {pip} -r /opt/runyard/client-requirements.txt"]
         if spec.get("r"):
             lines += self._r_steps(spec["r"], context)
-        lines += [f"RUN id -u {USER} >/dev/null 2>&1 || useradd --create-home --uid {USER_ID} {USER}",
-                  f"ENV PATH={ENV_PREFIX}/bin:$PATH VIRTUAL_ENV={ENV_PREFIX} PYTHONUNBUFFERED=1 "
+        if requirements:
+            lines += ["COPY requirements.txt /opt/runyard/requirements.txt",
+                      f"RUN {pip} -r /opt/runyard/requirements.txt"]
+        lines += [f"ENV PATH={ENV_PREFIX}/bin:$PATH VIRTUAL_ENV={ENV_PREFIX} PYTHONUNBUFFERED=1 "
                   f"RETICULATE_PYTHON={ENV_PREFIX}/bin/python PYTHONPATH={CLIENT_DIR}",
                   f"LABEL runyard.image.hash={tag.split(':', 1)[1]} runyard.environment.name={json.dumps(spec.get('name') or '')}"]
         dockerfile = "\n".join(lines) + "\n"
@@ -180,7 +191,7 @@ class ImageResolver:
     def _r_steps(self, r: dict[str, Any], context: Path) -> list[str]:
         """R from Debian's packages, runyard's R package, then the environment's R packages."""
         package_source = r_package_source()
-        shutil.copytree(package_source, context / "r-package")
+        shutil.copytree(package_source, context / "r-package", ignore=shutil.ignore_patterns("tests", ".Rcheck"))
         repos = []
         for i, repo in enumerate(r.get("repos") or []):
             if repo.startswith("file://"):  # a repository on this machine goes into the image
