@@ -44,10 +44,9 @@ class SqlStore:
         try:
             self.engine = sa.create_engine(parsed, **kwargs)
         except ModuleNotFoundError as e:
-            raise ConfigError(
-                f"store_url {url!r} needs the database driver {e.name!r}; install it "
-                f"(for PostgreSQL: pip install psycopg2-binary)"
-            ) from e
+            hint = 'pip install "runyard[postgres]"' if parsed.get_backend_name() == "postgresql" \
+                else f"pip install {e.name}"
+            raise ConfigError(f"store_url {url!r} needs the database driver {e.name!r}: {hint}") from e
         if self._sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_on_connect)
         self._migrate()
