@@ -72,7 +72,7 @@ def main() -> None:
 
         print("warm-up run (builds the image if needed) ...")
         runyard_once()
-        tag = image_tag(env.model_dump(mode="json"))
+        tag = image_tag(env.model_dump(mode="json"), settings)
 
         def docker_run_once() -> float:
             t0 = time.perf_counter()
@@ -105,7 +105,7 @@ def main() -> None:
                 "pip_packages": [*base_packages, "toolz==0.12.1"]}})
             for e in (env_a, env_b):
                 try:
-                    client.images.remove(image_tag(e.model_dump(mode="json")), force=True)
+                    client.images.remove(image_tag(e.model_dump(mode="json"), settings), force=True)
                 except Exception:
                     pass
             t0 = time.perf_counter()

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-jsonlite
-          r-cran-rmarkdown r-cran-knitr pandoc docker.io debootstrap docker-registry)
+          r-cran-rmarkdown r-cran-knitr pandoc docker.io debootstrap docker-registry postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -117,3 +117,80 @@ def process_gone(pid: int) -> bool:
 @pytest.fixture(name="process_gone")
 def process_gone_fixture() -> Callable[[int], bool]:
     return process_gone
+
+
+# -- Docker: an engine, a base image and a registry, started or made when missing ----------
+# These run by default (CI runs everything); `pytest -m "not docker"` leaves them out.
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory):
+    """A docker-py client of a running engine: the one that answers, else a ``dockerd``
+    started here (as root, with the host's network only) and stopped at the end."""
+    from docker_services import ServiceError, engine_client, start_dockerd, stop_process
+    client = engine_client()
+    started = None
+    if client is None:
+        try:
+            started, client = start_dockerd(tmp_path_factory.mktemp("dockerd") / "dockerd.log")
+        except ServiceError as e:
+            pytest.fail(str(e), pytrace=False)
+    yield client
+    client.close()
+    if started is not None:
+        stop_process(started)
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_engine) -> str:
+    """A small Debian image with Python 3, the Docker target's default base image."""
+    from docker_services import ServiceError, ensure_base_image
+    try:
+        return ensure_base_image(docker_engine)
+    except ServiceError as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def registry(docker_engine, tmp_path_factory: pytest.TempPathFactory):
+    """An image registry of this session, empty at the start: "127.0.0.1:PORT"."""
+    from docker_services import ServiceError, start_registry, stop_process
+    try:
+        proc, address = start_registry(tmp_path_factory.mktemp("registry"))
+    except ServiceError as e:
+        pytest.fail(str(e), pytrace=False)
+    yield address
+    stop_process(proc)
+
+
+def run_containers(client, workspace) -> list[dict]:
+    """The containers of runs of ``workspace`` that still exist, running or not (as the engine
+    lists them: ``containers.list`` fails when one goes away while it looks at them)."""
+    return client.api.containers(all=True, filters={"label": [
+        "runyard.run_id", f"runyard.workspace={workspace.path}"]})
+
+
+@pytest.fixture
+def docker_target(workspace, docker_engine, base_image, registry) -> str:
+    """A Docker target named "docker" in the test's workspace; after the test no container
+    of its runs may remain."""
+    from docker_services import TARGET_SETTINGS
+    from runyard.compute.docker import DockerCompute
+    workspace.compute_targets.attach("docker", DockerCompute(
+        **TARGET_SETTINGS, default_base_image=base_image, registry=registry))
+    yield "docker"
+    # The supervisor removes a run's container just after recording its final status.
+    deadline = time.monotonic() + 30
+    while (left := run_containers(docker_engine, workspace)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for container in left:
+        docker_engine.api.remove_container(container["Id"], force=True)
+    assert not left, f"containers left behind: {[c['Labels'].get('runyard.run_id') for c in left]}"
+
+
+@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker)])
+def compute_target(request) -> str:
+    """The name to pass as ``compute_target``: one test body runs on every target."""
+    if request.param == "docker":
+        return request.getfixturevalue("docker_target")
+    return request.param

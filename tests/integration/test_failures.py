@@ -1,4 +1,7 @@
-"""Runs that die: an exception, SIGKILL of the job, SIGKILL of its supervisor, a time limit."""
+"""Runs that die: an exception, SIGKILL of the job, SIGKILL of its supervisor, a time limit.
+
+The exit code, error tail and time limit are checked on every compute target; killing the
+job or its supervisor by pid is a local matter."""
 
 from __future__ import annotations
 
@@ -13,14 +16,14 @@ from runyard import status as st
 from runyard.errors import RunFailedError
 
 
-def test_script_that_raises(experiment, project):
+def test_script_that_raises(experiment, project, compute_target):
     src = project({"boom.py": """\
         print("about to fail", flush=True)
         def train():
             raise RuntimeError("learning rate too high")
         train()
         """})
-    run = experiment.submit(ScriptRunConfig(str(src), script="boom.py"))
+    run = experiment.submit(ScriptRunConfig(str(src), script="boom.py", compute_target=compute_target))
     with pytest.raises(RunFailedError, match="learning rate too high"):
         run.wait_for_completion()
     details = run.get_details()
@@ -34,9 +37,10 @@ def test_script_that_raises(experiment, project):
     assert [e["status"] for e in details["statusHistory"]][-1] == st.FAILED
 
 
-def test_nonzero_exit_code_is_kept(experiment, project):
+def test_nonzero_exit_code_is_kept(experiment, project, compute_target):
     src = project({"exit.py": "raise SystemExit(7)\n"})
-    details = experiment.submit(ScriptRunConfig(str(src), script="exit.py")).wait_for_completion(raise_on_error=False)
+    run = experiment.submit(ScriptRunConfig(str(src), script="exit.py", compute_target=compute_target))
+    details = run.wait_for_completion(raise_on_error=False)
     assert (details["status"], details["exitCode"]) == (st.FAILED, 7)
     assert "exited with code 7" in details["error"]["message"]
 
@@ -78,9 +82,10 @@ def test_supervisor_killed_with_sigkill(workspace, experiment, project, wait_for
     assert "working" in run.get_log()
 
 
-def test_max_run_duration(experiment, project):
+def test_max_run_duration(experiment, project, compute_target):
     src = project({"sleep.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
-    run = experiment.submit(ScriptRunConfig(str(src), script="sleep.py", max_run_duration_seconds=2))
+    run = experiment.submit(ScriptRunConfig(str(src), script="sleep.py", max_run_duration_seconds=2,
+                                            compute_target=compute_target))
     details = run.wait_for_completion(raise_on_error=False)
     assert details["status"] == st.FAILED
     assert "max_run_duration_seconds=2" in details["error"]["message"]

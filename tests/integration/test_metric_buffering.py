@@ -18,7 +18,7 @@ def test_twenty_thousand_metrics_in_a_tight_loop(experiment, project):
     assert run.get_metrics(name="step")["step"] == list(range(20_000))
 
 
-def test_metrics_survive_a_cancel_thanks_to_the_sigterm_flush(experiment, project, wait_for):
+def test_metrics_survive_a_cancel_thanks_to_the_sigterm_flush(experiment, project, wait_for, compute_target):
     # The once-a-second flusher is pushed out of the way, so only the SIGTERM handler
     # can write these 500 rows (fewer than a batch) before the process ends.
     src = project({"stopped.py": """\
@@ -32,7 +32,7 @@ def test_metrics_survive_a_cancel_thanks_to_the_sigterm_flush(experiment, projec
         print("logged", flush=True)
         time.sleep(60)
         """})
-    run = experiment.submit(ScriptRunConfig(str(src), script="stopped.py"))
+    run = experiment.submit(ScriptRunConfig(str(src), script="stopped.py", compute_target=compute_target))
     wait_for(lambda: "logged" in run.get_log(), what="the job to log its metrics")
     assert run.get_metrics() == {}  # still buffered in the job
     run.cancel()

@@ -31,13 +31,16 @@ with open("outputs/summary.json", "w") as fh:
     fh.write('{"ok": true}')
 """
 
+# What the driver does with a run once it ended does not depend on where it ran.
+local_only = pytest.mark.parametrize("compute_target", ["local"], indirect=True)
+
 
 @pytest.fixture
-def finished(experiment, project):
-    """One completed run of TRAIN, shared by the read-only checks below."""
+def finished(experiment, project, compute_target):
+    """One completed run of TRAIN on each target, shared by the read-only checks below."""
     src = project({"train.py": TRAIN})
-    run = experiment.submit(ScriptRunConfig(str(src), script="train.py", arguments=["--alpha", 0.25]),
-                            tags={"stage": "dev"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="train.py", arguments=["--alpha", 0.25],
+                                            compute_target=compute_target), tags={"stage": "dev"})
     output = io.StringIO()
     details = run.wait_for_completion(show_output=True, output=output)
     return run, details, output.getvalue()
@@ -65,10 +68,10 @@ def test_wait_prints_to_stdout_by_default(experiment, project, capsys):
     assert "hello from the job" in capsys.readouterr().out
 
 
-def test_details(finished):
+def test_details(finished, compute_target):
     run, details, _ = finished
     assert details["runId"] == run.id
-    assert details["target"] == "local"
+    assert details["target"] == compute_target
     assert details["exitCode"] == 0
     assert details["error"] is None
     assert details["snapshotId"] and len(details["snapshotId"]) == 64
@@ -120,6 +123,7 @@ def test_files(finished, tmp_path):
     assert "training with" in run.get_log()
 
 
+@local_only
 def test_tags_and_properties(finished):
     run, _, _ = finished
     run.tag("quality", "good")
@@ -155,9 +159,9 @@ def test_get_runs_filters(experiment, project):
         experiment.get_runs(status="Done")
 
 
-def test_cancel_a_sleeping_run(experiment, project, wait_for):
+def test_cancel_a_sleeping_run(experiment, project, wait_for, compute_target):
     src = project({"sleep.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
-    run = experiment.submit(ScriptRunConfig(str(src), script="sleep.py"))
+    run = experiment.submit(ScriptRunConfig(str(src), script="sleep.py", compute_target=compute_target))
     wait_for(lambda: "sleeping" in run.get_log(), what="the script to start")
     run.cancel()
     details = run.wait_for_completion()
@@ -172,6 +176,7 @@ def test_cancel_a_sleeping_run(experiment, project, wait_for):
     assert run.get_status() == st.CANCELED
 
 
+@local_only
 def test_reattach_by_id(finished, workspace):
     run, _, _ = finished
     again = Run(Experiment(workspace, run.experiment.name), run.id)
@@ -182,7 +187,7 @@ def test_reattach_by_id(finished, workspace):
         Run(Experiment(workspace, "other"), run.id)
 
 
-def test_run_survives_the_process_that_submitted_it(workspace, project, run_python):
+def test_run_survives_the_process_that_submitted_it(workspace, project, run_python, compute_target):
     src = project({"slow.py": """\
         import time
         from runyard import Run
@@ -193,7 +198,8 @@ def test_run_survives_the_process_that_submitted_it(workspace, project, run_pyth
     submitted = run_python(f"""
         from runyard import Experiment, ScriptRunConfig, Workspace
         ws = Workspace.get({str(workspace.path)!r})
-        run = Experiment(ws, "detached").submit(ScriptRunConfig({str(src)!r}, script="slow.py"))
+        config = ScriptRunConfig({str(src)!r}, script="slow.py", compute_target={compute_target!r})
+        run = Experiment(ws, "detached").submit(config)
         print(run.id)
         """)
     assert submitted.returncode == 0, submitted.stderr

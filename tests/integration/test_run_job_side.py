@@ -63,10 +63,10 @@ print("script done")
 
 
 @pytest.fixture
-def logged(experiment, project):
+def logged(experiment, project, compute_target):
     src = project({"log.py": LOGGING_SCRIPT, "pixel.png": PIXEL, "config.txt": "lr=0.1",
                    "assets/a.txt": "A", "assets/deep/b.txt": "B"})
-    run = experiment.submit(ScriptRunConfig(str(src), script="log.py"))
+    run = experiment.submit(ScriptRunConfig(str(src), script="log.py", compute_target=compute_target))
     details = run.wait_for_completion()
     assert details["status"] == st.COMPLETED, details["error"]
     return run
@@ -128,7 +128,7 @@ def test_child_runs(logged):
     assert [r.id for r in logged.experiment.get_runs()] == [logged.id]
 
 
-def test_run_fail_in_a_job_fails_the_run_despite_exit_code_0(experiment, project):
+def test_run_fail_in_a_job_fails_the_run_despite_exit_code_0(experiment, project, compute_target):
     src = project({"fail.py": """\
         from runyard import Run
         run = Run.get_context()
@@ -136,7 +136,7 @@ def test_run_fail_in_a_job_fails_the_run_despite_exit_code_0(experiment, project
         run.fail("validation accuracy below 0.5")
         print("exiting normally")
         """})
-    run = experiment.submit(ScriptRunConfig(str(src), script="fail.py"))
+    run = experiment.submit(ScriptRunConfig(str(src), script="fail.py", compute_target=compute_target))
     details = run.wait_for_completion(raise_on_error=False)
     assert details["status"] == st.FAILED
     assert details["exitCode"] == 0
@@ -147,7 +147,7 @@ def test_run_fail_in_a_job_fails_the_run_despite_exit_code_0(experiment, project
         run.wait_for_completion()
 
 
-def test_job_sees_its_variables_and_outputs_folder(experiment, project):
+def test_job_sees_its_variables_and_outputs_folder(experiment, project, compute_target):
     from runyard import RunConfiguration
     src = project({"env.py": """\
         import json, os
@@ -158,7 +158,7 @@ def test_job_sees_its_variables_and_outputs_folder(experiment, project):
         assert os.path.samefile(os.environ["RUNYARD_OUTPUTS_DIR"], "outputs")
         run.log("run_id", run.id)
         """})
-    config = ScriptRunConfig(str(src), script="env.py",
+    config = ScriptRunConfig(str(src), script="env.py", compute_target=compute_target,
                              run_config=RunConfiguration(environment_variables={"MY_SETTING": "on"}))
     run = experiment.submit(config)
     run.wait_for_completion()
@@ -168,9 +168,10 @@ def test_job_sees_its_variables_and_outputs_folder(experiment, project):
     assert run.get_metrics() == {"run_id": run.id}
 
 
-def test_command_job_with_arguments(experiment, project):
+def test_command_job_with_arguments(experiment, project, compute_target):
     src = project({"echo.py": "import sys\nprint('args:', sys.argv[1:])\n"})
-    run = experiment.submit(ScriptRunConfig(str(src), command="python echo.py first", arguments=["two words"]))
+    run = experiment.submit(ScriptRunConfig(str(src), command="python echo.py first", arguments=["two words"],
+                                            compute_target=compute_target))
     details = run.wait_for_completion()
     assert details["runType"] == "command"
     assert "args: ['first', 'two words']" in run.get_log()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import threading
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -96,7 +97,7 @@ class DockerCompute(SupervisedTarget):
         return ImageResolver(self.client(), self.config, log).ensure(spec)
 
     def submit(self, job: JobSpec) -> str:
-        self.client()  # no engine: the run fails now, saying how to start one
+        self.client().close()  # no engine: the run fails now, saying how to start one
         return super().submit(job)
 
     def execution(self, job: JobSpec, work: Path, logs_dir: Path) -> "DockerExecution":
@@ -117,15 +118,38 @@ def docker_client(base_url: str | None = None) -> Any:
     except ImportError as e:
         raise missing_dependency("docker", "docker") from e
     where = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    problem = _unix_socket_problem(where)
+    if problem:
+        raise ComputeError(_no_engine(where, problem))
+    client = None
     try:
         client = docker.DockerClient(base_url=where, timeout=300)
         client.ping()
         return client
     except Exception as e:
-        raise ComputeError(
-            f"no Docker engine answers at {where} ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__}). "
-            f"Start one (`sudo systemctl start docker`, or run `dockerd` as root) or point DOCKER_HOST / "
-            f"the target's base_url at a running engine.") from e
+        if client is not None:
+            client.close()
+        raise ComputeError(_no_engine(where, str(e).splitlines()[0][:160] if str(e) else type(e).__name__)) from e
+
+
+def _no_engine(where: str, problem: str) -> str:
+    return (f"no Docker engine answers at {where} ({problem}). Start one (`sudo systemctl start docker`, "
+            f"or run `dockerd` as root) or point DOCKER_HOST / the target's base_url at a running engine.")
+
+
+def _unix_socket_problem(url: str) -> str | None:
+    """Why nothing answers at a ``unix://`` engine address, if nothing does. Checked before
+    docker-py tries, as it leaves the socket of a failed connection open."""
+    if not url.startswith("unix://"):
+        return None
+    path = url[len("unix://"):]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        try:
+            sock.connect(path)
+        except OSError as e:
+            return f"{path}: {e.strerror or e}"
+    return None
 
 
 class DockerExecution(Execution):
@@ -139,6 +163,7 @@ class DockerExecution(Execution):
         self.log_thread: threading.Thread | None = None
         self.spool = work / "spool"
         self.spool_offset = 0
+        self.spool_runs: set[str] = set()  # runs the job created, whose writes are relayed
         self.oom = False
 
     def prepare(self, log: TextIO) -> None:
@@ -168,6 +193,9 @@ class DockerExecution(Execution):
             "command": argv, "working_dir": JOB_DIR, "environment": environment, "user": s.user,
             "labels": {"runyard.run_id": self.job.run_id, "runyard.workspace": self.job.workspace_path},
             "volumes": {str(self.spool): {"bind": SPOOL_DIR, "mode": "rw"}}, "detach": True,
+            # an init as PID 1: the job gets SIGTERM as a local job does (PID 1 ignores
+            # signals it has no handler for) and its exited children are reaped
+            "init": True,
         }
         if s.network:
             kwargs["network_mode"] = s.network
@@ -224,7 +252,8 @@ class DockerExecution(Execution):
     def tick(self) -> None:
         from ..store.spool import apply_events
         if self.spool.is_dir():
-            self.spool_offset = apply_events(self.workspace._store, self.spool, self.spool_offset, self.job.run_id)
+            self.spool_offset = apply_events(self.workspace._store, self.spool, self.spool_offset, self.job.run_id,
+                                             self.spool_runs)
 
     def failure_reason(self, code: int) -> str | None:
         if self.oom:

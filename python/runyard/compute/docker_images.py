@@ -31,12 +31,22 @@ USER = "runyard"
 USER_ID = 1000
 DEFAULT_BASE_IMAGE = "python:3.11-slim-bookworm"
 _R_DEBIAN_PACKAGES = "r-base-core r-cran-reticulate r-cran-jsonlite"
+# reticulate loads Python as a shared library, which Debian's python3 does not bring along:
+# this names the package that has it (libpython3.11) when the image's python3 lacks one.
+_LIBPYTHON_PACKAGE = ("$(python3 -c \"import os, sys, sysconfig as s; "
+                      "found = any(os.path.exists(os.path.join(s.get_config_var(d) or '', "
+                      "s.get_config_var('LDLIBRARY') or '')) for d in ('LIBPL', 'LIBDIR')); "
+                      "print('' if found else 'libpython%d.%d' % sys.version_info[:2])\")")
 
 
-def image_hash(spec: dict[str, Any]) -> str:
-    """What decides the image: the environment's build spec and runyard's client requirements."""
+def image_hash(spec: dict[str, Any], settings: dict[str, Any] | None = None) -> str:
+    """What decides the image: the environment's build spec, runyard's client requirements, and
+    the target's default base image when the environment names none."""
     build = {k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")}
-    payload = {"environment": build, "client": client_requirements(), "layout": 2}
+    payload: dict[str, Any] = {"environment": build, "client": client_requirements(), "layout": 3}
+    docker = spec.get("docker") or {}
+    if not docker.get("base_image") and not docker.get("base_dockerfile"):
+        payload["base_image"] = (settings or {}).get("default_base_image") or DEFAULT_BASE_IMAGE
     if spec.get("r"):  # the image holds runyard's R package: a new one is a new image
         source = r_package_source()
         payload["r_package"] = hashlib.sha256(b"".join(
@@ -45,8 +55,8 @@ def image_hash(spec: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def image_tag(spec: dict[str, Any]) -> str:
-    return f"{IMAGE_REPOSITORY}:{image_hash(spec)}"
+def image_tag(spec: dict[str, Any], settings: dict[str, Any] | None = None) -> str:
+    return f"{IMAGE_REPOSITORY}:{image_hash(spec, settings)}"
 
 
 class ImageResolver:
@@ -58,14 +68,14 @@ class ImageResolver:
         self.log = log
 
     def ensure(self, spec: dict[str, Any]) -> str:
-        tag = image_tag(spec)
+        tag = image_tag(spec, self.settings)
         if self._local(tag):
             self.log.write(f"Image {tag} found on the engine.\n")
             _touch(tag)
             return tag
         locks = cache_root() / "locks"
         locks.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(locks / f"image-{image_hash(spec)}.lock")):
+        with FileLock(str(locks / f"image-{image_hash(spec, self.settings)}.lock")):
             if self._local(tag):
                 self.log.write(f"Image {tag} was built by another run.\n")
             elif not self._pull(tag):
@@ -124,6 +134,9 @@ class ImageResolver:
             dockerfile = self._context(spec, context, tag)
             self.log.write(f"Building image {tag} for environment {name!r}:\n{dockerfile}\n")
             self.log.flush()
+            base = self._base_image(spec)
+            if base is not None:
+                self._ensure_base_image(base, name)
             kwargs: dict[str, Any] = {"path": str(context), "tag": tag, "rm": True, "forcerm": True,
                                       "decode": True, "buildargs": dict(self.settings.get("build_args") or {}),
                                       "nocache": bool(self.settings.get("build_no_cache"))}
@@ -144,6 +157,30 @@ class ImageResolver:
                         + (f"\n{detail}" if detail else ""))
         self.log.write(f"Image {tag} built in {time.monotonic() - started:.1f} s.\n")
 
+    def _base_image(self, spec: dict[str, Any]) -> str | None:
+        """The image the build starts FROM; None when the environment gives a whole Dockerfile."""
+        docker = spec.get("docker") or {}
+        if docker.get("base_dockerfile"):
+            return None
+        return docker.get("base_image") or self.settings.get("default_base_image") or DEFAULT_BASE_IMAGE
+
+    def _ensure_base_image(self, base: str, name: str) -> None:
+        """Pull a missing base image first, so that a wrong name fails saying which image it was."""
+        import docker.errors
+        try:
+            self.client.images.get(base)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        self.log.write(f"Pulling the base image {base}.\n")
+        try:
+            self.client.images.pull(base)
+        except docker.errors.APIError as e:
+            self.log.write(f"Build failed: {e}\n")
+            raise EnvironmentBuildError(
+                f"the image of environment {name!r} could not be built: its base image {base!r} is not "
+                f"on the engine and could not be pulled ({e.explanation or _short(e)})") from e
+
     def _context(self, spec: dict[str, Any], context: Path, tag: str) -> str:
         docker = spec.get("docker") or {}
         python = spec.get("python") or {}
@@ -158,7 +195,7 @@ class ImageResolver:
         if docker.get("base_dockerfile"):
             lines.append(docker["base_dockerfile"].rstrip())
         else:
-            lines.append(f"FROM {docker.get('base_image') or self.settings.get('default_base_image') or DEFAULT_BASE_IMAGE}")
+            lines.append(f"FROM {self._base_image(spec)}")
         lines.append("USER root")
         ca_bundle = self.settings.get("ca_bundle")
         if ca_bundle:
@@ -210,7 +247,7 @@ class ImageResolver:
         from .local_r import INSTALL_SCRIPT
         (context / "install-r-packages.R").write_text(INSTALL_SCRIPT)
         steps = [f"RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
-                 f"{_R_DEBIAN_PACKAGES} && rm -rf /var/lib/apt/lists/*",
+                 f"{_R_DEBIAN_PACKAGES} {_LIBPYTHON_PACKAGE} && rm -rf /var/lib/apt/lists/*",
                  "COPY r-package /opt/runyard/r-package",
                  "RUN R CMD INSTALL /opt/runyard/r-package"]
         steps += [f"COPY {copy.name} /opt/runyard/repos/{copy.name}" for copy in sorted(context.glob("repo*"))]

@@ -148,10 +148,12 @@ def write_run_file(folder: Path, row: dict[str, Any], tags: dict[str, Any], prop
     (folder / EVENTS_FILE).touch()
 
 
-def apply_events(store: Any, folder: Path, offset: int, run_id: str) -> int:
+def apply_events(store: Any, folder: Path, offset: int, run_id: str, known: set[str] | None = None) -> int:
     """Apply the complete lines after ``offset`` to ``store``; returns the new offset.
 
-    Only writes to ``run_id`` and to runs it created through the spool are applied.
+    Only writes to ``run_id`` and to runs created under it through the spool are applied.
+    Pass the same ``known`` set on every call: runs created in an earlier call (a child's
+    children) are remembered there.
     """
     path = folder / EVENTS_FILE
     if not path.is_file():
@@ -163,6 +165,8 @@ def apply_events(store: Any, folder: Path, offset: int, run_id: str) -> int:
     if end < 0:
         return offset
     allowed = {run_id} | {r["run_id"] for r in store.list_runs(parent_id=run_id)}
+    if known is not None:
+        allowed |= known
     for raw in chunk[:end + 1].splitlines():
         event = json.loads(raw)
         op, args, kwargs = event["op"], event.get("args", []), event.get("kwargs", {})
@@ -173,6 +177,8 @@ def apply_events(store: Any, folder: Path, offset: int, run_id: str) -> int:
             if row.get("parent_id") not in allowed:
                 continue
             allowed.add(row["run_id"])
+            if known is not None:
+                known.add(row["run_id"])
             row = {**row, "host": None}
             args = [row, *args[1:]]
         elif op == "log_metrics":
