@@ -4,6 +4,7 @@ a fresh workspace per test, project folders, and a polling helper."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -44,6 +45,30 @@ def cache_dir(runyard_session_env: Path) -> Path:
 def workspace(tmp_path: Path):
     from runyard import Workspace
     return Workspace.create(tmp_path / "ws")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the session (Debian's package), loopback only."""
+    import tempfile
+    from pg_service import PostgresServer
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="runyard-pg-")))
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_store_workspace(request, tmp_path: Path):
+    """A workspace whose run history is SQLite in the folder, or a fresh PostgreSQL database:
+    a module that names this as its ``workspace`` runs every test on both stores."""
+    import uuid
+    from runyard import Workspace
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database(f"ws_{uuid.uuid4().hex[:12]}")
+    return Workspace.create(tmp_path / "ws", store_url=url)
 
 
 @pytest.fixture

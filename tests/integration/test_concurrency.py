@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 import sys
 import textwrap
 
 from runyard import Experiment, Run
 from runyard import status as st
+
+@pytest.fixture
+def workspace(any_store_workspace):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_store_workspace
+
 
 SUBMITTER = """\
 import sys

@@ -8,6 +8,12 @@ from runyard import CondaDependencies, Environment
 from runyard.errors import ConfigError, NotFoundError
 
 
+@pytest.fixture
+def workspace(any_store_workspace):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_store_workspace
+
+
 def six_env(version: str, name: str = "train") -> Environment:
     env = Environment(name)
     env.python.conda_dependencies = CondaDependencies.create(pip_packages=[f"six=={version}"])

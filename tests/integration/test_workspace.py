@@ -11,6 +11,12 @@ from runyard.errors import ConfigError, NotFoundError
 from runyard.store import schema
 
 
+@pytest.fixture
+def workspace(any_store_workspace):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return any_store_workspace
+
+
 def test_create_then_get(tmp_path):
     ws = Workspace.create(tmp_path / "ws", name="demo")
     assert ws.name == "demo"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
@@ -49,6 +50,9 @@ class SqlStore:
             raise ConfigError(f"store_url {url!r} needs the database driver {e.name!r}: {hint}") from e
         if self._sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_on_connect)
+        # Close pooled connections when the store goes, not when the garbage collector
+        # gets to them (PostgreSQL drivers warn about connections dropped while open).
+        weakref.finalize(self, self.engine.dispose)
         self._migrate()
 
     # -- transactions --------------------------------------------------------
@@ -104,11 +108,18 @@ class SqlStore:
             self._ensure_experiment(conn, name)
 
     def _ensure_experiment(self, conn: sa.Connection, name: str) -> None:
-        exists = conn.execute(
-            sa.select(t.experiments.c.name).where(t.experiments.c.name == name)
-        ).first()
-        if not exists:
-            conn.execute(sa.insert(t.experiments).values(name=name, created_at=time.time()))
+        """Create the experiment if needed and lock its row until the transaction ends, so
+        concurrent run creations number their runs one after another (PostgreSQL; SQLite's
+        BEGIN IMMEDIATE already serialises writers)."""
+        locked = sa.select(t.experiments.c.name).where(t.experiments.c.name == name).with_for_update()
+        if conn.execute(locked).first():
+            return
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.insert(t.experiments).values(name=name, created_at=time.time()))
+        except sa.exc.IntegrityError:  # created meanwhile by another process
+            pass
+        conn.execute(locked).first()
 
     def list_experiments(self) -> list[str]:
         with self._read() as conn:
