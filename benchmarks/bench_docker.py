@@ -98,7 +98,7 @@ def main() -> None:
         result = {"runyard_s": ours, "docker_run_s": theirs, "overhead_s": overhead}
 
         cold = warm = None
-        if not args.no_rebuild:
+        if not args.no_rebuild and not args.quick:  # a cold build is long: not in a smoke run
             base_packages = ["six==1.16.0"]
             env_a = Environment("bench-a", python={"conda_dependencies": {"pip_packages": base_packages}})
             env_b = Environment("bench-b", python={"conda_dependencies": {
