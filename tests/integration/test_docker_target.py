@@ -307,3 +307,43 @@ def test_metrics_in_a_loop_and_a_grandchild_created_earlier(experiment, project)
     assert grandchild.get_tags() == {"late": "yes"}
     assert grandchild.get_status() == st.FAILED
     assert grandchild.get_details()["error"]["message"] == "stopped early"
+
+
+def test_cli_attach_build_images_prune(workspace, base_image, registry, project, docker_engine):
+    """The CLI for the Docker target: attach, build an image ahead of a run, list, prune."""
+    import json
+    import subprocess
+    import sys
+
+    def runyard(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "runyard.cli", "-w", str(workspace.path), *args],
+                              capture_output=True, text=True, timeout=600)
+
+    attached = runyard("compute", "attach", "docker", "box", "--network", "host", "--build-network", "host",
+                       "--ca-bundle", "/etc/ssl/certs/ca-certificates.crt", "--default-base-image", base_image,
+                       "--memory", "1g")
+    assert attached.returncode == 0, attached.stderr
+    targets = {t["name"]: t for t in json.loads(runyard("compute", "list", "--json").stdout)}
+    assert targets["box"]["type"] == "docker" and targets["box"]["memory"] == "1g"
+
+    src = project({"requirements.txt": "six==1.16.0\n"})
+    built = runyard("env", "build", "--target", "box", "-f", str(src / "requirements.txt"))
+    assert built.returncode == 0, built.stderr
+    tag = built.stdout.strip().rsplit(" ", 1)[-1]
+    assert tag.startswith("runyard/env:")
+    docker_engine.images.get(tag)  # it is on the engine
+
+    images = json.loads(runyard("env", "images", "--target", "box", "--json").stdout)
+    assert tag in [i["tag"] for i in images]
+    listed = next(i for i in images if i["tag"] == tag)
+    # the label names the environment the image was first built for (names are not in the hash)
+    assert listed["environment"] and listed["size_mb"] > 0
+
+    dry = runyard("env", "prune", "--target", "box", "--all", "--dry-run")
+    assert f"would remove {tag}" in dry.stdout
+    docker_engine.images.get(tag)  # a dry run removes nothing
+
+    bad = runyard("compute", "attach", "docker", "bad", "--memory", "lots")
+    assert bad.returncode == 2 and "memory" in bad.stderr
+    assert runyard("compute", "detach", "box").returncode == 0
+    assert "box" not in {t["name"] for t in json.loads(runyard("compute", "list", "--json").stdout)}
