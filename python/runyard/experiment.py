@@ -40,6 +40,10 @@ class Experiment:
         ``config`` is anything with a ``_submit(experiment, tags, **kwargs)`` method:
         ``ScriptRunConfig`` now; estimators and pipelines later.
         """
+        if getattr(self.workspace, "url", None):
+            raise ConfigError(f"Experiment.submit: workspace {self.workspace.name!r} is served by "
+                              f"{self.workspace.url}, and submitting jobs through a workspace server is not "
+                              f"supported yet; submit from a workspace folder, or log with start_logging()")
         submit = getattr(config, "_submit", None)
         if submit is None:
             raise ConfigError(f"Experiment.submit: cannot submit a {type(config).__name__}; "
@@ -90,4 +94,4 @@ class Experiment:
         return isinstance(other, Experiment) and other.name == self.name and other.workspace == self.workspace
 
     def __hash__(self) -> int:
-        return hash((self.name, self.workspace.path))
+        return hash((self.name, self.workspace))

@@ -71,7 +71,8 @@ class Run:
     def _from_id(cls, workspace: "Workspace", run_id: str) -> "Run":
         row = workspace._store.get_run(run_id)
         if row is None:
-            raise RunNotFoundError(f"no run {run_id!r} in workspace {workspace.name!r} ({workspace.path})")
+            where = getattr(workspace, "url", None) or workspace.path
+            raise RunNotFoundError(f"no run {run_id!r} in workspace {workspace.name!r} ({where})")
         return cls._from_row(workspace, row)
 
     @staticmethod
@@ -96,10 +97,10 @@ class Run:
                                    f"{ENV_RUN_ID} and {ENV_TRACKING_URI} are not set")
             cls._context = _OfflineRun()
             return cls._context
-        if uri.startswith(("http://", "https://")):
-            raise RunyardError(f"{ENV_TRACKING_URI}={uri}: workspace servers are not supported by this "
-                               f"runyard version; use a workspace folder")
-        if uri.startswith("spool://"):  # inside a container: relayed by the run's supervisor
+        if uri.startswith(("http://", "https://")):  # a workspace server; token from RUNYARD_TOKEN
+            from .workspace import Workspace
+            workspace = Workspace(uri)
+        elif uri.startswith("spool://"):  # inside a container: relayed by the run's supervisor
             from .store.spool import SpoolWorkspace
             workspace = SpoolWorkspace(uri[len("spool://"):])
         else:

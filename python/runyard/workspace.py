@@ -31,7 +31,12 @@ class Workspace:
     >>> ws.compute_targets["local"]  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike, *, _check_lost_runs: bool = True):
+    def __init__(self, path: str | os.PathLike, *, token: str | None = None, _check_lost_runs: bool = True):
+        #: the workspace server's address, or None for a workspace folder
+        self.url: str | None = None
+        if is_server_url(path):
+            self._open_server(str(path), token)
+            return
         self.path = Path(path).resolve()
         config_file = self.path / CONFIG_FILE
         if not config_file.is_file():
@@ -52,6 +57,22 @@ class Workspace:
             from .compute.local import fail_lost_runs
             fail_lost_runs(self)
 
+    def _open_server(self, url: str, token: str | None) -> None:
+        """A workspace served by ``runyard server``: history and files over HTTP, no folder."""
+        from .store.http import HttpArtifactStore, HttpStore
+        self.url = url.rstrip("/")
+        self.path = None
+        self._config = {}
+        self._store = HttpStore(self.url, token)
+        self.name = str(self._store.workspace_info()["name"])  # says now if nothing answers
+        self._artifacts = HttpArtifactStore(self._store)
+
+    def _local_folder(self, what: str) -> Path:
+        if self.path is None:
+            raise ConfigError(f"{what} needs a workspace folder; workspace {self.name!r} is served by "
+                              f"{self.url}")
+        return self.path
+
     def _resolve(self, value: str) -> Path:
         path = Path(os.path.expanduser(str(value)))
         return path if path.is_absolute() else self.path / path
@@ -67,11 +88,11 @@ class Workspace:
 
     @property
     def snapshots_dir(self) -> Path:
-        return self.path / "snapshots"
+        return self._local_folder("snapshots") / "snapshots"
 
     @property
     def work_dir(self) -> Path:
-        return self.path / "work"
+        return self._local_folder("running jobs") / "work"
 
     # -- opening -------------------------------------------------------------
     @classmethod
@@ -111,8 +132,14 @@ class Workspace:
             raise
 
     @classmethod
-    def get(cls, path: str | os.PathLike = DEFAULT_FOLDER) -> "Workspace":
-        """Open an existing workspace: its folder, or a project folder that holds ``.runyard``."""
+    def get(cls, path: str | os.PathLike = DEFAULT_FOLDER, token: str | None = None) -> "Workspace":
+        """Open an existing workspace: its folder, a project folder that holds ``.runyard``, or
+        the address of a workspace server (``token``, else ``RUNYARD_TOKEN``, if it asks for one).
+
+        >>> ws = Workspace.get("http://127.0.0.1:8000")  # doctest: +SKIP
+        """
+        if is_server_url(path):
+            return cls(path, token=token)
         folder = Path(path)
         if not (folder / CONFIG_FILE).is_file() and (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file():
             folder = folder / DEFAULT_FOLDER
@@ -162,16 +189,22 @@ class Workspace:
         return Run._from_id(self, run_id)
 
     def __repr__(self) -> str:
+        if self.url:
+            return f"Workspace(name={self.name!r}, url={self.url!r})"
         return f"Workspace(name={self.name!r}, path={str(self.path)!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Workspace) and other.path == self.path
+        return isinstance(other, Workspace) and (other.path, other.url) == (self.path, self.url)
 
     def __hash__(self) -> int:
-        return hash(self.path)
+        return hash((self.path, self.url))
 
     @cached_property
     def _lock_dir(self) -> Path:
-        path = self.path / "locks"
+        path = self._local_folder("locks") / "locks"
         path.mkdir(exist_ok=True)
         return path
+
+
+def is_server_url(path: object) -> bool:
+    return isinstance(path, str) and path.lower().startswith(("http://", "https://"))

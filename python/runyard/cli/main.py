@@ -60,6 +60,29 @@ def init(path: str, name: str | None, store_url: str | None) -> None:
     click.echo(f"{'Workspace exists' if existed else 'Created workspace'} {ws.name!r} at {ws.path}")
 
 
+@cli.command()
+@click.option("--store", "store_url", required=True,
+              help="SQLAlchemy URL of the run store, e.g. postgresql://user@db/runyard.")
+@click.option("--artifacts", "artifacts_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the runs' files.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any but loopback needs --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--token", envvar="RUNYARD_TOKEN", default=None,
+              help="Clients must send 'Authorization: Bearer TOKEN' (default: RUNYARD_TOKEN).")
+@click.option("--name", default="workspace", show_default=True, help="Workspace name clients see.")
+def server(store_url: str, artifacts_dir: str, host: str, port: int, token: str | None, name: str) -> None:
+    """Serve a workspace's run history and files over HTTP (Workspace.get("http://HOST:PORT"))."""
+    try:
+        from ..studio.server import serve
+    except ImportError as e:
+        from ..errors import missing_dependency
+        raise missing_dependency(getattr(e, "name", None) or "fastapi", "server") from e
+    serve(store_url, artifacts_dir, host=host, port=port, token=token or None, name=name,
+          on_ready=lambda url: click.echo(f"Serving workspace {name!r} at {url} (API: {url}/api/v1, "
+                                          f"schema: {url}/openapi.json)", nl=True))
+
+
 @cli.group()
 def compute() -> None:
     """Compute targets of the workspace."""

@@ -1,7 +1,7 @@
 """Run-history stores, chosen by URL scheme.
 
-Only SQLAlchemy URLs exist so far (``sqlite:///...``, ``postgresql://...``); the
-table maps a scheme prefix to the dotted path of the class that serves it, so a
+SQLAlchemy URLs (``sqlite:///...``, ``postgresql://...``) and workspace servers
+(``http(s)://host:port``, ``runyard server``); the table maps a scheme prefix to the dotted path of the class that serves it, so a
 store's imports happen only when a workspace uses it.
 """
 
@@ -16,6 +16,8 @@ STORES: list[tuple[str, str]] = [
     ("sqlite", "runyard.store.sql:SqlStore"),
     ("postgresql", "runyard.store.sql:SqlStore"),
     ("mysql", "runyard.store.sql:SqlStore"),
+    ("http", "runyard.store.http:HttpStore"),
+    ("https", "runyard.store.http:HttpStore"),
 ]
 
 

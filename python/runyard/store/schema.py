@@ -106,12 +106,30 @@ compute_targets = sa.Table(
 )
 
 
+# Writes the workspace server has applied, by the client's Idempotency-Key: a retried
+# request finds its key here and gets the first answer instead of being applied again.
+applied_requests = sa.Table(
+    "applied_requests", metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("response", sa.Text, nullable=True),  # JSON of what the write returned
+)
+
+_V1_TABLES = [schema_version, experiments, runs, status_events, metrics, tags, properties,
+              environments, compute_targets]
+
+
 def _create_v1(conn: sa.Connection) -> None:
-    metadata.create_all(conn)
+    metadata.create_all(conn, tables=_V1_TABLES)
+
+
+def _add_applied_requests(conn: sa.Connection) -> None:
+    applied_requests.create(conn, checkfirst=True)
 
 
 #: (version, migration) in the order they apply; append, never edit.
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _create_v1),
+    (2, _add_applied_requests),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]

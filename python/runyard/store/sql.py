@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 import weakref
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
@@ -53,11 +54,18 @@ class SqlStore:
         # Close pooled connections when the store goes, not when the garbage collector
         # gets to them (PostgreSQL drivers warn about connections dropped while open).
         weakref.finalize(self, self.engine.dispose)
+        # Set by apply_once: every read and write of one request then shares its transaction.
+        self._outer: contextvars.ContextVar[sa.Connection | None] = contextvars.ContextVar(
+            "runyard_store_outer", default=None)
         self._migrate()
 
     # -- transactions --------------------------------------------------------
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        outer = self._outer.get()
+        if outer is not None:
+            yield outer
+            return
         if not self._sqlite:
             with self.engine.begin() as conn:
                 yield conn
@@ -73,6 +81,10 @@ class SqlStore:
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
+        outer = self._outer.get()
+        if outer is not None:
+            yield outer
+            return
         with self.engine.connect() as conn:
             yield conn
             if not self._sqlite:
@@ -94,6 +106,32 @@ class SqlStore:
                     migration(conn)
                     conn.execute(sa.delete(t.schema_version))
                     conn.execute(sa.insert(t.schema_version).values(version=version))
+
+    def apply_once(self, key: str, operation: Callable[[], Any]) -> Any:
+        """Run the store calls in ``operation`` once per ``key``, in one transaction with the
+        record of the key; a later call with the same key returns the first result (JSON)."""
+        done = sa.select(t.applied_requests.c.response).where(t.applied_requests.c.key == key)
+        try:
+            with self._write() as conn:
+                row = conn.execute(done).first()
+                if row is not None:
+                    return json.loads(row.response)
+                token = self._outer.set(conn)
+                try:
+                    result = operation()
+                finally:
+                    self._outer.reset(token)
+                conn.execute(sa.insert(t.applied_requests).values(
+                    key=key, at=time.time(), response=json.dumps(result)))
+                return result
+        except sa.exc.IntegrityError:
+            # The same key was applied meanwhile by a concurrent retry (PostgreSQL): ours
+            # rolled back, theirs stands.
+            with self._read() as conn:
+                row = conn.execute(done).first()
+            if row is None:
+                raise
+            return json.loads(row.response)
 
     def schema_version(self) -> int:
         with self._read() as conn:

@@ -1,0 +1,302 @@
+"""Run history and run files on a workspace server (``runyard server``), over HTTP.
+
+``HttpStore`` has the methods of ``SqlStore`` that runs, experiments, environments
+and compute targets call; ``HttpArtifactStore`` those of ``ArtifactStore``. Every
+write carries an ``Idempotency-Key`` that stays the same across its retries, so a
+request retried after a lost answer is applied once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable
+
+from ..errors import ConfigError, NotFoundError, RunyardError, missing_dependency
+
+try:
+    import requests
+except ModuleNotFoundError as e:  # pragma: no cover - depends on the installed extras
+    raise missing_dependency("requests", "server") from e
+
+API = "/api/v1"
+ENV_TOKEN = "RUNYARD_TOKEN"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class ServerError(RunyardError):
+    """The workspace server failed to answer a request (after retries)."""
+
+
+class _Client:
+    """One server address: a requests Session per thread, retries with backoff."""
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0,
+                 retries: int = 5, backoff: float = 0.1):
+        self.url = url.rstrip("/")
+        self.token = token if token is not None else (os.environ.get(ENV_TOKEN) or None)
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._local = threading.local()
+
+    def _session(self) -> "requests.Session":
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            if self.token:
+                session.headers["Authorization"] = f"Bearer {self.token}"
+            self._local.session = session
+        return session
+
+    def request(self, method: str, path: str, *, write: bool = False, json_body: Any = None,
+                params: Any = None, data: bytes | None = None, stream: bool = False,
+                not_found_ok: bool = False) -> Any:
+        """Send one request; JSON answer (or the response when ``stream``), None on 404 when
+        ``not_found_ok``. Connection errors and 5xx are retried with the same key."""
+        headers = {"Idempotency-Key": uuid.uuid4().hex} if write else {}
+        if data is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        address = f"{self.url}{API}{path}"
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self._session().request(method, address, json=json_body, params=params, data=data,
+                                                   headers=headers, timeout=self.timeout, stream=stream)
+            except (requests.ConnectionError, requests.Timeout) as e:
+                if last:
+                    raise NotFoundError(f"no runyard workspace server answers at {self.url} "
+                                        f"({type(e).__name__} after {self.retries + 1} tries). Start one with "
+                                        f"`runyard server`, or check the address.") from e
+                time.sleep(min(self.backoff * 2 ** attempt, 2.0))
+                continue
+            if response.status_code in _RETRY_STATUSES and not last:
+                response.close()
+                time.sleep(min(self.backoff * 2 ** attempt, 2.0))
+                continue
+            break
+        if response.status_code == 404 and not_found_ok:
+            return None
+        if response.status_code >= 400:
+            raise self._error(method, path, response)
+        if stream:
+            return response
+        return response.json()
+
+    def _error(self, method: str, path: str, response: "requests.Response") -> RunyardError:
+        try:
+            body = response.json()
+            message = body.get("message") or body.get("detail") or body
+        except ValueError:
+            message = response.text[:500]
+        if not isinstance(message, str):
+            message = json.dumps(message)
+        status = response.status_code
+        if status == 404:
+            return NotFoundError(message)
+        if status == 401:
+            return ConfigError(f"the workspace server at {self.url} refused the token: {message}")
+        if status in (400, 409, 413, 422):
+            return ConfigError(message)
+        return ServerError(f"{method} {self.url}{API}{path} failed with HTTP {status}: {message}")
+
+
+class HttpStore:
+    """The run store of a workspace server; same methods as ``SqlStore``.
+
+    >>> store = HttpStore("http://127.0.0.1:8000")  # doctest: +SKIP
+    >>> store.list_experiments()  # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, token: str | None = None, **client_options: Any):
+        self.url = url.rstrip("/")
+        self._client = _Client(self.url, token, **client_options)
+
+    def _get(self, path: str, **kwargs: Any) -> Any:
+        return self._client.request("GET", path, **kwargs)
+
+    def _write(self, method: str, path: str, body: Any = None) -> Any:
+        return self._client.request(method, path, write=True, json_body=body)
+
+    def workspace_info(self) -> dict[str, Any]:
+        return self._get("/workspace")
+
+    def schema_version(self) -> int:
+        return int(self.workspace_info()["schema_version"])
+
+    def close(self) -> None:
+        session = getattr(self._client._local, "session", None)
+        if session is not None:
+            session.close()
+
+    # -- experiments
+    def ensure_experiment(self, name: str) -> None:
+        self._write("PUT", f"/experiments/{_segment(name)}")
+
+    def list_experiments(self) -> list[str]:
+        return self._get("/experiments")
+
+    # -- runs
+    def create_run(self, row: dict[str, Any], tags: dict[str, Any] | None = None,
+                   properties: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._write("POST", "/runs", {"row": row, "tags": tags, "properties": properties})
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        return self._get(f"/runs/{_segment(run_id)}", not_found_ok=True)
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        self._write("PATCH", f"/runs/{_segment(run_id)}", {"fields": fields})
+
+    def set_status(self, run_id: str, status: str, *, allow_from_terminal: bool = False,
+                   **fields: Any) -> bool:
+        answer = self._write("POST", f"/runs/{_segment(run_id)}/status",
+                             {"status": status, "allow_from_terminal": allow_from_terminal, "fields": fields})
+        return bool(answer["changed"])
+
+    def end_active_children(self, run_id: str, status: str) -> None:
+        self._write("POST", f"/runs/{_segment(run_id)}/end-active-children", {"status": status})
+
+    def status_events(self, run_id: str) -> list[dict[str, Any]]:
+        return self._get(f"/runs/{_segment(run_id)}/status-events")
+
+    def list_runs(self, *, experiment: str | None = None, parent_id: str | None = None,
+                  top_level_only: bool = False, status: str | Iterable[str] | None = None,
+                  tags: dict[str, Any] | None = None, run_type: str | None = None,
+                  host: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"experiment": experiment, "parent_id": parent_id, "run_type": run_type,
+                                  "host": host, "limit": limit}
+        if top_level_only:
+            params["top_level_only"] = "true"
+        if status is not None:
+            params["status"] = [status] if isinstance(status, str) else list(status)
+        if tags:
+            params["tags"] = json.dumps(tags)
+        return self._get("/runs", params={k: v for k, v in params.items() if v is not None})
+
+    # -- metrics
+    def log_metrics(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._write("POST", "/metrics", {"rows": rows})
+
+    def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
+        return self._client.request("POST", "/metrics/query", json_body={"run_ids": list(run_ids), "name": name})
+
+    # -- tags and properties
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        self._write("PUT", f"/runs/{_segment(run_id)}/tags", {"tags": tags})
+
+    def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
+        self._write("POST", f"/runs/{_segment(run_id)}/tags/remove", {"keys": list(keys)})
+
+    def get_tags(self, run_id: str) -> dict[str, str | None]:
+        return self._get(f"/runs/{_segment(run_id)}/tags")
+
+    def add_properties(self, run_id: str, props: dict[str, Any]) -> None:
+        self._write("POST", f"/runs/{_segment(run_id)}/properties", {"properties": props})
+
+    def get_properties(self, run_id: str) -> dict[str, str | None]:
+        return self._get(f"/runs/{_segment(run_id)}/properties")
+
+    # -- environments
+    def register_environment(self, name: str, env_hash: str, spec: dict[str, Any]) -> int:
+        return int(self._write("POST", "/environments", {"name": name, "hash": env_hash, "spec": spec})["version"])
+
+    def get_environment(self, name: str, version: int | None = None) -> dict[str, Any] | None:
+        params = {"version": version} if version is not None else None
+        return self._get(f"/environments/{_segment(name)}", params=params, not_found_ok=True)
+
+    def list_environments(self) -> list[dict[str, Any]]:
+        return self._get("/environments")
+
+    # -- compute targets
+    def save_compute_target(self, name: str, kind: str, config: dict[str, Any]) -> None:
+        self._write("PUT", f"/compute-targets/{_segment(name)}", {"type": kind, "config": config})
+
+    def delete_compute_target(self, name: str) -> bool:
+        return bool(self._write("DELETE", f"/compute-targets/{_segment(name)}")["deleted"])
+
+    def list_compute_targets(self) -> list[dict[str, Any]]:
+        return self._get("/compute-targets")
+
+
+class HttpArtifactStore:
+    """Run files on a workspace server; downloads are cached in a local folder."""
+
+    def __init__(self, store: HttpStore, cache_dir: str | os.PathLike | None = None):
+        self._client = store._client
+        if cache_dir is None:
+            digest = hashlib.sha256(store.url.encode()).hexdigest()[:16]
+            cache_dir = Path(tempfile.gettempdir()) / "runyard-server-files" / digest
+        self.root = Path(cache_dir)
+
+    def run_dir(self, run_id: str) -> Path:
+        """Where this machine keeps the files of ``run_id`` it downloaded."""
+        return self.root / "runs" / run_id
+
+    def put_file(self, run_id: str, name: str, source: str | os.PathLike | BinaryIO) -> str:
+        if hasattr(source, "read"):
+            data = source.read()
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise ConfigError(f"path_or_stream {str(source)!r} is not a file")
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ConfigError(f"{path}: files uploaded to a workspace server are limited to "
+                                  f"{MAX_FILE_BYTES} bytes")
+            data = path.read_bytes()
+        if isinstance(data, str):
+            data = data.encode()
+        answer = self._client.request("PUT", f"/runs/{_segment(run_id)}/files", params={"name": name}, data=data)
+        return answer["name"]
+
+    def put_folder(self, run_id: str, name: str, folder: str | os.PathLike, *, move: bool = False) -> list[str]:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ConfigError(f"path {str(folder)!r} is not a folder")
+        names = []
+        for dirpath, _dirs, files in os.walk(folder):
+            for filename in files:
+                src = Path(dirpath) / filename
+                names.append(self.put_file(run_id, (Path(name) / src.relative_to(folder)).as_posix(), src))
+                if move:
+                    src.unlink()
+        return sorted(names)
+
+    def list(self, run_id: str) -> list[str]:
+        return self._client.request("GET", f"/runs/{_segment(run_id)}/files")
+
+    def download(self, run_id: str, name: str, destination: str | os.PathLike) -> Path:
+        destination = Path(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        response = self._client.request("GET", f"/runs/{_segment(run_id)}/files/content",
+                                        params={"name": name}, stream=True)
+        fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=".download-")
+        try:
+            with os.fdopen(fd, "wb") as out, response:
+                shutil.copyfileobj(response.raw, out)
+            os.replace(tmp, destination)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return destination
+
+    def path(self, run_id: str, name: str) -> Path:
+        """A local copy of the file (downloaded into the cache)."""
+        clean = Path(name.replace("\\", "/"))
+        if clean.is_absolute() or ".." in clean.parts or not clean.parts:
+            raise ConfigError(f"artifact name {name!r} must be a relative path inside the run")
+        return self.download(run_id, name, self.run_dir(run_id) / clean)
+
+
+def _segment(value: str) -> str:
+    """One path segment of a URL (run ids and names never hold '/', but be exact)."""
+    from urllib.parse import quote
+    return quote(str(value), safe="")
