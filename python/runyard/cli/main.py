@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -38,6 +37,18 @@ class _Group(click.Group):
 def cli(ctx: click.Context, workspace_path: str | None) -> None:
     """Train models on your own machines, with Azure ML SDK v1's concepts."""
     ctx.obj = {"workspace_path": workspace_path}
+
+
+def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """KEY=VALUE options (repeatable) as a dict; a value without '=' is an error naming it."""
+    from ..errors import ConfigError
+    pairs = {}
+    for value in values:
+        if "=" not in value:
+            raise ConfigError(f"{option} {value!r}: expected KEY=VALUE")
+        key, val = value.split("=", 1)
+        pairs[key] = val
+    return pairs
 
 
 def open_workspace(ctx: click.Context):
@@ -123,16 +134,10 @@ def compute_list(ctx: click.Context, as_json: bool) -> None:
 def compute_attach(ctx: click.Context, kind: str, name: str, build_args: tuple[str, ...], **options) -> None:
     """Attach a compute target to the workspace under NAME."""
     from ..compute.docker import DockerCompute
-    from ..errors import ConfigError
     settings = {k: v for k, v in options.items() if v is not None}
     if options.get("gpus") is not None and str(options["gpus"]).isdigit():
         settings["gpus"] = int(options["gpus"])
-    pairs = {}
-    for pair in build_args:
-        if "=" not in pair:
-            raise ConfigError(f"--build-arg {pair!r}: expected KEY=VALUE")
-        key, value = pair.split("=", 1)
-        pairs[key] = value
+    pairs = parse_pairs(build_args, "--build-arg")
     if pairs:
         settings["build_args"] = pairs
     target = open_workspace(ctx).compute_targets.attach(name, DockerCompute(**settings))

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import click
 
 from .. import status as st
 from ..errors import ConfigError
 from ._output import console, format_metric, print_json, print_table
-from .main import cli, finish_submission, open_workspace
+from .main import cli, finish_submission, open_workspace, parse_pairs
 
 
 @cli.group()
 def run() -> None:
     """Runs: submit, list, show, logs, metrics, download, cancel."""
-
-
-def _parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        if "=" not in value:
-            raise ConfigError(f"{option} {value!r}: expected KEY=VALUE")
-        key, val = value.split("=", 1)
-        pairs[key] = val
-    return pairs
 
 
 def _get_run(ctx: click.Context, run_id: str):
@@ -76,7 +65,7 @@ def run_submit(ctx: click.Context, script: str | None, arguments: tuple[str, ...
     if max_duration:
         config.max_run_duration_seconds = max_duration
     experiment = Experiment(ws, experiment_name)
-    run_obj = experiment.submit(config, tags=_parse_pairs(tags, "--tag"), display_name=display_name,
+    run_obj = experiment.submit(config, tags=parse_pairs(tags, "--tag"), display_name=display_name,
                                 snapshot_progress=_snapshot_progress())
     finish_submission(run_obj, detach, as_json)
 

@@ -21,7 +21,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import _yaml
-from ..errors import ComputeError, ConfigError, EnvironmentBuildError, missing_dependency
+from ..errors import ComputeError, ConfigError, missing_dependency
 from . import JobSpec
 from .execution import Execution, job_argv
 from .local import SupervisedTarget
