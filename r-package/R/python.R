@@ -74,6 +74,13 @@ python_missing_condition <- function(e) {
 install_runyard <- function(package = "runyard", envname = "r-runyard", python = NULL) {
   check_string(package, "package")
   check_string(envname, "envname")
+  # R puts its own and the system's library folders on LD_LIBRARY_PATH; a Python started
+  # with them can load the system's libpython or libssl instead of its own.
+  saved <- Sys.getenv("LD_LIBRARY_PATH", unset = NA)
+  if (!is.na(saved)) {
+    Sys.unsetenv("LD_LIBRARY_PATH")
+    on.exit(Sys.setenv(LD_LIBRARY_PATH = saved), add = TRUE)
+  }
   if (!reticulate::virtualenv_exists(envname)) {
     reticulate::virtualenv_create(envname, python = python)
   }

@@ -4,6 +4,13 @@
 runyard_module <- NULL
 
 .onLoad <- function(libname, pkgname) {
+  # A preference, not a pin: only when nothing else chose a Python and the virtualenv
+  # install_runyard() makes is there (reticulate 1.28 does not honour delay_load's
+  # `environment` on its own).
+  if (!nzchar(Sys.getenv("RETICULATE_PYTHON")) && !reticulate::py_available(initialize = FALSE) &&
+      reticulate::virtualenv_exists("r-runyard")) {
+    reticulate::use_virtualenv("r-runyard", required = FALSE)
+  }
   runyard_module <<- reticulate::import(
     "runyard",
     delay_load = list(environment = "r-runyard", on_error = function(e) NULL)
