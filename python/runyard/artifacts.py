@@ -11,6 +11,15 @@ from typing import BinaryIO
 from .errors import ConfigError, NotFoundError
 
 
+def folder_files(folder: str | os.PathLike, name: str) -> list[tuple[str, Path]]:
+    """(name in the run, local path) of every file below ``folder``, stored under ``name``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"path {str(folder)!r} is not a folder")
+    return [((Path(name) / (Path(dirpath) / filename).relative_to(folder)).as_posix(), Path(dirpath) / filename)
+            for dirpath, _dirs, files in os.walk(folder) for filename in files]
+
+
 class ArtifactStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -47,21 +56,15 @@ class ArtifactStore:
 
     def put_folder(self, run_id: str, name: str, folder: str | os.PathLike, *, move: bool = False) -> list[str]:
         """Copy (or move, when the folder is a throwaway job folder) a tree under ``name``."""
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise ConfigError(f"path {str(folder)!r} is not a folder")
         names = []
-        for dirpath, _dirs, files in os.walk(folder):
-            for filename in files:
-                src = Path(dirpath) / filename
-                rel = (Path(name) / src.relative_to(folder)).as_posix()
-                if move:
-                    target = self._target(run_id, rel)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(src, target)
-                    names.append(rel)
-                else:
-                    names.append(self.put_file(run_id, rel, src))
+        for rel, src in folder_files(folder, name):
+            if move:
+                target = self._target(run_id, rel)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, target)
+                names.append(rel)
+            else:
+                names.append(self.put_file(run_id, rel, src))
         return sorted(names)
 
     def list(self, run_id: str) -> list[str]:

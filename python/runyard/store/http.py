@@ -258,16 +258,12 @@ class HttpArtifactStore:
         return answer["name"]
 
     def put_folder(self, run_id: str, name: str, folder: str | os.PathLike, *, move: bool = False) -> list[str]:
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise ConfigError(f"path {str(folder)!r} is not a folder")
+        from ..artifacts import folder_files
         names = []
-        for dirpath, _dirs, files in os.walk(folder):
-            for filename in files:
-                src = Path(dirpath) / filename
-                names.append(self.put_file(run_id, (Path(name) / src.relative_to(folder)).as_posix(), src))
-                if move:
-                    src.unlink()
+        for rel, src in folder_files(folder, name):
+            names.append(self.put_file(run_id, rel, src))
+            if move:
+                src.unlink()
         return sorted(names)
 
     def list(self, run_id: str) -> list[str]:
