@@ -11,6 +11,7 @@ job always talks to the runyard that launched it.
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 import importlib.metadata
 import json
 import os
@@ -21,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
 from filelock import FileLock
 
@@ -234,17 +235,34 @@ def stop_build() -> None:
             pass
 
 
-def _build(environment: "Environment", folder: Path, log: TextIO, submitting_python: str) -> None:
-    started = time.monotonic()
+@contextmanager
+def building_into(folder: Path, marker: str, describe: dict[str, Any]) -> Iterator[Path]:
+    """Yield a temporary folder beside ``folder`` to build in; when the block ends without an
+    error, write the ready ``marker`` and rename the build into place. On any error (or a
+    cancel) the temporary folder is removed, so a failed build leaves nothing behind."""
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        yield tmp
+        (tmp / marker).write_text(json.dumps({**describe, "built_at": time.time()}, indent=2))
+        if folder.exists():  # a leftover without the ready marker
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _build(environment: "Environment", folder: Path, log: TextIO, submitting_python: str) -> None:
+    started = time.monotonic()
     uv = _uv()
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["UV_PYTHON_DOWNLOADS"] = "never"
     deps = environment.python.conda_dependencies
     python = deps.python_version or submitting_python
     log.write(f"Building environment {environment.name!r} (hash {environment.hash[:12]}) with uv.\n")
-    try:
+    describe = {"name": environment.name, "hash": environment.hash, "spec": environment.build_spec()}
+    with building_into(folder, READY_MARKER, describe) as tmp:
         code, tail = _stream([uv, "venv", "--relocatable", "--no-project", "--python", python, str(tmp)], log, env)
         if code != 0:
             raise EnvironmentBuildError(
@@ -260,14 +278,5 @@ def _build(environment: "Environment", folder: Path, log: TextIO, submitting_pyt
         if code != 0:
             raise EnvironmentBuildError(
                 f"environment {environment.name!r}: installing packages failed:\n" + "\n".join(tail))
-        (tmp / READY_MARKER).write_text(json.dumps({
-            "name": environment.name, "hash": environment.hash, "built_at": time.time(),
-            "spec": environment.build_spec()}, indent=2))
-        if folder.exists():  # a leftover without the ready marker
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.write(f"Environment built in {time.monotonic() - started:.1f} s at {folder}.\n")
     log.flush()

@@ -21,7 +21,7 @@ from filelock import FileLock
 
 from ..environment import Environment
 from ..errors import EnvironmentBuildError
-from .local_env import _stream, cache_root
+from .local_env import _stream, building_into, cache_root
 
 READY_MARKER = "runyard-r-library.json"
 
@@ -126,35 +126,25 @@ def materialise_r_library(environment: Environment, log: TextIO) -> str | None:
 def _build(environment: Environment, rscript: str, folder: Path, log: TextIO) -> None:
     r = environment.r
     assert r is not None
-    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    spec = {
-        "lib": str(tmp), "repos": list(r.repos),
-        "cran": [{"name": p.name, "version": p.version or "", "repo": p.repo or ""} for p in r.cran_packages],
-        "urls": list(r.custom_url_packages), "github": [g.repository for g in r.github_packages],
-        "bioconductor": list(r.bioconductor_packages),
-    }
     log.write(f"Installing R packages of {environment.name!r} into a cached library.\n")
-    with tempfile.TemporaryDirectory() as scratch:
+    with building_into(folder, READY_MARKER, {"name": environment.name, "r": r.model_dump(mode="json")}) as tmp, \
+            tempfile.TemporaryDirectory() as scratch:
+        spec = {
+            "lib": str(tmp), "repos": list(r.repos),
+            "cran": [{"name": p.name, "version": p.version or "", "repo": p.repo or ""} for p in r.cran_packages],
+            "urls": list(r.custom_url_packages), "github": [g.repository for g in r.github_packages],
+            "bioconductor": list(r.bioconductor_packages),
+        }
         spec_file = Path(scratch) / "spec.json"
         spec_file.write_text(json.dumps(spec))
         script = Path(scratch) / "install.R"
         script.write_text(INSTALL_SCRIPT)
         env = dict(os.environ, RUNYARD_R_SPEC=str(spec_file))
-        try:
-            code, tail = _stream([rscript, "--no-save", str(script)], log, env)
-            if code != 0:
-                failed = [line.split(":", 1)[1].strip() for line in tail
-                          if line.startswith("RUNYARD_FAILED_PACKAGES:")]
-                what = failed[0] if failed else "see logs/environment_build.log"
-                raise EnvironmentBuildError(
-                    f"environment {environment.name!r}: R packages could not be installed: {what}")
-            (tmp / READY_MARKER).write_text(json.dumps({"name": environment.name,
-                                                        "r": r.model_dump(mode="json")}))
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        code, tail = _stream([rscript, "--no-save", str(script)], log, env)
+        if code != 0:
+            failed = [line.split(":", 1)[1].strip() for line in tail
+                      if line.startswith("RUNYARD_FAILED_PACKAGES:")]
+            what = failed[0] if failed else "see logs/environment_build.log"
+            raise EnvironmentBuildError(
+                f"environment {environment.name!r}: R packages could not be installed: {what}")
     log.write(f"R library ready at {folder}.\n")
