@@ -81,13 +81,11 @@ def _tail(path: Path, lines: int = 15) -> str:
 def engine_client(base_url: str | None = None) -> Any | None:
     """A docker-py client of the engine that answers at ``base_url`` (DOCKER_HOST, else the
     default socket), or None when none answers."""
-    import docker
-    try:
-        client = docker.DockerClient(base_url=base_url or os.environ.get("DOCKER_HOST")
-                                     or "unix:///var/run/docker.sock", timeout=300)
-        client.ping()
-        return client
-    except Exception:
+    from runyard.compute.docker import docker_client
+    from runyard.errors import ComputeError
+    try:  # runyard's own check: docker-py leaves the socket of a refused connection open
+        return docker_client(base_url)
+    except ComputeError:
         return None
 
 
