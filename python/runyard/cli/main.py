@@ -212,6 +212,6 @@ def _print_summary(run) -> None:
 
 
 def main() -> None:
-    from . import envs, runs  # noqa: F401  (registers their commands)
+    from . import envs, runs, workspaces  # noqa: F401  (registers their commands)
     cli(prog_name="runyard")
 
