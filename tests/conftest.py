@@ -219,3 +219,44 @@ def compute_target(request) -> str:
     if request.param == "docker":
         return request.getfixturevalue("docker_target")
     return request.param
+
+
+# -- Ray: a head and one worker node on loopback, plus a workspace server --------------------
+# Started once per session; `pytest -m "not ray"` leaves these tests out.
+SERVER_TOKEN = "ray-tests-token"
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A Ray cluster of two nodes (head: 2 CPUs; worker: 2 CPUs and the resource "worker")."""
+    from ray_services import LoopbackCluster, RayServiceError
+    cluster = LoopbackCluster(tmp_path_factory.mktemp("ray"))
+    try:
+        cluster.start()
+        cluster.add_worker(num_cpus=2, resources={"worker": 1})
+    except RayServiceError as e:
+        cluster.stop()
+        pytest.fail(str(e), pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def workspace_server(postgres, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A `runyard server` on a fresh PostgreSQL database, asking for SERVER_TOKEN."""
+    import uuid
+    from server_service import start_server, stop_server
+    folder = tmp_path_factory.mktemp("workspace-server")
+    store_url = postgres.create_database(f"srv_{uuid.uuid4().hex[:12]}")
+    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log", token=SERVER_TOKEN)
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture
+def ray_workspace(ray_cluster, workspace_server):
+    """The served workspace with the cluster attached as compute target "ray"."""
+    from runyard import RayCluster, Workspace
+    ws = Workspace.get(workspace_server, token=SERVER_TOKEN)
+    ws.compute_targets.attach("ray", RayCluster(address=ray_cluster.address))
+    return ws

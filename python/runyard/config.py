@@ -54,6 +54,17 @@ class RunConfiguration(_Config):
     environment_variables: dict[str, str] = Field(default_factory=dict)
     node_count: int = Field(1, ge=1)
     max_run_duration_seconds: int | None = Field(None, gt=0)
+    #: times a run is started again when its job is lost with its node (not when the script fails)
+    max_retries: int = Field(0, ge=0, le=100)
+    #: what the job's driver process reserves on a cluster (Ray's entrypoint resources; each
+    #: process of a distributed job reserves the same)
+    num_cpus: float | None = Field(None, ge=0)
+    num_gpus: float | None = Field(None, ge=0)
+    resources: dict[str, float] = Field(default_factory=dict)
+
+    def job_resources(self) -> dict[str, Any]:
+        return {k: v for k, v in (("num_cpus", self.num_cpus), ("num_gpus", self.num_gpus),
+                                  ("resources", self.resources)) if v}
 
 
 class ScriptRunConfig(_Config):
@@ -80,6 +91,15 @@ class ScriptRunConfig(_Config):
     @classmethod
     def _path_to_str(cls, value: Any) -> Any:
         return str(value) if isinstance(value, Path) else value
+
+    @pydantic.field_validator("distributed_job_config", mode="before")
+    @classmethod
+    def _distributed(cls, value: Any) -> Any:
+        from .distributed import as_distributed
+        try:
+            return as_distributed(value)
+        except ConfigError as e:
+            raise ValueError(str(e)) from e
 
     # -- what gets submitted -------------------------------------------------
     def resolved_target(self) -> Any:
@@ -129,7 +149,10 @@ class ScriptRunConfig(_Config):
             command=self.command, arguments=self.resolved_arguments(),
             environment=self.resolved_environment(), compute_target=self.resolved_target(),
             environment_variables=variables, max_run_duration_seconds=duration, tags=tags,
-            display_name=kwargs.get("display_name"), properties=kwargs.get("properties"))
+            display_name=kwargs.get("display_name"), properties=kwargs.get("properties"),
+            distributed=self.distributed_job_config.to_job() if self.distributed_job_config else None,
+            max_retries=self.run_config.max_retries if self.run_config else 0,
+            resources=self.run_config.job_resources() if self.run_config else {})
 
 
 def _argument_text(value: Any) -> str:

@@ -40,10 +40,6 @@ class Experiment:
         ``config`` is anything with a ``_submit(experiment, tags, **kwargs)`` method:
         ``ScriptRunConfig`` now; estimators and pipelines later.
         """
-        if getattr(self.workspace, "url", None):
-            raise ConfigError(f"Experiment.submit: workspace {self.workspace.name!r} is served by "
-                              f"{self.workspace.url}, and submitting jobs through a workspace server is not "
-                              f"supported yet; submit from a workspace folder, or log with start_logging()")
         submit = getattr(config, "_submit", None)
         if submit is None:
             raise ConfigError(f"Experiment.submit: cannot submit a {type(config).__name__}; "

@@ -16,7 +16,7 @@ from . import snapshot
 from . import status as st
 from .compute import JobSpec, get_target
 from .compute.local_env import submitting_interpreter
-from .errors import ComputeError, RunyardError
+from .errors import ComputeError, ConfigError, RunyardError
 
 if TYPE_CHECKING:
     from .environment import Environment
@@ -30,16 +30,24 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
                environment_variables: dict[str, str], max_run_duration_seconds: int | None,
                tags: dict[str, Any], display_name: str | None = None,
                properties: dict[str, Any] | None = None, parent_id: str | None = None,
-               snapshot_progress: Callable[[int, int], None] | None = None) -> "Run":
+               snapshot_progress: Callable[[int, int], None] | None = None,
+               distributed: dict[str, Any] | None = None, max_retries: int = 0,
+               resources: dict[str, Any] | None = None) -> "Run":
     from .run import Run, new_run_id
     workspace = experiment.workspace
     target = get_target(workspace, compute_target)
+    if distributed and not target.runs_distributed:
+        raise ConfigError(f"distributed_job_config: compute target {target.name!r} ({target.type}) runs "
+                          f"one process per job; use the local target or a RayCluster")
+    target.check_reachable()
     if environment is not None:
         environment.validate_for_build()
     snap = snapshot.take(source_directory, workspace.snapshots_dir, progress=snapshot_progress)
+    if workspace.url:  # the server keeps every run's source too
+        workspace._artifacts.put_snapshot(snap.hash, snap.path)
     run_id = new_run_id(experiment.name)
     job = JobSpec(
-        run_id=run_id, experiment=experiment.name, workspace_path=str(workspace.path),
+        run_id=run_id, experiment=experiment.name, workspace_path=workspace.address,
         target=target.name, snapshot_hash=snap.hash, snapshot_path=str(snap.path),
         environment=environment.model_dump(mode="json") if environment else {},
         environment_hash=environment.hash if environment else "",
@@ -47,6 +55,7 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
         environment_variables=dict(environment_variables),
         max_run_duration_seconds=max_run_duration_seconds,
         use_submitting_python=environment is None, submitting_python=submitting_interpreter(),
+        distributed=distributed, max_retries=max_retries, resources=dict(resources or {}),
     )
     row = workspace._store.create_run({
         "run_id": run_id, "experiment": experiment.name, "parent_id": parent_id,

@@ -68,10 +68,25 @@ class Workspace:
         self._artifacts = HttpArtifactStore(self._store)
 
     def _local_folder(self, what: str) -> Path:
+        """The workspace folder; for a served workspace, this machine's folder for it (snapshots
+        before upload, folders of running jobs, locks) under runyard's cache."""
         if self.path is None:
-            raise ConfigError(f"{what} needs a workspace folder; workspace {self.name!r} is served by "
-                              f"{self.url}")
+            import hashlib
+            from .compute.local_env import cache_root
+            folder = cache_root() / "servers" / hashlib.sha256(self.url.encode()).hexdigest()[:16]
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder
         return self.path
+
+    @property
+    def address(self) -> str:
+        """What a job's RUNYARD_TRACKING_URI holds: the server's URL or the folder's path."""
+        return self.url or str(self.path)
+
+    @property
+    def token(self) -> str | None:
+        """The token sent to the workspace server, if any."""
+        return self._store._client.token if self.url else None
 
     def _resolve(self, value: str) -> Path:
         path = Path(os.path.expanduser(str(value)))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,56 +18,11 @@ from runyard import CondaDependencies, Environment, Experiment, ScriptRunConfig,
 from runyard.errors import ConfigError, NotFoundError
 from runyard.store import schema
 from runyard.store.sql import SqlStore
+from server_service import free_port, server_env, start_server, stop_server
 
 pytestmark = pytest.mark.postgres
 
 TOKEN = "s3cret-token"
-START_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _server_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("RUNYARD_TOKEN", None)
-    return env
-
-
-def _start_server(store_url: str, artifacts: Path, log: Path, token: str | None = None):
-    port = _free_port()
-    argv = [sys.executable, "-m", "runyard.cli", "server", "--store", store_url,
-            "--artifacts", str(artifacts), "--port", str(port), "--name", "served"]
-    if token:
-        argv += ["--token", token]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=_server_env())
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"runyard server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                return proc, url
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            proc.terminate()
-            pytest.fail(f"runyard server did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
-        time.sleep(0.1)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -76,18 +30,18 @@ def server(postgres, tmp_path_factory):
     """A server on a fresh PostgreSQL database, without a token (loopback)."""
     folder = tmp_path_factory.mktemp("server")
     store_url = postgres.create_database(f"srv_{uuid.uuid4().hex[:12]}")
-    proc, url = _start_server(store_url, folder / "artifacts", folder / "server.log")
+    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log")
     yield url
-    _stop(proc)
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")
 def token_server(postgres, tmp_path_factory):
     folder = tmp_path_factory.mktemp("token-server")
     store_url = postgres.create_database(f"tok_{uuid.uuid4().hex[:12]}")
-    proc, url = _start_server(store_url, folder / "artifacts", folder / "server.log", token=TOKEN)
+    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log", token=TOKEN)
     yield url
-    _stop(proc)
+    stop_server(proc)
 
 
 @pytest.fixture
@@ -202,10 +156,22 @@ def test_environments_register_and_get(ws):
         Environment.get(ws, "no-such-env")
 
 
-def test_submitting_a_script_run_is_refused_clearly(exp, tmp_path):
-    (tmp_path / "train.py").write_text("print(1)\n")
-    with pytest.raises(ConfigError, match="not supported yet"):
-        exp.submit(ScriptRunConfig(str(tmp_path), script="train.py"))
+def test_a_script_run_submitted_through_the_server(exp, ws, server, tmp_path):
+    """Submitting to a served workspace: the source goes to the server, the job logs to it over
+    HTTP, and its outputs and logs end up there too."""
+    (tmp_path / "train.py").write_text(
+        "import os\nfrom runyard import Run\nrun = Run.get_context()\nrun.log('loss', 0.25)\n"
+        "os.makedirs('outputs', exist_ok=True)\nopen('outputs/model.txt', 'w').write('weights')\n"
+        "print('tracking', os.environ['RUNYARD_TRACKING_URI'])\n")
+    run = exp.submit(ScriptRunConfig(str(tmp_path), script="train.py"))
+    details = run.wait_for_completion(timeout=120)
+    assert details["status"] == "Completed", details
+    assert run.get_metrics() == {"loss": 0.25}
+    assert {"outputs/model.txt", "logs/driver.log"} <= set(run.get_file_names())
+    run.download_file("logs/driver.log", str(tmp_path / "driver.log"))
+    assert f"tracking {server}" in (tmp_path / "driver.log").read_text()
+    snapshot = requests.get(f"{server}/api/v1/snapshots/{details['snapshotId']}", timeout=10)
+    assert snapshot.status_code == 200 and snapshot.json()["size"] > 0
 
 
 JOB_LOGGER = """\
@@ -220,7 +186,7 @@ run.log_row("summary", logged=count)
 
 
 def _job_env(url: str, run_id: str) -> dict[str, str]:
-    return dict(_server_env(), RUNYARD_RUN_ID=run_id, RUNYARD_TRACKING_URI=url)
+    return dict(server_env(), RUNYARD_RUN_ID=run_id, RUNYARD_TRACKING_URI=url)
 
 
 def test_job_side_logger_sends_every_metric(exp, server, tmp_path):
@@ -334,15 +300,15 @@ def test_compute_targets_are_stored_on_the_server(ws):
 
 
 def test_unreachable_server_names_the_address():
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(NotFoundError, match=f"no runyard workspace server answers at {url}"):
         Workspace.get(url)
 
 
 def test_a_public_address_needs_a_token(tmp_path):
     done = subprocess.run([sys.executable, "-m", "runyard.cli", "server", "--store", f"sqlite:///{tmp_path}/ws.db",
-                           "--artifacts", str(tmp_path / "art"), "--host", "0.0.0.0", "--port", str(_free_port())],
-                          capture_output=True, text=True, timeout=120, env=_server_env())
+                           "--artifacts", str(tmp_path / "art"), "--host", "0.0.0.0", "--port", str(free_port())],
+                          capture_output=True, text=True, timeout=120, env=server_env())
     assert done.returncode != 0
     assert "--token" in done.stderr
     assert not (tmp_path / "ws.db").exists()

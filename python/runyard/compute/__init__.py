@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 TARGET_TYPES: list[tuple[str, str]] = [
     ("local", "runyard.compute.local:LocalTarget"),
     ("docker", "runyard.compute.docker:DockerCompute"),
+    ("ray", "runyard.compute.ray:RayCluster"),
 ]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -46,6 +47,11 @@ class JobSpec:
     max_run_duration_seconds: int | None = None
     use_submitting_python: bool = False
     submitting_python: str | None = None
+    #: a distributed job: framework, process_count, node_count and the framework's settings
+    distributed: dict[str, Any] | None = None
+    max_retries: int = 0
+    #: num_cpus / num_gpus / resources the job's driver reserves on a cluster
+    resources: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +66,8 @@ class ComputeTarget(abc.ABC):
     """The protocol every target implements; ``handle`` is whatever ``submit`` returned."""
 
     type: ClassVar[str]
+    #: whether the target runs a job with ``distributed_job_config`` (several processes)
+    runs_distributed: ClassVar[bool] = False
 
     def __init__(self, workspace: "Workspace | None" = None, name: str | None = None,
                  config: dict[str, Any] | None = None):
@@ -98,6 +106,10 @@ class ComputeTarget(abc.ABC):
     def execution(self, job: JobSpec, work: Any, logs_dir: Any) -> Any:
         """For targets whose jobs run under a runyard supervisor: how to run one job."""
         raise ConfigError(f"compute target {self.name!r} ({self.type}) does not run jobs under a supervisor")
+
+    def check_reachable(self) -> None:
+        """Raise a clear error, before any work, when the target cannot take jobs now
+        (an engine or cluster that does not answer)."""
 
     def check(self, handle: Any) -> None:
         """Notice a job whose process vanished and end its run; called while waiting."""

@@ -77,6 +77,7 @@ class _Supervisor:
             with open(self.logs_dir / "environment_build.log", "a") as build_log:
                 self.execution.prepare(build_log)
         except EnvironmentBuildError as e:
+            self._upload_logs()
             if self.canceled():
                 return self._finish(st.CANCELED)
             return self._finish(st.FAILED, error=f"environment build failed: {e} "
@@ -161,6 +162,16 @@ class _Supervisor:
             traceback.print_exc()
             with open(self.logs_dir / "driver.log", "ab") as output:
                 output.write(f"\nrunyard: could not collect outputs and logs: {e}\n".encode())
+        self._upload_logs()
+
+    def _upload_logs(self) -> None:
+        """A served workspace gets the logs this machine wrote (driver, build, ranks)."""
+        if not self.workspace.url:
+            return
+        try:
+            self.workspace._artifacts.put_folder(self.run_id, "logs", self.logs_dir)
+        except Exception:  # the run's outcome still gets recorded
+            traceback.print_exc()
 
     def _finish(self, status: str, exit_code: int | None = None, error: str | None = None) -> None:
         fields = {"exit_code": exit_code} if exit_code is not None else {}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .. import status as st
 from ..errors import ComputeError
 from . import ComputeTarget, JobSpec
+from ..distributed import process_env, rank_log_name
 from .execution import Execution, job_argv
 from .local_env import PreparedPython, materialise, materialise_spec, stop_build, submitting_interpreter
 
@@ -42,13 +43,15 @@ class SupervisedTarget(ComputeTarget):
         log_dir = self.workspace._artifacts.run_dir(job.run_id) / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         package_parent = str(Path(__file__).resolve().parents[2])
-        env = _environment_for_child_python()
+        env = child_python_environment()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        if self.workspace.token:
+            env["RUNYARD_TOKEN"] = self.workspace.token
         with open(log_dir / "supervisor.log", "ab") as supervisor_log:
             proc = subprocess.Popen(
-                [submitting_interpreter(), "-m", "runyard.compute._supervisor", str(self.workspace.path), job.run_id],
+                [submitting_interpreter(), "-m", "runyard.compute._supervisor", self.workspace.address, job.run_id],
                 stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
-                start_new_session=True, close_fds=True, env=env, cwd=str(self.workspace.path))
+                start_new_session=True, close_fds=True, env=env, cwd=str(self.workspace._local_folder("jobs")))
         # Reap the supervisor when it ends (no zombie, no "still running" ResourceWarning
         # when the Popen is collected); a daemon thread never keeps this process alive.
         threading.Thread(target=proc.wait, name=f"runyard-reap-{proc.pid}", daemon=True).start()
@@ -96,6 +99,7 @@ class LocalTarget(SupervisedTarget):
     """Runs jobs as processes on this machine. Always present, named ``local``."""
 
     type = "local"
+    runs_distributed = True
 
     def prepare(self, environment: "Environment | None", log) -> PreparedPython:
         return materialise(environment, log)
@@ -105,10 +109,13 @@ class LocalTarget(SupervisedTarget):
 
 
 class LocalExecution(Execution):
-    """The job as a process of this machine, in its own session (so its children stop with it)."""
+    """The job as processes of this machine in a session of their own (so their children stop
+    with them): one process, or one per rank of a distributed job."""
 
-    proc: subprocess.Popen | None = None
-    prepared: PreparedPython | None = None
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.procs: list[subprocess.Popen] = []
+        self.prepared: PreparedPython | None = None
 
     def prepare(self, log) -> None:
         self.prepared = materialise_spec(self.job.environment, self.job.environment_hash, log,
@@ -124,13 +131,33 @@ class LocalExecution(Execution):
         (self.work / "logs").mkdir(exist_ok=True)
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
         argv = job_argv(self.job, self.prepared.python, rscript)
+        env = self._process_env()
+        if not self.job.distributed:
+            self.procs = [self._spawn(argv, env, output)]
+            return self.procs[0].pid
+        # Every rank on this machine: one node, rendezvous on loopback; each rank in a session
+        # of its own (a lost run's cleanup finds them by their RUNYARD_RUN_ID).
+        plan = {**self.job.distributed, "node_count": 1}
+        count = int(plan["process_count"])
+        ports = free_ports(count)
+        self.procs = []
+        for rank in range(count):
+            rank_env = {**env, **process_env(plan, rank, ["127.0.0.1"] * count, ports)}
+            if rank == 0:
+                self.procs.append(self._spawn(argv, rank_env, output))
+                continue
+            with open(self.logs_dir / rank_log_name(rank), "ab") as rank_output:
+                self.procs.append(self._spawn(argv, rank_env, rank_output))
+        return self.procs[0].pid
+
+    def _spawn(self, argv: list[str], env: dict[str, str], output) -> subprocess.Popen:
         try:
-            self.proc = subprocess.Popen(argv, cwd=self.work, env=self._process_env(),
-                                         stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            return subprocess.Popen(argv, cwd=self.work, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as e:
+            for proc in self.procs:
+                _signal_group(proc.pid, signal.SIGKILL)
             raise ComputeError(f"could not start {argv[0]!r}: {e}") from e
-        return self.proc.pid
 
     def _process_env(self) -> dict[str, str]:
         from ..run import ENV_RUN_ID, ENV_TRACKING_URI
@@ -140,6 +167,8 @@ class LocalExecution(Execution):
         env.update(self.job.environment.get("environment_variables") or {})
         env.update(self.job.environment_variables)
         env.update(self.prepared.env_vars)
+        if self.workspace.token:
+            env["RUNYARD_TOKEN"] = self.workspace.token
         if self.prepared.path_prefix:
             env["PATH"] = os.pathsep.join([*self.prepared.path_prefix, env.get("PATH", "")])
         env.update({
@@ -152,23 +181,43 @@ class LocalExecution(Execution):
         return env
 
     def wait(self, timeout: float) -> int | None:
-        assert self.proc is not None
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        """Rank 0's exit code once every process ended; as soon as one process fails, the
+        others are stopped (as torchrun does) and that process's code is the job's."""
+        deadline = time.monotonic() + timeout
+        while True:
+            codes = [proc.poll() for proc in self.procs]
+            failed = next((code for code in codes if code not in (None, 0)), None)
+            if failed is not None:
+                if len(self.procs) > 1:
+                    self.stop(5, None)
+                return failed
+            if all(code == 0 for code in codes):
+                return 0
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if len(self.procs) == 1:
+                try:
+                    return self.procs[0].wait(timeout=left)
+                except subprocess.TimeoutExpired:
+                    return None
+            time.sleep(min(0.05, left))
 
     def stop(self, grace_s: float, output) -> None:
-        if self.proc is None:
+        if not self.procs:
             stop_build()
             return
-        _signal_group(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        _signal_group(self.proc.pid, signal.SIGKILL)  # anything the script left behind
+        for proc in self.procs:
+            _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for proc in self.procs:
+            _signal_group(proc.pid, signal.SIGKILL)  # anything the script left behind
 
     def collect(self) -> None:
         artifacts = self.workspace._artifacts
@@ -181,6 +230,20 @@ class LocalExecution(Execution):
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports free on loopback now."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def _signal_group(pid: int, sig: int) -> None:
     try:
         os.killpg(pid, sig)
@@ -188,7 +251,7 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-def _environment_for_child_python() -> dict[str, str]:
+def child_python_environment() -> dict[str, str]:
     """This process's variables, minus what R set for an embedded Python (under reticulate):
     R's library path would make another Python load the system libpython, and reticulate's
     PYTHONPATH would hide that Python's site-packages."""
@@ -232,10 +295,15 @@ def alive(pid: int | None, started: float | None) -> bool:
 
 def _kill_job(row: dict[str, Any]) -> None:
     if alive(row.get("job_pid"), row.get("job_started")):
-        try:
-            os.killpg(row["job_pid"], signal.SIGKILL)
-        except OSError:
-            pass
+        _signal_group(row["job_pid"], signal.SIGKILL)
+    if '"distributed": {' in (row.get("definition") or ""):  # the other ranks, each in its own session
+        import psutil
+        for proc in psutil.process_iter():
+            try:
+                if proc.environ().get("RUNYARD_RUN_ID") == row["run_id"]:
+                    _signal_group(proc.pid, signal.SIGKILL)
+            except psutil.Error:
+                continue
 
 
 def fail_lost_runs(workspace: "Workspace") -> list[str]:

@@ -269,6 +269,16 @@ class HttpArtifactStore:
     def list(self, run_id: str) -> list[str]:
         return self._client.request("GET", f"/runs/{_segment(run_id)}/files")
 
+    def put_snapshot(self, snapshot_hash: str, path: str | os.PathLike) -> None:
+        """Upload a snapshot zip unless the server has it (snapshots are content-addressed)."""
+        if self._client.request("GET", f"/snapshots/{snapshot_hash}", not_found_ok=True) is not None:
+            return
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError(f"the snapshot of the source folder is {size} bytes; a workspace server takes "
+                              f"at most {MAX_FILE_BYTES}: leave big files out with .runyardignore")
+        self._client.request("PUT", f"/snapshots/{snapshot_hash}", data=Path(path).read_bytes())
+
     def download(self, run_id: str, name: str, destination: str | os.PathLike) -> Path:
         destination = Path(destination)
         destination.parent.mkdir(parents=True, exist_ok=True)

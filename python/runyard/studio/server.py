@@ -21,6 +21,7 @@ import hmac
 import io
 import ipaddress
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -128,7 +129,8 @@ class _Guard:
             if not hmac.compare_digest(given, self._expected):
                 return await _reply(send, 401, "missing or wrong token: send 'Authorization: Bearer "
                                                "<token>' (the client reads RUNYARD_TOKEN)")
-        is_upload = scope["method"] == "PUT" and scope["path"].endswith("/files")
+        is_upload = scope["method"] == "PUT" and (scope["path"].endswith("/files")
+                                                   or scope["path"].startswith(f"{API}/snapshots/"))
         limit = MAX_FILE_BYTES if is_upload else MAX_JSON_BYTES
         what = "a file upload" if is_upload else "a request body"
         length = headers.get(b"content-length")
@@ -374,7 +376,52 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         existing_run(run_id)
         return FileResponse(artifacts.path(run_id, name), media_type="application/octet-stream")
 
+    # -- snapshots: content-addressed zips of runs' source folders
+    def snapshot_path(snapshot_hash: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{64}", snapshot_hash):
+            raise ConfigError(f"snapshot {snapshot_hash!r}: expected a 64-character sha256 hex digest")
+        return artifacts.root / "snapshots" / f"{snapshot_hash}.zip"
+
+    @app.get(f"{API}/snapshots/{{snapshot_hash}}")
+    def snapshot_info(snapshot_hash: str) -> dict[str, Any]:
+        path = snapshot_path(snapshot_hash)
+        if not path.is_file():
+            raise NotFoundError(f"no snapshot {snapshot_hash} in workspace {name!r}")
+        return {"hash": snapshot_hash, "size": path.stat().st_size}
+
+    @app.get(f"{API}/snapshots/{{snapshot_hash}}/content")
+    def download_snapshot(snapshot_hash: str):
+        path = snapshot_path(snapshot_hash)
+        if not path.is_file():
+            raise NotFoundError(f"no snapshot {snapshot_hash} in workspace {name!r}")
+        return FileResponse(path, media_type="application/zip")
+
+    @app.put(f"{API}/snapshots/{{snapshot_hash}}", openapi_extra={"requestBody": {
+        "required": True, "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                               "format": "binary"}}}}})
+    async def upload_snapshot(snapshot_hash: str, request: Request) -> dict[str, Any]:
+        path = snapshot_path(snapshot_hash)
+        data = await request.body()
+        if not data.startswith(b"PK"):
+            raise ConfigError(f"snapshot {snapshot_hash}: the body is not a zip file")
+        await run_in_threadpool(_write_atomically, path, data)
+        return {"hash": snapshot_hash, "size": len(data)}
+
     return _Guard(app, token)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    import os
+    import tempfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # -- running it ----------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""A distributed job on the local target: every process on this machine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runyard import (ConfigError, DockerCompute, PyTorchConfiguration, ScriptRunConfig,
+                     TensorflowConfiguration)
+from runyard import status as st
+
+DDP = """\
+import os
+import torch
+import torch.distributed as dist
+from runyard import Run
+
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+value = torch.tensor([float(rank + 1)])
+dist.all_reduce(value)
+print(f"rank {rank} local_rank {os.environ['LOCAL_RANK']} sum {value.item()}", flush=True)
+if rank == 0:
+    Run.get_context().log("allreduce_sum", value.item())
+dist.destroy_process_group()
+"""
+
+
+def test_pytorch_ddp_processes_on_this_machine(experiment, project, workspace):
+    src = project({"ddp.py": DDP})
+    run = experiment.submit(ScriptRunConfig(str(src), script="ddp.py",
+                                            distributed_job_config=PyTorchConfiguration(process_count=3)))
+    details = run.wait_for_completion(timeout=300, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert run.get_metrics() == {"allreduce_sum": 6.0}
+    logs = workspace._artifacts.run_dir(run.id) / "logs"
+    assert "rank 0 local_rank 0 sum 6.0" in (logs / "driver.log").read_text()
+    assert "rank 2 local_rank 2 sum 6.0" in (logs / "rank_2.log").read_text()
+
+
+def test_tf_config_for_workers_and_parameter_servers(experiment, project, workspace):
+    src = project({"tf.py": "import os\nprint(os.environ['TF_CONFIG'])\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="tf.py", distributed_job_config=(
+        TensorflowConfiguration(worker_count=2, parameter_server_count=1))))
+    assert run.wait_for_completion(timeout=120)["status"] == st.COMPLETED
+    logs = workspace._artifacts.run_dir(run.id) / "logs"
+    chief = json.loads((logs / "driver.log").read_text().strip().splitlines()[-1])
+    ps = json.loads((logs / "rank_2.log").read_text().strip().splitlines()[-1])
+    assert len(chief["cluster"]["worker"]) == 2 and len(chief["cluster"]["ps"]) == 1
+    assert chief["task"] == {"type": "worker", "index": 0} and ps["task"] == {"type": "ps", "index": 0}
+
+
+def test_one_failing_rank_stops_the_others_and_fails_the_run(experiment, project, process_gone):
+    src = project({"r.py": "import os, time\n"
+                           "print('pid', os.getpid(), flush=True)\n"
+                           "if os.environ['RANK'] == '1':\n    raise SystemExit(3)\n"
+                           "time.sleep(300)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="r.py",
+                                            distributed_job_config=PyTorchConfiguration(process_count=2)))
+    details = run.wait_for_completion(timeout=120, raise_on_error=False)
+    assert details["status"] == st.FAILED
+    assert "code 3" in details["error"]["message"]
+    driver = (experiment.workspace._artifacts.run_dir(run.id) / "logs" / "driver.log").read_text()
+    rank0_pid = int(driver.split("pid ", 1)[1].split()[0])
+    assert process_gone(rank0_pid)
+
+
+def test_a_target_that_runs_one_process_refuses_a_distributed_job(workspace, experiment, project):
+    workspace.compute_targets.attach("docker", DockerCompute())
+    src = project({"t.py": "print(1)\n"})
+    with pytest.raises(ConfigError, match="distributed_job_config.*one process per job"):
+        experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker",
+                                          distributed_job_config=PyTorchConfiguration(process_count=2)))
+    assert list(experiment.get_runs()) == []

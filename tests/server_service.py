@@ -1,0 +1,60 @@
+"""A ``runyard server`` for tests: a real subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+START_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("RUNYARD_TOKEN", None)
+    return env
+
+
+def start_server(store_url: str, artifacts: Path, log: Path, token: str | None = None):
+    port = free_port()
+    argv = [sys.executable, "-m", "runyard.cli", "server", "--store", store_url,
+            "--artifacts", str(artifacts), "--port", str(port), "--name", "served"]
+    if token:
+        argv += ["--token", token]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=server_env())
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"runyard server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                return proc, url
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            pytest.fail(f"runyard server did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
