@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -22,7 +21,10 @@ def free_port() -> int:
 
 
 def server_env() -> dict[str, str]:
-    env = dict(os.environ)
+    """This process's variables without a token (and without what R sets for an embedded
+    Python: the R tests start servers too)."""
+    from runyard.compute.local import child_python_environment
+    env = child_python_environment()
     env.pop("RUNYARD_TOKEN", None)
     return env
 

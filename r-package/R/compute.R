@@ -41,11 +41,39 @@ docker_compute <- function(base_url = NULL, cpus = NULL, memory = NULL, shm_size
   py_call(do.call(docker_module$DockerCompute, settings))
 }
 
+#' Describe a Ray cluster compute target
+#'
+#' Runs each job as a Ray job through the cluster's Jobs API: the snapshot is
+#' the job's working directory, the environment's pip packages and variables its
+#' runtime environment, and R scripts run with `Rscript` on a node. Jobs log to
+#' the run through `tracking_uri`. Attach it with [attach_compute_target()].
+#'
+#' @param address The cluster dashboard's address (default: `RAY_ADDRESS`, else
+#'   `"http://127.0.0.1:8265"`).
+#' @param tracking_uri Where jobs log: a workspace server's URL. Default: the
+#'   workspace's own address (a served workspace's URL; a workspace folder's path
+#'   works only where the nodes share this machine's files).
+#' @param use_image Run jobs in the environment's Docker base image (Ray's
+#'   `image_uri`; the cluster needs podman).
+#' @return A compute target, not yet attached to a workspace.
+#' @examples
+#' \dontrun{
+#' attach_compute_target(ws, "ray", ray_cluster("http://127.0.0.1:8265"))
+#' }
+#' @export
+ray_cluster <- function(address = NULL, tracking_uri = NULL, use_image = FALSE) {
+  check_string(address, "address", null_ok = TRUE)
+  check_string(tracking_uri, "tracking_uri", null_ok = TRUE)
+  settings <- list(address = address, tracking_uri = tracking_uri, use_image = isTRUE(use_image))
+  settings <- settings[!vapply(settings, is.null, logical(1))]
+  py_call(do.call(rpy()$RayCluster, settings))
+}
+
 #' Attach a compute target to a workspace
 #'
 #' @param workspace A workspace.
 #' @param name The name runs use as `compute_target`.
-#' @param target A target from [docker_compute()].
+#' @param target A target from [docker_compute()] or [ray_cluster()].
 #' @return The attached target.
 #' @examples
 #' \dontrun{
@@ -55,7 +83,7 @@ docker_compute <- function(base_url = NULL, cpus = NULL, memory = NULL, shm_size
 attach_compute_target <- function(workspace, name, target) {
   check_workspace(workspace)
   check_string(name, "name")
-  check_class(target, "runyard.compute.ComputeTarget", "target", "a compute target (from docker_compute())")
+  check_class(target, "runyard.compute.ComputeTarget", "target", "a compute target (from docker_compute() or ray_cluster())")
   rpy()
   py_call(workspace$compute_targets$attach(name, target))
 }

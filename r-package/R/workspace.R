@@ -27,18 +27,26 @@ create_workspace <- function(name = NULL, path = ".runyard", store_url = NULL, e
 #' Get an existing workspace
 #'
 #' @param name Unused except for messages; kept for azuremlsdk compatibility.
-#' @param path The workspace folder, or a project folder holding `.runyard`.
+#' @param path The workspace folder, a project folder holding `.runyard`, or the
+#'   address of a workspace server (`"http://host:8000"`, from `runyard server`).
 #'   `NULL` searches from the working directory upward, like
 #'   [load_workspace_from_config()].
+#' @param token The server's token, if it asks for one (default: the
+#'   `RUNYARD_TOKEN` environment variable).
 #' @param ... Azure-only arguments, ignored with a message.
 #' @return A workspace.
 #' @examples
 #' \dontrun{
 #' ws <- get_workspace(path = ".runyard")
+#' ws <- get_workspace(path = "http://127.0.0.1:8000", token = Sys.getenv("RUNYARD_TOKEN"))
 #' }
 #' @export
-get_workspace <- function(name = NULL, path = NULL, ...) {
+get_workspace <- function(name = NULL, path = NULL, token = NULL, ...) {
   ignore_azure_args(...)
+  check_string(token, "token", null_ok = TRUE)
+  if (is.character(path) && length(path) == 1 && grepl("^https?://", path, ignore.case = TRUE)) {
+    return(py_call(rpy()$Workspace$get(path, token = token)))
+  }
   check_path(path, "path", null_ok = TRUE)
   if (is.null(path)) return(load_workspace_from_config())
   py_call(rpy()$Workspace$get(path))

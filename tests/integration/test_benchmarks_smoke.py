@@ -14,9 +14,14 @@ from runyard.compute.local_env import submitting_interpreter
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
+#: benchmarks that need a service the tests start (the Docker one: the engine and base image
+#: the Docker tests start or make; the Ray one starts its own cluster)
+_MARKS = {"bench_docker.py": pytest.mark.docker, "bench_ray_submit.py": pytest.mark.ray,
+          "bench_server_metrics.py": pytest.mark.postgres}
+
+
 def _benchmark(name: str):
-    # The Docker benchmark needs the engine and base image the Docker tests start or make.
-    return pytest.param(name, marks=pytest.mark.docker) if "docker" in name else name
+    return pytest.param(name, marks=_MARKS[name]) if name in _MARKS else name
 
 
 @pytest.mark.parametrize("script", [_benchmark(p.name) for p in sorted(BENCHMARKS.glob("bench_*.py"))])
