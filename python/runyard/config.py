@@ -181,6 +181,38 @@ class Limits(BaseModel):
     timeout: int | None = Field(None, gt=0)
 
 
+class Distribution(BaseModel):
+    """``distribution:`` of a job file, as in Azure ML CLI v2."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["pytorch", "mpi", "tensorflow"]
+    process_count_per_instance: int | None = Field(None, ge=1)
+    worker_count: int | None = Field(None, ge=1)
+    parameter_server_count: int | None = Field(None, ge=0)
+
+    def config(self, instance_count: int) -> Any:
+        from .distributed import MpiConfiguration, PyTorchConfiguration, TensorflowConfiguration
+        per_node = self.process_count_per_instance or 1
+        if self.type == "pytorch":
+            return PyTorchConfiguration(process_count=per_node * instance_count, node_count=instance_count)
+        if self.type == "mpi":
+            return MpiConfiguration(process_count_per_node=per_node, node_count=instance_count)
+        return TensorflowConfiguration(worker_count=self.worker_count or 1,
+                                       parameter_server_count=1 if self.parameter_server_count is None
+                                       else self.parameter_server_count)
+
+
+class JobResources(BaseModel):
+    """``resources:`` of a job file: nodes (CLI v2's ``instance_count``) and, for clusters,
+    what the job (each process of a distributed job) reserves."""
+
+    model_config = ConfigDict(extra="forbid")
+    instance_count: int = Field(1, ge=1)
+    num_cpus: float | None = Field(None, ge=0)
+    num_gpus: float | None = Field(None, ge=0)
+    max_retries: int = Field(0, ge=0, le=100)
+
+
 class CommandJob(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     schema_: str | None = Field(None, alias="$schema")
@@ -197,6 +229,8 @@ class CommandJob(BaseModel):
     inputs: dict[str, Union[PathInput, LiteralInput, _Scalar]] = Field(default_factory=dict)
     environment_variables: dict[str, _Scalar] = Field(default_factory=dict)
     limits: Limits | None = None
+    distribution: Distribution | None = None
+    resources: JobResources = Field(default_factory=JobResources)
 
 
 #: Every kind of job file, told apart by ``type`` (pipeline jobs join later).
@@ -256,10 +290,19 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
     compute = job.compute[len("azureml:"):] if job.compute and job.compute.startswith("azureml:") else job.compute
     timeout = job.limits.timeout if job.limits and job.limits.timeout else DEFAULT_MAX_RUN_DURATION_S
     run_config = RunConfiguration(environment_variables={k: _argument_text(v) for k, v in
-                                                         job.environment_variables.items()})
+                                                         job.environment_variables.items()},
+                                  num_cpus=job.resources.num_cpus, num_gpus=job.resources.num_gpus,
+                                  max_retries=job.resources.max_retries, node_count=job.resources.instance_count)
+    if job.resources.instance_count > 1 and job.distribution is None:
+        raise doc.error(["resources", "instance_count"], "more than one instance needs a 'distribution' "
+                                                         "(type: pytorch, mpi or tensorflow)")
+    try:
+        distributed = job.distribution.config(job.resources.instance_count) if job.distribution else None
+    except ConfigError as e:
+        raise doc.error(["distribution"], str(e)) from e
     config = ScriptRunConfig(source_directory=str(code), command=command, environment=environment,
                              compute_target=compute or "local", max_run_duration_seconds=timeout,
-                             run_config=run_config)
+                             run_config=run_config, distributed_job_config=distributed)
     return JobDefinition(config=config, experiment_name=job.experiment_name,
                          display_name=job.display_name or job.name, tags=job.tags)
 

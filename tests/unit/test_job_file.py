@@ -87,10 +87,10 @@ def error_for(project, job_text: str, **extra_files: str) -> tuple[str, str]:
 
 
 def test_unknown_top_level_key(project):
-    text = GOOD_JOB.replace("compute: azureml:local\n", "compute: local\nresources: 1\n")
+    text = GOOD_JOB.replace("compute: azureml:local\n", "compute: local\nservices: 1\n")
     message, path = error_for(project, text)
     assert message.startswith(path)
-    assert_points_at(message, line(text, 'resources:'), "resources")
+    assert_points_at(message, line(text, 'services:'), "services")
     assert "Extra inputs are not permitted" in message
 
 
@@ -180,3 +180,33 @@ def test_inline_environment_field_errors_point_into_the_job_file(project):
     message, path = error_for(project, text)
     assert message.startswith(path)
     assert_points_at(message, line(text, "base_imag:"), "environment.docker.base_imag")
+
+
+DISTRIBUTED = GOOD_JOB + """\
+distribution:
+  type: pytorch
+  process_count_per_instance: 2
+resources:
+  instance_count: 2
+  num_cpus: 1
+  max_retries: 1
+"""
+
+
+def test_distribution_and_resources_as_in_cli_v2(project):
+    config = load_job_file(job_project(project, DISTRIBUTED) / "job.yml").config
+    dist = config.distributed_job_config
+    assert (dist.framework, dist.process_count, dist.node_count) == ("pytorch", 4, 2)
+    assert (config.run_config.num_cpus, config.run_config.max_retries) == (1, 1)
+    mpi = DISTRIBUTED.replace("type: pytorch", "type: mpi")
+    dist = load_job_file(job_project(project, mpi) / "job.yml").config.distributed_job_config
+    assert (dist.process_count_per_node, dist.node_count) == (2, 2)
+
+
+def test_bad_distribution_points_at_the_field(project):
+    text = DISTRIBUTED.replace("type: pytorch", "type: horovod")
+    message, _path = error_for(project, text)
+    assert_points_at(message, line(text, "type: horovod"), "distribution.type")
+    text = GOOD_JOB + "resources:\n  instance_count: 3\n"
+    message, _path = error_for(project, text)
+    assert "instance_count" in message and "distribution" in message
