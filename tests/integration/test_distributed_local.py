@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,22 @@ def test_a_target_that_runs_one_process_refuses_a_distributed_job(workspace, exp
         experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker",
                                           distributed_job_config=PyTorchConfiguration(process_count=2)))
     assert list(experiment.get_runs()) == []
+
+
+def test_pytorch_ddp_example_job_file(workspace, tmp_path):
+    """examples/pytorch-ddp as a user runs it: `runyard job submit -f job.yml`."""
+    import shutil
+    import subprocess
+    import sys
+    example = Path(__file__).resolve().parents[2] / "examples" / "pytorch-ddp"
+    shutil.copytree(example, tmp_path / "ddp")
+    done = subprocess.run([sys.executable, "-m", "runyard.cli", "--workspace", str(workspace.path), "job", "submit",
+                           "-f", str(tmp_path / "ddp" / "job.yml"), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = workspace.get_run(json.loads(done.stdout)["runId"])
+    assert run.get_status() == st.COMPLETED
+    metrics = run.get_metrics()
+    assert metrics["world_size"] == 2 and len(metrics["loss"]) == 20
+    assert metrics["loss"][-1] < metrics["loss"][0] / 10
+    assert "outputs/model.pt" in run.get_file_names() and "logs/rank_1.log" in run.get_file_names()

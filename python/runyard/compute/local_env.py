@@ -159,7 +159,8 @@ def _materialise_python(environment: "Environment | None", log: TextIO,
         return PreparedPython(submitting_python, env_vars=_pythonpath_env(pythonpath))
     if environment is None:
         log.write(f"No environment given: using the submitting Python ({submitting_python}).\n")
-        return PreparedPython(submitting_python, path_prefix=[], env_vars=_pythonpath_env(pythonpath))
+        return PreparedPython(submitting_python, path_prefix=_own_bin_dir(submitting_python),
+                              env_vars=_pythonpath_env(pythonpath))
     if environment.python.user_managed_dependencies:
         python = environment.python.interpreter_path or submitting_python
         resolved = shutil.which(python) or python
@@ -180,6 +181,13 @@ def _materialise_python(environment: "Environment | None", log: TextIO,
             return _venv_python(folder, pythonpath, cache_hit=True)
         _build(environment, folder, log, submitting_python)
     return _venv_python(folder, pythonpath, cache_hit=False)
+
+
+def _own_bin_dir(python: str) -> list[str]:
+    """The folder of ``python`` to put first on PATH, so a command job's ``python`` is that
+    Python too; none when it is a system folder that is on PATH anyway."""
+    folder = str(Path(python).parent)
+    return [] if folder in ("/usr/bin", "/bin", "/usr/local/bin") else [folder]
 
 
 def _pythonpath_env(paths: list[str]) -> dict[str, str]:
