@@ -15,15 +15,20 @@ import json
 import os
 import platform
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 BENCH_DIR = Path(__file__).resolve().parent
+TESTS_DIR = BENCH_DIR.parent / "tests"
 PEER_SCRIPT = BENCH_DIR / "peers" / "mlflow_peer.py"
 PEER_PYTHON = Path(os.environ.get("RUNYARD_BENCH_PEER_PYTHON")
                    or BENCH_DIR / ".peers" / "mlflow-venv" / "bin" / "python")
@@ -72,15 +77,98 @@ def write_trivial_source(folder: Path) -> Path:
     return src
 
 
+# -- services: PostgreSQL and HTTP servers ---------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[Any]:
+    """A throwaway PostgreSQL server (Debian's binaries, loopback only), the one the tests start
+    (``tests/pg_service.py``); ``.create_database(name)`` gives a fresh database's URL.
+
+    Its folder is a new one in the system temp folder, not the scratch folder: as root, the
+    cluster runs as the postgres user, which must be able to reach it."""
+    sys.path.insert(0, str(TESTS_DIR))
+    try:
+        from pg_service import PostgresServer
+    finally:
+        sys.path.remove(str(TESTS_DIR))
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="runyard-bench-pg-")))
+    try:
+        server.start()
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        detail = getattr(e, "stderr", b"") or b""
+        shutil.rmtree(server.folder, ignore_errors=True)
+        raise BrokenRun(f"could not start PostgreSQL: {e} {detail.decode(errors='replace')[-1000:]}") from e
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def http_server(argv: Sequence[str], ready_url: str, log: Path, what: str, *,
+                env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[subprocess.Popen]:
+    """Run a server process (in a session of its own, so its workers stop with it) until the
+    block ends; ready once ``ready_url`` answers 200."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise BrokenRun(f"{what} exited with {proc.returncode} before answering:\n{_tail(log)}")
+            try:
+                with urllib.request.urlopen(ready_url, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise BrokenRun(f"{what} did not answer at {ready_url} within {timeout:g} s:\n{_tail(log)}")
+            time.sleep(0.1)
+        yield proc
+    finally:
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM to the server's process group, SIGKILL after ``grace``; reaped either way."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):  # the leader gone, workers may linger
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.is_file() else ""
+
+
 # -- the MLflow peer --------------------------------------------------------------
 def peer_available() -> bool:
     return PEER_PYTHON.is_file() and os.access(PEER_PYTHON, os.X_OK) and PEER_SCRIPT.is_file()
 
 
+def peer_env() -> dict[str, str]:
+    """The environment for processes of the peer venv (without this interpreter's paths)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
 def run_peer(subcommand: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
     """Run ``mlflow_peer.py SUBCOMMAND ARGS`` with the peer venv; its JSON result."""
     cmd = [str(PEER_PYTHON), str(PEER_SCRIPT), subcommand, *args]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = peer_env()
     print(f"  peer: {' '.join(cmd[1:])}", flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if proc.returncode != 0:

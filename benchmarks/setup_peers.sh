@@ -7,6 +7,9 @@ set -euo pipefail
 # live in the full package. 3.17.2 is the newest version that resolves from PyPI
 # here (3.18.0 is listed but its mlflow-skinny==3.18.0 dependency is missing).
 MLFLOW_VERSION="${MLFLOW_VERSION:-3.17.2}"
+# MLflow's PostgreSQL driver (backend store postgresql+psycopg2://...) for
+# bench_server_metrics.py, which runs `mlflow server` on PostgreSQL.
+PSYCOPG2_VERSION="${PSYCOPG2_VERSION:-2.9.13}"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PEERS_DIR="$SCRIPT_DIR/.peers"
@@ -23,9 +26,9 @@ else
     uv venv --python "${PEERS_PYTHON:-python3}" "$VENV"
 fi
 
-echo "setup_peers: installing mlflow==$MLFLOW_VERSION into $VENV"
-uv pip install --python "$PY" "mlflow==$MLFLOW_VERSION"
+echo "setup_peers: installing mlflow==$MLFLOW_VERSION and psycopg2-binary==$PSYCOPG2_VERSION into $VENV"
+uv pip install --python "$PY" "mlflow==$MLFLOW_VERSION" "psycopg2-binary==$PSYCOPG2_VERSION"
 
-echo "setup_peers: installed $("$PY" -c 'import mlflow; print("mlflow", mlflow.__version__)')"
+echo "setup_peers: installed $("$PY" -c 'import mlflow, psycopg2; print("mlflow", mlflow.__version__, "psycopg2", psycopg2.__version__.split()[0])')"
 echo "setup_peers: mlflow CLI at $VENV/bin/mlflow"
 echo "setup_peers: venv size $(du -sh "$VENV" | cut -f1)"

@@ -10,6 +10,11 @@ Run with the peer venv's interpreter (see ../setup_peers.sh):
 Each subcommand prints exactly one JSON object on stdout; everything MLflow
 prints goes to stderr. Every subcommand works in its own temporary directory
 (SQLite backend, artifacts, MLproject) and removes it afterwards.
+
+Two more serve ../bench_server_metrics.py, which starts ``mlflow server`` itself
+and times its job processes: ``server-job`` is one job (it creates its run,
+prints ``ready RUN_ID``, waits for a line on stdin, logs, ends the run, then
+prints its JSON), ``server-read`` reads back what the server stored.
 """
 
 from __future__ import annotations
@@ -165,6 +170,44 @@ def cmd_log_batch(args: argparse.Namespace) -> dict:
     }
 
 
+def server_metric_value(job: int, k: int) -> float:
+    """The k-th value job ``job`` logs (bench_server_metrics.py uses the same formula)."""
+    return job * 1_000_000 + k + 0.5
+
+
+def cmd_server_job(args: argparse.Namespace) -> dict:
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    names = args.names.split(",")
+    client = MlflowClient(tracking_uri=args.tracking_uri)
+    run_id = client.create_run("0", run_name=f"worker-{args.job}").info.run_id
+    print(f"ready {run_id}", file=sys.__stdout__, flush=True)
+    sys.stdin.readline()  # the start signal: every job starts logging at once
+    t0 = time.perf_counter()
+    for start in range(0, args.count, args.batch):
+        stamp = int(time.time() * 1000)
+        client.log_batch(run_id, metrics=[
+            Metric(names[k % len(names)], server_metric_value(args.job, k), stamp, k // len(names))
+            for k in range(start, min(start + args.batch, args.count))])
+    client.set_terminated(run_id)
+    return {"bench": "server-job", "run_id": run_id, "count": args.count, "batch": args.batch,
+            "seconds": round(time.perf_counter() - t0, 4), **_env_info()}
+
+
+def cmd_server_read(args: argparse.Namespace) -> dict:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=args.tracking_uri)
+    runs, status = {}, {}
+    for run_id in args.run_ids.split(","):
+        status[run_id] = client.get_run(run_id).info.status
+        runs[run_id] = {name: [m.value for m in sorted(client.get_metric_history(run_id, name),
+                                                       key=lambda m: m.step)]
+                        for name in args.names.split(",")}
+    return {"bench": "server-read", "runs": runs, "status": status, **_env_info()}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -183,6 +226,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--count", type=int, default=100_000)
     s.add_argument("--batch", type=int, default=1000)
     s.set_defaults(func=cmd_log_batch)
+    s = sub.add_parser("server-job", help="one job of bench_server_metrics.py: log_batch to an mlflow server")
+    s.add_argument("--tracking-uri", required=True)
+    s.add_argument("--job", type=int, required=True)
+    s.add_argument("--count", type=int, default=5000)
+    s.add_argument("--batch", type=int, default=1000)
+    s.add_argument("--names", default="loss,accuracy,lr,grad_norm")
+    s.set_defaults(func=cmd_server_job)
+    s = sub.add_parser("server-read", help="metric histories of runs on an mlflow server, by step")
+    s.add_argument("--tracking-uri", required=True)
+    s.add_argument("--run-ids", required=True, help="comma-separated")
+    s.add_argument("--names", default="loss,accuracy,lr,grad_norm")
+    s.set_defaults(func=cmd_server_read)
     args = p.parse_args(argv)
     for name in ("repeat", "count", "batch"):
         if getattr(args, name, 1) < 1:
