@@ -29,6 +29,8 @@ _EXPORTS = {
     "PyTorchConfiguration": "runyard.distributed",
     "MpiConfiguration": "runyard.distributed",
     "TensorflowConfiguration": "runyard.distributed",
+    "Estimator": "runyard.estimators",
+    "SKLearn": "runyard.estimators",
     "RunyardError": "runyard.errors",
     "ConfigError": "runyard.errors",
     "SnapshotError": "runyard.errors",

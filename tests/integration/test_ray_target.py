@@ -218,3 +218,17 @@ def test_a_lost_job_is_retried_when_the_run_config_says_so(exp, ray_cluster, tmp
     finally:
         replacement.stop()
         Path(f"/tmp/runyard-test-{run.id}").unlink(missing_ok=True)
+
+
+def test_a_run_whose_supervisor_died_fails_and_its_ray_job_is_stopped(exp, ray_cluster, tmp_path, wait_for):
+    import os
+    import signal
+    (tmp_path / "sleep.py").write_text("import time\nprint('started', flush=True)\ntime.sleep(600)\n")
+    run = exp.submit(ScriptRunConfig(str(tmp_path), script="sleep.py", compute_target="ray"))
+    wait_for(lambda: run.get_status() == st.RUNNING, timeout=120)
+    supervisor = run.workspace._store.get_run(run.id)["supervisor_pid"]
+    os.kill(supervisor, signal.SIGKILL)  # as when the submitting machine's runyard is killed
+    details = run.wait_for_completion(timeout=120, raise_on_error=False)
+    assert details["status"] == st.FAILED and "supervisor" in details["error"]["message"]
+    wait_for(lambda: all(j["status"] in ("STOPPED", "FAILED", "SUCCEEDED") for j in _jobs(ray_cluster)
+                         if (j.get("metadata") or {}).get("runyard_run_id") == run.id), timeout=60)

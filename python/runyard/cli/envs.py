@@ -29,10 +29,20 @@ def _resolve(ctx: click.Context, ref: str | None, file_path: str | None):
 
 
 @env.command("list")
+@click.option("--curated", is_flag=True, help="The estimators' curated environments (registered on first use).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def env_list(ctx: click.Context, as_json: bool) -> None:
+def env_list(ctx: click.Context, curated: bool, as_json: bool) -> None:
     """Registered environments (every version)."""
+    if curated:
+        from ..estimators.curated import all_curated
+        envs = all_curated()
+        packages = [", ".join(e.python.conda_dependencies.pip_packages) for e in envs]
+        if as_json:
+            return print_json([{"name": e.name, "hash": e.hash, "pip_packages": e.python.conda_dependencies.pip_packages}
+                               for e in envs])
+        return print_table("Curated environments", ["name", "packages", "hash"],
+                           [(e.name, p, e.hash[:16]) for e, p in zip(envs, packages)])
     rows = open_workspace(ctx)._store.list_environments()
     if as_json:
         return print_json([{"name": r["name"], "version": r["version"], "hash": r["hash"]} for r in rows])

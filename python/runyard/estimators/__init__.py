@@ -1,0 +1,9 @@
+"""Estimators: framework presets over ``ScriptRunConfig`` (Azure ML SDK v1's names).
+
+>>> from runyard.estimators import SKLearn  # doctest: +SKIP
+"""
+
+from .base import Estimator
+from .sklearn import SKLearn
+
+__all__ = ["Estimator", "SKLearn"]

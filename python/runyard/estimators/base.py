@@ -1,0 +1,173 @@
+"""``Estimator``: Azure ML's one-line training, as a thin preset over ``ScriptRunConfig``.
+
+An estimator resolves its options into a ``ScriptRunConfig`` (entry script,
+arguments, environment, distributed config, target) when it is submitted, so
+everything a script run does (targets, environments, run history) applies
+unchanged. Options are checked when the estimator is made, before any work.
+
+>>> est = Estimator("src", entry_script="train.py", script_params={"--alpha": 0.5}, pip_packages=["numpy"])
+>>> est.arguments
+['--alpha', '0.5']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..config import RunConfiguration, ScriptRunConfig
+from ..distributed import MpiConfiguration, PyTorchConfiguration, TensorflowConfiguration, as_distributed
+from ..environment import CondaDependencies, Environment
+from ..errors import ConfigError
+from . import curated
+
+if TYPE_CHECKING:
+    from ..experiment import Experiment
+    from ..run import Run
+
+
+class Estimator:
+    """Train ``entry_script`` from ``source_directory``; the generic estimator (no framework)."""
+
+    #: the curated framework this estimator's environment comes from (None: the generic one)
+    framework: ClassVar[str | None] = None
+    #: whether the framework trains across nodes / processes
+    distributable: ClassVar[bool] = True
+
+    def __init__(self, source_directory: str | Path, compute_target: Any = None, entry_script: str | None = None,
+                 script_params: dict[str, Any] | None = None, node_count: int = 1,
+                 process_count_per_node: int = 1, distributed_training: Any = None, use_gpu: bool = False,
+                 use_docker: bool = True, custom_docker_image: str | None = None,
+                 conda_packages: list[str] | None = None, pip_packages: list[str] | None = None,
+                 environment_definition: Environment | None = None, inputs: list[Any] | None = None,
+                 shm_size: str | None = None, resume_from: Any = None,
+                 max_run_duration_seconds: int | None = None, framework_version: str | None = None, *,
+                 arguments: list[Any] | None = None, environment_variables: dict[str, str] | None = None,
+                 max_retries: int = 0):
+        name = type(self).__name__
+        if not entry_script:
+            raise ConfigError(f"{name}: entry_script is required (the script to run, relative to "
+                              f"source_directory)")
+        if script_params and arguments:
+            raise ConfigError(f"{name}: give script_params or arguments, not both")
+        if script_params is not None and not isinstance(script_params, dict):
+            raise ConfigError(f"{name}: script_params must be a dict of option -> value, "
+                              f"got {type(script_params).__name__}")
+        for option, value in (("node_count", node_count), ("process_count_per_node", process_count_per_node)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name}: {option} must be a whole number >= 1, got {value!r}")
+        if not self.distributable and (node_count > 1 or process_count_per_node > 1 or distributed_training):
+            option = "node_count" if node_count > 1 else (
+                "process_count_per_node" if process_count_per_node > 1 else "distributed_training")
+            raise ConfigError(f"{name}: {option} - {self.framework or 'this framework'} trains in one process; "
+                              f"use node_count=1 and no distributed_training")
+        if environment_definition is not None and (pip_packages or conda_packages or framework_version):
+            raise ConfigError(f"{name}: environment_definition replaces pip_packages, conda_packages and "
+                              f"framework_version; give one or the other")
+        if resume_from is not None:
+            raise ConfigError(f"{name}: resume_from is not supported yet")
+        if inputs:
+            raise ConfigError(f"{name}: inputs are not supported yet; pass data paths in script_params")
+        self.source_directory = str(source_directory)
+        self.compute_target = compute_target
+        self.entry_script = entry_script
+        self.arguments = _arguments(script_params) if script_params else [str(a) for a in (arguments or [])]
+        self.node_count = node_count
+        self.process_count_per_node = process_count_per_node
+        self.distributed_training = self._distributed(as_distributed(distributed_training, "distributed_training"))
+        self.use_gpu = bool(use_gpu)
+        self.use_docker = bool(use_docker)
+        self.framework_version = (curated.resolve_version(self.framework, framework_version)
+                                  if self.framework else framework_version)
+        self.environment = self._environment(environment_definition, pip_packages, conda_packages,
+                                             custom_docker_image, shm_size)
+        self.max_run_duration_seconds = max_run_duration_seconds
+        self.environment_variables = dict(environment_variables or {})
+        self.max_retries = max_retries
+        # The whole run configuration now: a bad value (or a missing script) is an error here.
+        self.run_config().validate_source()
+
+    # -- what it resolves to -----------------------------------------------------------------
+    def _distributed(self, config: Any) -> Any:
+        """The distributed config: given, or from node_count x process_count_per_node."""
+        if config is not None:
+            return config
+        if self.node_count > 1 or self.process_count_per_node > 1:
+            return MpiConfiguration(process_count_per_node=self.process_count_per_node, node_count=self.node_count)
+        return None
+
+    def _environment(self, definition: Environment | None, pip_packages: list[str] | None,
+                     conda_packages: list[str] | None, docker_image: str | None,
+                     shm_size: str | None) -> Environment | None:
+        if definition is not None:
+            if not isinstance(definition, Environment):
+                raise ConfigError(f"{type(self).__name__}: environment_definition must be an Environment, "
+                                  f"got {type(definition).__name__}")
+            return definition
+        if self.framework:
+            environment = curated.curated_environment(self.framework, self.framework_version)
+        elif pip_packages or conda_packages or docker_image:
+            environment = Environment(f"{type(self).__name__.lower()}-environment")
+        else:
+            return None
+        deps = environment.python.conda_dependencies
+        if pip_packages or conda_packages:  # extra packages make it the user's own environment
+            environment = environment.clone(f"{environment.name}-custom" if self.framework else environment.name)
+            deps = environment.python.conda_dependencies
+            environment.python.conda_dependencies = CondaDependencies(
+                pip_packages=[*deps.pip_packages, *(pip_packages or [])],
+                conda_packages=[*deps.conda_packages, *(conda_packages or [])],
+                pip_options=deps.pip_options)
+        if docker_image:
+            environment.docker.enabled = True
+            environment.docker.base_image = docker_image
+        if shm_size:
+            environment.docker.shm_size = shm_size
+        environment.validate_for_build()
+        return environment
+
+    def run_config(self) -> ScriptRunConfig:
+        run_config = RunConfiguration(environment_variables={k: str(v) for k, v in self.environment_variables.items()},
+                                      max_retries=self.max_retries, node_count=self.node_count,
+                                      num_gpus=1 if self.use_gpu else None)
+        config = ScriptRunConfig(source_directory=self.source_directory, script=self.entry_script,
+                                 arguments=list(self.arguments), compute_target=self.compute_target,
+                                 environment=self.environment, run_config=run_config,
+                                 distributed_job_config=self.distributed_training)
+        if self.max_run_duration_seconds:
+            config.max_run_duration_seconds = self.max_run_duration_seconds
+        return config
+
+    def _submit(self, experiment: "Experiment", tags: dict[str, Any], **kwargs: Any) -> "Run":
+        config = self.run_config()
+        if self.use_gpu:
+            _check_gpu(config, experiment)
+        if self.framework and self.environment is not None and self.environment.name.startswith(
+                curated.RESERVED_PREFIX) and not self.environment.name.endswith("-custom"):
+            config.environment = curated.ensure_registered(experiment.workspace, self.environment)
+        tags = {"estimator": type(self).__name__, **({"framework_version": self.framework_version}
+                                                     if self.framework else {}), **tags}
+        return config._submit(experiment, tags=tags, **kwargs)
+
+
+def _arguments(script_params: dict[str, Any]) -> list[str]:
+    """``{"--alpha": 0.5, "--verbose": ""}`` -> ``["--alpha", "0.5", "--verbose"]`` (Azure's rule:
+    an empty value is a flag)."""
+    arguments = []
+    for option, value in script_params.items():
+        arguments.append(str(option))
+        if value is not None and value != "":
+            arguments.append(str(value))
+    return arguments
+
+
+def _check_gpu(config: ScriptRunConfig, experiment: "Experiment") -> None:
+    """use_gpu on a machine with no GPU: a clear error before the run is recorded."""
+    import shutil
+    target = config.resolved_target()
+    if target in (None, "", "local") and shutil.which("nvidia-smi") is None:
+        raise ConfigError("use_gpu=True but this machine has no NVIDIA GPU (no nvidia-smi); "
+                          "submit to a target with GPUs or use use_gpu=False")
+
+
+__all__ = ["Estimator", "MpiConfiguration", "PyTorchConfiguration", "TensorflowConfiguration"]

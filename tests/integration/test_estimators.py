@@ -1,0 +1,40 @@
+"""Estimators train real models on the local target, in their curated environments."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from runyard import Environment, SKLearn
+from runyard import status as st
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_sklearn_estimator_trains_iris_in_its_curated_environment(experiment, workspace, tmp_path):
+    source = tmp_path / "iris"
+    shutil.copytree(EXAMPLES / "sklearn-iris", source)
+    run = experiment.submit(SKLearn(str(source), entry_script="train.py", script_params={"--C": 2.0}))
+    details = run.wait_for_completion(timeout=900, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    metrics = run.get_metrics()
+    assert metrics["accuracy"] > 0.9 and metrics["C"] == 2.0
+    assert "outputs/model.joblib" in run.get_file_names()
+    assert run.get_tags()["estimator"] == "SKLearn"
+    assert details["environment"]["name"] == "runyard-sklearn-1.9-cpu"
+    registered = Environment.get(workspace, "runyard-sklearn-1.9-cpu")
+    assert registered.version == "1"
+    again = experiment.submit(SKLearn(str(source), entry_script="train.py"))
+    assert again.wait_for_completion(timeout=300)["status"] == st.COMPLETED
+    assert Environment.get(workspace, "runyard-sklearn-1.9-cpu").version == "1"  # registered once
+
+
+def test_cli_lists_the_curated_environments(workspace):
+    done = subprocess.run([sys.executable, "-m", "runyard.cli", "--workspace", str(workspace.path),
+                           "env", "list", "--curated", "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    names = [row["name"] for row in json.loads(done.stdout)]
+    assert {"runyard-sklearn-1.7-cpu", "runyard-sklearn-1.9-cpu"} <= set(names)
