@@ -22,6 +22,7 @@ from runyard.compute.docker import DockerCompute
 from runyard.errors import ConfigError, NotFoundError
 from runyard.migrate import MigrationError, migrate_workspace
 from runyard.store import schema
+from server_service import free_port
 
 TRAIN = """\
 import os
@@ -299,7 +300,7 @@ def test_a_folder_that_is_no_workspace_is_named(sqlite_target, tmp_path):
 def test_a_bad_database_url_is_named_without_its_password(source, tmp_path):
     with pytest.raises(ConfigError, match="is not a database URL"):
         migrate_workspace(source.path, "not a url", tmp_path / "files")
-    unreachable = f"postgresql://bob:hunter2@127.0.0.1:{_free_port()}/runs"
+    unreachable = f"postgresql://bob:hunter2@127.0.0.1:{free_port()}/runs"
     with pytest.raises(ConfigError, match="cannot open the target database") as raised:
         migrate_workspace(source.path, unreachable, tmp_path / "files")
     assert "postgresql://bob:***@127.0.0.1" in str(raised.value)
@@ -374,7 +375,7 @@ def test_the_command_exits_with_the_error_kind(tmp_path, sqlite_target):
     assert "is not a runyard workspace folder" in missing.stderr
     ws = Workspace.create(tmp_path / "ws")
     bad_url = runyard("workspace", "migrate", "--from", str(ws.path), "--to",
-                      f"postgresql://u:s3cret@127.0.0.1:{_free_port()}/x", "--artifacts", str(artifacts),
+                      f"postgresql://u:s3cret@127.0.0.1:{free_port()}/x", "--artifacts", str(artifacts),
                       cwd=tmp_path)
     assert bad_url.returncode == 2
     assert "cannot open the target database postgresql://u:***@127.0.0.1" in bad_url.stderr
