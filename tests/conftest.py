@@ -24,6 +24,11 @@ def runyard_session_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "RUNYARD_CACHE_DIR", "RUNYARD_CANCEL_GRACE_SECONDS", "RUNYARD_WORKSPACE",
         "RUNYARD_RUN_ID", "RUNYARD_TRACKING_URI", "RUNYARD_SNAPSHOT_MAX_FILES", "RUNYARD_SNAPSHOT_MAX_MB")}
     os.environ["RUNYARD_CACHE_DIR"] = str(cache)
+    # The CI machines keep the CPU build of torch as a local wheel (pip finds it through its
+    # config; uv, which builds runyard's environments, through UV_FIND_LINKS).
+    if Path("/opt/wheels").is_dir() and "UV_FIND_LINKS" not in os.environ:
+        os.environ["UV_FIND_LINKS"] = "/opt/wheels"
+        saved.setdefault("UV_FIND_LINKS", None)
     os.environ["RUNYARD_CANCEL_GRACE_SECONDS"] = "2"
     for key in ("RUNYARD_WORKSPACE", "RUNYARD_RUN_ID", "RUNYARD_TRACKING_URI",
                 "RUNYARD_SNAPSHOT_MAX_FILES", "RUNYARD_SNAPSHOT_MAX_MB"):

@@ -31,6 +31,7 @@ _EXPORTS = {
     "TensorflowConfiguration": "runyard.distributed",
     "Estimator": "runyard.estimators",
     "SKLearn": "runyard.estimators",
+    "PyTorch": "runyard.estimators",
     "RunyardError": "runyard.errors",
     "ConfigError": "runyard.errors",
     "SnapshotError": "runyard.errors",

@@ -38,3 +38,20 @@ def test_cli_lists_the_curated_environments(workspace):
     assert done.returncode == 0, done.stderr
     names = [row["name"] for row in json.loads(done.stdout)]
     assert {"runyard-sklearn-1.7-cpu", "runyard-sklearn-1.9-cpu"} <= set(names)
+
+
+def test_pytorch_estimator_trains_with_ddp_on_two_processes(experiment, workspace, tmp_path):
+    from runyard import PyTorch
+    source = tmp_path / "ddp"
+    shutil.copytree(EXAMPLES / "pytorch-ddp", source)
+    estimator = PyTorch(str(source), entry_script="train.py", script_params={"--epochs": 30},
+                        process_count_per_node=2)
+    assert estimator.distributed_training.total_processes == 2
+    run = experiment.submit(estimator)
+    details = run.wait_for_completion(timeout=900, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert details["environment"]["name"] == "runyard-pytorch-2.13-cpu"
+    metrics = run.get_metrics()
+    assert metrics["world_size"] == 2 and len(metrics["loss"]) == 30
+    assert metrics["loss"][-1] < metrics["loss"][0] / 10  # it learned
+    assert {"outputs/model.pt", "logs/rank_1.log"} <= set(run.get_file_names())

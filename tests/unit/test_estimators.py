@@ -61,3 +61,15 @@ def test_bad_options_are_refused_naming_the_option(src, kwargs, message):
     kwargs = {"entry_script": "train.py", **kwargs}
     with pytest.raises(ConfigError, match=message):
         SKLearn(str(src), **kwargs)
+
+
+def test_pytorch_processes_become_a_pytorch_configuration(src):
+    from runyard import PyTorch, TensorflowConfiguration
+    est = PyTorch(str(src), entry_script="train.py", node_count=2, process_count_per_node=2)
+    assert isinstance(est.distributed_training, PyTorchConfiguration)
+    assert (est.distributed_training.total_processes, est.distributed_training.node_count) == (4, 2)
+    assert est.environment.name == "runyard-pytorch-2.13-cpu"
+    with pytest.raises(ConfigError, match="PyTorch: distributed_training must be a PyTorchConfiguration"):
+        PyTorch(str(src), entry_script="train.py", distributed_training=TensorflowConfiguration())
+    with pytest.raises(ConfigError, match="supported: 2.13"):
+        PyTorch(str(src), entry_script="train.py", framework_version="1.13")

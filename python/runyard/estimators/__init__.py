@@ -4,6 +4,7 @@
 """
 
 from .base import Estimator
+from .pytorch import PyTorch
 from .sklearn import SKLearn
 
-__all__ = ["Estimator", "SKLearn"]
+__all__ = ["Estimator", "PyTorch", "SKLearn"]

@@ -41,6 +41,12 @@ FRAMEWORKS: dict[str, Framework] = {
         "1.8": ["scikit-learn==1.8.*", "joblib>=1.2"],
         "1.9": ["scikit-learn==1.9.*", "joblib>=1.2"],
     }),
+    # The CPU build: uv takes it from UV_FIND_LINKS (a folder of wheels) or UV_EXTRA_INDEX_URL
+    # (e.g. https://download.pytorch.org/whl/cpu) when set; PyPI's own wheel of this version
+    # pulls CUDA libraries.
+    "pytorch": Framework("pytorch", {
+        "2.13": ["torch==2.13.0", "numpy>=1.26"],
+    }),
 }
 
 
