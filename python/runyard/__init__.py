@@ -32,6 +32,7 @@ _EXPORTS = {
     "Estimator": "runyard.estimators",
     "SKLearn": "runyard.estimators",
     "PyTorch": "runyard.estimators",
+    "REstimator": "runyard.estimators",
     "RunyardError": "runyard.errors",
     "ConfigError": "runyard.errors",
     "SnapshotError": "runyard.errors",

@@ -21,7 +21,7 @@ check_experiment <- function(experiment, arg = "experiment") {
 #' Submit a run
 #'
 #' @param experiment An experiment.
-#' @param config What to run: a [script_run_config()].
+#' @param config What to run: a [script_run_config()] or an [estimator()].
 #' @param tags A named list of tags.
 #' @return The run, already started; see [wait_for_run_completion()].
 #' @examples
@@ -31,7 +31,9 @@ check_experiment <- function(experiment, arg = "experiment") {
 #' @export
 submit_experiment <- function(experiment, config, tags = NULL) {
   check_experiment(experiment)
-  check_class(config, "runyard.config.ScriptRunConfig", "config", "a script_run_config()")
+  if (!inherits(config, "runyard.estimators.base.Estimator")) {
+    check_class(config, "runyard.config.ScriptRunConfig", "config", "a script_run_config() or an estimator()")
+  }
   py_call(experiment$submit(config, tags = as_py_dict(tags, "tags")))
 }
 

@@ -55,3 +55,29 @@ def test_pytorch_estimator_trains_with_ddp_on_two_processes(experiment, workspac
     assert metrics["world_size"] == 2 and len(metrics["loss"]) == 30
     assert metrics["loss"][-1] < metrics["loss"][0] / 10  # it learned
     assert {"outputs/model.pt", "logs/rank_1.log"} <= set(run.get_file_names())
+
+
+R_TRAIN = """\
+library(runyard)
+args <- commandArgs(trailingOnly = TRUE)
+degree <- as.integer(args[[which(args == "--degree") + 1]])
+fit <- lm(mpg ~ poly(hp, degree), data = mtcars)
+r2 <- summary(fit)$r.squared
+log_metric_to_run("r_squared", r2)
+log_metric_to_run("degree", degree)
+dir.create("outputs", showWarnings = FALSE)
+saveRDS(fit, "outputs/fit.rds")
+cat("r squared", r2, "\\n")
+"""
+
+
+def test_r_estimator_trains_with_rscript(experiment, project):
+    from runyard import REstimator
+    src = project({"train.R": R_TRAIN})
+    run = experiment.submit(REstimator(str(src), entry_script="train.R", script_params={"--degree": 2}))
+    details = run.wait_for_completion(timeout=300, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    metrics = run.get_metrics()
+    assert metrics["degree"] == 2 and metrics["r_squared"] > 0.7
+    assert "outputs/fit.rds" in run.get_file_names()
+    assert run.get_tags()["estimator"] == "REstimator"

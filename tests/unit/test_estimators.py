@@ -73,3 +73,15 @@ def test_pytorch_processes_become_a_pytorch_configuration(src):
         PyTorch(str(src), entry_script="train.py", distributed_training=TensorflowConfiguration())
     with pytest.raises(ConfigError, match="supported: 2.13"):
         PyTorch(str(src), entry_script="train.py", framework_version="1.13")
+
+
+def test_r_estimator_options(tmp_path):
+    from runyard import REstimator
+    (tmp_path / "train.R").write_text("cat(1)\n")
+    (tmp_path / "train.py").write_text("print(1)\n")
+    est = REstimator(str(tmp_path), entry_script="train.R", cran_packages=["glmnet", {"name": "caret", "version": "6.0"}])
+    assert [p.name for p in est.environment.r.cran_packages] == ["glmnet", "caret"]
+    with pytest.raises(ConfigError, match="not an R script"):
+        REstimator(str(tmp_path), entry_script="train.py")
+    with pytest.raises(ConfigError, match="has no R section"):
+        REstimator(str(tmp_path), entry_script="train.R", environment_definition=Environment("py"))

@@ -5,6 +5,7 @@
 
 from .base import Estimator
 from .pytorch import PyTorch
+from .r import REstimator
 from .sklearn import SKLearn
 
-__all__ = ["Estimator", "PyTorch", "SKLearn"]
+__all__ = ["Estimator", "PyTorch", "REstimator", "SKLearn"]
