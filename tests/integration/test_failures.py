@@ -29,8 +29,9 @@ def test_script_that_raises(experiment, project, compute_target):
     details = run.get_details()
     assert details["status"] == st.FAILED
     assert details["exitCode"] == 1
-    assert "RuntimeError: learning rate too high" in details["error"]["message"]
-    assert "the process exited with code 1" in details["error"]["message"]
+    # The exception leads the message; the exit code and the log's tail follow.
+    assert details["error"]["message"].startswith("RuntimeError: learning rate too high (the process exited "
+                                                  "with code 1). Last lines of logs/driver.log:")
     assert "logs/driver.log" in run.get_file_names()
     log = run.get_log()
     assert "about to fail" in log and "Traceback" in log
@@ -90,3 +91,17 @@ def test_max_run_duration(experiment, project, compute_target):
     assert details["status"] == st.FAILED
     assert "max_run_duration_seconds=2" in details["error"]["message"]
     assert "sleeping" in run.get_log()
+
+
+def test_a_failed_import_is_the_runs_error(experiment, project):
+    src = project({"train.py": "print('starting')\nimport no_such_framework_xyz\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="train.py"))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["error"]["message"].startswith("ModuleNotFoundError: No module named 'no_such_framework_xyz'")
+
+
+def test_an_r_error_is_the_runs_error(experiment, project):
+    src = project({"train.R": "cat('starting\\n')\nstop('the data has no rows')\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="train.R"))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["error"]["message"].startswith("Error: the data has no rows"), details["error"]["message"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -151,6 +152,9 @@ class _Supervisor:
         else:
             head = f"the process exited with code {code}"
         tail = _tail(self.logs_dir / "driver.log", _TAIL_LINES)
+        raised = _raised(tail)
+        if raised:  # the script's exception first: "ModuleNotFoundError: No module named 'torch'"
+            head = f"{raised} ({head})"
         return head + (f". Last lines of logs/driver.log:\n{tail}" if tail else "")
 
     def _collect(self) -> None:
@@ -179,6 +183,24 @@ class _Supervisor:
             fields["error"] = error
         self.store.set_status(self.run_id, status, **fields)
         self.store.end_active_children(self.run_id, status)
+
+
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt)\b(?::.*)?$")
+
+
+def _raised(tail: str) -> str | None:
+    """The exception a Python traceback (or R's ``Error``) in the log's tail ended with."""
+    lines = tail.splitlines()
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index].strip()
+        if line.startswith("Traceback (most recent call last)"):
+            break
+        if _EXCEPTION_LINE.match(line) and any(l.startswith("Traceback") for l in lines[:index]):
+            return line[:300]
+    for line in reversed(lines):  # R: "Error in f(x) : message" / "Error: message"
+        if line.startswith(("Error in ", "Error: ")):
+            return line.strip()[:300]
+    return None
 
 
 def _tail(path: Path, lines: int) -> str:
