@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from runyard import Environment, SKLearn
 from runyard import status as st
 
@@ -81,3 +83,17 @@ def test_r_estimator_trains_with_rscript(experiment, project):
     assert metrics["degree"] == 2 and metrics["r_squared"] > 0.7
     assert "outputs/fit.rds" in run.get_file_names()
     assert run.get_tags()["estimator"] == "REstimator"
+
+
+def test_a_gpu_run_where_there_is_none_fails_in_preparing(experiment, project):
+    from runyard import Estimator
+    from runyard.compute.local import local_gpus
+    if local_gpus():
+        pytest.skip("this machine has a GPU")
+    run = experiment.submit(Estimator(str(project({"train.py": "print('never')\n"})), entry_script="train.py",
+                                      use_gpu=True))
+    details = run.wait_for_completion(timeout=120, raise_on_error=False)
+    assert details["status"] == st.FAILED
+    assert "asks for 1 GPU" in details["error"]["message"] and "has none" in details["error"]["message"]
+    statuses = [e["status"] for e in details["statusHistory"]]
+    assert st.PREPARING in statuses and st.RUNNING not in statuses

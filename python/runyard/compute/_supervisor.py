@@ -83,6 +83,9 @@ class _Supervisor:
                 return self._finish(st.CANCELED)
             return self._finish(st.FAILED, error=f"environment build failed: {e} "
                                                  f"(full log: logs/environment_build.log)")
+        except ComputeError as e:  # the target cannot run this job (no GPU, say)
+            self._upload_logs()
+            return self._finish(st.FAILED, error=f"could not prepare the run on {self.job.target!r}: {e}")
         if self.canceled():
             return self._finish(st.CANCELED)
         self.store.set_status(self.run_id, st.STARTING)

@@ -118,6 +118,10 @@ class LocalExecution(Execution):
         self.prepared: PreparedPython | None = None
 
     def prepare(self, log) -> None:
+        gpus = (self.job.resources or {}).get("num_gpus")
+        if gpus and not local_gpus():
+            raise ComputeError(f"the run asks for {gpus:g} GPU(s) (num_gpus, or an estimator's use_gpu=True) "
+                               f"and this machine has none (no NVIDIA GPU listed by nvidia-smi)")
         self.prepared = materialise_spec(self.job.environment, self.job.environment_hash, log,
                                          submitting_python=self.job.submitting_python)
 
@@ -228,6 +232,18 @@ class LocalExecution(Execution):
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def local_gpus() -> list[str]:
+    """The NVIDIA GPUs of this machine, as ``nvidia-smi -L`` lists them."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        listed = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line for line in listed.stdout.splitlines() if line.startswith("GPU ")] if listed.returncode == 0 else []
 
 
 def free_ports(count: int) -> list[int]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config import RunConfiguration, ScriptRunConfig
-from ..distributed import MpiConfiguration, PyTorchConfiguration, TensorflowConfiguration, as_distributed
+from ..distributed import MpiConfiguration, as_distributed
 from ..environment import CondaDependencies, Environment
 from ..errors import ConfigError
 from . import curated
@@ -140,8 +140,6 @@ class Estimator:
 
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], **kwargs: Any) -> "Run":
         config = self.run_config()
-        if self.use_gpu:
-            _check_gpu(config, experiment)
         if self.framework and self.environment is not None and self.environment.name.startswith(
                 curated.RESERVED_PREFIX) and not self.environment.name.endswith("-custom"):
             config.environment = curated.ensure_registered(experiment.workspace, self.environment)
@@ -161,13 +159,4 @@ def _arguments(script_params: dict[str, Any]) -> list[str]:
     return arguments
 
 
-def _check_gpu(config: ScriptRunConfig, experiment: "Experiment") -> None:
-    """use_gpu on a machine with no GPU: a clear error before the run is recorded."""
-    import shutil
-    target = config.resolved_target()
-    if target in (None, "", "local") and shutil.which("nvidia-smi") is None:
-        raise ConfigError("use_gpu=True but this machine has no NVIDIA GPU (no nvidia-smi); "
-                          "submit to a target with GPUs or use use_gpu=False")
-
-
-__all__ = ["Estimator", "MpiConfiguration", "PyTorchConfiguration", "TensorflowConfiguration"]
+__all__ = ["Estimator"]
