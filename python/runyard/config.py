@@ -152,7 +152,8 @@ class ScriptRunConfig(_Config):
             display_name=kwargs.get("display_name"), properties=kwargs.get("properties"),
             distributed=self.distributed_job_config.to_job() if self.distributed_job_config else None,
             max_retries=self.run_config.max_retries if self.run_config else 0,
-            resources=self.run_config.job_resources() if self.run_config else {})
+            resources=self.run_config.job_resources() if self.run_config else {},
+            resume_from=self.resume_from)
 
 
 def _argument_text(value: Any) -> str:

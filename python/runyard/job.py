@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import snapshot
+from . import resume, snapshot
 from . import status as st
 from .compute import JobSpec, get_target
 from .compute.local_env import submitting_interpreter
@@ -32,7 +32,7 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
                properties: dict[str, Any] | None = None, parent_id: str | None = None,
                snapshot_progress: Callable[[int, int], None] | None = None,
                distributed: dict[str, Any] | None = None, max_retries: int = 0,
-               resources: dict[str, Any] | None = None) -> "Run":
+               resources: dict[str, Any] | None = None, resume_from: Any = None) -> "Run":
     from .run import Run, new_run_id
     workspace = experiment.workspace
     target = get_target(workspace, compute_target)
@@ -40,6 +40,7 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
         raise ConfigError(f"distributed_job_config: compute target {target.name!r} ({target.type}) runs "
                           f"one process per job; use the local target or a RayCluster")
     target.check_reachable()
+    resume_source = resume.resolve(resume_from, workspace)
     if environment is not None:
         environment.validate_for_build()
     snap = snapshot.take(source_directory, workspace.snapshots_dir, progress=snapshot_progress)
@@ -57,6 +58,10 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
         use_submitting_python=environment is None, submitting_python=submitting_interpreter(),
         distributed=distributed, max_retries=max_retries, resources=dict(resources or {}),
     )
+    if resume_source and "path" in resume_source:  # the folder is stored with this run, below
+        job.resume_from = {"run_id": run_id, "prefix": f"{resume.FOLDER}/", "path": resume_source["path"]}
+    else:
+        job.resume_from = resume_source
     row = workspace._store.create_run({
         "run_id": run_id, "experiment": experiment.name, "parent_id": parent_id,
         "display_name": display_name, "run_type": "command" if command else "script",
@@ -67,6 +72,8 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
         "host": socket.gethostname(),
     }, tags=tags, properties=properties)
     try:
+        if resume_source and "path" in resume_source:
+            workspace._artifacts.put_folder(run_id, resume.FOLDER, resume_source["path"])
         target.submit(job)
     except RunyardError as e:
         workspace._store.set_status(run_id, st.FAILED, error=f"could not start on {target.name}: {e}")

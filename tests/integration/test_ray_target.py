@@ -232,3 +232,14 @@ def test_a_run_whose_supervisor_died_fails_and_its_ray_job_is_stopped(exp, ray_c
     assert details["status"] == st.FAILED and "supervisor" in details["error"]["message"]
     wait_for(lambda: all(j["status"] in ("STOPPED", "FAILED", "SUCCEEDED") for j in _jobs(ray_cluster)
                          if (j.get("metadata") or {}).get("runyard_run_id") == run.id), timeout=60)
+
+
+def test_a_ray_run_resumes_from_the_previous_runs_outputs(exp, tmp_path):
+    from test_resume import TRAIN
+    (tmp_path / "train.py").write_text(TRAIN)
+    first = exp.submit(ScriptRunConfig(str(tmp_path), script="train.py", compute_target="ray"))
+    assert first.wait_for_completion(timeout=300)["status"] == st.COMPLETED
+    second = exp.submit(ScriptRunConfig(str(tmp_path), script="train.py", compute_target="ray", resume_from=first))
+    details = second.wait_for_completion(timeout=300, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert second.get_metrics() == {"resumed_at": 5, "epoch": 10}

@@ -52,6 +52,8 @@ class JobSpec:
     max_retries: int = 0
     #: num_cpus / num_gpus / resources the job's driver reserves on a cluster
     resources: dict[str, Any] = field(default_factory=dict)
+    #: the run whose files the job starts with, in ./resume_from (see runyard.resume)
+    resume_from: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -82,12 +81,26 @@ def exit_code(code: int) -> int:
     return code if code >= 0 else 128 - code
 
 
+def tracking_workspace() -> Any:
+    from ..run import ENV_TRACKING_URI
+    from ..workspace import Workspace, is_server_url
+    uri = os.environ[ENV_TRACKING_URI]
+    return Workspace(uri) if is_server_url(uri) else Workspace(uri, _check_lost_runs=False)
+
+
+def resume_env(work: Path, spec: dict[str, Any]) -> dict[str, str]:
+    """Fetch the files the run resumes from into ``work/resume_from``; the variable naming it."""
+    from .. import resume
+    if not spec.get("resume_from"):
+        return {}
+    return {resume.ENV_VAR: str(resume.put_into(work, spec["resume_from"], tracking_workspace()))}
+
+
 def upload(work: Path, folders: tuple[str, ...]) -> None:
     """Put ``folders`` of ``work`` into the run, through the tracking URI."""
-    from ..run import ENV_RUN_ID, ENV_TRACKING_URI
-    from ..workspace import Workspace, is_server_url
-    uri, run_id = os.environ[ENV_TRACKING_URI], os.environ[ENV_RUN_ID]
-    workspace = Workspace(uri) if is_server_url(uri) else Workspace(uri, _check_lost_runs=False)
+    from ..run import ENV_RUN_ID
+    run_id = os.environ[ENV_RUN_ID]
+    workspace = tracking_workspace()
     for folder in folders:
         path = work / folder
         if path.is_dir() and any(path.rglob("*")):
@@ -97,7 +110,7 @@ def upload(work: Path, folders: tuple[str, ...]) -> None:
 # -- one process ------------------------------------------------------------------------
 def run_single(spec: dict[str, Any]) -> int:
     work = private_copy(os.getcwd(), os.environ.get("RUNYARD_RUN_ID", "run"))
-    proc = spawn(spec["argv"], work, {}, None)
+    proc = spawn(spec["argv"], work, resume_env(work, spec), None)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -131,9 +144,11 @@ def _rank_actor_class() -> Any:
                 sock.bind(("", 0))
                 return ray.util.get_node_ip_address(), sock.getsockname()[1]
 
-        def run(self, argv: list[str], env: dict[str, str], stream: bool) -> Iterator[Any]:
+        def run(self, argv: list[str], env: dict[str, str], stream: bool,
+                resume_from: dict[str, str] | None = None) -> Iterator[Any]:
             """Run the command; yields its output in chunks when ``stream``, then its exit code."""
             log_path = self.work / "logs" / rank_log_name(self.rank)
+            env = {**env, **resume_env(self.work, {"resume_from": resume_from})}
             with open(log_path, "wb") as log:
                 self.proc = spawn(argv, self.work, env, subprocess.PIPE)
                 assert self.proc.stdout is not None
@@ -200,11 +215,12 @@ def run_distributed(spec: dict[str, Any]) -> int:
     try:
         hosts, ports = zip(*ray.get([actor.address.remote() for actor in actors]))
         print(f"runyard: rank 0 listens on {hosts[0]}:{ports[0]}", flush=True)
+        resume_from = spec.get("resume_from")
         others = {actors[rank].run.options(num_returns=1).remote(
-            argv, process_env(plan, rank, list(hosts), list(ports)), False): rank
+            argv, process_env(plan, rank, list(hosts), list(ports)), False, resume_from): rank
             for rank in range(1, len(actors))}
         rank0 = actors[0].run.options(num_returns="streaming").remote(
-            argv, process_env(plan, 0, list(hosts), list(ports)), True)
+            argv, process_env(plan, 0, list(hosts), list(ports)), True, resume_from)
         return _follow(ray, rank0, others, stopping, RayActorError)
     except RayActorError as e:
         print(f"runyard: a process of this job was lost: {e}", flush=True)

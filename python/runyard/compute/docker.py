@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, TextIO
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import _yaml
+from .. import _yaml, resume
 from ..errors import ComputeError, ConfigError, missing_dependency
 from . import JobSpec
 from .execution import Execution, job_argv
@@ -187,6 +187,8 @@ class DockerExecution(Execution):
                        ENV_RUN_ID: self.job.run_id, ENV_TRACKING_URI: f"spool://{SPOOL_DIR}",
                        "RUNYARD_EXPERIMENT_NAME": self.job.experiment, "RUNYARD_OUTPUTS_DIR": f"{JOB_DIR}/outputs",
                        "PYTHONPATH": CLIENT_DIR, "PYTHONUNBUFFERED": "1", "HOME": "/home/runyard"}
+        if self.job.resume_from:
+            environment[resume.ENV_VAR] = f"{JOB_DIR}/{resume.FOLDER}"
         argv = job_argv(self.job, "python", (spec.get("r") or {}).get("rscript_path") or "Rscript")
         s = self.settings
         kwargs: dict[str, Any] = {
@@ -213,7 +215,9 @@ class DockerExecution(Execution):
             kwargs["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
         try:
             self.container = self.client.containers.create(self.image, **kwargs)
-            self.container.put_archive("/", client_archive(JOB_DIR, self.job.snapshot_path))
+            extra = ([(f"{resume.FOLDER}/{name}", local) for name, local in resume.files(self.job.resume_from, self.workspace)]
+                     if self.job.resume_from else None)
+            self.container.put_archive("/", client_archive(JOB_DIR, self.job.snapshot_path, extra=extra))
             self.container.start()
         except Exception as e:
             raise ComputeError(f"the container could not start: {e}") from e

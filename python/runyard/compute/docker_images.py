@@ -269,8 +269,10 @@ def r_package_source() -> Path:
         "set RUNYARD_R_PACKAGE to its folder (r-package/ in runyard's repository)")
 
 
-def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID) -> bytes:
-    """A tar for put_archive at /: the job's files and runyard's client package."""
+def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
+                   extra: list[tuple[str, Path]] | None = None) -> bytes:
+    """A tar for put_archive at /: the job's files, ``extra`` files (path in the job folder,
+    local file) and runyard's client package."""
     import zipfile
     buffer = io.BytesIO()
     package = Path(__file__).resolve().parent.parent
@@ -298,6 +300,14 @@ def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID) 
                         add_dir(f"{job}/{sub}")
                         made.add(sub)
                 add_file(f"{job}/{item.filename}", zf.read(item), ((item.external_attr >> 16) & 0o777) or 0o644)
+        for name, local in extra or []:
+            parts = name.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                sub = "/".join(parts[:i])
+                if sub not in made:
+                    add_dir(f"{job}/{sub}")
+                    made.add(sub)
+            add_file(f"{job}/{name}", Path(local).read_bytes())
         client = CLIENT_DIR.strip("/")
         add_dir(client)
         for path in sorted(package.rglob("*.py")):

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
+from .. import resume
 from .. import status as st
 from ..errors import ComputeError
 from . import ComputeTarget, JobSpec
@@ -133,9 +134,12 @@ class LocalExecution(Execution):
         snapshot.extract(self.job.snapshot_path, self.work)
         (self.work / "outputs").mkdir(exist_ok=True)
         (self.work / "logs").mkdir(exist_ok=True)
+        resumed = resume.put_into(self.work, self.job.resume_from, self.workspace)
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
         argv = job_argv(self.job, self.prepared.python, rscript)
         env = self._process_env()
+        if resumed:
+            env[resume.ENV_VAR] = str(resumed)
         if not self.job.distributed:
             self.procs = [self._spawn(argv, env, output)]
             return self.procs[0].pid

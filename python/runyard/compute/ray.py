@@ -212,7 +212,7 @@ class RayExecution(Execution):
         """What the entrypoint on the node runs (see ``_ray_job``)."""
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
         return {"argv": job_argv(self.job, "python", rscript), "distributed": self.job.distributed,
-                "resources": self.job.resources}
+                "resources": self.job.resources, "resume_from": self.job.resume_from}
 
     def _submit(self, log: TextIO) -> None:
         self.attempt += 1

@@ -64,8 +64,6 @@ class Estimator:
         if environment_definition is not None and (pip_packages or conda_packages or framework_version):
             raise ConfigError(f"{name}: environment_definition replaces pip_packages, conda_packages and "
                               f"framework_version; give one or the other")
-        if resume_from is not None:
-            raise ConfigError(f"{name}: resume_from is not supported yet")
         if inputs:
             raise ConfigError(f"{name}: inputs are not supported yet; pass data paths in script_params")
         self.source_directory = str(source_directory)
@@ -84,6 +82,7 @@ class Estimator:
         self.max_run_duration_seconds = max_run_duration_seconds
         self.environment_variables = dict(environment_variables or {})
         self.max_retries = max_retries
+        self.resume_from = resume_from
         # The whole run configuration now: a bad value (or a missing script) is an error here.
         self.run_config().validate_source()
 
@@ -133,7 +132,7 @@ class Estimator:
         config = ScriptRunConfig(source_directory=self.source_directory, script=self.entry_script,
                                  arguments=list(self.arguments), compute_target=self.compute_target,
                                  environment=self.environment, run_config=run_config,
-                                 distributed_job_config=self.distributed_training)
+                                 distributed_job_config=self.distributed_training, resume_from=self.resume_from)
         if self.max_run_duration_seconds:
             config.max_run_duration_seconds = self.max_run_duration_seconds
         return config
