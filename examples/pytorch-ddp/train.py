@@ -2,7 +2,8 @@
 
 Started by runyard with a PyTorchConfiguration (or `distribution: pytorch` in job.yml):
 every process finds MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE in its environment.
-Rank 0 logs the loss to the run and saves the model to ./outputs.
+Rank 0 logs the loss to the run and saves the model to ./outputs. Submitted with
+resume_from=<an earlier run>, every process starts from that run's outputs/model.pt.
 """
 
 import argparse
@@ -26,7 +27,11 @@ true_w = torch.tensor([[2.0], [-3.0], [0.5]])
 x = torch.randn(1024, 3)
 y = x @ true_w + 0.01 * torch.randn(1024, 1)
 shard = slice(rank, None, world)  # every process its own rows
-model = DistributedDataParallel(torch.nn.Linear(3, 1))
+module = torch.nn.Linear(3, 1)
+resume = os.environ.get("RUNYARD_RESUME_FROM")  # set when the run resumes from another
+if resume and os.path.exists(os.path.join(resume, "model.pt")):
+    module.load_state_dict(torch.load(os.path.join(resume, "model.pt")))
+model = DistributedDataParallel(module)
 optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
 run = Run.get_context()
 for epoch in range(args.epochs):
@@ -40,6 +45,7 @@ for epoch in range(args.epochs):
         run.log("loss", total.item() / world)
 if rank == 0:
     run.log("world_size", world)
+    run.log("resumed", int(bool(resume)))
     os.makedirs("outputs", exist_ok=True)
     torch.save(model.module.state_dict(), "outputs/model.pt")
     print("learned", model.module.weight.data.flatten().tolist())

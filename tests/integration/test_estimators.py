@@ -57,6 +57,12 @@ def test_pytorch_estimator_trains_with_ddp_on_two_processes(experiment, workspac
     assert metrics["world_size"] == 2 and len(metrics["loss"]) == 30
     assert metrics["loss"][-1] < metrics["loss"][0] / 10  # it learned
     assert {"outputs/model.pt", "logs/rank_1.log"} <= set(run.get_file_names())
+    # Resumed from that model, the next run starts where it ended.
+    resumed = experiment.submit(PyTorch(str(source), entry_script="train.py", script_params={"--epochs": 3},
+                                        process_count_per_node=2, resume_from=run))
+    assert resumed.wait_for_completion(timeout=300)["status"] == st.COMPLETED
+    again = resumed.get_metrics()
+    assert again["resumed"] == 1 and again["loss"][0] < metrics["loss"][0] / 10
 
 
 R_TRAIN = """\
