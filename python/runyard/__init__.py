@@ -33,6 +33,7 @@ _EXPORTS = {
     "SKLearn": "runyard.estimators",
     "PyTorch": "runyard.estimators",
     "REstimator": "runyard.estimators",
+    "TensorFlow": "runyard.estimators",
     "RunyardError": "runyard.errors",
     "ConfigError": "runyard.errors",
     "SnapshotError": "runyard.errors",

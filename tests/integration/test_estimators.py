@@ -103,3 +103,22 @@ def test_a_gpu_run_where_there_is_none_fails_in_preparing(experiment, project):
     assert "asks for 1 GPU" in details["error"]["message"] and "has none" in details["error"]["message"]
     statuses = [e["status"] for e in details["statusHistory"]]
     assert st.PREPARING in statuses and st.RUNNING not in statuses
+
+
+def test_tensorflow_estimator_trains_keras_and_resumes(experiment, tmp_path):
+    from runyard import TensorFlow
+    source = tmp_path / "tf"
+    shutil.copytree(EXAMPLES / "tensorflow-keras", source)
+    run = experiment.submit(TensorFlow(str(source), entry_script="train.py", script_params={"--epochs": 8}))
+    details = run.wait_for_completion(timeout=900, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert details["environment"]["name"] == "runyard-tensorflow-2.21-cpu"
+    metrics = run.get_metrics()
+    assert len(metrics["loss"]) == 8 and metrics["loss"][-1] < metrics["loss"][0]
+    assert metrics["accuracy"][-1] > 0.9
+    assert "outputs/model.keras" in run.get_file_names()
+    resumed = experiment.submit(TensorFlow(str(source), entry_script="train.py", script_params={"--epochs": 1},
+                                           resume_from=run))
+    assert resumed.wait_for_completion(timeout=300)["status"] == st.COMPLETED
+    again = resumed.get_metrics()
+    assert again["resumed"] == 1 and again["accuracy"] > 0.9  # it started from the trained model

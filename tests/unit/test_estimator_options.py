@@ -85,3 +85,15 @@ def test_r_estimator_options(tmp_path):
         REstimator(str(tmp_path), entry_script="train.py")
     with pytest.raises(ConfigError, match="has no R section"):
         REstimator(str(tmp_path), entry_script="train.R", environment_definition=Environment("py"))
+
+
+def test_tensorflow_distribution(src):
+    from runyard import TensorFlow, TensorflowConfiguration
+    est = TensorFlow(str(src), entry_script="train.py", node_count=3)
+    assert (est.distributed_training.worker_count, est.distributed_training.parameter_server_count) == (3, 0)
+    given = TensorflowConfiguration(worker_count=2, parameter_server_count=1)
+    assert TensorFlow(str(src), entry_script="train.py", distributed_training=given).distributed_training is given
+    with pytest.raises(ConfigError, match="TensorFlow: distributed_training must be"):
+        TensorFlow(str(src), entry_script="train.py", distributed_training=PyTorchConfiguration())
+    with pytest.raises(ConfigError, match="supported: 2.20, 2.21"):
+        TensorFlow(str(src), entry_script="train.py", framework_version="1.15")

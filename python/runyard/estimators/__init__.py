@@ -7,5 +7,6 @@ from .base import Estimator
 from .pytorch import PyTorch
 from .r import REstimator
 from .sklearn import SKLearn
+from .tensorflow import TensorFlow
 
-__all__ = ["Estimator", "PyTorch", "REstimator", "SKLearn"]
+__all__ = ["Estimator", "PyTorch", "REstimator", "SKLearn", "TensorFlow"]

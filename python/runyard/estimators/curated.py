@@ -47,6 +47,10 @@ FRAMEWORKS: dict[str, Framework] = {
     "pytorch": Framework("pytorch", {
         "2.13": ["torch==2.13.0", "numpy>=1.26"],
     }),
+    "tensorflow": Framework("tensorflow", {
+        "2.20": ["tensorflow-cpu==2.20.*"],
+        "2.21": ["tensorflow-cpu==2.21.*"],
+    }),
 }
 
 
