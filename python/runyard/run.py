@@ -108,6 +108,9 @@ class Run:
             workspace = Workspace(uri, _check_lost_runs=False)
         run = cls._from_id(workspace, run_id)
         run._in_job = True
+        if os.environ.get("RUNYARD_AUTOLOG"):  # set by framework estimators
+            from .autolog import enable_from_env
+            enable_from_env(run)
         if "rpytools" not in sys.modules:  # embedded in R (reticulate), R owns the signals
             _flush_on_sigterm()
         cls._context = run

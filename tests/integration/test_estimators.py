@@ -25,7 +25,11 @@ def test_sklearn_estimator_trains_iris_in_its_curated_environment(experiment, wo
     metrics = run.get_metrics()
     assert metrics["accuracy"] > 0.9 and metrics["C"] == 2.0
     assert "outputs/model.joblib" in run.get_file_names()
-    assert run.get_tags()["estimator"] == "SKLearn"
+    tags = run.get_tags()
+    assert tags["estimator"] == "SKLearn"
+    # Autologging: the fitted estimator's class, parameters and training score.
+    assert tags["sklearn.estimator"] == "LogisticRegression" and tags["sklearn.C"] == "2.0"
+    assert 0.9 < metrics["training_score"] <= 1.0
     assert details["environment"]["name"] == "runyard-sklearn-1.9-cpu"
     registered = Environment.get(workspace, "runyard-sklearn-1.9-cpu")
     assert registered.version == "1"
@@ -122,3 +126,12 @@ def test_tensorflow_estimator_trains_keras_and_resumes(experiment, tmp_path):
     assert resumed.wait_for_completion(timeout=300)["status"] == st.COMPLETED
     again = resumed.get_metrics()
     assert again["resumed"] == 1 and again["accuracy"] > 0.9  # it started from the trained model
+
+
+def test_autologging_can_be_switched_off(experiment, tmp_path):
+    source = tmp_path / "iris"
+    shutil.copytree(EXAMPLES / "sklearn-iris", source)
+    run = experiment.submit(SKLearn(str(source), entry_script="train.py", autolog=False))
+    assert run.wait_for_completion(timeout=300)["status"] == st.COMPLETED
+    assert "training_score" not in run.get_metrics()
+    assert not any(key.startswith("sklearn.") for key in run.get_tags())

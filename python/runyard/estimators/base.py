@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from ..run import Run
 
 
+#: frameworks whose metrics runyard captures by itself inside the run (see runyard.autolog)
+AUTOLOGGED = ("sklearn", "tensorflow")
+
+
 class Estimator:
     """Train ``entry_script`` from ``source_directory``; the generic estimator (no framework)."""
 
@@ -43,7 +47,7 @@ class Estimator:
                  shm_size: str | None = None, resume_from: Any = None,
                  max_run_duration_seconds: int | None = None, framework_version: str | None = None, *,
                  arguments: list[Any] | None = None, environment_variables: dict[str, str] | None = None,
-                 max_retries: int = 0):
+                 max_retries: int = 0, autolog: bool = True):
         name = type(self).__name__
         if not entry_script:
             raise ConfigError(f"{name}: entry_script is required (the script to run, relative to "
@@ -81,6 +85,8 @@ class Estimator:
                                              custom_docker_image, shm_size)
         self.max_run_duration_seconds = max_run_duration_seconds
         self.environment_variables = dict(environment_variables or {})
+        if autolog and self.framework in AUTOLOGGED:
+            self.environment_variables.setdefault("RUNYARD_AUTOLOG", self.framework)
         self.max_retries = max_retries
         self.resume_from = resume_from
         # The whole run configuration now: a bad value (or a missing script) is an error here.
