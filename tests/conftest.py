@@ -249,13 +249,8 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def workspace_server(postgres, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A `runyard server` on a fresh PostgreSQL database, asking for SERVER_TOKEN."""
-    import uuid
-    from server_service import start_server, stop_server
-    folder = tmp_path_factory.mktemp("workspace-server")
-    store_url = postgres.create_database(f"srv_{uuid.uuid4().hex[:12]}")
-    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log", token=SERVER_TOKEN)
-    yield url
-    stop_server(proc)
+    from server_service import served_on_postgres
+    yield from served_on_postgres(postgres, tmp_path_factory.mktemp("workspace-server"), token=SERVER_TOKEN)
 
 
 @pytest.fixture

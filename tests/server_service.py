@@ -60,3 +60,15 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def served_on_postgres(postgres, folder: Path, token: str | None = None):
+    """A server on a fresh database of ``postgres``, its files in ``folder``; yields its URL
+    (a generator for pytest fixtures: the server stops when the fixture ends)."""
+    import uuid
+    store_url = postgres.create_database(f"srv_{uuid.uuid4().hex[:12]}")
+    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log", token=token)
+    try:
+        yield url
+    finally:
+        stop_server(proc)

@@ -18,7 +18,7 @@ from runyard import CondaDependencies, Environment, Experiment, ScriptRunConfig,
 from runyard.errors import ConfigError, NotFoundError
 from runyard.store import schema
 from runyard.store.sql import SqlStore
-from server_service import free_port, server_env, start_server, stop_server
+from server_service import free_port, served_on_postgres, server_env
 
 pytestmark = pytest.mark.postgres
 
@@ -28,20 +28,12 @@ TOKEN = "s3cret-token"
 @pytest.fixture(scope="module")
 def server(postgres, tmp_path_factory):
     """A server on a fresh PostgreSQL database, without a token (loopback)."""
-    folder = tmp_path_factory.mktemp("server")
-    store_url = postgres.create_database(f"srv_{uuid.uuid4().hex[:12]}")
-    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log")
-    yield url
-    stop_server(proc)
+    yield from served_on_postgres(postgres, tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="module")
 def token_server(postgres, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("token-server")
-    store_url = postgres.create_database(f"tok_{uuid.uuid4().hex[:12]}")
-    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log", token=TOKEN)
-    yield url
-    stop_server(proc)
+    yield from served_on_postgres(postgres, tmp_path_factory.mktemp("token-server"), token=TOKEN)
 
 
 @pytest.fixture
