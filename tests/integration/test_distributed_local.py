@@ -24,6 +24,7 @@ dist.all_reduce(value)
 print(f"rank {rank} local_rank {os.environ['LOCAL_RANK']} sum {value.item()}", flush=True)
 if rank == 0:
     Run.get_context().log("allreduce_sum", value.item())
+dist.barrier()  # every process done before any tears the group down
 dist.destroy_process_group()
 """
 

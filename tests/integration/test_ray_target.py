@@ -96,6 +96,7 @@ if rank == 0:
     run = Run.get_context()
     run.log("world_size", world)
     run.log("allreduce_sum", value.item())
+dist.barrier()  # every process done before any tears the group down
 dist.destroy_process_group()
 """
 
