@@ -14,6 +14,7 @@ process on this machine; the Ray target spreads them over the cluster's nodes.
 
 from __future__ import annotations
 
+import abc
 import json
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ from . import _yaml
 from .errors import ConfigError
 
 
-class _Distributed(BaseModel):
+class _Distributed(BaseModel, abc.ABC):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
     framework: str = ""
 
@@ -39,12 +40,14 @@ class _Distributed(BaseModel):
             raise ConfigError(_yaml.validation_message(e, type(self).__name__)) from e
 
     @property
+    @abc.abstractmethod
     def total_processes(self) -> int:
-        raise NotImplementedError
+        """Processes in all."""
 
     @property
+    @abc.abstractmethod
     def nodes(self) -> int:
-        raise NotImplementedError
+        """Nodes the processes spread over."""
 
     def to_job(self) -> dict[str, Any]:
         """What a job stores: the framework, the process count and the node count."""

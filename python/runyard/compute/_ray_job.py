@@ -32,7 +32,8 @@ from typing import Any, Iterator
 
 from ..distributed import node_of, process_env, rank_log_name
 
-LOST_EXIT_CODE = 75  # the same as runyard.compute.ray.LOST_EXIT_CODE (this module must not import ray's)
+#: the exit code when a process of the job was lost with its node (not the script's own)
+LOST_EXIT_CODE = 75
 _GRACE_S = 10.0
 
 

@@ -9,6 +9,7 @@ reboot) is noticed the next time the workspace is opened.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -316,7 +317,7 @@ def alive(pid: int | None, started: float | None) -> bool:
 def _kill_job(row: dict[str, Any]) -> None:
     if alive(row.get("job_pid"), row.get("job_started")):
         _signal_group(row["job_pid"], signal.SIGKILL)
-    if '"distributed": {' in (row.get("definition") or ""):  # the other ranks, each in its own session
+    if json.loads(row.get("definition") or "{}").get("distributed"):  # the other ranks, each in its own session
         import psutil
         for proc in psutil.process_iter():
             try:

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import _yaml
 from ..errors import ComputeError, ConfigError, EnvironmentBuildError, missing_dependency
 from . import JobSpec
+from ._ray_job import LOST_EXIT_CODE
 from .execution import Execution, job_argv
 from .local import SupervisedTarget
 
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from ..environment import Environment
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
-#: the entrypoint's exit code when a process of the job was lost with its node (not the script)
-LOST_EXIT_CODE = 75
 _TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 _LOG_INTERVAL_S = 1.0
 

@@ -93,22 +93,35 @@ class Estimator:
         self.run_config().validate_source()
 
     # -- what it resolves to -----------------------------------------------------------------
+    #: the distributed configs this framework runs (None: any)
+    distributed_configs: ClassVar[tuple[type, ...] | None] = None
+
     def _distributed(self, config: Any) -> Any:
-        """The distributed config: given, or from node_count x process_count_per_node."""
+        """The distributed config: given (of a kind the framework runs), or from node_count x
+        process_count_per_node when either is above 1."""
         if config is not None:
+            allowed = self.distributed_configs
+            if allowed and not isinstance(config, allowed):
+                raise ConfigError(f"{type(self).__name__}: distributed_training must be a "
+                                  f"{' or '.join(c.__name__ for c in allowed)}, got {type(config).__name__}")
             return config
         if self.node_count > 1 or self.process_count_per_node > 1:
-            return MpiConfiguration(process_count_per_node=self.process_count_per_node, node_count=self.node_count)
+            return self._from_counts()
         return None
+
+    def _from_counts(self) -> Any:
+        return MpiConfiguration(process_count_per_node=self.process_count_per_node, node_count=self.node_count)
 
     def _environment(self, definition: Environment | None, pip_packages: list[str] | None,
                      conda_packages: list[str] | None, docker_image: str | None,
                      shm_size: str | None) -> Environment | None:
+        self._curated = False
         if definition is not None:
             if not isinstance(definition, Environment):
                 raise ConfigError(f"{type(self).__name__}: environment_definition must be an Environment, "
                                   f"got {type(definition).__name__}")
             return definition
+        self._curated = bool(self.framework) and not (pip_packages or conda_packages)
         if self.framework:
             environment = curated.curated_environment(self.framework, self.framework_version)
         elif pip_packages or conda_packages or docker_image:
@@ -145,9 +158,8 @@ class Estimator:
 
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], **kwargs: Any) -> "Run":
         config = self.run_config()
-        if self.framework and self.environment is not None and self.environment.name.startswith(
-                curated.RESERVED_PREFIX) and not self.environment.name.endswith("-custom"):
-            config.environment = curated.ensure_registered(experiment.workspace, self.environment)
+        if self._curated:  # registered in the workspace under its reserved name on first use
+            config.environment = self.environment.register(experiment.workspace)
         tags = {"estimator": type(self).__name__, **({"framework_version": self.framework_version}
                                                      if self.framework else {}), **tags}
         return config._submit(experiment, tags=tags, **kwargs)

@@ -11,13 +11,9 @@ per hash, cached). ``runyard env list --curated`` lists them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..environment import CondaDependencies, Environment
 from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from ..workspace import Workspace
 
 RESERVED_PREFIX = "runyard-"
 
@@ -84,8 +80,3 @@ def curated_environment(framework: str, version: str | None = None) -> Environme
 
 def all_curated() -> list[Environment]:
     return [curated_environment(name, version) for name, known in FRAMEWORKS.items() for version in known.versions]
-
-
-def ensure_registered(workspace: "Workspace", environment: Environment) -> Environment:
-    """Register a curated environment in ``workspace`` (an unchanged spec keeps its version)."""
-    return environment.register(workspace)

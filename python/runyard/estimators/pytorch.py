@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..distributed import MpiConfiguration, PyTorchConfiguration
-from ..errors import ConfigError
 from .base import Estimator
 
 
@@ -20,13 +19,8 @@ class PyTorch(Estimator):
 
     framework = "pytorch"
 
-    def _distributed(self, config: Any) -> Any:
-        if config is not None:
-            if not isinstance(config, (PyTorchConfiguration, MpiConfiguration)):
-                raise ConfigError(f"PyTorch: distributed_training must be a PyTorchConfiguration or "
-                                  f"MpiConfiguration, got {type(config).__name__}")
-            return config
-        if self.node_count > 1 or self.process_count_per_node > 1:
-            return PyTorchConfiguration(process_count=self.node_count * self.process_count_per_node,
-                                        node_count=self.node_count)
-        return None
+    distributed_configs = (PyTorchConfiguration, MpiConfiguration)
+
+    def _from_counts(self) -> Any:
+        return PyTorchConfiguration(process_count=self.node_count * self.process_count_per_node,
+                                    node_count=self.node_count)

@@ -20,15 +20,10 @@ class TensorFlow(Estimator):
 
     framework = "tensorflow"
 
-    def _distributed(self, config: Any) -> Any:
-        if config is not None:
-            if not isinstance(config, (TensorflowConfiguration, MpiConfiguration)):
-                raise ConfigError(f"TensorFlow: distributed_training must be a TensorflowConfiguration or "
-                                  f"MpiConfiguration, got {type(config).__name__}")
-            return config
+    distributed_configs = (TensorflowConfiguration, MpiConfiguration)
+
+    def _from_counts(self) -> Any:
         if self.process_count_per_node > 1:
             raise ConfigError("TensorFlow: process_count_per_node - use distributed_training="
                               "TensorflowConfiguration(worker_count, parameter_server_count) for several processes")
-        if self.node_count > 1:
-            return TensorflowConfiguration(worker_count=self.node_count, parameter_server_count=0)
-        return None
+        return TensorflowConfiguration(worker_count=self.node_count, parameter_server_count=0)
