@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # What the tests need beyond Python, from Debian's packages: R with the R packages
 # runyard's R package and its tests use, pandoc to render the vignettes, and for the
-# Docker target the engine, debootstrap (base images are made locally) and a registry.
+# Docker target the engine, debootstrap (base images are made locally) and a registry;
+# Open MPI (mpirun, and mpicc to build mpi4py) for MPI jobs on the local target.
 set -euo pipefail
 
 packages=(r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-jsonlite
-          r-cran-rmarkdown r-cran-knitr pandoc docker.io debootstrap docker-registry postgresql)
+          r-cran-rmarkdown r-cran-knitr pandoc docker.io debootstrap docker-registry postgresql
+          openmpi-bin libopenmpi-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

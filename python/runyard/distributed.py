@@ -83,9 +83,10 @@ class PyTorchConfiguration(_Distributed):
 
 class MpiConfiguration(_Distributed):
     """``process_count_per_node`` processes on each of ``node_count`` nodes, each with the
-    Open MPI rank variables (OMPI_COMM_WORLD_RANK/SIZE/LOCAL_RANK) and PyTorch's set. runyard
-    starts the processes itself: a script that needs a real MPI runtime (``mpirun``) must
-    bring it in its environment."""
+    Open MPI rank variables (OMPI_COMM_WORLD_RANK/SIZE/LOCAL_RANK) and PyTorch's set. On the
+    local target the processes run under Open MPI's ``mpirun`` (MPI programs such as mpi4py's
+    communicate through it); the Ray target starts one process per rank itself with the same
+    variables, without an MPI runtime between them."""
 
     framework: Literal["mpi"] = "mpi"
     process_count_per_node: int = Field(1, ge=1)
@@ -179,7 +180,7 @@ def process_env(job: dict[str, Any], rank: int, hosts: list[str], ports: list[in
     return env
 
 
-def rank_log_name(rank: int) -> str:
+def rank_log_name(rank: int | str) -> str:
     """The file in the run's logs/ that keeps process ``rank``'s output (rank 0's is also
     the run's driver log)."""
     return f"rank_{rank}.log"

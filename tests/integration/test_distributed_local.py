@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runyard import (ConfigError, DockerCompute, PyTorchConfiguration, ScriptRunConfig,
-                     TensorflowConfiguration)
+from runyard import (ConfigError, DockerCompute, Environment, MpiConfiguration, PyTorchConfiguration,
+                     ScriptRunConfig, TensorflowConfiguration)
 from runyard import status as st
 
 DDP = """\
@@ -39,6 +39,68 @@ def test_pytorch_ddp_processes_on_this_machine(experiment, project, workspace):
     logs = workspace._artifacts.run_dir(run.id) / "logs"
     assert "rank 0 local_rank 0 sum 6.0" in (logs / "driver.log").read_text()
     assert "rank 2 local_rank 2 sum 6.0" in (logs / "rank_2.log").read_text()
+
+
+MPI = """\
+import os
+from mpi4py import MPI
+from runyard import Run
+
+comm = MPI.COMM_WORLD
+total = comm.allreduce(comm.Get_rank() + 1)
+print(f"rank {comm.Get_rank()} of {comm.Get_size()} RANK={os.environ['RANK']} sum {total}", flush=True)
+if comm.Get_rank() == 0:
+    Run.get_context().log("allreduce_sum", total)
+"""
+
+
+@pytest.fixture(scope="module")
+def mpi_environment() -> Environment:
+    """mpi4py, built against this machine's Open MPI (its mpicc)."""
+    environment = Environment("mpi4py")
+    environment.python.conda_dependencies.add_pip_package("mpi4py")
+    return environment
+
+
+def test_mpi_job_runs_under_mpirun_and_its_ranks_communicate(experiment, project, workspace, mpi_environment):
+    src = project({"mpi.py": MPI})
+    run = experiment.submit(ScriptRunConfig(str(src), script="mpi.py", environment=mpi_environment,
+                                            distributed_job_config=MpiConfiguration(process_count_per_node=3)))
+    details = run.wait_for_completion(timeout=600, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert run.get_metrics() == {"allreduce_sum": 6}
+    logs = workspace._artifacts.run_dir(run.id) / "logs"
+    assert "rank 0 of 3 RANK=0 sum 6" in (logs / "driver.log").read_text()
+    assert "rank 2 of 3 RANK=2 sum 6" in (logs / "rank_2.log").read_text()
+
+
+def test_a_failing_mpi_rank_fails_the_run_and_ends_the_others(experiment, project, process_gone, mpi_environment):
+    src = project({"r.py": "import os, time\n"
+                           "from mpi4py import MPI\n"
+                           "print('pid', os.getpid(), flush=True)\n"
+                           "if MPI.COMM_WORLD.Get_rank() == 1:\n    raise SystemExit(3)\n"
+                           "time.sleep(300)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="r.py", environment=mpi_environment,
+                                            distributed_job_config=MpiConfiguration(process_count_per_node=2)))
+    details = run.wait_for_completion(timeout=600, raise_on_error=False)
+    assert details["status"] == st.FAILED
+    assert "code 3" in details["error"]["message"], details["error"]
+    driver = (experiment.workspace._artifacts.run_dir(run.id) / "logs" / "driver.log").read_text()
+    rank0_pid = int(driver.split("pid ", 1)[1].split()[0])
+    assert process_gone(rank0_pid)
+
+
+def test_an_mpi_job_without_mpirun_fails_in_preparing(experiment, project, monkeypatch):
+    import sys
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # the supervisor inherits it
+    src = project({"t.py": "print(1)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="t.py",
+                                            distributed_job_config=MpiConfiguration(process_count_per_node=2)))
+    details = run.wait_for_completion(timeout=120, raise_on_error=False)
+    assert details["status"] == st.FAILED
+    assert "mpirun" in details["error"]["message"] and "openmpi-bin" in details["error"]["message"]
+    statuses = [e["status"] for e in details["statusHistory"]]
+    assert st.PREPARING in statuses and st.RUNNING not in statuses
 
 
 def test_tf_config_for_workers_and_parameter_servers(experiment, project, workspace):

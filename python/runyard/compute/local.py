@@ -118,6 +118,7 @@ class LocalExecution(Execution):
         super().__init__(*args)
         self.procs: list[subprocess.Popen] = []
         self.prepared: PreparedPython | None = None
+        self.mpirun: str | None = None
 
     def prepare(self, log) -> None:
         gpus = (self.job.resources or {}).get("num_gpus")
@@ -126,6 +127,9 @@ class LocalExecution(Execution):
                                f"and this machine has none (no NVIDIA GPU listed by nvidia-smi)")
         self.prepared = materialise_spec(self.job.environment, self.job.environment_hash, log,
                                          submitting_python=self.job.submitting_python)
+        if (self.job.distributed or {}).get("framework") == "mpi":
+            self.mpirun = find_mpirun(self.prepared.path_prefix)
+            log.write(f"MPI job: {self.job.distributed['process_count']} processes under {self.mpirun}\n")
 
     def start(self, output) -> int | None:
         from .. import snapshot
@@ -149,6 +153,10 @@ class LocalExecution(Execution):
         plan = {**self.job.distributed, "node_count": 1}
         count = int(plan["process_count"])
         ports = free_ports(count)
+        if self.mpirun:
+            env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(ports[0]), RUNYARD_LOGS_DIR=str(self.logs_dir))
+            self.procs = [self._spawn(mpirun_argv(self.mpirun, count, argv), env, output)]
+            return self.procs[0].pid
         self.procs = []
         for rank in range(count):
             rank_env = {**env, **process_env(plan, rank, ["127.0.0.1"] * count, ports)}
@@ -249,6 +257,35 @@ def local_gpus() -> list[str]:
     except (OSError, subprocess.TimeoutExpired):
         return []
     return [line for line in listed.stdout.splitlines() if line.startswith("GPU ")] if listed.returncode == 0 else []
+
+
+def find_mpirun(path_prefix: list[str]) -> str:
+    """The ``mpirun`` an MPI job runs under: the environment's own, else this machine's."""
+    found = shutil.which("mpirun", path=os.pathsep.join([*path_prefix, os.environ.get("PATH", "")]))
+    if found is None:
+        raise ComputeError("MpiConfiguration runs the script's processes under mpirun, and none is on this "
+                           "machine's PATH or in the run's environment: install Open MPI (Debian/Ubuntu: "
+                           "apt-get install openmpi-bin) or use PyTorchConfiguration, whose processes "
+                           "runyard starts itself")
+    return found
+
+
+#: run by mpirun as each rank: torch.distributed's variables from Open MPI's, rank 0's output
+#: to mpirun's (the run's driver log), every other rank's to its own log
+_MPI_RANK = ('export RANK="$OMPI_COMM_WORLD_RANK" WORLD_SIZE="$OMPI_COMM_WORLD_SIZE" '
+             'LOCAL_RANK="$OMPI_COMM_WORLD_LOCAL_RANK" LOCAL_WORLD_SIZE="$OMPI_COMM_WORLD_LOCAL_SIZE" '
+             'NODE_RANK=0 GROUP_RANK=0 RUNYARD_PROCESS_RANK="$OMPI_COMM_WORLD_RANK" '
+             'PMI_RANK="$OMPI_COMM_WORLD_RANK" PMI_SIZE="$OMPI_COMM_WORLD_SIZE"; '
+             '[ "$RANK" = 0 ] && exec "$@"; exec "$@" >>"$RUNYARD_LOGS_DIR/{log}" 2>&1')
+
+
+def mpirun_argv(mpirun: str, count: int, argv: list[str]) -> list[str]:
+    """``argv`` as ``count`` ranks on this machine under Open MPI's ``mpirun``: as many as asked
+    whatever the cores (--oversubscribe), unbound, and as root when the job is root's."""
+    options = ["-np", str(count), "--oversubscribe", "--bind-to", "none"]
+    if os.geteuid() == 0:
+        options.append("--allow-run-as-root")
+    return [mpirun, *options, "/bin/sh", "-c", _MPI_RANK.format(log=rank_log_name("$RANK")), "runyard-rank", *argv]
 
 
 def free_ports(count: int) -> list[int]:
