@@ -34,6 +34,7 @@ _EXPORTS = {
     "PyTorch": "runyard.estimators",
     "REstimator": "runyard.estimators",
     "TensorFlow": "runyard.estimators",
+    "Chainer": "runyard.estimators",
     "RunyardError": "runyard.errors",
     "ConfigError": "runyard.errors",
     "SnapshotError": "runyard.errors",

@@ -47,6 +47,9 @@ CONDA_TO_PYPI = {
     "setuptools": "setuptools", "wheel": "wheel", "cloudpickle": "cloudpickle",
 }
 _CONDA_IGNORED = {"pip", "python"}
+_NO_BUILD_ISOLATION = "--no-build-isolation"
+# What a source package with no pyproject.toml builds with (PEP 518's default build system).
+_DEFAULT_BUILD_SYSTEM = ("setuptools", "wheel")
 # Set while a file is validated: Environment.__init__ then lets pydantic's error through,
 # so the reader can point at the file's line (pydantic would wrap a ConfigError raised
 # inside validation into a location-less "Value error").
@@ -94,6 +97,22 @@ class CondaDependencies(_Model):
         """Every package as a pip requirement: conda ones translated, unknown ones refused."""
         return [*(conda_to_pip(p) for p in self.conda_packages if _conda_name(p) not in _CONDA_IGNORED),
                 *self.pip_packages]
+
+    def install_steps(self) -> list[list[str]]:
+        """The requirements as the installs that bring them in, in order. With build isolation
+        off (``--no-build-isolation`` in pip_options) a source package builds against what the
+        environment already holds, so a first install brings the build system a package
+        without pyproject.toml gets (setuptools and wheel), pinned as the requirements pin it.
+
+        >>> deps = CondaDependencies(pip_packages=["chainer", "setuptools<70"], pip_options=["--no-build-isolation"])
+        >>> deps.install_steps()
+        [['setuptools<70', 'wheel'], ['chainer', 'setuptools<70']]
+        """
+        requirements = self.requirements()
+        if _NO_BUILD_ISOLATION not in " ".join(self.pip_options).split():
+            return [requirements] if requirements else []
+        pinned = {_conda_name(r): r for r in requirements if _conda_name(r) in _DEFAULT_BUILD_SYSTEM}
+        return [[pinned.get(name, name) for name in _DEFAULT_BUILD_SYSTEM], requirements]
 
 
 class PythonSection(_Model):

@@ -135,3 +135,18 @@ def test_autologging_can_be_switched_off(experiment, tmp_path):
     assert run.wait_for_completion(timeout=300)["status"] == st.COMPLETED
     assert "training_score" not in run.get_metrics()
     assert not any(key.startswith("sklearn.") for key in run.get_tags())
+
+
+def test_chainer_estimator_trains_an_mlp_in_its_curated_environment(experiment, tmp_path):
+    from runyard import Chainer
+    source = tmp_path / "blobs"
+    shutil.copytree(EXAMPLES / "chainer-blobs", source)
+    run = experiment.submit(Chainer(str(source), entry_script="train.py", script_params={"--epochs": 15}))
+    details = run.wait_for_completion(timeout=900, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert details["environment"]["name"] == "runyard-chainer-7.8-cpu"
+    assert run.get_tags()["estimator"] == "Chainer"
+    metrics = run.get_metrics()
+    assert len(metrics["loss"]) == 15 and metrics["loss"][-1] < metrics["loss"][0] / 5
+    assert metrics["accuracy"][-1] > 0.9
+    assert "outputs/model.npz" in run.get_file_names()

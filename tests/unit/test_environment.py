@@ -27,12 +27,21 @@ def test_hash_ignores_name_version_and_variables():
     lambda e: e.python.conda_dependencies.set_python_version("3.12"),
     lambda e: setattr(e.docker, "base_image", "python:3.11-slim"),
     lambda e: e.python.conda_dependencies.add_conda_package("numpy"),
-], ids=["pip package", "python version", "docker image", "conda package"])
+    lambda e: setattr(e.python.conda_dependencies, "pip_options", ["--no-build-isolation"]),
+], ids=["pip package", "python version", "docker image", "conda package", "pip options"])
 def test_hash_changes_with_what_gets_built(change):
     env = pip_env("a", "six==1.16.0")
     before = env.hash
     change(env)
     assert env.hash != before
+
+
+def test_install_steps_bring_the_build_system_first_without_build_isolation():
+    deps = CondaDependencies(pip_packages=["chainer==7.8.1", "setuptools<70"])
+    assert deps.install_steps() == [["chainer==7.8.1", "setuptools<70"]]
+    assert CondaDependencies().install_steps() == []
+    deps.pip_options = ["--no-build-isolation"]
+    assert deps.install_steps() == [["setuptools<70", "wheel"], ["chainer==7.8.1", "setuptools<70"]]
 
 
 def test_invalid_name_is_a_config_error():

@@ -97,3 +97,17 @@ def test_tensorflow_distribution(src):
         TensorFlow(str(src), entry_script="train.py", distributed_training=PyTorchConfiguration())
     with pytest.raises(ConfigError, match="supported: 2.20, 2.21"):
         TensorFlow(str(src), entry_script="train.py", framework_version="1.15")
+
+
+def test_chainer_options(src):
+    from runyard import Chainer
+    est = Chainer(str(src), entry_script="train.py", process_count_per_node=2)
+    assert est.environment.name == "runyard-chainer-7.8-cpu" and est.framework_version == "7.8"
+    assert isinstance(est.distributed_training, MpiConfiguration) and est.distributed_training.total_processes == 2
+    deps = est.environment.python.conda_dependencies
+    assert "chainer==7.8.1" in deps.pip_packages and deps.pip_options == ["--no-build-isolation"]
+    with pytest.raises(ConfigError, match="Chainer: distributed_training must be a MpiConfiguration, "
+                                          "got PyTorchConfiguration"):
+        Chainer(str(src), entry_script="train.py", distributed_training=PyTorchConfiguration(process_count=2))
+    with pytest.raises(ConfigError, match="framework_version '5.1' is not supported for chainer; supported: 7.8"):
+        Chainer(str(src), entry_script="train.py", framework_version="5.1")

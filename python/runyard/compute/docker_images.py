@@ -186,7 +186,8 @@ class ImageResolver:
         python = spec.get("python") or {}
         deps = python.get("conda_dependencies") or {}
         from ..environment import CondaDependencies
-        requirements = CondaDependencies(**deps).requirements()
+        steps = CondaDependencies(**deps).install_steps()
+        requirements = steps[-1] if steps else []
         (context / "client-requirements.txt").write_text("\n".join(client_requirements()) + "\n")
         (context / "requirements.txt").write_text("\n".join(requirements) + "\n")
         # Layers from the most shared to the least: an environment that differs from another
@@ -215,6 +216,10 @@ class ImageResolver:
                   f"RUN python3 -m venv {ENV_PREFIX} && {pip} -r /opt/runyard/client-requirements.txt"]
         if spec.get("r"):
             lines += self._r_steps(spec["r"], context)
+        if len(steps) > 1:  # build isolation off: the build system the packages build with goes in first
+            (context / "build-requirements.txt").write_text("\n".join(steps[0]) + "\n")
+            lines += ["COPY build-requirements.txt /opt/runyard/build-requirements.txt",
+                      f"RUN {pip} -r /opt/runyard/build-requirements.txt"]
         if requirements:
             lines += ["COPY requirements.txt /opt/runyard/requirements.txt",
                       f"RUN {pip} -r /opt/runyard/requirements.txt"]

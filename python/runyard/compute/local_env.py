@@ -276,15 +276,18 @@ def _build(environment: "Environment", folder: Path, log: TextIO, submitting_pyt
             raise EnvironmentBuildError(
                 f"environment {environment.name!r}: no Python {python} found for the virtualenv "
                 f"(uv: {' '.join(tail[-3:])})")
-        requirements = [*deps.requirements(), *client_requirements()]
         install = [uv, "pip", "install", "--python", str(tmp / "bin" / "python")]
         for option in deps.pip_options:
             install.extend(option.replace("=", " ", 1).split() if option.startswith("--") else option.split())
-        for requirement in requirements:
-            install.extend(requirement.split(None, 1) if requirement.startswith("-e ") else [requirement])
-        code, tail = _stream(install, log, env)
-        if code != 0:
-            raise EnvironmentBuildError(
-                f"environment {environment.name!r}: installing packages failed:\n" + "\n".join(tail))
+        steps = deps.install_steps() or [[]]
+        steps[-1] = [*steps[-1], *client_requirements()]  # runyard's client with the last install
+        for step in steps:
+            command = list(install)
+            for requirement in step:
+                command.extend(requirement.split(None, 1) if requirement.startswith("-e ") else [requirement])
+            code, tail = _stream(command, log, env)
+            if code != 0:
+                raise EnvironmentBuildError(
+                    f"environment {environment.name!r}: installing packages failed:\n" + "\n".join(tail))
     log.write(f"Environment built in {time.monotonic() - started:.1f} s at {folder}.\n")
     log.flush()

@@ -4,9 +4,10 @@
 """
 
 from .base import Estimator
+from .chainer import Chainer
 from .pytorch import PyTorch
 from .r import REstimator
 from .sklearn import SKLearn
 from .tensorflow import TensorFlow
 
-__all__ = ["Estimator", "PyTorch", "REstimator", "SKLearn", "TensorFlow"]
+__all__ = ["Chainer", "Estimator", "PyTorch", "REstimator", "SKLearn", "TensorFlow"]

@@ -37,6 +37,8 @@ class Estimator:
     framework: ClassVar[str | None] = None
     #: whether the framework trains across nodes / processes
     distributable: ClassVar[bool] = True
+    #: whether a run needs the user's script (False: the estimator brings its own launcher)
+    entry_script_required: ClassVar[bool] = True
 
     def __init__(self, source_directory: str | Path, compute_target: Any = None, entry_script: str | None = None,
                  script_params: dict[str, Any] | None = None, node_count: int = 1,
@@ -49,7 +51,7 @@ class Estimator:
                  arguments: list[Any] | None = None, environment_variables: dict[str, str] | None = None,
                  max_retries: int = 0, autolog: bool = True):
         name = type(self).__name__
-        if not entry_script:
+        if not entry_script and self.entry_script_required:
             raise ConfigError(f"{name}: entry_script is required (the script to run, relative to "
                               f"source_directory)")
         if script_params and arguments:

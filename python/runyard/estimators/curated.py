@@ -47,6 +47,17 @@ FRAMEWORKS: dict[str, Framework] = {
         "2.20": ["tensorflow-cpu==2.20.*"],
         "2.21": ["tensorflow-cpu==2.21.*"],
     }),
+    # Ray RLlib with torch (the CPU build, as for pytorch) and gymnasium's environments.
+    "rllib": Framework("rllib", {
+        "2.60": ["ray[rllib]==2.60.0", "torch==2.13.0", "gymnasium"],
+    }),
+    # Chainer's last release is a source package whose setup.py imports pkg_resources, which
+    # the newest setuptools (what an isolated build gets) no longer has: it builds against the
+    # environment's own setuptools<70, and runs with numpy<2. mpi4py is for ChainerMN; it
+    # needs an MPI library (Open MPI, MPICH) at run time.
+    "chainer": Framework("chainer", {
+        "7.8": ["chainer==7.8.1", "numpy<2", "setuptools<70", "mpi4py>=3.1"],
+    }, pip_options=["--no-build-isolation"]),
 }
 
 

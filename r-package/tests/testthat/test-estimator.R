@@ -31,6 +31,8 @@ test_that("estimator() builds the Python frameworks' estimators too", {
   expect_s3_class(est, "runyard.estimators.pytorch.PyTorch")
   expect_equal(est$distributed_training$total_processes, 2L)
   expect_equal(est$environment$name, "runyard-pytorch-2.13-cpu")
+  chainer <- estimator(fx$src, entry_script = "train.py", framework = "Chainer")
+  expect_equal(chainer$environment$name, "runyard-chainer-7.8-cpu")
 })
 
 test_that("estimator() refuses bad options before anything runs", {
@@ -38,7 +40,7 @@ test_that("estimator() refuses bad options before anything runs", {
   fx <- local_workspace()
   write_lines_to(fx$src, "train.R", "cat(1)")
   write_lines_to(fx$src, "train.py", "print(1)")
-  expect_runyard_error(estimator(fx$src, entry_script = "train.R", framework = "Chainer"), "runyard_config_error")
+  expect_runyard_error(estimator(fx$src, entry_script = "train.R", framework = "Caffe"), "runyard_config_error")
   expect_runyard_error(estimator(fx$src, entry_script = "train.py", framework = "SKLearn",
                                  cran_packages = list("glmnet")), "runyard_config_error")
   expect_runyard_error(estimator(fx$src, entry_script = "missing.R"), "runyard_config_error")
