@@ -4,9 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # R packages built here go to a library of the checkout's own, not the system's.
 R_LIB := $(CURDIR)/.r-lib
+R_CHECK := $(CURDIR)/.r-check
 TEST_ENV = RETICULATE_PYTHON=$(abspath $(BIN)/python) R_LIBS=$(R_LIB)
 
-.PHONY: demo test install install-test system-deps r-install clean
+.PHONY: demo test install install-test system-deps r-install r-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +32,22 @@ demo: install
 	$(BIN)/runyard job submit -f examples/sklearn-diabetes/job.yml
 
 # Install what the tests need and run every test: pytest (which also knits the
-# vignettes), then the R package's testthat suite. Both run; either failing fails.
+# vignettes), the R package's testthat suite, then R CMD check. All run; any failing fails.
 test: install-test r-install
 	@status=0; \
 	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider tests || status=1; \
 	$(TEST_ENV) Rscript -e 'testthat::test_local("r-package", reporter = "summary", stop_on_failure = TRUE)' || status=1; \
+	$(MAKE) --no-print-directory r-check || status=1; \
 	exit $$status
 
+# R CMD check of the built package (with what r-install sets up); an ERROR or a WARNING
+# fails it. --no-tests: `make test` has just run the same testthat suite from source.
+r-check:
+	rm -rf $(R_CHECK) && mkdir -p $(R_CHECK)
+	cd $(R_CHECK) && R CMD build --no-build-vignettes $(CURDIR)/r-package >build.log 2>&1 || (cat build.log; exit 1)
+	cd $(R_CHECK) && $(TEST_ENV) R CMD check --no-manual --no-tests --ignore-vignettes runyard_*.tar.gz >check.log 2>&1 \
+	  && ! grep -Eq '^Status:.*(ERROR|WARNING)' runyard.Rcheck/00check.log || (cat check.log; exit 1)
+	@grep '^Status:' $(R_CHECK)/runyard.Rcheck/00check.log
+
 clean:
-	rm -rf $(VENV) $(R_LIB) .runyard build *.egg-info python/*.egg-info
+	rm -rf $(VENV) $(R_LIB) $(R_CHECK) .runyard build *.egg-info python/*.egg-info

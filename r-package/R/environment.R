@@ -47,7 +47,7 @@ github_package <- function(repository, auth_token = NULL) {
 #' @param image_registry_details Registry address and credentials, a named list.
 #' @param use_gpu Kept for azuremlsdk compatibility.
 #' @param shm_size Shared memory size for Docker, e.g. `"2g"`.
-#' @param repos Repositories to install from; default `getOption("repos")`.
+#' @param repos Repository URLs (a character vector) to install from; default `getOption("repos")`.
 #' @return An environment.
 #' @examples
 #' \dontrun{
@@ -73,6 +73,9 @@ r_environment <- function(name, version = NULL, environment_variables = NULL, r_
     if (is.character(p) && length(p) == 1) p <- github_package(p)
     p[!vapply(p, is.null, logical(1))]
   })
+  if (!is.null(repos) && !is.character(repos)) {
+    arg_error("repos", sprintf("must be a character vector of repository URLs, not %s", describe(repos)))
+  }
   repos <- unname(repos[!is.na(repos) & repos != "@CRAN@"])
   r <- list(r_version = r_version, rscript_path = rscript_path, snapshot_date = snapshot_date,
             repos = as.list(repos), cran_packages = cran, github_packages = github,

@@ -44,12 +44,17 @@ create_workspace <- function(name = NULL, path = ".runyard", store_url = NULL, e
 get_workspace <- function(name = NULL, path = NULL, token = NULL, ...) {
   ignore_azure_args(...)
   check_string(token, "token", null_ok = TRUE)
-  if (is.character(path) && length(path) == 1 && grepl("^https?://", path, ignore.case = TRUE)) {
-    return(py_call(rpy()$Workspace$get(path, token = token)))
+  call <- sys.call()
+  if (!(is.character(path) && length(path) == 1 && grepl("^https?://", path, ignore.case = TRUE))) {
+    check_path(path, "path", null_ok = TRUE)
+    if (is.null(path)) return(load_workspace_from_config())
   }
-  check_path(path, "path", null_ok = TRUE)
-  if (is.null(path)) return(load_workspace_from_config())
-  py_call(rpy()$Workspace$get(path))
+  # Python says where it looked; the R user also learns which argument to fix.
+  tryCatch(py_call(rpy()$Workspace$get(path, token = token), call = call),
+           runyard_not_found_error = function(e) {
+             e$message <- paste0("`path`: ", conditionMessage(e))
+             stop(e)
+           })
 }
 
 #' Load the workspace of the current project

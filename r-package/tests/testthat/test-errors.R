@@ -102,3 +102,13 @@ test_that("get_current_run(allow_offline = FALSE) outside a job is a runyard_err
   cnd <- expect_runyard_error(get_current_run(allow_offline = FALSE), "runyard_error")
   expect_match(conditionMessage(cnd), "outside a runyard job", fixed = TRUE)
 })
+
+test_that("get_workspace() on a folder without a workspace names `path` in a runyard_not_found_error", {
+  skip_if_no_runyard()
+  missing <- file.path(local_test_dir(), "no-workspace-here")
+  cnd <- expect_runyard_error(get_workspace(path = missing), "runyard_not_found_error")
+  expect_match(conditionMessage(cnd), "`path`", fixed = TRUE)
+  expect_match(conditionMessage(cnd), "no runyard workspace at", fixed = TRUE)
+  expect_match(conditionMessage(cnd), "no-workspace-here", fixed = TRUE)
+  expect_identical(conditionCall(cnd)[[1]], quote(get_workspace))
+})

@@ -53,3 +53,44 @@ test_that("install_runyard() makes a virtualenv that library(runyard) then uses"
   expect_match(used$output, "0.1.0", fixed = TRUE)
   expect_match(used$output, file.path(home, "r-runyard"), fixed = TRUE)
 })
+
+# A folder holding a stub `runyard` package that shadows the real one on PYTHONPATH.
+local_stub_runyard <- function(init, envir = parent.frame()) {
+  stub <- local_test_dir("runyard-stub-", envir = envir)
+  write_lines_to(stub, "runyard/__init__.py", init)
+  stub
+}
+
+test_that("a runyard Python package older than this R package needs gives one actionable error", {
+  skip_if_no_runyard()
+  stub <- local_stub_runyard("__version__ = '0.0.1'")
+  result <- run_r(paste(
+    "library(runyard)",
+    "e <- tryCatch(get_workspace(path = tempdir()), error = function(e) e)",
+    "cat(class(e), sep = ',', fill = TRUE)",
+    "cat(conditionMessage(e))", sep = "; "),
+    set = c(paste0("RETICULATE_PYTHON=", python_bin()), paste0("PYTHONPATH=", stub)))
+  expect_match(result$output, "runyard_python_missing_error", fixed = TRUE)
+  expect_match(result$output, "runyard_error", fixed = TRUE)
+  expect_match(result$output, paste0("at ", python_bin(), " is version 0.0.1; this R package needs ",
+                                     min_python_version, " or newer"), fixed = TRUE)
+  expect_match(result$output, "Upgrade it with install_runyard()", fixed = TRUE)
+})
+
+test_that("skip_if_no_runyard() fails rather than skips when RETICULATE_PYTHON names a Python without runyard", {
+  skip_if_no_runyard()
+  stub <- local_stub_runyard("raise ImportError('stub: runyard is broken here')")
+  probe <- paste0(
+    "source('", normalizePath(testthat::test_path("helper-runyard.R")), "'); ",
+    "cat(tryCatch(skip_if_no_runyard(), skip = function(s) 'SKIPPED', ",
+    "error = function(e) paste('FAILED:', conditionMessage(e))))")
+  unset <- c("RETICULATE_PYTHON", "LD_LIBRARY_PATH", "CI")
+  named <- run_r(probe, unset = unset,
+                 set = c(paste0("RETICULATE_PYTHON=", python_bin()), paste0("PYTHONPATH=", stub)))
+  expect_match(named$output, "FAILED:", fixed = TRUE)
+  expect_match(named$output, paste0("RETICULATE_PYTHON=", python_bin()), fixed = TRUE)
+  expect_match(named$output, "stub: runyard is broken here", fixed = TRUE)
+  # With no Python named and no CI, the same broken import is a skip.
+  unnamed <- run_r(probe, unset = unset, set = paste0("PYTHONPATH=", stub))
+  expect_match(unnamed$output, "SKIPPED", fixed = TRUE)
+})

@@ -89,3 +89,53 @@ test_that("an R environment installs packages from a repository, caches them, an
   expect_match(get_run_details_with_logs(failed)$logFiles[["logs/environment_build.log"]],
                "RUNYARD_FAILED_PACKAGES: runyardnosuchpkg", fixed = TRUE)
 })
+
+test_that("repos defaults to getOption('repos'), and a run installs the package from there", {
+  skip_if_no_runyard()
+  fx <- local_workspace()
+  repos <- paste0("file://", local_tiny_repo())
+  old <- options(repos = c(local = repos))
+  on.exit(options(old), add = TRUE)
+  write_lines_to(fx$src, "hello.R", c("library(runyard)", "library(runyardtinypkg)",
+                                      "log_metric_to_run('greeting', hello())"))
+  env <- r_environment("default-repos-env", cran_packages = list(cran_package("runyardtinypkg")))
+  expect_identical(unlist(env$r$repos), repos)
+
+  run <- submit_experiment(experiment(fx$ws, "r-env"), script_run_config(fx$src, "hello.R", environment = env))
+  wait_for_run_completion(run, show_output = FALSE)
+  expect_identical(get_run_details(run)$status, "Completed")
+  expect_identical(get_run_metrics(run)$greeting, "hello from runyardtinypkg")
+})
+
+test_that("repos that are not strings are a runyard_argument_error naming `repos`", {
+  skip_if_no_runyard()
+  cnd <- expect_runyard_error(r_environment("bad-repos", repos = 5), "runyard_argument_error")
+  expect_match(conditionMessage(cnd), "`repos`", fixed = TRUE)
+  expect_match(conditionMessage(cnd), "the number 5", fixed = TRUE)
+  expect_runyard_error(r_environment("bad-repos", repos = list("file:///tmp")), "runyard_argument_error")
+})
+
+test_that("r_version must match the local target's R: a mismatch fails the run before the script starts", {
+  skip_if_no_runyard()
+  fx <- local_workspace()
+  write_lines_to(fx$src, "version.R", c("library(runyard)", "log_metric_to_run('started', 1)"))
+  exp <- experiment(fx$ws, "r-version")
+  have <- paste(R.version$major, R.version$minor, sep = ".")
+
+  old_r <- r_environment("old-r", r_version = "3.6.0", rscript_path = rscript_bin())
+  failed <- submit_experiment(exp, script_run_config(fx$src, "version.R", environment = old_r))
+  cnd <- tryCatch(wait_for_run_completion(failed, show_output = FALSE), runyard_run_failed_error = function(e) e)
+  expect_s3_class(cnd, "runyard_run_failed_error")
+  expect_match(conditionMessage(cnd), "asks for R 3.6.0", fixed = TRUE)
+  expect_match(conditionMessage(cnd), paste("is R", have), fixed = TRUE)
+  details <- get_run_details(failed)
+  expect_identical(details$status, "Failed")
+  expect_false(any(c("Starting", "Running") %in% details$statusHistory$status))
+  expect_length(get_run_metrics(failed), 0)
+
+  # "4.2" asks for any 4.2.x.
+  this_r <- r_environment("this-r", r_version = sub("\\.[0-9]+$", "", have), rscript_path = rscript_bin())
+  passed <- submit_experiment(exp, script_run_config(fx$src, "version.R", environment = this_r))
+  wait_for_run_completion(passed, show_output = FALSE)
+  expect_identical(get_run_metrics(passed)$started, 1)
+})
