@@ -31,6 +31,8 @@ def test_vignette_knits(vignette: Path, tmp_path: Path):
 
 # Output that only appears when the runs really happened.
 EXPECTED = {
-    "train-from-r": ["Status: Completed", "outputs/lm_degree_4.rds", "degree 4: rmse"],
+    "train-from-r": ["Status: Completed", "outputs/lm_degree_4.rds", "degree 4: rmse",
+                     '<img src="data:image/png',  # the base-R plot, embedded in the page
+                     "REstimator"],  # the estimator section's run
     "r-and-python": ["Python", "fit.R"],
 }
