@@ -150,6 +150,7 @@ class ScriptRunConfig(_Config):
             environment=self.resolved_environment(), compute_target=self.resolved_target(),
             environment_variables=variables, max_run_duration_seconds=duration, tags=tags,
             display_name=kwargs.get("display_name"), properties=kwargs.get("properties"),
+            snapshot_progress=kwargs.get("snapshot_progress"),
             distributed=self.distributed_job_config.to_job() if self.distributed_job_config else None,
             max_retries=self.run_config.max_retries if self.run_config else 0,
             resources=self.run_config.job_resources() if self.run_config else {},

@@ -4,7 +4,8 @@ The spec follows Azure ML SDK v1 (``env.python.conda_dependencies``,
 ``env.docker.base_image``, ``env.r.cran_packages``...). Each compute target
 materialises it once per hash: the local target as a uv virtualenv, Docker as
 an image. The hash covers what gets built — Python, packages, Docker and R
-sections — not the name, version or environment variables.
+sections, and the bytes of local wheels and folders the requirements name —
+not the name, version or environment variables.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -202,12 +205,24 @@ class Environment(_Model):
 
     @property
     def hash(self) -> str:
-        canonical = json.dumps(self.build_spec(), sort_keys=True, separators=(",", ":"))
+        """sha256 of the build spec and of the bytes of every local file or folder a pip
+        requirement points at (a changed wheel or ``./pkg`` gives a new environment)."""
+        spec = self.build_spec()
+        local = {path: _path_digest(Path(path), editable) for path, editable in
+                 _local_requirement_paths(self.python.conda_dependencies.pip_packages)}
+        if local:  # absent otherwise, so hashes of environments without local paths stay as they were
+            spec["local_files"] = local
+        canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def validate_for_build(self) -> None:
         """Raise ``ConfigError`` for what no target could build, before any work starts."""
         self.python.conda_dependencies.requirements()
+        for i, requirement in enumerate(self.python.conda_dependencies.pip_packages):
+            problem = requirement_problem(requirement)
+            if problem:
+                raise ConfigError(f"Environment {self.name!r}: python.conda_dependencies.pip_packages[{i}] "
+                                  f"{requirement!r} {problem}")
         if self.python.user_managed_dependencies and self.python.interpreter_path:
             path = Path(self.python.interpreter_path)
             if not (path.is_file() or shutil.which(str(path))):
@@ -359,7 +374,11 @@ def _read_conda_file(path: Path) -> CondaDependencies:
         if isinstance(dep, dict):
             if set(dep) != {"pip"} or not isinstance(dep["pip"], list):
                 raise doc.error(["dependencies", i], "only a 'pip:' list may appear as a mapping")
-            pip.extend(str(p) for p in dep["pip"])
+            for j, requirement in enumerate(dep["pip"]):
+                problem = requirement_problem(str(requirement))
+                if problem:
+                    raise doc.error(["dependencies", i, "pip", j], f"{str(requirement)!r} {problem}")
+                pip.append(str(requirement))
         elif isinstance(dep, str):
             name = _conda_name(dep)
             if name == "python":
@@ -378,6 +397,35 @@ def _read_conda_file(path: Path) -> CondaDependencies:
 
 
 _OPTION_PREFIXES = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--no-index")
+_LOCAL_PREFIXES = ("./", "../", "/", "~/")
+_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".zip")
+# What an editable install reads at build time; its other files are used live, so editing
+# them needs no new environment.
+_EDITABLE_BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+# Left out of a local requirement's digest: building a source folder writes build/ and
+# *.egg-info into it, and a project folder (``.``) holds caches, virtualenvs and the
+# workspace; none of them may make the next submit a new environment.
+_UNHASHED_DIRS = {"__pycache__", ".git", "build", "dist", ".eggs", ".runyard", ".venv", ".pytest_cache"}
+
+
+def requirement_problem(requirement: str) -> str | None:
+    """Why ``requirement`` is no pip requirement, or None when it is one: a name with optional
+    extras, version and markers, a URL, a local path, or a pip option (``-e``, ``--pre``...).
+
+    >>> requirement_problem("six==1.16.0") is None, requirement_problem("six>=>1") is None
+    (True, False)
+    """
+    text = requirement.strip()
+    if text.startswith(("-", *_LOCAL_PREFIXES)) or text in (".", "..") or "://" in text \
+            or text.startswith("git+") or text.lower().endswith(_ARCHIVE_SUFFIXES):
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement
+    try:
+        Requirement(text.split(" --", 1)[0])  # per-requirement options, e.g. --hash=sha256:...
+    except InvalidRequirement as e:
+        return (f"is not a pip requirement ({str(e).splitlines()[0]}); expected a name with an "
+                f"optional version such as 'six==1.16.0', a URL or a local path")
+    return None
 
 
 def _read_requirements(path: Path, seen: set[Path] | None = None) -> tuple[list[str], list[str]]:
@@ -388,7 +436,7 @@ def _read_requirements(path: Path, seen: set[Path] | None = None) -> tuple[list[
         return [], []
     seen.add(path.resolve())
     packages, options = [], []
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue
@@ -400,14 +448,64 @@ def _read_requirements(path: Path, seen: set[Path] | None = None) -> tuple[list[
         elif line.startswith(_OPTION_PREFIXES):
             options.append(line)
         elif line.startswith(("-e ", "--editable ")):
-            target = line.split(None, 1)[1]
+            target = line.split(None, 1)[1].strip()
             local = path.parent / target
+            if target.startswith(_LOCAL_PREFIXES) and not local.exists():
+                raise ConfigError(f"{path}: line {number}: {target!r} does not exist (relative to {path.parent})")
             packages.append(f"-e {local.resolve()}" if local.exists() else line)
-        elif line.startswith(("./", "../")):
+        elif line.startswith(("./", "../")) or line in (".", ".."):
+            if not (path.parent / line).exists():
+                raise ConfigError(f"{path}: line {number}: {line!r} does not exist (relative to {path.parent})")
             packages.append(str((path.parent / line).resolve()))
         else:
+            problem = requirement_problem(line)
+            if problem:
+                raise ConfigError(f"{path}: line {number}: {line!r} {problem}")
             packages.append(line)
     return packages, options
+
+
+def _local_requirement_paths(requirements: list[str]) -> list[tuple[str, bool]]:
+    """(path, editable) for each requirement that is an existing local file or folder."""
+    found = []
+    for requirement in requirements:
+        text, editable = requirement.strip(), False
+        for prefix in ("-e ", "--editable "):
+            if text.startswith(prefix):
+                text, editable = text[len(prefix):].strip(), True
+        if " @ " in text:
+            text = text.split(" @ ", 1)[1].strip()
+        if text.startswith("file://"):
+            text = urllib.parse.unquote(urllib.parse.urlparse(text).path)
+        text = text.split(";", 1)[0].strip()
+        if text.startswith(_LOCAL_PREFIXES) and Path(text).expanduser().exists():
+            found.append((text, editable))
+    return found
+
+
+def _path_digest(path: Path, editable: bool = False) -> str:
+    """sha256 of a file's bytes, or of a folder's file names and bytes (build output and
+    caches left out; for an editable install only the files its build reads)."""
+    path = path.expanduser()
+    if path.is_file():
+        files = [(path.name, path)]
+    elif editable:
+        files = [(name, path / name) for name in _EDITABLE_BUILD_FILES if (path / name).is_file()]
+    else:
+        files = []
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(d for d in dirnames if d not in _UNHASHED_DIRS and not d.endswith(".egg-info"))
+            files += [(Path(dirpath, f).relative_to(path).as_posix(), Path(dirpath, f))
+                      for f in filenames if not f.endswith(".pyc")]
+        files.sort()
+    digest = hashlib.sha256()
+    for rel, file in files:
+        digest.update(rel.encode() + b"\0")
+        with open(file, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _from_env_yaml(doc: _yaml.YamlDocument, name: str, data: dict[str, Any] | None = None,
@@ -448,6 +546,10 @@ def _from_env_yaml(doc: _yaml.YamlDocument, name: str, data: dict[str, Any] | No
         raise doc.validation_error(e, prefix) from e
     finally:
         _RAW_VALIDATION_ERRORS.reset(token)
+    for i, requirement in enumerate(env.python.conda_dependencies.pip_packages):
+        problem = requirement_problem(requirement)
+        if problem:  # the file's own pip_packages come first, so i is their index there
+            raise doc.error((*prefix, "python", "conda_dependencies", "pip_packages", i), f"{requirement!r} {problem}")
     try:
         env.validate_for_build()
     except ConfigError as e:

@@ -303,8 +303,7 @@ class Run:
             stored = self.upload_file(f"images/{name}{suffix}", path)
         else:
             buffer = io.BytesIO()
-            figure = plot.gcf() if hasattr(plot, "gcf") else plot
-            figure.savefig(buffer, format="png")
+            _save_plot(name, plot, buffer)
             buffer.seek(0)
             stored = self.upload_file(f"images/{name}.png", buffer)
         self._metric_buffer().add(name, m.IMAGE, None, json.dumps(stored))
@@ -531,7 +530,16 @@ class _OfflineRun(Run):
         self._add(m.check_name(name), m.TABLE, None, json.dumps(_plain(value)), value)
 
     def log_image(self, name: str, path: Any = None, plot: Any = None, description: str = "") -> None:
-        self._add(m.check_name(name), m.IMAGE, None, json.dumps(str(path or "plot")), path or "plot")
+        """A plot is saved as a PNG in a temporary folder of this offline run; the path is printed."""
+        m.check_name(name)
+        if (path is None) == (plot is None):
+            raise ConfigError(f"log_image {name!r}: give exactly one of path= or plot=")
+        if plot is not None:
+            import tempfile
+            path = Path(tempfile.gettempdir()) / "runyard-offline" / self.id / "images" / f"{name}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _save_plot(name, plot, path)
+        self._add(name, m.IMAGE, None, json.dumps(str(path)), path)
 
     def get_metrics(self, name: str | None = None, recursive: bool = False, **_: Any) -> dict[str, Any]:
         return m.assemble([r for r in self._metrics if name is None or r["name"] == name])
@@ -583,6 +591,15 @@ class _OfflineRun(Run):
     def get_details(self) -> dict[str, Any]:
         return {"runId": self.id, "status": st.RUNNING, "target": "offline", "tags": self._tags,
                 "properties": self._properties}
+
+
+def _save_plot(name: str, plot: Any, target: Any) -> None:
+    """Write a matplotlib figure, or pyplot's current one, as a PNG to a path or stream."""
+    figure = plot.gcf() if hasattr(plot, "gcf") else plot
+    if not hasattr(figure, "savefig"):
+        raise ConfigError(f"log_image {name!r}: plot= takes a matplotlib figure or matplotlib.pyplot, "
+                          f"not {type(plot).__name__}")
+    figure.savefig(target, format="png")
 
 
 def _plain(value: Any) -> Any:

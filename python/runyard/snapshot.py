@@ -119,12 +119,17 @@ def limits_from_env() -> tuple[float, int]:
 
 def take(source: str | os.PathLike, store_dir: str | os.PathLike, *, max_mb: float | None = None,
          max_files: int | None = None, progress: Callable[[int, int], None] | None = None) -> Snapshot:
-    """Snapshot ``source`` into ``store_dir/<hash>.zip`` unless that hash is stored already."""
+    """Snapshot ``source`` into ``store_dir/<hash>.zip`` unless that hash is stored already.
+
+    ``progress(done, total)`` is called as bytes are read: ``total`` is twice the folder's size
+    (once hashed, once zipped), and ``done`` jumps to ``total`` when the zip is stored already.
+    """
     env_mb, env_files = limits_from_env()
     files = list_files(source)
     _check_limits(files, max_mb if max_mb is not None else env_mb,
                   max_files if max_files is not None else env_files)
     total = sum(size for _, _, size in files)
+    work = 2 * total
     digest = hashlib.sha256()
     done = 0
     for rel, path, size in files:
@@ -133,7 +138,7 @@ def take(source: str | os.PathLike, store_dir: str | os.PathLike, *, max_mb: flo
             digest.update(_file_digest(fh))
         done += size
         if progress:
-            progress(done, total)
+            progress(done, work)
     snapshot_hash = digest.hexdigest()
     store_dir = Path(store_dir)
     target = store_dir / f"{snapshot_hash}.zip"
@@ -143,16 +148,21 @@ def take(source: str | os.PathLike, store_dir: str | os.PathLike, *, max_mb: flo
         os.close(fd)
         try:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                for rel, path, _ in files:
+                for rel, path, size in files:
                     info = zipfile.ZipInfo(rel, date_time=_ZIP_DATE)
                     info.external_attr = (os.stat(path).st_mode & 0o777) << 16
                     info.compress_type = zipfile.ZIP_DEFLATED
                     with open(path, "rb") as src, zf.open(info, "w") as dst:
                         shutil.copyfileobj(src, dst, 1024 * 1024)
+                    done += size
+                    if progress:
+                        progress(done, work)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+    elif progress:
+        progress(work, work)
     return Snapshot(snapshot_hash, target, len(files), total)
 
 

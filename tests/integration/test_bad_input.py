@@ -91,3 +91,29 @@ def test_unknown_run_id(workspace, experiment):
         workspace.get_run("tests_0_deadbeef")
     with pytest.raises(RunNotFoundError):
         Run.get(workspace, "nope")
+
+
+def test_malformed_requirement_records_nothing(workspace, experiment, project):
+    src = project({"train.py": "print('hi')\n", "req.txt": "six==1.16.0\nthis is not a requirement!!\n"})
+    with pytest.raises(ConfigError, match=r"req.txt: line 2: 'this is not a requirement!!' is not a pip requirement"):
+        experiment.submit(ScriptRunConfig(str(src), script="train.py",
+                                          environment=Environment.from_file(src / "req.txt")))
+    env = Environment("bad-pins")
+    env.python.conda_dependencies.pip_packages = ["six>=>1"]
+    with pytest.raises(ConfigError, match=r"pip_packages\[0\] 'six>=>1' is not a pip requirement"):
+        experiment.submit(ScriptRunConfig(str(src), script="train.py", environment=env))
+    assert_nothing_recorded(workspace)
+
+
+def test_malformed_requirement_from_the_cli_records_nothing(workspace, project):
+    import subprocess
+    import sys
+    src = project({"train.py": "print('hi')\n", "req.txt": "this is not a requirement!!\n",
+                   "env.yml": "name: x\npython:\n  conda_dependencies:\n    pip_packages: ['six>=>1']\n"})
+    for env_file, where in (("req.txt", "req.txt: line 1"), ("env.yml", "line 4")):
+        result = subprocess.run([sys.executable, "-m", "runyard.cli", "-w", str(workspace.path), "run", "submit",
+                                 "-s", str(src), "--env-file", str(src / env_file), "train.py"],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert where in result.stderr and "is not a pip requirement" in result.stderr
+    assert_nothing_recorded(workspace)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +82,11 @@ def test_detached_run_then_list_show_logs_metrics_download(cli_project: Path, tm
     download = runyard("run", "download", run_id, "--prefix", "outputs/", "-o", str(out), cwd=cli_project)
     assert download.returncode == 0, download.stderr
     assert (out / "outputs" / "model.txt").read_text() == "weights"
+    again = runyard("run", "download", run_id, "--json", "-o", str(tmp_path / "all"), cwd=cli_project)
+    written = json.loads(again.stdout)
+    assert str(tmp_path / "all" / "outputs" / "model.txt") in written
+    assert str(tmp_path / "all" / "logs" / "driver.log") in written
+    assert all(Path(path).is_file() for path in written)
 
 
 def test_failed_run_exits_1_with_the_error(cli_project: Path):
@@ -159,3 +166,76 @@ def test_environments_register_list_show_build(cli_project: Path):
 def test_compute_list(cli_project: Path):
     targets = json.loads(runyard("compute", "list", "--json", cwd=cli_project).stdout)
     assert targets == [{"name": "local", "type": "local"}]
+
+
+def on_a_terminal(tmp_path: Path) -> dict:
+    """The environment of a runyard whose stderr counts as a terminal (rich's TTY_COMPATIBLE), with
+    an empty environment cache so environments are really built."""
+    return {**os.environ, "TTY_COMPATIBLE": "1", "RUNYARD_CACHE_DIR": str(tmp_path / "fresh-cache")}
+
+
+def screen_text(stderr: str) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stderr).replace("\r", "\n")
+
+
+def test_snapshot_progress_bar_on_a_terminal(cli_project: Path, tmp_path: Path):
+    (cli_project / "data.bin").write_bytes(os.urandom(21 * 1024 * 1024))
+    shown = runyard("run", "submit", "train.py", cwd=cli_project, env=on_a_terminal(tmp_path))
+    assert shown.returncode == 0, shown.stderr
+    screen = screen_text(shown.stderr)
+    assert "Snapshot" in screen and "/44.0 MB" in screen  # hashed, then zipped: twice 22 MB
+    piped = runyard("run", "submit", "train.py", cwd=cli_project)
+    assert piped.returncode == 0 and "Snapshot" not in piped.stderr
+
+
+def test_env_build_shows_steps_packages_and_time(cli_project: Path, tmp_path: Path):
+    built = runyard("env", "build", "-f", "requirements.txt", cwd=cli_project, env=on_a_terminal(tmp_path))
+    assert built.returncode == 0, built.stderr
+    final = [line for line in screen_text(built.stderr).splitlines() if " steps, " in line][-1]
+    match = re.search(r"2/2 steps, (\d+) resolved, (\d+) installed (\d+:\d\d:\d\d)", final)
+    assert match, final
+    assert int(match.group(2)) >= 2 and int(match.group(1)) >= int(match.group(2))  # six and runyard's client
+
+
+def test_submit_shows_a_preparing_line_while_the_environment_builds(cli_project: Path, tmp_path: Path):
+    (cli_project / "job.yml").write_text("command: python train.py\nenvironment: env.yml\n")
+    (cli_project / "env.yml").write_text("name: prep\nrequirements_file: requirements.txt\n")
+    for command in (["run", "submit", "--env-file", "requirements.txt", "train.py"], ["job", "submit", "-f", "job.yml"]):
+        result = runyard(*command, cwd=cli_project, env=on_a_terminal(tmp_path / command[0]))
+        assert result.returncode == 0, result.stderr
+        lines = [line for line in screen_text(result.stderr).splitlines() if line.startswith("Preparing ")]
+        assert lines, result.stderr
+        assert any(re.match(r"Preparing \d+:\d\d  \S", line) for line in lines), lines  # elapsed, build line
+        assert "Building environment" in result.stdout and "trained with" in result.stdout
+
+
+def start_streaming(cli_project: Path, wait_for) -> tuple[subprocess.Popen, Run]:
+    """``runyard run submit sleep.py`` following its run, once the script prints."""
+    proc = subprocess.Popen([sys.executable, "-m", "runyard.cli", "run", "submit", "sleep.py"], cwd=cli_project,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ws = Workspace.get(cli_project)
+    run = wait_for(lambda: next(iter(ws.experiments["default"].get_runs()), None)
+                   if "default" in ws.experiments else None, what="the run to be recorded")
+    wait_for(lambda: "sleeping" in run.get_log(), what="the script to start")
+    return proc, run
+
+
+def test_a_followed_run_that_is_canceled_exits_4(cli_project: Path, wait_for):
+    proc, run = start_streaming(cli_project, wait_for)
+    run.cancel()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 4, out + err
+    assert "Status: Canceled" in out
+
+
+def test_ctrl_c_while_following_exits_130_and_the_run_goes_on(cli_project: Path, wait_for):
+    import signal
+    proc, run = start_streaming(cli_project, wait_for)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert f"Stopped following; run {run.id} goes on" in err
+    assert f"runyard run cancel {run.id}" in err
+    assert run.get_status() == "Running"
+    run.cancel()
+    assert run.wait_for_completion(raise_on_error=False, timeout=30)["status"] == "Canceled"

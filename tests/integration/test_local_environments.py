@@ -96,3 +96,23 @@ def test_missing_user_managed_interpreter_is_refused_before_any_run(experiment, 
     with pytest.raises(ConfigError, match="interpreter_path '/no/such/python' does not exist"):
         experiment.submit(ScriptRunConfig(str(project({"t.py": ""})), script="t.py", environment=env))
     assert list(experiment.get_runs()) == []
+
+
+@pytest.mark.parametrize("kind", ["built", "user-managed"])
+def test_environment_variables_reach_the_job(experiment, project, kind):
+    src = project({"train.py": """\
+        import os
+        from runyard import Run
+        run = Run.get_context()
+        run.log("greeting", os.environ.get("GREETING", "unset"))
+        run.log("workers", os.environ.get("WORKERS", "unset"))
+        """, "requirements.txt": "six==1.16.0\n"})
+    if kind == "built":
+        env = Environment.from_pip_requirements("six-env", src / "requirements.txt")
+    else:
+        env = Environment("mine")
+        env.python.user_managed_dependencies = True
+    env.environment_variables = {"GREETING": "hello from the environment", "WORKERS": 3}
+    run = experiment.submit(ScriptRunConfig(str(src), script="train.py", environment=env))
+    run.wait_for_completion()
+    assert run.get_metrics() == {"greeting": "hello from the environment", "workers": "3"}

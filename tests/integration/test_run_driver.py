@@ -249,3 +249,14 @@ def test_interactive_run_with_start_logging(workspace, experiment, project):
     assert child.get_metrics() == {"x": 1}
     assert child.get_status() == st.COMPLETED  # ended with its parent
     assert [r.id for r in experiment.get_runs(type="interactive")] == [run.id]
+
+
+def test_submit_reports_snapshot_progress(experiment, project):
+    src = project({"train.py": "print('hi')\n", "data.bin": b"x" * 10000})
+    calls: list[tuple[int, int]] = []
+    run = experiment.submit(ScriptRunConfig(str(src), script="train.py"),
+                            snapshot_progress=lambda done, total: calls.append((done, total)))
+    run.wait_for_completion()
+    dones = [done for done, _ in calls]
+    assert dones == sorted(dones) and len(dones) == 4
+    assert calls[-1][0] == calls[-1][1] == 2 * (10000 + len("print('hi')\n"))

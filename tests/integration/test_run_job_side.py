@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,51 @@ def test_get_context_without_offline_raises(run_python):
         """, env=env)
     assert result.returncode == 0, result.stderr
     assert "raised: Run.get_context(allow_offline=False) outside a runyard job" in result.stdout
+
+
+PLOTTING_SCRIPT = """\
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from runyard import Run
+
+run = Run.get_context()
+figure = Figure(figsize=(2, 2))
+figure.add_subplot().plot([1, 2, 3], [3, 1, 2])
+run.log_image("figure", plot=figure)
+plt.figure(figsize=(3, 2))
+plt.plot([0, 1], [1, 0])
+run.log_image("current", plot=plt)  # pyplot: its current figure
+"""
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_log_image_of_a_matplotlib_figure_and_of_pyplot(experiment, project, tmp_path):
+    import matplotlib  # noqa: F401  (the test extra has it; the job runs with this Python)
+    src = project({"plot.py": PLOTTING_SCRIPT})
+    run = experiment.submit(ScriptRunConfig(str(src), script="plot.py"))
+    assert run.wait_for_completion()["status"] == st.COMPLETED
+    assert run.get_metrics() == {"figure": "images/figure.png", "current": "images/current.png"}
+    figure = Path(run.download_file("images/figure.png", tmp_path / "figure.png")).read_bytes()
+    current = Path(run.download_file("images/current.png", tmp_path / "current.png")).read_bytes()
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    dpi = matplotlib.rcParams["figure.dpi"] if dpi == "figure" else dpi
+    assert png_size(figure) == (round(2 * dpi), round(2 * dpi))
+    assert png_size(current) == (round(3 * dpi), round(2 * dpi))
+
+
+def test_offline_log_image_saves_the_plot_and_says_where(run_python, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("RUNYARD_RUN_ID", "RUNYARD_TRACKING_URI")}
+    result = run_python(PLOTTING_SCRIPT + "print('metrics', run.get_metrics())\n", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    saved = dict(re.findall(r"\[runyard offline\] (figure|current): (\S+\.png)", result.stdout))
+    assert set(saved) == {"figure", "current"}, result.stdout
+    for name, path in saved.items():
+        assert Path(path).name == f"{name}.png"
+        png_size(Path(path).read_bytes())
+    assert f"'current': '{saved['current']}'" in result.stdout

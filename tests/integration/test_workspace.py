@@ -122,3 +122,26 @@ def test_newer_schema_is_refused(workspace):
         conn.execute(sa.text("update schema_version set version = :v"), {"v": schema.LATEST_VERSION + 1})
     with pytest.raises(RunyardError, match="Upgrade runyard"):
         Workspace.get(workspace.path)
+
+
+def test_sqlite_store_uses_wal_and_waits_for_a_busy_database(tmp_path):
+    import sqlite3
+    import threading
+    import time
+    workspace = Workspace.create(tmp_path / "ws")
+    with workspace._store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+    database = workspace._store.engine.url.database
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # kept in the file
+
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    released = threading.Timer(1.0, lambda: other.execute("COMMIT"))
+    released.start()
+    started = time.monotonic()
+    Experiment(workspace, "waited").start_logging().complete()  # waits for the lock, does not fail
+    assert time.monotonic() - started >= 0.9
+    released.join()
+    other.close()
+    assert [r.status for r in Experiment(workspace, "waited").get_runs()] == ["Completed"]

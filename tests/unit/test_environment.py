@@ -203,3 +203,81 @@ def test_bad_python_version_is_refused():
     env.python.conda_dependencies.set_python_version("three")
     with pytest.raises(ConfigError, match="python_version"):
         env.validate_for_build()
+
+
+def test_hash_covers_the_bytes_of_local_wheels_and_folders(project):
+    src = project({
+        "dist/mypkg-0.1-py3-none-any.whl": b"wheel bytes v1",
+        "pkg/setup.py": "from setuptools import setup\nsetup(name='pkg')\n",
+        "pkg/pkg/__init__.py": "VALUE = 1\n",
+        "requirements.txt": "./dist/mypkg-0.1-py3-none-any.whl\n./pkg\nsix==1.16.0\n",
+    })
+    env = Environment.from_pip_requirements("local", src / "requirements.txt")
+    first = env.hash
+
+    (src / "dist/mypkg-0.1-py3-none-any.whl").write_bytes(b"wheel bytes v2")
+    after_wheel = Environment.from_pip_requirements("local", src / "requirements.txt").hash
+    assert after_wheel != first
+
+    (src / "pkg/setup.py").write_text("from setuptools import setup\nsetup(name='pkg', version='2')\n")
+    after_setup = Environment.from_pip_requirements("local", src / "requirements.txt").hash
+    assert after_setup != after_wheel
+
+    # what building the folder writes into it, and caches, leave the hash alone
+    for leftover in ("build/lib/pkg/__init__.py", "pkg.egg-info/PKG-INFO", "pkg/__pycache__/x.pyc", ".git/HEAD"):
+        (src / "pkg" / leftover).parent.mkdir(parents=True, exist_ok=True)
+        (src / "pkg" / leftover).write_text("generated")
+    assert Environment.from_pip_requirements("local", src / "requirements.txt").hash == after_setup
+
+    # an environment without local paths hashes as it always did: the spec alone
+    plain = pip_env("plain", "six==1.16.0")
+    import hashlib
+    import json
+    assert plain.hash == hashlib.sha256(json.dumps(plain.build_spec(), sort_keys=True,
+                                                   separators=(",", ":")).encode()).hexdigest()
+
+
+def test_hash_of_an_editable_folder_follows_its_build_files_only(project):
+    src = project({"pkg/pyproject.toml": "[project]\nname = 'pkg'\nversion = '1'\n",
+                   "pkg/pkg/__init__.py": "VALUE = 1\n"})
+    env = pip_env("editable", f"-e {src / 'pkg'}")
+    before = env.hash
+    (src / "pkg/pkg/__init__.py").write_text("VALUE = 2\n")  # used live by an editable install
+    assert env.hash == before
+    (src / "pkg/pyproject.toml").write_text("[project]\nname = 'pkg'\nversion = '2'\n")
+    assert env.hash != before
+
+
+def test_malformed_requirement_line_names_file_and_line(project):
+    src = project({"requirements.txt": "six==1.16.0\n--pre\nthis is not a requirement!!\n"})
+    with pytest.raises(ConfigError) as info:
+        Environment.from_pip_requirements("bad", src / "requirements.txt")
+    message = str(info.value)
+    assert f"{src / 'requirements.txt'}: line 3:" in message
+    assert "'this is not a requirement!!' is not a pip requirement" in message
+
+
+def test_missing_local_requirement_names_file_and_line(project):
+    src = project({"requirements.txt": "six\n./nowhere\n"})
+    with pytest.raises(ConfigError, match=r"requirements.txt: line 2: './nowhere' does not exist"):
+        Environment.from_pip_requirements("bad", src / "requirements.txt")
+
+
+def test_malformed_pip_package_names_field_and_index():
+    env = pip_env("bad", "six==1.16.0", "six>=>1")
+    with pytest.raises(ConfigError, match=r"pip_packages\[1\] 'six>=>1' is not a pip requirement"):
+        env.validate_for_build()
+
+
+def test_malformed_pip_package_in_yaml_names_file_and_line(project):
+    src = project({
+        "env.yml": "name: x\npython:\n  conda_dependencies:\n    pip_packages:\n      - six\n      - six>=>1\n",
+        "conda.yml": "dependencies:\n  - python=3.11\n  - pip:\n    - six\n    - not ok!!\n",
+    })
+    with pytest.raises(ConfigError) as info:
+        Environment.from_file(src / "env.yml")
+    assert str(src / "env.yml") in str(info.value)
+    assert "line 6" in str(info.value) and "pip_packages.1" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        Environment.from_file(src / "conda.yml")
+    assert "line 5" in str(info.value) and "dependencies.1.pip.1" in str(info.value)

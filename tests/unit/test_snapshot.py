@@ -147,3 +147,15 @@ def test_limits_from_environment_variables(project, tmp_path, monkeypatch):
 def test_missing_source_folder(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         snapshot.list_files(tmp_path / "nope")
+
+
+def test_progress_counts_hashing_then_zipping_up_to_twice_the_size(project, tmp_path):
+    src = project({"a.bin": b"a" * 3000, "b/c.bin": b"c" * 5000})
+    calls: list[tuple[int, int]] = []
+    snapshot.take(src, tmp_path / "store", progress=lambda done, total: calls.append((done, total)))
+    assert {total for _, total in calls} == {16000}
+    assert [done for done, _ in calls] == [3000, 8000, 11000, 16000]  # hashed a, b/c; zipped a, b/c
+
+    again: list[tuple[int, int]] = []
+    snapshot.take(src, tmp_path / "store", progress=lambda done, total: again.append((done, total)))
+    assert again == [(3000, 16000), (8000, 16000), (16000, 16000)]  # stored already: done at once

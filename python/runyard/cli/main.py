@@ -10,6 +10,7 @@ import click
 from .. import status as st
 from ..errors import RunyardError
 from ._output import errors, print_json, print_table
+from ._progress import PreparingLine, snapshot_progress
 
 EXIT_CANCELED = 4
 EXIT_INTERRUPTED = 130
@@ -174,7 +175,8 @@ def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, 
     ws = open_workspace(ctx)
     definition = load_job_file(file_path, workspace=ws)
     experiment = Experiment(ws, experiment_name or definition.experiment_name or "default")
-    run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name)
+    run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name,
+                            snapshot_progress=snapshot_progress())
     finish_submission(run, detach, as_json)
 
 
@@ -185,12 +187,19 @@ def finish_submission(run, detach: bool, as_json: bool) -> None:
             return print_json(run.get_details())
         click.echo(run.id)
         return
+    preparing = PreparingLine(run) if errors.is_terminal and not as_json else None
     try:
-        details = run.wait_for_completion(show_output=not as_json, raise_on_error=False)
+        details = run.wait_for_completion(show_output=not as_json, raise_on_error=False, output=preparing)
     except KeyboardInterrupt:
+        if preparing:
+            preparing.close()
         errors.print(f"\nStopped following; run {run.id} goes on. "
-                     f"Follow it with: runyard run logs -f {run.id}   Stop it with: runyard run cancel {run.id}")
+                     f"Follow it with: runyard run logs -f {run.id}   Stop it with: runyard run cancel {run.id}",
+                     soft_wrap=True)  # the commands stay whole, to be copied
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        if preparing:
+            preparing.close()
     if as_json:
         print_json(details)
     else:

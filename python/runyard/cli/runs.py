@@ -10,6 +10,7 @@ import click
 from .. import status as st
 from ..errors import ConfigError
 from ._output import console, format_metric, print_json, print_table
+from ._progress import snapshot_progress
 from .main import cli, finish_submission, open_workspace, parse_pairs
 
 
@@ -66,29 +67,8 @@ def run_submit(ctx: click.Context, script: str | None, arguments: tuple[str, ...
         config.max_run_duration_seconds = max_duration
     experiment = Experiment(ws, experiment_name)
     run_obj = experiment.submit(config, tags=parse_pairs(tags, "--tag"), display_name=display_name,
-                                snapshot_progress=_snapshot_progress())
+                                snapshot_progress=snapshot_progress())
     finish_submission(run_obj, detach, as_json)
-
-
-def _snapshot_progress():
-    """A progress bar for snapshots big enough to take a moment (only on a terminal)."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-    state: dict = {}
-
-    def update(done: int, total: int) -> None:
-        if total < 20 * 1024 * 1024:
-            return
-        if "progress" not in state:
-            progress = Progress(TextColumn("Snapshot"), BarColumn(), DownloadColumn(), transient=True)
-            progress.start()
-            state["progress"], state["task"] = progress, progress.add_task("snapshot", total=total)
-        state["progress"].update(state["task"], completed=done)
-        if done >= total:
-            state["progress"].stop()
-
-    return update
 
 
 @run.command("list")
@@ -174,10 +154,14 @@ def run_metrics(ctx: click.Context, run_id: str, name: str | None, as_json: bool
 @click.argument("run_id")
 @click.option("--prefix", default=None, help="Only files under this prefix, e.g. outputs/.")
 @click.option("-o", "--output", "output_directory", default=".", show_default=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the paths written as a JSON list.")
 @click.pass_context
-def run_download(ctx: click.Context, run_id: str, prefix: str | None, output_directory: str) -> None:
+def run_download(ctx: click.Context, run_id: str, prefix: str | None, output_directory: str,
+                 as_json: bool) -> None:
     """Download a run's files."""
     written = _get_run(ctx, run_id).download_files(prefix=prefix, output_directory=output_directory)
+    if as_json:
+        return print_json([str(path) for path in written])
     for path in written:
         click.echo(path)
     if not written:

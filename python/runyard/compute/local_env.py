@@ -81,7 +81,7 @@ def client_requirements() -> list[str]:
     try:
         requires = importlib.metadata.requires("runyard") or []
     except importlib.metadata.PackageNotFoundError:
-        requires = ["pydantic>=2.6,<3", "pyyaml>=6", "sqlalchemy>=2.0,<3", "pathspec>=0.12",
+        requires = ["pydantic>=2.6,<3", "pyyaml>=6", "sqlalchemy>=2.0,<3", "pathspec>=0.12", "packaging>=22",
                     "filelock>=3.12", "psutil>=5.9"]
     keep = []
     for req in requires:
