@@ -34,6 +34,8 @@ _EXPORTS = {
     "PyTorch": "runyard.estimators",
     "REstimator": "runyard.estimators",
     "TensorFlow": "runyard.estimators",
+    "RLlib": "runyard.estimators",
+    "ReinforcementLearningEstimator": "runyard.estimators",
     "Chainer": "runyard.estimators",
     "RunyardError": "runyard.errors",
     "ConfigError": "runyard.errors",

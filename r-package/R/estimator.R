@@ -3,7 +3,7 @@
 #' azuremlsdk's `estimator()`: an R script run with `Rscript` (`framework = "R"`,
 #' the default) with its CRAN, GitHub or URL packages in an R library built once
 #' per environment; or a Python framework's script in its curated environment
-#' (`"SKLearn"`, `"PyTorch"`, `"Chainer"`), or the generic estimator (`"Estimator"`). Submit it
+#' (`"SKLearn"`, `"PyTorch"`, `"Chainer"`, `"RLlib"`), or the generic estimator (`"Estimator"`). Submit it
 #' with [submit_experiment()].
 #'
 #' @param source_directory The folder to snapshot and run in.
@@ -21,7 +21,8 @@
 #' @param max_run_duration_seconds Stop the run after this many seconds.
 #' @param environment An environment from [r_environment()] or [get_environment()],
 #'   instead of the package arguments.
-#' @param framework `"R"`, `"SKLearn"`, `"PyTorch"`, `"TensorFlow"`, `"Chainer"` or `"Estimator"`.
+#' @param framework `"R"`, `"SKLearn"`, `"PyTorch"`, `"TensorFlow"`, `"Chainer"`, `"RLlib"` (an RLlib
+#'   script whose `ray.init()` joins the run's Ray instance) or `"Estimator"`.
 #' @param framework_version The framework's curated version (Python frameworks).
 #' @param pip_packages Extra pip packages (Python frameworks).
 #' @param node_count,process_count_per_node Processes of a distributed run (PyTorch, Chainer).
@@ -48,7 +49,7 @@ estimator <- function(source_directory, compute_target = NULL, vm_size = NULL, v
     if (!is.null(get(arg))) arg_error(arg, "has no meaning here (an Azure-only option); leave it NULL")
   }
   check_environment(environment)
-  frameworks <- c("R", "SKLearn", "PyTorch", "TensorFlow", "Chainer", "Estimator")
+  frameworks <- c("R", "SKLearn", "PyTorch", "TensorFlow", "Chainer", "RLlib", "Estimator")
   if (!framework %in% frameworks) {
     arg_error("framework", sprintf("must be one of %s, not %s", paste(frameworks, collapse = ", "), describe(framework)))
   }

@@ -7,7 +7,9 @@ from .base import Estimator
 from .chainer import Chainer
 from .pytorch import PyTorch
 from .r import REstimator
+from .rllib import ReinforcementLearningEstimator, RLlib
 from .sklearn import SKLearn
 from .tensorflow import TensorFlow
 
-__all__ = ["Chainer", "Estimator", "PyTorch", "REstimator", "SKLearn", "TensorFlow"]
+__all__ = ["Chainer", "Estimator", "PyTorch", "REstimator", "ReinforcementLearningEstimator", "RLlib", "SKLearn",
+           "TensorFlow"]

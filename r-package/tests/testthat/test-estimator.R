@@ -33,6 +33,8 @@ test_that("estimator() builds the Python frameworks' estimators too", {
   expect_equal(est$environment$name, "runyard-pytorch-2.13-cpu")
   chainer <- estimator(fx$src, entry_script = "train.py", framework = "Chainer")
   expect_equal(chainer$environment$name, "runyard-chainer-7.8-cpu")
+  rllib <- estimator(fx$src, entry_script = "train.py", framework = "RLlib")
+  expect_equal(rllib$environment$name, "runyard-rllib-2.60-cpu")
 })
 
 test_that("estimator() refuses bad options before anything runs", {
