@@ -133,7 +133,7 @@ def main() -> None:
             log_batch = c.run_peer("log-batch", "--count", str(batch_count), "--batch", str(args.batch))
 
     rate = c.median([j["rate"] for j in jobs])
-    rows = [[f"runyard run.log + flush (in a job)", f"{count:,}", c.fmt_s(c.median([j["seconds"] for j in jobs])),
+    rows = [["runyard run.log + flush (in a job)", f"{count:,}", c.fmt_s(c.median([j["seconds"] for j in jobs])),
              c.fmt_rate(rate), f"median of {repeat}"]]
     if log_metric:
         rows.append([f"mlflow.log_metric ({log_metric['mlflow_version']}, SQLite)", f"{log_metric['count']:,}",
