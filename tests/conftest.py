@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -224,6 +225,23 @@ def compute_target(request) -> str:
     if request.param == "docker":
         return request.getfixturevalue("docker_target")
     return request.param
+
+
+@pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.docker),
+                        pytest.param("ray", marks=[pytest.mark.ray, pytest.mark.postgres])])
+def target_experiment(request, workspace):
+    """``(experiment, compute_target)`` on every kind of target: local and Docker in the test's
+    workspace, Ray in the served workspace its jobs log to. Docker's target here has room for
+    a framework's processes (3 GB)."""
+    from runyard import Experiment
+    if request.param == "ray":
+        return Experiment(request.getfixturevalue("ray_workspace"), f"ray_{uuid.uuid4().hex[:8]}"), "ray"
+    if request.param == "docker":
+        from runyard.compute.docker import DockerCompute
+        target = request.getfixturevalue("docker_target")
+        workspace.compute_targets.attach(target, DockerCompute(**{**workspace.compute_targets[target].config,
+                                                                  "memory": "3g"}))
+    return Experiment(workspace, "targets"), request.param
 
 
 # -- Ray: a head and one worker node on loopback, plus a workspace server --------------------

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -93,6 +94,7 @@ class LoopbackCluster:
         self.gcs_port = _free_port()
         self.dashboard_port = _free_port()
         self.nodes: list[Node] = []
+        self.temp_dirs: list[str] = []
         from runyard.compute.local import child_python_environment
         # Without what R sets for an embedded Python (the R tests start clusters too).
         self.env = {**child_python_environment(), **CLUSTER_ENV}
@@ -109,8 +111,13 @@ class LoopbackCluster:
     def _start_node(self, name: str, args: list[str], resources: dict[str, float]) -> Node:
         self.folder.mkdir(parents=True, exist_ok=True)
         log = self.folder / f"{name}.log"
+        # A temp dir per node: nodes of one machine would otherwise share one session folder,
+        # and so one runtime_resources folder, where each node's agent builds (and, when the
+        # other's build is there, deletes) the same pip environments. Short, for Unix sockets.
+        temp_dir = tempfile.mkdtemp(prefix=f"ray-{name}-")
+        self.temp_dirs.append(temp_dir)
         argv = [_ray_cli(), "start", "--block", "--disable-usage-stats", "--node-ip-address=127.0.0.1",
-                *args, *_node_ports()]
+                f"--temp-dir={temp_dir}", *args, *_node_ports()]
         if resources:
             argv.append(f"--resources={json.dumps(resources)}")
         with open(log, "wb") as out:
@@ -168,3 +175,5 @@ class LoopbackCluster:
     def stop(self) -> None:
         for node in reversed(self.nodes):
             node.stop()
+        for temp_dir in self.temp_dirs:
+            shutil.rmtree(temp_dir, ignore_errors=True)

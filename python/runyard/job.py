@@ -16,7 +16,7 @@ from . import resume, snapshot
 from . import status as st
 from .compute import JobSpec, get_target
 from .compute.local_env import submitting_interpreter
-from .errors import ComputeError, ConfigError, RunyardError
+from .errors import ComputeError, RunyardError
 
 if TYPE_CHECKING:
     from .environment import Environment
@@ -36,9 +36,6 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
     from .run import Run, new_run_id
     workspace = experiment.workspace
     target = get_target(workspace, compute_target)
-    if distributed and not target.runs_distributed:
-        raise ConfigError(f"distributed_job_config: compute target {target.name!r} ({target.type}) runs "
-                          f"one process per job; use the local target or a RayCluster")
     target.check_reachable()
     resume_source = resume.resolve(resume_from, workspace)
     if environment is not None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runyard import (ConfigError, DockerCompute, Environment, MpiConfiguration, PyTorchConfiguration,
-                     ScriptRunConfig, TensorflowConfiguration)
+from runyard import Environment, MpiConfiguration, PyTorchConfiguration, ScriptRunConfig, TensorflowConfiguration
 from runyard import status as st
 
 DDP = """\
@@ -128,15 +127,6 @@ def test_one_failing_rank_stops_the_others_and_fails_the_run(experiment, project
     driver = (experiment.workspace._artifacts.run_dir(run.id) / "logs" / "driver.log").read_text()
     rank0_pid = int(driver.split("pid ", 1)[1].split()[0])
     assert process_gone(rank0_pid)
-
-
-def test_a_target_that_runs_one_process_refuses_a_distributed_job(workspace, experiment, project):
-    workspace.compute_targets.attach("docker", DockerCompute())
-    src = project({"t.py": "print(1)\n"})
-    with pytest.raises(ConfigError, match="distributed_job_config.*one process per job"):
-        experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker",
-                                          distributed_job_config=PyTorchConfiguration(process_count=2)))
-    assert list(experiment.get_runs()) == []
 
 
 def test_pytorch_ddp_example_job_file(workspace, tmp_path):

@@ -1,4 +1,5 @@
-"""Estimators train real models on the local target, in their curated environments."""
+"""Estimators train real models in their curated environments: scikit-learn, PyTorch DDP and R
+on every target (local, Docker, Ray), the other frameworks on the local target."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from runyard import status as st
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_sklearn_estimator_trains_iris_in_its_curated_environment(experiment, workspace, tmp_path):
+def test_sklearn_estimator_trains_iris_in_its_curated_environment(target_experiment, tmp_path):
+    experiment, target = target_experiment
+    workspace = experiment.workspace
     source = tmp_path / "iris"
     shutil.copytree(EXAMPLES / "sklearn-iris", source)
-    run = experiment.submit(SKLearn(str(source), entry_script="train.py", script_params={"--C": 2.0}))
+    run = experiment.submit(SKLearn(str(source), entry_script="train.py", script_params={"--C": 2.0},
+                                    compute_target=target))
     details = run.wait_for_completion(timeout=900, raise_on_error=False)
     assert details["status"] == st.COMPLETED, details["error"]
     metrics = run.get_metrics()
@@ -33,7 +37,7 @@ def test_sklearn_estimator_trains_iris_in_its_curated_environment(experiment, wo
     assert details["environment"]["name"] == "runyard-sklearn-1.9-cpu"
     registered = Environment.get(workspace, "runyard-sklearn-1.9-cpu")
     assert registered.version == "1"
-    again = experiment.submit(SKLearn(str(source), entry_script="train.py"))
+    again = experiment.submit(SKLearn(str(source), entry_script="train.py", compute_target=target))
     assert again.wait_for_completion(timeout=300)["status"] == st.COMPLETED
     assert Environment.get(workspace, "runyard-sklearn-1.9-cpu").version == "1"  # registered once
 
@@ -46,12 +50,13 @@ def test_cli_lists_the_curated_environments(workspace):
     assert {"runyard-sklearn-1.7-cpu", "runyard-sklearn-1.9-cpu"} <= set(names)
 
 
-def test_pytorch_estimator_trains_with_ddp_on_two_processes(experiment, workspace, tmp_path):
+def test_pytorch_estimator_trains_with_ddp_on_two_processes(target_experiment, tmp_path):
     from runyard import PyTorch
+    experiment, target = target_experiment
     source = tmp_path / "ddp"
     shutil.copytree(EXAMPLES / "pytorch-ddp", source)
     estimator = PyTorch(str(source), entry_script="train.py", script_params={"--epochs": 30},
-                        process_count_per_node=2)
+                        process_count_per_node=2, compute_target=target)
     assert estimator.distributed_training.total_processes == 2
     run = experiment.submit(estimator)
     details = run.wait_for_completion(timeout=900, raise_on_error=False)
@@ -63,7 +68,7 @@ def test_pytorch_estimator_trains_with_ddp_on_two_processes(experiment, workspac
     assert {"outputs/model.pt", "logs/rank_1.log"} <= set(run.get_file_names())
     # Resumed from that model, the next run starts where it ended.
     resumed = experiment.submit(PyTorch(str(source), entry_script="train.py", script_params={"--epochs": 3},
-                                        process_count_per_node=2, resume_from=run))
+                                        process_count_per_node=2, resume_from=run, compute_target=target))
     assert resumed.wait_for_completion(timeout=300)["status"] == st.COMPLETED
     again = resumed.get_metrics()
     assert again["resumed"] == 1 and again["loss"][0] < metrics["loss"][0] / 10
@@ -83,10 +88,12 @@ cat("r squared", r2, "\\n")
 """
 
 
-def test_r_estimator_trains_with_rscript(experiment, project):
+def test_r_estimator_trains_with_rscript(target_experiment, project):
     from runyard import REstimator
+    experiment, target = target_experiment
     src = project({"train.R": R_TRAIN})
-    run = experiment.submit(REstimator(str(src), entry_script="train.R", script_params={"--degree": 2}))
+    run = experiment.submit(REstimator(str(src), entry_script="train.R", script_params={"--degree": 2},
+                                       compute_target=target))
     details = run.wait_for_completion(timeout=300, raise_on_error=False)
     assert details["status"] == st.COMPLETED, details["error"]
     metrics = run.get_metrics()

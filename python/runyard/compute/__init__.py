@@ -68,8 +68,6 @@ class ComputeTarget(abc.ABC):
     """The protocol every target implements; ``handle`` is whatever ``submit`` returned."""
 
     type: ClassVar[str]
-    #: whether the target runs a job with ``distributed_job_config`` (several processes)
-    runs_distributed: ClassVar[bool] = False
 
     def __init__(self, workspace: "Workspace | None" = None, name: str | None = None,
                  config: dict[str, Any] | None = None):

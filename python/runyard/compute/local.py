@@ -26,7 +26,7 @@ from .. import resume
 from .. import status as st
 from ..errors import ComputeError
 from . import ComputeTarget, JobSpec
-from ..distributed import process_env, rank_log_name
+from ._ranks import mpi_env, mpirun_argv, signal_group, spawn, start_ranks, stop_all, wait_all
 from .execution import Execution, job_argv
 from .local_env import PreparedPython, materialise, materialise_spec, stop_build, submitting_interpreter
 
@@ -101,7 +101,6 @@ class LocalTarget(SupervisedTarget):
     """Runs jobs as processes on this machine. Always present, named ``local``."""
 
     type = "local"
-    runs_distributed = True
 
     def prepare(self, environment: "Environment | None", log) -> PreparedPython:
         return materialise(environment, log)
@@ -148,32 +147,22 @@ class LocalExecution(Execution):
         if not self.job.distributed:
             self.procs = [self._spawn(argv, env, output)]
             return self.procs[0].pid
-        # Every rank on this machine: one node, rendezvous on loopback; each rank in a session
-        # of its own (a lost run's cleanup finds them by their RUNYARD_RUN_ID).
-        plan = {**self.job.distributed, "node_count": 1}
-        count = int(plan["process_count"])
-        ports = free_ports(count)
         if self.mpirun:
-            env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(ports[0]), RUNYARD_LOGS_DIR=str(self.logs_dir))
+            count = int(self.job.distributed["process_count"])
+            env.update(mpi_env(self.logs_dir))
             self.procs = [self._spawn(mpirun_argv(self.mpirun, count, argv), env, output)]
             return self.procs[0].pid
-        self.procs = []
-        for rank in range(count):
-            rank_env = {**env, **process_env(plan, rank, ["127.0.0.1"] * count, ports)}
-            if rank == 0:
-                self.procs.append(self._spawn(argv, rank_env, output))
-                continue
-            with open(self.logs_dir / rank_log_name(rank), "ab") as rank_output:
-                self.procs.append(self._spawn(argv, rank_env, rank_output))
+        # Every rank on this machine (a lost run's cleanup finds them by their RUNYARD_RUN_ID).
+        try:
+            self.procs = start_ranks(self.job.distributed, argv, env, self.work, self.logs_dir, output)
+        except OSError as e:
+            raise ComputeError(f"could not start {argv[0]!r}: {e}") from e
         return self.procs[0].pid
 
     def _spawn(self, argv: list[str], env: dict[str, str], output) -> subprocess.Popen:
         try:
-            return subprocess.Popen(argv, cwd=self.work, env=env, stdin=subprocess.DEVNULL, stdout=output,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            return spawn(argv, env, self.work, output)
         except OSError as e:
-            for proc in self.procs:
-                _signal_group(proc.pid, signal.SIGKILL)
             raise ComputeError(f"could not start {argv[0]!r}: {e}") from e
 
     def _process_env(self) -> dict[str, str]:
@@ -198,43 +187,14 @@ class LocalExecution(Execution):
         return env
 
     def wait(self, timeout: float) -> int | None:
-        """Rank 0's exit code once every process ended; as soon as one process fails, the
-        others are stopped (as torchrun does) and that process's code is the job's."""
-        deadline = time.monotonic() + timeout
-        while True:
-            codes = [proc.poll() for proc in self.procs]
-            failed = next((code for code in codes if code not in (None, 0)), None)
-            if failed is not None:
-                if len(self.procs) > 1:
-                    self.stop(5, None)
-                return failed
-            if all(code == 0 for code in codes):
-                return 0
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            if len(self.procs) == 1:
-                try:
-                    return self.procs[0].wait(timeout=left)
-                except subprocess.TimeoutExpired:
-                    return None
-            time.sleep(min(0.05, left))
+        """Rank 0's exit code once every process ended, or the first failing process's."""
+        return wait_all(self.procs, timeout)
 
     def stop(self, grace_s: float, output) -> None:
         if not self.procs:
             stop_build()
             return
-        for proc in self.procs:
-            _signal_group(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(proc.pid, signal.SIGKILL)
-                proc.wait()
-        for proc in self.procs:
-            _signal_group(proc.pid, signal.SIGKILL)  # anything the script left behind
+        stop_all(self.procs, grace_s)
 
     def collect(self) -> None:
         artifacts = self.workspace._artifacts
@@ -268,45 +228,6 @@ def find_mpirun(path_prefix: list[str]) -> str:
                            "apt-get install openmpi-bin) or use PyTorchConfiguration, whose processes "
                            "runyard starts itself")
     return found
-
-
-#: run by mpirun as each rank: torch.distributed's variables from Open MPI's, rank 0's output
-#: to mpirun's (the run's driver log), every other rank's to its own log
-_MPI_RANK = ('export RANK="$OMPI_COMM_WORLD_RANK" WORLD_SIZE="$OMPI_COMM_WORLD_SIZE" '
-             'LOCAL_RANK="$OMPI_COMM_WORLD_LOCAL_RANK" LOCAL_WORLD_SIZE="$OMPI_COMM_WORLD_LOCAL_SIZE" '
-             'NODE_RANK=0 GROUP_RANK=0 RUNYARD_PROCESS_RANK="$OMPI_COMM_WORLD_RANK" '
-             'PMI_RANK="$OMPI_COMM_WORLD_RANK" PMI_SIZE="$OMPI_COMM_WORLD_SIZE"; '
-             '[ "$RANK" = 0 ] && exec "$@"; exec "$@" >>"$RUNYARD_LOGS_DIR/{log}" 2>&1')
-
-
-def mpirun_argv(mpirun: str, count: int, argv: list[str]) -> list[str]:
-    """``argv`` as ``count`` ranks on this machine under Open MPI's ``mpirun``: as many as asked
-    whatever the cores (--oversubscribe), unbound, and as root when the job is root's."""
-    options = ["-np", str(count), "--oversubscribe", "--bind-to", "none"]
-    if os.geteuid() == 0:
-        options.append("--allow-run-as-root")
-    return [mpirun, *options, "/bin/sh", "-c", _MPI_RANK.format(log=rank_log_name("$RANK")), "runyard-rank", *argv]
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports free on loopback now."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except OSError:
-        pass
 
 
 def child_python_environment() -> dict[str, str]:
@@ -353,13 +274,13 @@ def alive(pid: int | None, started: float | None) -> bool:
 
 def _kill_job(row: dict[str, Any]) -> None:
     if alive(row.get("job_pid"), row.get("job_started")):
-        _signal_group(row["job_pid"], signal.SIGKILL)
+        signal_group(row["job_pid"], signal.SIGKILL)
     if json.loads(row.get("definition") or "{}").get("distributed"):  # the other ranks, each in its own session
         import psutil
         for proc in psutil.process_iter():
             try:
                 if proc.environ().get("RUNYARD_RUN_ID") == row["run_id"]:
-                    _signal_group(proc.pid, signal.SIGKILL)
+                    signal_group(proc.pid, signal.SIGKILL)
             except psutil.Error:
                 continue
 

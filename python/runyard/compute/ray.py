@@ -77,7 +77,6 @@ class RayCluster(SupervisedTarget):
     """
 
     type = "ray"
-    runs_distributed = True
 
     def __init__(self, workspace: Any = None, name: str | None = None, config: dict[str, Any] | None = None,
                  **settings: Any):
