@@ -35,6 +35,10 @@ DOCKERD_ARGS = ["--iptables=false", "--ip6tables=false", "--bridge=none", "--sto
 # inside builds trusting the host's CA bundle.
 TARGET_SETTINGS = {"network": "host", "build_network_mode": "host",
                    "ca_bundle": "/etc/ssl/certs/ca-certificates.crt", "memory": "1g"}
+# The CI machines keep the CPU build of torch as a local wheel: image builds get it from there
+# (PyPI's own torch wheel pulls gigabytes of CUDA libraries).
+if Path("/opt/wheels").is_dir():
+    TARGET_SETTINGS["pip_find_links"] = "/opt/wheels"
 _BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 # Left out of the base image to keep it small: the vfs driver copies it for every container.
 _STRIPPED = ["var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale"]

@@ -8,6 +8,7 @@ environment share the "default" image, so it is built once.
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -55,6 +56,24 @@ def untag(client, *tags: str) -> None:
 
 def containers_of(client, run) -> list[dict]:
     return client.api.containers(all=True, filters={"label": f"runyard.run_id={run.id}"})
+
+
+def engine_leftovers(client) -> set[str]:
+    """Every container (running or not, build steps' too) and every dangling image on the engine."""
+    return ({c["Id"] for c in client.api.containers(all=True)}
+            | {i["Id"] for i in client.api.images(filters={"dangling": True})})
+
+
+def build_shared_layers(experiment, project) -> None:
+    """The default image, whose first layers every environment's image shares: after it, a build
+    that stops at its own first step leaves nothing behind, whichever test runs first."""
+    src = project({"t.py": "print('shared layers')\n"})
+    experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker")).wait_for_completion()
+
+
+def log_so_far(run) -> str:
+    path = run.workspace._artifacts.run_dir(run.id) / "logs" / "environment_build.log"
+    return path.read_text(errors="replace") if path.is_file() else ""
 
 
 def six_environment(name: str, version: str) -> Environment:
@@ -145,6 +164,9 @@ def test_image_missing_on_the_engine_is_pulled_from_the_registry(workspace, expe
     second.wait_for_completion()
     log = build_log(second)
     assert f"Pulled {remote}" in log
+    # the pull's progress, layer by layer (its layers were kept on the engine)
+    assert re.search(r"^  [0-9a-f]{12}: (Already exists|Pull complete)$", log, re.MULTILINE), log
+    assert "Status: Downloaded newer image" in log
     assert "Building image" not in log and "Step " not in log
     assert second.get_metrics() == {"six": "1.16.0"}
     assert docker_engine.images.get(tag).tags  # tagged under its own name again
@@ -167,6 +189,8 @@ def test_concurrent_runs_of_a_new_environment_build_it_once(workspace, experimen
 
 def test_failing_dockerfile_step(workspace, experiment, project, docker_engine):
     import docker.errors
+    build_shared_layers(experiment, project)
+    before = engine_leftovers(docker_engine)
     env = Environment("broken-step", docker={"extra_steps": ["RUN echo about to fail && exit 3"]})
     src = project({"t.py": "print('never runs')\n"})
     run = experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker", environment=env))
@@ -183,6 +207,7 @@ def test_failing_dockerfile_step(workspace, experiment, project, docker_engine):
     with pytest.raises(docker.errors.ImageNotFound):
         docker_engine.images.get(tag_of(experiment, env))
     assert "never runs" not in run.get_log()
+    assert not engine_leftovers(docker_engine) - before  # no build container, no untagged image
 
 
 def test_unknown_base_image(experiment, project):
@@ -195,6 +220,85 @@ def test_unknown_base_image(experiment, project):
     assert "the image of environment 'no-base' could not be built" in message
     assert "its base image 'runyard-test/no-such-image:1' is not on the engine and could not be pulled" in message
     assert "logs/environment_build.log" in run.get_file_names()
+
+
+def test_a_registry_that_does_not_answer_is_a_warning(workspace, experiment, project, docker_engine, base_image):
+    from docker_services import TARGET_SETTINGS, free_port
+    nowhere = f"127.0.0.1:{free_port()}"  # nothing listens there
+    workspace.compute_targets.attach("docker-registry-down", DockerCompute(
+        **TARGET_SETTINGS, default_base_image=base_image, registry=nowhere))
+    env = six_environment("registry-down", "1.14.0")
+    tag = tag_of(experiment, env)
+    untag(docker_engine, tag)
+    run = experiment.submit(ScriptRunConfig(str(project({"train.py": USES_SIX})), script="train.py",
+                                            compute_target="docker-registry-down", environment=env))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert run.get_metrics() == {"six": "1.14.0"}
+    log = build_log(run)
+    assert f"Warning: the registry {nowhere} did not answer" in log  # the lookup
+    assert f"Warning: pushing {nowhere}/{tag} failed" in log and "the run uses the image built here" in log
+    assert docker_engine.images.get(tag).tags
+
+
+def test_cancel_during_an_image_build_stops_the_build(experiment, project, docker_engine, wait_for):
+    import time
+    import docker.errors
+    build_shared_layers(experiment, project)
+    before = engine_leftovers(docker_engine)
+    env = Environment("slow-build", docker={"extra_steps": ["RUN echo slow step started && sleep 60"]})
+    run = experiment.submit(ScriptRunConfig(str(project({"t.py": "print('never runs')\n"})), script="t.py",
+                                            compute_target="docker", environment=env))
+    wait_for(lambda: "slow step started" in log_so_far(run), timeout=120, what="the slow step to start")
+    canceled_at = time.monotonic()
+    run.cancel()
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.CANCELED
+    assert time.monotonic() - canceled_at < 20  # not after the step's 60 s
+    assert st.STARTING not in [e["status"] for e in details["statusHistory"]]
+    assert "Canceled" in build_log(run)
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_engine.images.get(tag_of(experiment, env))
+    # the engine kills and removes the step's container once the build's client is gone
+    wait_for(lambda: not engine_leftovers(docker_engine) - before, timeout=30, what="the build's container to go")
+
+
+def test_an_environment_from_a_base_dockerfile(experiment, project, base_image, docker_engine):
+    env = Environment("from-dockerfile", docker={
+        "base_dockerfile": f"FROM {base_image}\nRUN echo made by the base Dockerfile > /opt/marker.txt\n"})
+    untag(docker_engine, tag_of(experiment, env))  # built by this test (from cached layers, if any)
+    src = project({"t.py": "print(open('/opt/marker.txt').read())\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker", environment=env))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert "made by the base Dockerfile" in run.get_log()
+    assert f"FROM {base_image}\nRUN echo made by the base Dockerfile" in build_log(run)
+
+
+def test_a_gpu_run_needs_gpus_on_the_target(workspace, experiment, project, base_image, registry):
+    from docker_services import TARGET_SETTINGS
+    from runyard import RunConfiguration
+    from runyard.compute.local import local_gpus
+    src = project({"t.py": "print('never runs')\n"})
+    one_gpu = RunConfiguration(num_gpus=1)
+    run = experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker", run_config=one_gpu))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.FAILED
+    message = details["error"]["message"]
+    assert "asks for 1 GPU(s)" in message and "'docker' gives its containers none" in message
+    assert "`gpus`" in message
+    assert [e["status"] for e in details["statusHistory"]][-2:] == [st.PREPARING, st.FAILED]
+    if local_gpus():
+        return
+    # with devices set, the engine is asked for them (and has none to give here)
+    workspace.compute_targets.attach("docker-gpus", DockerCompute(
+        **TARGET_SETTINGS, default_base_image=base_image, registry=registry, gpus="0,1"))
+    run = experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target="docker-gpus",
+                                            run_config=one_gpu))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.FAILED
+    assert "the container could not start" in details["error"]["message"]
+    assert "gpu" in details["error"]["message"]
 
 
 def test_no_engine_fails_the_submit_saying_how_to_start_one(workspace, experiment, project):
@@ -222,6 +326,8 @@ def test_job_runs_in_a_container_of_its_own_until_canceled(experiment, project, 
         print("uid", os.getuid(), "cwd", os.getcwd(), flush=True)
         time.sleep(120)
         """, "data.txt": "original"})
+    limited = {**experiment.workspace.compute_targets["docker"].config, "cpus": 0.5, "shm_size": "96m"}
+    experiment.workspace.compute_targets.attach("docker", DockerCompute(**limited))
     run = experiment.submit(ScriptRunConfig(str(src), script="job.py", compute_target="docker"))
     wait_for(lambda: "uid" in run.get_log(), what="the job to start")
     [listed] = containers_of(docker_engine, run)
@@ -230,6 +336,8 @@ def test_job_runs_in_a_container_of_its_own_until_canceled(experiment, project, 
     assert container.attrs["Config"]["User"] == "runyard"
     assert container.attrs["HostConfig"]["NetworkMode"] == "host"
     assert container.attrs["HostConfig"]["Memory"] == 1024 ** 3
+    assert container.attrs["HostConfig"]["NanoCpus"] == 500_000_000
+    assert container.attrs["HostConfig"]["ShmSize"] == 96 * 1024 ** 2
     assert container.labels["runyard.workspace"] == str(experiment.workspace.path)
     assert "uid 1000 cwd /runyard/job" in run.get_log()
     assert (src / "data.txt").read_text() == "original"
@@ -309,15 +417,18 @@ def test_metrics_in_a_loop_and_a_grandchild_created_earlier(experiment, project)
     assert grandchild.get_details()["error"]["message"] == "stopped early"
 
 
-def test_cli_attach_build_images_prune(workspace, base_image, registry, project, docker_engine):
+def test_cli_attach_build_images_prune(workspace, base_image, registry, project, docker_engine, tmp_path):
     """The CLI for the Docker target: attach, build an image ahead of a run, list, prune."""
     import json
+    import os
     import subprocess
     import sys
+    import time
+    import docker.errors
 
-    def runyard(*args: str) -> subprocess.CompletedProcess:
+    def runyard(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "runyard.cli", "-w", str(workspace.path), *args],
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=600, env=env)
 
     attached = runyard("compute", "attach", "docker", "box", "--network", "host", "--build-network", "host",
                        "--ca-bundle", "/etc/ssl/certs/ca-certificates.crt", "--default-base-image", base_image,
@@ -341,9 +452,30 @@ def test_cli_attach_build_images_prune(workspace, base_image, registry, project,
 
     dry = runyard("env", "prune", "--target", "box", "--all", "--dry-run")
     assert f"would remove {tag}" in dry.stdout
+    dry_json = json.loads(runyard("env", "prune", "--target", "box", "--all", "--dry-run", "--json").stdout)
+    assert {"tag": tag, "hash": tag.split(":", 1)[1], "removed": False} in dry_json
     docker_engine.images.get(tag)  # a dry run removes nothing
+
+    # Last use is recorded per cache folder: to another cache, an image is as old as it was made.
+    other_cache = tmp_path / "other-cache"
+    elsewhere = {**os.environ, "RUNYARD_CACHE_DIR": str(other_cache)}
+    kept = runyard("env", "prune", "--target", "box", "--dry-run", env=elsewhere)  # 30 days
+    assert kept.returncode == 0, kept.stderr
+    assert tag not in kept.stdout
+    # Unused for 10 days: removed for real (every other image on the engine counts as used now).
+    now = time.time()
+    usage = {t: now for image in docker_engine.images.list(name="runyard/env") for t in image.tags}
+    other_cache.mkdir()
+    (other_cache / "docker-images.json").write_text(json.dumps({**usage, tag: now - 10 * 86400}))
+    pruned = runyard("env", "prune", "--target", "box", "--unused-days", "5", env=elsewhere)
+    assert pruned.returncode == 0, pruned.stderr
+    assert f"removing {tag}" in pruned.stdout and "1 image(s) removed" in pruned.stdout
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_engine.images.get(tag)
 
     bad = runyard("compute", "attach", "docker", "bad", "--memory", "lots")
     assert bad.returncode == 2 and "memory" in bad.stderr
+    bad = runyard("compute", "attach", "docker", "bad", "--gpus", "lots")
+    assert bad.returncode == 2 and "gpus" in bad.stderr and "device=0,1" in bad.stderr
     assert runyard("compute", "detach", "box").returncode == 0
     assert "box" not in {t["name"] for t in json.loads(runyard("compute", "list", "--json").stdout)}

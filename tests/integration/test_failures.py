@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 
 import pytest
 
@@ -38,12 +39,13 @@ def test_script_that_raises(experiment, project, compute_target):
     assert [e["status"] for e in details["statusHistory"]][-1] == st.FAILED
 
 
-def test_nonzero_exit_code_is_kept(experiment, project, compute_target):
-    src = project({"exit.py": "raise SystemExit(7)\n"})
+@pytest.mark.parametrize("code", [7, 200])  # 200: above 128, yet no signal killed it
+def test_nonzero_exit_code_is_kept(experiment, project, compute_target, code):
+    src = project({"exit.py": f"raise SystemExit({code})\n"})
     run = experiment.submit(ScriptRunConfig(str(src), script="exit.py", compute_target=compute_target))
     details = run.wait_for_completion(raise_on_error=False)
-    assert (details["status"], details["exitCode"]) == (st.FAILED, 7)
-    assert "exited with code 7" in details["error"]["message"]
+    assert (details["status"], details["exitCode"]) == (st.FAILED, code)
+    assert f"exited with code {code}" in details["error"]["message"]
 
 
 def test_job_killed_with_sigkill(experiment, project, wait_for):
@@ -61,6 +63,27 @@ def test_job_killed_with_sigkill(experiment, project, wait_for):
     assert details["exitCode"] == -signal.SIGKILL
     assert "logs/driver.log" in run.get_file_names()
     assert f"pid {match.group(1)}" in run.get_log()
+
+
+def test_cancel_kills_a_job_that_ignores_sigterm_after_the_grace(experiment, project, wait_for, process_gone):
+    src = project({"stubborn.py": """\
+        import os, signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("pid", os.getpid(), flush=True)
+        time.sleep(60)
+        """})
+    assert os.environ["RUNYARD_CANCEL_GRACE_SECONDS"] == "2"
+    run = experiment.submit(ScriptRunConfig(str(src), script="stubborn.py"))
+    pid = int(wait_for(lambda: re.search(r"pid (\d+)", run.get_log()), what="the job's pid").group(1))
+    asked = time.monotonic()
+    run.cancel()
+    time.sleep(1)
+    assert not process_gone(pid)  # SIGTERM was ignored; the grace is not over yet
+    details = run.wait_for_completion(raise_on_error=False, timeout=30)
+    assert time.monotonic() - asked >= 2
+    assert details["status"] == st.CANCELED
+    assert process_gone(pid)
+    assert "SIGTERM, SIGKILL after 2 s" in run.get_log()
 
 
 def test_supervisor_killed_with_sigkill(workspace, experiment, project, wait_for, process_gone):

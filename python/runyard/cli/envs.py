@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import sys
-import threading
-
 import click
 
 from ..errors import ConfigError
 from ._output import console, print_json, print_table
+from ._progress import BuildProgress
 from .main import cli, open_workspace
 
 
@@ -87,9 +84,7 @@ def env_build(ctx: click.Context, ref: str | None, file_path: str | None, target
     environment = _resolve(ctx, ref, file_path)
     environment.validate_for_build()
     target = open_workspace(ctx).get_compute_target(target_name)
-    log = _SpinnerLog(verbose)
-    with console.status(f"Building environment {environment.name!r} for {target.name}...") as status:
-        log.status = status
+    with BuildProgress(environment.name, _expected_steps(environment, target.type), verbose) as log:
         prepared = target.prepare(environment, log)
     if target.type == "local":
         state = "cached" if prepared.cache_hit else "built"
@@ -136,12 +131,14 @@ def env_images(ctx: click.Context, target_name: str | None, as_json: bool) -> No
 @env.command("prune")
 @click.option("--target", "target_name", default=None, help="A docker target (default: the local engine).")
 @click.option("--unused-days", type=float, default=30, show_default=True,
-              help="Remove images not used for this many days.")
+              help="Remove images not used for this many days (by age, for images this cache did not use).")
 @click.option("--all", "remove_all", is_flag=True, help="Remove every environment image.")
 @click.option("--dry-run", is_flag=True, help="Only list what would go.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the images removed (or, with --dry-run, to remove) as JSON.")
 @click.pass_context
 def env_prune(ctx: click.Context, target_name: str | None, unused_days: float, remove_all: bool,
-              dry_run: bool) -> None:
+              dry_run: bool, as_json: bool) -> None:
     """Remove environment images that were not used lately (they are rebuilt when needed)."""
     import time
     import docker.errors
@@ -149,20 +146,33 @@ def env_prune(ctx: click.Context, target_name: str | None, unused_days: float, r
     client = _docker_target(ctx, target_name).client()
     used = last_used()
     cutoff = time.time() - unused_days * 86400
-    removed = 0
+    removed = []
     for image in client.images.list(name=IMAGE_REPOSITORY):
         for tag in [t for t in image.tags if t.startswith(IMAGE_REPOSITORY + ":")]:
-            if remove_all or used.get(tag, 0) < cutoff:
-                click.echo(("would remove " if dry_run else "removing ") + tag)
+            if remove_all or used.get(tag, _created(image)) < cutoff:
+                if not as_json:
+                    click.echo(("would remove " if dry_run else "removing ") + tag)
                 if not dry_run:
                     try:
                         client.images.remove(tag)
                     except docker.errors.APIError as e:
-                        click.echo(f"  kept: {e.explanation or e}", err=True)
+                        click.echo(f"{tag} kept: {e.explanation or e}", err=True)
                         continue
                     forget(tag)
-                removed += 1
-    click.echo(f"{removed} image(s) {'to remove' if dry_run else 'removed'}")
+                removed.append({"tag": tag, "hash": tag.split(":", 1)[1], "removed": not dry_run})
+    if as_json:
+        return print_json(removed)
+    click.echo(f"{len(removed)} image(s) {'to remove' if dry_run else 'removed'}")
+
+
+def _created(image) -> float:
+    """When the engine made ``image``. Last use is recorded per cache folder (RUNYARD_CACHE_DIR),
+    so an image another cache built or used counts as used when it was made."""
+    from datetime import datetime, timezone
+    created = (image.attrs.get("Created") or "")[:19]  # "2025-01-02T03:04:05.123456789Z"
+    if not created:
+        return 0.0
+    return datetime.strptime(created, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
 
 
 def _when(timestamp: float | None) -> str:
@@ -170,19 +180,8 @@ def _when(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "never (by runyard)"
 
 
-class _SpinnerLog(io.TextIOBase):
-    """A text stream that shows the latest build line beside the spinner."""
-
-    def __init__(self, verbose: bool):
-        self.verbose = verbose
-        self.status = None
-        self._lock = threading.Lock()
-
-    def write(self, text: str) -> int:
-        with self._lock:
-            if self.verbose:
-                sys.stderr.write(text)
-            line = text.strip().splitlines()[-1] if text.strip() else ""
-            if self.status is not None and line:
-                self.status.update(f"Building: {line[:100]}")
-        return len(text)
+def _expected_steps(environment, target_type: str) -> int | None:
+    """Commands a local build runs (uv venv, then each install); unknown elsewhere."""
+    if target_type != "local" or environment.python.user_managed_dependencies or environment.r is not None:
+        return None
+    return 1 + max(1, len(environment.python.conda_dependencies.install_steps()))

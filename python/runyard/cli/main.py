@@ -121,7 +121,7 @@ def compute_list(ctx: click.Context, as_json: bool) -> None:
 @click.option("--cpus", type=float, default=None, help="CPUs per container.")
 @click.option("--memory", default=None, help="Memory limit per container, e.g. 4g.")
 @click.option("--shm-size", default=None, help="Shared memory per container, e.g. 2g.")
-@click.option("--gpus", default=None, help="GPUs per container: a count or 'all'.")
+@click.option("--gpus", default=None, help="GPUs per container: a count, 'all', or devices ('0,1').")
 @click.option("--network", default=None, help="Network mode of the containers (e.g. host).")
 @click.option("--user", default=None, help="User in the container (default: runyard, not root).")
 @click.option("--registry", default=None, help="Image registry to pull from and push to, e.g. 127.0.0.1:5000.")

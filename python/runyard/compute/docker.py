@@ -9,6 +9,7 @@ that its supervisor relays to the workspace (see ``store/spool.py``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -29,6 +30,7 @@ from .local import SupervisedTarget
 JOB_DIR = "/runyard/job"
 SPOOL_DIR = "/runyard/spool"
 _SIZE_RE = re.compile(r"^\d+(\.\d+)?[bkmg]?$", re.IGNORECASE)
+_GPU_DEVICES_RE = re.compile(r"^(device=)?(\d+|(GPU|MIG)-[\w-]+)(,(\d+|(GPU|MIG)-[\w-]+))*$")  # indexes or UUIDs
 
 
 class DockerSettings(BaseModel):
@@ -50,6 +52,9 @@ class DockerSettings(BaseModel):
     ca_bundle: str | None = None
     pip_index_url: str | None = None
     pip_extra_index_url: str | None = None
+    #: a folder of wheels on this machine (served to the build on loopback, so it needs
+    #: build_network_mode="host") or a URL, for pip's --find-links
+    pip_find_links: str | None = None
 
     @pydantic.field_validator("memory", "shm_size")
     @classmethod
@@ -58,12 +63,41 @@ class DockerSettings(BaseModel):
             raise ValueError("use a size like '512m' or '2g'")
         return value
 
+    @pydantic.field_validator("gpus")
+    @classmethod
+    def _gpus(cls, value: int | str | None) -> int | str | None:
+        """A count, "all", or devices ("0,1" or "device=0,1"), kept as a count, "all" or "device=..."."""
+        if value is None or value == "all":
+            return value
+        text = str(value).strip()
+        if isinstance(value, int) and not isinstance(value, bool) or text.isdigit():
+            if int(text) < 0:
+                raise ValueError("a GPU count cannot be negative")
+            return int(text)
+        if isinstance(value, str) and _GPU_DEVICES_RE.match(text):
+            return "device=" + text.removeprefix("device=")
+        raise ValueError("use a count like 2, 'all', or devices like '0,1' or 'device=0,1'")
+
     @pydantic.field_validator("ca_bundle")
     @classmethod
     def _file(cls, value: str | None) -> str | None:
         if value is not None and not Path(value).is_file():
             raise ValueError(f"no such file: {value}")
         return value
+
+    @pydantic.field_validator("pip_find_links")
+    @classmethod
+    def _wheels(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value and not Path(value).is_dir():
+            raise ValueError(f"no such folder: {value} (give a folder of wheels or a URL)")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _served_wheels_need_host_network(self) -> "DockerSettings":
+        if self.pip_find_links and "://" not in self.pip_find_links and self.build_network_mode != "host":
+            raise ValueError("pip_find_links: a local folder is served to the build on loopback, which a build "
+                             "reaches only with build_network_mode='host'")
+        return self
 
 
 class DockerCompute(SupervisedTarget):
@@ -132,6 +166,15 @@ def docker_client(base_url: str | None = None) -> Any:
         raise ComputeError(_no_engine(where, str(e).splitlines()[0][:160] if str(e) else type(e).__name__)) from e
 
 
+def gpu_request(gpus: int | str) -> Any:
+    """The engine's request for a target's ``gpus`` (as DockerSettings keeps it): a count,
+    "all", or "device=0,1"."""
+    import docker.types
+    if isinstance(gpus, str) and gpus.startswith("device="):
+        return docker.types.DeviceRequest(device_ids=gpus[len("device="):].split(","), capabilities=[["gpu"]])
+    return docker.types.DeviceRequest(count=-1 if gpus == "all" else int(gpus), capabilities=[["gpu"]])
+
+
 def _no_engine(where: str, problem: str) -> str:
     return (f"no Docker engine answers at {where} ({problem}). Start one (`sudo systemctl start docker`, "
             f"or run `dockerd` as root) or point DOCKER_HOST / the target's base_url at a running engine.")
@@ -165,11 +208,19 @@ class DockerExecution(Execution):
         self.spool_offset = 0
         self.spool_runs: set[str] = set()  # runs the job created, whose writes are relayed
         self.oom = False
+        self.stopped = False
+        self.resolver: Any = None
 
     def prepare(self, log: TextIO) -> None:
         from .docker_images import ImageResolver
+        gpus = (self.job.resources or {}).get("num_gpus")
+        if gpus and not self.settings.gpus:
+            raise ComputeError(f"the run asks for {gpus:g} GPU(s) (num_gpus, or an estimator's use_gpu=True) "
+                               f"and the Docker target {self.target.name!r} gives its containers none: set its "
+                               f"`gpus` (e.g. `runyard compute attach docker {self.target.name} --gpus all`)")
         spec = self.job.environment or {"name": "default"}
-        self.image = ImageResolver(self.client, self.target.config, log).ensure(spec)
+        self.resolver = ImageResolver(self.client, self.target.config, log)
+        self.image = self.resolver.ensure(spec)
 
     def start(self, output: BinaryIO) -> int | None:
         from ..run import ENV_RUN_ID, ENV_TRACKING_URI
@@ -190,6 +241,9 @@ class DockerExecution(Execution):
         if self.job.resume_from:
             environment[resume.ENV_VAR] = f"{JOB_DIR}/{resume.FOLDER}"
         argv = job_argv(self.job, "python", (spec.get("r") or {}).get("rscript_path") or "Rscript")
+        if self.job.distributed:  # every rank in this container, started by runyard's client
+            argv = ["python", "-m", "runyard.compute._ranks", json.dumps(self.job.distributed), f"{JOB_DIR}/logs",
+                    "--", *argv]
         s = self.settings
         kwargs: dict[str, Any] = {
             "command": argv, "working_dir": JOB_DIR, "environment": environment, "user": s.user,
@@ -209,10 +263,8 @@ class DockerExecution(Execution):
         shm = s.shm_size or (spec.get("docker") or {}).get("shm_size")
         if shm:
             kwargs["shm_size"] = shm
-        if s.gpus is not None:
-            import docker.types
-            count = -1 if str(s.gpus) == "all" else int(s.gpus)
-            kwargs["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
+        if s.gpus:
+            kwargs["device_requests"] = [gpu_request(s.gpus)]
         try:
             self.container = self.client.containers.create(self.image, **kwargs)
             extra = ([(f"{resume.FOLDER}/{name}", local) for name, local in resume.files(self.job.resume_from, self.workspace)]
@@ -243,11 +295,15 @@ class DockerExecution(Execution):
         self.container.reload()
         self.oom = bool(self.container.attrs.get("State", {}).get("OOMKilled"))
         code = int(result.get("StatusCode", -1))
-        return -(code - 128) if code > 128 else code  # 137 -> -9: killed by SIGKILL
+        # 128 + N is signal N only when one was sent (stop, OOM kill); a job may exit with 200 itself
+        return -(code - 128) if code > 128 and (self.stopped or self.oom) else code
 
     def stop(self, grace_s: float, output: BinaryIO | None) -> None:
         if self.container is None:
-            return  # an image build in progress finishes; the run is then canceled
+            if self.resolver is not None:
+                self.resolver.cancel()  # an image build in progress ends (from the supervisor's SIGTERM handler)
+            return
+        self.stopped = True
         try:
             self.container.stop(timeout=int(max(grace_s, 1)))
         except Exception:

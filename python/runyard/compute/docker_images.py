@@ -1,23 +1,29 @@
 """Environments as Docker images, one per hash: ``runyard/env:<hash>``.
 
-Lookup order, as Azure ML did it: the local engine, then the workspace's
+Lookup order, as Azure ML did it: the local engine, then the target's
 registry (when one is configured), then a build. A build streams its log into
-the run, is tagged only when it succeeds, and is pushed to the registry. A
-file lock per hash makes concurrent runs that need one new image build it once.
+the run, is tagged only when it succeeds, and is pushed to the registry (a
+registry that does not answer is a warning: the run goes on with the image
+built here). A file lock per hash makes concurrent runs that need one new image
+build it once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import http.server
 import io
 import json
 import os
 import shutil
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Iterator, TextIO
 
 from filelock import FileLock
 
@@ -30,6 +36,8 @@ CLIENT_DIR = "/opt/runyard/client"
 USER = "runyard"
 USER_ID = 1000
 DEFAULT_BASE_IMAGE = "python:3.11-slim-bookworm"
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # Debian's and Ubuntu's
+_PROXY_BUILD_ARGS = {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"}
 _R_DEBIAN_PACKAGES = "r-base-core r-cran-reticulate r-cran-jsonlite"
 # reticulate loads Python as a shared library, which Debian's python3 does not bring along:
 # this names the package that has it (libpython3.11) when the image's python3 lacks one.
@@ -43,7 +51,7 @@ def image_hash(spec: dict[str, Any], settings: dict[str, Any] | None = None) -> 
     """What decides the image: the environment's build spec, runyard's client requirements, and
     the target's default base image when the environment names none."""
     build = {k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")}
-    payload: dict[str, Any] = {"environment": build, "client": client_requirements(), "layout": 3}
+    payload: dict[str, Any] = {"environment": build, "client": client_requirements(), "layout": 4}
     docker = spec.get("docker") or {}
     if not docker.get("base_image") and not docker.get("base_dockerfile"):
         payload["base_image"] = (settings or {}).get("default_base_image") or DEFAULT_BASE_IMAGE
@@ -59,6 +67,10 @@ def image_tag(spec: dict[str, Any], settings: dict[str, Any] | None = None) -> s
     return f"{IMAGE_REPOSITORY}:{image_hash(spec, settings)}"
 
 
+class BuildCanceled(EnvironmentBuildError):
+    """The run was canceled while its image was being built, pulled or pushed."""
+
+
 class ImageResolver:
     """Finds or builds the image of an environment spec on one engine."""
 
@@ -66,6 +78,67 @@ class ImageResolver:
         self.client = client
         self.settings = settings
         self.log = log
+        self.canceled = False
+        self._in_stream = False
+
+    def cancel(self) -> None:
+        """End the build, pull or push in progress. Called from the supervisor's SIGTERM handler,
+        so the exception raised here ends the engine call the main thread is in."""
+        self.canceled = True
+        if self._in_stream:
+            raise BuildCanceled("the run was canceled while its image was being built")
+
+    @contextlib.contextmanager
+    def _streaming(self) -> Iterator[None]:
+        """Around an engine call that streams (build, pull, push): cancel() ends it, and its HTTP
+        response is closed on the way out, which makes the engine stop a build (tagging nothing)."""
+        if self.canceled:
+            raise BuildCanceled("the run was canceled before its image was ready")
+        responses: list[Any] = []
+
+        def keep(response: Any, *args: Any, **kwargs: Any) -> None:
+            responses.append(response)
+
+        hooks = self.client.api.hooks["response"]  # docker-py's client is a requests session
+        hooks.append(keep)
+        self._in_stream = True
+        try:
+            yield
+        except BuildCanceled:
+            self.log.write("\nCanceled: the engine stops the build.\n")
+            raise
+        finally:
+            self._in_stream = False
+            hooks.remove(keep)
+            for response in responses:
+                response.close()
+
+    def _follow(self, events: Iterator[dict[str, Any]], every_s: float = 5.0) -> None:
+        """Write a pull's or push's progress to the build log: a line each time a layer's status
+        changes, the share of bytes moved every ``every_s`` seconds. An error event raises APIError."""
+        import docker.errors
+        statuses: dict[str, str] = {}
+        moving: dict[str, tuple[int, int]] = {}  # layer -> (bytes moved, its size)
+        last = time.monotonic()
+        for event in events:
+            if "error" in event:
+                raise docker.errors.APIError(event["error"], explanation=event["error"])
+            layer, status = event.get("id"), event.get("status") or ""
+            if not status:  # "aux" events: the pushed digest, also in a status line
+                continue
+            detail = event.get("progressDetail") or {}
+            if layer and status in ("Downloading", "Pushing") and detail.get("total"):
+                moving[layer] = (detail.get("current") or 0, detail["total"])
+            if not layer or statuses.get(layer) != status:
+                if layer in moving and status not in ("Downloading", "Pushing"):
+                    moving[layer] = (moving[layer][1], moving[layer][1])
+                statuses[layer or ""] = status
+                self.log.write(f"  {layer + ': ' if layer else ''}{status}\n")
+            elif moving and time.monotonic() - last >= every_s:
+                done, total = (sum(sizes) for sizes in zip(*moving.values()))
+                self.log.write(f"  {100 * done / total:.0f}% of {total / 1e6:.1f} MB\n")
+                last = time.monotonic()
+            self.log.flush()
 
     def ensure(self, spec: dict[str, Any]) -> str:
         tag = image_tag(spec, self.settings)
@@ -104,26 +177,35 @@ class ImageResolver:
         repository, version = remote.rsplit(":", 1)
         self.log.write(f"Looking for {remote} in the registry.\n")
         try:
-            image = self.client.images.pull(repository, tag=version)
-        except (docker.errors.NotFound, docker.errors.APIError) as e:
+            with self._streaming():
+                self._follow(self.client.api.pull(repository, tag=version, stream=True, decode=True))
+        except docker.errors.NotFound as e:
             self.log.write(f"Not in the registry ({_short(e)}); building.\n")
             return False
-        image.tag(IMAGE_REPOSITORY, tag.split(":", 1)[1])
+        except docker.errors.APIError as e:  # not reachable: the run goes on without it
+            self.log.write(f"Warning: the registry {self.settings['registry']} did not answer "
+                           f"({e.explanation or _short(e)}); building here.\n")
+            return False
+        self.client.images.get(remote).tag(IMAGE_REPOSITORY, tag.split(":", 1)[1])
         self.log.write(f"Pulled {remote}.\n")
         return True
 
     def _push(self, tag: str) -> None:
+        import docker.errors
         remote = self._remote(tag)
         if not remote:
             return
         repository, version = remote.rsplit(":", 1)
         self.client.images.get(tag).tag(repository, version)
         self.log.write(f"Pushing {remote}.\n")
-        for event in self.client.api.push(repository, tag=version, stream=True, decode=True):
-            if "error" in event:
-                raise EnvironmentBuildError(f"pushing {remote} failed: {event['error']}")
-            if event.get("status") in ("Pushed", "Layer already exists") or "aux" in event:
-                self.log.write(f"  {event.get('id', '')} {event.get('status', '')}\n")
+        try:
+            with self._streaming():
+                self._follow(self.client.api.push(repository, tag=version, stream=True, decode=True))
+        except docker.errors.APIError as e:  # the image is built and tagged here: the run goes on
+            self.log.write(f"Warning: pushing {remote} failed ({e.explanation or _short(e)}); "
+                           f"the run uses the image built here.\n")
+            return
+        self.log.write(f"Pushed {remote}.\n")
         self.log.flush()
 
     def _build(self, spec: dict[str, Any], tag: str) -> None:
@@ -142,7 +224,15 @@ class ImageResolver:
                                       "nocache": bool(self.settings.get("build_no_cache"))}
             if self.settings.get("build_network_mode"):
                 kwargs["network_mode"] = self.settings["build_network_mode"]
-            tail: list[str] = []
+            with _wheels_for_build(self.settings.get("pip_find_links")) as find_links:
+                if find_links:
+                    kwargs["buildargs"]["PIP_FIND_LINKS"] = find_links
+                self._stream_build(kwargs, name)
+        self.log.write(f"Image {tag} built in {time.monotonic() - started:.1f} s.\n")
+
+    def _stream_build(self, kwargs: dict[str, Any], name: str) -> None:
+        tail: list[str] = []
+        with self._streaming():
             for event in self.client.api.build(**kwargs):
                 text = event.get("stream") or event.get("status") or ""
                 if text:
@@ -155,7 +245,6 @@ class ImageResolver:
                     raise EnvironmentBuildError(
                         f"the image of environment {name!r} could not be built: {event['error'].strip()}"
                         + (f"\n{detail}" if detail else ""))
-        self.log.write(f"Image {tag} built in {time.monotonic() - started:.1f} s.\n")
 
     def _base_image(self, spec: dict[str, Any]) -> str | None:
         """The image the build starts FROM; None when the environment gives a whole Dockerfile."""
@@ -174,7 +263,8 @@ class ImageResolver:
             pass
         self.log.write(f"Pulling the base image {base}.\n")
         try:
-            self.client.images.pull(base)
+            with self._streaming():
+                self._follow(self.client.api.pull(base, stream=True, decode=True))
         except docker.errors.APIError as e:
             self.log.write(f"Build failed: {e}\n")
             raise EnvironmentBuildError(
@@ -199,11 +289,16 @@ class ImageResolver:
             lines.append(f"FROM {self._base_image(spec)}")
         lines.append("USER root")
         ca_bundle = self.settings.get("ca_bundle")
-        if ca_bundle:
+        if ca_bundle:  # added to the base image's trust store, not in its place
             shutil.copyfile(ca_bundle, context / "runyard-ca.crt")
-            lines += ["COPY runyard-ca.crt /opt/runyard/ca.crt",
+            lines += ["COPY runyard-ca.crt /opt/runyard/extra-ca.crt",
+                      f"RUN {{ cat {SYSTEM_CA_BUNDLE} 2>/dev/null && echo; cat /opt/runyard/extra-ca.crt; }} "
+                      f"> /opt/runyard/ca.crt",
                       "ENV PIP_CERT=/opt/runyard/ca.crt REQUESTS_CA_BUNDLE=/opt/runyard/ca.crt "
                       "SSL_CERT_FILE=/opt/runyard/ca.crt"]
+        # Docker passes its proxy variables to every build undeclared (and keeps them out of the image)
+        lines += [f"ARG {name}" for name in sorted(self.settings.get("build_args") or {})
+                  if name.upper() not in _PROXY_BUILD_ARGS]
         lines += list(docker.get("extra_steps") or [])
         lines.append(f"RUN id -u {USER} >/dev/null 2>&1 || useradd --create-home --uid {USER_ID} {USER}")
         pip_options = list(deps.get("pip_options") or [])
@@ -220,6 +315,8 @@ class ImageResolver:
             (context / "build-requirements.txt").write_text("\n".join(steps[0]) + "\n")
             lines += ["COPY build-requirements.txt /opt/runyard/build-requirements.txt",
                       f"RUN {pip} -r /opt/runyard/build-requirements.txt"]
+        if requirements and self.settings.get("pip_find_links"):
+            lines.append("ARG PIP_FIND_LINKS")  # wheels served for this build only (a build arg)
         if requirements:
             lines += ["COPY requirements.txt /opt/runyard/requirements.txt",
                       f"RUN {pip} -r /opt/runyard/requirements.txt"]
@@ -323,6 +420,29 @@ def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
                     add_dir(f"{client}/{sub}")
             add_file(f"{client}/{rel}", path.read_bytes())
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _wheels_for_build(find_links: str | None) -> Iterator[str | None]:
+    """What the build's pip gets as PIP_FIND_LINKS: a URL as it is; a local folder served over
+    HTTP on loopback while the build runs (no copy of the wheels in the image's layers)."""
+    if not find_links or "://" in find_links:
+        yield find_links
+        return
+    handler = functools.partial(_QuietFiles, directory=find_links)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="runyard-wheels", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
 
 
 # -- which images exist and when they were last used ------------------------------
