@@ -121,3 +121,26 @@ def test_an_error_in_the_stream_is_an_api_error():
     with pytest.raises(docker.errors.APIError, match="connection refused"):
         resolver._follow(iter([{"status": "The push refers to repository [x]"},
                                {"error": "Get http://127.0.0.1:9/v2/: connection refused"}]))
+
+
+def test_a_python_version_is_checked_against_the_base_images(tmp_path):
+    import shlex
+    text = settings_dockerfile(tmp_path, {}, python={"conda_dependencies": {"python_version": "3.9"}})
+    check = next(line for line in text.splitlines() if line.startswith("RUN python3 -c"))
+    assert text.index(check) < text.index("python3 -m venv")  # before any package is installed
+    code = shlex.split(check[len("RUN "):])[2]
+    wrong = subprocess.run(["python3", "-c", code], capture_output=True, text=True)
+    assert wrong.returncode == 1 and "asks for Python 3.9 and the base image has Python 3." in wrong.stderr
+    mine = subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                          capture_output=True, text=True).stdout.strip()
+    text = settings_dockerfile(tmp_path, {}, python={"conda_dependencies": {"python_version": mine}})
+    code = shlex.split(next(line for line in text.splitlines() if line.startswith("RUN python3 -c"))[4:])[2]
+    assert subprocess.run(["python3", "-c", code]).returncode == 0
+    assert "RUN python3 -c" not in settings_dockerfile(tmp_path, {})  # no version asked, no check
+
+
+def test_a_user_managed_environment_is_refused_before_any_build():
+    resolver = ImageResolver(client=None, settings={}, log=io.StringIO())
+    from runyard.errors import EnvironmentBuildError
+    with pytest.raises(EnvironmentBuildError, match="user_managed_dependencies=True.*builds the environment's packages"):
+        resolver.ensure({"name": "mine", "python": {"user_managed_dependencies": True}})

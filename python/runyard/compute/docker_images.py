@@ -17,6 +17,7 @@ import http.server
 import io
 import json
 import os
+import shlex
 import shutil
 import tarfile
 import tempfile
@@ -141,6 +142,12 @@ class ImageResolver:
             self.log.flush()
 
     def ensure(self, spec: dict[str, Any]) -> str:
+        if (spec.get("python") or {}).get("user_managed_dependencies"):
+            raise EnvironmentBuildError(
+                f"environment {spec.get('name')!r} has user_managed_dependencies=True, which names an "
+                f"interpreter of this machine; a Docker target builds the environment's packages into its "
+                f"image instead: list them in the environment (or install them with docker.extra_steps / a "
+                f"base_dockerfile) and leave user_managed_dependencies False")
         tag = image_tag(spec, self.settings)
         if self._local(tag):
             self.log.write(f"Image {tag} found on the engine.\n")
@@ -307,6 +314,8 @@ class ImageResolver:
         if self.settings.get("pip_extra_index_url"):
             pip_options.append(f"--extra-index-url={self.settings['pip_extra_index_url']}")
         pip = f"{ENV_PREFIX}/bin/pip install --no-cache-dir --disable-pip-version-check {' '.join(pip_options)}"
+        if deps.get("python_version"):  # the image's Python is the base image's: check it is the one asked for
+            lines.append(f"RUN python3 -c {shlex.quote(_PYTHON_VERSION_CHECK.format(want=deps['python_version']))}")
         lines += ["COPY client-requirements.txt /opt/runyard/client-requirements.txt",
                   f"RUN python3 -m venv {ENV_PREFIX} && {pip} -r /opt/runyard/client-requirements.txt"]
         if spec.get("r"):
@@ -420,6 +429,12 @@ def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
                     add_dir(f"{client}/{sub}")
             add_file(f"{client}/{rel}", path.read_bytes())
     return buffer.getvalue()
+
+
+_PYTHON_VERSION_CHECK = (
+    'import sys; have = "%d.%d.%d" % sys.version_info[:3]; want = "{want}"; '
+    'sys.exit(0 if (have + ".").startswith(want + ".") else "runyard: the environment asks for Python " + want '
+    '+ " and the base image has Python " + have + "; choose a base image (or base_dockerfile) with Python " + want)')
 
 
 @contextlib.contextmanager
