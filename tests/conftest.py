@@ -244,6 +244,28 @@ def target_experiment(request, workspace):
     return Experiment(workspace, "targets"), request.param
 
 
+@pytest.fixture(scope="session")
+def r_repository(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A CRAN-like repository on this machine (CRAN is out of reach) holding one source
+    package, runyardtinypkg 0.1.0, whose tiny_answer() is 42; its ``file://`` URL."""
+    root = tmp_path_factory.mktemp("r-repository")
+    package = root / "source" / "runyardtinypkg"
+    (package / "R").mkdir(parents=True)
+    (package / "DESCRIPTION").write_text(
+        "Package: runyardtinypkg\nVersion: 0.1.0\nTitle: A Package for Tests\n"
+        "Description: Installed from a repository by runyard's tests.\nLicense: MIT\n"
+        "Authors@R: person('runyard', 'tests', email = 'tests@example.com', role = c('aut', 'cre'))\n")
+    (package / "NAMESPACE").write_text("export(tiny_answer)\n")
+    (package / "R" / "tiny.R").write_text("tiny_answer <- function() 42\n")
+    contrib = root / "repo" / "src" / "contrib"
+    contrib.mkdir(parents=True)
+    for argv in (["R", "CMD", "build", "--no-manual", str(package)],
+                 ["Rscript", "-e", "tools::write_PACKAGES('.', type = 'source')"]):
+        done = subprocess.run(argv, cwd=contrib, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return f"file://{root / 'repo'}"
+
+
 # -- Ray: a head and one worker node on loopback, plus a workspace server --------------------
 # Started once per session; `pytest -m "not ray"` leaves these tests out.
 SERVER_TOKEN = "ray-tests-token"

@@ -8,12 +8,17 @@
 #' @param cpus CPUs per container.
 #' @param memory Memory limit per container, e.g. `"4g"`; a job over it is reported as OOM-killed.
 #' @param shm_size Shared memory per container, e.g. `"2g"`.
-#' @param gpus A number of GPUs, or `"all"`.
+#' @param gpus A number of GPUs, `"all"`, or devices such as `"0,1"`.
 #' @param network The containers' network mode, e.g. `"host"`.
 #' @param registry An image registry to pull from and push to, e.g. `"127.0.0.1:5000"`.
 #' @param default_base_image The base image of environments that name none.
 #' @param build_network_mode The network mode of image builds (`"host"` behind some proxies).
-#' @param ca_bundle A CA bundle file to trust inside images.
+#' @param ca_bundle A CA bundle file to trust inside images (added to the base image's).
+#' @param build_args Named character vector or list of image build arguments (declared as `ARG`s).
+#' @param pip_index_url,pip_extra_index_url The package index image builds install from.
+#' @param pip_find_links A URL, or a folder of wheels on this machine that builds read over
+#'   loopback (needs `build_network_mode = "host"`).
+#' @param build_no_cache `TRUE` to build images without the engine's layer cache.
 #' @param user The user jobs run as (default `"runyard"`, not root).
 #' @return A compute target, not yet attached to a workspace.
 #' @examples
@@ -23,19 +28,35 @@
 #' @export
 docker_compute <- function(base_url = NULL, cpus = NULL, memory = NULL, shm_size = NULL, gpus = NULL,
                            network = NULL, registry = NULL, default_base_image = NULL,
-                           build_network_mode = NULL, ca_bundle = NULL, user = NULL) {
+                           build_network_mode = NULL, ca_bundle = NULL, user = NULL, build_args = NULL,
+                           pip_index_url = NULL, pip_extra_index_url = NULL, pip_find_links = NULL,
+                           build_no_cache = FALSE) {
   for (arg in c("base_url", "memory", "shm_size", "network", "registry", "default_base_image",
-                "build_network_mode", "user")) {
+                "build_network_mode", "user", "pip_index_url", "pip_extra_index_url", "pip_find_links")) {
     check_string(get(arg), arg, null_ok = TRUE)
   }
   if (!is.null(ca_bundle)) check_path(ca_bundle, "ca_bundle", "file")
+  if (!is.null(build_args)) {
+    named <- !is.null(names(build_args)) && all(nzchar(names(build_args)))
+    if (!named || !all(vapply(build_args, function(v) is.character(v) && length(v) == 1, logical(1)))) {
+      arg_error("build_args", sprintf("must be named strings, e.g. c(HTTP_PROXY = \"http://proxy:3128\"), not %s",
+                                      describe(build_args)))
+    }
+    build_args <- as.list(build_args)
+  }
+  if (!is.logical(build_no_cache) || length(build_no_cache) != 1 || is.na(build_no_cache)) {
+    arg_error("build_no_cache", sprintf("must be TRUE or FALSE, not %s", describe(build_no_cache)))
+  }
   if (!is.null(cpus) && (!is.numeric(cpus) || length(cpus) != 1 || cpus <= 0)) {
     arg_error("cpus", sprintf("must be a positive number, not %s", describe(cpus)))
   }
   if (is.numeric(gpus)) gpus <- as_py_int(gpus, "gpus")
   settings <- list(base_url = base_url, cpus = cpus, memory = memory, shm_size = shm_size, gpus = gpus,
                    network = network, registry = registry, default_base_image = default_base_image,
-                   build_network_mode = build_network_mode, ca_bundle = ca_bundle, user = user)
+                   build_network_mode = build_network_mode, ca_bundle = ca_bundle, user = user,
+                   build_args = build_args, pip_index_url = pip_index_url,
+                   pip_extra_index_url = pip_extra_index_url, pip_find_links = pip_find_links,
+                   build_no_cache = if (build_no_cache) TRUE else NULL)
   settings <- settings[!vapply(settings, is.null, logical(1))]
   docker_module <- reticulate::import("runyard.compute.docker")
   py_call(do.call(docker_module$DockerCompute, settings))

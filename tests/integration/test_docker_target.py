@@ -108,31 +108,6 @@ def test_sklearn_example(experiment, project):
     assert "best alpha" in run.get_log()
 
 
-R_SCRIPT = """\
-library(runyard)
-run <- get_current_run()
-fit <- lm(dist ~ speed, data = cars)
-log_metric_to_run("slope", unname(coef(fit)[["speed"]]))
-log_metric_to_run("model", "lm")
-dir.create("outputs", showWarnings = FALSE)
-saveRDS(fit, "outputs/fit.rds")
-cat("fitted in R", R.version$major, "\\n")
-"""
-
-
-def test_r_script(experiment, project):
-    env = Environment("r-docker", r={"cran_packages": []})
-    run = experiment.submit(ScriptRunConfig(str(project({"fit.R": R_SCRIPT})), script="fit.R",
-                                            compute_target="docker", environment=env))
-    details = run.wait_for_completion(raise_on_error=False)
-    assert details["status"] == st.COMPLETED, details["error"]
-    metrics = run.get_metrics()
-    assert metrics["slope"] == pytest.approx(3.9324, abs=1e-3)
-    assert metrics["model"] == "lm"
-    assert "outputs/fit.rds" in run.get_file_names()
-    assert "fitted in R 4" in run.get_log()
-
-
 def test_second_run_finds_the_image(experiment, project):
     config = ScriptRunConfig(str(project({"t.py": "print('hello from a container')\n"})), script="t.py",
                              compute_target="docker")

@@ -123,8 +123,10 @@ def test_a_failed_import_is_the_runs_error(experiment, project):
     assert details["error"]["message"].startswith("ModuleNotFoundError: No module named 'no_such_framework_xyz'")
 
 
-def test_an_r_error_is_the_runs_error(experiment, project):
+def test_an_r_error_is_the_runs_error(experiment, project, compute_target):
+    from runyard import Environment
     src = project({"train.R": "cat('starting\\n')\nstop('the data has no rows')\n"})
-    run = experiment.submit(ScriptRunConfig(str(src), script="train.R"))
+    run = experiment.submit(ScriptRunConfig(str(src), script="train.R", compute_target=compute_target,
+                                            environment=Environment("r-plain", r={"cran_packages": []})))
     details = run.wait_for_completion(raise_on_error=False)
     assert details["error"]["message"].startswith("Error: the data has no rows"), details["error"]["message"]

@@ -263,3 +263,32 @@ def test_offline_log_image_saves_the_plot_and_says_where(run_python, tmp_path):
         assert Path(path).name == f"{name}.png"
         png_size(Path(path).read_bytes())
     assert f"'current': '{saved['current']}'" in result.stdout
+
+
+R_SCRIPT = """\
+library(runyard)
+library(runyardtinypkg)
+fit <- lm(dist ~ speed, data = cars)
+log_metric_to_run("slope", unname(coef(fit)[["speed"]]))
+log_metric_to_run("model", "lm")
+log_metric_to_run("answer", tiny_answer())
+dir.create("outputs", showWarnings = FALSE)
+saveRDS(fit, "outputs/fit.rds")
+cat("fitted in R", R.version$major, "\\n")
+"""
+
+
+def test_r_script_with_a_package_from_a_repository(experiment, project, compute_target, r_repository):
+    """An R environment's package comes from its repository (a local one, copied into the image
+    on Docker); the R script logs through runyard's R package and writes outputs/."""
+    from runyard import Environment
+    env = Environment("r-tiny", r={"cran_packages": [{"name": "runyardtinypkg"}], "repos": [r_repository]})
+    run = experiment.submit(ScriptRunConfig(str(project({"fit.R": R_SCRIPT})), script="fit.R",
+                                            compute_target=compute_target, environment=env))
+    details = run.wait_for_completion(timeout=900, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    metrics = run.get_metrics()
+    assert metrics["slope"] == pytest.approx(3.9324, abs=1e-3)
+    assert metrics["model"] == "lm" and metrics["answer"] == 42
+    assert "outputs/fit.rds" in run.get_file_names()
+    assert "fitted in R 4" in run.get_log()

@@ -38,6 +38,26 @@ test_that("workspaces are created, opened by path and found from a nested folder
   expect_identical(targets$type[targets$name == "gpu-box"], "docker")
 })
 
+test_that("docker_compute() takes the build settings a proxy needs, and checks them", {
+  skip_if_no_runyard()
+  wheels <- tempfile("wheels")
+  dir.create(wheels)
+  on.exit(unlink(wheels, recursive = TRUE), add = TRUE)
+  target <- docker_compute(build_network_mode = "host", build_args = c(HTTP_PROXY = "http://proxy:3128"),
+                           pip_index_url = "https://pypi.example/simple", pip_find_links = wheels,
+                           build_no_cache = TRUE, gpus = "0,1")
+  settings <- target$settings
+  expect_identical(settings$build_args$HTTP_PROXY, "http://proxy:3128")
+  expect_identical(settings$pip_index_url, "https://pypi.example/simple")
+  expect_identical(settings$pip_find_links, wheels)
+  expect_true(settings$build_no_cache)
+  expect_identical(settings$gpus, "device=0,1")
+  expect_error(docker_compute(build_args = list("x")), class = "runyard_argument_error", regexp = "build_args")
+  expect_error(docker_compute(build_no_cache = "yes"), class = "runyard_argument_error", regexp = "build_no_cache")
+  # A folder of wheels is served to builds on loopback: the settings say so, naming the field.
+  expect_error(docker_compute(pip_find_links = wheels), class = "runyard_error", regexp = "pip_find_links")
+})
+
 test_that("registering an environment versions it by its spec", {
   skip_if_no_runyard()
   fx <- local_workspace()
