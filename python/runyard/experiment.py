@@ -38,12 +38,13 @@ class Experiment:
         """Validate ``config``, snapshot its source, record the run Queued and start it.
 
         ``config`` is anything with a ``_submit(experiment, tags, **kwargs)`` method:
-        ``ScriptRunConfig`` now; estimators and pipelines later.
+        ``ScriptRunConfig``, an estimator, or a ``Pipeline`` (with ``pipeline_parameters=``
+        and ``regenerate_outputs=``; it returns a ``PipelineRun``).
         """
         submit = getattr(config, "_submit", None)
         if submit is None:
             raise ConfigError(f"Experiment.submit: cannot submit a {type(config).__name__}; "
-                              f"pass a ScriptRunConfig")
+                              f"pass a ScriptRunConfig, an estimator or a Pipeline")
         if tags is not None and not isinstance(tags, dict):
             raise ConfigError(f"tags must be a dict, got {type(tags).__name__}")
         return submit(self, tags=tags or {}, **kwargs)

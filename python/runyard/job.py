@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .run import Run
 
 
-def submit_job(experiment: "Experiment", *, source_directory: Path, script: str | None,
+def submit_job(experiment: "Experiment", *, source_directory: Path | None, script: str | None,
                command: str | list[str] | None, arguments: list[str],
                environment: "Environment | None", compute_target: Any,
                environment_variables: dict[str, str], max_run_duration_seconds: int | None,
@@ -32,7 +32,12 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
                properties: dict[str, Any] | None = None, parent_id: str | None = None,
                snapshot_progress: Callable[[int, int], None] | None = None,
                distributed: dict[str, Any] | None = None, max_retries: int = 0,
-               resources: dict[str, Any] | None = None, resume_from: Any = None) -> "Run":
+               resources: dict[str, Any] | None = None, resume_from: Any = None,
+               snapshot_hash: str | None = None, inputs: list[dict[str, str]] | None = None,
+               output_folders: list[str] | None = None) -> "Run":
+    """Record a run Queued and start it; ``snapshot_hash`` (a snapshot taken earlier, e.g. when a
+    pipeline was submitted) replaces snapshotting ``source_directory``; ``inputs`` and
+    ``output_folders`` go to the job (see ``runyard.resume.put_inputs``)."""
     from .run import Run, new_run_id
     workspace = experiment.workspace
     target = get_target(workspace, compute_target)
@@ -40,7 +45,10 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
     resume_source = resume.resolve(resume_from, workspace)
     if environment is not None:
         environment.validate_for_build()
-    snap = snapshot.take(source_directory, workspace.snapshots_dir, progress=snapshot_progress)
+    if snapshot_hash is not None:
+        snap = snapshot.stored(snapshot_hash, workspace.snapshots_dir)
+    else:
+        snap = snapshot.take(source_directory, workspace.snapshots_dir, progress=snapshot_progress)
     if workspace.url:  # the server keeps every run's source too
         workspace._artifacts.put_snapshot(snap.hash, snap.path)
     run_id = new_run_id(experiment.name)
@@ -54,6 +62,7 @@ def submit_job(experiment: "Experiment", *, source_directory: Path, script: str 
         max_run_duration_seconds=max_run_duration_seconds,
         use_submitting_python=environment is None, submitting_python=submitting_interpreter(),
         distributed=distributed, max_retries=max_retries, resources=dict(resources or {}),
+        inputs=list(inputs or []), output_folders=list(output_folders or []),
     )
     if resume_source and "path" in resume_source:  # the folder is stored with this run, below
         job.resume_from = {"run_id": run_id, "prefix": f"{resume.FOLDER}/", "path": resume_source["path"]}

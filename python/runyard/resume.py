@@ -7,6 +7,10 @@ node can fetch them, and the run keeps what it started from). Before the script 
 target puts those files in ``./resume_from`` of the job's folder and sets
 ``RUNYARD_RESUME_FROM`` to that folder.
 
+The same mechanism gives a pipeline step its inputs: a job's ``inputs`` name other runs'
+files (``{"run_id", "prefix", "folder"}``), put in ``./<folder>`` of the job's folder before
+the script starts, and its ``output_folders`` are made empty there (see ``put_inputs``).
+
 >>> run = exp.submit(ScriptRunConfig("src", script="train.py", resume_from=previous_run))  # doctest: +SKIP
 """
 
@@ -67,3 +71,22 @@ def put_into(folder: Path, source: dict[str, str] | None, workspace: Any) -> Pat
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(local, destination)
     return target
+
+
+def input_files(inputs: list[dict[str, str]] | None, workspace: Any) -> Iterator[tuple[str, Path]]:
+    """(path in the job's folder, a local copy) of every file of the job's ``inputs``."""
+    for source in inputs or []:
+        for relative, local in files(source, workspace):
+            yield f"{source['folder']}/{relative}", local
+
+
+def put_inputs(folder: Path, inputs: list[dict[str, str]] | None, output_folders: list[str] | None,
+               workspace: Any) -> None:
+    """Copy the job's ``inputs`` into ``folder`` and make its (empty) ``output_folders``."""
+    import shutil
+    for name in [*(source["folder"] for source in inputs or []), *(output_folders or [])]:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    for relative, local in input_files(inputs, workspace):
+        destination = folder / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, destination)

@@ -63,6 +63,9 @@ class Run:
     @classmethod
     def _from_row(cls, workspace: "Workspace", row: dict[str, Any]) -> "Run":
         from .experiment import Experiment
+        if cls is Run and row["run_type"] == "pipeline":
+            from .pipeline.run import PipelineRun
+            cls = PipelineRun
         run = cls.__new__(cls)
         run._init(Experiment(workspace, row["experiment"]), row)
         return run

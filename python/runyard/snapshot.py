@@ -166,6 +166,16 @@ def take(source: str | os.PathLike, store_dir: str | os.PathLike, *, max_mb: flo
     return Snapshot(snapshot_hash, target, len(files), total)
 
 
+def stored(snapshot_hash: str, store_dir: str | os.PathLike) -> Snapshot:
+    """The snapshot ``take`` stored earlier under ``snapshot_hash``."""
+    path = Path(store_dir) / f"{snapshot_hash}.zip"
+    if not path.is_file():
+        raise SnapshotError(f"snapshot {snapshot_hash} is not in {store_dir}")
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+    return Snapshot(snapshot_hash, path, len(infos), sum(i.file_size for i in infos))
+
+
 def extract(snapshot_path: str | os.PathLike, destination: str | os.PathLike) -> None:
     destination = Path(destination)
     with zipfile.ZipFile(snapshot_path) as zf:

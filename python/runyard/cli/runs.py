@@ -105,7 +105,7 @@ def run_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     details = _get_run(ctx, run_id).get_details()
     if as_json:
         return print_json(details)
-    fields = ["runId", "experimentName", "displayName", "status", "target", "createdTimeUtc",
+    fields = ["runId", "experimentName", "displayName", "runType", "status", "target", "createdTimeUtc",
               "startTimeUtc", "endTimeUtc", "durationSeconds", "exitCode", "environmentHash", "snapshotId",
               "parentRunId"]
     rows = [(f, details.get(f)) for f in fields]
@@ -114,6 +114,11 @@ def run_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
         rows.append(("environment", f"{env['name']}" + (f":{env['version']}" if env["version"] else "")))
     rows += [("tags", details["tags"] or ""), ("properties", details["properties"] or "")]
     print_table(f"Run {run_id}", ["field", "value"], rows)
+    if details["runType"] == "pipeline":
+        steps = _get_run(ctx, run_id).get_steps()
+        print_table("Steps", ["step", "status", "run id", "reused run"],
+                    [(s.display_name, s.get_status(), s.id, s.get_properties().get("azureml.reusedrunid") or "")
+                     for s in steps])
     if details["error"]:
         console.print(f"[bold red]Error:[/] {details['error']['message']}", highlight=False)
 

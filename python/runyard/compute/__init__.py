@@ -54,6 +54,10 @@ class JobSpec:
     resources: dict[str, Any] = field(default_factory=dict)
     #: the run whose files the job starts with, in ./resume_from (see runyard.resume)
     resume_from: dict[str, str] | None = None
+    #: other runs' files the job starts with (a pipeline step's inputs), and the folders it
+    #: writes its outputs to; placed by the same code as resume_from (see runyard.resume)
+    inputs: list[dict[str, str]] = field(default_factory=list)
+    output_folders: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

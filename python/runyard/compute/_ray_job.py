@@ -90,8 +90,11 @@ def tracking_workspace() -> Any:
 
 
 def resume_env(work: Path, spec: dict[str, Any]) -> dict[str, str]:
-    """Fetch the files the run resumes from into ``work/resume_from``; the variable naming it."""
+    """Fetch the files the run resumes from into ``work/resume_from`` and its inputs (a pipeline
+    step's) into their folders; the variable naming the first."""
     from .. import resume
+    if spec.get("inputs") or spec.get("output_folders"):
+        resume.put_inputs(work, spec.get("inputs"), spec.get("output_folders"), tracking_workspace())
     if not spec.get("resume_from"):
         return {}
     return {resume.ENV_VAR: str(resume.put_into(work, spec["resume_from"], tracking_workspace()))}
@@ -146,10 +149,10 @@ def _rank_actor_class() -> Any:
                 return ray.util.get_node_ip_address(), sock.getsockname()[1]
 
         def run(self, argv: list[str], env: dict[str, str], stream: bool,
-                resume_from: dict[str, str] | None = None) -> Iterator[Any]:
+                start_files: dict[str, Any] | None = None) -> Iterator[Any]:
             """Run the command; yields its output in chunks when ``stream``, then its exit code."""
             log_path = self.work / "logs" / rank_log_name(self.rank)
-            env = {**env, **resume_env(self.work, {"resume_from": resume_from})}
+            env = {**env, **resume_env(self.work, start_files or {})}
             with open(log_path, "wb") as log:
                 self.proc = spawn(argv, self.work, env, subprocess.PIPE)
                 assert self.proc.stdout is not None
@@ -216,12 +219,12 @@ def run_distributed(spec: dict[str, Any]) -> int:
     try:
         hosts, ports = zip(*ray.get([actor.address.remote() for actor in actors]))
         print(f"runyard: rank 0 listens on {hosts[0]}:{ports[0]}", flush=True)
-        resume_from = spec.get("resume_from")
+        start_files = {k: spec.get(k) for k in ("resume_from", "inputs", "output_folders")}
         others = {actors[rank].run.options(num_returns=1).remote(
-            argv, process_env(plan, rank, list(hosts), list(ports)), False, resume_from): rank
+            argv, process_env(plan, rank, list(hosts), list(ports)), False, start_files): rank
             for rank in range(1, len(actors))}
         rank0 = actors[0].run.options(num_returns="streaming").remote(
-            argv, process_env(plan, 0, list(hosts), list(ports)), True, resume_from)
+            argv, process_env(plan, 0, list(hosts), list(ports)), True, start_files)
         return _follow(ray, rank0, others, stopping, RayActorError)
     except RayActorError as e:
         print(f"runyard: a process of this job was lost: {e}", flush=True)

@@ -268,8 +268,11 @@ class DockerExecution(Execution):
         try:
             self.container = self.client.containers.create(self.image, **kwargs)
             extra = ([(f"{resume.FOLDER}/{name}", local) for name, local in resume.files(self.job.resume_from, self.workspace)]
-                     if self.job.resume_from else None)
-            self.container.put_archive("/", client_archive(JOB_DIR, self.job.snapshot_path, extra=extra))
+                     if self.job.resume_from else [])
+            extra += resume.input_files(self.job.inputs, self.workspace)
+            folders = [source["folder"] for source in self.job.inputs] + list(self.job.output_folders)
+            self.container.put_archive("/", client_archive(JOB_DIR, self.job.snapshot_path, extra=extra,
+                                                           folders=folders))
             self.container.start()
         except Exception as e:
             raise ComputeError(f"the container could not start: {e}") from e

@@ -381,9 +381,9 @@ def r_package_source() -> Path:
 
 
 def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
-                   extra: list[tuple[str, Path]] | None = None) -> bytes:
+                   extra: list[tuple[str, Path]] | None = None, folders: list[str] | None = None) -> bytes:
     """A tar for put_archive at /: the job's files, ``extra`` files (path in the job folder,
-    local file) and runyard's client package."""
+    local file), empty ``folders`` (paths in the job folder) and runyard's client package."""
     import zipfile
     buffer = io.BytesIO()
     package = Path(__file__).resolve().parent.parent
@@ -419,6 +419,13 @@ def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
                     add_dir(f"{job}/{sub}")
                     made.add(sub)
             add_file(f"{job}/{name}", Path(local).read_bytes())
+        for name in folders or []:
+            parts = name.strip("/").split("/")
+            for i in range(1, len(parts) + 1):
+                sub = "/".join(parts[:i])
+                if sub not in made:
+                    add_dir(f"{job}/{sub}")
+                    made.add(sub)
         client = CLIENT_DIR.strip("/")
         add_dir(client)
         for path in sorted(package.rglob("*.py")):

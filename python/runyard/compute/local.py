@@ -42,23 +42,7 @@ class SupervisedTarget(ComputeTarget):
     """A target whose jobs run under a detached runyard supervisor on this machine."""
 
     def submit(self, job: JobSpec) -> str:
-        log_dir = self.workspace._artifacts.run_dir(job.run_id) / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        package_parent = str(Path(__file__).resolve().parents[2])
-        env = child_python_environment()
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
-        if self.workspace.token:
-            env["RUNYARD_TOKEN"] = self.workspace.token
-        with open(log_dir / "supervisor.log", "ab") as supervisor_log:
-            proc = subprocess.Popen(
-                [submitting_interpreter(), "-m", "runyard.compute._supervisor", self.workspace.address, job.run_id],
-                stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
-                start_new_session=True, close_fds=True, env=env, cwd=str(self.workspace._local_folder("jobs")))
-        # Reap the supervisor when it ends (no zombie, no "still running" ResourceWarning
-        # when the Popen is collected); a daemon thread never keeps this process alive.
-        threading.Thread(target=proc.wait, name=f"runyard-reap-{proc.pid}", daemon=True).start()
-        self.workspace._store.update_run(job.run_id, supervisor_pid=proc.pid,
-                                         supervisor_started=process_start_time(proc.pid))
+        start_detached(self.workspace, "runyard.compute._supervisor", job.run_id, "supervisor.log")
         return job.run_id
 
     def check(self, handle: str) -> None:
@@ -139,6 +123,7 @@ class LocalExecution(Execution):
         (self.work / "outputs").mkdir(exist_ok=True)
         (self.work / "logs").mkdir(exist_ok=True)
         resumed = resume.put_into(self.work, self.job.resume_from, self.workspace)
+        resume.put_inputs(self.work, self.job.inputs, self.job.output_folders, self.workspace)
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
         argv = job_argv(self.job, self.prepared.python, rscript)
         env = self._process_env()
@@ -205,6 +190,27 @@ class LocalExecution(Execution):
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: str) -> None:
+    """Start ``python -m <module> WS RUN_ID`` in a session of its own (it outlives this process),
+    its output in the run's ``logs/<log_name>``; record it as the run's supervisor."""
+    log_dir = workspace._artifacts.run_dir(run_id) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env = child_python_environment()
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    if workspace.token:
+        env["RUNYARD_TOKEN"] = workspace.token
+    with open(log_dir / log_name, "ab") as supervisor_log:
+        proc = subprocess.Popen(
+            [submitting_interpreter(), "-m", module, workspace.address, run_id],
+            stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True, env=env, cwd=str(workspace._local_folder("jobs")))
+    # Reap the supervisor when it ends (no zombie, no "still running" ResourceWarning
+    # when the Popen is collected); a daemon thread never keeps this process alive.
+    threading.Thread(target=proc.wait, name=f"runyard-reap-{proc.pid}", daemon=True).start()
+    workspace._store.update_run(run_id, supervisor_pid=proc.pid, supervisor_started=process_start_time(proc.pid))
 
 
 def local_gpus() -> list[str]:
@@ -289,7 +295,7 @@ def fail_lost_runs(workspace: "Workspace") -> list[str]:
     """Mark Failed every active run of this host whose supervisor is gone; returns their ids."""
     lost = []
     for row in workspace._store.list_runs(status=st.ACTIVE, host=socket.gethostname()):
-        if row["run_type"] in ("script", "command") and _fail_if_lost(workspace, row):
+        if row["run_type"] in ("script", "command", "pipeline") and _fail_if_lost(workspace, row):
             lost.append(row["run_id"])
     return lost
 

@@ -210,7 +210,8 @@ class RayExecution(Execution):
         """What the entrypoint on the node runs (see ``_ray_job``)."""
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
         return {"argv": job_argv(self.job, "python", rscript), "distributed": self.job.distributed,
-                "resources": self.job.resources, "resume_from": self.job.resume_from}
+                "resources": self.job.resources, "resume_from": self.job.resume_from,
+                "inputs": self.job.inputs, "output_folders": self.job.output_folders}
 
     def _submit(self, log: TextIO) -> None:
         self.attempt += 1

@@ -235,7 +235,8 @@ class SqlStore:
     def list_runs(self, *, experiment: str | None = None, parent_id: str | None = None,
                   top_level_only: bool = False, status: str | Iterable[str] | None = None,
                   tags: dict[str, Any] | None = None, run_type: str | None = None,
-                  host: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+                  host: str | None = None, limit: int | None = None,
+                  properties: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         q = sa.select(t.runs)
         if experiment is not None:
             q = q.where(t.runs.c.experiment == experiment)
@@ -255,6 +256,9 @@ class SqlStore:
             if value is not None:
                 sub = sub.where(t.tags.c.value == _text(value))
             q = q.where(t.runs.c.run_id.in_(sub))
+        for key, value in (properties or {}).items():
+            q = q.where(t.runs.c.run_id.in_(sa.select(t.properties.c.run_id).where(
+                t.properties.c.key == key, t.properties.c.value == _text(value))))
         q = q.order_by(t.runs.c.created_at.desc(), t.runs.c.run_number.desc())
         if limit is not None:
             q = q.limit(limit)

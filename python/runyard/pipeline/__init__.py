@@ -1,0 +1,17 @@
+"""Pipelines: steps linked by their data, run as one pipeline run with a child run per step.
+
+>>> from runyard.pipeline import Pipeline, PythonScriptStep, OutputFileDatasetConfig, PipelineParameter
+>>> prepared = OutputFileDatasetConfig("prepared")
+>>> prep = PythonScriptStep("prep.py", arguments=["--out", prepared], source_directory="src")  # doctest: +SKIP
+>>> train = PythonScriptStep("train.py", arguments=["--data", prepared.as_input()],
+...                          source_directory="src")  # doctest: +SKIP
+>>> run = Experiment(ws, "demo").submit(Pipeline(ws, [prep, train]))  # doctest: +SKIP
+"""
+
+from .data import OutputFileDatasetConfig, PipelineData, PipelineParameter, StepInput
+from .pipeline import Pipeline
+from .run import PipelineRun
+from .steps import CommandStep, EstimatorStep, PipelineStep, PythonScriptStep, RScriptStep
+
+__all__ = ["CommandStep", "EstimatorStep", "OutputFileDatasetConfig", "Pipeline", "PipelineData",
+           "PipelineParameter", "PipelineRun", "PipelineStep", "PythonScriptStep", "RScriptStep", "StepInput"]

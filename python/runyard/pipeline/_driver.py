@@ -1,0 +1,276 @@
+"""The process that runs one pipeline: ``python -m runyard.pipeline._driver WS RUN_ID``.
+
+Started detached when the pipeline is submitted (so it outlives the submitting
+session), it submits each step as a child run of the pipeline run once the steps
+it reads from have Completed, at most ``max_concurrent_steps`` at a time, on the
+step's compute target through the ordinary job contract. Before submitting it
+looks for a Completed step run with the same reuse key (``runyard.pipeline.reuse``)
+and records the step as reused instead. A step that fails ends its dependents
+(recorded Failed, not run) while independent steps go on. Cancel requests stop
+the running steps. Whatever happens, the pipeline run ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import Any
+
+from .. import status as st
+from ..workspace import Workspace
+from . import reuse
+from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
+
+_CHECK_EVERY_S = 2.0
+_CANCEL_WAIT_S = 120.0
+
+
+def fill(tokens: list[dict[str, Any]], parameters: dict[str, Any], inputs: dict[str, str],
+         outputs: dict[str, str]) -> list[str]:
+    """Arguments as text: parameters by value, inputs and outputs by ``inputs``/``outputs``."""
+    filled = []
+    for token in tokens:
+        if "text" in token:
+            filled.append(token["text"])
+        elif "parameter" in token:
+            filled.append(str(parameters[token["parameter"]]))
+        elif "input" in token:
+            filled.append(inputs[token["input"]])
+        else:
+            filled.append(outputs[token["output"]])
+    return filled
+
+
+class _Driver:
+    def __init__(self, workspace_path: str, run_id: str):
+        from ..experiment import Experiment
+        self.workspace = Workspace(workspace_path, _check_lost_runs=False)
+        self.store = self.workspace._store
+        self.run_id = run_id
+        row = self.store.get_run(run_id)
+        if row is None:
+            raise SystemExit(f"no run {run_id} in {workspace_path}")
+        self.experiment = Experiment(self.workspace, row["experiment"])
+        self.definition = json.loads(row["definition"])
+        self.steps = {s["name"]: s for s in self.definition["steps"]}
+        self.order = [s["name"] for s in self.definition["steps"]]
+        self.parameters = self.definition["parameters"]
+        self.pending = list(self.order)
+        self.running: dict[str, str] = {}  # step -> its run id
+        self.ended: dict[str, str] = {}  # step -> final status
+        self.not_run: list[str] = []
+        self.holder: dict[str, str] = {}  # step -> the run whose outputs/ hold its outputs
+        self.hashes: dict[tuple[str, str], str] = {}
+        self.cancel_requested = False
+        self.next_check = time.monotonic() + _CHECK_EVERY_S
+
+    def log(self, message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    def on_sigterm(self, _signum: int, _frame: Any) -> None:
+        self.cancel_requested = True
+
+    def canceled(self) -> bool:
+        if not self.cancel_requested:
+            row = self.store.get_run(self.run_id)
+            self.cancel_requested = row is not None and row["status"] == st.CANCEL_REQUESTED
+        return self.cancel_requested
+
+    def main(self) -> None:
+        from ..compute.local import process_start_time
+        pid = os.getpid()
+        self.store.update_run(self.run_id, supervisor_pid=pid, supervisor_started=process_start_time(pid))
+        signal.signal(signal.SIGTERM, self.on_sigterm)
+        try:
+            self._run()
+        except BaseException as e:  # the pipeline run must end, whatever went wrong here
+            traceback.print_exc()
+            self._stop_running()
+            self.store.set_status(self.run_id, st.FAILED, error=f"runyard pipeline driver error: "
+                                                                f"{type(e).__name__}: {e}")
+
+    def _run(self) -> None:
+        if self.canceled():
+            return self._cancel()
+        self.store.set_status(self.run_id, st.RUNNING)
+        self.log(f"pipeline run {self.run_id}: {len(self.order)} steps, at most "
+                 f"{self.definition['max_concurrent_steps']} at a time")
+        started = time.monotonic()
+        while self.pending or self.running:
+            if self.canceled():
+                return self._cancel()
+            self._poll()
+            self._skip_blocked()
+            self._start_ready()
+            time.sleep(0.05 if time.monotonic() - started < 10 else 0.25)
+        self._finish()
+
+    # -- steps -----------------------------------------------------------------------
+    def _poll(self) -> None:
+        check = time.monotonic() >= self.next_check
+        if check:
+            self.next_check = time.monotonic() + _CHECK_EVERY_S
+        for name, step_run in list(self.running.items()):
+            row = self.store.get_run(step_run)
+            if row is not None and row["status"] not in st.TERMINAL and check:
+                self._target(name).check(step_run)  # a step whose supervisor vanished ends Failed
+                row = self.store.get_run(step_run)
+            if row is None or row["status"] in st.TERMINAL:
+                status = row["status"] if row else st.FAILED
+                del self.running[name]
+                self.ended[name] = status
+                error = row["error"] if row and status != st.COMPLETED else None
+                self.log(f"step {name!r} ({step_run}): {status}" + (f": {_first_line(error)}" if error else ""))
+
+    def _skip_blocked(self) -> None:
+        for name in list(self.pending):
+            failed = [u for u in self.steps[name]["upstream"] if u in self.ended and self.ended[u] != st.COMPLETED]
+            if failed:
+                self.pending.remove(name)
+                self._record_not_run(name, st.FAILED, f"not run: step {failed[0]!r}, whose outputs it reads, "
+                                                      f"ended {self.ended[failed[0]]}")
+
+    def _start_ready(self) -> None:
+        limit = int(self.definition["max_concurrent_steps"])
+        for name in list(self.pending):
+            if len(self.running) >= limit:
+                return
+            if all(self.ended.get(u) == st.COMPLETED for u in self.steps[name]["upstream"]):
+                self.pending.remove(name)
+                try:
+                    self._start(name)
+                except Exception as e:  # this step could not start; the others go on
+                    traceback.print_exc()
+                    self._record_not_run(name, st.FAILED, f"could not start: {type(e).__name__}: {e}")
+
+    def _start(self, name: str) -> None:
+        from ..compute.local_env import submitting_interpreter
+        from ..environment import Environment
+        from ..job import submit_job
+        step = self.steps[name]
+        job = step["job"]
+        inputs = {i["name"]: f"{INPUTS_FOLDER}/{i['name']}" for i in step["inputs"]}
+        outputs = {o: f"{OUTPUTS_FOLDER}/{o}" for o in step["outputs"]}
+        input_hashes = {i["name"]: self._output_hash(i["step"], i["output"]) for i in step["inputs"]}
+        keyed = {n: f"<input:{h}>" for n, h in input_hashes.items()}
+        key_outputs = {o: f"<output:{o}>" for o in step["outputs"]}
+        command = job["command"]
+        key = reuse.step_key(
+            job, fill(job["arguments"], self.parameters, keyed, key_outputs),
+            fill(command, self.parameters, keyed, key_outputs) if isinstance(command, list) else command,
+            input_hashes=[input_hashes[i["name"]] for i in step["inputs"]], outputs=step["outputs"],
+            python=submitting_interpreter())
+        if step["allow_reuse"] and not self.definition.get("regenerate_outputs"):
+            found = reuse.find_reusable(self.store, key)
+            if found is not None:
+                return self._record_reused(name, found)
+        variables = dict(job["environment_variables"])
+        for data_name, path in {**inputs, **outputs}.items():  # Azure ML's variables for a step's data
+            variables.setdefault(f"AZUREML_DATAREFERENCE_{data_name}", path)
+        environment = Environment(**job["environment"]) if job["environment"] else None
+        run = submit_job(
+            self.experiment, source_directory=None, snapshot_hash=job["snapshot_hash"], script=job["script"],
+            command=fill(command, self.parameters, inputs, outputs) if isinstance(command, list) else command,
+            arguments=fill(job["arguments"], self.parameters, inputs, outputs), environment=environment,
+            compute_target=job["target"], environment_variables=variables,
+            max_run_duration_seconds=job["max_run_duration_seconds"], tags={}, display_name=name,
+            properties={reuse.KEY_PROPERTY: key, "azureml.nodeid": name}, parent_id=self.run_id,
+            distributed=job["distributed"], max_retries=job["max_retries"], resources=job["resources"],
+            inputs=[{"run_id": self.holder[i["step"]], "prefix": f"{OUTPUTS_FOLDER}/{i['output']}/",
+                     "folder": inputs[i["name"]]} for i in step["inputs"]],
+            output_folders=list(outputs.values()))
+        self.running[name] = run.id
+        self.holder[name] = run.id
+        self.log(f"step {name!r}: submitted as run {run.id} on {job['target']!r}")
+
+    def _record_reused(self, name: str, found: dict[str, Any]) -> None:
+        from ..run import new_run_id
+        now = time.time()
+        row = self.store.create_run({
+            "run_id": new_run_id(self.experiment.name), "experiment": self.experiment.name,
+            "parent_id": self.run_id, "display_name": name, "run_type": found["run_type"],
+            "status": st.COMPLETED, "target": found["target"], "definition": found["definition"],
+            "environment_name": found["environment_name"], "environment_version": found["environment_version"],
+            "environment_hash": found["environment_hash"], "snapshot_hash": found["snapshot_hash"],
+            "start_time": now, "end_time": now, "exit_code": found["exit_code"], "host": socket.gethostname(),
+        }, properties={reuse.IS_REUSED_PROPERTY: "true", reuse.REUSED_RUN_PROPERTY: found["run_id"],
+                       reuse.REUSED_PIPELINE_RUN_PROPERTY: found["parent_id"], "azureml.nodeid": name})
+        # the reused run's metrics, so the step of this pipeline run reads as the one it stands for
+        self.store.log_metrics([{**m, "run_id": row["run_id"]} for m in self.store.get_metric_rows([found["run_id"]])])
+        self.holder[name] = found["run_id"]
+        self.ended[name] = st.COMPLETED
+        self.log(f"step {name!r}: reused run {found['run_id']} (recorded as {row['run_id']})")
+
+    def _record_not_run(self, name: str, status: str, reason: str) -> None:
+        from ..run import new_run_id
+        now = time.time()
+        self.store.create_run({
+            "run_id": new_run_id(self.experiment.name), "experiment": self.experiment.name,
+            "parent_id": self.run_id, "display_name": name,
+            "run_type": "command" if self.steps[name]["kind"] == "command" else "script",
+            "status": status, "target": self.steps[name]["job"]["target"],
+            "end_time": now, "error": reason, "host": socket.gethostname(),
+        }, properties={"azureml.nodeid": name})
+        self.ended[name] = status
+        self.not_run.append(name)
+        self.log(f"step {name!r}: {status} ({reason})")
+
+    def _output_hash(self, step: str, output: str) -> str:
+        holder = self.holder[step]
+        if (holder, output) not in self.hashes:
+            self.hashes[(holder, output)] = reuse.output_hash(self.workspace, holder, output)
+        return self.hashes[(holder, output)]
+
+    def _target(self, name: str) -> Any:
+        from ..compute import get_target
+        return get_target(self.workspace, self.steps[name]["job"]["target"])
+
+    # -- the end -----------------------------------------------------------------------
+    def _stop_running(self) -> None:
+        for name, step_run in self.running.items():
+            try:
+                self._target(name).cancel(step_run)
+            except Exception:  # keep stopping the others
+                traceback.print_exc()
+
+    def _cancel(self) -> None:
+        self.log("cancel requested: stopping the running steps")
+        self._stop_running()
+        deadline = time.monotonic() + _CANCEL_WAIT_S
+        while self.running and time.monotonic() < deadline:
+            self._poll()
+            time.sleep(0.1)
+        for name in list(self.pending):
+            self.pending.remove(name)
+            self._record_not_run(name, st.CANCELED, "not run: the pipeline run was canceled")
+        self.store.set_status(self.run_id, st.CANCELED)
+        self.log("pipeline run Canceled")
+
+    def _finish(self) -> None:
+        failed = [n for n in self.order if self.ended.get(n) == st.FAILED and n not in self.not_run]
+        skipped = [n for n in self.order if n in self.not_run]
+        if failed or skipped:
+            error = (f"{len(failed)} step(s) failed: {', '.join(map(repr, failed))}"
+                     + (f"; not run: {', '.join(map(repr, skipped))}" if skipped else ""))
+            for name in failed:
+                row = self.store.list_runs(parent_id=self.run_id, properties={"azureml.nodeid": name}, limit=1)
+                if row and row[0]["error"]:
+                    error += f"\nstep {name!r}: {row[0]['error']}"
+            self.store.set_status(self.run_id, st.FAILED, error=error)
+            self.log(f"pipeline run Failed: {error.splitlines()[0]}")
+            return
+        self.store.set_status(self.run_id, st.COMPLETED)
+        self.log("pipeline run Completed")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text and text.strip() else ""
+
+
+if __name__ == "__main__":
+    _Driver(sys.argv[1], sys.argv[2]).main()

@@ -1,0 +1,141 @@
+"""Data between pipeline steps, and pipeline parameters.
+
+``OutputFileDatasetConfig(name)`` is a folder one step writes and others read;
+``PipelineData`` is the older name users know for the same thing. Where one
+appears in a step's ``arguments`` the script gets a path: the folder to write
+(``outputs/<name>`` of the step's working folder, kept as the step run's
+``outputs/<name>/`` files) or, through ``.as_input()``, the folder holding the
+producing step's files (``inputs/<name>``). ``PipelineParameter`` is a value
+given at submission, in place in ``arguments``.
+
+>>> prepared = OutputFileDatasetConfig("prepared")
+>>> prepared.as_input().name
+'prepared'
+>>> PipelineParameter("alpha", default_value=0.5).default_value
+0.5
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import ConfigError
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_Scalar = (str, int, float, bool)
+
+#: where an output is written and an input found, relative to a step's working folder
+OUTPUTS_FOLDER = "outputs"
+INPUTS_FOLDER = "inputs"
+
+
+def _check_name(what: str, name: Any) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ConfigError(f"{what} name {name!r}: use 1-128 letters, digits or '_', not starting with a digit")
+    return name
+
+
+class OutputFileDatasetConfig:
+    """A folder a step writes (an output) and later steps read (with ``.as_input()``).
+
+    >>> out = OutputFileDatasetConfig("model")
+    >>> out.name
+    'model'
+    """
+
+    def __init__(self, name: str | None = None, destination: Any = None, source: str | None = None):
+        if name is None:
+            raise ConfigError(f"{type(self).__name__}: give it a name (it names the step's output folder)")
+        if destination is not None:
+            raise ConfigError(f"{type(self).__name__} {name!r}: destination= (a datastore) is not supported yet; "
+                              f"outputs are kept with the step run")
+        self.name = _check_name("output", name)
+
+    def as_input(self, name: str | None = None) -> "StepInput":
+        """This output, as an input of a later step (in ``inputs=`` or ``arguments=``)."""
+        return StepInput(self, name or self.name)
+
+    def as_mount(self) -> "OutputFileDatasetConfig":
+        return self
+
+    def as_upload(self, overwrite: bool = False, source_globs: Any = None) -> "OutputFileDatasetConfig":
+        return self
+
+    def read_delimited_files(self, *args: Any, **kwargs: Any) -> "OutputFileDatasetConfig":
+        raise ConfigError(f"{type(self).__name__} {self.name!r}: read_delimited_files comes with datasets; "
+                          f"read the files from the input folder instead")
+
+    def register_on_complete(self, name: str, description: str | None = None, tags: Any = None) -> Any:
+        raise ConfigError(f"{type(self).__name__} {self.name!r}: register_on_complete comes with datasets "
+                          f"(not supported yet)")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class PipelineData(OutputFileDatasetConfig):
+    """Azure ML's earlier name for a step output; behaves as ``OutputFileDatasetConfig``.
+
+    >>> PipelineData("prepared", is_directory=True).name
+    'prepared'
+    """
+
+    def __init__(self, name: str | None = None, datastore: Any = None, output_name: str | None = None,
+                 output_mode: str = "mount", output_path_on_compute: str | None = None,
+                 output_overwrite: bool | None = None, data_type: str | None = None,
+                 is_directory: bool | None = None, pipeline_output_name: str | None = None,
+                 training_output: Any = None):
+        if datastore is not None:
+            raise ConfigError(f"PipelineData {name!r}: datastore= is not supported yet; outputs are kept "
+                              f"with the step run")
+        super().__init__(output_name or name)
+
+
+class StepInput:
+    """An output of one step, read by another: ``output.as_input(name)``."""
+
+    def __init__(self, output: OutputFileDatasetConfig, name: str):
+        if not isinstance(output, OutputFileDatasetConfig):
+            raise ConfigError(f"as_input: expected an OutputFileDatasetConfig, got {type(output).__name__}")
+        self.output = output
+        self.name = _check_name("input", name)
+
+    def __repr__(self) -> str:
+        return f"StepInput(name={self.name!r}, output={self.output.name!r})"
+
+
+class PipelineParameter:
+    """A value given when the pipeline is submitted (``pipeline_parameters={name: value}``),
+    else ``default_value``; put it in a step's ``arguments``.
+
+    >>> p = PipelineParameter("n_estimators", default_value=100)
+    >>> p.name, p.default_value
+    ('n_estimators', 100)
+    """
+
+    def __init__(self, name: str, default_value: Any):
+        self.name = _check_name("PipelineParameter", name)
+        if not isinstance(default_value, _Scalar):
+            raise ConfigError(f"PipelineParameter {name!r}: default_value must be a string, number or bool, "
+                              f"got {type(default_value).__name__}")
+        self.default_value = default_value
+
+    def check(self, value: Any) -> Any:
+        """``value`` if it may replace the default (same kind: text, whole number, number, bool)."""
+        default = self.default_value
+        ok = (isinstance(value, bool) if isinstance(default, bool) else
+              isinstance(value, int) and not isinstance(value, bool) if isinstance(default, int) else
+              isinstance(value, (int, float)) and not isinstance(value, bool) if isinstance(default, float) else
+              isinstance(value, str))
+        if not ok:
+            raise ConfigError(f"pipeline_parameters[{self.name!r}]: expected a {type(default).__name__} like the "
+                              f"default {default!r}, got {value!r}")
+        return value
+
+    def __repr__(self) -> str:
+        return f"PipelineParameter(name={self.name!r}, default_value={self.default_value!r})"
+
+
+def argument_text(value: Any) -> str:
+    return str(value)

@@ -1,0 +1,163 @@
+"""``Pipeline``: steps linked by their data, submitted as one pipeline run.
+
+Submitting checks everything first (graph, parameters, scripts, targets,
+environments) and snapshots each step's source, then records the pipeline run
+and starts its driver (``runyard.pipeline._driver``), a detached process that
+submits each step as a child run once its inputs are ready, so the pipeline
+outlives the Python session that submitted it.
+
+>>> pipeline = Pipeline(ws, steps=[prep, train, evaluate])  # doctest: +SKIP
+>>> run = Experiment(ws, "diabetes").submit(pipeline, pipeline_parameters={"alpha": 0.1})  # doctest: +SKIP
+>>> run.wait_for_completion(show_output=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import TYPE_CHECKING, Any
+
+from .. import snapshot
+from .. import status as st
+from ..errors import ComputeError, ConfigError
+from . import graph as graphs
+from .data import PipelineParameter
+
+if TYPE_CHECKING:
+    from ..experiment import Experiment
+    from ..workspace import Workspace
+    from .run import PipelineRun
+
+DEFAULT_MAX_CONCURRENT_STEPS = 4
+
+
+class Pipeline:
+    """Steps to run in order of their data; independent steps run at the same time, up to
+    ``max_concurrent_steps``.
+
+    >>> pipeline = Pipeline(ws, steps=[prep, train], description="prep and train")  # doctest: +SKIP
+    """
+
+    def __init__(self, workspace: "Workspace", steps: list[Any], description: str | None = None, *,
+                 max_concurrent_steps: int = DEFAULT_MAX_CONCURRENT_STEPS):
+        if not isinstance(max_concurrent_steps, int) or isinstance(max_concurrent_steps, bool) \
+                or max_concurrent_steps < 1:
+            raise ConfigError(f"Pipeline: max_concurrent_steps must be a whole number >= 1, "
+                              f"got {max_concurrent_steps!r}")
+        self.workspace = workspace
+        self.description = description
+        self.max_concurrent_steps = max_concurrent_steps
+        self.graph = graphs.build(steps)
+        self.steps = list(self.graph.steps.values())
+        self.parameters = _parameters(self.steps)
+
+    def validate(self) -> list[str]:
+        """Azure ML's check before submission: raises ``ConfigError`` on the first problem."""
+        self._definition(self.workspace, {}, take_snapshots=False)
+        return []
+
+    def _submit(self, experiment: "Experiment", tags: dict[str, Any], pipeline_parameters: dict[str, Any] | None = None,
+                regenerate_outputs: bool = False, **kwargs: Any) -> "PipelineRun":
+        from ..compute.local import start_detached
+        from ..run import Run, new_run_id
+        workspace = experiment.workspace
+        if workspace.url:
+            raise ConfigError("pipelines on a workspace served over HTTP (runyard server) are not supported "
+                              "yet; submit to a workspace folder (or a PostgreSQL store_url)")
+        if workspace != self.workspace:
+            raise ConfigError(f"Pipeline: built for workspace {self.workspace.name!r}, submitted to an "
+                              f"experiment of workspace {workspace.name!r}")
+        if not isinstance(regenerate_outputs, bool):
+            raise ConfigError(f"regenerate_outputs must be True or False, got {regenerate_outputs!r}")
+        definition = self._definition(workspace, pipeline_parameters or {}, take_snapshots=True)
+        definition["regenerate_outputs"] = regenerate_outputs
+        run_id = new_run_id(experiment.name)
+        row = workspace._store.create_run({
+            "run_id": run_id, "experiment": experiment.name, "display_name": kwargs.get("display_name"),
+            "run_type": "pipeline", "status": st.QUEUED, "target": None,
+            "definition": json.dumps(definition), "host": socket.gethostname(),
+        }, tags=tags, properties={"azureml.pipelineComponent": "pipelinerun",
+                                  **(kwargs.get("properties") or {})})
+        try:
+            start_detached(workspace, "runyard.pipeline._driver", run_id, "driver.log")
+        except Exception as e:
+            workspace._store.set_status(run_id, st.FAILED, error=f"could not start the pipeline's driver: {e}")
+            raise ComputeError(f"could not start the driver of pipeline run {run_id}: {e}") from e
+        return Run._from_row(workspace, row)
+
+    def _definition(self, workspace: "Workspace", overrides: dict[str, Any], *,
+                    take_snapshots: bool) -> dict[str, Any]:
+        """What the driver runs: every step's job (snapshots taken), parameters filled in."""
+        from ..compute import get_target
+        if not isinstance(overrides, dict):
+            raise ConfigError(f"pipeline_parameters must be a dict of name -> value, got {type(overrides).__name__}")
+        unknown = sorted(set(overrides) - set(self.parameters))
+        if unknown:
+            known = ", ".join(sorted(self.parameters)) or "none"
+            raise ConfigError(f"pipeline_parameters: {', '.join(map(repr, unknown))} is not a parameter of this "
+                              f"pipeline (its parameters: {known})")
+        parameters = {name: (p.check(overrides[name]) if name in overrides else p.default_value)
+                      for name, p in self.parameters.items()}
+        steps = []
+        for name in self.graph.order:
+            step = self.graph.steps[name]
+            try:
+                config = step._config(workspace)
+                source = config.validate_source()
+                target = get_target(workspace, config.resolved_target())
+                if target.name not in workspace.compute_targets:
+                    raise ConfigError(f"compute target {target.name!r} is not attached to workspace "
+                                      f"{workspace.name!r}; attach it with ws.compute_targets.attach(...)")
+                environment = config.resolved_environment()
+                if environment is not None:
+                    environment.validate_for_build()
+            except ConfigError as e:
+                raise ConfigError(f"step {name!r}: {e}") from e
+            run_config = config.run_config
+            duration = config.max_run_duration_seconds
+            if run_config and run_config.max_run_duration_seconds:
+                duration = min(duration or run_config.max_run_duration_seconds, run_config.max_run_duration_seconds)
+            command = getattr(step, "command", None)
+            steps.append({
+                "name": name, "kind": step.kind, "allow_reuse": step.allow_reuse,
+                "upstream": self.graph.upstream[name],
+                "inputs": [{"name": i.name, "output": i.output.name, "step": self.graph.producers[i.output.name]}
+                           for i in step.inputs],
+                "outputs": [o.name for o in step.outputs],
+                "job": {
+                    "source_directory": str(source),
+                    "snapshot_hash": (snapshot.take(source, workspace.snapshots_dir).hash
+                                      if take_snapshots else None),
+                    "script": None if command is not None else config.script,
+                    "command": _tokens(command) if isinstance(command, list) else command,
+                    "arguments": _tokens(step.arguments),
+                    "environment": environment.model_dump(mode="json") if environment else None,
+                    "environment_hash": environment.hash if environment else "",
+                    "target": target.name, "target_type": target.type,
+                    "environment_variables": dict(run_config.environment_variables) if run_config else {},
+                    "max_run_duration_seconds": duration,
+                    "distributed": config.distributed_job_config.to_job() if config.distributed_job_config else None,
+                    "max_retries": run_config.max_retries if run_config else 0,
+                    "resources": run_config.job_resources() if run_config else {},
+                },
+            })
+        return {"description": self.description, "max_concurrent_steps": self.max_concurrent_steps,
+                "parameters": parameters, "steps": steps}
+
+    def __repr__(self) -> str:
+        return f"Pipeline(steps={[s.name for s in self.steps]!r})"
+
+
+def _tokens(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in t.items() if k != "object"} for t in tokens]
+
+
+def _parameters(steps: list[Any]) -> dict[str, PipelineParameter]:
+    found: dict[str, PipelineParameter] = {}
+    for step in steps:
+        for parameter in step.parameters():
+            known = found.setdefault(parameter.name, parameter)
+            if known is not parameter and known.default_value != parameter.default_value:
+                raise ConfigError(f"Pipeline: two PipelineParameters are named {parameter.name!r} with different "
+                                  f"defaults ({known.default_value!r}, {parameter.default_value!r})")
+    return found
