@@ -35,7 +35,7 @@ demo: install
 # vignettes), the R package's testthat suite, then R CMD check. All run; any failing fails.
 test: install-test r-install
 	@status=0; \
-	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider tests || status=1; \
+	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests || status=1; \
 	$(TEST_ENV) Rscript -e 'testthat::test_local("r-package", reporter = "summary", stop_on_failure = TRUE)' || status=1; \
 	$(MAKE) --no-print-directory r-check || status=1; \
 	exit $$status

@@ -292,3 +292,53 @@ def test_reuse_lookup_on_every_store(any_store_workspace, project):
     second = experiment.submit(pipeline)
     second.wait_for_completion(timeout=120)
     assert reused(second) == {"w": step(first, "w").id}
+
+
+MODEL_R = """\
+    library(runyard)
+    args <- commandArgs(trailingOnly = TRUE)
+    rows <- as.numeric(readLines(file.path(args[[which(args == "--data") + 1]], "rows.txt")))
+    writeLines(format(mean(rows)), file.path(args[[which(args == "--model") + 1]], "mean.txt"))
+    log_metric_to_run("n_rows", length(rows))
+    """
+
+
+def test_a_python_r_python_pipeline_on_every_target(workspace, experiment, project, compute_target):
+    """Python prep (local) -> an R step -> an estimator step, the last two on the target under
+    test: each step's inputs reach it there, its outputs come back for the next."""
+    from runyard import Environment, Estimator, EstimatorStep, RScriptStep
+    prep_src = project({"prep.py": PREP, "data/raw.csv": "1\n2\n3\n4\n"}, name="prep_src")
+    src = project({"model.R": MODEL_R, "evaluate.py": EVALUATE}, name="src")
+    prepared, model = OutputFileDatasetConfig("prepared"), OutputFileDatasetConfig("model")
+    r_config = RunConfiguration(environment=Environment("r-plain", r={"cran_packages": []}))
+    steps = [
+        PythonScriptStep("prep.py", name="prep", arguments=["--out", prepared], source_directory=prep_src),
+        RScriptStep("model.R", name="model", arguments=["--data", prepared.as_input(), "--model", model],
+                    compute_target=compute_target, runconfig=r_config, source_directory=src),
+        EstimatorStep("evaluate", Estimator(str(src), entry_script="evaluate.py"),
+                      estimator_entry_script_arguments=["--model", model.as_input(), "--data", prepared.as_input()],
+                      compute_target=compute_target)]
+    run = experiment.submit(Pipeline(workspace, steps))
+    run.wait_for_completion(timeout=900, raise_on_error=False)
+    assert run.get_status() == st.COMPLETED, [(s.display_name, s.get_details()["error"]) for s in run.get_steps()]
+    assert step(run, "model").get_metrics() == {"n_rows": 4}
+    assert step(run, "evaluate").get_metrics()["mse"] == pytest.approx(1.25)  # rows 1..4 around 2.5
+    assert step(run, "evaluate").get_details()["target"] == compute_target
+
+
+def test_a_pipeline_whose_driver_was_killed_fails_when_the_workspace_is_opened(
+        workspace, experiment, project, wait_for, process_gone):
+    import signal
+    from runyard import Workspace
+    src = project({"sleep.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
+    run = experiment.submit(Pipeline(workspace, [PythonScriptStep("sleep.py", name="sleep", source_directory=src)]))
+    wait_for(lambda: run.find_step_run("sleep") and "sleeping" in step(run, "sleep").get_log(),
+             timeout=120, what="the step to start")
+    driver = workspace._store.get_run(run.id)["supervisor_pid"]
+    os.kill(driver, signal.SIGKILL)
+    wait_for(lambda: process_gone(driver), what="the driver to die")
+    Workspace.get(workspace.path)  # opening the workspace notices the lost driver
+    details = run.get_details()
+    assert details["status"] == st.FAILED and "supervisor" in details["error"]["message"]
+    sleeper = step(run, "sleep")  # the step is stopped with its pipeline
+    wait_for(lambda: sleeper.get_status() == st.CANCELED, timeout=60, what="the step to be canceled")

@@ -306,12 +306,18 @@ def _fail_if_lost(workspace: "Workspace", row: dict[str, Any]) -> bool:
             return False
     elif alive(row["supervisor_pid"], row["supervisor_started"]):
         return False
+    from . import get_target
     try:
-        from . import get_target
         target = get_target(workspace, row["target"])
         getattr(target, "on_lost", _kill_job)(row)
     except Exception:  # the target may be gone from the workspace; the run still ends
         _kill_job(row)
+    if row["run_type"] == "pipeline":  # its steps have supervisors of their own: cancel them
+        for step in workspace._store.list_runs(parent_id=row["run_id"], status=st.ACTIVE):
+            try:
+                get_target(workspace, step["target"]).cancel(step["run_id"])
+            except Exception:  # a step whose target is gone ends when its own supervisor is found lost
+                continue
     reason = (f"runyard's supervisor of this run (pid {row['supervisor_pid']} on "
               f"{row['host']}) is gone - the machine restarted or the process was killed - "
               f"while the run was {row['status']}. Logs up to that point are kept.")
