@@ -22,7 +22,7 @@ from ..errors import ComputeError, EnvironmentBuildError
 from ..workspace import Workspace
 from . import JobSpec, get_target
 from .execution import Execution
-from .local import process_start_time
+from .local import cancel_requested, claim_run, process_start_time
 
 _TAIL_LINES = 20
 
@@ -49,16 +49,12 @@ class _Supervisor:
             self.execution.stop(0, None)  # stops an environment build in progress
 
     def canceled(self) -> bool:
-        if not self.cancel_requested:
-            row = self.store.get_run(self.run_id)
-            self.cancel_requested = row is not None and row["status"] == st.CANCEL_REQUESTED
+        self.cancel_requested = self.cancel_requested or cancel_requested(self.workspace, self.run_id)
         return self.cancel_requested
 
     # -- the life of a run ---------------------------------------------------
     def main(self) -> None:
-        pid = os.getpid()
-        self.store.update_run(self.run_id, supervisor_pid=pid, supervisor_started=process_start_time(pid))
-        signal.signal(signal.SIGTERM, self.on_sigterm)
+        claim_run(self.workspace, self.run_id, self.on_sigterm)
         try:
             self._run()
         except BaseException as e:  # the run must end, whatever went wrong here

@@ -213,6 +213,20 @@ def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: s
     workspace._store.update_run(run_id, supervisor_pid=proc.pid, supervisor_started=process_start_time(proc.pid))
 
 
+def claim_run(workspace: "Workspace", run_id: str, on_sigterm: Any) -> None:
+    """In a process ``start_detached`` started: record it as the run's supervisor (so a lost
+    one is noticed) and have SIGTERM (a cancel) call ``on_sigterm``."""
+    pid = os.getpid()
+    workspace._store.update_run(run_id, supervisor_pid=pid, supervisor_started=process_start_time(pid))
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def cancel_requested(workspace: "Workspace", run_id: str) -> bool:
+    """Whether the run was asked to cancel (status CancelRequested)."""
+    row = workspace._store.get_run(run_id)
+    return row is not None and row["status"] == st.CANCEL_REQUESTED
+
+
 def local_gpus() -> list[str]:
     """The NVIDIA GPUs of this machine, as ``nvidia-smi -L`` lists them."""
     smi = shutil.which("nvidia-smi")

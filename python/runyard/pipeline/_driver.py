@@ -13,8 +13,6 @@ the running steps. Whatever happens, the pipeline run ends.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import sys
 import time
@@ -22,6 +20,7 @@ import traceback
 from typing import Any
 
 from .. import status as st
+from ..compute.local import cancel_requested, claim_run
 from ..workspace import Workspace
 from . import reuse
 from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
@@ -76,16 +75,11 @@ class _Driver:
         self.cancel_requested = True
 
     def canceled(self) -> bool:
-        if not self.cancel_requested:
-            row = self.store.get_run(self.run_id)
-            self.cancel_requested = row is not None and row["status"] == st.CANCEL_REQUESTED
+        self.cancel_requested = self.cancel_requested or cancel_requested(self.workspace, self.run_id)
         return self.cancel_requested
 
     def main(self) -> None:
-        from ..compute.local import process_start_time
-        pid = os.getpid()
-        self.store.update_run(self.run_id, supervisor_pid=pid, supervisor_started=process_start_time(pid))
-        signal.signal(signal.SIGTERM, self.on_sigterm)
+        claim_run(self.workspace, self.run_id, self.on_sigterm)
         try:
             self._run()
         except BaseException as e:  # the pipeline run must end, whatever went wrong here

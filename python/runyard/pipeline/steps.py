@@ -12,6 +12,7 @@ ordinary job (``runyard.job.submit_job``) on the step's compute target.
 
 from __future__ import annotations
 
+import abc
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ..workspace import Workspace
 
 
-class PipelineStep:
+class PipelineStep(abc.ABC):
     """What every step has: a name, inputs, outputs, arguments and ``allow_reuse``."""
 
     kind: ClassVar[str] = "step"
@@ -105,9 +106,9 @@ class PipelineStep:
         return [t["object"] for t in self.arguments if "parameter" in t]
 
     # -- what the driver runs ----------------------------------------------------------
+    @abc.abstractmethod
     def _config(self, workspace: "Workspace") -> ScriptRunConfig:
         """The run this step becomes (its arguments are the step's, filled in by the driver)."""
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
