@@ -170,9 +170,12 @@ class HttpStore:
     def list_runs(self, *, experiment: str | None = None, parent_id: str | None = None,
                   top_level_only: bool = False, status: str | Iterable[str] | None = None,
                   tags: dict[str, Any] | None = None, run_type: str | None = None,
-                  host: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+                  host: str | None = None, limit: int | None = None,
+                  properties: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"experiment": experiment, "parent_id": parent_id, "run_type": run_type,
                                   "host": host, "limit": limit}
+        if properties:
+            params["properties"] = json.dumps(properties)
         if top_level_only:
             params["top_level_only"] = "true"
         if status is not None:
@@ -225,6 +228,53 @@ class HttpStore:
 
     def list_compute_targets(self) -> list[dict[str, Any]]:
         return self._get("/compute-targets")
+
+    # -- assets
+    def register_asset(self, kind: str, name: str, spec: dict[str, Any], *, content_hash: str | None = None,
+                       create_new_version: bool = True, run_id: str | None = None,
+                       asset_id: str | None = None, state: str = "active") -> dict[str, Any]:
+        return self._write("POST", f"/assets/{_segment(kind)}", {
+            "name": name, "spec": spec, "content_hash": content_hash, "create_new_version": create_new_version,
+            "run_id": run_id, "asset_id": asset_id, "state": state})
+
+    def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
+        params = {"version": version} if version is not None else None
+        return self._get(f"/assets/{_segment(kind)}/{_segment(name)}", params=params, not_found_ok=True)
+
+    def get_asset_by_id(self, asset_id: str) -> dict[str, Any] | None:
+        return self._get(f"/asset-ids/{_segment(asset_id)}", not_found_ok=True)
+
+    def list_assets(self, kind: str, name: str | None = None, *, state: str | None = None,
+                    latest_only: bool = False) -> list[dict[str, Any]]:
+        params = {"name": name, "state": state, "latest_only": "true" if latest_only else None}
+        return self._get(f"/assets/{_segment(kind)}", params={k: v for k, v in params.items() if v is not None})
+
+    def update_asset(self, asset_id: str, *, spec: dict[str, Any] | None = None,
+                     state: str | None = None) -> dict[str, Any]:
+        return self._write("PATCH", f"/asset-ids/{_segment(asset_id)}", {"spec": spec, "state": state})
+
+    def record_lineage(self, run_id: str, role: str, kind: str, name: str, version: int,
+                       label: str | None = None) -> None:
+        self._write("POST", "/lineage", {"run_id": run_id, "role": role, "kind": kind, "name": name,
+                                         "version": version, "label": label})
+
+    def list_lineage(self, *, run_id: str | None = None, kind: str | None = None, name: str | None = None,
+                     version: int | None = None, role: str | None = None) -> list[dict[str, Any]]:
+        params = {"run_id": run_id, "kind": kind, "name": name, "version": version, "role": role}
+        return self._get("/lineage", params={k: v for k, v in params.items() if v is not None})
+
+    # -- schedule firings
+    def claim_firing(self, schedule_id: str, slot: str) -> bool:
+        return bool(self._write("POST", f"/schedule-firings/{_segment(schedule_id)}",
+                                {"slot": slot})["claimed"])
+
+    def end_firing(self, schedule_id: str, slot: str, *, run_id: str | None = None,
+                   error: str | None = None) -> None:
+        self._write("PATCH", f"/schedule-firings/{_segment(schedule_id)}",
+                    {"slot": slot, "run_id": run_id, "error": error})
+
+    def list_firings(self, schedule_id: str) -> list[dict[str, Any]]:
+        return self._get(f"/schedule-firings/{_segment(schedule_id)}")
 
 
 class HttpArtifactStore:

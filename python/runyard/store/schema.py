@@ -115,6 +115,50 @@ applied_requests = sa.Table(
     sa.Column("response", sa.Text, nullable=True),  # JSON of what the write returned
 )
 
+# Named, versioned things of a workspace other than environments: datasets, datastores,
+# models, published pipelines, pipeline endpoints, schedules. ``spec`` is the kind's own JSON;
+# ``hash`` the content hash that keys a version (registering the same content again returns
+# that version); ``state`` active/disabled; ``run_id`` the run that produced it, if one did.
+assets = sa.Table(
+    "assets", metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("hash", sa.String(64), nullable=True),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("run_id", sa.String(255), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+sa.Index("ix_assets_hash", assets.c.kind, assets.c.name, assets.c.hash)
+
+# Which asset versions a run read (role "input") and wrote ("output").
+lineage = sa.Table(
+    "lineage", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(255), nullable=False, index=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(255), nullable=True),  # the input's name in the run
+    sa.Column("at", sa.Float, nullable=False),
+)
+sa.Index("ix_lineage_asset", lineage.c.kind, lineage.c.name, lineage.c.version)
+
+# Each slot a schedule fired: the primary key makes a slot fire once, whichever
+# scheduler process gets there first.
+schedule_firings = sa.Table(
+    "schedule_firings", metadata,
+    sa.Column("schedule_id", sa.String(64), primary_key=True),
+    sa.Column("slot", sa.String(255), primary_key=True),
+    sa.Column("fired_at", sa.Float, nullable=False),
+    sa.Column("run_id", sa.String(255), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
 _V1_TABLES = [schema_version, experiments, runs, status_events, metrics, tags, properties,
               environments, compute_targets]
 
@@ -127,9 +171,18 @@ def _add_applied_requests(conn: sa.Connection) -> None:
     applied_requests.create(conn, checkfirst=True)
 
 
+def _add_assets(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[assets, lineage, schedule_firings])
+    # A pipeline step looks up its reuse key before it runs: an index of that one property
+    # (partial, so long values of other properties stay out of it), on SQLite and PostgreSQL.
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_properties_reuse_key ON properties (value) "
+                         "WHERE key = 'runyard.reuse_key'")
+
+
 #: (version, migration) in the order they apply; append, never edit.
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _create_v1),
     (2, _add_applied_requests),
+    (3, _add_assets),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]

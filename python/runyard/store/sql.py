@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import time
+import uuid
 import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
@@ -12,7 +13,7 @@ from typing import Any, Callable, Iterable, Iterator
 import sqlalchemy as sa
 
 from .. import status as st
-from ..errors import ConfigError, RunyardError
+from ..errors import ConfigError, NotFoundError, RunyardError
 from . import schema as t
 
 _SQLITE_BUSY_TIMEOUT_S = 60
@@ -257,8 +258,10 @@ class SqlStore:
                 sub = sub.where(t.tags.c.value == _text(value))
             q = q.where(t.runs.c.run_id.in_(sub))
         for key, value in (properties or {}).items():
+            # the key inline, not bound, so SQLite can use a partial index of that key
             q = q.where(t.runs.c.run_id.in_(sa.select(t.properties.c.run_id).where(
-                t.properties.c.key == key, t.properties.c.value == _text(value))))
+                t.properties.c.key == sa.bindparam(None, key, literal_execute=True),
+                t.properties.c.value == _text(value))))
         q = q.order_by(t.runs.c.created_at.desc(), t.runs.c.run_number.desc())
         if limit is not None:
             q = q.limit(limit)
@@ -366,6 +369,135 @@ class SqlStore:
         with self._read() as conn:
             rows = conn.execute(sa.select(t.compute_targets).order_by(t.compute_targets.c.name)).mappings()
             return [dict(r, config=json.loads(r["config"])) for r in rows]
+
+
+    # -- assets: datasets, datastores, models, published pipelines, endpoints, schedules ----
+    def register_asset(self, kind: str, name: str, spec: dict[str, Any], *, content_hash: str | None = None,
+                       create_new_version: bool = True, run_id: str | None = None,
+                       asset_id: str | None = None, state: str = "active") -> dict[str, Any]:
+        """Store a new version of asset ``name`` of ``kind`` and return its row.
+
+        With a ``content_hash`` already registered under this name, that version is returned
+        instead (versions are keyed by content). Without ``create_new_version`` a name that
+        exists is an error.
+        """
+        with self._write() as conn:
+            if content_hash is not None:
+                same = conn.execute(sa.select(t.assets).where(
+                    t.assets.c.kind == kind, t.assets.c.name == name, t.assets.c.hash == content_hash,
+                ).order_by(t.assets.c.version.desc()).limit(1)).mappings().first()
+                if same is not None:
+                    return _asset_row(same)
+            latest = conn.execute(sa.select(sa.func.max(t.assets.c.version)).where(
+                t.assets.c.kind == kind, t.assets.c.name == name)).scalar()
+            if latest is not None and not create_new_version:
+                raise ConfigError(f"{kind} {name!r} is already registered (version {latest}); pass "
+                                  f"create_new_version=True to add a version")
+            now = time.time()
+            row = {"kind": kind, "name": name, "version": (latest or 0) + 1, "id": asset_id or uuid.uuid4().hex,
+                   "hash": content_hash, "spec": json.dumps(spec, sort_keys=True), "state": state,
+                   "run_id": run_id, "created_at": now, "updated_at": now}
+            conn.execute(sa.insert(t.assets).values(**row))
+            return _asset_row(row)
+
+    def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
+        """Version ``version`` of ``name`` (the latest without one), or None."""
+        q = sa.select(t.assets).where(t.assets.c.kind == kind, t.assets.c.name == name)
+        q = q.where(t.assets.c.version == version) if version is not None else \
+            q.order_by(t.assets.c.version.desc()).limit(1)
+        with self._read() as conn:
+            row = conn.execute(q).mappings().first()
+        return _asset_row(row) if row else None
+
+    def get_asset_by_id(self, asset_id: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(t.assets).where(t.assets.c.id == asset_id)).mappings().first()
+        return _asset_row(row) if row else None
+
+    def list_assets(self, kind: str, name: str | None = None, *, state: str | None = None,
+                    latest_only: bool = False) -> list[dict[str, Any]]:
+        """Assets of ``kind`` by name then version (of one ``name``, in one ``state``)."""
+        q = sa.select(t.assets).where(t.assets.c.kind == kind)
+        if name is not None:
+            q = q.where(t.assets.c.name == name)
+        if state is not None:
+            q = q.where(t.assets.c.state == state)
+        with self._read() as conn:
+            rows = [_asset_row(r) for r in conn.execute(q.order_by(t.assets.c.name, t.assets.c.version)).mappings()]
+        if latest_only:
+            rows = list({r["name"]: r for r in rows}.values())
+        return rows
+
+    def update_asset(self, asset_id: str, *, spec: dict[str, Any] | None = None,
+                     state: str | None = None) -> dict[str, Any]:
+        """Change the spec or state of one asset version; the row after the change."""
+        fields: dict[str, Any] = {"updated_at": time.time()}
+        if spec is not None:
+            fields["spec"] = json.dumps(spec, sort_keys=True)
+        if state is not None:
+            fields["state"] = state
+        with self._write() as conn:
+            if conn.execute(sa.update(t.assets).where(t.assets.c.id == asset_id).values(**fields)).rowcount == 0:
+                raise NotFoundError(f"no asset with id {asset_id!r}")
+            row = conn.execute(sa.select(t.assets).where(t.assets.c.id == asset_id)).mappings().first()
+        return _asset_row(row)
+
+    def record_lineage(self, run_id: str, role: str, kind: str, name: str, version: int,
+                       label: str | None = None) -> None:
+        """Record that ``run_id`` read (``role="input"``) or wrote (``"output"``) an asset version."""
+        if role not in ("input", "output"):
+            raise ConfigError(f"lineage role must be 'input' or 'output', got {role!r}")
+        with self._write() as conn:
+            exists = conn.execute(sa.select(t.lineage.c.id).where(
+                t.lineage.c.run_id == run_id, t.lineage.c.role == role, t.lineage.c.kind == kind,
+                t.lineage.c.name == name, t.lineage.c.version == version, t.lineage.c.label == label)).first()
+            if exists is None:
+                conn.execute(sa.insert(t.lineage).values(run_id=run_id, role=role, kind=kind, name=name,
+                                                         version=version, label=label, at=time.time()))
+
+    def list_lineage(self, *, run_id: str | None = None, kind: str | None = None, name: str | None = None,
+                     version: int | None = None, role: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(t.lineage.c.run_id, t.lineage.c.role, t.lineage.c.kind, t.lineage.c.name,
+                      t.lineage.c.version, t.lineage.c.label, t.lineage.c.at)
+        for column, value in (("run_id", run_id), ("kind", kind), ("name", name), ("version", version),
+                              ("role", role)):
+            if value is not None:
+                q = q.where(t.lineage.c[column] == value)
+        with self._read() as conn:
+            return [dict(r) for r in conn.execute(q.order_by(t.lineage.c.id)).mappings()]
+
+    # -- schedule firings ----------------------------------------------------
+    def claim_firing(self, schedule_id: str, slot: str) -> bool:
+        """Record that ``schedule_id`` fires ``slot`` now; False if it already did (here or
+        in another scheduler)."""
+        try:
+            with self._write() as conn:
+                done = conn.execute(sa.select(t.schedule_firings.c.slot).where(
+                    t.schedule_firings.c.schedule_id == schedule_id, t.schedule_firings.c.slot == slot)).first()
+                if done is not None:
+                    return False
+                conn.execute(sa.insert(t.schedule_firings).values(
+                    schedule_id=schedule_id, slot=slot, fired_at=time.time()))
+                return True
+        except sa.exc.IntegrityError:  # PostgreSQL: another scheduler inserted it meanwhile
+            return False
+
+    def end_firing(self, schedule_id: str, slot: str, *, run_id: str | None = None,
+                   error: str | None = None) -> None:
+        with self._write() as conn:
+            conn.execute(sa.update(t.schedule_firings).where(
+                t.schedule_firings.c.schedule_id == schedule_id, t.schedule_firings.c.slot == slot,
+            ).values(run_id=run_id, error=error))
+
+    def list_firings(self, schedule_id: str) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(t.schedule_firings).where(
+                t.schedule_firings.c.schedule_id == schedule_id).order_by(t.schedule_firings.c.fired_at)).mappings()
+            return [dict(r) for r in rows]
+
+
+def _asset_row(row) -> dict[str, Any]:
+    return {**dict(row), "spec": json.loads(row["spec"])}
 
 
 def _env_row(row) -> dict[str, Any]:

@@ -106,6 +106,36 @@ class ComputeTargetBody(BaseModel):
 
 
 # -- the guard: token, body size ---------------------------------------------------------
+class AssetBody(BaseModel):
+    name: str
+    spec: dict[str, Any]
+    content_hash: Optional[str] = None
+    create_new_version: bool = True
+    run_id: Optional[str] = None
+    asset_id: Optional[str] = None
+    state: str = "active"
+
+
+class AssetUpdateBody(BaseModel):
+    spec: Optional[dict[str, Any]] = None
+    state: Optional[str] = None
+
+
+class LineageBody(BaseModel):
+    run_id: str
+    role: str
+    kind: str
+    name: str
+    version: int
+    label: Optional[str] = None
+
+
+class FiringBody(BaseModel):
+    slot: str
+    run_id: Optional[str] = None
+    error: Optional[str] = None
+
+
 def _error_body(status: int, message: str) -> tuple[dict, bytes]:
     start = {"type": "http.response.start", "status": status,
              "headers": [(b"content-type", b"application/json")]}
@@ -242,17 +272,12 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
                   top_level_only: bool = False, status: Optional[list[str]] = Query(default=None),
                   tags: Optional[str] = Query(default=None, description="JSON object: key -> value or null"),
                   run_type: Optional[str] = None, host: Optional[str] = None,
-                  limit: Optional[int] = None) -> list[dict[str, Any]]:
-        tag_filter = None
-        if tags:
-            try:
-                tag_filter = json.loads(tags)
-            except ValueError as e:
-                raise ConfigError(f"tags: not JSON: {e}") from e
-            if not isinstance(tag_filter, dict):
-                raise ConfigError("tags: expected a JSON object of key -> value (or null)")
+                  limit: Optional[int] = None,
+                  properties: Optional[str] = Query(default=None, description="JSON object: key -> value")
+                  ) -> list[dict[str, Any]]:
         return store.list_runs(experiment=experiment, parent_id=parent_id, top_level_only=top_level_only,
-                               status=status, tags=tag_filter, run_type=run_type, host=host, limit=limit)
+                               status=status, tags=_json_object("tags", tags), run_type=run_type, host=host,
+                               limit=limit, properties=_json_object("properties", properties))
 
     @app.get(f"{API}/runs/{{run_id}}")
     def get_run(run_id: str) -> dict[str, Any]:
@@ -354,6 +379,62 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     def delete_compute_target(target: str, key: Optional[str] = Key) -> dict[str, Any]:
         return {"deleted": once(key, lambda: store.delete_compute_target(target))}
 
+    # -- assets: datasets, datastores, models, published pipelines, endpoints, schedules
+    @app.get(f"{API}/assets/{{kind}}")
+    def list_assets(kind: str, name: Optional[str] = None, state: Optional[str] = None,
+                    latest_only: bool = False) -> list[dict[str, Any]]:
+        return store.list_assets(kind, name, state=state, latest_only=latest_only)
+
+    @app.post(f"{API}/assets/{{kind}}")
+    def register_asset(kind: str, body: AssetBody, key: Optional[str] = Key) -> dict[str, Any]:
+        return once(key, lambda: store.register_asset(
+            kind, body.name, body.spec, content_hash=body.content_hash, create_new_version=body.create_new_version,
+            run_id=body.run_id, asset_id=body.asset_id, state=body.state))
+
+    @app.get(f"{API}/assets/{{kind}}/{{asset_name}}")
+    def get_asset(kind: str, asset_name: str, version: Optional[int] = None) -> dict[str, Any]:
+        row = store.get_asset(kind, asset_name, version)
+        if row is None:
+            what = f"{kind} {asset_name!r}" + (f" version {version}" if version is not None else "")
+            raise NotFoundError(f"{what} is not registered in workspace {name!r}")
+        return row
+
+    @app.get(f"{API}/asset-ids/{{asset_id}}")
+    def get_asset_by_id(asset_id: str) -> dict[str, Any]:
+        row = store.get_asset_by_id(asset_id)
+        if row is None:
+            raise NotFoundError(f"no asset with id {asset_id!r} in workspace {name!r}")
+        return row
+
+    @app.patch(f"{API}/asset-ids/{{asset_id}}")
+    def update_asset(asset_id: str, body: AssetUpdateBody, key: Optional[str] = Key) -> dict[str, Any]:
+        return once(key, lambda: store.update_asset(asset_id, spec=body.spec, state=body.state))
+
+    @app.post(f"{API}/lineage")
+    def record_lineage(body: LineageBody, key: Optional[str] = Key) -> dict[str, Any]:
+        once(key, lambda: store.record_lineage(body.run_id, body.role, body.kind, body.name, body.version,
+                                               body.label))
+        return {"run_id": body.run_id}
+
+    @app.get(f"{API}/lineage")
+    def list_lineage(run_id: Optional[str] = None, kind: Optional[str] = None, asset_name: Optional[str] = Query(
+            default=None, alias="name"), version: Optional[int] = None,
+            role: Optional[str] = None) -> list[dict[str, Any]]:
+        return store.list_lineage(run_id=run_id, kind=kind, name=asset_name, version=version, role=role)
+
+    @app.post(f"{API}/schedule-firings/{{schedule_id}}")
+    def claim_firing(schedule_id: str, body: FiringBody, key: Optional[str] = Key) -> dict[str, Any]:
+        return {"claimed": once(key, lambda: store.claim_firing(schedule_id, body.slot))}
+
+    @app.patch(f"{API}/schedule-firings/{{schedule_id}}")
+    def end_firing(schedule_id: str, body: FiringBody, key: Optional[str] = Key) -> dict[str, Any]:
+        once(key, lambda: store.end_firing(schedule_id, body.slot, run_id=body.run_id, error=body.error))
+        return {"schedule_id": schedule_id}
+
+    @app.get(f"{API}/schedule-firings/{{schedule_id}}")
+    def list_firings(schedule_id: str) -> list[dict[str, Any]]:
+        return store.list_firings(schedule_id)
+
     # -- run files (a repeated upload rewrites the same bytes: idempotent without a key)
     @app.put(f"{API}/runs/{{run_id}}/files", openapi_extra={"requestBody": {
         "required": True, "content": {"application/octet-stream": {"schema": {"type": "string",
@@ -408,6 +489,18 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         return {"hash": snapshot_hash, "size": len(data)}
 
     return _Guard(app, token)
+
+
+def _json_object(what: str, text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise ConfigError(f"{what}: not JSON: {e}") from e
+    if not isinstance(value, dict):
+        raise ConfigError(f"{what}: expected a JSON object of key -> value")
+    return value
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
