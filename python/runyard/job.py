@@ -46,6 +46,8 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
     if environment is not None:
         environment.validate_for_build()
     if snapshot_hash is not None:
+        if workspace.url:  # taken on another machine, maybe: the server has it
+            workspace._artifacts.get_snapshot(snapshot_hash, workspace.snapshots_dir)
         snap = snapshot.stored(snapshot_hash, workspace.snapshots_dir)
     else:
         snap = snapshot.take(source_directory, workspace.snapshots_dir, progress=snapshot_progress)

@@ -10,8 +10,10 @@
 
 from .data import OutputFileDatasetConfig, PipelineData, PipelineParameter, StepInput
 from .pipeline import Pipeline
+from .published import PipelineEndpoint, PublishedPipeline
 from .run import PipelineRun
 from .steps import CommandStep, EstimatorStep, PipelineStep, PythonScriptStep, RScriptStep
 
 __all__ = ["CommandStep", "EstimatorStep", "OutputFileDatasetConfig", "Pipeline", "PipelineData",
-           "PipelineParameter", "PipelineRun", "PipelineStep", "PythonScriptStep", "RScriptStep", "StepInput"]
+           "PipelineEndpoint", "PipelineParameter", "PipelineRun", "PipelineStep", "PublishedPipeline",
+           "PythonScriptStep", "RScriptStep", "StepInput"]

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from .run import PipelineRun
 
 DEFAULT_MAX_CONCURRENT_STEPS = 4
+#: the driver's output, in the pipeline run's logs/
+DRIVER_LOG = "driver.log"
 
 
 class Pipeline:
@@ -58,46 +60,30 @@ class Pipeline:
 
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], pipeline_parameters: dict[str, Any] | None = None,
                 regenerate_outputs: bool = False, **kwargs: Any) -> "PipelineRun":
-        from ..compute.local import start_detached
-        from ..run import Run, new_run_id
         workspace = experiment.workspace
-        if workspace.url:
-            raise ConfigError("pipelines on a workspace served over HTTP (runyard server) are not supported "
-                              "yet; submit to a workspace folder (or a PostgreSQL store_url)")
         if workspace != self.workspace:
             raise ConfigError(f"Pipeline: built for workspace {self.workspace.name!r}, submitted to an "
                               f"experiment of workspace {workspace.name!r}")
-        if not isinstance(regenerate_outputs, bool):
-            raise ConfigError(f"regenerate_outputs must be True or False, got {regenerate_outputs!r}")
         definition = self._definition(workspace, pipeline_parameters or {}, take_snapshots=True)
-        definition["regenerate_outputs"] = regenerate_outputs
-        run_id = new_run_id(experiment.name)
-        row = workspace._store.create_run({
-            "run_id": run_id, "experiment": experiment.name, "display_name": kwargs.get("display_name"),
-            "run_type": "pipeline", "status": st.QUEUED, "target": None,
-            "definition": json.dumps(definition), "host": socket.gethostname(),
-        }, tags=tags, properties={"azureml.pipelineComponent": "pipelinerun",
-                                  **(kwargs.get("properties") or {})})
-        try:
-            start_detached(workspace, "runyard.pipeline._driver", run_id, "driver.log")
-        except Exception as e:
-            workspace._store.set_status(run_id, st.FAILED, error=f"could not start the pipeline's driver: {e}")
-            raise ComputeError(f"could not start the driver of pipeline run {run_id}: {e}") from e
-        return Run._from_row(workspace, row)
+        return start_run(experiment, definition, tags=tags, regenerate_outputs=regenerate_outputs, **kwargs)
+
+    def publish(self, name: str | None = None, description: str | None = None, version: str | None = None,
+                continue_on_step_failure: bool | None = None) -> Any:
+        """Store this pipeline in its workspace as a ``PublishedPipeline``, to be submitted later
+        (from Python, R, ``runyard pipeline submit NAME``, a schedule or the server's REST API)
+        with other parameter values. The steps' sources are snapshotted now.
+
+        >>> published = pipeline.publish("train-diabetes", description="nightly", version="1.0")  # doctest: +SKIP
+        >>> published.submit(ws, "diabetes", pipeline_parameters={"alpha": 0.2})  # doctest: +SKIP
+        """
+        from .published import PublishedPipeline
+        return PublishedPipeline._publish(self, name, description, version)
 
     def _definition(self, workspace: "Workspace", overrides: dict[str, Any], *,
                     take_snapshots: bool) -> dict[str, Any]:
         """What the driver runs: every step's job (snapshots taken), parameters filled in."""
         from ..compute import get_target
-        if not isinstance(overrides, dict):
-            raise ConfigError(f"pipeline_parameters must be a dict of name -> value, got {type(overrides).__name__}")
-        unknown = sorted(set(overrides) - set(self.parameters))
-        if unknown:
-            known = ", ".join(sorted(self.parameters)) or "none"
-            raise ConfigError(f"pipeline_parameters: {', '.join(map(repr, unknown))} is not a parameter of this "
-                              f"pipeline (its parameters: {known})")
-        parameters = {name: (p.check(overrides[name]) if name in overrides else p.default_value)
-                      for name, p in self.parameters.items()}
+        parameters = fill_parameters(self.parameters, overrides)
         steps = []
         for name in self.graph.order:
             step = self.graph.steps[name]
@@ -126,8 +112,7 @@ class Pipeline:
                 "outputs": [o.name for o in step.outputs],
                 "job": {
                     "source_directory": str(source),
-                    "snapshot_hash": (snapshot.take(source, workspace.snapshots_dir).hash
-                                      if take_snapshots else None),
+                    "snapshot_hash": _snapshot(workspace, source) if take_snapshots else None,
                     "script": None if command is not None else config.script,
                     "command": _tokens(command) if isinstance(command, list) else command,
                     "arguments": _tokens(step.arguments),
@@ -146,6 +131,52 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline(steps={[s.name for s in self.steps]!r})"
+
+
+def start_run(experiment: "Experiment", definition: dict[str, Any], *, tags: dict[str, Any],
+              regenerate_outputs: bool = False, **kwargs: Any) -> "PipelineRun":
+    """Record a pipeline run of ``definition`` (see ``Pipeline._definition``) Queued and start
+    its driver: what submitting a ``Pipeline`` or a ``PublishedPipeline`` ends in."""
+    from ..compute.local import start_detached
+    from ..run import Run, new_run_id
+    workspace = experiment.workspace
+    if not isinstance(regenerate_outputs, bool):
+        raise ConfigError(f"regenerate_outputs must be True or False, got {regenerate_outputs!r}")
+    definition = {**definition, "regenerate_outputs": regenerate_outputs}
+    run_id = new_run_id(experiment.name)
+    row = workspace._store.create_run({
+        "run_id": run_id, "experiment": experiment.name, "display_name": kwargs.get("display_name"),
+        "run_type": "pipeline", "status": st.QUEUED, "target": None,
+        "definition": json.dumps(definition), "host": socket.gethostname(),
+    }, tags=tags, properties={"azureml.pipelineComponent": "pipelinerun", **(kwargs.get("properties") or {})})
+    try:
+        start_detached(workspace, "runyard.pipeline._driver", run_id, DRIVER_LOG)
+    except Exception as e:
+        workspace._store.set_status(run_id, st.FAILED, error=f"could not start the pipeline's driver: {e}")
+        raise ComputeError(f"could not start the driver of pipeline run {run_id}: {e}") from e
+    return Run._from_row(workspace, row)
+
+
+def fill_parameters(known: dict[str, PipelineParameter], overrides: Any) -> dict[str, Any]:
+    """Every parameter's value: ``overrides[name]`` (checked against the default's type) or
+    its default; a name that is not a parameter is an error naming the parameters there are."""
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"pipeline_parameters must be a dict of name -> value, got {type(overrides).__name__}")
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        names = ", ".join(sorted(known)) or "none"
+        raise ConfigError(f"pipeline_parameters: {', '.join(map(repr, unknown))} is not a parameter of this "
+                          f"pipeline (its parameters: {names})")
+    return {name: (p.check(overrides[name]) if name in overrides else p.default_value)
+            for name, p in known.items()}
+
+
+def _snapshot(workspace: "Workspace", source: Any) -> str:
+    """Snapshot ``source``; a served workspace gets a copy, so a driver on any machine finds it."""
+    taken = snapshot.take(source, workspace.snapshots_dir)
+    if workspace.url:
+        workspace._artifacts.put_snapshot(taken.hash, taken.path)
+    return taken.hash
 
 
 def _tokens(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:

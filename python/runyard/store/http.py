@@ -329,11 +329,20 @@ class HttpArtifactStore:
                               f"at most {MAX_FILE_BYTES}: leave big files out with .runyardignore")
         self._client.request("PUT", f"/snapshots/{snapshot_hash}", data=Path(path).read_bytes())
 
+    def get_snapshot(self, snapshot_hash: str, store_dir: str | os.PathLike) -> Path:
+        """The snapshot zip as ``store_dir/<hash>.zip``, downloaded unless it is there."""
+        destination = Path(store_dir) / f"{snapshot_hash}.zip"
+        if not destination.is_file():
+            self._fetch(f"/snapshots/{snapshot_hash}/content", {}, destination)
+        return destination
+
     def download(self, run_id: str, name: str, destination: str | os.PathLike) -> Path:
+        return self._fetch(f"/runs/{_segment(run_id)}/files/content", {"name": name}, destination)
+
+    def _fetch(self, path: str, params: dict[str, str], destination: str | os.PathLike) -> Path:
         destination = Path(destination)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        response = self._client.request("GET", f"/runs/{_segment(run_id)}/files/content",
-                                        params={"name": name}, stream=True)
+        response = self._client.request("GET", path, params=params, stream=True)
         fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=".download-")
         try:
             with os.fdopen(fd, "wb") as out, response:

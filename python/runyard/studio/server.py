@@ -106,6 +106,14 @@ class ComputeTargetBody(BaseModel):
 
 
 # -- the guard: token, body size ---------------------------------------------------------
+class PipelineSubmitBody(BaseModel):
+    experiment_name: str
+    pipeline_parameters: dict[str, Any] = {}
+    display_name: Optional[str] = None
+    tags: dict[str, Any] = {}
+    pipeline_version: Optional[str] = None
+
+
 class AssetBody(BaseModel):
     name: str
     spec: dict[str, Any]
@@ -203,8 +211,11 @@ async def _reply(send: Callable, status: int, message: str) -> None:
 
 # -- the app ---------------------------------------------------------------------------
 def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None = None,
-               name: str = "workspace") -> Any:
+               name: str = "workspace", own_url: str | None = None) -> Any:
     """The ASGI app of one workspace (migrations run now). ``serve`` runs it with uvicorn.
+
+    ``own_url`` is where this server answers on this machine: the pipelines it starts
+    (published pipelines submitted over REST) reach the workspace there.
 
     >>> app = create_app("sqlite:////tmp/ws.db", "/tmp/ws-artifacts")  # doctest: +SKIP
     """
@@ -435,6 +446,38 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     def list_firings(schedule_id: str) -> list[dict[str, Any]]:
         return store.list_firings(schedule_id)
 
+    # -- published pipelines and pipeline endpoints: submitted here, run by a driver this
+    # machine starts, which reaches the workspace at own_url
+    served: list[Any] = []
+
+    def workspace_here() -> Any:
+        from ..workspace import Workspace
+        if own_url is None:
+            raise ConfigError("this server was started without its own address, so it cannot run pipelines; "
+                              "start it with `runyard server`")
+        if not served:
+            served.append(Workspace(own_url, token=token))
+        return served[0]
+
+    def submitted(run: Any) -> dict[str, Any]:
+        return {"run_id": run.id, "experiment": run.experiment.name, "status": run.get_status()}
+
+    # (not under an Idempotency-Key transaction: the submission writes through this server)
+    @app.post(f"{API}/published-pipelines/{{pipeline_id}}/submit")
+    def submit_published_pipeline(pipeline_id: str, body: PipelineSubmitBody) -> dict[str, Any]:
+        from ..pipeline.published import PublishedPipeline
+        workspace = workspace_here()
+        return submitted(PublishedPipeline.get(workspace, pipeline_id).submit(
+            workspace, body.experiment_name, pipeline_parameters=body.pipeline_parameters,
+            tags=body.tags, display_name=body.display_name))
+
+    @app.post(f"{API}/pipeline-endpoints/{{endpoint_name}}/submit")
+    def submit_pipeline_endpoint(endpoint_name: str, body: PipelineSubmitBody) -> dict[str, Any]:
+        from ..pipeline.published import PipelineEndpoint
+        return submitted(PipelineEndpoint.get(workspace_here(), name=endpoint_name).submit(
+            body.experiment_name, pipeline_parameters=body.pipeline_parameters,
+            pipeline_version=body.pipeline_version, tags=body.tags, display_name=body.display_name))
+
     # -- run files (a repeated upload rewrites the same bytes: idempotent without a key)
     @app.put(f"{API}/runs/{{run_id}}/files", openapi_extra={"requestBody": {
         "required": True, "content": {"application/octet-stream": {"schema": {"type": "string",
@@ -545,8 +588,9 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
         import uvicorn
     except ModuleNotFoundError as e:
         raise missing_dependency("uvicorn", "server") from e
-    app = create_app(store_url, artifacts_dir, token=token, name=name)
     shown = f"[{host}]" if ":" in host else host
+    here = "127.0.0.1" if host in ("0.0.0.0", "", "::") else shown
+    app = create_app(store_url, artifacts_dir, token=token, name=name, own_url=f"http://{here}:{port}")
     if on_ready is not None:
         on_ready(f"http://{shown}:{port}")
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
