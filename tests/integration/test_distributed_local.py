@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from runyard import Environment, MpiConfiguration, PyTorchConfiguration, ScriptRunConfig, TensorflowConfiguration
 from runyard import status as st
+from runyard.compute.local_env import materialise
 
 DDP = """\
 import os
@@ -54,10 +58,11 @@ if comm.Get_rank() == 0:
 
 
 @pytest.fixture(scope="module")
-def mpi_environment() -> Environment:
-    """mpi4py, built against this machine's Open MPI (its mpicc)."""
+def mpi_environment(runyard_session_env) -> Environment:
+    """mpi4py, built against this machine's Open MPI (its mpicc) before any test waits on a run."""
     environment = Environment("mpi4py")
     environment.python.conda_dependencies.add_pip_package("mpi4py")
+    materialise(environment, io.StringIO())
     return environment
 
 
@@ -73,20 +78,73 @@ def test_mpi_job_runs_under_mpirun_and_its_ranks_communicate(experiment, project
     assert "rank 2 of 3 RANK=2 sum 6" in (logs / "rank_2.log").read_text()
 
 
+#: rank 1 fails after MPI_Init: run plainly, it would wait at exit in mpi4py's MPI_Finalize
+#: for rank 0, which sleeps on
+FAILING_MPI_RANK = """\
+import os, time
+from mpi4py import MPI
+print('pid', os.getpid(), flush=True)
+if MPI.COMM_WORLD.Get_rank() == 1:
+    raise SystemExit(3)
+time.sleep(300)
+"""
+
+
 def test_a_failing_mpi_rank_fails_the_run_and_ends_the_others(experiment, project, process_gone, mpi_environment):
-    src = project({"r.py": "import os, time\n"
-                           "from mpi4py import MPI\n"
-                           "print('pid', os.getpid(), flush=True)\n"
-                           "if MPI.COMM_WORLD.Get_rank() == 1:\n    raise SystemExit(3)\n"
-                           "time.sleep(300)\n"})
+    src = project({"r.py": FAILING_MPI_RANK})
     run = experiment.submit(ScriptRunConfig(str(src), script="r.py", environment=mpi_environment,
                                             distributed_job_config=MpiConfiguration(process_count_per_node=2)))
-    details = run.wait_for_completion(timeout=600, raise_on_error=False)
-    assert details["status"] == st.FAILED
-    assert "code 3" in details["error"]["message"], details["error"]
+    details = run.wait_for_completion(timeout=60, raise_on_error=False)
+    assert details["status"] == st.FAILED, "rank 0 still runs: the failing rank did not end the job"
+    assert "rank 1 of 2 exited with code 3; its output is in logs/rank_1.log" in details["error"]["message"], \
+        details["error"]
     driver = (experiment.workspace._artifacts.run_dir(run.id) / "logs" / "driver.log").read_text()
     rank0_pid = int(driver.split("pid ", 1)[1].split()[0])
     assert process_gone(rank0_pid)
+    assert "logs/.failed_rank" not in run.get_file_names()
+
+
+def test_the_ranks_entry_point_reports_a_failing_mpi_rank(tmp_path, process_gone, mpi_environment):
+    """What a Docker target's container runs for an MPI job (``python -m runyard.compute._ranks``),
+    here on this machine's mpirun: the failing rank's code, naming the rank, the others ended."""
+    prepared = materialise(mpi_environment, io.StringIO())
+    (tmp_path / "r.py").write_text(FAILING_MPI_RANK)
+    (tmp_path / "logs").mkdir()
+    plan = json.dumps({"framework": "mpi", "process_count": 2})
+    done = subprocess.run([prepared.python, "-m", "runyard.compute._ranks", plan, str(tmp_path / "logs"), "--",
+                           prepared.python, "r.py"], cwd=tmp_path, env={**os.environ, **prepared.env_vars},
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "runyard: rank 1 of 2 exited with code 3" in done.stdout, done.stdout
+    assert process_gone(int(done.stdout.split("pid ", 1)[1].split()[0]))
+    assert not (tmp_path / "logs" / ".failed_rank").exists()
+
+
+def test_canceling_an_mpi_job_signals_every_rank(experiment, project, wait_for, process_gone):
+    """SIGTERM reaches each rank's own process (under mpirun and runyard's rank wrapper)."""
+    src = project({"t.py": """\
+import os, signal, sys, time
+def stop(*_):
+    open(os.path.join(os.environ["RUNYARD_OUTPUTS_DIR"], f"sigterm_{os.environ['RANK']}"), "w").close()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("pid", os.getpid(), flush=True)
+time.sleep(60)
+"""})
+    run = experiment.submit(ScriptRunConfig(str(src), script="t.py",
+                                            distributed_job_config=MpiConfiguration(process_count_per_node=2)))
+    logs = experiment.workspace._artifacts.run_dir(run.id) / "logs"
+
+    def pids() -> list[int]:
+        texts = [(logs / name).read_text() if (logs / name).is_file() else "" for name in ("driver.log", "rank_1.log")]
+        return [int(text.split("pid ", 1)[1].split()[0]) for text in texts if "pid " in text]
+    wait_for(lambda: len(pids()) == 2, timeout=60, what="both ranks to start")
+    started = pids()
+    run.cancel()
+    details = run.wait_for_completion(timeout=60, raise_on_error=False)
+    assert details["status"] == st.CANCELED
+    assert {"outputs/sigterm_0", "outputs/sigterm_1"} <= set(run.get_file_names())
+    assert all(process_gone(pid) for pid in started)
 
 
 def test_an_mpi_job_without_mpirun_fails_in_preparing(experiment, project, monkeypatch):

@@ -1,12 +1,18 @@
-"""Distributed configurations: Azure's names and arguments, and the variables each process gets."""
+"""Distributed configurations: Azure's names and arguments, the variables each process gets, and
+how each rank of an MPI job runs under mpirun."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
 from runyard import ConfigError, MpiConfiguration, PyTorchConfiguration, ScriptRunConfig, TensorflowConfiguration
+from runyard.compute._ranks import abort_on_error, failed_rank_message, mpirun_argv, signal_group, take_failed_rank
 from runyard.distributed import node_of, process_env
 
 
@@ -69,3 +75,64 @@ def test_tf_config_names_the_cluster_and_the_task():
     ps = json.loads(process_env(job, 2, hosts, ports)["TF_CONFIG"])
     assert worker == {"cluster": {"worker": ["a:1", "b:2"], "ps": ["c:3"]}, "task": {"type": "worker", "index": 1}}
     assert ps["task"] == {"type": "ps", "index": 0}
+
+
+# -- MPI ranks under mpirun: how a Python command runs, and the wrapper each rank runs in ------
+
+def test_a_python_command_runs_under_mpi4py_when_its_python_has_it(tmp_path):
+    (tmp_path / "site" / "mpi4py").mkdir(parents=True)
+    (tmp_path / "site" / "mpi4py" / "__init__.py").write_text("")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    python = sys.executable
+    assert abort_on_error([python, "t.py", "a"], env, tmp_path) == [python, "-m", "mpi4py", "t.py", "a"]
+    assert abort_on_error([python, "-m", "pkg"], env, tmp_path) == [python, "-m", "mpi4py", "-m", "pkg"]
+    for argv in ([python, "-u", "t.py"], ["Rscript", "t.R"], ["/bin/sh", "-c", "python t.py"],
+                 [str(tmp_path / "no" / "python"), "t.py"]):
+        assert abort_on_error(argv, env, tmp_path) == argv
+
+
+def _rank_wrapper(tmp_path, rank: int, command: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and variables of the shell mpirun would start as rank ``rank``."""
+    argv = mpirun_argv("mpirun", 2, ["/bin/sh", "-c", command])
+    env = {**os.environ, "OMPI_COMM_WORLD_RANK": str(rank), "OMPI_COMM_WORLD_SIZE": "2",
+           "OMPI_COMM_WORLD_LOCAL_RANK": str(rank), "OMPI_COMM_WORLD_LOCAL_SIZE": "2",
+           "RUNYARD_LOGS_DIR": str(tmp_path)}
+    return argv[argv.index("/bin/sh"):], env
+
+
+def _run_rank(tmp_path, rank: int, command: str) -> subprocess.CompletedProcess:
+    argv, env = _rank_wrapper(tmp_path, rank, command)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=10)
+
+
+def test_a_failing_mpi_rank_records_itself_and_the_first_one_counts(tmp_path):
+    assert _run_rank(tmp_path, 1, "echo to its log; exit 3").returncode == 3
+    rank0 = _run_rank(tmp_path, 0, "echo to mpirun; exit 4")
+    assert (rank0.returncode, rank0.stdout) == (4, "to mpirun\n")
+    assert take_failed_rank(tmp_path) == (1, 3)
+    assert take_failed_rank(tmp_path) is None  # taken
+    assert (tmp_path / "rank_1.log").read_text() == "to its log\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rank_1.log"]
+    assert _run_rank(tmp_path, 1, "exit 0").returncode == 0
+    assert take_failed_rank(tmp_path) is None
+    assert failed_rank_message(1, 2, 3) == "rank 1 of 2 exited with code 3; its output is in logs/rank_1.log"
+    assert "(killed by SIGKILL); its output is in logs/driver.log" in failed_rank_message(0, 2, 137)
+
+
+def test_a_signaled_mpi_rank_waits_for_its_command_and_records_nothing(tmp_path):
+    """mpirun signals a rank's process group: the command gets the signal, and the wrapper
+    outlives it (SIGUSR1 is passed on to ranks, not the end of one)."""
+    argv, env = _rank_wrapper(tmp_path, 0, "trap 'echo got USR1' USR1; trap 'echo got TERM; exit 5' TERM; "
+                                           "echo up; while :; do sleep 0.05; done")
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True) as wrapper:
+        try:
+            assert wrapper.stdout.readline() == "up\n"
+            os.killpg(wrapper.pid, signal.SIGUSR1)
+            assert wrapper.stdout.readline() == "got USR1\n"
+            assert wrapper.poll() is None
+            os.killpg(wrapper.pid, signal.SIGTERM)
+            assert wrapper.wait(10) == 5
+            assert wrapper.stdout.read() == "got TERM\n"
+        finally:
+            signal_group(wrapper.pid, signal.SIGKILL)  # whatever the test left
+    assert take_failed_rank(tmp_path) is None

@@ -115,13 +115,27 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+#: where the first rank under mpirun that failed records itself ("RANK CODE"), for the run's error
+FAILED_RANK_FILE = ".failed_rank"
+
 #: run by mpirun as each rank: torch.distributed's variables from Open MPI's, rank 0's output
-#: to mpirun's (the run's driver log), every other rank's to its own log
+#: to mpirun's (the run's driver log), every other rank's to its own log. The command runs as a
+#: child, not exec'd, so that a rank failing on its own records which one it was (mpirun then
+#: ends the others and exits with its code). Open MPI signals each rank's process group, child
+#: included: the traps keep this shell waiting for its child, and a rank stopped that way
+#: (cancel, or mpirun ending the job) records nothing.
 _MPI_RANK = ('export RANK="$OMPI_COMM_WORLD_RANK" WORLD_SIZE="$OMPI_COMM_WORLD_SIZE" '
              'LOCAL_RANK="$OMPI_COMM_WORLD_LOCAL_RANK" LOCAL_WORLD_SIZE="$OMPI_COMM_WORLD_LOCAL_SIZE" '
              'NODE_RANK=0 GROUP_RANK=0 RUNYARD_PROCESS_RANK="$OMPI_COMM_WORLD_RANK" '
              'PMI_RANK="$OMPI_COMM_WORLD_RANK" PMI_SIZE="$OMPI_COMM_WORLD_SIZE"; '
-             '[ "$RANK" = 0 ] && exec "$@"; exec "$@" >>"$RUNYARD_LOGS_DIR/{log}" 2>&1')
+             'stopping=; trap stopping=1 TERM INT HUP; trap : USR1 USR2; '
+             'if [ "$RANK" = 0 ]; then "$@"; else "$@" >>"$RUNYARD_LOGS_DIR/{log}" 2>&1; fi; code=$?; '
+             'if [ "$code" != 0 ] && [ -z "$stopping" ]; then failed="$RUNYARD_LOGS_DIR/{failed}"; '
+             'echo "$RANK $code" >"$failed.$RANK" && ln "$failed.$RANK" "$failed" 2>/dev/null; '
+             'rm -f "$failed.$RANK"; fi; exit "$code"')
+
+#: exits 0 when the Python running it can import mpi4py
+_HAS_MPI4PY = "import importlib.util, sys; sys.exit(importlib.util.find_spec('mpi4py') is None)"
 
 
 def mpi_env(logs_dir: Path) -> dict[str, str]:
@@ -135,7 +149,48 @@ def mpirun_argv(mpirun: str, count: int, argv: list[str]) -> list[str]:
     options = ["-np", str(count), "--oversubscribe", "--bind-to", "none"]
     if os.geteuid() == 0:
         options.append("--allow-run-as-root")
-    return [mpirun, *options, "/bin/sh", "-c", _MPI_RANK.format(log=rank_log_name("$RANK")), "runyard-rank", *argv]
+    wrapper = _MPI_RANK.format(log=rank_log_name("$RANK"), failed=FAILED_RANK_FILE)
+    return [mpirun, *options, "/bin/sh", "-c", wrapper, "runyard-rank", *argv]
+
+
+def abort_on_error(argv: list[str], env: dict[str, str], cwd: Path) -> list[str]:
+    """A Python command line (``python SCRIPT|-m MODULE|-c CODE ...``) as ``python -m mpi4py
+    ...`` when that Python has mpi4py, for mpirun: an uncaught exception or a non-zero exit in
+    one rank then calls MPI_Abort, which ends every rank. Run plainly, mpi4py finalizes MPI at
+    exit, and the failing rank waits in MPI_Finalize for ranks that may never get there."""
+    if len(argv) < 2 or not Path(argv[0]).name.startswith("python") or (
+            argv[1].startswith("-") and argv[1] not in ("-m", "-c")):
+        return argv
+    try:
+        found = subprocess.run([argv[0], "-c", _HAS_MPI4PY], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return argv
+    return [argv[0], "-m", "mpi4py", *argv[1:]] if found.returncode == 0 else argv
+
+
+def failed_rank_message(rank: int, count: int, code: int) -> str:
+    """What a rank's failure under mpirun says: which rank, its exit code, where its output is."""
+    how = f"exited with code {code}"
+    if code > 128:  # the shell's code for a command killed by signal code - 128
+        try:
+            how += f" (killed by {signal.Signals(code - 128).name})"
+        except ValueError:
+            pass
+    output = "logs/driver.log" if rank == 0 else f"logs/{rank_log_name(rank)}"
+    return f"rank {rank} of {count} {how}; its output is in {output}"
+
+
+def take_failed_rank(logs_dir: Path) -> tuple[int, int] | None:
+    """The rank under mpirun that failed first and its exit code, as its wrapper recorded them
+    in ``logs_dir``; the record is removed. None when no rank failed on its own."""
+    path = logs_dir / FAILED_RANK_FILE
+    try:
+        rank, code = path.read_text().split()
+        path.unlink()
+    except (OSError, ValueError):
+        return None
+    return int(rank), int(code)
 
 
 def main(args: list[str]) -> int:
@@ -147,8 +202,9 @@ def main(args: list[str]) -> int:
     sys.stdout.flush()
     mpirun = shutil.which("mpirun") if plan.get("framework") == "mpi" else None
     if mpirun:
-        procs = [spawn(mpirun_argv(mpirun, int(plan["process_count"]), argv), {**os.environ, **mpi_env(logs_dir)},
-                       Path.cwd(), None)]
+        env = {**os.environ, **mpi_env(logs_dir)}
+        argv = abort_on_error(argv, env, Path.cwd())
+        procs = [spawn(mpirun_argv(mpirun, int(plan["process_count"]), argv), env, Path.cwd(), None)]
     else:
         if plan.get("framework") == "mpi":
             print("runyard: no mpirun in this image; the ranks start without an MPI runtime "
@@ -157,6 +213,11 @@ def main(args: list[str]) -> int:
     grace = float(os.environ.get("RUNYARD_CANCEL_GRACE_SECONDS", "10"))
     signal.signal(signal.SIGTERM, lambda *_: stop_all(procs, grace))
     code = wait_all(procs, float("inf"))
+    failed = take_failed_rank(logs_dir) if mpirun else None
+    if failed is not None:  # mpirun's own code says only that the job was stopped
+        rank, code = failed
+        print(f"runyard: {failed_rank_message(rank, int(plan['process_count']), code)}; "
+              f"the other ranks were stopped", flush=True)
     return 128 - code if code is not None and code < 0 else (code or 0)  # killed by signal N: 128 + N
 
 

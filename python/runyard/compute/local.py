@@ -26,7 +26,8 @@ from .. import resume
 from .. import status as st
 from ..errors import ComputeError
 from . import ComputeTarget, JobSpec
-from ._ranks import mpi_env, mpirun_argv, signal_group, spawn, start_ranks, stop_all, wait_all
+from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv, signal_group,
+                     spawn, start_ranks, stop_all, take_failed_rank, wait_all)
 from .execution import Execution, job_argv
 from .local_env import PreparedPython, materialise, materialise_spec, stop_build, submitting_interpreter
 
@@ -102,6 +103,7 @@ class LocalExecution(Execution):
         self.procs: list[subprocess.Popen] = []
         self.prepared: PreparedPython | None = None
         self.mpirun: str | None = None
+        self.failed_rank: tuple[int, int] | None = None  # (rank, exit code) of an MPI job's failed rank
 
     def prepare(self, log) -> None:
         gpus = (self.job.resources or {}).get("num_gpus")
@@ -135,6 +137,8 @@ class LocalExecution(Execution):
         if self.mpirun:
             count = int(self.job.distributed["process_count"])
             env.update(mpi_env(self.logs_dir))
+            (self.logs_dir / FAILED_RANK_FILE).unlink(missing_ok=True)
+            argv = abort_on_error(argv, env, self.work)
             self.procs = [self._spawn(mpirun_argv(self.mpirun, count, argv), env, output)]
             return self.procs[0].pid
         # Every rank on this machine (a lost run's cleanup finds them by their RUNYARD_RUN_ID).
@@ -172,8 +176,19 @@ class LocalExecution(Execution):
         return env
 
     def wait(self, timeout: float) -> int | None:
-        """Rank 0's exit code once every process ended, or the first failing process's."""
-        return wait_all(self.procs, timeout)
+        """Rank 0's exit code once every process ended, or the first failing process's (under
+        mpirun, the code its rank's wrapper recorded, not mpirun's own)."""
+        code = wait_all(self.procs, timeout)
+        if code is not None and self.mpirun and self.failed_rank is None:
+            self.failed_rank = take_failed_rank(self.logs_dir)
+        return self.failed_rank[1] if code is not None and self.failed_rank else code
+
+    def failure_reason(self, code: int) -> str | None:
+        if self.failed_rank is None:
+            return None
+        rank, rank_code = self.failed_rank
+        count = int(self.job.distributed["process_count"])
+        return f"{failed_rank_message(rank, count, rank_code)}; the other ranks were stopped"
 
     def stop(self, grace_s: float, output) -> None:
         if not self.procs:
@@ -192,11 +207,21 @@ class LocalExecution(Execution):
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+#: Set in a process that starts many short-lived supervisors (a pipeline's driver): a
+#: ``Forkserver`` that starts them by ``fork``, runyard already imported, instead of each
+#: starting a new interpreter.
+FORKSERVER: "Forkserver | None" = None
+
+
 def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: str) -> None:
     """Start ``python -m <module> WS RUN_ID`` in a session of its own (it outlives this process),
     its output in the run's ``logs/<log_name>``; record it as the run's supervisor."""
     log_dir = workspace._artifacts.run_dir(run_id) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    if FORKSERVER is not None:
+        pid = FORKSERVER.start(module, workspace, run_id, log_dir / log_name)
+        workspace._store.update_run(run_id, supervisor_pid=pid, supervisor_started=process_start_time(pid))
+        return
     package_parent = str(Path(__file__).resolve().parents[2])
     env = child_python_environment()
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
@@ -211,6 +236,91 @@ def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: s
     # when the Popen is collected); a daemon thread never keeps this process alive.
     threading.Thread(target=proc.wait, name=f"runyard-reap-{proc.pid}", daemon=True).start()
     workspace._store.update_run(run_id, supervisor_pid=proc.pid, supervisor_started=process_start_time(proc.pid))
+
+
+class Forkserver:
+    """A process forked before this one opened any database, with runyard imported; it forks
+    each detached process ``start_detached`` asks for (SQLite forbids using, or even
+    inheriting, an open connection across ``fork``, so the forks come from it, not from here).
+    It ends when this process does (its request pipe closes).
+
+    >>> local.FORKSERVER = Forkserver(["runyard.compute._supervisor"])  # doctest: +SKIP
+    """
+
+    def __init__(self, modules: list[str]):
+        import importlib
+        for module in modules:  # imported once, here, for every fork
+            importlib.import_module(module)
+        requests_r, self._requests = os.pipe()
+        self._replies, replies_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self._requests)
+            os.close(self._replies)
+            _serve_forks(requests_r, replies_w)
+        os.close(requests_r)
+        os.close(replies_w)
+        self._lock = threading.Lock()
+
+    def start(self, module: str, workspace: "Workspace", run_id: str, log: Path) -> int:
+        """Start ``module`` as ``__main__`` with argv ``WS RUN_ID``; its pid."""
+        request = json.dumps({"module": module, "argv": [workspace.address, run_id], "log": str(log),
+                              "cwd": str(workspace._local_folder("jobs")), "token": workspace.token})
+        with self._lock:
+            os.write(self._requests, request.encode() + b"\n")
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = os.read(self._replies, 64)
+                if not chunk:
+                    raise ComputeError("runyard's forkserver ended; cannot start the step's supervisor")
+                reply += chunk
+        return int(reply)
+
+
+def _serve_forks(requests_fd: int, replies_fd: int) -> None:
+    """The forkserver's loop: one detached process per request line; never returns."""
+    import runpy
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the parent is not ours
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # our children are reaped by the kernel
+    with os.fdopen(requests_fd, "rb") as requests:
+        for line in requests:
+            spec = json.loads(line)
+            pid = os.fork()
+            if pid:
+                os.write(replies_fd, f"{pid}\n".encode())
+                continue
+            code = 1
+            try:
+                os.close(replies_fd)
+                os.setsid()
+                for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+                    signal.signal(signum, signal.SIG_DFL)
+                out = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.dup2(out, 1)
+                os.dup2(out, 2)
+                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                os.closerange(3, 1 << 16)
+                os.chdir(spec["cwd"])
+                if spec["token"]:
+                    os.environ["RUNYARD_TOKEN"] = spec["token"]
+                sys.argv = [spec["module"], *spec["argv"]]
+                runpy.run_module(spec["module"], run_name="__main__", alter_sys=True)
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            except BaseException:
+                import traceback
+                traceback.print_exc()
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
+    os._exit(0)
 
 
 def claim_run(workspace: "Workspace", run_id: str, on_sigterm: Any) -> None:

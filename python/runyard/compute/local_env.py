@@ -222,10 +222,11 @@ def _stream(cmd: list[str], log: TextIO, env: dict[str, str]) -> tuple[int, list
     _current_build.append(proc)
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            log.flush()
-            tail = (tail + [line.rstrip()])[-15:]
+        with proc.stdout:
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                tail = (tail + [line.rstrip()])[-15:]
         return proc.wait(), tail
     finally:
         _current_build.remove(proc)
