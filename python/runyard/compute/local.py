@@ -303,6 +303,9 @@ def _serve_forks(requests_fd: int, replies_fd: int) -> None:
                 os.dup2(out, 2)
                 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
                 os.closerange(3, 1 << 16)
+                # whatever the parent made of sys.stdout (a capture, a buffer), ours is the log
+                sys.stdout = open(1, "w", buffering=1, closefd=False)
+                sys.stderr = open(2, "w", buffering=1, closefd=False)
                 os.chdir(spec["cwd"])
                 if spec["token"]:
                     os.environ["RUNYARD_TOKEN"] = spec["token"]
