@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import sqlite3
 import time
 import uuid
 import weakref
@@ -24,7 +25,17 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     # (BEGIN IMMEDIATE) instead of failing on a read-to-write upgrade.
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_S * 1000}")
+    for attempt in range(50):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as e:
+            # SQLITE_PROTOCOL: many processes opening the database at once raced for the
+            # WAL index; it clears on a retry (SQLite's own advice)
+            if "locking protocol" not in str(e) or attempt == 49:
+                raise
+            time.sleep(0.01 * (attempt + 1))
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_S * 1000}")
     cur.execute("PRAGMA foreign_keys=ON")
