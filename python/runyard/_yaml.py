@@ -65,7 +65,15 @@ def _shown(value: Any) -> str:
 
 _MISSING = object()
 # What pydantic appends to a location to say which member of a union it tried.
-_UNION_MEMBER = ("str", "int", "float", "bool", "none", "list[", "dict[", "function-", "literal[")
+_UNION_MEMBER = ("str", "int", "float", "bool", "none", "list[", "dict[", "function-", "literal[",
+                 "is-instance[")
+
+
+def _member_kind(member: str) -> str:
+    """``"int"``, ``"list[str]"`` -> ``"list"``; an instance of a class -> the class's name."""
+    if member.startswith("is-instance["):
+        return member[len("is-instance["):].rstrip("]")
+    return member.split("[")[0]
 
 
 def _problems(e: pydantic.ValidationError) -> list[tuple[tuple[Any, ...], str, Any]]:
@@ -83,7 +91,7 @@ def _problems(e: pydantic.ValidationError) -> list[tuple[tuple[Any, ...], str, A
     for loc, errs in grouped.items():
         members = [m for m, _, _ in errs if m]
         if len(errs) > 1 and len(members) == len(errs):
-            kinds = ", ".join(dict.fromkeys(m.split("[")[0] for m in members))
+            kinds = ", ".join(dict.fromkeys(_member_kind(m) for m in members))
             problems.append((loc, f"expected one of: {kinds}", errs[0][2]))
         else:
             problems.extend((loc + ((m,) if m else ()), msg, value) for m, msg, value in errs)

@@ -14,11 +14,14 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import _yaml
+from .data.consumption import DatasetConsumptionConfig
 from .environment import Environment, _from_env_yaml
 from .errors import ConfigError
 
 DEFAULT_MAX_RUN_DURATION_S = 2592000  # 30 days, Azure ML's default
 _Scalar = Union[str, int, float, bool]
+#: an argument: text or a number, or a dataset input (the script gets its folder or file)
+_Argument = Union[_Scalar, DatasetConsumptionConfig]
 
 
 class _Config(BaseModel):
@@ -48,7 +51,7 @@ class RunConfiguration(_Config):
     """Where and how a script runs: target, environment, variables, duration limit."""
 
     script: str | None = None
-    arguments: list[_Scalar] = Field(default_factory=list)
+    arguments: list[_Argument] = Field(default_factory=list)
     target: Any = "local"
     environment: Environment | None = None
     environment_variables: dict[str, str] = Field(default_factory=dict)
@@ -61,6 +64,22 @@ class RunConfiguration(_Config):
     num_cpus: float | None = Field(None, ge=0)
     num_gpus: float | None = Field(None, ge=0)
     resources: dict[str, float] = Field(default_factory=dict)
+    #: datasets the run reads, by input name: ``{"train": dataset.as_named_input("train").as_download()}``
+    data: dict[str, DatasetConsumptionConfig] = Field(default_factory=dict)
+
+    @pydantic.field_validator("data", mode="before")
+    @classmethod
+    def _data(cls, value: Any) -> Any:
+        from .data import Dataset
+        if not isinstance(value, dict):
+            return value
+        data = {}
+        for name, item in value.items():
+            item = item.as_named_input(name) if isinstance(item, Dataset) else item
+            if isinstance(item, DatasetConsumptionConfig) and item.name != name:
+                raise ValueError(f"data[{name!r}] is the dataset input named {item.name!r}; use the same name")
+            data[name] = item
+        return data
 
     def job_resources(self) -> dict[str, Any]:
         return {k: v for k, v in (("num_cpus", self.num_cpus), ("num_gpus", self.num_gpus),
@@ -77,7 +96,7 @@ class ScriptRunConfig(_Config):
 
     source_directory: str = "."
     script: str | None = None
-    arguments: list[_Scalar] | None = None
+    arguments: list[_Argument] | None = None
     run_config: RunConfiguration | None = None
     compute_target: Any = None
     environment: Environment | None = None
@@ -112,10 +131,19 @@ class ScriptRunConfig(_Config):
             return self.environment
         return self.run_config.environment if self.run_config else None
 
-    def resolved_arguments(self) -> list[str]:
-        values = self.arguments if self.arguments is not None else (
-            self.run_config.arguments if self.run_config else [])
-        return [_argument_text(v) for v in values]
+    def resolved_arguments(self, dataset_paths: dict[str, str] | None = None) -> list[str]:
+        """The arguments as text; a dataset input is the path of its files in the job's folder."""
+        return [_argument_text(v, dataset_paths) for v in self._argument_values()]
+
+    def _argument_values(self) -> list[Any]:
+        return list(self.arguments if self.arguments is not None else (
+            self.run_config.arguments if self.run_config else []))
+
+    def dataset_inputs(self) -> list[DatasetConsumptionConfig]:
+        """The datasets the run reads: those in its arguments (which need their files) and in
+        ``run_config.data``."""
+        found = [v.delivered() for v in self._argument_values() if isinstance(v, DatasetConsumptionConfig)]
+        return found + (list(self.run_config.data.values()) if self.run_config else [])
 
     def validate_source(self) -> Path:
         """Check the folder and script exist; returns the source folder."""
@@ -137,8 +165,14 @@ class ScriptRunConfig(_Config):
 
     def _submit(self, experiment, tags: dict[str, Any], **kwargs: Any):
         from .job import submit_job
+        from .data.consumption import job_inputs
         source = self.validate_source()
         variables = dict(self.run_config.environment_variables) if self.run_config else {}
+        inputs = job_inputs(self.dataset_inputs(), experiment.workspace, "ScriptRunConfig")
+        paths = {entry["name"]: entry["argument"] for entry in inputs}
+        for entry in inputs:  # Azure ML's variables for a run's data
+            if entry["mode"] != "direct":
+                variables.setdefault(f"AZUREML_DATAREFERENCE_{entry['name']}", entry["argument"])
         duration = self.max_run_duration_seconds
         if self.run_config and self.run_config.max_run_duration_seconds:
             duration = min(duration or self.run_config.max_run_duration_seconds,
@@ -146,7 +180,7 @@ class ScriptRunConfig(_Config):
         return submit_job(
             experiment, source_directory=source,
             script=self.script or (self.run_config.script if self.run_config else None),
-            command=self.command, arguments=self.resolved_arguments(),
+            command=self.command, arguments=self.resolved_arguments(paths),
             environment=self.resolved_environment(), compute_target=self.resolved_target(),
             environment_variables=variables, max_run_duration_seconds=duration, tags=tags,
             display_name=kwargs.get("display_name"), properties=kwargs.get("properties"),
@@ -154,10 +188,12 @@ class ScriptRunConfig(_Config):
             distributed=self.distributed_job_config.to_job() if self.distributed_job_config else None,
             max_retries=self.run_config.max_retries if self.run_config else 0,
             resources=self.run_config.job_resources() if self.run_config else {},
-            resume_from=self.resume_from)
+            resume_from=self.resume_from, inputs=inputs)
 
 
-def _argument_text(value: Any) -> str:
+def _argument_text(value: Any, dataset_paths: dict[str, str] | None = None) -> str:
+    if isinstance(value, DatasetConsumptionConfig):
+        return (dataset_paths or {}).get(value.name) or value.delivered().folder
     if isinstance(value, bool):
         return str(value)
     return str(value)
@@ -288,7 +324,7 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
         return _shell_quote(_argument_text(value))
 
     command = _INPUT_REF.sub(substitute, job.command)
-    environment = _job_environment(doc, job, workspace)
+    environment = _job_environment(doc, job.environment, workspace)
     compute = job.compute[len("azureml:"):] if job.compute and job.compute.startswith("azureml:") else job.compute
     timeout = job.limits.timeout if job.limits and job.limits.timeout else DEFAULT_MAX_RUN_DURATION_S
     run_config = RunConfiguration(environment_variables={k: _argument_text(v) for k, v in
@@ -309,25 +345,27 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
                          display_name=job.display_name or job.name, tags=job.tags)
 
 
-def _job_environment(doc: _yaml.YamlDocument, job: CommandJob, workspace) -> Environment | None:
-    value = job.environment
+def _job_environment(doc: _yaml.YamlDocument, value: str | dict[str, Any] | None, workspace,
+                     loc: tuple[Any, ...] = ("environment",), default_name: str | None = None) -> Environment | None:
+    """The ``environment:`` of a job file (or of a pipeline file's job, at ``loc``): inline, a
+    file relative to ``doc``, or a registered ``name[:version]``."""
     if value is None:
         return None
     if isinstance(value, dict):
-        name = str(value.get("name") or f"{doc.path.stem}-environment")
-        return _from_env_yaml(doc, name, value, prefix=("environment",))
+        name = str(value.get("name") or default_name or f"{doc.path.stem}-environment")
+        return _from_env_yaml(doc, name, value, prefix=loc)
     reference = value[len("azureml:"):] if value.startswith("azureml:") else value
     as_file = doc.path.parent / reference
     if as_file.is_file():
         try:
             return Environment.from_file(as_file)
         except ConfigError as e:
-            raise doc.error(["environment"], str(e)) from None
+            raise doc.error(loc, str(e)) from None
     match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:[:@](.+))?$", reference)
     if not match:
-        raise doc.error(["environment"], f"{value!r} is neither a file nor a registered 'name:version'")
+        raise doc.error(loc, f"{value!r} is neither a file nor a registered 'name:version'")
     if workspace is None:
-        raise doc.error(["environment"], f"{value!r} names a registered environment: open a workspace first")
+        raise doc.error(loc, f"{value!r} names a registered environment: open a workspace first")
     name, version = match.group(1), match.group(2)
     if version == "latest":
         version = None
@@ -335,7 +373,7 @@ def _job_environment(doc: _yaml.YamlDocument, job: CommandJob, workspace) -> Env
     try:
         return Environment.get(workspace, name, version)
     except (NotFoundError, ConfigError) as e:
-        raise doc.error(["environment"], str(e)) from None
+        raise doc.error(loc, str(e)) from None
 
 
 def _shell_quote(text: str) -> str:

@@ -33,7 +33,7 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
                snapshot_progress: Callable[[int, int], None] | None = None,
                distributed: dict[str, Any] | None = None, max_retries: int = 0,
                resources: dict[str, Any] | None = None, resume_from: Any = None,
-               snapshot_hash: str | None = None, inputs: list[dict[str, str]] | None = None,
+               snapshot_hash: str | None = None, inputs: list[dict[str, Any]] | None = None,
                output_folders: list[str] | None = None) -> "Run":
     """Record a run Queued and start it; ``snapshot_hash`` (a snapshot taken earlier, e.g. when a
     pipeline was submitted) replaces snapshotting ``source_directory``; ``inputs`` and
@@ -79,6 +79,9 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
         "environment_hash": job.environment_hash or None, "snapshot_hash": snap.hash,
         "host": socket.gethostname(),
     }, tags=tags, properties=properties)
+    if any("dataset" in source for source in job.inputs):  # the dataset versions this run reads
+        from .data.consumption import record_lineage
+        record_lineage(workspace._store, run_id, job.inputs)
     try:
         if resume_source and "path" in resume_source:
             workspace._artifacts.put_folder(run_id, resume.FOLDER, resume_source["path"])

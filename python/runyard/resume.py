@@ -9,7 +9,8 @@ target puts those files in ``./resume_from`` of the job's folder and sets
 
 The same mechanism gives a pipeline step its inputs: a job's ``inputs`` name other runs'
 files (``{"run_id", "prefix", "folder"}``), put in ``./<folder>`` of the job's folder before
-the script starts, and its ``output_folders`` are made empty there (see ``put_inputs``).
+the script starts, and its ``output_folders`` are made empty there (see ``put_inputs``); a
+dataset input (``{"dataset": ...}``) brings a dataset's files the same way.
 
 >>> run = exp.submit(ScriptRunConfig("src", script="train.py", resume_from=previous_run))  # doctest: +SKIP
 """
@@ -73,20 +74,31 @@ def put_into(folder: Path, source: dict[str, str] | None, workspace: Any) -> Pat
     return target
 
 
-def input_files(inputs: list[dict[str, str]] | None, workspace: Any) -> Iterator[tuple[str, Path]]:
-    """(path in the job's folder, a local copy) of every file of the job's ``inputs``."""
+def input_files(inputs: list[dict[str, Any]] | None, workspace: Any) -> Iterator[tuple[str, Path]]:
+    """(path in the job's folder, a local copy) of every file of the job's ``inputs``: other
+    runs' files, and datasets' (``{"dataset": ...}``, see ``runyard.data.consumption``)."""
     for source in inputs or []:
+        if "dataset" in source:
+            from .data.consumption import dataset_files
+            yield from dataset_files(source, workspace)
+            continue
         for relative, local in files(source, workspace):
             yield f"{source['folder']}/{relative}", local
 
 
-def put_inputs(folder: Path, inputs: list[dict[str, str]] | None, output_folders: list[str] | None,
+def put_inputs(folder: Path, inputs: list[dict[str, Any]] | None, output_folders: list[str] | None,
                workspace: Any) -> None:
-    """Copy the job's ``inputs`` into ``folder`` and make its (empty) ``output_folders``."""
+    """Copy the job's ``inputs`` into ``folder`` (a mounted dataset's files are linked) and make
+    its (empty) ``output_folders``."""
     import shutil
-    for name in [*(source["folder"] for source in inputs or []), *(output_folders or [])]:
+    for name in [*(source["folder"] for source in inputs or [] if source.get("mode") != "direct"),
+                 *(output_folders or [])]:
         (folder / name).mkdir(parents=True, exist_ok=True)
-    for relative, local in input_files(inputs, workspace):
-        destination = folder / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(local, destination)
+    for source in inputs or []:
+        for relative, local in input_files([source], workspace):
+            destination = folder / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if source.get("mode") == "mount":
+                destination.symlink_to(Path(local).resolve())
+            else:
+                shutil.copyfile(local, destination)

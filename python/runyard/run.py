@@ -369,9 +369,44 @@ class Run:
             written.append(str(self.workspace._artifacts.download(self.id, name, target)))
         return written
 
+    def register_model(self, model_name: str, model_path: str | None = None, tags: dict[str, Any] | None = None,
+                       properties: dict[str, Any] | None = None, model_framework: str | None = None,
+                       model_framework_version: str | None = None, description: str | None = None,
+                       datasets: list[tuple[str, Any]] | None = None, sample_input_dataset: Any = None,
+                       sample_output_dataset: Any = None, resource_configuration: dict[str, Any] | None = None,
+                       **kwargs: Any):
+        """Register this run's file or folder ``model_path`` (default: ``model_name``) as the
+        next version of model ``model_name``, with this run and ``datasets`` as its lineage.
+
+        >>> run.register_model("diabetes", "outputs/model.pkl", datasets=[("training data", ds)])  # doctest: +SKIP
+        """
+        from .model import Model
+        return Model._register_from_run(
+            self, model_name, model_path, tags=tags, properties=properties, model_framework=model_framework,
+            model_framework_version=model_framework_version, description=description, datasets=datasets,
+            sample_input_dataset=sample_input_dataset, sample_output_dataset=sample_output_dataset,
+            resource_configuration=resource_configuration, **kwargs)
+
     def get_log(self) -> str:
         path = self.workspace._artifacts.run_dir(self.id) / "logs" / "driver.log"
         return path.read_text(errors="replace") if path.is_file() else ""
+
+    # -- datasets --------------------------------------------------------------
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """The datasets this run reads, by input name (``as_named_input(name)``); in the job, a
+        downloaded or mounted one reads the files in the job's folder.
+
+        >>> frame = Run.get_context().input_datasets["train"].to_pandas_dataframe()  # doctest: +SKIP
+        """
+        from .data.consumption import input_datasets
+        return input_datasets(self)
+
+    @property
+    def output_datasets(self) -> dict[str, Any]:
+        """The dataset versions this run wrote (``register_on_complete``), by output name."""
+        from .data.consumption import output_datasets
+        return output_datasets(self)
 
     # -- tags and properties ---------------------------------------------------
     def tag(self, key: str, value: Any = None) -> None:

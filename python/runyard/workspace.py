@@ -16,8 +16,10 @@ from .errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
     from .compute import ComputeTarget
+    from .data import Dataset, Datastore
     from .environment import Environment
     from .experiment import Experiment
+    from .model import Model
 
 DEFAULT_FOLDER = ".runyard"
 CONFIG_FILE = "config.yaml"
@@ -193,6 +195,29 @@ class Workspace:
     def compute_targets(self) -> dict[str, "ComputeTarget"]:
         from .compute import list_targets
         return list_targets(self)
+
+    @property
+    def models(self) -> dict[str, "Model"]:
+        """Registered models by name, each at its latest version."""
+        from .model import Model
+        return {m.name: m for m in Model.list(self, latest=True)}
+
+    @property
+    def datastores(self) -> dict[str, "Datastore"]:
+        """Registered datastores by name, with the default ``workspaceblobstore``."""
+        from .data import Datastore
+        return Datastore._all(self)
+
+    def get_default_datastore(self) -> "Datastore":
+        """The default datastore (see ``Datastore.get_default``)."""
+        from .data import Datastore
+        return Datastore.get_default(self)
+
+    @property
+    def datasets(self) -> dict[str, "Dataset"]:
+        """Registered datasets by name, each at its latest version."""
+        from .data import Dataset
+        return Dataset.get_all(self)
 
     def get_compute_target(self, name: str) -> "ComputeTarget":
         from .compute import get_target

@@ -92,4 +92,4 @@ def test_a_value_that_fits_no_member_of_a_union_is_one_problem():
     with pytest.raises(ConfigError) as info:
         ScriptRunConfig(".", script="train.py", arguments=[{"alpha": 1}])
     assert str(info.value) == ("ScriptRunConfig: field 'arguments.0': expected one of: "
-                               "str, int, float, bool")
+                               "str, int, float, bool, DatasetConsumptionConfig")

@@ -70,12 +70,11 @@ class Estimator:
         if environment_definition is not None and (pip_packages or conda_packages or framework_version):
             raise ConfigError(f"{name}: environment_definition replaces pip_packages, conda_packages and "
                               f"framework_version; give one or the other")
-        if inputs:
-            raise ConfigError(f"{name}: inputs are not supported yet; pass data paths in script_params")
+        self.inputs = _dataset_inputs(name, inputs)
         self.source_directory = str(source_directory)
         self.compute_target = compute_target
         self.entry_script = entry_script
-        self.arguments = _arguments(script_params) if script_params else [str(a) for a in (arguments or [])]
+        self.arguments = _arguments(script_params) if script_params else [_argument(a) for a in (arguments or [])]
         self.node_count = node_count
         self.process_count_per_node = process_count_per_node
         self.distributed_training = self._distributed(as_distributed(distributed_training, "distributed_training"))
@@ -149,7 +148,8 @@ class Estimator:
     def run_config(self) -> ScriptRunConfig:
         run_config = RunConfiguration(environment_variables={k: str(v) for k, v in self.environment_variables.items()},
                                       max_retries=self.max_retries, node_count=self.node_count,
-                                      num_gpus=1 if self.use_gpu else None)
+                                      num_gpus=1 if self.use_gpu else None,
+                                      data={c.name: c for c in self.inputs})
         config = ScriptRunConfig(source_directory=self.source_directory, script=self.entry_script,
                                  arguments=list(self.arguments), compute_target=self.compute_target,
                                  environment=self.environment, run_config=run_config,
@@ -167,15 +167,35 @@ class Estimator:
         return config._submit(experiment, tags=tags, **kwargs)
 
 
-def _arguments(script_params: dict[str, Any]) -> list[str]:
+def _arguments(script_params: dict[str, Any]) -> list[Any]:
     """``{"--alpha": 0.5, "--verbose": ""}`` -> ``["--alpha", "0.5", "--verbose"]`` (Azure's rule:
-    an empty value is a flag)."""
+    an empty value is a flag); a dataset input stays itself (the script gets its path)."""
     arguments = []
     for option, value in script_params.items():
         arguments.append(str(option))
         if value is not None and value != "":
-            arguments.append(str(value))
+            arguments.append(_argument(value))
     return arguments
+
+
+def _argument(value: Any) -> Any:
+    from ..data import DatasetConsumptionConfig
+    return value if isinstance(value, DatasetConsumptionConfig) else str(value)
+
+
+def _dataset_inputs(name: str, inputs: list[Any] | None) -> list[Any]:
+    """``inputs=``: dataset inputs (``dataset.as_named_input("x").as_download()``), given to the
+    run as ``run_config.data``."""
+    from ..data import Dataset, DatasetConsumptionConfig
+    found = []
+    for index, item in enumerate(inputs or []):
+        if isinstance(item, Dataset):
+            item = item.as_named_input(item._input_name())
+        if not isinstance(item, DatasetConsumptionConfig):
+            raise ConfigError(f"{name}: inputs[{index}] must be a dataset input (dataset.as_named_input(name), "
+                              f"with .as_download() or .as_mount() for its files), got {type(item).__name__}")
+        found.append(item)
+    return found
 
 
 __all__ = ["Estimator"]

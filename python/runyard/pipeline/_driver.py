@@ -5,7 +5,9 @@ session), it submits each step as a child run of the pipeline run once the steps
 it reads from have Completed, at most ``max_concurrent_steps`` at a time, on the
 step's compute target through the ordinary job contract. Before submitting it
 looks for a Completed step run with the same reuse key (``runyard.pipeline.reuse``)
-and records the step as reused instead. A step that fails ends its dependents
+and records the step as reused instead. When a step completes (or is reused), its
+outputs marked ``register_on_complete`` become dataset versions produced by the run
+that wrote them. A step that fails ends its dependents
 (recorded Failed, not run) while independent steps go on. Cancel requests stop
 the running steps. Whatever happens, the pipeline run ends.
 """
@@ -107,14 +109,19 @@ class _Driver:
         self.store.set_status(self.run_id, st.RUNNING)
         self.log(f"pipeline run {self.run_id}: {len(self.order)} steps, at most "
                  f"{self.definition['max_concurrent_steps']} at a time")
-        started = time.monotonic()
+        changed = time.monotonic()
         while self.pending or self.running:
             if self.canceled():
                 return self._cancel()
+            before = (len(self.pending), len(self.running))
             self._poll()
             self._skip_blocked()
             self._start_ready()
-            time.sleep(0.05 if time.monotonic() - started < 10 else 0.25)
+            if (len(self.pending), len(self.running)) != before:
+                changed = time.monotonic()
+                continue  # a step ended or was reused: the next may be ready now
+            # quick while steps come and go (a chain of short steps), slower during a long step
+            time.sleep(0.02 if time.monotonic() - changed < 10 else 0.25)
         self._finish()
 
     # -- steps -----------------------------------------------------------------------
@@ -133,6 +140,8 @@ class _Driver:
                 self.ended[name] = status
                 error = row["error"] if row and status != st.COMPLETED else None
                 self.log(f"step {name!r} ({step_run}): {status}" + (f": {_first_line(error)}" if error else ""))
+                if status == st.COMPLETED:
+                    self._register_outputs(name, step_run)
 
     def _skip_blocked(self) -> None:
         for name in list(self.pending):
@@ -158,19 +167,25 @@ class _Driver:
     def _start(self, name: str) -> None:
         from ..compute.local_env import submitting_interpreter
         from ..environment import Environment
+        from ..data.consumption import refresh
         from ..job import submit_job
         step = self.steps[name]
         job = step["job"]
+        datasets = [refresh(d, self.workspace) for d in step.get("datasets", [])]
         inputs = {i["name"]: f"{INPUTS_FOLDER}/{i['name']}" for i in step["inputs"]}
+        inputs.update({d["name"]: d["argument"] for d in datasets if d["mode"] != "direct"})
         outputs = {o: f"{OUTPUTS_FOLDER}/{o}" for o in step["outputs"]}
         input_hashes = {i["name"]: self._output_hash(i["step"], i["output"]) for i in step["inputs"]}
+        # a dataset counts by its content, not its name or path: changed data always reruns
+        input_hashes.update({d["name"]: d["dataset"]["content_hash"] for d in datasets})
         keyed = {n: f"<input:{h}>" for n, h in input_hashes.items()}
         key_outputs = {o: f"<output:{o}>" for o in step["outputs"]}
         command = job["command"]
         key = reuse.step_key(
             job, fill(job["arguments"], self.parameters, keyed, key_outputs),
             fill(command, self.parameters, keyed, key_outputs) if isinstance(command, list) else command,
-            input_hashes=[input_hashes[i["name"]] for i in step["inputs"]], outputs=step["outputs"],
+            input_hashes=[input_hashes[i["name"]] for i in step["inputs"]] +
+                         [d["dataset"]["content_hash"] for d in datasets], outputs=step["outputs"],
             python=submitting_interpreter())
         if step["allow_reuse"] and not self.definition.get("regenerate_outputs"):
             found = reuse.find_reusable(self.store, key)
@@ -189,7 +204,7 @@ class _Driver:
             properties={reuse.KEY_PROPERTY: key, "azureml.nodeid": name}, parent_id=self.run_id,
             distributed=job["distributed"], max_retries=job["max_retries"], resources=job["resources"],
             inputs=[{"run_id": self.holder[i["step"]], "prefix": f"{OUTPUTS_FOLDER}/{i['output']}/",
-                     "folder": inputs[i["name"]]} for i in step["inputs"]],
+                     "folder": inputs[i["name"]]} for i in step["inputs"]] + datasets,
             output_folders=list(outputs.values()))
         self.running[name] = run.id
         self.holder[name] = run.id
@@ -212,6 +227,28 @@ class _Driver:
         self.holder[name] = found["run_id"]
         self.ended[name] = st.COMPLETED
         self.log(f"step {name!r}: reused run {found['run_id']} (recorded as {row['run_id']})")
+        self._register_outputs(name, row["run_id"])
+
+    def _register_outputs(self, name: str, step_run: str) -> None:
+        """Register the step's outputs marked ``register_on_complete`` as dataset versions whose
+        producing run is the run that wrote them; one that cannot be registered fails the step."""
+        from ..data.dataset import register_run_output
+        holder = self.holder[name]
+        for item in self.steps[name].get("register", []):
+            try:
+                dataset = register_run_output(self.workspace, holder, f"{OUTPUTS_FOLDER}/{item['output']}", item)
+                self.store.record_lineage(holder, "output", "dataset", dataset.name, dataset.version,
+                                          label=item["output"])
+            except Exception as e:  # the step fails: an output it was to register is missing
+                traceback.print_exc()
+                error = (f"its output {item['output']!r} could not be registered as dataset {item['name']!r}: "
+                         f"{type(e).__name__}: {e}")
+                self.store.set_status(step_run, st.FAILED, allow_from_terminal=True, error=error)
+                self.ended[name] = st.FAILED
+                self.log(f"step {name!r}: {error}")
+                return
+            self.log(f"step {name!r}: output {item['output']!r} registered as dataset {item['name']!r} "
+                     f"version {dataset.version}")
 
     def _record_not_run(self, name: str, status: str, reason: str) -> None:
         from ..run import new_run_id
@@ -280,4 +317,7 @@ def _first_line(text: str) -> str:
 
 
 if __name__ == "__main__":
+    from ..compute import local
+    # a supervisor per step, forked with runyard imported: no interpreter start per step
+    local.FORKSERVER = local.Forkserver(["runyard.compute._supervisor", "runyard.store.sql", "runyard.environment"])
     _Driver(sys.argv[1], sys.argv[2]).main()

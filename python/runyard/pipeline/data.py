@@ -5,8 +5,9 @@
 appears in a step's ``arguments`` the script gets a path: the folder to write
 (``outputs/<name>`` of the step's working folder, kept as the step run's
 ``outputs/<name>/`` files) or, through ``.as_input()``, the folder holding the
-producing step's files (``inputs/<name>``). ``PipelineParameter`` is a value
-given at submission, in place in ``arguments``.
+producing step's files (``inputs/<name>``); ``register_on_complete(name)``
+registers those files as a dataset version when the step completes.
+``PipelineParameter`` is a value given at submission, in place in ``arguments``.
 
 >>> prepared = OutputFileDatasetConfig("prepared")
 >>> prepared.as_input().name
@@ -51,6 +52,9 @@ class OutputFileDatasetConfig:
             raise ConfigError(f"{type(self).__name__} {name!r}: destination= (a datastore) is not supported yet; "
                               f"outputs are kept with the step run")
         self.name = _check_name("output", name)
+        #: the dataset this output becomes when its step completes (``register_on_complete``)
+        self.registration: dict[str, Any] | None = None
+        self._format: dict[str, Any] | None = None
 
     def as_input(self, name: str | None = None) -> "StepInput":
         """This output, as an input of a later step (in ``inputs=`` or ``arguments=``)."""
@@ -62,16 +66,52 @@ class OutputFileDatasetConfig:
     def as_upload(self, overwrite: bool = False, source_globs: Any = None) -> "OutputFileDatasetConfig":
         return self
 
-    def read_delimited_files(self, *args: Any, **kwargs: Any) -> "OutputFileDatasetConfig":
-        raise ConfigError(f"{type(self).__name__} {self.name!r}: read_delimited_files comes with datasets; "
-                          f"read the files from the input folder instead")
+    def read_delimited_files(self, include_path: bool = False, separator: str = ",", header: bool = True,
+                             encoding: str = "utf8", **unsupported: Any) -> "OutputFileDatasetConfig":
+        """Register this output as a tabular dataset of delimited files (with
+        ``register_on_complete``)."""
+        from ..data.tabular import delimited_format
+        _no_options(self, "read_delimited_files", unsupported)
+        self._format = delimited_format(separator, header, encoding, include_path)
+        if self.registration:
+            self.registration["format"] = self._format
+        return self
 
-    def register_on_complete(self, name: str, description: str | None = None, tags: Any = None) -> Any:
-        raise ConfigError(f"{type(self).__name__} {self.name!r}: register_on_complete comes with datasets "
-                          f"(not supported yet)")
+    def read_parquet_files(self, include_path: bool = False, **unsupported: Any) -> "OutputFileDatasetConfig":
+        """Register this output as a tabular dataset of Parquet files."""
+        from ..data.tabular import parquet_format
+        _no_options(self, "read_parquet_files", unsupported)
+        self._format = parquet_format(include_path)
+        if self.registration:
+            self.registration["format"] = self._format
+        return self
+
+    def register_on_complete(self, name: str, description: str | None = None,
+                             tags: dict[str, str] | None = None) -> "OutputFileDatasetConfig":
+        """When the step that writes this output completes, register its files as a new version
+        of dataset ``name`` (the same content: the version that has it), produced by that run.
+
+        >>> OutputFileDatasetConfig("prepared").register_on_complete("prepared-data").registration["name"]
+        'prepared-data'
+        """
+        from ..data.dataset import _NAME_RE as dataset_name
+        if not isinstance(name, str) or not dataset_name.match(name):
+            raise ConfigError(f"{type(self).__name__} {self.name!r}: register_on_complete: dataset name {name!r}: "
+                              f"use 1-255 letters, digits, '.', '_' or '-'")
+        if tags is not None and not isinstance(tags, dict):
+            raise ConfigError(f"{type(self).__name__} {self.name!r}: register_on_complete: tags must be a dict")
+        self.registration = {"name": name, "description": description,
+                             "tags": {str(k): str(v) for k, v in (tags or {}).items()}, "format": self._format}
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def _no_options(output: OutputFileDatasetConfig, method: str, options: dict[str, Any]) -> None:
+    if options:
+        raise ConfigError(f"{type(output).__name__} {output.name!r}: {method}: {', '.join(sorted(options))} "
+                          f"is not supported yet")
 
 
 class PipelineData(OutputFileDatasetConfig):

@@ -84,6 +84,7 @@ class Pipeline:
         """What the driver runs: every step's job (snapshots taken), parameters filled in."""
         from ..compute import get_target
         parameters = fill_parameters(self.parameters, overrides)
+        snapshots: dict[str, str] = {}  # source folder -> its snapshot: steps often share one
         steps = []
         for name in self.graph.order:
             step = self.graph.steps[name]
@@ -97,6 +98,7 @@ class Pipeline:
                 environment = config.resolved_environment()
                 if environment is not None:
                     environment.validate_for_build()
+                datasets = _datasets(step, workspace)
             except ConfigError as e:
                 raise ConfigError(f"step {name!r}: {e}") from e
             run_config = config.run_config
@@ -110,9 +112,13 @@ class Pipeline:
                 "inputs": [{"name": i.name, "output": i.output.name, "step": self.graph.producers[i.output.name]}
                            for i in step.inputs],
                 "outputs": [o.name for o in step.outputs],
+                "datasets": datasets,
+                "register": [{"output": o.name, **o.registration} for o in step.outputs if o.registration],
                 "job": {
                     "source_directory": str(source),
-                    "snapshot_hash": _snapshot(workspace, source) if take_snapshots else None,
+                    "snapshot_hash": (snapshots.setdefault(str(source), _snapshot(workspace, source))
+                                      if take_snapshots and str(source) not in snapshots else
+                                      snapshots.get(str(source))),
                     "script": None if command is not None else config.script,
                     "command": _tokens(command) if isinstance(command, list) else command,
                     "arguments": _tokens(step.arguments),
@@ -177,6 +183,20 @@ def _snapshot(workspace: "Workspace", source: Any) -> str:
     if workspace.url:
         workspace._artifacts.put_snapshot(taken.hash, taken.path)
     return taken.hash
+
+
+def _datasets(step: Any, workspace: "Workspace") -> list[dict[str, Any]]:
+    """The step's dataset inputs as job inputs: a registered version as it is, an unregistered
+    dataset's files listed now and hashed when the step starts (its reuse key takes their
+    content then; a published pipeline's step reads the data there is when it runs)."""
+    from ..data.consumption import job_input
+    taken = {i.name for i in step.inputs}
+    datasets = getattr(step, "datasets", [])
+    for config in datasets:
+        if config.name in taken:
+            raise ConfigError(f"dataset input {config.name!r} has the name of an input from another step; "
+                              f"name it apart with as_named_input(name)")
+    return [job_input(config, workspace, freeze=False) for config in datasets]
 
 
 def _tokens(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -247,6 +247,11 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             raise NotFoundError(f"no run {run_id!r} in workspace {name!r}")
         return row
 
+    def existing_holder(holder: str) -> None:
+        """Files are held by a run, or by a registered asset's id (a model's own files)."""
+        if store.get_run(holder) is None and store.get_asset_by_id(holder) is None:
+            raise NotFoundError(f"no run {holder!r} in workspace {name!r}")
+
     def check_columns(fields: dict[str, Any], what: str) -> None:
         unknown = sorted(set(fields) - _RUN_COLUMNS)
         if unknown:
@@ -485,19 +490,19 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     async def upload_file(run_id: str, request: Request,
                           name: str = Query(description="path of the file inside the run")) -> dict[str, Any]:
         await run_in_threadpool(artifacts._target, run_id, name)  # a bad name: 400 before reading
-        await run_in_threadpool(existing_run, run_id)
+        await run_in_threadpool(existing_holder, run_id)
         data = await request.body()
         stored = await run_in_threadpool(artifacts.put_file, run_id, name, io.BytesIO(data))
         return {"name": stored, "size": len(data)}
 
     @app.get(f"{API}/runs/{{run_id}}/files")
     def list_files(run_id: str) -> list[str]:
-        existing_run(run_id)
+        existing_holder(run_id)
         return artifacts.list(run_id)
 
     @app.get(f"{API}/runs/{{run_id}}/files/content")
     def download_file(run_id: str, name: str = Query(description="path of the file inside the run")):
-        existing_run(run_id)
+        existing_holder(run_id)
         return FileResponse(artifacts.path(run_id, name), media_type="application/octet-stream")
 
     # -- snapshots: content-addressed zips of runs' source folders
@@ -578,8 +583,11 @@ def check_listen(host: str, token: str | None) -> None:
 
 
 def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
-          token: str | None = None, name: str = "workspace", on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve a workspace until interrupted.
+          token: str | None = None, name: str = "workspace", on_ready: Callable[[str], None] | None = None,
+          scheduler: bool = True, scheduler_poll_s: float | None = None) -> None:
+    """Serve a workspace until interrupted; with ``scheduler``, a scheduler thread fires its
+    schedules (``runyard.pipeline.scheduler``), reaching the workspace at this server's own
+    address, as the pipelines it starts do.
 
     >>> serve("sqlite:////tmp/ws.db", "/tmp/ws-artifacts", port=8000)  # doctest: +SKIP
     """
@@ -593,4 +601,24 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
     app = create_app(store_url, artifacts_dir, token=token, name=name, own_url=f"http://{here}:{port}")
     if on_ready is not None:
         on_ready(f"http://{shown}:{port}")
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    if not scheduler:
+        return uvicorn.Server(config).run()
+    import asyncio
+    from ..pipeline.scheduler import DEFAULT_POLL_S, SchedulerThread
+    from ..workspace import Workspace
+
+    class ServerAndScheduler(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            # the scheduler first, while its tick can still reach the workspace here
+            await asyncio.to_thread(thread.stop)
+            await super().shutdown(sockets=sockets)
+
+    server = ServerAndScheduler(config)
+    thread = SchedulerThread(lambda: Workspace(f"http://{here}:{port}", token=token),
+                             scheduler_poll_s or DEFAULT_POLL_S, ready=lambda: server.started)
+    thread.start()
+    try:
+        server.run()
+    finally:
+        thread.stop()
