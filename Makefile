@@ -16,7 +16,8 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
-install-test: $(BIN)/python
+# system-deps first: rpy2 (a test dependency) builds against the R it installs
+install-test: system-deps $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 
 system-deps:

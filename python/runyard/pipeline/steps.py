@@ -1,4 +1,5 @@
-"""Pipeline steps: a script (Python or R), a command, or an estimator, as one child run each.
+"""Pipeline steps: a script (Python or R), a command, an R function, or an estimator, as one
+child run each.
 
 A step says what to run and which data it reads and writes; ``Pipeline`` links
 steps through their data and the pipeline run's driver submits each step as an
@@ -13,11 +14,15 @@ ordinary job (``runyard.job.submit_job``) on the step's compute target.
 from __future__ import annotations
 
 import abc
+import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config import RunConfiguration, ScriptRunConfig
+from ..data import Dataset, DatasetConsumptionConfig
 from ..errors import ConfigError
 from .data import OutputFileDatasetConfig, PipelineParameter, StepInput, _Scalar
 
@@ -45,12 +50,20 @@ class PipelineStep(abc.ABC):
         self.source_directory = str(Path(source_directory if source_directory is not None else ".").absolute())
         self.inputs: list[StepInput] = []
         self.outputs: list[OutputFileDatasetConfig] = []
+        #: the datasets the step reads (``dataset.as_named_input(name)``)
+        self.datasets: list[DatasetConsumptionConfig] = []
         for index, item in enumerate(inputs or []):
             if isinstance(item, OutputFileDatasetConfig):
                 item = item.as_input()
+            if isinstance(item, Dataset):
+                item = item.as_named_input(item._input_name())
+            if isinstance(item, DatasetConsumptionConfig):
+                self._add_dataset(item)
+                continue
             if not isinstance(item, StepInput):
                 raise ConfigError(f"step {self.name!r}: inputs[{index}] must be an OutputFileDatasetConfig "
-                                  f"(or its .as_input()), got {type(item).__name__}")
+                                  f"(or its .as_input()) or a dataset (or its .as_named_input()), "
+                                  f"got {type(item).__name__}")
             self._add_input(item)
         for index, item in enumerate(outputs or []):
             if not isinstance(item, OutputFileDatasetConfig):
@@ -68,6 +81,10 @@ class PipelineStep(abc.ABC):
                 raise ConfigError(f"step {self.name!r}: two inputs are named {item.name!r}; "
                                   f"name one with .as_input(name=...)")
         self.inputs.append(item)
+
+    def _add_dataset(self, item: DatasetConsumptionConfig) -> None:
+        from ..data.consumption import collect
+        self.datasets = collect([*self.datasets, item], f"step {self.name!r}")
 
     def _add_output(self, item: OutputFileDatasetConfig) -> None:
         for known in self.outputs:
@@ -93,6 +110,9 @@ class PipelineStep(abc.ABC):
                 else:
                     self._add_output(value)
                     tokens.append({"output": value.name})
+            elif isinstance(value, DatasetConsumptionConfig):  # the script gets the path of its files
+                self._add_dataset(value.delivered())
+                tokens.append({"input": value.name})
             elif isinstance(value, PipelineParameter):
                 tokens.append({"parameter": value.name, "object": value})
             elif isinstance(value, _Scalar):
@@ -217,7 +237,7 @@ class EstimatorStep(PipelineStep):
         arguments = (estimator_entry_script_arguments if estimator_entry_script_arguments is not None
                      else list(estimator.arguments))
         super().__init__(name or estimator.entry_script or type(estimator).__name__, arguments=arguments,
-                         inputs=inputs, outputs=outputs, allow_reuse=allow_reuse,
+                         inputs=[*(inputs or []), *estimator.inputs], outputs=outputs, allow_reuse=allow_reuse,
                          compute_target=compute_target if compute_target is not None else estimator.compute_target,
                          source_directory=estimator.source_directory)
 
@@ -227,3 +247,184 @@ class EstimatorStep(PipelineStep):
             config.environment = self.estimator.environment.register(workspace)
         config.compute_target = self.compute_target
         return config
+
+
+class RFunctionStep(PipelineStep):
+    """Call an R function (or run an R script) inside the step's Python process through rpy2,
+    on the local target. Each input whose folder holds one table file (.parquet, .csv) arrives
+    as an R data.frame, converted in memory; one holding a .rds or .json file as that R value;
+    any other input as its folder's path. The function's inputs are its named arguments, and
+    ``arguments`` (a dict: more named ones; a list: positional ones) follow. A data.frame it
+    returns is written to its output as ``data.parquet``, any other value as ``value.json``
+    (or ``value.rds`` when JSON cannot hold it); with several outputs it returns a named list
+    with one element per output. An R error fails the step with R's message and traceback.
+    ``function=None`` runs the script for its last value, its inputs and ``arguments`` set
+    as variables first.
+
+    >>> prepared, coefs = OutputFileDatasetConfig("prepared"), OutputFileDatasetConfig("coefs")
+    >>> step = RFunctionStep(name="fit", source_directory="src", script_name="model.R", function="fit",
+    ...                      inputs=[prepared.as_input("data")], outputs=[coefs],
+    ...                      arguments={"formula": "y ~ x"})  # doctest: +SKIP
+    """
+
+    kind = "rfunction"
+
+    def __init__(self, name: str | None = None, source_directory: str | os.PathLike | None = None,
+                 script_name: str = "model.R", function: str | None = "fit", inputs: list[Any] | None = None,
+                 outputs: list[Any] | None = None, arguments: list[Any] | dict[str, Any] | None = None,
+                 compute_target: Any = None, runconfig: RunConfiguration | None = None, allow_reuse: bool = True):
+        what = f"RFunctionStep {name!r}" if name else "RFunctionStep"
+        if not isinstance(script_name, str) or not script_name.lower().endswith(".r"):
+            raise ConfigError(f"{what}: script_name must name an R script (ending in .R), got {script_name!r}")
+        if Path(script_name).is_absolute() or ".." in Path(script_name).parts:
+            raise ConfigError(f"{what}: script_name {script_name!r} must be a path relative to source_directory")
+        if function is not None and not _is_r_name(function):
+            raise ConfigError(f"{what}: function {function!r} is not an R function name (letters, digits, "
+                              f"'.' and '_', starting with a letter or '.'; not a reserved word); use None to "
+                              f"run the script for its last value")
+        self.script_name = script_name
+        self.function = function
+        super().__init__(name or function or script_name, arguments=None, inputs=inputs, outputs=outputs,
+                         allow_reuse=allow_reuse, compute_target=compute_target, runconfig=runconfig,
+                         source_directory=source_directory)
+        target = compute_target if compute_target is not None else (runconfig.target if runconfig else None)
+        if not _is_local(target):
+            shown = target.name if hasattr(target, "name") else target
+            raise ConfigError(f"step {self.name!r}: compute_target {shown!r} is not the local target; an "
+                              f"RFunctionStep runs R inside the step's own Python process, which it does on "
+                              f"the local target only (use RScriptStep to run R on Docker or Ray)")
+        self.r_arguments = self._r_arguments(arguments)
+        self.command = self._command()
+
+    def _r_arguments(self, arguments: Any) -> list[tuple[str | None, dict[str, Any]]]:
+        """``arguments`` as (name or None, token) pairs, a token typed so R gets numbers as numbers."""
+        if arguments is None:
+            return []
+        if isinstance(arguments, dict):
+            pairs = list(arguments.items())
+            for key, _ in pairs:
+                if not isinstance(key, str) or not key:
+                    raise ConfigError(f"step {self.name!r}: arguments keys are R argument names, got {key!r}")
+        elif isinstance(arguments, (list, tuple)):
+            if self.function is None and arguments:
+                raise ConfigError(f"step {self.name!r}: with function=None the script gets its arguments as "
+                                  f"variables: give them as a dict of name -> value")
+            pairs = [(None, value) for value in arguments]
+        else:
+            raise ConfigError(f"step {self.name!r}: arguments must be a dict (named R arguments) or a list "
+                              f"(positional ones), got {type(arguments).__name__}")
+        taken = [i.name for i in self.inputs]
+        tokens = []
+        for index, (key, value) in enumerate(pairs):
+            where = f"arguments[{key!r}]" if key is not None else f"arguments[{index}]"
+            if isinstance(value, (StepInput, OutputFileDatasetConfig, PipelineParameter)):
+                (token,) = self._template(where, [value])
+            elif isinstance(value, _Scalar):
+                token = {"text": json.dumps(value)}
+            else:
+                raise ConfigError(f"step {self.name!r}: {where} must be text, a number, a bool, a "
+                                  f"PipelineParameter or step data, got {type(value).__name__}")
+            if key is not None and key in taken and token.get("input") != key:
+                raise ConfigError(f"step {self.name!r}: {where}: input {key!r} is passed to the R function "
+                                  f"under that name already; rename the input (.as_input(name=...)) or "
+                                  f"the argument")
+            tokens.append((key, token))
+        return tokens
+
+    def _command(self) -> list[dict[str, Any]]:
+        """``python -m runyard.pipeline._rfunction ...`` in the job's own Python (the one its
+        environment gives it, which the local target exports as RETICULATE_PYTHON so that R
+        code finds it; for the same reason, here)."""
+        passed = {t.get("input") for _, t in self.r_arguments} | {t.get("output") for _, t in self.r_arguments}
+        words: list[Any] = ["/bin/sh", "-c", 'exec "${RETICULATE_PYTHON:-python3}" -m runyard.pipeline._rfunction "$@"',
+                            "rfunction", "--script", self.script_name]
+        if self.function is not None:
+            words += ["--function", self.function]
+        tokens = [{"text": w} for w in words]
+        for item in self.inputs:
+            if item.name not in passed:
+                tokens += [{"text": "--input"}, {"text": item.name}, {"input": item.name}]
+        for output in self.outputs:
+            if output.name not in passed:
+                tokens += [{"text": "--output"}, {"text": output.name}, {"output": output.name}]
+        for key, token in self.r_arguments:
+            tokens += [{"text": "--arg"}, {"text": key or ""}, {"text": _argument_kind(token)}, token]
+        return tokens
+
+    def parameters(self) -> list[PipelineParameter]:
+        return [t["object"] for _, t in self.r_arguments if "parameter" in t]
+
+    def _config(self, workspace: "Workspace") -> ScriptRunConfig:
+        from ..compute import get_target
+        config = ScriptRunConfig(source_directory=self.source_directory, command="true",
+                                 run_config=self.runconfig, compute_target=self.compute_target)
+        if not (Path(self.source_directory) / self.script_name).is_file():
+            raise ConfigError(f"script {self.script_name!r} does not exist in source_directory "
+                              f"{self.source_directory!r}")
+        target = get_target(workspace, config.resolved_target())
+        if target.type != "local":
+            raise ConfigError(f"compute_target {target.name!r} is a {target.type} target; an RFunctionStep "
+                              f"runs on the local target only (use RScriptStep to run R on {target.type})")
+        _check_r_python(config.resolved_environment())
+        return config
+
+
+_R_RESERVED = {"if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE", "NULL",
+               "Inf", "NaN", "NA", "NA_integer_", "NA_real_", "NA_character_", "NA_complex_", "in", "..."}
+
+
+def _is_r_name(name: Any) -> bool:
+    """A syntactic R name: ``fit``, ``fit_model``, ``.fit``, ``fit.lm``; not ``2fit``, ``.2fit``,
+    ``_fit``, ``..1`` or a reserved word."""
+    return (isinstance(name, str) and name not in _R_RESERVED and re.fullmatch(r"\.\.[0-9]+", name) is None
+            and re.fullmatch(r"(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*", name) is not None)
+
+
+def _is_local(target: Any) -> bool:
+    if target is None or target in ("", "local", "azureml:local"):
+        return True
+    return getattr(target, "type", None) == "local"
+
+
+def _argument_kind(token: dict[str, Any]) -> str:
+    """How ``runyard.pipeline._rfunction`` reads the filled-in token back."""
+    if "input" in token:
+        return "input"
+    if "output" in token:
+        return "path"
+    if "parameter" in token:
+        default = token["object"].default_value
+        return ("bool" if isinstance(default, bool) else "int" if isinstance(default, int) else
+                "float" if isinstance(default, float) else "str")
+    return "json"
+
+
+def _check_r_python(environment: Any) -> None:
+    """The job's Python can run R through rpy2: the submitting Python has rpy2 and pandas
+    (when the job runs in it), or the environment's packages list them; and R is installed."""
+    import importlib.util
+    import shutil
+    python = environment.python if environment is not None else None
+    if python is None or python.user_managed_dependencies or (
+            environment.r is not None and python == type(python)()):
+        if python is None or not python.interpreter_path:
+            missing = [m for m in ("rpy2", "pandas") if importlib.util.find_spec(m) is None]
+            if missing:
+                raise ConfigError(f"an RFunctionStep runs R through rpy2 in this Python ({sys.executable}), "
+                                  f"which lacks {' and '.join(missing)}: pip install \"runyard[r]\"")
+    else:
+        from packaging.requirements import InvalidRequirement, Requirement
+        names = set()
+        for requirement in python.conda_dependencies.pip_packages:
+            try:
+                names.add(Requirement(requirement).name.lower())
+            except InvalidRequirement:
+                continue
+        missing = [m for m in ("rpy2", "pandas") if m not in names]
+        if missing:
+            raise ConfigError(f"an RFunctionStep runs R through rpy2 in its environment's Python, and "
+                              f"environment {environment.name!r} does not list {' and '.join(missing)} in "
+                              f"its pip packages: add \"rpy2==3.5.17\" and \"pandas>=2\"")
+    if not os.environ.get("R_HOME") and shutil.which("R") is None:
+        raise ConfigError("an RFunctionStep needs R, and there is no R on this machine's PATH (nor R_HOME): "
+                          "install R (Debian/Ubuntu: apt-get install r-base)")
