@@ -83,14 +83,21 @@ def init(path: str, name: str | None, store_url: str | None) -> None:
 @click.option("--token", envvar="RUNYARD_TOKEN", default=None,
               help="Clients must send 'Authorization: Bearer TOKEN' (default: RUNYARD_TOKEN).")
 @click.option("--name", default="workspace", show_default=True, help="Workspace name clients see.")
-def server(store_url: str, artifacts_dir: str, host: str, port: int, token: str | None, name: str) -> None:
-    """Serve a workspace's run history and files over HTTP (Workspace.get("http://HOST:PORT"))."""
+@click.option("--no-scheduler", is_flag=True, help="Do not fire the workspace's schedules here (run "
+                                                   "`runyard scheduler` elsewhere).")
+@click.option("--scheduler-poll", "scheduler_poll_s", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds between the scheduler's passes (default: 10).")
+def server(store_url: str, artifacts_dir: str, host: str, port: int, token: str | None, name: str,
+           no_scheduler: bool, scheduler_poll_s: float | None) -> None:
+    """Serve a workspace's run history and files over HTTP (Workspace.get("http://HOST:PORT")),
+    and fire its schedules."""
     try:
         from ..studio.server import serve
     except ImportError as e:
         from ..errors import missing_dependency
         raise missing_dependency(getattr(e, "name", None) or "fastapi", "server") from e
     serve(store_url, artifacts_dir, host=host, port=port, token=token or None, name=name,
+          scheduler=not no_scheduler, scheduler_poll_s=scheduler_poll_s,
           on_ready=lambda url: click.echo(f"Serving workspace {name!r} at {url} (API: {url}/api/v1, "
                                           f"schema: {url}/openapi.json)", nl=True))
 
@@ -180,11 +187,14 @@ def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, 
     finish_submission(run, detach, as_json)
 
 
-def finish_submission(run, detach: bool, as_json: bool) -> None:
-    """Stream a submitted run (unless detached) and exit with a code that says how it ended."""
+def finish_submission(run, detach: bool, as_json: bool, *, summary=None, json_details=None) -> None:
+    """Stream a submitted run (unless detached) and exit with a code that says how it ended.
+
+    ``summary(run)`` prints the end (default: metrics and files); ``json_details(run)`` is what
+    ``--json`` prints (default: ``run.get_details()``)."""
     if detach:
         if as_json:
-            return print_json(run.get_details())
+            return print_json(json_details(run) if json_details else run.get_details())
         click.echo(run.id)
         return
     preparing = PreparingLine(run) if errors.is_terminal and not as_json else None
@@ -201,9 +211,9 @@ def finish_submission(run, detach: bool, as_json: bool) -> None:
         if preparing:
             preparing.close()
     if as_json:
-        print_json(details)
+        print_json(json_details(run) if json_details else details)
     else:
-        _print_summary(run)
+        (summary or _print_summary)(run)
     if details["status"] == st.FAILED:
         sys.exit(1)
     if details["status"] == st.CANCELED:
@@ -221,6 +231,6 @@ def _print_summary(run) -> None:
 
 
 def main() -> None:
-    from . import envs, runs, workspaces  # noqa: F401  (registers their commands)
+    from . import envs, models, pipelines, runs, schedules, workspaces  # noqa: F401  (registers their commands)
     cli(prog_name="runyard")
 

@@ -12,8 +12,11 @@ from .data import OutputFileDatasetConfig, PipelineData, PipelineParameter, Step
 from .pipeline import Pipeline
 from .published import PipelineEndpoint, PublishedPipeline
 from .run import PipelineRun
-from .steps import CommandStep, EstimatorStep, PipelineStep, PythonScriptStep, RScriptStep
+from .schedule import Schedule, ScheduleRecurrence
+from .steps import CommandStep, EstimatorStep, PipelineStep, PythonScriptStep, RFunctionStep, RScriptStep
+from .yaml_spec import load_pipeline
 
 __all__ = ["CommandStep", "EstimatorStep", "OutputFileDatasetConfig", "Pipeline", "PipelineData",
            "PipelineEndpoint", "PipelineParameter", "PipelineRun", "PipelineStep", "PublishedPipeline",
-           "PythonScriptStep", "RScriptStep", "StepInput"]
+           "PythonScriptStep", "RFunctionStep", "RScriptStep", "Schedule", "ScheduleRecurrence", "StepInput",
+           "load_pipeline"]
