@@ -16,6 +16,13 @@ check_string <- function(x, arg, null_ok = FALSE) {
   invisible(x)
 }
 
+check_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1 || is.na(x)) {
+    arg_error(arg, sprintf("must be TRUE or FALSE, not %s", describe(x)))
+  }
+  x
+}
+
 check_path <- function(x, arg, must = c("any", "dir", "file"), null_ok = FALSE) {
   must <- match.arg(must)
   if (is.null(x) && null_ok) return(invisible(NULL))
@@ -97,4 +104,14 @@ simplify_values <- function(values) {
     return(unlist(values))
   }
   values
+}
+
+# One R value as the Python scalar of its type: integer -> int, double -> float,
+# character -> str, logical -> bool (so 1L and 1 stay different, as in Python).
+as_py_scalar <- function(x, arg) {
+  if (!(is.integer(x) || is.double(x) || is.character(x) || is.logical(x)) || is.object(x) ||
+      length(x) != 1 || is.na(x)) {
+    arg_error(arg, sprintf("must be a single integer, double, string or logical, not %s", describe(x)))
+  }
+  unname(x)
 }

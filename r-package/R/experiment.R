@@ -21,7 +21,8 @@ check_experiment <- function(experiment, arg = "experiment") {
 #' Submit a run
 #'
 #' @param experiment An experiment.
-#' @param config What to run: a [script_run_config()] or an [estimator()].
+#' @param config What to run: a [script_run_config()], an [estimator()] or a
+#'   [pipeline()] (with its default parameters; [submit_pipeline()] takes others).
 #' @param tags A named list of tags.
 #' @return The run, already started; see [wait_for_run_completion()].
 #' @examples
@@ -31,8 +32,9 @@ check_experiment <- function(experiment, arg = "experiment") {
 #' @export
 submit_experiment <- function(experiment, config, tags = NULL) {
   check_experiment(experiment)
-  if (!inherits(config, "runyard.estimators.base.Estimator")) {
-    check_class(config, "runyard.config.ScriptRunConfig", "config", "a script_run_config() or an estimator()")
+  if (!inherits(config, c("runyard.estimators.base.Estimator", "runyard.pipeline.pipeline.Pipeline"))) {
+    check_class(config, "runyard.config.ScriptRunConfig", "config",
+                "a script_run_config(), an estimator() or a pipeline()")
   }
   py_call(experiment$submit(config, tags = as_py_dict(tags, "tags")))
 }
