@@ -342,3 +342,24 @@ def test_a_pipeline_whose_driver_was_killed_fails_when_the_workspace_is_opened(
     assert details["status"] == st.FAILED and "supervisor" in details["error"]["message"]
     sleeper = step(run, "sleep")  # the step is stopped with its pipeline
     wait_for(lambda: sleeper.get_status() == st.CANCELED, timeout=60, what="the step to be canceled")
+
+
+@pytest.mark.ray
+@pytest.mark.postgres
+def test_a_pipeline_with_a_step_on_the_ray_cluster(ray_workspace, project):
+    """On the served workspace the cluster logs to: prep here, train on Ray, evaluate here;
+    resubmitted, every step is reused, the Ray one included."""
+    ws = ray_workspace
+    pipeline = three_steps(ws, project)
+    train = pipeline.graph.steps["train"]
+    train.compute_target = "ray"
+    experiment = Experiment(ws, "ray-pipeline")
+    run = experiment.submit(pipeline)
+    run.wait_for_completion(timeout=600, raise_on_error=False)
+    assert run.get_status() == st.COMPLETED, [(s.display_name, s.get_details()["error"]) for s in run.get_steps()]
+    assert step(run, "train").get_details()["target"] == "ray"
+    assert step(run, "train").get_metrics() == {"n_rows": 3}
+    assert step(run, "evaluate").get_metrics()["mse"] == pytest.approx(2 / 3)
+    again = experiment.submit(pipeline)
+    again.wait_for_completion(timeout=300)
+    assert reused(again) == {name: step(run, name).id for name in ("prep", "train", "evaluate")}

@@ -14,7 +14,7 @@ VIGNETTES = sorted((Path(__file__).resolve().parents[2] / "vignettes").glob("*.R
 
 
 def test_there_are_vignettes():
-    assert {v.stem for v in VIGNETTES} >= {"train-from-r", "r-and-python"}
+    assert {v.stem for v in VIGNETTES} >= {"train-from-r", "r-and-python", "mixed-pipeline"}
 
 
 @pytest.mark.parametrize("vignette", VIGNETTES, ids=lambda p: p.stem)
@@ -35,4 +35,7 @@ EXPECTED = {
                      '<img src="data:image/png',  # the base-R plot, embedded in the page
                      "REstimator"],  # the estimator section's run
     "r-and-python": ["Python", "fit.R"],
+    "mixed-pipeline": ["test_r2 : chr",  # the model's tag, which the register step set from the metric
+                       "diabetes-lm:1", "diabetes-lm:2",  # registered, then registered again with a new test_size
+                       "fit in R reused pipeline-mixed_"],  # the resubmission reused the R step's run
 }
