@@ -326,12 +326,17 @@ def test_a_python_r_python_pipeline_on_every_target(workspace, experiment, proje
     assert step(run, "evaluate").get_details()["target"] == compute_target
 
 
-def test_a_pipeline_whose_driver_was_killed_fails_when_the_workspace_is_opened(
+def test_a_pipeline_whose_driver_was_killed_fails_and_its_resubmission_reruns_only_the_rest(
         workspace, experiment, project, wait_for, process_gone):
     import signal
     from runyard import Workspace
-    src = project({"sleep.py": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n"})
-    run = experiment.submit(Pipeline(workspace, [PythonScriptStep("sleep.py", name="sleep", source_directory=src)]))
+    src = project({"first.py": "import sys; open(sys.argv[1] + '/n.txt', 'w').write('1')",
+                   "sleep.py": "import sys, time\nprint('sleeping', flush=True)\ntime.sleep(float(sys.argv[2]))\n"})
+    done, nap = OutputFileDatasetConfig("done"), PipelineParameter("nap", default_value=60.0)
+    pipeline = Pipeline(workspace, [
+        PythonScriptStep("first.py", name="first", arguments=[done], source_directory=src),
+        PythonScriptStep("sleep.py", name="sleep", arguments=[done.as_input(), nap], source_directory=src)])
+    run = experiment.submit(pipeline)
     wait_for(lambda: run.find_step_run("sleep") and "sleeping" in step(run, "sleep").get_log(),
              timeout=120, what="the step to start")
     driver = workspace._store.get_run(run.id)["supervisor_pid"]
@@ -342,6 +347,10 @@ def test_a_pipeline_whose_driver_was_killed_fails_when_the_workspace_is_opened(
     assert details["status"] == st.FAILED and "supervisor" in details["error"]["message"]
     sleeper = step(run, "sleep")  # the step is stopped with its pipeline
     wait_for(lambda: sleeper.get_status() == st.CANCELED, timeout=60, what="the step to be canceled")
+    # submitted again (without the long nap): the step that completed is reused, the other runs
+    again = experiment.submit(pipeline, pipeline_parameters={"nap": 0.0})
+    again.wait_for_completion(timeout=120)
+    assert reused(again) == {"first": step(run, "first").id, "sleep": None}
 
 
 @pytest.mark.ray

@@ -81,3 +81,16 @@ def test_parameters_check_their_kind():
     with pytest.raises(ConfigError, match="two PipelineParameters are named 'p'"):
         _parameters([script("a", arguments=[PipelineParameter("p", 1)]),
                      script("b", arguments=[PipelineParameter("p", 2)])])
+
+
+def test_steps_that_write_what_the_listed_steps_read_are_added():
+    """Azure ML's Pipeline(ws, steps=[last_step]): the writers of its inputs come along."""
+    raw, model = OutputFileDatasetConfig("raw"), PipelineData("model")
+    prep = script("prep", arguments=["--out", raw])
+    train = script("train", arguments=[raw.as_input(), model])
+    evaluate = script("evaluate", inputs=[model, raw.as_input()], arguments=["--m", model])
+    graph = build([evaluate])
+    assert graph.order == ["prep", "train", "evaluate"]
+    assert graph.upstream["evaluate"] == ["train", "prep"]
+    unrelated = script("unrelated")
+    assert build([unrelated, train]).order == ["unrelated", "prep", "train"]

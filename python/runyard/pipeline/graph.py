@@ -40,6 +40,7 @@ def build(steps: Any) -> Graph:
                 raise ConfigError(f"Pipeline: step {step.name!r} is listed twice in steps")
             raise ConfigError(f"Pipeline: two steps are named {step.name!r}; step names must be unique")
         by_name[step.name] = step
+    _add_upstream(by_name)
     producers: dict[str, str] = {}
     written: dict[str, Any] = {}
     for step in by_name.values():
@@ -61,6 +62,27 @@ def build(steps: Any) -> Graph:
             if producer not in upstream[step.name]:
                 upstream[step.name].append(producer)
     return Graph(by_name, producers, upstream, _order(upstream))
+
+
+def _add_upstream(by_name: dict[str, PipelineStep]) -> None:
+    """Add the steps that write what the listed steps read, and theirs, as Azure ML does for
+    ``Pipeline(ws, steps=[last_step])``; an output with several writers is left to the
+    checks that follow."""
+    listed = set(map(id, by_name.values()))
+    queue = list(by_name.values())
+    while queue:
+        step = queue.pop()
+        for item in step.inputs:
+            writers = getattr(item.output, "_writers", [])
+            if len(writers) != 1 or id(writers[0]) in listed:
+                continue
+            writer = writers[0]
+            if writer.name in by_name:
+                raise ConfigError(f"Pipeline: step {step.name!r} reads {item.output.name!r}, written by a step "
+                                  f"named {writer.name!r} that is not the step of that name in steps")
+            by_name[writer.name] = writer
+            listed.add(id(writer))
+            queue.append(writer)
 
 
 def _order(upstream: dict[str, list[str]]) -> list[str]:

@@ -93,6 +93,10 @@ class PipelineStep(abc.ABC):
                     return
                 raise ConfigError(f"step {self.name!r}: two outputs are named {item.name!r}")
         self.outputs.append(item)
+        # who writes it: a pipeline given only later steps adds this one (as Azure ML does)
+        writers = item.__dict__.setdefault("_writers", [])
+        if self not in writers:
+            writers.append(self)
 
     def _template(self, field: str, values: list[Any] | None) -> list[dict[str, Any]]:
         """Arguments as tokens the driver fills in: text, a parameter, an input or an output path."""
