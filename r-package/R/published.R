@@ -97,7 +97,7 @@ submit_published_pipeline <- function(published, experiment_name, pipeline_param
   check_string(experiment_name, "experiment_name")
   values <- as_pipeline_parameters(pipeline_parameters, py_call(published$parameters))
   # The workspace it was found in (Python's submit() takes it again, as Azure ML's did).
-  workspace <- reticulate::py_get_attr(published, "_workspace")
+  workspace <- reticulate::py_get_attr(published, "workspace")
   py_call(published$submit(workspace, experiment_name, pipeline_parameters = values,
                            tags = as_py_dict(tags, "tags"),
                            regenerate_outputs = check_flag(regenerate_outputs, "regenerate_outputs")))

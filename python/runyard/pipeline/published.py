@@ -63,6 +63,11 @@ class PublishedPipeline:
         self.step_names: list[str] = [s["name"] for s in spec["definition"]["steps"]]
 
     @property
+    def workspace(self) -> "Workspace":
+        """The workspace it is stored in."""
+        return self._workspace
+
+    @property
     def status(self) -> str:
         """``"Active"`` or ``"Disabled"`` (a disabled pipeline cannot be submitted)."""
         return _status(self._row["state"])
