@@ -1,8 +1,10 @@
 """Move a workspace folder into a team database and artifacts folder.
 
 ``migrate_workspace`` copies a folder workspace (its run history, its runs' files and its
-snapshots) into any SQLAlchemy database and a plain folder, which ``runyard server --store
-URL --artifacts DIR`` then serves. Run ids stay the same. It is safe to run again: runs the
+snapshots; its datasets, datastores, models with their files, published pipelines, endpoints,
+schedules with the slots they fired, and lineage) into any SQLAlchemy database and a plain
+folder, which ``runyard server --store URL --artifacts DIR`` then serves. Datasets keep
+pointing at their datastores' folders, which are not moved. Run ids stay the same. It is safe to run again: runs the
 target already holds unchanged are skipped, and anything the target holds differently under
 the same id stops it before it writes.
 """
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 #: what a summary counts, in the order it shows them
 KINDS = ("experiments", "environments", "compute_targets", "runs", "status_events", "metrics",
-         "tags", "properties", "files", "snapshots")
+         "tags", "properties", "files", "snapshots", "assets", "lineage", "schedule_firings")
 #: tables of a run's own rows: copied whole with the run, checked by count afterwards
 _RUN_TABLES = {"status_events": t.status_events, "metrics": t.metrics, "tags": t.tags,
                "properties": t.properties}
@@ -216,6 +218,9 @@ class _Migration:
         self._check_conflicts(runs, existing)
         self._copy_snapshots()
         self._copy_workspace_rows()
+        assets = [dict(r) for r in self.source.execute(sa.select(t.assets.c.id)).mappings()]
+        for asset in assets:  # a registered model's own files are kept under its id
+            self._copy_files(asset["id"])
         for done, row in enumerate(runs, 1):
             self._copy_files(row["run_id"])
             if row["run_id"] in existing:
@@ -224,7 +229,8 @@ class _Migration:
                 self._copy_run(row)
             if self.progress:
                 self.progress(done, len(runs))
-        self._verify(runs)
+        self._copy_asset_rows()
+        self._verify(runs + [{"run_id": a["id"]} for a in assets])
 
     # -- conflicts: everything the target holds differently, found before any write -----
     def _runs_in_target(self, run_ids: list[str]) -> set[str]:
@@ -251,6 +257,8 @@ class _Migration:
                                           ("hash",), "environment {name}:{version}")
             conflicts += _keyed_conflicts(self.source, target, t.compute_targets, ("name",),
                                           ("type", "config"), "compute target {name}")
+            conflicts += _keyed_conflicts(self.source, target, t.assets, ("kind", "name", "version"),
+                                          ("id", "hash", "run_id"), "{kind} {name}:{version}")
         if conflicts:
             raise ConfigError(
                 f"the target {self.summary.target} already holds something else under the same "
@@ -293,6 +301,36 @@ class _Migration:
                     conn.execute(sa.insert(table), missing)
                 self.summary.copied[kind] += len(missing)
                 self.summary.skipped[kind] += len(rows) - len(missing)
+
+    def _copy_asset_rows(self) -> None:
+        """Datasets, datastores, models, published pipelines, endpoints and schedules (a
+        changed one is a conflict found first), the lineage of runs and assets and the slots
+        schedules fired, after the runs they name, in one transaction."""
+        with self.target._write() as conn:
+            there = {tuple(r) for r in conn.execute(sa.select(t.assets.c.kind, t.assets.c.name, t.assets.c.version))}
+            rows = [dict(r) for r in self.source.execute(sa.select(t.assets)).mappings()]
+            missing = [r for r in rows if (r["kind"], r["name"], r["version"]) not in there]
+            if missing:
+                conn.execute(sa.insert(t.assets), missing)
+            self.summary.copied["assets"] += len(missing)
+            self.summary.skipped["assets"] += len(rows) - len(missing)
+            fields = ("run_id", "role", "kind", "name", "version", "label")
+            there = {tuple(r) for r in conn.execute(sa.select(*(t.lineage.c[f] for f in fields)))}
+            rows = [dict(r) for r in self.source.execute(
+                sa.select(*(t.lineage.c[f] for f in (*fields, "at"))).order_by(t.lineage.c.id)).mappings()]
+            missing = [r for r in rows if tuple(r[f] for f in fields) not in there]
+            if missing:
+                conn.execute(sa.insert(t.lineage), missing)
+            self.summary.copied["lineage"] += len(missing)
+            self.summary.skipped["lineage"] += len(rows) - len(missing)
+            there = {tuple(r) for r in conn.execute(sa.select(t.schedule_firings.c.schedule_id,
+                                                              t.schedule_firings.c.slot))}
+            rows = [dict(r) for r in self.source.execute(sa.select(t.schedule_firings)).mappings()]
+            missing = [r for r in rows if (r["schedule_id"], r["slot"]) not in there]
+            if missing:
+                conn.execute(sa.insert(t.schedule_firings), missing)
+            self.summary.copied["schedule_firings"] += len(missing)
+            self.summary.skipped["schedule_firings"] += len(rows) - len(missing)
 
     def _copy_files(self, run_id: str) -> None:
         """Files first, then the rows: a run found in the target has all its files, and a

@@ -81,6 +81,15 @@ def source(tmp_path_factory) -> Workspace:
     environment.python.conda_dependencies = CondaDependencies.create(pip_packages=["six"])
     environment.register(ws)
     ws.compute_targets.attach("gpu-box", DockerCompute(cpus=2, memory="4g"))
+    # assets: a model with files of its own, one kept with its run, a dataset, lineage, a firing
+    from runyard import Dataset, Model
+    (root / "model.pkl").write_bytes(b"model bytes")
+    Model.register(ws, str(root / "model.pkl"), "from-file", tags={"k": "v"})
+    trained.register_model("from-run", "outputs/model/weights.bin")
+    (root / "data.csv").write_text("a,b\n1,2\n")
+    table = Dataset.Tabular.from_delimited_files(str(root / "data.csv")).register(ws, "table")
+    ws._store.record_lineage(trained.id, "input", "dataset", table.name, table.version, label="train")
+    ws._store.claim_firing("schedule-1", "2026-11-27T00:00:00+00:00")
     return ws
 
 
@@ -102,10 +111,10 @@ def contents(url: str) -> dict[str, dict]:
     try:
         with engine.connect() as conn:
             for table in (schema.experiments, schema.runs, schema.tags, schema.properties,
-                          schema.environments, schema.compute_targets):
+                          schema.environments, schema.compute_targets, schema.assets, schema.schedule_firings):
                 found[table.name] = {tuple(r[c.name] for c in table.primary_key.columns): dict(r)
                                      for r in conn.execute(sa.select(table)).mappings()}
-            for table in (schema.status_events, schema.metrics):
+            for table in (schema.status_events, schema.metrics, schema.lineage):
                 columns = [c for c in table.columns if c.name != "id"]
                 per_run: dict[str, list] = {}
                 for row in conn.execute(sa.select(*columns).order_by(table.c.id)).mappings():
@@ -132,9 +141,14 @@ def test_everything_is_copied_and_equal(source, target):
     assert [(k[0], k[1]) for k in copied["environments"]] == [("sk", 1), ("sk", 2)]
     assert list(copied["compute_targets"]) == [("gpu-box",)]
 
+    assert {(k[0], k[1]) for k in copied["assets"]} == {("model", "from-file"), ("model", "from-run"),
+                                                        ("dataset", "table")}
+    assert sum(map(len, copied["lineage"].values())) == 2 and list(copied["schedule_firings"]) == [
+        ("schedule-1", "2026-11-27T00:00:00+00:00")]
     source_files = files_under(source._artifacts.root / "runs")
     assert files_under(artifacts / "runs") == source_files
     assert any(name.endswith("outputs/model/weights.bin") for name in source_files)
+    assert any(name.endswith("/model.pkl") for name in source_files)  # the registered model's own file
     assert any(name.endswith("notes/readme.md") for name in source_files)
     snapshots = files_under(source.snapshots_dir)
     assert snapshots and files_under(artifacts / "snapshots") == snapshots
@@ -144,7 +158,9 @@ def test_everything_is_copied_and_equal(source, target):
         "status_events": sum(len(v) for v in copied["status_events"].values()),
         "metrics": sum(len(v) for v in copied["metrics"].values()),
         "tags": len(copied["tags"]), "properties": len(copied["properties"]),
-        "files": len(source_files), "snapshots": len(snapshots)}
+        "files": len(source_files), "snapshots": len(snapshots), "assets": len(copied["assets"]),
+        "lineage": sum(len(v) for v in copied["lineage"].values()),
+        "schedule_firings": len(copied["schedule_firings"])}
     assert set(summary.skipped.values()) == {0} and summary.skipped_runs == []
 
 
@@ -185,6 +201,10 @@ def test_a_server_on_the_target_serves_the_migrated_runs(source, target, serve, 
                 assert Path(downloaded).read_bytes() == (source._artifacts.run_dir(run.id) / name).read_bytes()
     for run in source.experiments["migrate-me"].get_runs():
         assert served._store.status_events(run.id) == source._store.status_events(run.id)
+    from runyard import Model
+    for name in ("from-file", "from-run"):  # registered models, files included
+        here = Path(Model(source, name=name).download(tmp_path / "here" / name)).read_bytes()
+        assert Path(Model(served, name=name).download(tmp_path / "there" / name)).read_bytes() == here
     # Snapshots lie where the server keeps uploaded ones (artifacts/snapshots/HASH.zip).
     zips = list(source.snapshots_dir.glob("*.zip"))
     assert zips
