@@ -372,3 +372,26 @@ def test_a_pipeline_with_a_step_on_the_ray_cluster(ray_workspace, project):
     again = experiment.submit(pipeline)
     again.wait_for_completion(timeout=300)
     assert reused(again) == {name: step(run, name).id for name in ("prep", "train", "evaluate")}
+
+
+def test_outputs_with_a_destination_are_copied_to_the_datastore(workspace, experiment, project, tmp_path):
+    from runyard import Datastore
+    (tmp_path / "shared").mkdir()
+    store = Datastore.register_local(workspace, "shared", str(tmp_path / "shared"))
+    src = project({"write.py": "import sys; open(sys.argv[1] + '/out.txt', 'w').write('hello')",
+                   "copy.py": "import sys; open(sys.argv[2] + '/copy.txt', 'w').write(open(sys.argv[1] + "
+                              "'/out.txt').read())"})
+    written = OutputFileDatasetConfig("written", destination=(store, "written/{run-id}"))
+    copied = PipelineData("copied", datastore=store)
+    run = experiment.submit(Pipeline(workspace, [
+        PythonScriptStep("write.py", name="write", arguments=[written], source_directory=src),
+        PythonScriptStep("copy.py", name="copy", arguments=[written.as_input(), copied], source_directory=src)]))
+    run.wait_for_completion(timeout=120)
+    writer, copier = step(run, "write"), step(run, "copy")
+    assert (tmp_path / "shared" / "written" / writer.id / "out.txt").read_text() == "hello"
+    assert (tmp_path / "shared" / "azureml" / copier.id / "copied" / "copy.txt").read_text() == "hello"
+    assert "copied to datastore 'shared'" in run.get_log()
+    with pytest.raises(ConfigError, match="destination must be \\(datastore, path\\)"):
+        OutputFileDatasetConfig("x", destination="somewhere")
+    with pytest.raises(ConfigError, match="only \\{run-id\\} and \\{output-name\\}"):
+        OutputFileDatasetConfig("x", destination=(store, "out/{date}"))

@@ -185,7 +185,9 @@ class _Driver:
             job, fill(job["arguments"], self.parameters, keyed, key_outputs),
             fill(command, self.parameters, keyed, key_outputs) if isinstance(command, list) else command,
             input_hashes=[input_hashes[i["name"]] for i in step["inputs"]] +
-                         [d["dataset"]["content_hash"] for d in datasets], outputs=step["outputs"],
+                         [d["dataset"]["content_hash"] for d in datasets],
+            outputs=step["outputs"] + [f"{d['output']} -> {d['datastore']}:{d['path']}"
+                                       for d in step.get("destinations", [])],
             python=submitting_interpreter())
         if step["allow_reuse"] and not self.definition.get("regenerate_outputs"):
             found = reuse.find_reusable(self.store, key)
@@ -230,10 +232,24 @@ class _Driver:
         self._register_outputs(name, row["run_id"])
 
     def _register_outputs(self, name: str, step_run: str) -> None:
-        """Register the step's outputs marked ``register_on_complete`` as dataset versions whose
-        producing run is the run that wrote them; one that cannot be registered fails the step."""
+        """Copy the step's outputs that have a ``destination`` to their datastores, and register
+        those marked ``register_on_complete`` as dataset versions whose producing run is the run
+        that wrote them; an output that cannot be copied or registered fails the step."""
         from ..data.dataset import register_run_output
         holder = self.holder[name]
+        for item in self.steps[name].get("destinations", []):
+            try:
+                where = self._copy_output(holder, item)
+            except Exception as e:
+                traceback.print_exc()
+                error = (f"its output {item['output']!r} could not be copied to datastore {item['datastore']!r}: "
+                         f"{type(e).__name__}: {e}")
+                self.store.set_status(step_run, st.FAILED, allow_from_terminal=True, error=error)
+                self.ended[name] = st.FAILED
+                self.log(f"step {name!r}: {error}")
+                return
+            self.log(f"step {name!r}: output {item['output']!r} copied to datastore {item['datastore']!r} "
+                     f"at {where}")
         for item in self.steps[name].get("register", []):
             try:
                 dataset = register_run_output(self.workspace, holder, f"{OUTPUTS_FOLDER}/{item['output']}", item)
@@ -249,6 +265,21 @@ class _Driver:
                 return
             self.log(f"step {name!r}: output {item['output']!r} registered as dataset {item['name']!r} "
                      f"version {dataset.version}")
+
+    def _copy_output(self, holder: str, item: dict[str, str]) -> str:
+        """The files ``holder`` kept as output ``item["output"]``, copied to its destination
+        (``{run-id}``: the run that wrote them); the path they went to."""
+        from ..data import Datastore
+        prefix = f"{OUTPUTS_FOLDER}/{item['output']}/"
+        names = [n for n in self.workspace._artifacts.list(holder) if n.startswith(prefix)]
+        if not names:
+            raise ValueError("the step wrote no files to it")
+        files = [self.workspace._artifacts.path(holder, n) for n in names]
+        root = self.workspace._artifacts.run_dir(holder) / OUTPUTS_FOLDER / item["output"]
+        path = item["path"].replace("{run-id}", holder).replace("{output-name}", item["output"])
+        Datastore.get(self.workspace, item["datastore"]).upload_files(files, relative_root=root, target_path=path,
+                                                                     overwrite=True)
+        return path
 
     def _record_not_run(self, name: str, status: str, reason: str) -> None:
         from ..run import new_run_id

@@ -48,10 +48,9 @@ class OutputFileDatasetConfig:
     def __init__(self, name: str | None = None, destination: Any = None, source: str | None = None):
         if name is None:
             raise ConfigError(f"{type(self).__name__}: give it a name (it names the step's output folder)")
-        if destination is not None:
-            raise ConfigError(f"{type(self).__name__} {name!r}: destination= (a datastore) is not supported yet; "
-                              f"outputs are kept with the step run")
         self.name = _check_name("output", name)
+        #: where the files are copied when the step completes: ``{"datastore", "path"}``
+        self.destination = _destination(type(self).__name__, name, destination)
         #: the dataset this output becomes when its step completes (``register_on_complete``)
         self.registration: dict[str, Any] | None = None
         self._format: dict[str, Any] | None = None
@@ -126,10 +125,27 @@ class PipelineData(OutputFileDatasetConfig):
                  output_overwrite: bool | None = None, data_type: str | None = None,
                  is_directory: bool | None = None, pipeline_output_name: str | None = None,
                  training_output: Any = None):
-        if datastore is not None:
-            raise ConfigError(f"PipelineData {name!r}: datastore= is not supported yet; outputs are kept "
-                              f"with the step run")
-        super().__init__(output_name or name)
+        super().__init__(output_name or name, destination=None if datastore is None else
+                         (datastore, "azureml/{run-id}/{output-name}"))
+
+
+def _destination(kind: str, name: Any, destination: Any) -> dict[str, str] | None:
+    """``destination=(datastore, "path/{run-id}")`` as stored in the pipeline's definition."""
+    from ..data import Datastore
+    if destination is None:
+        return None
+    if isinstance(destination, Datastore):
+        destination = (destination, "{output-name}/{run-id}")
+    if not (isinstance(destination, tuple) and len(destination) == 2 and isinstance(destination[0], Datastore)
+            and isinstance(destination[1], str) and destination[1].strip("/")):
+        raise ConfigError(f"{kind} {name!r}: destination must be (datastore, path), e.g. "
+                          f"(ws.get_default_datastore(), 'prepared/{{run-id}}'), got {destination!r}")
+    path = destination[1].strip("/")
+    unknown = set(re.findall(r"{([^}]*)}", path)) - {"run-id", "output-name"}
+    if unknown or ".." in path.split("/"):
+        raise ConfigError(f"{kind} {name!r}: destination path {path!r}: only {{run-id}} and {{output-name}} "
+                          f"are filled in, and '..' is not allowed")
+    return {"datastore": destination[0].name, "path": path}
 
 
 class StepInput:

@@ -114,6 +114,7 @@ class Pipeline:
                 "outputs": [o.name for o in step.outputs],
                 "datasets": datasets,
                 "register": [{"output": o.name, **o.registration} for o in step.outputs if o.registration],
+                "destinations": [{"output": o.name, **o.destination} for o in step.outputs if o.destination],
                 "job": {
                     "source_directory": str(source),
                     "snapshot_hash": (snapshots.setdefault(str(source), _snapshot(workspace, source))
