@@ -205,8 +205,13 @@ def test_bad_pipelines_are_refused_and_leave_nothing_recorded(workspace, experim
         (lambda: submit([PythonScriptStep("s.py", name="a", arguments=[x], source_directory=src),
                          PythonScriptStep("s.py", name="b", outputs=[x], source_directory=src)]),
          "output 'x' is written by two steps, 'a' and 'b'"),
+        (lambda: submit([PythonScriptStep("s.py", name="a", arguments=[OutputFileDatasetConfig("z").as_input()],
+                                          source_directory=src)]),
+         "step 'a' reads input 'z'.*which no step of this pipeline writes"),
+        # y's writer (the first case's 'b') comes along, but x, which it reads, has two writers
         (lambda: submit([PythonScriptStep("s.py", name="a", arguments=[y.as_input()], source_directory=src)]),
-         "step 'a' reads input 'y'.*which no step of this pipeline writes"),
+         "step 'b' reads input 'x'.*which no step of this pipeline writes.*step 'b' is in the pipeline "
+         "because it writes 'y', which step 'a' reads"),
         (lambda: submit([PythonScriptStep("s.py", name="a", arguments=[p], source_directory=src)],
                         pipeline_parameters={"beta": 1}), "'beta' is not a parameter of this pipeline.*alpha"),
         (lambda: submit([PythonScriptStep("s.py", name="a", arguments=[p], source_directory=src)],

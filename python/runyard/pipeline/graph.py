@@ -40,7 +40,7 @@ def build(steps: Any) -> Graph:
                 raise ConfigError(f"Pipeline: step {step.name!r} is listed twice in steps")
             raise ConfigError(f"Pipeline: two steps are named {step.name!r}; step names must be unique")
         by_name[step.name] = step
-    _add_upstream(by_name)
+    added = _add_upstream(by_name)
     producers: dict[str, str] = {}
     written: dict[str, Any] = {}
     for step in by_name.values():
@@ -56,18 +56,21 @@ def build(steps: Any) -> Graph:
         for item in step.inputs:
             producer = producers.get(item.output.name)
             if producer is None or written[item.output.name] is not item.output:
+                why = (f" (step {step.name!r} is in the pipeline because it writes {added[step.name][1]!r}, "
+                       f"which step {added[step.name][0]!r} reads)" if step.name in added else "")
                 raise ConfigError(f"Pipeline: step {step.name!r} reads input {item.name!r} (output "
                                   f"{item.output.name!r}), which no step of this pipeline writes; add the "
-                                  f"step that lists it in outputs or arguments")
+                                  f"step that lists it in outputs or arguments{why}")
             if producer not in upstream[step.name]:
                 upstream[step.name].append(producer)
     return Graph(by_name, producers, upstream, _order(upstream))
 
 
-def _add_upstream(by_name: dict[str, PipelineStep]) -> None:
+def _add_upstream(by_name: dict[str, PipelineStep]) -> dict[str, tuple[str, str]]:
     """Add the steps that write what the listed steps read, and theirs, as Azure ML does for
     ``Pipeline(ws, steps=[last_step])``; an output with several writers is left to the
-    checks that follow."""
+    checks that follow. Returns each added step's (reader, output): why it was added."""
+    added: dict[str, tuple[str, str]] = {}
     listed = set(map(id, by_name.values()))
     queue = list(by_name.values())
     while queue:
@@ -81,8 +84,10 @@ def _add_upstream(by_name: dict[str, PipelineStep]) -> None:
                 raise ConfigError(f"Pipeline: step {step.name!r} reads {item.output.name!r}, written by a step "
                                   f"named {writer.name!r} that is not the step of that name in steps")
             by_name[writer.name] = writer
+            added[writer.name] = (step.name, item.output.name)
             listed.add(id(writer))
             queue.append(writer)
+    return added
 
 
 def _order(upstream: dict[str, list[str]]) -> list[str]:
