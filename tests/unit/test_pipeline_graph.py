@@ -86,7 +86,7 @@ def test_parameters_check_their_kind():
 def test_steps_that_write_what_the_listed_steps_read_are_added():
     """Azure ML's Pipeline(ws, steps=[last_step]): the writers of its inputs come along."""
     raw, model = OutputFileDatasetConfig("raw"), PipelineData("model")
-    prep = script("prep", arguments=["--out", raw])
+    script("prep", arguments=["--out", raw])  # not listed below: found as the writer of raw
     train = script("train", arguments=[raw.as_input(), model])
     evaluate = script("evaluate", inputs=[model, raw.as_input()], arguments=["--m", model])
     graph = build([evaluate])
