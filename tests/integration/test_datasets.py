@@ -7,6 +7,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import fsspec  # noqa: F401  (the test extra installs these: a missing one is a failure, not a skip)
+import pandas as pd
+import pyarrow  # noqa: F401
 import pytest
 
 from runyard import (Dataset, Datastore, Estimator, Experiment, OutputFileDatasetConfig, Pipeline,
@@ -14,27 +17,12 @@ from runyard import (Dataset, Datastore, Estimator, Experiment, OutputFileDatase
 from runyard import status as st
 from runyard.errors import ConfigError, MissingDependencyError, NotFoundError
 
-pd = pytest.importorskip("pandas")
-pytest.importorskip("pyarrow")
-pytest.importorskip("fsspec")
-
-
-def write(folder: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    return folder
-
 
 @pytest.fixture
-def raw(tmp_path):
+def raw(tmp_path, project):
     """A local datastore "raw" holding two CSV files of one table."""
     def make(ws):
-        folder = write(tmp_path / "raw", {"a.csv": "x,y\n1,2\n3,4\n", "more/b.csv": "x,y\n5,6\n"})
+        folder = project({"a.csv": "x,y\n1,2\n3,4\n", "more/b.csv": "x,y\n5,6\n"}, name="raw")
         return Datastore.register_local(ws, "raw", folder)
     return make
 
@@ -70,8 +58,8 @@ def test_versions_are_keyed_by_content(any_store_workspace, raw):
         Datastore.register_local(ws, "raw", Path(store.path).parent)
 
 
-def test_tables_from_csv_and_parquet(workspace, tmp_path):
-    folder = write(tmp_path / "t", {"semi.txt": "a;b\n1;x\n2;y\n", "plain.csv": "1,2\n3,4\n"})
+def test_tables_from_csv_and_parquet(workspace, tmp_path, project):
+    folder = project({"semi.txt": "a;b\n1;x\n2;y\n", "plain.csv": "1,2\n3,4\n"}, name="t")
     semi = Dataset.Tabular.from_delimited_files(str(folder / "semi.txt"), separator=";", include_path=True)
     frame = semi.to_pandas_dataframe()
     assert frame.to_dict("list") == {"Path": ["/semi.txt", "/semi.txt"], "a": [1, 2], "b": ["x", "y"]}
@@ -152,7 +140,7 @@ def test_a_script_run_reads_a_dataset(workspace, experiment, project, raw, mode)
 
 
 def test_one_file_arrives_as_its_path_and_estimators_take_inputs(workspace, experiment, project, tmp_path):
-    write(tmp_path / "one", {"only.csv": "x\n4\n5\n"})
+    project({"only.csv": "x\n4\n5\n"}, name="one")
     single = Dataset.Tabular.from_delimited_files(str(tmp_path / "one" / "only.csv"))
     src = project({"read.py": READ})
     config = single.as_named_input("table").as_download()
@@ -181,7 +169,7 @@ def test_one_file_arrives_as_its_path_and_estimators_take_inputs(workspace, expe
 
 def test_fsspec_datastores(workspace, experiment, project, tmp_path):
     memory = Datastore.register_fsspec(workspace, "mem", f"memory://runyard-tests/{uuid.uuid4().hex}")
-    write(tmp_path / "up", {"t/a.csv": "x\n1\n", "t/b.csv": "x\n2\n"})
+    project({"t/a.csv": "x\n1\n", "t/b.csv": "x\n2\n"}, name="up")
     memory.upload(tmp_path / "up", target_path="v1")
     table = Dataset.Tabular.from_delimited_files([(memory, "v1/t/*.csv")]).register(workspace, "memtable")
     assert table.to_pandas_dataframe()["x"].tolist() == [1, 2]
@@ -191,7 +179,7 @@ def test_fsspec_datastores(workspace, experiment, project, tmp_path):
         experiment.submit(ScriptRunConfig(project({"read.py": READ}), script="read.py",
                                           arguments=[table.as_named_input("table").as_download()]))
     # a file:// fsspec datastore is read by the job itself, through runyard's cache
-    folder = write(tmp_path / "served", {"a.csv": "x\n3\n4\n"})
+    folder = project({"a.csv": "x\n3\n4\n"}, name="served")
     files = Datastore.register_fsspec(workspace, "files", folder.as_uri())
     table = Dataset.Tabular.from_delimited_files((files, "a.csv")).register(workspace, "filetable")
     run = experiment.submit(ScriptRunConfig(project({"read.py": READ}), script="read.py",
@@ -228,7 +216,7 @@ def step_of(run):
 
 
 def test_a_pipeline_step_reads_a_dataset_and_reuse_follows_its_content(workspace, experiment, project, tmp_path):
-    folder = write(tmp_path / "data", {"d.csv": "v\n1\n2\n"})
+    folder = project({"d.csv": "v\n1\n2\n"}, name="data")
     Dataset.File.from_files(str(folder)).register(workspace, "raw")
     first = experiment.submit(prep_pipeline(workspace, project, Dataset.get_by_name(workspace, "raw")))
     first.wait_for_completion(timeout=120)
@@ -238,7 +226,7 @@ def test_a_pipeline_step_reads_a_dataset_and_reuse_follows_its_content(workspace
     again.wait_for_completion(timeout=120)
     assert again.get_step_reuse() == {"prep": step_of(first).id}
     # identical content under another name (and path): reused
-    copy = write(tmp_path / "copy", {"d.csv": "v\n1\n2\n"})
+    copy = project({"d.csv": "v\n1\n2\n"}, name="copy")
     renamed = Dataset.File.from_files(str(copy)).register(workspace, "raw_copy")
     reused = experiment.submit(prep_pipeline(workspace, project, renamed))
     reused.wait_for_completion(timeout=120)
@@ -260,7 +248,7 @@ def test_a_pipeline_step_reads_a_dataset_and_reuse_follows_its_content(workspace
 
 
 def test_an_unregistered_dataset_is_read_when_its_step_starts(workspace, experiment, project, tmp_path):
-    folder = write(tmp_path / "data", {"d.csv": "v\n1\n"})
+    folder = project({"d.csv": "v\n1\n"}, name="data")
     src = project({"prep.py": PREP, "nap.py": "import sys, time; time.sleep(3); open(sys.argv[1] + '/g', 'w')"})
     gate = OutputFileDatasetConfig("gate")
     steps = [PythonScriptStep("nap.py", name="nap", arguments=[gate], source_directory=src),
@@ -275,7 +263,7 @@ def test_an_unregistered_dataset_is_read_when_its_step_starts(workspace, experim
 
 
 def test_register_on_complete_makes_a_version_produced_by_the_step(workspace, experiment, project, tmp_path):
-    folder = write(tmp_path / "data", {"d.csv": "v\n2\n1\n"})
+    folder = project({"d.csv": "v\n2\n1\n"}, name="data")
     raw = Dataset.File.from_files(str(folder)).register(workspace, "raw")
     run = experiment.submit(prep_pipeline(workspace, project, raw, register_as="prepared"))
     run.wait_for_completion(timeout=120)
@@ -302,8 +290,8 @@ def test_register_on_complete_makes_a_version_produced_by_the_step(workspace, ex
 
 def test_bad_input_is_refused_before_any_run_is_recorded(workspace, experiment, project, raw, tmp_path):
     store = raw(workspace)
-    write(tmp_path / "bad", {"ragged.csv": "a,b\n1,2\n3\n", "other.csv": "c,d\n1,2\n", "fake.parquet": "no",
-                             "latin.csv": b"a\n\xe9\n"})
+    project({"ragged.csv": "a,b\n1,2\n3\n", "other.csv": "c,d\n1,2\n", "fake.parquet": "no",
+                             "latin.csv": b"a\n\xe9\n"}, name="bad")
     src = project({"s.py": "pass"})
     table = Dataset.Tabular.from_delimited_files((store, "a.csv")).register(workspace, "t")
     out = OutputFileDatasetConfig("o")
@@ -364,14 +352,14 @@ def test_files_changed_after_submission_stop_the_job_saying_so(workspace, experi
 
 
 @pytest.mark.postgres
-def test_a_served_workspace_has_no_default_datastore_until_one_is_registered(workspace_server, tmp_path):
+def test_a_served_workspace_has_no_default_datastore_until_one_is_registered(workspace_server, tmp_path, project):
     from conftest import SERVER_TOKEN
     from runyard import Workspace
     ws = Workspace.get(workspace_server, token=SERVER_TOKEN)
     name = f"raw{uuid.uuid4().hex[:6]}"
     with pytest.raises(ConfigError, match="served over HTTP and has no folder for a default datastore"):
         ws.get_default_datastore()
-    store = Datastore.register_local(ws, name, write(tmp_path / "d", {"a.csv": "x\n1\n"}))
+    store = Datastore.register_local(ws, name, project({"a.csv": "x\n1\n"}, name="d"))
     table = Dataset.Tabular.from_delimited_files((store, "a.csv")).register(ws, name)
     assert Dataset.get_by_name(ws, name).to_pandas_dataframe()["x"].tolist() == [1]
     assert table.id == Dataset.get_by_name(ws, name).id
@@ -396,7 +384,7 @@ def test_a_dataset_reaches_the_job_on_every_target(target_experiment, project, t
     experiment, target = target_experiment
     ws = experiment.workspace
     name = f"t{uuid.uuid4().hex[:8]}"
-    store = Datastore.register_local(ws, name, write(tmp_path / "d", {"a.csv": "x\n1\n2\n", "b/c.csv": "x\n3\n"}))
+    store = Datastore.register_local(ws, name, project({"a.csv": "x\n1\n2\n", "b/c.csv": "x\n3\n"}, name="d"))
     table = Dataset.Tabular.from_delimited_files([(store, "")]).register(ws, name)
     run = experiment.submit(ScriptRunConfig(project({"read.py": TARGET_READ}), script="read.py",
                                             arguments=[table.as_named_input("table").as_download()],

@@ -16,8 +16,6 @@ from runyard import status as st
 from runyard.errors import ConfigError, RunFailedError
 from runyard.pipeline import RFunctionStep
 
-pytest.importorskip("rpy2", reason="RFunctionStep needs rpy2 (the test extra installs it)")
-
 # y = 1.5 + 2 x + noise, and a holdout to predict
 X = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
 Y = 1.5 + 2.0 * X + np.array([0.3, -0.2, 0.1, -0.4, 0.25, 0.05, -0.1, 0.2])
