@@ -11,6 +11,24 @@ from typing import BinaryIO
 from .errors import ConfigError, NotFoundError
 
 
+#: prefix of a file being written; ``ArtifactStore.list`` and migrations pass over such files
+UPLOAD_PREFIX = ".upload-"
+
+
+def copy_atomically(source: str | os.PathLike, target: Path, *, keep_times: bool = False) -> None:
+    """Copy a file to ``target`` so that ``target`` is never seen half-written: a temp file in
+    its folder, then a rename (``keep_times``: with its times, as ``shutil.copy2``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=UPLOAD_PREFIX)
+    os.close(fd)
+    try:
+        (shutil.copy2 if keep_times else shutil.copyfile)(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def folder_files(folder: str | os.PathLike, name: str) -> list[tuple[str, Path]]:
     """(name in the run, local path) of every file below ``folder``, stored under ``name``."""
     folder = Path(folder)
@@ -37,7 +55,7 @@ class ArtifactStore:
         """Copy a file or stream to ``name`` atomically (temp file + rename)."""
         target = self._target(run_id, name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=UPLOAD_PREFIX)
         try:
             with os.fdopen(fd, "wb") as out:
                 if hasattr(source, "read"):
@@ -74,7 +92,7 @@ class ArtifactStore:
         found = []
         for dirpath, _dirs, files in os.walk(base):
             for filename in files:
-                if filename.startswith(".upload-"):
+                if filename.startswith(UPLOAD_PREFIX):
                     continue
                 found.append((Path(dirpath) / filename).relative_to(base).as_posix())
         return sorted(found)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import sqlalchemy as sa
 
 from . import status as st
-from .artifacts import ArtifactStore
+from .artifacts import ArtifactStore, copy_atomically
 from .errors import ConfigError, NotFoundError, RunyardError
 from .store import schema as t
 
@@ -39,7 +38,6 @@ _RUN_TABLES = {"status_events": t.status_events, "metrics": t.metrics, "tags": t
 _BATCH_ROWS = 5000
 _BATCH_IDS = 500
 _NAMED_AT_MOST = 10
-_UPLOAD_PREFIX = ".upload-"  # ArtifactStore.list ignores files left half-copied under this name
 
 
 class MigrationError(RunyardError):
@@ -484,13 +482,5 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 def _copy_file(source: Path, target: Path) -> None:
-    """Copy with times kept, atomically: temp file in the target folder, then rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_UPLOAD_PREFIX)
-    os.close(fd)
-    try:
-        shutil.copy2(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Copy with times kept, atomically (a half-copied file is never under its name)."""
+    copy_atomically(source, target, keep_times=True)

@@ -8,10 +8,26 @@
 ...                          arguments=["--data", table.as_named_input("sales").as_download()])  # doctest: +SKIP
 """
 
-from .consumption import DatasetConsumptionConfig
-from .dataset import (Dataset, FileDataset, FileDatasetFactory, MountContext, TabularDataset,
-                      TabularDatasetFactory)
-from .datastore import Datastore
+from __future__ import annotations
 
-__all__ = ["Dataset", "DatasetConsumptionConfig", "Datastore", "FileDataset", "FileDatasetFactory", "MountContext",
-           "TabularDataset", "TabularDatasetFactory"]
+import importlib
+from typing import Any
+
+# Loaded on first use: runyard.config needs only DatasetConsumptionConfig, and every run
+# submission imports runyard.config.
+_EXPORTS = {
+    "DatasetConsumptionConfig": ".consumption",
+    **dict.fromkeys(["Dataset", "FileDataset", "FileDatasetFactory", "MountContext", "TabularDataset",
+                     "TabularDatasetFactory"], ".dataset"),
+    "Datastore": ".datastore",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runyard.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

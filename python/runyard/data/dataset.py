@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ConfigError, NotFoundError
+from ..store import asset_by_id
 from . import sources as src
 from . import tabular
 from .datastore import Datastore
@@ -177,10 +178,7 @@ class Dataset:
 
     @staticmethod
     def get_by_id(workspace: "Workspace", id: str) -> "Dataset":
-        row = workspace._store.get_asset_by_id(id)
-        if row is None or row["kind"] != KIND:
-            raise NotFoundError(f"no dataset with id {id!r} in workspace {workspace.name!r}")
-        return Dataset._from_row(workspace, row)
+        return Dataset._from_row(workspace, asset_by_id(workspace, KIND, id, "dataset"))
 
     @staticmethod
     def get_all(workspace: "Workspace") -> dict[str, "Dataset"]:

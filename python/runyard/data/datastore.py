@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from ..artifacts import copy_atomically
 from ..errors import ConfigError, NotFoundError
 from . import sources as src
 
@@ -155,15 +155,7 @@ class Datastore:
             target = Path(self._spec["path"]) / relative
             if target.exists() and not overwrite:
                 return False
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-            os.close(fd)
-            try:
-                shutil.copyfile(local, tmp)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            copy_atomically(local, target)
             return True
         fs, root = src.filesystem(self._spec["url"], self._spec.get("storage_options"))
         target = src.join(root, relative)

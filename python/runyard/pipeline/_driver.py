@@ -241,13 +241,8 @@ class _Driver:
             try:
                 where = self._copy_output(holder, item)
             except Exception as e:
-                traceback.print_exc()
-                error = (f"its output {item['output']!r} could not be copied to datastore {item['datastore']!r}: "
-                         f"{type(e).__name__}: {e}")
-                self.store.set_status(step_run, st.FAILED, allow_from_terminal=True, error=error)
-                self.ended[name] = st.FAILED
-                self.log(f"step {name!r}: {error}")
-                return
+                return self._fail_completed(name, step_run, f"its output {item['output']!r} could not be copied "
+                                                            f"to datastore {item['datastore']!r}", e)
             self.log(f"step {name!r}: output {item['output']!r} copied to datastore {item['datastore']!r} "
                      f"at {where}")
         for item in self.steps[name].get("register", []):
@@ -256,15 +251,18 @@ class _Driver:
                 self.store.record_lineage(holder, "output", "dataset", dataset.name, dataset.version,
                                           label=item["output"])
             except Exception as e:  # the step fails: an output it was to register is missing
-                traceback.print_exc()
-                error = (f"its output {item['output']!r} could not be registered as dataset {item['name']!r}: "
-                         f"{type(e).__name__}: {e}")
-                self.store.set_status(step_run, st.FAILED, allow_from_terminal=True, error=error)
-                self.ended[name] = st.FAILED
-                self.log(f"step {name!r}: {error}")
-                return
+                return self._fail_completed(name, step_run, f"its output {item['output']!r} could not be "
+                                                            f"registered as dataset {item['name']!r}", e)
             self.log(f"step {name!r}: output {item['output']!r} registered as dataset {item['name']!r} "
                      f"version {dataset.version}")
+
+    def _fail_completed(self, name: str, step_run: str, what: str, error: Exception) -> None:
+        """A step that completed but whose outputs could not be kept as asked: Failed, saying why."""
+        traceback.print_exc()
+        message = f"{what}: {type(error).__name__}: {error}"
+        self.store.set_status(step_run, st.FAILED, allow_from_terminal=True, error=message)
+        self.ended[name] = st.FAILED
+        self.log(f"step {name!r}: {message}")
 
     def _copy_output(self, holder: str, item: dict[str, str]) -> str:
         """The files ``holder`` kept as output ``item["output"]``, copied to its destination

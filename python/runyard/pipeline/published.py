@@ -19,6 +19,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotFoundError
+from ..store import asset_by_id
 from .data import PipelineParameter
 
 if TYPE_CHECKING:
@@ -100,11 +101,8 @@ class PublishedPipeline:
     def get(cls, workspace: "Workspace", id: str, _workflow_provider: Any = None,
             _service_endpoint: Any = None) -> "PublishedPipeline":
         """The published pipeline with this id."""
-        row = workspace._store.get_asset_by_id(id) if isinstance(id, str) else None
-        if row is None or row["kind"] != KIND:
-            raise NotFoundError(f"no published pipeline with id {id!r} in workspace {workspace.name!r}; "
-                                f"PublishedPipeline.list(ws) shows the ones there are")
-        return cls(workspace, row)
+        return cls(workspace, asset_by_id(workspace, KIND, id, "published pipeline",
+                                          "; PublishedPipeline.list(ws) shows the ones there are"))
 
     @classmethod
     def get_by_name(cls, workspace: "Workspace", name: str, version: int | None = None) -> "PublishedPipeline":
@@ -234,11 +232,11 @@ class PipelineEndpoint:
             _workflow_provider: Any = None, _service_endpoint: Any = None) -> "PipelineEndpoint":
         if (id is None) == (name is None):
             raise ConfigError("PipelineEndpoint.get: give id= or name=, one of them")
-        row = workspace._store.get_asset_by_id(id) if id is not None else \
-            workspace._store.get_asset(ENDPOINT_KIND, name)
-        if row is None or row["kind"] != ENDPOINT_KIND:
-            raise NotFoundError(f"no pipeline endpoint {'id ' + repr(id) if id else repr(name)} in workspace "
-                                f"{workspace.name!r}")
+        if id is not None:
+            return cls(workspace, asset_by_id(workspace, ENDPOINT_KIND, id, "pipeline endpoint"))
+        row = workspace._store.get_asset(ENDPOINT_KIND, name)
+        if row is None:
+            raise NotFoundError(f"no pipeline endpoint {name!r} in workspace {workspace.name!r}")
         return cls(workspace, row)
 
     @classmethod

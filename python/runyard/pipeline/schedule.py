@@ -23,7 +23,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, NotFoundError
+from ..errors import ConfigError
+from ..store import asset_by_id
 from . import _datawatch
 from .recurrence import ScheduleRecurrence
 
@@ -208,11 +209,8 @@ class Schedule:
     def get(cls, workspace: "Workspace", id: str, _workflow_provider: Any = None,
             _service_endpoint: Any = None) -> "Schedule":
         """The schedule with this id."""
-        row = workspace._store.get_asset_by_id(id) if isinstance(id, str) else None
-        if row is None or row["kind"] != KIND:
-            raise NotFoundError(f"no schedule with id {id!r} in workspace {workspace.name!r}; Schedule.list(ws) "
-                                f"shows the ones there are")
-        return cls(workspace, row)
+        return cls(workspace, asset_by_id(workspace, KIND, id, "schedule",
+                                          "; Schedule.list(ws) shows the ones there are"))
 
     @classmethod
     def list(cls, workspace: "Workspace", active_only: bool = True, pipeline_id: str | None = None,
