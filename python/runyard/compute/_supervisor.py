@@ -19,22 +19,18 @@ from pathlib import Path
 
 from .. import status as st
 from ..errors import ComputeError, EnvironmentBuildError
-from ..workspace import Workspace
 from . import JobSpec, get_target
 from .execution import Execution
-from .local import cancel_requested, claim_run, process_start_time
+from .local import cancel_requested, claim_run, open_detached_run, process_start_time
 
 _TAIL_LINES = 20
 
 
 class _Supervisor:
     def __init__(self, workspace_path: str, run_id: str):
-        self.workspace = Workspace(workspace_path, _check_lost_runs=False)
+        self.workspace, row = open_detached_run(workspace_path, run_id)
         self.store = self.workspace._store
         self.run_id = run_id
-        row = self.store.get_run(run_id)
-        if row is None:
-            raise SystemExit(f"no run {run_id} in {workspace_path}")
         self.job = JobSpec.from_dict(json.loads(row["definition"]))
         self.logs_dir = self.workspace._artifacts.run_dir(run_id) / "logs"
         self.logs_dir.mkdir(parents=True, exist_ok=True)

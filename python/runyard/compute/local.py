@@ -326,6 +326,16 @@ def _serve_forks(requests_fd: int, replies_fd: int) -> None:
     os._exit(0)
 
 
+def open_detached_run(workspace_path: str, run_id: str) -> tuple["Workspace", dict[str, Any]]:
+    """In a process ``start_detached`` started: its workspace and the row of its run."""
+    from ..workspace import Workspace
+    workspace = Workspace(workspace_path, _check_lost_runs=False)
+    row = workspace._store.get_run(run_id)
+    if row is None:
+        raise SystemExit(f"no run {run_id} in {workspace_path}")
+    return workspace, row
+
+
 def claim_run(workspace: "Workspace", run_id: str, on_sigterm: Any) -> None:
     """In a process ``start_detached`` started: record it as the run's supervisor (so a lost
     one is noticed) and have SIGTERM (a cancel) call ``on_sigterm``."""

@@ -22,8 +22,7 @@ import traceback
 from typing import Any
 
 from .. import status as st
-from ..compute.local import cancel_requested, claim_run
-from ..workspace import Workspace
+from ..compute.local import cancel_requested, claim_run, open_detached_run
 from . import reuse
 from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
 
@@ -50,12 +49,9 @@ def fill(tokens: list[dict[str, Any]], parameters: dict[str, Any], inputs: dict[
 class _Driver:
     def __init__(self, workspace_path: str, run_id: str):
         from ..experiment import Experiment
-        self.workspace = Workspace(workspace_path, _check_lost_runs=False)
+        self.workspace, row = open_detached_run(workspace_path, run_id)
         self.store = self.workspace._store
         self.run_id = run_id
-        row = self.store.get_run(run_id)
-        if row is None:
-            raise SystemExit(f"no run {run_id} in {workspace_path}")
         self.experiment = Experiment(self.workspace, row["experiment"])
         self.definition = json.loads(row["definition"])
         self.steps = {s["name"]: s for s in self.definition["steps"]}
@@ -348,5 +344,6 @@ def _first_line(text: str) -> str:
 if __name__ == "__main__":
     from ..compute import local
     # a supervisor per step, forked with runyard imported: no interpreter start per step
-    local.FORKSERVER = local.Forkserver(["runyard.compute._supervisor", "runyard.store.sql", "runyard.environment"])
+    local.FORKSERVER = local.Forkserver(["runyard.compute._supervisor", "runyard.workspace", "runyard.store.sql",
+                                         "runyard.environment"])
     _Driver(sys.argv[1], sys.argv[2]).main()
