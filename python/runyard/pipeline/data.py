@@ -191,7 +191,3 @@ class PipelineParameter:
 
     def __repr__(self) -> str:
         return f"PipelineParameter(name={self.name!r}, default_value={self.default_value!r})"
-
-
-def argument_text(value: Any) -> str:
-    return str(value)
