@@ -23,3 +23,37 @@ ACTIVE = frozenset(ALL) - TERMINAL
 
 def is_terminal(status: str) -> bool:
     return status in TERMINAL
+
+
+#: where each active status stands in a run's life; a run only moves forward
+_ORDER = {NOT_STARTED: 0, QUEUED: 1, PREPARING: 2, STARTING: 3, RUNNING: 4, FINALIZING: 5}
+#: what a new run may be recorded as (terminal ones: a reused or skipped pipeline step)
+INITIAL = frozenset({NOT_STARTED, QUEUED, RUNNING}) | TERMINAL
+
+
+def check_transition(current: str, new: str, *, allow_from_terminal: bool = False) -> bool:
+    """Whether a run in ``current`` may move to ``new``: True to apply it, False when the move
+    is moot (the run already ended, or a cancel was asked for and wins over a later step of
+    its start); a ``ConfigError`` for a status that does not exist or a move backwards.
+
+    >>> check_transition(QUEUED, PREPARING)
+    True
+    >>> check_transition(CANCEL_REQUESTED, RUNNING)
+    False
+    """
+    from .errors import ConfigError
+    if new not in ALL:
+        raise ConfigError(f"status {new!r} is not one of: {', '.join(ALL)}")
+    if current in TERMINAL:
+        if not allow_from_terminal:
+            return False
+        if new not in TERMINAL:
+            raise ConfigError(f"a run that ended {current} can only be given another final status, not {new!r}")
+        return True
+    if new == current or new in TERMINAL or new == CANCEL_REQUESTED:
+        return True
+    if current == CANCEL_REQUESTED:
+        return new == FINALIZING
+    if _ORDER[new] < _ORDER[current]:
+        raise ConfigError(f"a run cannot move from {current} back to {new}")
+    return True

@@ -71,6 +71,8 @@ metrics = sa.Table(
     sa.Column("value_num", sa.Float, nullable=True),
     sa.Column("value_text", sa.Text, nullable=True),  # JSON for anything not a plain number
     sa.Column("logged_at", sa.Float, nullable=False),
+    sa.Column("step", sa.Integer, nullable=True),  # run.log(..., step=N) (schema v4)
+    sa.Column("description", sa.Text, nullable=True),  # run.log(..., description=...) (schema v4)
 )
 sa.Index("ix_metrics_run_name", metrics.c.run_id, metrics.c.name)
 
@@ -159,6 +161,15 @@ schedule_firings = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
 )
 
+# Job-scoped credentials (schema v4): a job gets a token that can write only its run and the
+# runs under it; only its sha256 is stored, and the row goes when the run ends.
+job_tokens = sa.Table(
+    "job_tokens", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(255), nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 _V1_TABLES = [schema_version, experiments, runs, status_events, metrics, tags, properties,
               environments, compute_targets]
 
@@ -179,10 +190,23 @@ def _add_assets(conn: sa.Connection) -> None:
                          "WHERE key = 'runyard.reuse_key'")
 
 
+def _add_steps_and_job_tokens(conn: sa.Connection) -> None:
+    # A v1-v3 database lacks the two metric columns; one created by this version's
+    # _create_v1 already has them (the Table above is the latest shape).
+    have = {column["name"] for column in sa.inspect(conn).get_columns("metrics")}
+    for column, kind in (("step", "INTEGER"), ("description", "TEXT")):
+        if column not in have:
+            conn.exec_driver_sql(f"ALTER TABLE metrics ADD COLUMN {column} {kind}")
+    job_tokens.create(conn, checkfirst=True)
+    # pruning old idempotency records looks them up by age
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_applied_requests_at ON applied_requests (at)")
+
+
 #: (version, migration) in the order they apply; append, never edit.
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _create_v1),
     (2, _add_applied_requests),
     (3, _add_assets),
+    (4, _add_steps_and_job_tokens),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
