@@ -155,6 +155,13 @@ class HttpStore:
     def update_run(self, run_id: str, **fields: Any) -> None:
         self._write("PATCH", f"/runs/{_segment(run_id)}", {"fields": fields})
 
+    def set_run_process(self, run_id: str, *, host: str, supervisor_pid: int | None = None,
+                        supervisor_started: float | None = None, job_pid: int | None = None,
+                        job_started: float | None = None) -> None:
+        body = {"host": host, "supervisor_pid": supervisor_pid, "supervisor_started": supervisor_started,
+                "job_pid": job_pid, "job_started": job_started}
+        self._write("PUT", f"/runs/{_segment(run_id)}/process", {k: v for k, v in body.items() if v is not None})
+
     def set_status(self, run_id: str, status: str, *, allow_from_terminal: bool = False,
                    **fields: Any) -> bool:
         answer = self._write("POST", f"/runs/{_segment(run_id)}/status",

@@ -208,6 +208,15 @@ class SqlStore:
         with self._write() as conn:
             conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(**fields))
 
+    def set_run_process(self, run_id: str, *, host: str, supervisor_pid: int | None = None,
+                        supervisor_started: float | None = None, job_pid: int | None = None,
+                        job_started: float | None = None) -> None:
+        fields = {"host": host, "supervisor_pid": supervisor_pid, "supervisor_started": supervisor_started,
+                  "job_pid": job_pid, "job_started": job_started}
+        with self._write() as conn:
+            conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(
+                **{k: v for k, v in fields.items() if v is not None}))
+
     def set_status(self, run_id: str, status: str, *, allow_from_terminal: bool = False,
                    **fields: Any) -> bool:
         """Move a run to ``status``; returns False (and changes nothing) if it already ended."""

@@ -306,6 +306,12 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         once(key, lambda: store.update_run(run_id, **body.fields))
         return {"run_id": run_id}
 
+    @app.put(f"{API}/runs/{{run_id}}/process")
+    def set_run_process(run_id: str, body: dict[str, Any], key: Optional[str] = Key) -> dict[str, Any]:
+        existing_run(run_id)
+        once(key, lambda: store.set_run_process(run_id, **body))
+        return {"run_id": run_id}
+
     @app.post(f"{API}/runs/{{run_id}}/status")
     def set_status(run_id: str, body: StatusBody, key: Optional[str] = Key) -> dict[str, Any]:
         check_columns(body.fields, "set_status")
