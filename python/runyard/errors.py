@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RunyardError(Exception):
     """Root of every error runyard raises on purpose."""
@@ -55,3 +57,30 @@ def missing_dependency(module: str, extra: str) -> MissingDependencyError:
         f"This feature needs the Python package '{module}', which is not installed. "
         f'Install it with: pip install "runyard[{extra}]"'
     )
+
+
+def refuse_unknown_arguments(where: str, arguments: dict[str, Any], takes: str = "") -> None:
+    """Raise ``ConfigError`` naming every keyword argument in ``arguments`` (what a
+    ``**kwargs`` of an Azure-shaped signature caught), so none is accepted and ignored.
+
+    >>> try:
+    ...     refuse_unknown_arguments("Experiment()", {"colour": "red"}, "it takes workspace and name")
+    ... except ConfigError as e:
+    ...     print(e)
+    Experiment() got an unexpected argument: colour; it takes workspace and name
+    """
+    if arguments:
+        plural = "s" if len(arguments) > 1 else ""
+        raise ConfigError(f"{where} got {'unexpected arguments' if plural else 'an unexpected argument'}: "
+                          f"{', '.join(sorted(arguments))}" + (f"; {takes}" if takes else ""))
+
+
+def refuse_options(where: str, instead: str, **options: Any) -> None:
+    """Raise ``ConfigError`` for the first option of ``options`` given a value that would
+    change behaviour (anything but None or False), saying what to do ``instead``.
+
+    >>> refuse_options("Dataset.File.from_files", "select files with a glob in path", partition_format=None)
+    """
+    for name, value in options.items():
+        if value is not None and value is not False:
+            raise ConfigError(f"{where}: {name}={value!r} is not supported" + (f"; {instead}" if instead else ""))

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import ConfigError, NotFoundError, RunyardError
+from .errors import ConfigError, NotFoundError, RunyardError, refuse_unknown_arguments
 
 if TYPE_CHECKING:
     from .run import Run
@@ -57,7 +57,8 @@ class DatasetReference(NamedTuple):
 
 class Model:
     """A registered model version. ``Model(ws, "name")`` is the latest version,
-    ``Model(ws, "name", version=2)`` or ``Model(ws, id="name:2")`` one version.
+    ``Model(ws, "name", version=2)`` or ``Model(ws, id="name:2")`` one version (``expand`` is
+    Azure's switch for fetching every field, which a model here always has).
 
     >>> model = Model.register(ws, "outputs/model.pkl", "diabetes")  # doctest: +SKIP
     >>> Model(ws, "diabetes").download("deploy")  # doctest: +SKIP
@@ -76,8 +77,9 @@ class Model:
 
     def __init__(self, workspace: "Workspace", name: str | None = None, id: str | None = None,
                  tags: Any = None, properties: Any = None, version: int | str | None = None,
-                 run_id: str | None = None, model_framework: str | None = None, **kwargs: Any):
-        _refuse_unknown(kwargs, "Model()", ignored=("expand",))
+                 run_id: str | None = None, model_framework: str | None = None, expand: bool = True,
+                 **kwargs: Any):
+        refuse_unknown_arguments("Model()", kwargs)
         _check_workspace(workspace)
         if id is not None:
             id_name, id_version = _parse_id(id)
@@ -211,7 +213,7 @@ class Model:
                            sample_input_dataset: Any = None, sample_output_dataset: Any = None,
                            resource_configuration: dict[str, Any] | None = None, **kwargs: Any) -> "Model":
         from .run import _OfflineRun
-        _refuse_unknown(kwargs, "register_model()")
+        refuse_unknown_arguments("register_model()", kwargs)
         if isinstance(run, _OfflineRun):
             raise ConfigError("register_model() on an offline run: outside a runyard job there is no "
                               "workspace to register in; use Model.register(workspace, path, name)")
@@ -238,26 +240,37 @@ class Model:
     # -- finding -----------------------------------------------------------------
     @staticmethod
     def list(workspace: "Workspace", name: str | None = None, tags: Any = None, properties: Any = None,
-             run_id: str | None = None, latest: bool = False, model_framework: str | None = None,
+             run_id: str | None = None, latest: bool = False, dataset_id: str | None = None,
+             expand: bool = True, page_count: int = 255, model_framework: str | None = None,
              **kwargs: Any) -> list["Model"]:
-        """Registered models by name, then version; ``latest`` keeps each name's newest.
+        """Registered models by name, then version; ``latest`` keeps each name's newest;
+        ``dataset_id`` keeps those registered with that dataset version (``datasets=``).
 
         ``tags`` and ``properties`` filter as in Azure: a list of keys that must be set, or of
-        ``[key, value]`` pairs (a dict works too).
+        ``[key, value]`` pairs (a dict works too). ``expand`` and ``page_count`` are Azure's
+        paging of its service's answer: here every model comes whole, in one list.
 
         >>> [m.id for m in Model.list(ws, tags=[["area", "health"]], latest=True)]  # doctest: +SKIP
         """
-        _refuse_unknown(kwargs, "Model.list()", ignored=("expand", "page_count"))
+        refuse_unknown_arguments("Model.list()", kwargs)
         _check_workspace(workspace)
         if name is not None:
             _check_name(name)
         wanted_tags, wanted_props = _filters(tags, "tags"), _filters(properties, "properties")
+        dataset = None
+        if dataset_id is not None:
+            from .data import Dataset
+            found = Dataset.get_by_id(workspace, dataset_id)
+            dataset = (found.name, found.version)
         models = []
         for row in workspace._store.list_assets(KIND, name, state=_ACTIVE):
             spec = row["spec"]
             if run_id is not None and row["run_id"] != run_id:
                 continue
             if model_framework is not None and spec.get("framework") != model_framework:
+                continue
+            if dataset is not None and not any((e["name"], e["version"]) == dataset
+                                               for e in spec.get("datasets") or []):
                 continue
             if _matches(spec.get("tags") or {}, wanted_tags) and _matches(spec.get("properties") or {}, wanted_props):
                 models.append(Model._from_row(workspace, row))
@@ -393,12 +406,6 @@ class Model:
 
 
 # -- checking arguments ----------------------------------------------------------------
-def _refuse_unknown(kwargs: dict[str, Any], where: str, ignored: tuple[str, ...] = ()) -> None:
-    unknown = sorted(set(kwargs) - set(ignored))
-    if unknown:
-        raise ConfigError(f"{where} got unexpected arguments: {', '.join(unknown)}")
-
-
 def _check_workspace(workspace: Any, what: str = "workspace") -> None:
     from .workspace import Workspace
     if not isinstance(workspace, Workspace):

@@ -112,6 +112,22 @@ def test_list_filters_by_name_tags_properties_and_latest(ws, model_files):
     assert Model(ws, a, tags=[["area", "health"]]).version == 1
 
 
+def test_list_by_dataset_id_and_azure_paging_arguments(ws, model_files, tmp_path):
+    from runyard import Dataset
+    (tmp_path / "rows.csv").write_text("x\n1\n")
+    dataset = Dataset.File.from_files(str(tmp_path / "rows.csv")).register(ws, unique("rows"))
+    with_data, without = unique("with"), unique("without")
+    Model.register(ws, model_files / "model.pkl", with_data, datasets=[("training data", dataset)])
+    Model.register(ws, model_files / "model.pkl", without)
+    listed = Model.list(ws, dataset_id=dataset.id, expand=False, page_count=10)
+    assert [m.id for m in listed] == [f"{with_data}:1"]
+    assert Model(ws, with_data, expand=False).version == 1
+    with pytest.raises(ConfigError, match="Model.list\\(\\) got an unexpected argument: colour"):
+        Model.list(ws, colour="red")
+    with pytest.raises(ConfigError, match="Model\\(\\) got unexpected arguments: a, b"):
+        Model(ws, with_data, b=1, a=2)
+
+
 def test_tags_properties_update_and_delete(ws, model_files):
     model = Model.register(ws, model_files / "model.pkl", unique("m"), tags={"a": "1", "b": "2"},
                            properties={"auc": 0.91})
@@ -227,7 +243,7 @@ def test_bad_input_is_refused_before_anything_is_written(ws, model_files, tmp_pa
         run.register_model(name, "outputs/missing.pkl")
     with pytest.raises(ConfigError, match="relative path"):
         run.register_model(name, "../outside.pkl")
-    with pytest.raises(ConfigError, match="unexpected arguments: colour"):
+    with pytest.raises(ConfigError, match="unexpected argument: colour"):
         run.register_model(name, "outputs/model.pkl", colour="red")
     assert ws._store.list_assets("model") == before
 
