@@ -8,7 +8,7 @@ then ``target.submit``. Every way to train ends here.
 from __future__ import annotations
 
 import json
-import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -17,11 +17,13 @@ from . import status as st
 from .compute import JobSpec, get_target
 from .compute.local_env import submitting_interpreter
 from .errors import ComputeError, RunyardError
+from .folders import LeftOut
 
 if TYPE_CHECKING:
     from .environment import Environment
     from .experiment import Experiment
     from .run import Run
+    from .workspace import Workspace
 
 
 def submit_job(experiment: "Experiment", *, source_directory: Path | None, script: str | None,
@@ -77,8 +79,9 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
         "environment_name": environment.name if environment else None,
         "environment_version": environment.version if environment else None,
         "environment_hash": job.environment_hash or None, "snapshot_hash": snap.hash,
-        "host": socket.gethostname(),
     }, tags=tags, properties=properties)
+    if snap.left_out:
+        _report_left_out(workspace, run_id, snap.left_out)
     if any("dataset" in source for source in job.inputs):  # the dataset versions this run reads
         from .data.consumption import record_lineage
         record_lineage(workspace._store, run_id, job.inputs)
@@ -93,3 +96,14 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
         workspace._store.set_status(run_id, st.FAILED, error=f"could not start on {target.name}: {e}")
         raise ComputeError(f"compute target {target.name!r} could not start run {run_id}: {e}") from e
     return Run._from_row(workspace, row)
+
+
+def _report_left_out(workspace: "Workspace", run_id: str, left_out: tuple[LeftOut, ...]) -> None:
+    """What the snapshot left out of the source folder (links out of it...): said now, and in
+    the run's driver.log."""
+    log_dir = workspace._artifacts.run_dir(run_id) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / "driver.log", "a", encoding="utf-8") as log:
+        for item in left_out:
+            print(item.line(), file=sys.stderr, flush=True)
+            log.write(item.line() + "\n")

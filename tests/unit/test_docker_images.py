@@ -144,3 +144,32 @@ def test_a_user_managed_environment_is_refused_before_any_build():
     from runyard.errors import EnvironmentBuildError
     with pytest.raises(EnvironmentBuildError, match="user_managed_dependencies=True.*builds the environment's packages"):
         resolver.ensure({"name": "mine", "python": {"user_managed_dependencies": True}})
+
+
+# -- the job's files, as put into its container ----------------------------------------------
+def zipped(path, entries) -> str:
+    import zipfile
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.create_system, info.external_attr = 3, mode << 16
+            zf.writestr(info, b"#!/bin/sh\n")
+    return str(path)
+
+
+def test_client_archive_holds_the_snapshot_with_masked_modes(tmp_path):
+    import tarfile
+    from runyard.compute.docker_images import client_archive
+    archive = client_archive("/opt/job", zipped(tmp_path / "s.zip", [("bin/run.sh", 0o106777), ("a.py", 0o100644)]))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        modes = {m.name: m.mode for m in tar.getmembers() if m.isfile() and m.name.startswith("opt/job/")}
+    assert modes == {"opt/job/bin/run.sh": 0o755, "opt/job/a.py": 0o644}
+
+
+@pytest.mark.parametrize("name, mode", [("/etc/cron.d/x", 0o100644), ("../x", 0o100644), ("a/../../x", 0o100644),
+                                        ("link", 0o120777)])
+def test_client_archive_refuses_a_crafted_snapshot(tmp_path, name, mode):
+    from runyard.compute.docker_images import client_archive
+    from runyard.errors import SnapshotError
+    with pytest.raises(SnapshotError, match="nothing was unpacked"):
+        client_archive("/opt/job", zipped(tmp_path / "s.zip", [(name, mode)]))

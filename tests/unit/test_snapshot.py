@@ -159,3 +159,126 @@ def test_progress_counts_hashing_then_zipping_up_to_twice_the_size(project, tmp_
     again: list[tuple[int, int]] = []
     snapshot.take(src, tmp_path / "store", progress=lambda done, total: again.append((done, total)))
     assert again == [(3000, 16000), (8000, 16000), (16000, 16000)]  # stored already: done at once
+
+
+# -- links: a snapshot never carries a file from outside the source folder ---------------------
+def test_links_inside_are_their_files_links_out_are_left_out_with_why(project, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not the project's")
+    src = project({"train.py": "print(1)\n", "data/real.csv": "a,b\n"})
+    (src / "inside.csv").symlink_to("data/real.csv")
+    (src / "evil.txt").symlink_to(outside)
+    (src / "dangling.py").symlink_to("nowhere.py")
+    (src / "loop_a").symlink_to("loop_b")
+    (src / "loop_b").symlink_to("loop_a")
+    (src / "data_alias").symlink_to("data", target_is_directory=True)
+    (src / "etc").symlink_to("/etc", target_is_directory=True)
+
+    assert names(src) == ["data/real.csv", "inside.csv", "train.py"]
+    snap = snapshot.take(src, tmp_path / "store")
+    why = {item.name: item.reason for item in snap.left_out}
+    assert why == {
+        "dangling.py": "a link to nowhere.py, which does not exist",
+        "data_alias": "a link to a folder (data); only links to files are followed",
+        "etc": "a link to a folder outside the source folder (/etc)",
+        "evil.txt": f"a link to a file outside the source folder ({outside})",
+        "loop_a": "a link that loops (loop_b)",
+        "loop_b": "a link that loops (loop_a)",
+    }
+    out = tmp_path / "out"
+    snapshot.extract(snap.path, out)
+    assert (out / "inside.csv").read_text() == "a,b\n" and not (out / "inside.csv").is_symlink()
+    assert sorted(p.name for p in out.iterdir()) == ["data", "inside.csv", "train.py"]
+
+
+def test_an_ignored_link_is_not_reported(project, tmp_path):
+    src = project({".gitignore": "evil.txt\n", "train.py": ""})
+    (src / "evil.txt").symlink_to("/etc/passwd")
+    assert snapshot.take(src, tmp_path / "store").left_out == ()
+
+
+# -- extraction: only clean paths inside the destination, modes masked -----------------------
+def crafted_zip(path, entries) -> str:
+    """A zip holding ``entries``: (name, bytes, unix mode incl. file type bits)."""
+    import zipfile
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3
+            info.external_attr = (mode << 16) or 0x20  # no unix mode: only MS-DOS's archive bit
+            zf.writestr(info, data)
+    return str(path)
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("{victim}", "is an absolute path"),
+    ("../victim.txt", "climbs out of the folder with '..'"),
+    ("a/../../victim.txt", "climbs out of the folder with '..'"),
+    ("a\\..\\..\\victim.txt", "climbs out of the folder with '..'"),
+])
+def test_extract_refuses_entries_that_leave_the_destination(tmp_path, name, problem):
+    victim = tmp_path / "victim.txt"  # where each entry would land, once unpacked in tmp_path/dest
+    victim.write_text("untouched")
+    os.chmod(victim, 0o600)
+    name = name.format(victim=victim)
+    zipped = crafted_zip(tmp_path / "crafted.zip", [("ok.py", b"print(1)", 0o100644),
+                                                    (name, b"pwned", 0o104777)])
+    destination = tmp_path / "dest"
+    with pytest.raises(SnapshotError) as info:
+        snapshot.extract(zipped, destination)
+    message = str(info.value)
+    assert repr(name) in message and problem in message and "submit from the source folder again" in message
+    assert victim.read_text() == "untouched" and stat.S_IMODE(victim.stat().st_mode) == 0o600
+    assert list(destination.iterdir()) == []  # every entry is checked before one is written
+
+
+def test_extract_refuses_link_entries_and_duplicates(tmp_path):
+    link = crafted_zip(tmp_path / "link.zip", [("passwd", b"/etc/passwd", 0o120777)])
+    with pytest.raises(SnapshotError, match="'passwd' is a symbolic link"):
+        snapshot.extract(link, tmp_path / "d1")
+    twice = crafted_zip(tmp_path / "twice.zip", [("a.py", b"1", 0o100644), ("./a.py", b"2", 0o100644)])
+    with pytest.raises(SnapshotError, match="'./a.py' appears twice"):
+        snapshot.extract(twice, tmp_path / "d2")
+    file_and_folder = crafted_zip(tmp_path / "ff.zip", [("a", b"1", 0o100644), ("a/b", b"2", 0o100644)])
+    with pytest.raises(SnapshotError, match="'a/b' appears twice"):
+        snapshot.extract(file_and_folder, tmp_path / "d3")
+
+
+def test_extract_never_writes_through_a_link_in_the_destination(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    (destination / "sub").symlink_to(elsewhere, target_is_directory=True)
+    (destination / "top.txt").symlink_to(elsewhere / "top.txt")
+    with pytest.raises(SnapshotError, match="is a link or no folder"):
+        snapshot.extract(crafted_zip(tmp_path / "a.zip", [("sub/x.txt", b"x", 0o100644)]), destination)
+    with pytest.raises(SnapshotError, match="could not be written"):
+        snapshot.extract(crafted_zip(tmp_path / "b.zip", [("top.txt", b"x", 0o100644)]), destination)
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("stored_mode, given", [
+    (0o104777, 0o755),  # setuid and world-writable: neither
+    (0o102775, 0o755),  # setgid, group-writable
+    (0o101777, 0o755),  # sticky
+    (0o100400, 0o600),  # read-only: the owner may still rewrite it
+    (0o100640, 0o640),
+    (0, 0o644),  # no unix mode (a zip made on Windows)
+])
+def test_extract_masks_modes(tmp_path, stored_mode, given):
+    zipped = crafted_zip(tmp_path / "modes.zip", [("bin/tool", b"#!/bin/sh\n", stored_mode)])
+    snapshot.extract(zipped, tmp_path / "out")
+    assert stat.S_IMODE((tmp_path / "out" / "bin" / "tool").stat().st_mode) == given
+
+
+def test_stored_refuses_a_linked_snapshot_and_a_bad_hash(project, tmp_path):
+    snap = snapshot.take(project({"a.py": ""}), tmp_path / "store")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / snap.path.name).symlink_to(snap.path)
+    assert snapshot.stored(snap.hash, tmp_path / "store").path == snap.path
+    with pytest.raises(SnapshotError, match="is not in"):
+        snapshot.stored(snap.hash, other)
+    with pytest.raises(ConfigError, match="snapshot hash '../x'"):
+        snapshot.stored("../x", tmp_path / "store")

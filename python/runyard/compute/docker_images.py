@@ -28,6 +28,7 @@ from typing import Any, Iterator, TextIO
 
 from filelock import FileLock
 
+from .. import snapshot
 from ..errors import EnvironmentBuildError
 from .local_env import cache_root, client_requirements
 
@@ -403,14 +404,15 @@ def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
             add_dir(folder)
         with zipfile.ZipFile(snapshot_path) as zf:
             made = set()
-            for item in zf.infolist():
-                parts = item.filename.split("/")[:-1]
+            for entry in snapshot.entries(zf):  # checked: no absolute, '..', link or duplicate entry
+                parts = entry.name.split("/") if entry.info.is_dir() else entry.name.split("/")[:-1]
                 for i in range(1, len(parts) + 1):
                     sub = "/".join(parts[:i])
                     if sub not in made:
                         add_dir(f"{job}/{sub}")
                         made.add(sub)
-                add_file(f"{job}/{item.filename}", zf.read(item), ((item.external_attr >> 16) & 0o777) or 0o644)
+                if not entry.info.is_dir():
+                    add_file(f"{job}/{entry.name}", zf.read(entry.info), entry.mode)
         for name, local in extra or []:
             parts = name.split("/")[:-1]
             for i in range(1, len(parts) + 1):
