@@ -550,8 +550,10 @@ def _local_files(model_path: Any, child_paths: Any) -> tuple[str, bool, list[tup
         if child_paths:
             raise ConfigError("child_paths only applies when model_path is a folder")
         return base, False, [(base, path)]
-    from .artifacts import folder_files
-    files = folder_files(path, base)
+    from .artifacts import folder_files, report_left_out
+    contents = folder_files(path, base)
+    report_left_out(contents.left_out)
+    files = [(found.name, found.path) for found in contents.files]
     if child_paths is not None:
         wanted = {(PurePosixPath(base) / PurePosixPath(str(c).replace("\\", "/"))).as_posix() for c in child_paths}
         missing = sorted(wanted - {name for name, _ in files})

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..distributed import node_of, process_env, rank_log_name
+from .execution import collect_folder
 
 #: the exit code when a process of the job was lost with its node (not the script's own)
 LOST_EXIT_CODE = 75
@@ -105,10 +106,8 @@ def upload(work: Path, folders: tuple[str, ...]) -> None:
     from ..run import ENV_RUN_ID
     run_id = os.environ[ENV_RUN_ID]
     workspace = tracking_workspace()
-    for folder in folders:
-        path = work / folder
-        if path.is_dir() and any(path.rglob("*")):
-            workspace._artifacts.put_folder(run_id, folder, path)
+    for folder in folders:  # what is left out is said on stderr: the run's driver.log
+        collect_folder(workspace._artifacts, run_id, work, folder, None, move=False)
 
 
 # -- one process ------------------------------------------------------------------------

@@ -16,15 +16,16 @@ import shutil
 import socket
 import threading
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, Callable, TextIO
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import _yaml, resume
+from .. import _yaml, folders, resume
 from ..errors import ComputeError, ConfigError, missing_dependency
+from ..folders import LeftOut
 from . import JobSpec
-from .execution import Execution, job_argv
+from .execution import Execution, collect_folder, job_argv
 from .local import SupervisedTarget
 
 JOB_DIR = "/runyard/job"
@@ -325,8 +326,6 @@ class DockerExecution(Execution):
         return None
 
     def collect(self) -> None:
-        import tarfile
-        import io
         artifacts = self.workspace._artifacts
         self.tick()
         collected = self.work / "collected"
@@ -335,20 +334,23 @@ class DockerExecution(Execution):
                 stream, _ = self.container.get_archive(f"{JOB_DIR}/{folder}")
             except Exception:
                 continue
-            target = collected
-            target.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-                try:
-                    tar.extractall(target, filter="data")
-                except TypeError:  # Python without extraction filters
-                    tar.extractall(target)
-            source = target / folder
-            if source.is_dir() and any(source.iterdir()):
-                artifacts.put_folder(self.job.run_id, folder, source, move=True)
+            collected.mkdir(parents=True, exist_ok=True)
+            _extract(b"".join(stream), collected, self.note)
+            collect_folder(artifacts, self.job.run_id, collected, folder, self.note, move=True)
         uploads = self.spool / "artifacts" / "runs"
         if uploads.is_dir():
-            for run_folder in uploads.iterdir():
-                _move_tree(run_folder, artifacts.run_dir(run_folder.name))
+            self._collect_uploads(uploads)
+
+    def _collect_uploads(self, uploads: Path) -> None:
+        """Files the job uploaded through the spool, for its own run and the runs it created."""
+        allowed = ({self.job.run_id} | self.spool_runs
+                   | {r["run_id"] for r in self.workspace._store.list_runs(parent_id=self.job.run_id)})
+        for run_folder in sorted(uploads.iterdir()):
+            if run_folder.name not in allowed or run_folder.is_symlink() or not run_folder.is_dir():
+                self.note(LeftOut(f"artifacts/runs/{run_folder.name}",
+                                  "the job may upload only to its own run and the runs it created").line())
+                continue
+            self.workspace._artifacts.put_folder(run_folder.name, "", run_folder, move=True, log=self.note)
 
     def cleanup(self) -> None:
         if self.container is not None:
@@ -359,12 +361,35 @@ class DockerExecution(Execution):
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def _move_tree(source: Path, destination: Path) -> None:
-    for path in sorted(source.rglob("*")):
-        if path.is_file():
-            target = destination / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
+def _extract(archive: bytes, target: Path, note: Callable[[str], None]) -> None:
+    """Unpack a tar of the container's files into ``target``: each member that would land (or
+    whose link would point) outside it, or is a device, is left out with a line to ``note``."""
+    import io
+    import tarfile
+    has_filters = hasattr(tarfile, "data_filter")  # Python 3.10.12+, 3.11.4+
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            try:
+                if has_filters:
+                    tar.extract(member, target, filter="data")
+                else:
+                    _extract_plain(tar, member, target)
+            except tarfile.TarError as e:
+                link = has_filters and (member.issym() or member.islnk())
+                reason = f"a link to {member.linkname}, out of the folder" if link else f"not unpacked: {e}"
+                note(LeftOut(member.name, reason).line())
+
+
+def _extract_plain(tar: Any, member: Any, target: Path) -> None:
+    """A file or folder of a tar, on a Python without extraction filters: only below ``target``."""
+    import tarfile
+    name = Path(member.name)
+    if not (member.isfile() or member.isdir()):
+        raise tarfile.TarError("this Python unpacks no links or special files (Python 3.11.4 or later does)")
+    if name.is_absolute() or ".." in name.parts or not folders.inside(target / name, Path(os.path.realpath(target))):
+        raise tarfile.TarError(f"{member.name!r} would land outside {target}")
+    member.mode = (member.mode & 0o755) | 0o600
+    tar.extract(member, target)
 
 
 

@@ -9,9 +9,13 @@ how to start, watch and stop its kind of process.
 from __future__ import annotations
 
 import abc
+import os
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, TextIO
+
+from ..artifacts import report_left_out
+from ..folders import LeftOut
 
 if TYPE_CHECKING:
     from . import JobSpec
@@ -53,6 +57,22 @@ class Execution(abc.ABC):
 
     def cleanup(self) -> None:
         """Remove what the job left (folders, containers); must not raise."""
+
+    def note(self, line: str) -> None:
+        """Append ``line`` to the run's driver.log, where its user reads what happened."""
+        with open(self.logs_dir / "driver.log", "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+
+def collect_folder(artifacts: Any, run_id: str, work: Path, folder: str, log: Callable[[str], None] | None,
+                   *, move: bool) -> None:
+    """Put the job's ``work/folder`` (outputs, logs) into the run's files. A link in it to a
+    file out of it, or the folder itself made a link, is left out with a line to ``log``."""
+    source = work / folder
+    if source.is_symlink():
+        report_left_out([LeftOut(f"{folder}/", f"the job made the folder a link ({os.readlink(source)})")], log)
+    elif source.is_dir() and any(source.iterdir()):
+        artifacts.put_folder(run_id, folder, source, move=move, log=log)
 
 
 def job_argv(job: "JobSpec", python: str, rscript: str = "Rscript") -> list[str]:

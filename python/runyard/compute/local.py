@@ -28,7 +28,7 @@ from ..errors import ComputeError
 from . import ComputeTarget, JobSpec
 from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv, signal_group,
                      spawn, start_ranks, stop_all, take_failed_rank, wait_all)
-from .execution import Execution, job_argv
+from .execution import Execution, collect_folder, job_argv
 from .local_env import PreparedPython, materialise, materialise_spec, stop_build, submitting_interpreter
 
 if TYPE_CHECKING:
@@ -197,11 +197,8 @@ class LocalExecution(Execution):
         stop_all(self.procs, grace_s)
 
     def collect(self) -> None:
-        artifacts = self.workspace._artifacts
         for folder in ("outputs", "logs"):
-            source = self.work / folder
-            if source.is_dir() and any(source.iterdir()):
-                artifacts.put_folder(self.job.run_id, folder, source, move=True)
+            collect_folder(self.workspace._artifacts, self.job.run_id, self.work, folder, self.note, move=True)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import snapshot
 from .. import status as st
+from ..artifacts import report_left_out
 from ..errors import ComputeError, ConfigError
 from . import graph as graphs
 from .data import PipelineParameter
@@ -181,6 +182,7 @@ def fill_parameters(known: dict[str, PipelineParameter], overrides: Any) -> dict
 def _snapshot(workspace: "Workspace", source: Any) -> str:
     """Snapshot ``source``; a served workspace gets a copy, so a driver on any machine finds it."""
     taken = snapshot.take(source, workspace.snapshots_dir)
+    report_left_out(taken.left_out)
     if workspace.url:
         workspace._artifacts.put_snapshot(taken.hash, taken.path)
     return taken.hash

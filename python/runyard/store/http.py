@@ -17,9 +17,12 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
+from .. import folders
+from ..artifacts import folder_files, report_left_out
 from ..errors import ConfigError, NotFoundError, RunyardError, missing_dependency
+from ..ids import check_id
 
 try:
     import requests
@@ -296,7 +299,7 @@ class HttpArtifactStore:
 
     def run_dir(self, run_id: str) -> Path:
         """Where this machine keeps the files of ``run_id`` it downloaded."""
-        return self.root / "runs" / run_id
+        return self.root / "runs" / check_id(run_id, "run_id")
 
     def put_file(self, run_id: str, name: str, source: str | os.PathLike | BinaryIO) -> str:
         if hasattr(source, "read"):
@@ -314,13 +317,27 @@ class HttpArtifactStore:
         answer = self._client.request("PUT", f"/runs/{_segment(run_id)}/files", params={"name": name}, data=data)
         return answer["name"]
 
-    def put_folder(self, run_id: str, name: str, folder: str | os.PathLike, *, move: bool = False) -> list[str]:
-        from ..artifacts import folder_files
+    def put_folder(self, run_id: str, name: str, folder: str | os.PathLike, *, move: bool = False,
+                   log: Callable[[str], None] | None = None) -> list[str]:
+        """As ``ArtifactStore.put_folder``: a link to a file inside the folder is sent as that
+        file, one out of it is left out with a line to ``log`` (default: stderr)."""
+        contents = folder_files(folder, name)
+        left_out = list(contents.left_out)
         names = []
-        for rel, src in folder_files(folder, name):
-            names.append(self.put_file(run_id, rel, src))
-            if move:
-                src.unlink()
+        # Links first: a move below may take away the file a link points to.
+        for found in sorted(contents.files, key=lambda f: not f.linked):
+            try:
+                with folders.open_found(found) as src:
+                    if os.fstat(src.fileno()).st_size > MAX_FILE_BYTES:
+                        raise ConfigError(f"{found.path}: files uploaded to a workspace server are limited to "
+                                          f"{MAX_FILE_BYTES} bytes")
+                    names.append(self.put_file(run_id, found.name, src))
+            except folders.FileChangedError as e:
+                left_out.append(folders.LeftOut(found.name, e.strerror))
+                continue
+            if move and not found.linked:
+                found.path.unlink()
+        report_left_out(sorted(left_out, key=lambda item: item.name), log)
         return sorted(names)
 
     def list(self, run_id: str) -> list[str]:
@@ -365,7 +382,14 @@ class HttpArtifactStore:
         clean = Path(name.replace("\\", "/"))
         if clean.is_absolute() or ".." in clean.parts or not clean.parts:
             raise ConfigError(f"artifact name {name!r} must be a relative path inside the run")
-        return self.download(run_id, name, self.run_dir(run_id) / clean)
+        base = self.run_dir(run_id)
+        base.mkdir(parents=True, exist_ok=True)
+        try:  # the cache is written into: never through a link someone left there
+            folders.make_folders(base, clean.parts[:-1])
+        except folders.LinkOnPathError as e:
+            raise ConfigError(f"{e.filename} in the download cache {self.root} is a link or no folder; "
+                              f"remove it") from e
+        return self.download(run_id, name, base / clean)
 
 
 def _segment(value: str) -> str:
