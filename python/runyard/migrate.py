@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from . import status as st
 from .artifacts import ArtifactStore, copy_atomically
 from .errors import ConfigError, NotFoundError, RunyardError
+from .folders import LeftOut
 from .store import schema as t
 
 if TYPE_CHECKING:
@@ -56,11 +57,13 @@ class MigrationSummary:
     copied: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     skipped_runs: list[str] = field(default_factory=list)
+    #: a line for each thing not copied because it was no file of its run (a link out of it...)
+    left_out: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "target": self.target, "artifacts": self.artifacts,
                 "copied": dict(self.copied), "skipped": dict(self.skipped),
-                "skipped_runs": list(self.skipped_runs), "verified": True}
+                "skipped_runs": list(self.skipped_runs), "left_out": list(self.left_out), "verified": True}
 
 
 def migrate_workspace(source: "str | os.PathLike | Workspace", store_url: str,
@@ -264,12 +267,18 @@ class _Migration:
                 f"or remove those from the target first")
 
     def _file_difference(self, run_id: str) -> str | None:
-        for name in self.source_files.list(run_id):
-            here = self.source_files.run_dir(run_id) / name
-            there = self.artifacts.run_dir(run_id) / name
-            if there.is_file() and there.stat().st_size != here.stat().st_size:
-                return f"its file {name} differs in size"
+        for found in self.source_files.contents(run_id).files:
+            size = self._size_there(run_id, found.name)
+            if size is not None and size != found.path.stat().st_size:
+                return f"its file {found.name} differs in size"
         return None
+
+    def _size_there(self, run_id: str, name: str) -> int | None:
+        """The size of the target's copy of a run's file; None when it has none."""
+        try:
+            return self.artifacts.path(run_id, name).stat().st_size
+        except NotFoundError:
+            return None
 
     # -- writes -----------------------------------------------------------------------------
     def _copy_snapshots(self) -> None:
@@ -277,6 +286,9 @@ class _Migration:
         sources = sorted(folder.glob("*.zip")) if folder.is_dir() else []
         for path in sources:
             if path.name.startswith("."):  # a snapshot being written
+                continue
+            if path.is_symlink() or not path.is_file():
+                self.summary.left_out.append(LeftOut(f"snapshots/{path.name}", "a link or no file").line())
                 continue
             target = self.artifacts.root / "snapshots" / path.name
             # Content-addressed: a zip of that name already there holds the same files.
@@ -333,13 +345,13 @@ class _Migration:
     def _copy_files(self, run_id: str) -> None:
         """Files first, then the rows: a run found in the target has all its files, and a
         migration stopped between the two finds the files there (same size) next time."""
-        for name in self.source_files.list(run_id):
-            source = self.source_files.run_dir(run_id) / name
-            target = self.artifacts.run_dir(run_id) / name
-            if target.is_file() and target.stat().st_size == source.stat().st_size:
+        contents = self.source_files.contents(run_id)
+        self.summary.left_out += [item.line() for item in contents.left_out]
+        for found in contents.files:  # a link to a file of the run is copied as that file
+            if self._size_there(run_id, found.name) == found.path.stat().st_size:
                 self.summary.skipped["files"] += 1
             else:
-                _copy_file(source, target)
+                self.artifacts.put_file(run_id, found.name, found.path, keep_times=True)
                 self.summary.copied["files"] += 1
 
     def _copy_run(self, row: dict[str, Any]) -> None:
@@ -377,11 +389,9 @@ class _Migration:
                             problems.append(f"run {run_id}: {count} {kind} in the source, "
                                             f"{there.get(run_id, 0)} in the target")
         for run_id in run_ids:
-            for name in self.source_files.list(run_id):
-                there = self.artifacts.run_dir(run_id) / name
-                size = (self.source_files.run_dir(run_id) / name).stat().st_size
-                if not there.is_file() or there.stat().st_size != size:
-                    problems.append(f"run {run_id}: file {name} is missing or differs in the target")
+            for found in self.source_files.contents(run_id).files:
+                if self._size_there(run_id, found.name) != found.path.stat().st_size:
+                    problems.append(f"run {run_id}: file {found.name} is missing or differs in the target")
         if problems:
             raise MigrationError(
                 f"the copy in {self.summary.target} does not match the source "

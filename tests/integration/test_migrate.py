@@ -300,6 +300,34 @@ def test_a_count_that_differs_after_the_copy_fails_loudly(source, target, monkey
         migrate_workspace(source.path, url, artifacts)
 
 
+# -- links: a workspace folder filled by an older runyard, or by hand ------------------------
+def test_links_in_a_run_folder_are_copied_as_files_inside_and_left_out_outside(tmp_path):
+    ws = Workspace.create(tmp_path / "linked" / ".runyard")
+    run = Experiment(ws, "linked").start_logging()
+    run.upload_file("outputs/real.txt", io.BytesIO(b"real bytes"))
+    run.complete()
+    outputs = ws._artifacts.run_dir(run.id) / "outputs"
+    (outputs / "evil").symlink_to("/etc/passwd")
+    (outputs / "ok").symlink_to("real.txt")
+    (outputs / "etc").symlink_to("/etc", target_is_directory=True)
+    elsewhere = tmp_path / "elsewhere.zip"
+    elsewhere.write_bytes(b"PK not a snapshot of this workspace")
+    ws.snapshots_dir.mkdir(parents=True, exist_ok=True)
+    (ws.snapshots_dir / f"{'0' * 64}.zip").symlink_to(elsewhere)
+
+    url, artifacts = f"sqlite:///{tmp_path / 'target.db'}", tmp_path / "files"
+    summary = migrate_workspace(ws.path, url, artifacts)
+    copied = artifacts / "runs" / run.id
+    assert files_under(copied) == {"outputs/ok": b"real bytes", "outputs/real.txt": b"real bytes"}
+    assert not any(p.is_symlink() for p in artifacts.rglob("*"))
+    assert summary.left_out == [
+        f"runyard: left out snapshots/{'0' * 64}.zip: a link or no file",
+        f"runyard: left out outputs/etc: a link to a folder outside the folder of run {run.id} (/etc)",
+        f"runyard: left out outputs/evil: a link to a file outside the folder of run {run.id} (/etc/passwd)",
+    ]
+    assert summary.to_dict()["left_out"] == summary.left_out
+
+
 # -- bad input: an error naming the thing, before anything is written ---------------------
 @pytest.fixture
 def sqlite_target(tmp_path: Path) -> tuple[str, Path]:

@@ -43,6 +43,8 @@ def workspace_migrate(source: str, store_url: str, artifacts_dir: str, include_a
                 [(kind.replace("_", " "), summary.copied[kind], summary.skipped[kind]) for kind in KINDS])
     if summary.skipped_runs:
         click.echo(f"{len(summary.skipped_runs)} run(s) were in the target already and were skipped.")
+    for line in summary.left_out:
+        click.echo(line, err=True)
     click.echo(f"Verified. Serve it with: runyard server --store '{summary.target}' "
                f"--artifacts '{summary.artifacts}'")
 
