@@ -29,6 +29,8 @@ with open("outputs/model/weights.txt", "w") as fh:
     fh.write("w=1")
 with open("outputs/summary.json", "w") as fh:
     fh.write('{"ok": true}')
+os.symlink("/etc/passwd", "outputs/evil")  # must not become the run's file
+os.symlink("summary.json", "outputs/ok")  # kept as a copy of summary.json
 """
 
 # What the driver does with a run once it ended does not depend on where it ran.
@@ -118,9 +120,20 @@ def test_files(finished, tmp_path):
     assert sorted(written) == sorted(str(tmp_path / "all" / n) for n in names if n.startswith("outputs/"))
     assert (tmp_path / "all" / "outputs" / "model" / "weights.txt").read_text() == "w=1"
     flat = run.download_files(prefix="outputs/", output_directory=tmp_path / "flat", append_prefix=False)
-    assert sorted(flat) == sorted([str(tmp_path / "flat" / "model" / "weights.txt"),
+    assert sorted(flat) == sorted([str(tmp_path / "flat" / "model" / "weights.txt"), str(tmp_path / "flat" / "ok"),
                                    str(tmp_path / "flat" / "summary.json")])
     assert "training with" in run.get_log()
+
+
+def test_a_link_out_of_outputs_is_left_out_and_one_inside_kept_as_its_file(finished, tmp_path):
+    run, _, _ = finished
+    names = run.get_file_names()
+    assert "outputs/evil" not in names
+    assert "left out outputs/evil: a link" in run.get_log() and "/etc/passwd" in run.get_log()
+    ok = Path(run.download_file("outputs/ok", tmp_path / "ok"))
+    assert ok.read_text() == '{"ok": true}' and not ok.is_symlink()
+    stored = run.workspace._artifacts.run_dir(run.id) / "outputs"
+    assert not (stored / "evil").exists() and not (stored / "ok").is_symlink()
 
 
 @local_only

@@ -40,6 +40,9 @@ run.log_table("table", {"x": [1, 2], "y": [10, 20]})
 run.log_image("pixel_file", path="pixel.png")
 run.log_image("pixel_plot", plot=Figure())
 run.upload_file("uploads/config.txt", "config.txt")
+import os
+os.symlink("a.txt", "assets/alias.txt")  # uploaded as a copy of a.txt
+os.symlink("/etc/passwd", "assets/evil")  # left out, said in driver.log
 run.upload_folder("uploads/assets", "assets")
 run.tag("phase", "train")
 
@@ -92,13 +95,18 @@ def test_metrics_logged_in_a_job(logged):
 def test_images_and_uploads_are_run_files(logged, tmp_path):
     names = logged.get_file_names()
     for name in ("images/pixel_file.png", "images/pixel_plot.png", "uploads/config.txt",
-                 "uploads/assets/a.txt", "uploads/assets/deep/b.txt"):
+                 "uploads/assets/a.txt", "uploads/assets/deep/b.txt", "uploads/assets/alias.txt"):
         assert name in names
+    assert "uploads/assets/evil" not in names
+    assert "runyard: left out uploads/assets/evil: a link to a file outside uploads/assets/ (/etc/passwd)" \
+        in logged.get_log()
     for image in ("images/pixel_file.png", "images/pixel_plot.png"):
         assert Path(logged.download_file(image, tmp_path / "x.png")).read_bytes() == PIXEL
     logged.download_files(prefix="uploads/", output_directory=tmp_path / "up")
     assert (tmp_path / "up" / "uploads" / "assets" / "deep" / "b.txt").read_text() == "B"
     assert (tmp_path / "up" / "uploads" / "config.txt").read_text() == "lr=0.1"
+    alias = tmp_path / "up" / "uploads" / "assets" / "alias.txt"
+    assert alias.read_text() == "A" and not alias.is_symlink()
 
 
 def test_tags_set_in_a_job(logged):
