@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Callable, Iterable
 
 from .. import folders
@@ -341,7 +341,15 @@ class HttpArtifactStore:
         return sorted(names)
 
     def list(self, run_id: str) -> list[str]:
-        return self._client.request("GET", f"/runs/{_segment(run_id)}/files")
+        """The run's file names; each a relative path inside the run (a ``ConfigError`` names
+        one that is not), so a download of them stays in its folder."""
+        names = self._client.request("GET", f"/runs/{_segment(run_id)}/files")
+        for name in names:
+            clean = PurePosixPath(str(name).replace("\\", "/"))
+            if clean.is_absolute() or ".." in clean.parts or not clean.parts:
+                raise ConfigError(f"the workspace server lists {name!r} as a file of run {run_id}: that is "
+                                  f"no relative path inside the run; nothing was downloaded")
+        return names
 
     def put_snapshot(self, snapshot_hash: str, path: str | os.PathLike) -> None:
         """Upload a snapshot zip unless the server has it (snapshots are content-addressed)."""
