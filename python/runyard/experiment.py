@@ -58,7 +58,9 @@ class Experiment:
                "start_time": time.time()}
         if snapshot_directory is not None:
             from . import snapshot
+            from .artifacts import report_left_out
             snap = snapshot.take(snapshot_directory, self.workspace.snapshots_dir)
+            report_left_out(snap.left_out)
             row["snapshot_hash"] = snap.hash
         created = self.workspace._store.create_run(row, tags=tags)
         return Run._from_row(self.workspace, created)

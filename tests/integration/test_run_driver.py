@@ -137,6 +137,20 @@ def test_a_link_out_of_outputs_is_left_out_and_one_inside_kept_as_its_file(finis
 
 
 @local_only
+def test_a_source_folder_link_out_of_it_is_left_out_of_the_snapshot_and_said(experiment, project, compute_target,
+                                                                             capsys):
+    src = project({"t.py": "import os; print(sorted(os.listdir('.')), open('alias.txt').read())\n", "real.txt": "R"})
+    (src / "alias.txt").symlink_to("real.txt")
+    (src / "evil").symlink_to("/etc/passwd")
+    run = experiment.submit(ScriptRunConfig(str(src), script="t.py", compute_target=compute_target))
+    run.wait_for_completion()
+    line = "runyard: left out evil: a link to a file outside the source folder (/etc/passwd)"
+    assert line in capsys.readouterr().err
+    log = run.get_log()
+    assert line in log and "['alias.txt', 'logs', 'outputs', 'real.txt', 't.py'] R" in log
+
+
+@local_only
 def test_tags_and_properties(finished):
     run, _, _ = finished
     run.tag("quality", "good")
