@@ -55,6 +55,15 @@ def report_left_out(left_out: Iterable[LeftOut], log: Callable[[str], None] | No
             log(item.line())
 
 
+def check_file_name(name: str) -> str:
+    """A run file's name as stored (posix, clean); a ``ConfigError`` for one that is not a
+    relative path inside the run."""
+    clean = PurePosixPath(name.replace("\\", "/")) if isinstance(name, str) else None
+    if clean is None or "\x00" in name or clean.is_absolute() or ".." in clean.parts or not clean.parts:
+        raise ConfigError(f"artifact name {name!r} must be a relative path inside the run")
+    return clean.as_posix()
+
+
 class ArtifactStore:
     """A workspace folder's run files: ``<root>/runs/<run id>/<name>``.
 
@@ -81,10 +90,7 @@ class ArtifactStore:
         return real
 
     def _target(self, run_id: str, name: str) -> Path:
-        clean = Path(name.replace("\\", "/"))
-        if clean.is_absolute() or ".." in clean.parts or not clean.parts:
-            raise ConfigError(f"artifact name {name!r} must be a relative path inside the run")
-        return self.run_dir(run_id) / clean
+        return self.run_dir(run_id) / check_file_name(name)
 
     def _writable_target(self, run_id: str, name: str) -> Path:
         """``_target``, its folders made; never through a link (a ``ConfigError``)."""
@@ -179,6 +185,13 @@ class ArtifactStore:
         if base is None or not target.is_file() or not folders.inside(target, base):
             raise NotFoundError(f"run {run_id} has no file {name!r}")
         return target
+
+    def find(self, run_id: str, name: str) -> Path | None:
+        """``path``, or None when the run has no such file."""
+        try:
+            return self.path(run_id, name)
+        except NotFoundError:
+            return None
 
     def download(self, run_id: str, name: str, destination: str | os.PathLike) -> Path:
         """Copy the file ``name`` (checked as ``path`` does) to ``destination``, atomically: a link

@@ -20,6 +20,16 @@ class SnapshotError(ConfigError):
     """The source folder cannot be snapshotted (too big, unreadable)."""
 
 
+class ConflictError(ConfigError):
+    """A write contradicts what is stored: an id that exists, a property set to another value,
+    a write-once file with other bytes."""
+
+
+class PermissionDeniedError(RunyardError, PermissionError):
+    """The workspace server refused a request its caller's token does not allow (a job's token
+    writes only its own run and the runs under it)."""
+
+
 class NotFoundError(RunyardError, LookupError):
     """A workspace, experiment, run or environment that was asked for does not exist."""
 

@@ -291,3 +291,20 @@ def extract(snapshot_path: str | os.PathLike, destination: str | os.PathLike) ->
             with os.fdopen(fd, "wb") as out, zf.open(entry.info) as src:
                 os.fchmod(out.fileno(), entry.mode)
                 shutil.copyfileobj(src, out, 1024 * 1024)
+
+
+def content_hash_of_zip(snapshot_path: str | os.PathLike) -> str:
+    """The hash ``take`` gives the files a snapshot zip holds (their paths and bytes): what a
+    snapshot's name must be. Every entry is checked first (``entries``), so a zip that is no
+    snapshot, or holds an entry ``extract`` would refuse, is a ``SnapshotError``."""
+    try:
+        with zipfile.ZipFile(snapshot_path) as zf:
+            files = sorted((entry.name, entry.info) for entry in entries(zf) if not entry.info.is_dir())
+            digest = hashlib.sha256()
+            for name, info in files:
+                digest.update(name.encode() + b"\0")
+                with zf.open(info) as fh:
+                    digest.update(_file_digest(fh))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as e:
+        raise SnapshotError(f"{snapshot_path} is not a readable snapshot zip: {e}") from e
+    return digest.hexdigest()

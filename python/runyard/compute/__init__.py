@@ -125,6 +125,12 @@ class ComputeTarget(abc.ABC):
         return f"{type(self).__name__}(name={self.name!r})"
 
 
+def check_target_name(name: Any) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ConfigError(f"compute target name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    return name
+
+
 def target_class(kind: str) -> type[ComputeTarget]:
     for name, dotted in TARGET_TYPES:
         if name == kind:
@@ -149,8 +155,7 @@ class ComputeTargets(dict):
 
         >>> ws.compute_targets.attach("docker", DockerCompute(memory="4g"))  # doctest: +SKIP
         """
-        if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise ConfigError(f"compute target name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+        check_target_name(name)
         if name == "local":
             raise ConfigError("'local' is built in and cannot be replaced")
         if not isinstance(target, ComputeTarget):

@@ -22,12 +22,35 @@ its errors as 4xx):
 from __future__ import annotations
 
 import abc
-from typing import Any, Iterable
+import contextvars
+import time
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 #: fields of a run that ``update_run`` may change (everything else has its own method)
 UPDATABLE_RUN_FIELDS = frozenset({"display_name", "error"})
 #: process bookkeeping, written by the run's supervisor through ``set_run_process``
 PROCESS_FIELDS = ("host", "supervisor_pid", "supervisor_started", "job_pid", "job_started")
+
+
+_RETRY_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("runyard_retry_deadline",
+                                                                              default=None)
+
+
+@contextmanager
+def retry_deadline(seconds: float) -> Iterator[None]:
+    """Store calls made inside give up retrying an unreachable store after ``seconds`` (a
+    process about to end: SIGTERM)."""
+    token = _RETRY_DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _RETRY_DEADLINE.reset(token)
+
+
+def current_retry_deadline() -> float | None:
+    """The ``time.monotonic()`` after which no retry starts, if a caller set one."""
+    return _RETRY_DEADLINE.get()
 
 
 class JobStore(abc.ABC):

@@ -1,9 +1,15 @@
 """Run history and run files on a workspace server (``runyard server``), over HTTP.
 
-``HttpStore`` has the methods of ``SqlStore`` that runs, experiments, environments
-and compute targets call; ``HttpArtifactStore`` those of ``ArtifactStore``. Every
+``HttpStore`` implements the store contract (``store.base.RunStore``) over the
+server's REST API; ``HttpArtifactStore`` the methods of ``ArtifactStore``. Every
 write carries an ``Idempotency-Key`` that stays the same across its retries, so a
 request retried after a lost answer is applied once.
+
+A request the server cannot answer (no connection, 502-504) is retried with
+backoff for a window of ``RUNYARD_RETRY_WINDOW_S`` seconds: by default long enough
+to ride out a server restart inside a job or a supervisor (``JOB_RETRY_WINDOW_S``),
+short for an interactive call. An answer that says the request is wrong (4xx) or
+that the server failed (500) is not retried.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import tempfile
 import threading
@@ -21,8 +28,11 @@ from typing import Any, BinaryIO, Callable, Iterable
 
 from .. import folders
 from ..artifacts import folder_files, report_left_out
-from ..errors import ConfigError, NotFoundError, RunyardError, missing_dependency
-from ..ids import check_id
+from ..errors import (ConfigError, ConflictError, NotFoundError, PermissionDeniedError, RunNotFoundError,
+                      RunyardError, SnapshotError, missing_dependency)
+from ..ids import check_experiment_name, check_id, check_sha256
+from . import checks
+from .base import RunStore, current_retry_deadline
 
 try:
     import requests
@@ -32,22 +42,43 @@ except ModuleNotFoundError as e:  # pragma: no cover - depends on the installed 
 API = "/api/v1"
 ENV_TOKEN = "RUNYARD_TOKEN"
 MAX_FILE_BYTES = 64 * 1024 * 1024
-_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+ENV_RETRY_WINDOW = "RUNYARD_RETRY_WINDOW_S"
+#: seconds a job or a supervisor keeps retrying a request the server did not answer
+JOB_RETRY_WINDOW_S = 120.0
+#: the same for an interactive call (a notebook, the CLI), which should fail fast
+INTERACTIVE_RETRY_WINDOW_S = 10.0
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_MAX_BACKOFF_S = 5.0
 
 
 class ServerError(RunyardError):
     """The workspace server failed to answer a request (after retries)."""
 
 
+def retry_window_s() -> float:
+    """``RUNYARD_RETRY_WINDOW_S``, else the job window inside a job (``RUNYARD_RUN_ID`` set),
+    else the interactive one."""
+    text = os.environ.get(ENV_RETRY_WINDOW)
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 24 * 3600:
+            raise ConfigError(f"{ENV_RETRY_WINDOW}={text!r}: expected seconds, 0 to 86400")
+        return value
+    return JOB_RETRY_WINDOW_S if os.environ.get("RUNYARD_RUN_ID") else INTERACTIVE_RETRY_WINDOW_S
+
+
 class _Client:
     """One server address: a requests Session per thread, retries with backoff."""
 
     def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0,
-                 retries: int = 5, backoff: float = 0.1):
+                 retry_window: float | None = None, backoff: float = 0.1):
         self.url = url.rstrip("/")
         self.token = token if token is not None else (os.environ.get(ENV_TOKEN) or None)
         self.timeout = timeout
-        self.retries = retries
+        self.retry_window = retry_window_s() if retry_window is None else retry_window
         self.backoff = backoff
         self._local = threading.local()
 
@@ -61,29 +92,38 @@ class _Client:
         return session
 
     def request(self, method: str, path: str, *, write: bool = False, json_body: Any = None,
-                params: Any = None, data: bytes | None = None, stream: bool = False,
-                not_found_ok: bool = False) -> Any:
+                params: Any = None, data: bytes | BinaryIO | None = None, stream: bool = False,
+                not_found_ok: bool = False, key: str | None = None) -> Any:
         """Send one request; JSON answer (or the response when ``stream``), None on 404 when
-        ``not_found_ok``. Connection errors and 5xx are retried with the same key."""
-        headers = {"Idempotency-Key": uuid.uuid4().hex} if write else {}
+        ``not_found_ok``. A write carries ``key`` (a new one if None) as its Idempotency-Key;
+        no answer and 502-504 are retried with the same key within the retry window. ``data``
+        may be an open file: it is streamed, from its start on each try."""
+        headers = {"Idempotency-Key": key or uuid.uuid4().hex} if write else {}
         if data is not None:
             headers["Content-Type"] = "application/octet-stream"
         address = f"{self.url}{API}{path}"
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
+        deadline = time.monotonic() + self.retry_window
+        if current_retry_deadline() is not None:
+            deadline = min(deadline, current_retry_deadline())
+        attempt = 0
+        while True:
+            if hasattr(data, "seek"):
+                data.seek(0)
             try:
                 response = self._session().request(method, address, json=json_body, params=params, data=data,
                                                    headers=headers, timeout=self.timeout, stream=stream)
+            except requests.exceptions.InvalidJSONError as e:
+                raise ConfigError(f"{method} {path}: the request cannot be sent as JSON ({e})") from e
             except (requests.ConnectionError, requests.Timeout) as e:
-                if last:
+                if not self._wait_to_retry(deadline, attempt):
                     raise NotFoundError(f"no runyard workspace server answers at {self.url} "
-                                        f"({type(e).__name__} after {self.retries + 1} tries). Start one with "
-                                        f"`runyard server`, or check the address.") from e
-                time.sleep(min(self.backoff * 2 ** attempt, 2.0))
+                                        f"({type(e).__name__}, retried for {self.retry_window:g} s). Start one "
+                                        f"with `runyard server`, or check the address.") from e
+                attempt += 1
                 continue
-            if response.status_code in _RETRY_STATUSES and not last:
+            if response.status_code in _RETRY_STATUSES and self._wait_to_retry(deadline, attempt):
                 response.close()
-                time.sleep(min(self.backoff * 2 ** attempt, 2.0))
+                attempt += 1
                 continue
             break
         if response.status_code == 404 and not_found_ok:
@@ -93,6 +133,15 @@ class _Client:
         if stream:
             return response
         return response.json()
+
+    def _wait_to_retry(self, deadline: float, attempt: int) -> bool:
+        """Sleep before try ``attempt + 1`` (exponential backoff with jitter, never past the
+        deadline); False when the window is spent."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(left, self.backoff * 2 ** min(attempt, 10), _MAX_BACKOFF_S) * random.uniform(0.5, 1.0))
+        return True
 
     def _error(self, method: str, path: str, response: "requests.Response") -> RunyardError:
         try:
@@ -104,16 +153,20 @@ class _Client:
             message = json.dumps(message)
         status = response.status_code
         if status == 404:
-            return NotFoundError(message)
+            return RunNotFoundError(message) if message.startswith(("no run", "run_id")) else NotFoundError(message)
         if status == 401:
             return ConfigError(f"the workspace server at {self.url} refused the token: {message}")
-        if status in (400, 409, 413, 422):
+        if status == 403:
+            return PermissionDeniedError(message)
+        if status == 409:
+            return ConflictError(message)
+        if status in (400, 413, 422):
             return ConfigError(message)
         return ServerError(f"{method} {self.url}{API}{path} failed with HTTP {status}: {message}")
 
 
-class HttpStore:
-    """The run store of a workspace server; same methods as ``SqlStore``.
+class HttpStore(RunStore):
+    """The run store of a workspace server: the store contract over its REST API.
 
     >>> store = HttpStore("http://127.0.0.1:8000")  # doctest: +SKIP
     >>> store.list_experiments()  # doctest: +SKIP
@@ -126,8 +179,8 @@ class HttpStore:
     def _get(self, path: str, **kwargs: Any) -> Any:
         return self._client.request("GET", path, **kwargs)
 
-    def _write(self, method: str, path: str, body: Any = None) -> Any:
-        return self._client.request(method, path, write=True, json_body=body)
+    def _write(self, method: str, path: str, body: Any = None, key: str | None = None) -> Any:
+        return self._client.request(method, path, write=True, json_body=body, key=key)
 
     def workspace_info(self) -> dict[str, Any]:
         return self._get("/workspace")
@@ -142,7 +195,7 @@ class HttpStore:
 
     # -- experiments
     def ensure_experiment(self, name: str) -> None:
-        self._write("PUT", f"/experiments/{_segment(name)}")
+        self._write("PUT", f"/experiments/{_segment(check_experiment_name(name, 'experiment'))}")
 
     def list_experiments(self) -> list[str]:
         return self._get("/experiments")
@@ -150,32 +203,38 @@ class HttpStore:
     # -- runs
     def create_run(self, row: dict[str, Any], tags: dict[str, Any] | None = None,
                    properties: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._write("POST", "/runs", {"row": row, "tags": tags, "properties": properties})
+        return self._write("POST", "/runs", {"row": row, "tags": _stored(tags, "tags"),
+                                             "properties": _stored(properties, "properties")})
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        return self._get(f"/runs/{_segment(run_id)}", not_found_ok=True)
+        return self._get(f"/runs/{_segment(run_id)}", not_found_ok=True) if _valid_id(run_id) else None
 
     def update_run(self, run_id: str, **fields: Any) -> None:
-        self._write("PATCH", f"/runs/{_segment(run_id)}", {"fields": fields})
+        self._write("PATCH", _run_path(run_id), {"fields": fields})
 
     def set_run_process(self, run_id: str, *, host: str, supervisor_pid: int | None = None,
                         supervisor_started: float | None = None, job_pid: int | None = None,
                         job_started: float | None = None) -> None:
         body = {"host": host, "supervisor_pid": supervisor_pid, "supervisor_started": supervisor_started,
                 "job_pid": job_pid, "job_started": job_started}
-        self._write("PUT", f"/runs/{_segment(run_id)}/process", {k: v for k, v in body.items() if v is not None})
+        self._write("PUT", _run_path(run_id, "/process"), {k: v for k, v in body.items() if v is not None})
+
+    def issue_job_token(self, run_id: str) -> str:
+        return self._write("POST", _run_path(run_id, "/job-token"))["token"]
 
     def set_status(self, run_id: str, status: str, *, allow_from_terminal: bool = False,
-                   **fields: Any) -> bool:
-        answer = self._write("POST", f"/runs/{_segment(run_id)}/status",
-                             {"status": status, "allow_from_terminal": allow_from_terminal, "fields": fields})
+                   error: str | None = None, exit_code: int | None = None) -> bool:
+        body = {"status": status, "allow_from_terminal": allow_from_terminal, "error": error, "exit_code": exit_code}
+        answer = self._write("POST", _run_path(run_id, "/status"), {k: v for k, v in body.items()
+                                                                          if v is not None})
         return bool(answer["changed"])
 
     def end_active_children(self, run_id: str, status: str) -> None:
-        self._write("POST", f"/runs/{_segment(run_id)}/end-active-children", {"status": status})
+        self._write("POST", _run_path(run_id, "/end-active-children"), {"status": status})
 
     def status_events(self, run_id: str) -> list[dict[str, Any]]:
-        return self._get(f"/runs/{_segment(run_id)}/status-events")
+        return self._get(f"/runs/{_segment(run_id)}/status-events", not_found_ok=True) or [] \
+            if _valid_id(run_id) else []
 
     def list_runs(self, *, experiment: str | None = None, parent_id: str | None = None,
                   top_level_only: bool = False, status: str | Iterable[str] | None = None,
@@ -185,38 +244,39 @@ class HttpStore:
         params: dict[str, Any] = {"experiment": experiment, "parent_id": parent_id, "run_type": run_type,
                                   "host": host, "limit": limit}
         if properties:
-            params["properties"] = json.dumps(properties)
+            params["properties"] = json.dumps(_stored(properties, "properties"))
         if top_level_only:
             params["top_level_only"] = "true"
         if status is not None:
             params["status"] = [status] if isinstance(status, str) else list(status)
         if tags:
-            params["tags"] = json.dumps(tags)
+            params["tags"] = json.dumps(_stored(tags, "tags"))
         return self._get("/runs", params={k: v for k, v in params.items() if v is not None})
 
     # -- metrics
-    def log_metrics(self, rows: list[dict[str, Any]]) -> None:
+    def log_metrics(self, rows: list[dict[str, Any]], *, batch_id: str | None = None) -> None:
         if rows:
-            self._write("POST", "/metrics", {"rows": rows})
+            self._write("POST", "/metrics", {"rows": rows}, key=batch_id)
 
     def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
         return self._client.request("POST", "/metrics/query", json_body={"run_ids": list(run_ids), "name": name})
 
     # -- tags and properties
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
-        self._write("PUT", f"/runs/{_segment(run_id)}/tags", {"tags": tags})
+        self._write("PUT", _run_path(run_id, "/tags"), {"tags": _stored(tags, "tags")})
 
     def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
-        self._write("POST", f"/runs/{_segment(run_id)}/tags/remove", {"keys": list(keys)})
+        self._write("POST", _run_path(run_id, "/tags/remove"), {"keys": list(keys)})
 
     def get_tags(self, run_id: str) -> dict[str, str | None]:
-        return self._get(f"/runs/{_segment(run_id)}/tags")
+        return self._get(f"/runs/{_segment(run_id)}/tags", not_found_ok=True) or {} if _valid_id(run_id) else {}
 
     def add_properties(self, run_id: str, props: dict[str, Any]) -> None:
-        self._write("POST", f"/runs/{_segment(run_id)}/properties", {"properties": props})
+        self._write("POST", _run_path(run_id, "/properties"), {"properties": _stored(props, "properties")})
 
     def get_properties(self, run_id: str) -> dict[str, str | None]:
-        return self._get(f"/runs/{_segment(run_id)}/properties")
+        return (self._get(f"/runs/{_segment(run_id)}/properties", not_found_ok=True) or {}
+                if _valid_id(run_id) else {})
 
     # -- environments
     def register_environment(self, name: str, env_hash: str, spec: dict[str, Any]) -> int:
@@ -249,10 +309,12 @@ class HttpStore:
 
     def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
         params = {"version": version} if version is not None else None
+        if not _valid_id(name):
+            return None
         return self._get(f"/assets/{_segment(kind)}/{_segment(name)}", params=params, not_found_ok=True)
 
     def get_asset_by_id(self, asset_id: str) -> dict[str, Any] | None:
-        return self._get(f"/asset-ids/{_segment(asset_id)}", not_found_ok=True)
+        return self._get(f"/asset-ids/{_segment(asset_id)}", not_found_ok=True) if _valid_id(asset_id) else None
 
     def list_assets(self, kind: str, name: str | None = None, *, state: str | None = None,
                     latest_only: bool = False) -> list[dict[str, Any]]:
@@ -261,7 +323,8 @@ class HttpStore:
 
     def update_asset(self, asset_id: str, *, spec: dict[str, Any] | None = None,
                      state: str | None = None) -> dict[str, Any]:
-        return self._write("PATCH", f"/asset-ids/{_segment(asset_id)}", {"spec": spec, "state": state})
+        return self._write("PATCH", f"/asset-ids/{_segment(check_id(asset_id, 'asset_id'))}",
+                           {"spec": spec, "state": state})
 
     def record_lineage(self, run_id: str, role: str, kind: str, name: str, version: int,
                        label: str | None = None) -> None:
@@ -275,16 +338,16 @@ class HttpStore:
 
     # -- schedule firings
     def claim_firing(self, schedule_id: str, slot: str) -> bool:
-        return bool(self._write("POST", f"/schedule-firings/{_segment(schedule_id)}",
+        return bool(self._write("POST", f"/schedule-firings/{_segment(check_id(schedule_id, 'schedule_id'))}",
                                 {"slot": slot})["claimed"])
 
     def end_firing(self, schedule_id: str, slot: str, *, run_id: str | None = None,
                    error: str | None = None) -> None:
-        self._write("PATCH", f"/schedule-firings/{_segment(schedule_id)}",
+        self._write("PATCH", f"/schedule-firings/{_segment(check_id(schedule_id, 'schedule_id'))}",
                     {"slot": slot, "run_id": run_id, "error": error})
 
     def list_firings(self, schedule_id: str) -> list[dict[str, Any]]:
-        return self._get(f"/schedule-firings/{_segment(schedule_id)}")
+        return self._get(f"/schedule-firings/{_segment(schedule_id)}") if _valid_id(schedule_id) else []
 
 
 class HttpArtifactStore:
@@ -301,21 +364,27 @@ class HttpArtifactStore:
         """Where this machine keeps the files of ``run_id`` it downloaded."""
         return self.root / "runs" / check_id(run_id, "run_id")
 
-    def put_file(self, run_id: str, name: str, source: str | os.PathLike | BinaryIO) -> str:
-        if hasattr(source, "read"):
-            data = source.read()
-        else:
+    def put_file(self, run_id: str, name: str, source: str | os.PathLike | BinaryIO, *,
+                 sha256: str | None = None) -> str:
+        """Send a file or a stream (streamed, never read into memory whole); with ``sha256``, the
+        server refuses bytes that hash otherwise."""
+        params = {"name": name, **({"sha256": sha256} if sha256 else {})}
+        address = f"/runs/{_segment(run_id)}/files"
+        if not hasattr(source, "read"):
             path = Path(source)
             if not path.is_file():
                 raise ConfigError(f"path_or_stream {str(source)!r} is not a file")
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise ConfigError(f"{path}: files uploaded to a workspace server are limited to "
-                                  f"{MAX_FILE_BYTES} bytes")
-            data = path.read_bytes()
-        if isinstance(data, str):
-            data = data.encode()
-        answer = self._client.request("PUT", f"/runs/{_segment(run_id)}/files", params={"name": name}, data=data)
-        return answer["name"]
+            with open(path, "rb") as fh:
+                return self.put_file(run_id, name, fh, sha256=sha256)
+        if _seekable(source):
+            _check_size(source, name)
+            return self._client.request("PUT", address, params=params, data=source)["name"]
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as copy:  # to send again on a retry
+            for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                copy.write(chunk.encode() if isinstance(chunk, str) else chunk)
+            copy.seek(0)
+            _check_size(copy, name)
+            return self._client.request("PUT", address, params=params, data=copy)["name"]
 
     def put_folder(self, run_id: str, name: str, folder: str | os.PathLike, *, move: bool = False,
                    log: Callable[[str], None] | None = None) -> list[str]:
@@ -359,13 +428,31 @@ class HttpArtifactStore:
         if size > MAX_FILE_BYTES:
             raise ConfigError(f"the snapshot of the source folder is {size} bytes; a workspace server takes "
                               f"at most {MAX_FILE_BYTES}: leave big files out with .runyardignore")
-        self._client.request("PUT", f"/snapshots/{snapshot_hash}", data=Path(path).read_bytes())
+        with open(path, "rb") as fh:
+            self._client.request("PUT", f"/snapshots/{snapshot_hash}", data=fh)
 
     def get_snapshot(self, snapshot_hash: str, store_dir: str | os.PathLike) -> Path:
-        """The snapshot zip as ``store_dir/<hash>.zip``, downloaded unless it is there."""
+        """The snapshot zip as ``store_dir/<hash>.zip``, downloaded unless it is there; a
+        download whose files do not hash to ``snapshot_hash`` is refused (SnapshotError) and
+        not kept."""
+        from ..snapshot import content_hash_of_zip
+        check_sha256(snapshot_hash, "snapshot hash")
         destination = Path(store_dir) / f"{snapshot_hash}.zip"
-        if not destination.is_file():
-            self._fetch(f"/snapshots/{snapshot_hash}/content", {}, destination)
+        if destination.is_file():
+            return destination
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=destination.parent, prefix=".download-", suffix=".zip")
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            self._fetch(f"/snapshots/{snapshot_hash}/content", {}, tmp)
+            found = content_hash_of_zip(tmp)
+            if found != snapshot_hash:
+                raise SnapshotError(f"snapshot {snapshot_hash} from {self._client.url}: its files hash to {found}; "
+                                    f"it was changed or broke on the way, and was not used")
+            os.replace(tmp, destination)
+        finally:
+            tmp.unlink(missing_ok=True)
         return destination
 
     def download(self, run_id: str, name: str, destination: str | os.PathLike) -> Path:
@@ -400,7 +487,41 @@ class HttpArtifactStore:
         return self.download(run_id, name, base / clean)
 
 
+def _stored(values: Any, field: str) -> dict[str, str | None] | None:
+    """Tag or property values as every store keeps them: text (JSON for what is not)."""
+    return None if values is None else checks.key_values(values, field)
+
+
+def _seekable(stream: Any) -> bool:
+    try:
+        return bool(stream.seekable()) and not isinstance(stream.read(0), str)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _check_size(stream: Any, name: str) -> None:
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(0)
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(f"{name}: files uploaded to a workspace server are limited to {MAX_FILE_BYTES} bytes, "
+                          f"this one has {size}")
+
+
+def _run_path(run_id: str, rest: str = "") -> str:
+    """``/runs/<run_id><rest>``, the run id checked first (a ConfigError naming it)."""
+    return f"/runs/{_segment(check_id(run_id, 'run_id'))}{rest}"
+
+
 def _segment(value: str) -> str:
-    """One path segment of a URL (run ids and names never hold '/', but be exact)."""
+    """One path segment of a URL: an id, checked (a ``ConfigError`` naming the field before
+    anything is sent), or a name, quoted."""
     from urllib.parse import quote
     return quote(str(value), safe="")
+
+
+def _valid_id(value: Any) -> bool:
+    try:
+        check_id(value)
+    except ConfigError:
+        return False
+    return True

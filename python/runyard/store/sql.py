@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import json
+import secrets
 import sqlite3
 import time
 import uuid
@@ -13,9 +15,17 @@ from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
+from .. import ids
 from .. import status as st
-from ..errors import ConfigError, NotFoundError, RunyardError
+from ..errors import ConfigError, ConflictError, NotFoundError, RunNotFoundError, RunyardError
+from . import checks
 from . import schema as t
+from .base import RunStore
+
+#: a job token's prefix: says what it is wherever it turns up
+JOB_TOKEN_PREFIX = "ryj_"
+#: how deep a run tree may go (a parent chain longer than this is refused, not walked)
+MAX_RUN_DEPTH = 64
 
 _SQLITE_BUSY_TIMEOUT_S = 60
 
@@ -42,8 +52,12 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cur.close()
 
 
-class SqlStore:
-    """Experiments, runs, status events, metrics, tags, properties, environments."""
+class SqlStore(RunStore):
+    """Experiments, runs, status events, metrics, tags, properties, environments, assets.
+
+    Every public method checks its arguments first (``runyard.store.checks``): ids and names,
+    types, lengths, the run state machine, that the runs written to exist.
+    """
 
     def __init__(self, url: str):
         self.url = url
@@ -145,6 +159,12 @@ class SqlStore:
                 raise
             return json.loads(row.response)
 
+    def prune_applied_requests(self, older_than_s: float) -> int:
+        """Forget idempotency keys applied more than ``older_than_s`` ago; how many went."""
+        with self._write() as conn:
+            return conn.execute(sa.delete(t.applied_requests).where(
+                t.applied_requests.c.at < time.time() - older_than_s)).rowcount
+
     def schema_version(self) -> int:
         with self._read() as conn:
             return conn.execute(sa.select(sa.func.max(t.schema_version.c.version))).scalar() or 0
@@ -154,6 +174,7 @@ class SqlStore:
 
     # -- experiments ---------------------------------------------------------
     def ensure_experiment(self, name: str) -> None:
+        ids.check_experiment_name(name, "experiment")
         with self._write() as conn:
             self._ensure_experiment(conn, name)
 
@@ -180,8 +201,21 @@ class SqlStore:
     # -- runs ----------------------------------------------------------------
     def create_run(self, row: dict[str, Any], tags: dict[str, Any] | None = None,
                    properties: dict[str, Any] | None = None) -> dict[str, Any]:
+        row = checks.new_run(row)
+        tags = checks.key_values(tags or {}, "tags")
+        properties = checks.key_values(properties or {}, "properties")
         now = time.time()
         with self._write() as conn:
+            if conn.execute(sa.select(t.runs.c.run_id).where(t.runs.c.run_id == row["run_id"])).first():
+                raise ConflictError(f"run_id {row['run_id']!r}: a run with this id exists")
+            if row.get("parent_id") is not None:
+                parent = conn.execute(sa.select(t.runs.c.experiment).where(
+                    t.runs.c.run_id == row["parent_id"])).first()
+                if parent is None:
+                    raise RunNotFoundError(f"parent_id {row['parent_id']!r}: no such run")
+                if parent.experiment != row["experiment"]:
+                    raise ConfigError(f"experiment {row['experiment']!r}: a child run belongs to its parent's "
+                                      f"experiment, {parent.experiment!r}")
             self._ensure_experiment(conn, row["experiment"])
             number = conn.execute(
                 sa.select(sa.func.count()).select_from(t.runs)
@@ -193,59 +227,120 @@ class SqlStore:
                 run_id=row["run_id"], status=row["status"], time=now))
             if tags:
                 conn.execute(sa.insert(t.tags), [
-                    {"run_id": row["run_id"], "key": k, "value": _text(v)} for k, v in tags.items()])
+                    {"run_id": row["run_id"], "key": k, "value": v} for k, v in tags.items()])
             if properties:
                 conn.execute(sa.insert(t.properties), [
-                    {"run_id": row["run_id"], "key": k, "value": _text(v)} for k, v in properties.items()])
-        return values
+                    {"run_id": row["run_id"], "key": k, "value": v} for k, v in properties.items()])
+        return {column: None for column in t.runs.c.keys()} | values
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
+        if not _valid_id(run_id):
+            return None
         with self._read() as conn:
             row = conn.execute(sa.select(t.runs).where(t.runs.c.run_id == run_id)).mappings().first()
             return dict(row) if row else None
 
     def update_run(self, run_id: str, **fields: Any) -> None:
+        fields = checks.run_update(fields)
+        if not fields:
+            return
         with self._write() as conn:
+            self._existing(conn, run_id)
             conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(**fields))
 
     def set_run_process(self, run_id: str, *, host: str, supervisor_pid: int | None = None,
                         supervisor_started: float | None = None, job_pid: int | None = None,
                         job_started: float | None = None) -> None:
-        fields = {"host": host, "supervisor_pid": supervisor_pid, "supervisor_started": supervisor_started,
-                  "job_pid": job_pid, "job_started": job_started}
+        values = checks.run_process(host, {"supervisor_pid": supervisor_pid, "supervisor_started": supervisor_started,
+                                           "job_pid": job_pid, "job_started": job_started})
         with self._write() as conn:
-            conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(
-                **{k: v for k, v in fields.items() if v is not None}))
+            self._existing(conn, run_id)
+            conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(**values))
+
+    def issue_job_token(self, run_id: str) -> str:
+        token = JOB_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._write() as conn:
+            status = self._existing(conn, run_id).status
+            if status in st.TERMINAL:
+                raise ConflictError(f"run {run_id} ended {status}: no job token is issued for it")
+            conn.execute(sa.insert(t.job_tokens).values(token_hash=_token_hash(token), run_id=run_id,
+                                                         created_at=time.time()))
+        return token
+
+    def job_token_run(self, token: str) -> dict[str, Any] | None:
+        """The run a job token was issued for (its id and status), or None for an unknown token
+        or one whose run ended."""
+        if not token.startswith(JOB_TOKEN_PREFIX):
+            return None
+        q = (sa.select(t.runs.c.run_id, t.runs.c.status, t.runs.c.experiment)
+             .join(t.job_tokens, t.job_tokens.c.run_id == t.runs.c.run_id)
+             .where(t.job_tokens.c.token_hash == _token_hash(token)))
+        with self._read() as conn:
+            row = conn.execute(q).mappings().first()
+        return dict(row) if row and row["status"] not in st.TERMINAL else None
+
+    def ancestors(self, run_id: str) -> list[str]:
+        """The ids of the run's parent, its parent's parent, ... (nearest first)."""
+        chain: list[str] = []
+        current = run_id
+        with self._read() as conn:
+            for _ in range(MAX_RUN_DEPTH):
+                parent = conn.execute(sa.select(t.runs.c.parent_id).where(t.runs.c.run_id == current)).scalar()
+                if parent is None:
+                    return chain
+                chain.append(parent)
+                current = parent
+        raise ConfigError(f"run {run_id}: its parent chain is deeper than {MAX_RUN_DEPTH} runs")
+
+    def _existing(self, conn: sa.Connection, run_id: Any) -> Any:
+        """The run's row (id, status, run_type, experiment) in this transaction; RunNotFoundError if none."""
+        row = None
+        if _valid_id(run_id):
+            row = conn.execute(sa.select(t.runs.c.run_id, t.runs.c.status, t.runs.c.run_type,
+                                         t.runs.c.experiment).where(t.runs.c.run_id == run_id)).first()
+        if row is None:
+            raise RunNotFoundError(f"run_id {run_id!r}: no such run")
+        return row
 
     def set_status(self, run_id: str, status: str, *, allow_from_terminal: bool = False,
-                   **fields: Any) -> bool:
-        """Move a run to ``status``; returns False (and changes nothing) if it already ended."""
+                   error: str | None = None, exit_code: int | None = None) -> bool:
+        """Move a run to ``status`` along ``status.check_transition``: False (and nothing changed)
+        when the run already ended or a cancel was asked for first; a ``ConfigError`` for a move
+        backwards. A run that ends takes its job tokens with it."""
+        values: dict[str, Any] = {"status": status}
+        if error is not None:
+            values["error"] = checks.text(error, "error", checks.ERROR_LENGTH)
+        if exit_code is not None:
+            values["exit_code"] = checks.integer(exit_code, "exit_code")
         now = time.time()
         with self._write() as conn:
-            current = conn.execute(
-                sa.select(t.runs.c.status).where(t.runs.c.run_id == run_id)).scalar()
-            if current is None:
+            current = self._existing(conn, run_id).status
+            if not st.check_transition(current, status, allow_from_terminal=allow_from_terminal):
                 return False
-            if current in st.TERMINAL and not allow_from_terminal:
-                return False
-            values = dict(fields, status=status)
-            if status == st.RUNNING and "start_time" not in values:
+            if status == st.RUNNING and current != st.RUNNING:
                 values["start_time"] = now
-            if status in st.TERMINAL and "end_time" not in values:
+            if status in st.TERMINAL and current not in st.TERMINAL:
                 values["end_time"] = now
             conn.execute(sa.update(t.runs).where(t.runs.c.run_id == run_id).values(**values))
             if current != status:
                 conn.execute(sa.insert(t.status_events).values(run_id=run_id, status=status, time=now))
+            if status in st.TERMINAL:
+                conn.execute(sa.delete(t.job_tokens).where(t.job_tokens.c.run_id == run_id))
         return True
 
     def end_active_children(self, run_id: str, status: str) -> None:
         """When a run ends, children still active end with it (recursively)."""
+        checks.one_of(status, "status", st.TERMINAL)
+        with self._read() as conn:
+            self._existing(conn, run_id)
         for child in self.list_runs(parent_id=run_id, status=st.ACTIVE):
             error = None if status == st.COMPLETED else f"its parent run ended {status}"
             self.set_status(child["run_id"], status, error=error)
             self.end_active_children(child["run_id"], status)
 
     def status_events(self, run_id: str) -> list[dict[str, Any]]:
+        if not _valid_id(run_id):
+            return []
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(t.status_events.c.status, t.status_events.c.time)
@@ -258,6 +353,8 @@ class SqlStore:
                   tags: dict[str, Any] | None = None, run_type: str | None = None,
                   host: str | None = None, limit: int | None = None,
                   properties: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        _check_filters(experiment=experiment, parent_id=parent_id, run_type=run_type, host=host,
+                       status=status, limit=limit, tags=tags, properties=properties)
         q = sa.select(t.runs)
         if experiment is not None:
             q = q.where(t.runs.c.experiment == experiment)
@@ -289,16 +386,33 @@ class SqlStore:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     # -- metrics -------------------------------------------------------------
-    def log_metrics(self, rows: list[dict[str, Any]]) -> None:
-        """Insert metric rows in one transaction (the job side batches them)."""
+    def log_metrics(self, rows: list[dict[str, Any]], *, batch_id: str | None = None) -> None:
+        """Insert metric rows in one transaction (the job side batches them); a ``batch_id``
+        applied before is not applied again."""
+        rows = checks.metric_rows(rows)
         if not rows:
             return
+        if batch_id is not None and self._outer.get() is None:
+            self.apply_once(checks.text(batch_id, "batch_id", empty=False), lambda: self._insert_metrics(rows))
+        else:
+            self._insert_metrics(rows)
+
+    def _insert_metrics(self, rows: list[dict[str, Any]]) -> None:
         with self._write() as conn:
-            conn.execute(sa.insert(t.metrics), rows)
+            wanted = {row["run_id"] for row in rows}
+            found = set(conn.execute(sa.select(t.runs.c.run_id).where(t.runs.c.run_id.in_(wanted))).scalars())
+            if wanted - found:
+                raise RunNotFoundError(f"run_id {sorted(wanted - found)[0]!r}: no such run (metric rows are "
+                                       f"logged to existing runs)")
+            conn.execute(sa.insert(t.metrics), [{"step": None, "description": None, **row} for row in rows])
 
     def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
+        run_ids = [r for r in run_ids if _valid_id(r)]
+        if name is not None:
+            checks.text(name, "name")
         q = (sa.select(t.metrics.c.run_id, t.metrics.c.name, t.metrics.c.kind,
-                       t.metrics.c.value_num, t.metrics.c.value_text, t.metrics.c.logged_at)
+                       t.metrics.c.value_num, t.metrics.c.value_text, t.metrics.c.logged_at,
+                       t.metrics.c.step, t.metrics.c.description)
              .where(t.metrics.c.run_id.in_(run_ids)).order_by(t.metrics.c.id))
         if name is not None:
             q = q.where(t.metrics.c.name == name)
@@ -307,37 +421,48 @@ class SqlStore:
 
     # -- tags and properties -------------------------------------------------
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        tags = checks.key_values(tags, "tags")
         with self._write() as conn:
+            self._existing(conn, run_id)
             for key, value in tags.items():
                 conn.execute(sa.delete(t.tags).where(t.tags.c.run_id == run_id, t.tags.c.key == key))
-                conn.execute(sa.insert(t.tags).values(run_id=run_id, key=key, value=_text(value)))
+                conn.execute(sa.insert(t.tags).values(run_id=run_id, key=key, value=value))
 
     def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
+        if isinstance(keys, str) or not isinstance(keys, Iterable):
+            raise ConfigError(f"keys: expected a list of tag names, got {type(keys).__name__}")
+        keys = [checks.text(key, "keys[]", empty=False) for key in keys]
         with self._write() as conn:
-            conn.execute(sa.delete(t.tags).where(t.tags.c.run_id == run_id, t.tags.c.key.in_(list(keys))))
+            self._existing(conn, run_id)
+            conn.execute(sa.delete(t.tags).where(t.tags.c.run_id == run_id, t.tags.c.key.in_(keys)))
 
     def get_tags(self, run_id: str) -> dict[str, str | None]:
+        if not _valid_id(run_id):
+            return {}
         with self._read() as conn:
             rows = conn.execute(sa.select(t.tags.c.key, t.tags.c.value).where(t.tags.c.run_id == run_id))
             return {k: v for k, v in rows}
 
     def add_properties(self, run_id: str, props: dict[str, Any]) -> None:
         """Properties are write-once: setting a key again to another value is an error."""
+        props = checks.key_values(props, "properties")
         with self._write() as conn:
+            self._existing(conn, run_id)
             existing = dict(conn.execute(
                 sa.select(t.properties.c.key, t.properties.c.value).where(t.properties.c.run_id == run_id)
             ).all())
-            for key, value in props.items():
-                text = _text(value)
+            for key, text in props.items():
                 if key in existing:
                     if existing[key] != text:
-                        raise ConfigError(
+                        raise ConflictError(
                             f"property {key!r} of run {run_id} is already {existing[key]!r}; "
                             f"properties cannot change (use tags for mutable values)")
                     continue
                 conn.execute(sa.insert(t.properties).values(run_id=run_id, key=key, value=text))
 
     def get_properties(self, run_id: str) -> dict[str, str | None]:
+        if not _valid_id(run_id):
+            return {}
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(t.properties.c.key, t.properties.c.value).where(t.properties.c.run_id == run_id))
@@ -346,6 +471,9 @@ class SqlStore:
     # -- environments --------------------------------------------------------
     def register_environment(self, name: str, env_hash: str, spec: dict[str, Any]) -> int:
         """Store a new version of ``name`` unless the latest one has the same hash."""
+        checks.text(name, "name", empty=False)
+        ids.check_sha256(env_hash, "hash")
+        spec_text = checks.spec_json(spec)
         with self._write() as conn:
             latest = conn.execute(
                 sa.select(t.environments.c.version, t.environments.c.hash)
@@ -356,11 +484,13 @@ class SqlStore:
                 return latest.version
             version = (latest.version + 1) if latest else 1
             conn.execute(sa.insert(t.environments).values(
-                name=name, version=version, hash=env_hash,
-                spec=json.dumps(spec, sort_keys=True), created_at=time.time()))
+                name=name, version=version, hash=env_hash, spec=spec_text, created_at=time.time()))
             return version
 
     def get_environment(self, name: str, version: int | None = None) -> dict[str, Any] | None:
+        checks.text(name, "name")
+        if version is not None:
+            checks.version(version)
         q = sa.select(t.environments).where(t.environments.c.name == name)
         q = q.where(t.environments.c.version == version) if version is not None else \
             q.order_by(t.environments.c.version.desc()).limit(1)
@@ -376,12 +506,18 @@ class SqlStore:
 
     # -- compute targets -----------------------------------------------------
     def save_compute_target(self, name: str, kind: str, config: dict[str, Any]) -> None:
+        from ..compute import check_target_name, target_class
+        check_target_name(name)
+        checks.spec_json(config)
+        # an unknown kind is an error listing the kinds there are; a bad setting one naming it
+        config_text = checks.spec_json(target_class(kind)(None, name, config).config)
         with self._write() as conn:
             conn.execute(sa.delete(t.compute_targets).where(t.compute_targets.c.name == name))
             conn.execute(sa.insert(t.compute_targets).values(
-                name=name, type=kind, config=json.dumps(config, sort_keys=True), created_at=time.time()))
+                name=name, type=kind, config=config_text, created_at=time.time()))
 
     def delete_compute_target(self, name: str) -> bool:
+        checks.text(name, "name")
         with self._write() as conn:
             return conn.execute(sa.delete(t.compute_targets).where(t.compute_targets.c.name == name)).rowcount > 0
 
@@ -401,7 +537,13 @@ class SqlStore:
         instead (versions are keyed by content). Without ``create_new_version`` a name that
         exists is an error.
         """
+        checks.asset(kind, name, spec, content_hash, asset_id, state)
+        spec_text = checks.spec_json(spec)
         with self._write() as conn:
+            if run_id is not None:
+                self._existing(conn, run_id)
+            if asset_id is not None and conn.execute(sa.select(t.assets.c.id).where(t.assets.c.id == asset_id)).first():
+                raise ConflictError(f"asset_id {asset_id!r}: an asset with this id exists")
             if content_hash is not None:
                 same = conn.execute(sa.select(t.assets).where(
                     t.assets.c.kind == kind, t.assets.c.name == name, t.assets.c.hash == content_hash,
@@ -411,17 +553,22 @@ class SqlStore:
             latest = conn.execute(sa.select(sa.func.max(t.assets.c.version)).where(
                 t.assets.c.kind == kind, t.assets.c.name == name)).scalar()
             if latest is not None and not create_new_version:
-                raise ConfigError(f"{kind} {name!r} is already registered (version {latest}); pass "
+                raise ConflictError(f"{kind} {name!r} is already registered (version {latest}); pass "
                                   f"create_new_version=True to add a version")
             now = time.time()
             row = {"kind": kind, "name": name, "version": (latest or 0) + 1, "id": asset_id or uuid.uuid4().hex,
-                   "hash": content_hash, "spec": json.dumps(spec, sort_keys=True), "state": state,
+                   "hash": content_hash, "spec": spec_text, "state": state,
                    "run_id": run_id, "created_at": now, "updated_at": now}
             conn.execute(sa.insert(t.assets).values(**row))
             return _asset_row(row)
 
     def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
         """Version ``version`` of ``name`` (the latest without one), or None."""
+        checks.one_of(kind, "kind", checks.ASSET_KINDS)
+        if not _valid_id(name):
+            return None
+        if version is not None:
+            checks.version(version)
         q = sa.select(t.assets).where(t.assets.c.kind == kind, t.assets.c.name == name)
         q = q.where(t.assets.c.version == version) if version is not None else \
             q.order_by(t.assets.c.version.desc()).limit(1)
@@ -430,6 +577,8 @@ class SqlStore:
         return _asset_row(row) if row else None
 
     def get_asset_by_id(self, asset_id: str) -> dict[str, Any] | None:
+        if not _valid_id(asset_id):
+            return None
         with self._read() as conn:
             row = conn.execute(sa.select(t.assets).where(t.assets.c.id == asset_id)).mappings().first()
         return _asset_row(row) if row else None
@@ -437,6 +586,11 @@ class SqlStore:
     def list_assets(self, kind: str, name: str | None = None, *, state: str | None = None,
                     latest_only: bool = False) -> list[dict[str, Any]]:
         """Assets of ``kind`` by name then version (of one ``name``, in one ``state``)."""
+        checks.one_of(kind, "kind", checks.ASSET_KINDS)
+        if name is not None:
+            ids.check_id(name, "name")
+        if state is not None:
+            checks.one_of(state, "state", checks.ASSET_STATES)
         q = sa.select(t.assets).where(t.assets.c.kind == kind)
         if name is not None:
             q = q.where(t.assets.c.name == name)
@@ -453,9 +607,11 @@ class SqlStore:
         """Change the spec or state of one asset version; the row after the change."""
         fields: dict[str, Any] = {"updated_at": time.time()}
         if spec is not None:
-            fields["spec"] = json.dumps(spec, sort_keys=True)
+            fields["spec"] = checks.spec_json(spec)
         if state is not None:
-            fields["state"] = state
+            fields["state"] = checks.one_of(state, "state", checks.ASSET_STATES)
+        if not _valid_id(asset_id):
+            raise NotFoundError(f"no asset with id {asset_id!r}")
         with self._write() as conn:
             if conn.execute(sa.update(t.assets).where(t.assets.c.id == asset_id).values(**fields)).rowcount == 0:
                 raise NotFoundError(f"no asset with id {asset_id!r}")
@@ -465,9 +621,13 @@ class SqlStore:
     def record_lineage(self, run_id: str, role: str, kind: str, name: str, version: int,
                        label: str | None = None) -> None:
         """Record that ``run_id`` read (``role="input"``) or wrote (``"output"``) an asset version."""
-        if role not in ("input", "output"):
-            raise ConfigError(f"lineage role must be 'input' or 'output', got {role!r}")
+        checks.one_of(role, "role", checks.LINEAGE_ROLES)
+        checks.one_of(kind, "kind", checks.ASSET_KINDS)
+        ids.check_id(name, "name")
+        checks.version(version)
+        checks.optional_text(label, "label")
         with self._write() as conn:
+            self._existing(conn, run_id)
             exists = conn.execute(sa.select(t.lineage.c.id).where(
                 t.lineage.c.run_id == run_id, t.lineage.c.role == role, t.lineage.c.kind == kind,
                 t.lineage.c.name == name, t.lineage.c.version == version, t.lineage.c.label == label)).first()
@@ -477,6 +637,9 @@ class SqlStore:
 
     def list_lineage(self, *, run_id: str | None = None, kind: str | None = None, name: str | None = None,
                      version: int | None = None, role: str | None = None) -> list[dict[str, Any]]:
+        _check_filters(run_id=run_id, kind=kind, name=name, role=role)
+        if version is not None:
+            checks.version(version)
         q = sa.select(t.lineage.c.run_id, t.lineage.c.role, t.lineage.c.kind, t.lineage.c.name,
                       t.lineage.c.version, t.lineage.c.label, t.lineage.c.at)
         for column, value in (("run_id", run_id), ("kind", kind), ("name", name), ("version", version),
@@ -490,6 +653,8 @@ class SqlStore:
     def claim_firing(self, schedule_id: str, slot: str) -> bool:
         """Record that ``schedule_id`` fires ``slot`` now; False if it already did (here or
         in another scheduler)."""
+        ids.check_id(schedule_id, "schedule_id")
+        checks.text(slot, "slot", empty=False)
         try:
             with self._write() as conn:
                 done = conn.execute(sa.select(t.schedule_firings.c.slot).where(
@@ -504,12 +669,19 @@ class SqlStore:
 
     def end_firing(self, schedule_id: str, slot: str, *, run_id: str | None = None,
                    error: str | None = None) -> None:
+        ids.check_id(schedule_id, "schedule_id")
+        checks.text(slot, "slot", empty=False)
+        if run_id is not None:
+            ids.check_id(run_id, "run_id")
+        checks.optional_text(error, "error", checks.ERROR_LENGTH)
         with self._write() as conn:
             conn.execute(sa.update(t.schedule_firings).where(
                 t.schedule_firings.c.schedule_id == schedule_id, t.schedule_firings.c.slot == slot,
             ).values(run_id=run_id, error=error))
 
     def list_firings(self, schedule_id: str) -> list[dict[str, Any]]:
+        if not _valid_id(schedule_id):
+            return []
         with self._read() as conn:
             rows = conn.execute(sa.select(t.schedule_firings).where(
                 t.schedule_firings.c.schedule_id == schedule_id).order_by(t.schedule_firings.c.fired_at)).mappings()
@@ -526,6 +698,32 @@ def _env_row(row) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value) if not isinstance(value, (int, float, bool)) else str(value)
+    return checks.stored_value(value, "value")
+
+
+def _valid_id(value: Any) -> bool:
+    try:
+        ids.check_id(value)
+    except ConfigError:
+        return False
+    return True
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_filters(*, status: Any = None, limit: Any = None, tags: Any = None, properties: Any = None,
+                   **texts: Any) -> None:
+    """Filters of a listing: text without NUL that fits a column, known statuses, a sane limit."""
+    for field, value in texts.items():
+        if value is not None:
+            checks.text(value, field)
+    if status is not None:
+        for value in [status] if isinstance(status, str) else list(status):
+            checks.one_of(value, "status", st.ALL)
+    if limit is not None:
+        checks.integer(limit, "limit", 1)
+    for field, values in (("tags", tags), ("properties", properties)):
+        if values is not None:
+            checks.key_values(values, field)

@@ -5,211 +5,64 @@ Everything the driver side (``Workspace.get("http://...")``) and the job side
 schema is at ``/openapi.json``. Behind it: a ``SqlStore`` (any SQLAlchemy URL;
 migrations run at start) and an ``ArtifactStore`` folder.
 
-Rules every request meets, before any handler runs:
-
-- With a token, ``Authorization: Bearer <token>`` is required (401 otherwise);
-  ``serve`` refuses a non-loopback address without one.
-- Bodies are bounded: ``MAX_FILE_BYTES`` for file uploads, ``MAX_JSON_BYTES``
-  for the rest (413).
-- A write sent with an ``Idempotency-Key`` header is applied once: the key is
-  stored in the same transaction, and a repeat returns the first answer.
+Every route takes and returns the typed bodies of ``api_models``: a client sets
+only the fields a model names; a bad request is a 4xx naming the field, never a
+500. Who may do what is ``access``; the token and the body bound are ``guard``.
+A write sent with an ``Idempotency-Key`` header is applied once: the key is
+stored in the same transaction, and a repeat returns the first answer. Keys are
+forgotten after ``IDEMPOTENCY_TTL_S``.
 """
 
 from __future__ import annotations
 
-import hmac
-import io
+import asyncio
+import contextlib
+import hashlib
 import ipaddress
 import json
-import re
+import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from ..errors import ConfigError, NotFoundError, RunyardError, missing_dependency
+from ..errors import ConfigError, ConflictError, NotFoundError, RunyardError, missing_dependency
 
 try:
-    from fastapi import FastAPI, Header, Query, Request
+    from fastapi import Depends, FastAPI, Header, Path as PathParam, Query, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
-    from pydantic import BaseModel
     from starlette.concurrency import run_in_threadpool
 except ModuleNotFoundError as e:  # pragma: no cover - depends on the installed extras
     raise missing_dependency(e.name or "fastapi", "server") from e
 
-from ..artifacts import ArtifactStore
-from ..store import schema
+from .. import ids
+from .. import status as st
+from ..artifacts import ArtifactStore, check_file_name
 from ..store.sql import SqlStore
+from . import api_models as m
+from .access import Caller, Forbidden
+from .guard import (API, CALLER, HEAD_TIMEOUT_S, KEEP_ALIVE_S, MAX_FILE_BYTES, Guard, check_token,
+                    head_timeout_protocol)
 
-API = "/api/v1"
-MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_JSON_BYTES = 16 * 1024 * 1024
-MAX_KEY_LENGTH = 255
-#: Paths served without a token: the schema and its viewers say nothing about the workspace.
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
-_RUN_COLUMNS = frozenset(schema.runs.c.keys())
+#: how long a write's Idempotency-Key is remembered: far longer than any client retries
+IDEMPOTENCY_TTL_S = 24 * 3600
+PRUNE_EVERY_S = 3600
+_log = logging.getLogger("runyard.server")
 
-
-class _Conflict(Exception):
-    """A write that contradicts what is stored (a property set to another value)."""
-
-
-# -- request bodies ------------------------------------------------------------------
-class CreateRunBody(BaseModel):
-    row: dict[str, Any]
-    tags: Optional[dict[str, Any]] = None
-    properties: Optional[dict[str, Any]] = None
+IdPath = PathParam(pattern=ids.ID_PATTERN, description="a run id")
+HolderPath = PathParam(pattern=ids.ID_PATTERN, description="a run id, or the id of a registered model version")
+Sha256Path = PathParam(pattern=ids.SHA256_PATTERN, description="a snapshot's sha256 content hash")
+FileName = Query(alias="name", min_length=1, max_length=4096, pattern=r"^[^\x00]*$",
+                 description="path of the file inside the run")
+_BINARY_BODY = {"requestBody": {"required": True, "content": {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-class FieldsBody(BaseModel):
-    fields: dict[str, Any] = {}
+def caller_of(request: Request) -> Caller:
+    return request.scope["state"][CALLER]
 
 
-class StatusBody(BaseModel):
-    status: str
-    allow_from_terminal: bool = False
-    fields: dict[str, Any] = {}
-
-
-class EndChildrenBody(BaseModel):
-    status: str
-
-
-class MetricsBody(BaseModel):
-    rows: list[dict[str, Any]]
-
-
-class MetricQueryBody(BaseModel):
-    run_ids: list[str]
-    name: Optional[str] = None
-
-
-class TagsBody(BaseModel):
-    tags: dict[str, Any]
-
-
-class KeysBody(BaseModel):
-    keys: list[str]
-
-
-class PropertiesBody(BaseModel):
-    properties: dict[str, Any]
-
-
-class EnvironmentBody(BaseModel):
-    name: str
-    hash: str
-    spec: dict[str, Any]
-
-
-class ComputeTargetBody(BaseModel):
-    type: str
-    config: dict[str, Any] = {}
-
-
-# -- the guard: token, body size ---------------------------------------------------------
-class PipelineSubmitBody(BaseModel):
-    experiment_name: str
-    pipeline_parameters: dict[str, Any] = {}
-    display_name: Optional[str] = None
-    tags: dict[str, Any] = {}
-    pipeline_version: Optional[str] = None
-
-
-class AssetBody(BaseModel):
-    name: str
-    spec: dict[str, Any]
-    content_hash: Optional[str] = None
-    create_new_version: bool = True
-    run_id: Optional[str] = None
-    asset_id: Optional[str] = None
-    state: str = "active"
-
-
-class AssetUpdateBody(BaseModel):
-    spec: Optional[dict[str, Any]] = None
-    state: Optional[str] = None
-
-
-class LineageBody(BaseModel):
-    run_id: str
-    role: str
-    kind: str
-    name: str
-    version: int
-    label: Optional[str] = None
-
-
-class FiringBody(BaseModel):
-    slot: str
-    run_id: Optional[str] = None
-    error: Optional[str] = None
-
-
-def _error_body(status: int, message: str) -> tuple[dict, bytes]:
-    start = {"type": "http.response.start", "status": status,
-             "headers": [(b"content-type", b"application/json")]}
-    return start, json.dumps({"error": status, "message": message}).encode()
-
-
-class _Guard:
-    """ASGI middleware in front of the app: checks the token and bounds the body before
-    anything is read or written."""
-
-    def __init__(self, app: Any, token: str | None):
-        self.app = app
-        self._expected = f"Bearer {token}".encode() if token else None
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        if self._expected and scope["path"] not in PUBLIC_PATHS:
-            given = headers.get(b"authorization", b"")
-            if not hmac.compare_digest(given, self._expected):
-                return await _reply(send, 401, "missing or wrong token: send 'Authorization: Bearer "
-                                               "<token>' (the client reads RUNYARD_TOKEN)")
-        is_upload = scope["method"] == "PUT" and (scope["path"].endswith("/files")
-                                                   or scope["path"].startswith(f"{API}/snapshots/"))
-        limit = MAX_FILE_BYTES if is_upload else MAX_JSON_BYTES
-        what = "a file upload" if is_upload else "a request body"
-        length = headers.get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > limit:
-                return await _reply(send, 413, f"{what} is limited to {limit} bytes")
-            return await self.app(scope, receive, send)
-        if b"transfer-encoding" not in headers:  # no body at all
-            return await self.app(scope, receive, send)
-        # A chunked body of unknown length: read it here, up to the limit, then hand it on.
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            size += len(message.get("body", b""))
-            if size > limit:
-                return await _reply(send, 413, f"{what} is limited to {limit} bytes")
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> dict:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return await self.app(scope, replay, send)
-
-
-async def _reply(send: Callable, status: int, message: str) -> None:
-    start, body = _error_body(status, message)
-    await send(start)
-    await send({"type": "http.response.body", "body": body})
-
-
-# -- the app ---------------------------------------------------------------------------
 def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None = None,
                name: str = "workspace", own_url: str | None = None) -> Any:
     """The ASGI app of one workspace (migrations run now). ``serve`` runs it with uvicorn.
@@ -219,9 +72,28 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
 
     >>> app = create_app("sqlite:////tmp/ws.db", "/tmp/ws-artifacts")  # doctest: +SKIP
     """
+    check_token(token)
     store = SqlStore(store_url)
     artifacts = ArtifactStore(Path(artifacts_dir))
-    app = FastAPI(title="runyard workspace", version="1", openapi_url="/openapi.json")
+    incoming = Path(artifacts_dir) / ".incoming"  # uploads stream here before they are checked
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        async def prune_forever() -> None:
+            while True:
+                try:
+                    await run_in_threadpool(store.prune_applied_requests, IDEMPOTENCY_TTL_S)
+                except Exception:  # a busy database: next time
+                    _log.exception("pruning idempotency keys failed")
+                await asyncio.sleep(PRUNE_EVERY_S)
+
+        task = asyncio.get_running_loop().create_task(prune_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    app = FastAPI(title="runyard workspace", version="1", openapi_url="/openapi.json", lifespan=lifespan)
     app.state.store = store
 
     def errors_as(status: int) -> Callable:
@@ -229,16 +101,28 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             return JSONResponse({"error": status, "message": str(exc)}, status_code=status)
         return handler
 
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+                    for e in exc.errors()]
+        message = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:10])
+        return JSONResponse({"error": 422, "message": message, "detail": problems}, status_code=422)
+
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        _log.exception("unexpected error", exc_info=exc)
+        return JSONResponse({"error": 500, "message": f"the server failed: {type(exc).__name__}"}, status_code=500)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(PayloadTooLarge, errors_as(413))
+    app.add_exception_handler(ConflictError, errors_as(409))
     app.add_exception_handler(ConfigError, errors_as(400))
     app.add_exception_handler(NotFoundError, errors_as(404))
-    app.add_exception_handler(_Conflict, errors_as(409))
+    app.add_exception_handler(Forbidden, errors_as(403))
     app.add_exception_handler(RunyardError, errors_as(500))
+    app.add_exception_handler(Exception, unexpected)
 
     def once(key: str | None, operation: Callable[[], Any]) -> Any:
         if key is None:
             return operation()
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise ConfigError(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters")
         return store.apply_once(key, operation)
 
     def existing_run(run_id: str) -> dict[str, Any]:
@@ -247,18 +131,19 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             raise NotFoundError(f"no run {run_id!r} in workspace {name!r}")
         return row
 
-    def existing_holder(holder: str) -> None:
-        """Files are held by a run, or by a registered asset's id (a model's own files)."""
-        if store.get_run(holder) is None and store.get_asset_by_id(holder) is None:
+    def holder_asset(holder: str) -> dict[str, Any] | None:
+        """Files are held by a run, or by a registered asset's id (a model's own files); the
+        asset's row when it is one, None for a run; NotFoundError for neither."""
+        if store.get_run(holder) is not None:
+            return None
+        row = store.get_asset_by_id(holder)
+        if row is None:
             raise NotFoundError(f"no run {holder!r} in workspace {name!r}")
+        return row
 
-    def check_columns(fields: dict[str, Any], what: str) -> None:
-        unknown = sorted(set(fields) - _RUN_COLUMNS)
-        if unknown:
-            raise ConfigError(f"{what}: unknown run fields {unknown}; known: {sorted(_RUN_COLUMNS)}")
-
-    Key = Header(default=None, alias="Idempotency-Key",
+    Key = Header(default=None, alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
                  description="Sent by clients on writes: a repeat of a key is not applied again")
+    Who = Depends(caller_of)
 
     @app.get(f"{API}/workspace")
     def workspace_info() -> dict[str, Any]:
@@ -266,121 +151,175 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
 
     # -- experiments
     @app.get(f"{API}/experiments")
-    def list_experiments() -> list[str]:
+    def list_experiments(caller: Caller = Who) -> list[str]:
+        caller.user_only("listing experiments")
         return store.list_experiments()
 
     @app.put(f"{API}/experiments/{{experiment}}")
-    def ensure_experiment(experiment: str, key: Optional[str] = Key) -> dict[str, Any]:
+    def ensure_experiment(experiment: str = PathParam(pattern=ids.EXPERIMENT_PATTERN), key: Optional[str] = Key,
+                          caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("creating an experiment")
         once(key, lambda: store.ensure_experiment(experiment))
         return {"name": experiment}
 
     # -- runs
     @app.post(f"{API}/runs")
-    def create_run(body: CreateRunBody, key: Optional[str] = Key) -> dict[str, Any]:
-        missing = [c for c in ("run_id", "experiment", "run_type", "status") if not body.row.get(c)]
-        if missing:
-            raise ConfigError(f"create_run: row needs {missing}")
-        check_columns(body.row, "create_run")
-        return once(key, lambda: store.create_run(body.row, tags=body.tags, properties=body.properties))
+    def create_run(body: m.CreateRunBody, key: Optional[str] = Key, caller: Caller = Who) -> m.RunRow:
+        row = body.row.model_dump(exclude_none=True)
+        if not caller.is_user:  # a job creates child runs under its own, nothing else
+            if row.get("parent_id") is None or row["run_type"] != "child" or row["status"] != st.RUNNING:
+                raise Forbidden("a job's token creates child runs of its own run only (run_type 'child', status "
+                                "'Running', parent_id its run or a run under it)")
+            extra = sorted(set(row) - {"run_id", "experiment", "parent_id", "display_name", "run_type", "status",
+                                       "target", "start_time"})
+            if extra:
+                raise Forbidden(f"a job's token does not set {extra} of a run")
+            caller.writes(row["parent_id"], "creating a child run")
+        return once(key, lambda: store.create_run(row, tags=body.tags, properties=body.properties))
 
     @app.get(f"{API}/runs")
-    def list_runs(experiment: Optional[str] = None, parent_id: Optional[str] = None,
-                  top_level_only: bool = False, status: Optional[list[str]] = Query(default=None),
-                  tags: Optional[str] = Query(default=None, description="JSON object: key -> value or null"),
-                  run_type: Optional[str] = None, host: Optional[str] = None,
-                  limit: Optional[int] = None,
-                  properties: Optional[str] = Query(default=None, description="JSON object: key -> value")
-                  ) -> list[dict[str, Any]]:
+    def list_runs(experiment: Optional[str] = Query(None, pattern=ids.EXPERIMENT_PATTERN),
+                  parent_id: Optional[str] = Query(None, pattern=ids.ID_PATTERN), top_level_only: bool = False,
+                  status: Optional[list[m.Status]] = Query(default=None),
+                  tags: Optional[str] = Query(default=None, max_length=65536,
+                                              description="JSON object: key -> value or null"),
+                  run_type: Optional[m.RunType] = None, host: Optional[str] = Query(None, max_length=255,
+                                                                                    pattern=r"^[^\x00]*$"),
+                  limit: Optional[int] = Query(None, ge=1, le=1_000_000),
+                  properties: Optional[str] = Query(default=None, max_length=65536,
+                                                    description="JSON object: key -> value"),
+                  caller: Caller = Who) -> list[m.RunRow]:
+        if parent_id is None:
+            caller.user_only("listing runs other than a run's children")
+        else:
+            caller.reads_run(parent_id)
         return store.list_runs(experiment=experiment, parent_id=parent_id, top_level_only=top_level_only,
                                status=status, tags=_json_object("tags", tags), run_type=run_type, host=host,
                                limit=limit, properties=_json_object("properties", properties))
 
     @app.get(f"{API}/runs/{{run_id}}")
-    def get_run(run_id: str) -> dict[str, Any]:
+    def get_run(run_id: str = IdPath, caller: Caller = Who) -> m.RunRow:
+        caller.reads_run(run_id)
         return existing_run(run_id)
 
     @app.patch(f"{API}/runs/{{run_id}}")
-    def update_run(run_id: str, body: FieldsBody, key: Optional[str] = Key) -> dict[str, Any]:
-        check_columns(body.fields, "update_run")
+    def update_run(body: m.RunUpdateBody, run_id: str = IdPath, key: Optional[str] = Key,
+                   caller: Caller = Who) -> dict[str, Any]:
+        caller.writes(run_id)
         existing_run(run_id)
-        once(key, lambda: store.update_run(run_id, **body.fields))
+        once(key, lambda: store.update_run(run_id, **body.fields.model_dump(exclude_none=True)))
         return {"run_id": run_id}
 
     @app.put(f"{API}/runs/{{run_id}}/process")
-    def set_run_process(run_id: str, body: dict[str, Any], key: Optional[str] = Key) -> dict[str, Any]:
+    def set_run_process(body: m.RunProcessBody, run_id: str = IdPath, key: Optional[str] = Key,
+                        caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("recording a run's processes")
         existing_run(run_id)
-        once(key, lambda: store.set_run_process(run_id, **body))
+        once(key, lambda: store.set_run_process(run_id, **body.model_dump(exclude_none=True)))
         return {"run_id": run_id}
 
+    @app.post(f"{API}/runs/{{run_id}}/job-token")
+    def issue_job_token(run_id: str = IdPath, caller: Caller = Who) -> m.JobToken:
+        caller.user_only("a job token")
+        existing_run(run_id)
+        return m.JobToken(token=store.issue_job_token(run_id))
+
     @app.post(f"{API}/runs/{{run_id}}/status")
-    def set_status(run_id: str, body: StatusBody, key: Optional[str] = Key) -> dict[str, Any]:
-        check_columns(body.fields, "set_status")
+    def set_status(body: m.StatusBody, run_id: str = IdPath, key: Optional[str] = Key,
+                   caller: Caller = Who) -> dict[str, Any]:
+        caller.sets_status_of(run_id)
+        if body.allow_from_terminal:
+            caller.user_only("changing the status of a run that ended")
+        existing_run(run_id)
         changed = once(key, lambda: store.set_status(
-            run_id, body.status, allow_from_terminal=body.allow_from_terminal, **body.fields))
+            run_id, body.status, allow_from_terminal=body.allow_from_terminal, error=body.error,
+            exit_code=body.exit_code))
         return {"changed": changed}
 
     @app.get(f"{API}/runs/{{run_id}}/status-events")
-    def status_events(run_id: str) -> list[dict[str, Any]]:
+    def status_events(run_id: str = IdPath, caller: Caller = Who) -> list[m.StatusEvent]:
+        caller.reads_run(run_id)
+        existing_run(run_id)
         return store.status_events(run_id)
 
     @app.post(f"{API}/runs/{{run_id}}/end-active-children")
-    def end_active_children(run_id: str, body: EndChildrenBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def end_active_children(body: m.EndChildrenBody, run_id: str = IdPath, key: Optional[str] = Key,
+                            caller: Caller = Who) -> dict[str, Any]:
+        caller.writes(run_id)
+        existing_run(run_id)
         once(key, lambda: store.end_active_children(run_id, body.status))
         return {"run_id": run_id}
 
     # -- metrics
     @app.post(f"{API}/metrics")
-    def log_metrics(body: MetricsBody, key: Optional[str] = Key) -> dict[str, Any]:
-        wanted = {"run_id", "name", "kind", "value_num", "value_text", "logged_at"}
-        for row in body.rows:
-            if set(row) != wanted:
-                raise ConfigError(f"metric rows have exactly the fields {sorted(wanted)}; got {sorted(row)}")
-        once(key, lambda: store.log_metrics(body.rows))
-        return {"logged": len(body.rows)}
+    def log_metrics(body: m.MetricsBody, key: Optional[str] = Key, caller: Caller = Who) -> dict[str, Any]:
+        rows = [row.model_dump() for row in body.rows]
+        for run_id in {row["run_id"] for row in rows}:
+            caller.writes(run_id, "logging metrics")
+        once(key, lambda: store.log_metrics(rows))
+        return {"logged": len(rows)}
 
     @app.post(f"{API}/metrics/query")
-    def get_metric_rows(body: MetricQueryBody) -> list[dict[str, Any]]:
+    def get_metric_rows(body: m.MetricQueryBody, caller: Caller = Who) -> list[m.StoredMetric]:
+        for run_id in set(body.run_ids):
+            caller.reads_run(run_id)
         return store.get_metric_rows(body.run_ids, body.name)
 
     # -- tags and properties
     @app.get(f"{API}/runs/{{run_id}}/tags")
-    def get_tags(run_id: str) -> dict[str, Optional[str]]:
+    def get_tags(run_id: str = IdPath, caller: Caller = Who) -> dict[str, Optional[str]]:
+        caller.reads_run(run_id)
+        existing_run(run_id)
         return store.get_tags(run_id)
 
     @app.put(f"{API}/runs/{{run_id}}/tags")
-    def set_tags(run_id: str, body: TagsBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def set_tags(body: m.TagsBody, run_id: str = IdPath, key: Optional[str] = Key,
+                 caller: Caller = Who) -> dict[str, Any]:
+        caller.writes(run_id, "tagging")
+        existing_run(run_id)
         once(key, lambda: store.set_tags(run_id, body.tags))
         return {"run_id": run_id}
 
     @app.post(f"{API}/runs/{{run_id}}/tags/remove")
-    def remove_tags(run_id: str, body: KeysBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def remove_tags(body: m.KeysBody, run_id: str = IdPath, key: Optional[str] = Key,
+                    caller: Caller = Who) -> dict[str, Any]:
+        caller.writes(run_id, "removing tags")
+        existing_run(run_id)
         once(key, lambda: store.remove_tags(run_id, body.keys))
         return {"run_id": run_id}
 
     @app.get(f"{API}/runs/{{run_id}}/properties")
-    def get_properties(run_id: str) -> dict[str, Optional[str]]:
+    def get_properties(run_id: str = IdPath, caller: Caller = Who) -> dict[str, Optional[str]]:
+        caller.reads_run(run_id)
+        existing_run(run_id)
         return store.get_properties(run_id)
 
     @app.post(f"{API}/runs/{{run_id}}/properties")
-    def add_properties(run_id: str, body: PropertiesBody, key: Optional[str] = Key) -> dict[str, Any]:
-        try:
-            once(key, lambda: store.add_properties(run_id, body.properties))
-        except ConfigError as e:
-            raise _Conflict(str(e)) from e
+    def add_properties(body: m.PropertiesBody, run_id: str = IdPath, key: Optional[str] = Key,
+                       caller: Caller = Who) -> dict[str, Any]:
+        caller.writes(run_id, "adding properties")
+        existing_run(run_id)
+        once(key, lambda: store.add_properties(run_id, body.properties))
         return {"run_id": run_id}
 
     # -- environments
     @app.get(f"{API}/environments")
-    def list_environments() -> list[dict[str, Any]]:
+    def list_environments(caller: Caller = Who) -> list[dict[str, Any]]:
+        caller.user_only("listing environments")
         return store.list_environments()
 
     @app.post(f"{API}/environments")
-    def register_environment(body: EnvironmentBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def register_environment(body: m.EnvironmentBody, key: Optional[str] = Key,
+                             caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("registering an environment")
         version = once(key, lambda: store.register_environment(body.name, body.hash, body.spec))
         return {"name": body.name, "version": version}
 
     @app.get(f"{API}/environments/{{env_name}}")
-    def get_environment(env_name: str, version: Optional[int] = None) -> dict[str, Any]:
+    def get_environment(env_name: str = PathParam(max_length=255, pattern=r"^[^\x00]+$"),
+                        version: Optional[int] = Query(None, ge=1, le=2 ** 31 - 1),
+                        caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("reading an environment")
         row = store.get_environment(env_name, version)
         if row is None:
             what = f"environment {env_name!r}" + (f" version {version}" if version is not None else "")
@@ -389,72 +328,102 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
 
     # -- compute targets
     @app.get(f"{API}/compute-targets")
-    def list_compute_targets() -> list[dict[str, Any]]:
+    def list_compute_targets(caller: Caller = Who) -> list[dict[str, Any]]:
+        caller.user_only("listing compute targets")
         return store.list_compute_targets()
 
     @app.put(f"{API}/compute-targets/{{target}}")
-    def save_compute_target(target: str, body: ComputeTargetBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def save_compute_target(body: m.ComputeTargetBody, target: str = PathParam(pattern=ids.ID_PATTERN),
+                            key: Optional[str] = Key, caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("attaching a compute target")
         once(key, lambda: store.save_compute_target(target, body.type, body.config))
         return {"name": target}
 
     @app.delete(f"{API}/compute-targets/{{target}}")
-    def delete_compute_target(target: str, key: Optional[str] = Key) -> dict[str, Any]:
+    def delete_compute_target(target: str = PathParam(pattern=ids.ID_PATTERN), key: Optional[str] = Key,
+                              caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("detaching a compute target")
         return {"deleted": once(key, lambda: store.delete_compute_target(target))}
 
     # -- assets: datasets, datastores, models, published pipelines, endpoints, schedules
     @app.get(f"{API}/assets/{{kind}}")
-    def list_assets(kind: str, name: Optional[str] = None, state: Optional[str] = None,
-                    latest_only: bool = False) -> list[dict[str, Any]]:
-        return store.list_assets(kind, name, state=state, latest_only=latest_only)
+    def list_assets(kind: m.AssetKind, asset_name: Optional[str] = Query(None, alias="name",
+                                                                         pattern=ids.ID_PATTERN),
+                    state: Optional[m.AssetState] = None, latest_only: bool = False,
+                    caller: Caller = Who) -> list[dict[str, Any]]:
+        caller.lists_assets(asset_name)
+        return store.list_assets(kind, asset_name, state=state, latest_only=latest_only)
 
     @app.post(f"{API}/assets/{{kind}}")
-    def register_asset(kind: str, body: AssetBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def register_asset(kind: m.AssetKind, body: m.AssetBody, key: Optional[str] = Key,
+                       caller: Caller = Who) -> dict[str, Any]:
+        caller.registers_asset(kind, body.run_id)
         return once(key, lambda: store.register_asset(
             kind, body.name, body.spec, content_hash=body.content_hash, create_new_version=body.create_new_version,
             run_id=body.run_id, asset_id=body.asset_id, state=body.state))
 
     @app.get(f"{API}/assets/{{kind}}/{{asset_name}}")
-    def get_asset(kind: str, asset_name: str, version: Optional[int] = None) -> dict[str, Any]:
+    def get_asset(kind: m.AssetKind, asset_name: str = PathParam(pattern=ids.ID_PATTERN),
+                  version: Optional[int] = Query(None, ge=1, le=2 ** 31 - 1)) -> dict[str, Any]:
         row = store.get_asset(kind, asset_name, version)
         if row is None:
             what = f"{kind} {asset_name!r}" + (f" version {version}" if version is not None else "")
             raise NotFoundError(f"{what} is not registered in workspace {name!r}")
         return row
 
-    @app.get(f"{API}/asset-ids/{{asset_id}}")
-    def get_asset_by_id(asset_id: str) -> dict[str, Any]:
+    def existing_asset(asset_id: str) -> dict[str, Any]:
         row = store.get_asset_by_id(asset_id)
         if row is None:
             raise NotFoundError(f"no asset with id {asset_id!r} in workspace {name!r}")
         return row
 
+    @app.get(f"{API}/asset-ids/{{asset_id}}")
+    def get_asset_by_id(asset_id: str = PathParam(pattern=ids.ID_PATTERN)) -> dict[str, Any]:
+        return existing_asset(asset_id)
+
     @app.patch(f"{API}/asset-ids/{{asset_id}}")
-    def update_asset(asset_id: str, body: AssetUpdateBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def update_asset(body: m.AssetUpdateBody, asset_id: str = PathParam(pattern=ids.ID_PATTERN),
+                     key: Optional[str] = Key, caller: Caller = Who) -> dict[str, Any]:
+        caller.changes_asset(existing_asset(asset_id))
         return once(key, lambda: store.update_asset(asset_id, spec=body.spec, state=body.state))
 
     @app.post(f"{API}/lineage")
-    def record_lineage(body: LineageBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def record_lineage(body: m.LineageBody, key: Optional[str] = Key, caller: Caller = Who) -> dict[str, Any]:
+        caller.writes(body.run_id, "recording lineage")
         once(key, lambda: store.record_lineage(body.run_id, body.role, body.kind, body.name, body.version,
                                                body.label))
         return {"run_id": body.run_id}
 
     @app.get(f"{API}/lineage")
-    def list_lineage(run_id: Optional[str] = None, kind: Optional[str] = None, asset_name: Optional[str] = Query(
-            default=None, alias="name"), version: Optional[int] = None,
-            role: Optional[str] = None) -> list[dict[str, Any]]:
+    def list_lineage(run_id: Optional[str] = Query(None, pattern=ids.ID_PATTERN),
+                     kind: Optional[m.AssetKind] = None,
+                     asset_name: Optional[str] = Query(default=None, alias="name", pattern=ids.ID_PATTERN),
+                     version: Optional[int] = Query(None, ge=1, le=2 ** 31 - 1),
+                     role: Optional[m.LineageRole] = None,
+                     caller: Caller = Who) -> list[dict[str, Any]]:
+        if run_id is None:
+            caller.user_only("listing lineage of every run")
+        else:
+            caller.reads_run(run_id)
         return store.list_lineage(run_id=run_id, kind=kind, name=asset_name, version=version, role=role)
 
     @app.post(f"{API}/schedule-firings/{{schedule_id}}")
-    def claim_firing(schedule_id: str, body: FiringBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def claim_firing(body: m.FiringBody, schedule_id: str = PathParam(pattern=ids.ID_PATTERN),
+                     key: Optional[str] = Key, caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("firing a schedule")
         return {"claimed": once(key, lambda: store.claim_firing(schedule_id, body.slot))}
 
     @app.patch(f"{API}/schedule-firings/{{schedule_id}}")
-    def end_firing(schedule_id: str, body: FiringBody, key: Optional[str] = Key) -> dict[str, Any]:
+    def end_firing(body: m.FiringBody, schedule_id: str = PathParam(pattern=ids.ID_PATTERN),
+                   key: Optional[str] = Key, caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("recording a schedule's firing")
         once(key, lambda: store.end_firing(schedule_id, body.slot, run_id=body.run_id, error=body.error))
         return {"schedule_id": schedule_id}
 
     @app.get(f"{API}/schedule-firings/{{schedule_id}}")
-    def list_firings(schedule_id: str) -> list[dict[str, Any]]:
+    def list_firings(schedule_id: str = PathParam(pattern=ids.ID_PATTERN),
+                     caller: Caller = Who) -> list[dict[str, Any]]:
+        caller.user_only("listing a schedule's firings")
         return store.list_firings(schedule_id)
 
     # -- published pipelines and pipeline endpoints: submitted here, run by a driver this
@@ -475,74 +444,153 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
 
     # (not under an Idempotency-Key transaction: the submission writes through this server)
     @app.post(f"{API}/published-pipelines/{{pipeline_id}}/submit")
-    def submit_published_pipeline(pipeline_id: str, body: PipelineSubmitBody) -> dict[str, Any]:
+    def submit_published_pipeline(body: m.PipelineSubmitBody, pipeline_id: str = PathParam(pattern=ids.ID_PATTERN),
+                                  caller: Caller = Who) -> dict[str, Any]:
         from ..pipeline.published import PublishedPipeline
+        caller.user_only("submitting a published pipeline")
         workspace = workspace_here()
         return submitted(PublishedPipeline.get(workspace, pipeline_id).submit(
             workspace, body.experiment_name, pipeline_parameters=body.pipeline_parameters,
             tags=body.tags, display_name=body.display_name))
 
     @app.post(f"{API}/pipeline-endpoints/{{endpoint_name}}/submit")
-    def submit_pipeline_endpoint(endpoint_name: str, body: PipelineSubmitBody) -> dict[str, Any]:
+    def submit_pipeline_endpoint(body: m.PipelineSubmitBody,
+                                 endpoint_name: str = PathParam(pattern=ids.ID_PATTERN),
+                                 caller: Caller = Who) -> dict[str, Any]:
         from ..pipeline.published import PipelineEndpoint
+        caller.user_only("submitting a pipeline endpoint")
         return submitted(PipelineEndpoint.get(workspace_here(), name=endpoint_name).submit(
             body.experiment_name, pipeline_parameters=body.pipeline_parameters,
             pipeline_version=body.pipeline_version, tags=body.tags, display_name=body.display_name))
 
-    # -- run files (a repeated upload rewrites the same bytes: idempotent without a key)
-    @app.put(f"{API}/runs/{{run_id}}/files", openapi_extra={"requestBody": {
-        "required": True, "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                               "format": "binary"}}}}})
-    async def upload_file(run_id: str, request: Request,
-                          name: str = Query(description="path of the file inside the run")) -> dict[str, Any]:
-        await run_in_threadpool(artifacts._target, run_id, name)  # a bad name: 400 before reading
-        await run_in_threadpool(existing_holder, run_id)
-        data = await request.body()
-        stored = await run_in_threadpool(artifacts.put_file, run_id, name, io.BytesIO(data))
-        return {"name": stored, "size": len(data)}
+    # -- files of runs and of registered assets (a model's own files, written once)
+    def check_file_write(holder: str, file_name: str, caller: Caller) -> dict[str, Any] | None:
+        check_file_name(file_name)
+        asset = holder_asset(holder)
+        if asset is None:
+            caller.writes(holder, "uploading a file")
+        else:
+            caller.writes_files_of_asset(asset)
+        return asset
+
+    @app.put(f"{API}/runs/{{run_id}}/files", openapi_extra=_BINARY_BODY)
+    async def upload_file(request: Request, run_id: str = HolderPath,
+                          file_name: str = FileName,
+                          sha256: Optional[str] = Query(None, pattern=ids.SHA256_PATTERN,
+                                                        description="the file's sha256: the upload is refused "
+                                                                    "when its bytes differ"),
+                          caller: Caller = Who) -> dict[str, Any]:
+        asset = await run_in_threadpool(check_file_write, run_id, file_name, caller)
+        tmp, size, digest = await receive_file(request, incoming)
+        try:
+            if sha256 is not None and digest != sha256:
+                raise ConfigError(f"the body's sha256 is {digest}, not the {sha256} sent with it: the file changed "
+                                  f"or broke on the way; nothing was stored")
+            if asset is not None:  # written once: the same bytes again are fine, other bytes are not
+                stored = await run_in_threadpool(artifacts.find, run_id, file_name)
+                if stored is not None:
+                    if await run_in_threadpool(_sha256_of, stored) != digest:
+                        raise ConflictError(f"{file_name!r} of {asset['kind']} {asset['name']!r} version "
+                                            f"{asset['version']} is stored already with other bytes; a registered "
+                                            f"version's files do not change")
+                    return {"name": file_name, "size": size, "sha256": digest}
+            stored_name = await run_in_threadpool(artifacts.put_file, run_id, file_name, tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return {"name": stored_name, "size": size, "sha256": digest}
+
+    def check_file_read(holder: str, caller: Caller) -> None:
+        if holder_asset(holder) is None:
+            caller.reads_run(holder)
 
     @app.get(f"{API}/runs/{{run_id}}/files")
-    def list_files(run_id: str) -> list[str]:
-        existing_holder(run_id)
+    def list_files(run_id: str = HolderPath, caller: Caller = Who) -> list[str]:
+        check_file_read(run_id, caller)
         return artifacts.list(run_id)
 
     @app.get(f"{API}/runs/{{run_id}}/files/content")
-    def download_file(run_id: str, name: str = Query(description="path of the file inside the run")):
-        existing_holder(run_id)
-        return FileResponse(artifacts.path(run_id, name), media_type="application/octet-stream")
+    def download_file(run_id: str = HolderPath, file_name: str = FileName, caller: Caller = Who):
+        check_file_read(run_id, caller)
+        return FileResponse(artifacts.path(run_id, file_name), media_type="application/octet-stream")
 
-    # -- snapshots: content-addressed zips of runs' source folders
+    @app.get(f"{API}/runs/{{run_id}}/files/digest")
+    def file_digest(run_id: str = HolderPath, file_name: str = FileName, caller: Caller = Who) -> dict[str, Any]:
+        check_file_read(run_id, caller)
+        path = artifacts.path(run_id, file_name)
+        return {"name": file_name, "size": path.stat().st_size, "sha256": _sha256_of(path)}
+
+    # -- snapshots: content-addressed zips of runs' source folders, verified and written once
     def snapshot_path(snapshot_hash: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{64}", snapshot_hash):
-            raise ConfigError(f"snapshot {snapshot_hash!r}: expected a 64-character sha256 hex digest")
         return artifacts.root / "snapshots" / f"{snapshot_hash}.zip"
 
-    @app.get(f"{API}/snapshots/{{snapshot_hash}}")
-    def snapshot_info(snapshot_hash: str) -> dict[str, Any]:
+    def existing_snapshot(snapshot_hash: str, caller: Caller) -> Path:
+        caller.reads_snapshot(snapshot_hash)
         path = snapshot_path(snapshot_hash)
         if not path.is_file():
             raise NotFoundError(f"no snapshot {snapshot_hash} in workspace {name!r}")
-        return {"hash": snapshot_hash, "size": path.stat().st_size}
+        return path
+
+    @app.get(f"{API}/snapshots/{{snapshot_hash}}")
+    def snapshot_info(snapshot_hash: str = Sha256Path, caller: Caller = Who) -> dict[str, Any]:
+        return {"hash": snapshot_hash, "size": existing_snapshot(snapshot_hash, caller).stat().st_size}
 
     @app.get(f"{API}/snapshots/{{snapshot_hash}}/content")
-    def download_snapshot(snapshot_hash: str):
-        path = snapshot_path(snapshot_hash)
-        if not path.is_file():
-            raise NotFoundError(f"no snapshot {snapshot_hash} in workspace {name!r}")
-        return FileResponse(path, media_type="application/zip")
+    def download_snapshot(snapshot_hash: str = Sha256Path, caller: Caller = Who):
+        return FileResponse(existing_snapshot(snapshot_hash, caller), media_type="application/zip")
 
-    @app.put(f"{API}/snapshots/{{snapshot_hash}}", openapi_extra={"requestBody": {
-        "required": True, "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                               "format": "binary"}}}}})
-    async def upload_snapshot(snapshot_hash: str, request: Request) -> dict[str, Any]:
-        path = snapshot_path(snapshot_hash)
-        data = await request.body()
-        if not data.startswith(b"PK"):
-            raise ConfigError(f"snapshot {snapshot_hash}: the body is not a zip file")
-        await run_in_threadpool(_write_atomically, path, data)
-        return {"hash": snapshot_hash, "size": len(data)}
+    @app.put(f"{API}/snapshots/{{snapshot_hash}}", openapi_extra=_BINARY_BODY)
+    async def upload_snapshot(request: Request, snapshot_hash: str = Sha256Path,
+                              caller: Caller = Who) -> dict[str, Any]:
+        from .. import snapshot
+        caller.user_only("uploading a snapshot")
+        tmp, size, _digest = await receive_file(request, incoming)
+        try:
+            content = await run_in_threadpool(snapshot.content_hash_of_zip, tmp)
+            if content != snapshot_hash:
+                raise ConfigError(f"snapshot {snapshot_hash}: the zip's files hash to {content}; a snapshot is "
+                                  f"stored under the hash of what it holds")
+            target = snapshot_path(snapshot_hash)
+            if not target.is_file():  # written once: another upload of the same content changes nothing
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return {"hash": snapshot_hash, "size": snapshot_path(snapshot_hash).stat().st_size}
 
-    return _Guard(app, token)
+    return Guard(app, store, token)
+
+
+async def receive_file(request: Request, folder: Path) -> tuple[Path, int, str]:
+    """Stream a request's body into a new file in ``folder``, at most ``MAX_FILE_BYTES``:
+    (its path, its size, its sha256). Nothing is held in memory but one chunk."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    tmp = Path(name)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    raise PayloadTooLarge(f"a file upload is limited to {MAX_FILE_BYTES} bytes")
+                digest.update(chunk)
+                await run_in_threadpool(out.write, chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, size, digest.hexdigest()
+
+
+class PayloadTooLarge(ConfigError):
+    """An upload over ``MAX_FILE_BYTES`` (HTTP 413), found while it streams in."""
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _json_object(what: str, text: str | None) -> dict[str, Any] | None:
@@ -557,20 +605,6 @@ def _json_object(what: str, text: str | None) -> dict[str, Any] | None:
     return value
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # -- running it ----------------------------------------------------------------------
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
@@ -582,7 +616,8 @@ def is_loopback(host: str) -> bool:
 
 
 def check_listen(host: str, token: str | None) -> None:
-    """A server others can reach must ask for a token."""
+    """A server others can reach must ask for a token (and a token must be a real one)."""
+    check_token(token)
     if not token and not is_loopback(host):
         raise ConfigError(f"--host {host} is reachable from other machines: give a --token "
                           f"(or set RUNYARD_TOKEN), or listen on 127.0.0.1")
@@ -607,10 +642,10 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
     app = create_app(store_url, artifacts_dir, token=token, name=name, own_url=f"http://{here}:{port}")
     if on_ready is not None:
         on_ready(f"http://{shown}:{port}")
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=head_timeout_protocol(),
+                            timeout_keep_alive=KEEP_ALIVE_S)
     if not scheduler:
         return uvicorn.Server(config).run()
-    import asyncio
     from ..pipeline.scheduler import DEFAULT_POLL_S, SchedulerThread
     from ..workspace import Workspace
 
@@ -628,3 +663,6 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
         server.run()
     finally:
         thread.stop()
+
+
+__all__ = ["create_app", "serve", "check_listen", "is_loopback", "HEAD_TIMEOUT_S"]

@@ -1,0 +1,250 @@
+"""What a run-history store accepts: every value is checked here before it is written.
+
+The SQL store calls these at the door of each public method, so the same rules
+hold for a workspace folder, a PostgreSQL store and a workspace server (whose
+routes answer a ``ConfigError`` with a 4xx naming the field). Each check names
+the field it refuses. Strings never hold NUL (PostgreSQL cannot store it), keys
+fit their columns, numbers are finite, JSON is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterable
+
+from .. import ids
+from .. import status as st
+from ..errors import ConfigError
+from .base import UPDATABLE_RUN_FIELDS
+
+#: what a run is: how it was started (``run_type``)
+RUN_TYPES = frozenset({"script", "command", "pipeline", "interactive", "child"})
+#: the kinds of named, versioned assets, and the states a version can be in
+ASSET_KINDS = frozenset({"dataset", "datastore", "model", "published_pipeline", "pipeline_endpoint", "schedule",
+                         "schedule_manifest"})
+ASSET_STATES = frozenset({"active", "disabled", "uploading", "failed", "deleted"})
+METRIC_KINDS = frozenset({"scalar", "list", "row", "table", "image"})
+LINEAGE_ROLES = frozenset({"input", "output"})
+
+KEY_LENGTH = 255
+VALUE_LENGTH = 64 * 1024
+ERROR_LENGTH = 256 * 1024
+DEFINITION_LENGTH = 8 * 1024 * 1024
+_INT32 = 2 ** 31 - 1
+_LATEST_TIME = 1e11  # year 5138: later is a unit mistake (milliseconds)
+
+#: the fields a new run is created with; the store sets created_at and run_number, and the
+#: process fields come later through set_run_process
+CREATE_FIELDS = frozenset({"run_id", "experiment", "parent_id", "display_name", "run_type", "status", "target",
+                           "definition", "environment_name", "environment_version", "environment_hash",
+                           "snapshot_hash", "start_time", "end_time", "exit_code", "error"})
+METRIC_FIELDS = frozenset({"run_id", "name", "kind", "value_num", "value_text", "logged_at"})
+METRIC_OPTIONAL = frozenset({"step", "description"})
+
+
+def text(value: Any, field: str, max_length: int = KEY_LENGTH, *, empty: bool = True) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{field}: expected a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise ConfigError(f"{field}: must not contain NUL characters")
+    if len(value) > max_length:
+        raise ConfigError(f"{field}: at most {max_length} characters, got {len(value)}")
+    if not empty and not value:
+        raise ConfigError(f"{field}: must not be empty")
+    return value
+
+
+def optional_text(value: Any, field: str, max_length: int = KEY_LENGTH) -> str | None:
+    return None if value is None else text(value, field, max_length)
+
+
+def integer(value: Any, field: str, low: int = -_INT32 - 1, high: int = _INT32) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{field}: expected an integer, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ConfigError(f"{field}: {value} is outside {low}..{high}")
+    return value
+
+
+def timestamp(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{field}: expected seconds since the epoch, got {type(value).__name__}")
+    if not math.isfinite(value) or not 0 <= value < _LATEST_TIME:
+        raise ConfigError(f"{field}: {value!r} is not a time in seconds since the epoch")
+    return float(value)
+
+
+def json_text(value: Any, field: str, max_length: int, kind: type | None = None) -> str:
+    text(value, field, max_length)
+    try:
+        decoded = json.loads(value)
+    except ValueError as e:
+        raise ConfigError(f"{field}: not valid JSON ({e})") from e
+    if kind is not None and not isinstance(decoded, kind):
+        raise ConfigError(f"{field}: expected JSON {_json_name(kind)}, got {type(decoded).__name__}")
+    return value
+
+
+def one_of(value: Any, field: str, allowed: Iterable[str]) -> str:
+    allowed = sorted(allowed)
+    if value not in allowed:
+        raise ConfigError(f"{field}: {value!r} is not one of: {', '.join(allowed)}")
+    return value
+
+
+def stored_value(value: Any, field: str) -> str | None:
+    """A tag's or property's value as stored: text, or JSON of anything else."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        shown = value
+    elif isinstance(value, (bool, int, float)):
+        shown = str(value)
+    else:
+        try:
+            shown = json.dumps(value)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{field}: {type(value).__name__} cannot be stored ({e})") from e
+    return text(shown, field, VALUE_LENGTH)
+
+
+def key_values(values: Any, field: str) -> dict[str, str | None]:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{field}: expected a mapping of key -> value, got {type(values).__name__}")
+    return {text(key, f"{field} key", empty=False): stored_value(value, f"{field}[{key!r}]")
+            for key, value in values.items()}
+
+
+# -- runs ----------------------------------------------------------------------------
+def new_run(row: Any) -> dict[str, Any]:
+    """A run row to create, checked; unknown fields (process fields among them) are refused."""
+    if not isinstance(row, dict):
+        raise ConfigError(f"run: expected a mapping of fields, got {type(row).__name__}")
+    unknown = sorted(set(row) - CREATE_FIELDS)
+    if unknown:
+        raise ConfigError(f"run: fields {unknown} cannot be set when a run is created; allowed: "
+                          f"{sorted(CREATE_FIELDS)}")
+    missing = [f for f in ("run_id", "experiment", "run_type", "status") if row.get(f) is None]
+    if missing:
+        raise ConfigError(f"run: {', '.join(missing)} missing")
+    ids.check_id(row["run_id"], "run_id")
+    ids.check_experiment_name(row["experiment"], "experiment")
+    one_of(row["run_type"], "run_type", RUN_TYPES)
+    one_of(row["status"], "status", st.INITIAL)
+    checks = {
+        "parent_id": lambda v: ids.check_id(v, "parent_id"),
+        "display_name": lambda v: text(v, "display_name"),
+        "target": lambda v: text(v, "target"),
+        "definition": lambda v: json_text(v, "definition", DEFINITION_LENGTH, dict),
+        "environment_name": lambda v: text(v, "environment_name"),
+        "environment_version": lambda v: text(v, "environment_version", 64),
+        "environment_hash": lambda v: ids.check_sha256(v, "environment_hash"),
+        "snapshot_hash": lambda v: ids.check_sha256(v, "snapshot_hash"),
+        "start_time": lambda v: timestamp(v, "start_time"),
+        "end_time": lambda v: timestamp(v, "end_time"),
+        "exit_code": lambda v: integer(v, "exit_code"),
+        "error": lambda v: text(v, "error", ERROR_LENGTH),
+    }
+    for field, check in checks.items():
+        if row.get(field) is not None:
+            check(row[field])
+    return dict(row)
+
+
+def run_update(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(fields) - UPDATABLE_RUN_FIELDS)
+    if unknown:
+        raise ConfigError(f"update_run: fields {unknown} cannot be changed this way; it changes "
+                          f"{sorted(UPDATABLE_RUN_FIELDS)} (status: set_status, process fields: set_run_process)")
+    if fields.get("display_name") is not None:
+        text(fields["display_name"], "display_name")
+    if fields.get("error") is not None:
+        text(fields["error"], "error", ERROR_LENGTH)
+    return fields
+
+
+def run_process(host: Any, pids: dict[str, Any]) -> dict[str, Any]:
+    values = {"host": text(host, "host", empty=False)}
+    for field in ("supervisor_pid", "job_pid"):
+        if pids.get(field) is not None:
+            values[field] = integer(pids[field], field, 1, 2 ** 22)
+    for field in ("supervisor_started", "job_started"):
+        if pids.get(field) is not None:
+            values[field] = timestamp(pids[field], field)
+    return values
+
+
+# -- metrics -------------------------------------------------------------------------
+def metric_rows(rows: Any) -> list[dict[str, Any]]:
+    """Metric rows as the job side writes them, each checked so that it reads back."""
+    if not isinstance(rows, list):
+        raise ConfigError(f"rows: expected a list of metric rows, got {type(rows).__name__}")
+    return [metric_row(row, f"rows[{i}]") for i, row in enumerate(rows)]
+
+
+def metric_row(row: Any, where: str) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(row).__name__}")
+    keys = set(row)
+    if not METRIC_FIELDS <= keys or keys - METRIC_FIELDS - METRIC_OPTIONAL:
+        raise ConfigError(f"{where}: a metric row has the fields {sorted(METRIC_FIELDS)} and optionally "
+                          f"{sorted(METRIC_OPTIONAL)}; got {sorted(keys)}")
+    ids.check_id(row["run_id"], f"{where}.run_id")
+    text(row["name"], f"{where}.name", empty=False)
+    kind = one_of(row["kind"], f"{where}.kind", METRIC_KINDS)
+    timestamp(row["logged_at"], f"{where}.logged_at")
+    number, value_text = row["value_num"], row["value_text"]
+    if number is not None:
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+            raise ConfigError(f"{where}.value_num: expected a finite number or null, got {number!r}")
+    if kind == "scalar":
+        if number is not None and value_text not in (None, "i"):
+            raise ConfigError(f"{where}.value_text: a scalar with value_num has value_text null or \"i\"")
+        if number is None:
+            if value_text is None:
+                raise ConfigError(f"{where}: a scalar needs value_num or value_text")
+            json_text(value_text, f"{where}.value_text", VALUE_LENGTH, (str, bool, float, int, type(None)))
+        elif value_text == "i" and number != int(number):
+            raise ConfigError(f"{where}.value_num: an integer scalar (value_text \"i\") must be whole")
+    else:
+        if number is not None:
+            raise ConfigError(f"{where}.value_num: a {kind} metric keeps its value in value_text")
+        shape = {"list": list, "row": dict, "table": dict, "image": str}[kind]
+        json_text(value_text, f"{where}.value_text", DEFINITION_LENGTH, shape)
+    step, description = row.get("step"), row.get("description")
+    return {**row, "value_num": None if number is None else float(number),
+            "step": None if step is None else integer(step, f"{where}.step"),
+            "description": None if not description else text(description, f"{where}.description", VALUE_LENGTH)}
+
+
+# -- assets --------------------------------------------------------------------------
+def asset(kind: Any, name: Any, spec: Any, content_hash: Any, asset_id: Any, state: Any) -> None:
+    one_of(kind, "kind", ASSET_KINDS)
+    ids.check_id(name, "name")
+    spec_json(spec)
+    if content_hash is not None:
+        ids.check_sha256(content_hash, "content_hash")
+    if asset_id is not None:
+        ids.check_id(asset_id, "asset_id")
+    one_of(state, "state", ASSET_STATES)
+
+
+def spec_json(spec: Any) -> str:
+    if not isinstance(spec, dict):
+        raise ConfigError(f"spec: expected a mapping, got {type(spec).__name__}")
+    try:
+        encoded = json.dumps(spec, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"spec: not JSON ({e})") from e
+    return text(encoded, "spec", DEFINITION_LENGTH)
+
+
+def version(value: Any, field: str = "version") -> int:
+    return integer(value, field, 1)
+
+
+def _json_name(kind: Any) -> str:
+    if isinstance(kind, tuple):
+        return "scalar"
+    return {list: "array", dict: "object", str: "string"}.get(kind, kind.__name__)

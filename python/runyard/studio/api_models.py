@@ -1,0 +1,246 @@
+"""The workspace server's request and response bodies: what a client may send, field by field.
+
+Every model forbids unknown fields and is strict about types (a time is a number,
+not a string that looks like one), so a request that does not fit is refused with
+a 422 naming the field before anything is read or written. The store checks the
+same values again (``runyard.store.checks``) for its other callers; these models
+are what the OpenAPI schema shows a client.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+
+from .. import ids
+from .. import status as st
+from ..store import checks
+
+_NO_NUL = r"^[^\x00]*$"
+
+Id = Annotated[str, StringConstraints(pattern=ids.ID_PATTERN)]
+ExperimentName = Annotated[str, StringConstraints(pattern=ids.EXPERIMENT_PATTERN)]
+Sha256 = Annotated[str, StringConstraints(pattern=ids.SHA256_PATTERN)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=checks.KEY_LENGTH, pattern=_NO_NUL)]
+Text = Annotated[str, StringConstraints(max_length=checks.KEY_LENGTH, pattern=_NO_NUL)]
+LongText = Annotated[str, StringConstraints(max_length=checks.ERROR_LENGTH, pattern=_NO_NUL)]
+JsonText = Annotated[str, StringConstraints(max_length=checks.DEFINITION_LENGTH, pattern=_NO_NUL)]
+Time = Annotated[float, Field(ge=0, lt=1e11, allow_inf_nan=False)]
+Int32 = Annotated[int, Field(ge=-2 ** 31, le=2 ** 31 - 1)]
+Pid = Annotated[int, Field(ge=1, le=2 ** 22)]
+Version = Annotated[int, Field(ge=1, le=2 ** 31 - 1)]
+TagValue = Union[Annotated[str, StringConstraints(max_length=checks.VALUE_LENGTH, pattern=_NO_NUL)],
+                 bool, int, float, None]
+KeyValues = dict[Key, TagValue]
+
+RunType = Literal[tuple(sorted(checks.RUN_TYPES))]  # type: ignore[valid-type]
+Status = Literal[tuple(st.ALL)]  # type: ignore[valid-type]
+InitialStatus = Literal[tuple(s for s in st.ALL if s in st.INITIAL)]  # type: ignore[valid-type]
+TerminalStatus = Literal[tuple(s for s in st.ALL if s in st.TERMINAL)]  # type: ignore[valid-type]
+MetricKind = Literal[tuple(sorted(checks.METRIC_KINDS))]  # type: ignore[valid-type]
+AssetKind = Literal[tuple(sorted(checks.ASSET_KINDS))]  # type: ignore[valid-type]
+AssetState = Literal[tuple(sorted(checks.ASSET_STATES))]  # type: ignore[valid-type]
+LineageRole = Literal[tuple(sorted(checks.LINEAGE_ROLES))]  # type: ignore[valid-type]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# -- runs ------------------------------------------------------------------------------
+class RunCreate(Body):
+    """A new run. The server sets ``created_at`` and ``run_number``; the process fields come
+    later from the run's supervisor (``PUT /runs/{id}/process``)."""
+
+    run_id: Id
+    experiment: ExperimentName
+    parent_id: Optional[Id] = None
+    display_name: Optional[Text] = None
+    run_type: RunType
+    status: InitialStatus
+    target: Optional[Text] = None
+    definition: Optional[JsonText] = Field(None, description="JSON of the job spec")
+    environment_name: Optional[Text] = None
+    environment_version: Optional[Annotated[str, StringConstraints(max_length=64, pattern=_NO_NUL)]] = None
+    environment_hash: Optional[Sha256] = None
+    snapshot_hash: Optional[Sha256] = None
+    start_time: Optional[Time] = None
+    end_time: Optional[Time] = None
+    exit_code: Optional[Int32] = None
+    error: Optional[LongText] = None
+
+
+class CreateRunBody(Body):
+    row: RunCreate
+    tags: Optional[KeyValues] = None
+    properties: Optional[KeyValues] = None
+
+
+class RunUpdate(Body):
+    """The fields of a run a client may change: its display name, and the error a job reports
+    (``run.fail()`` inside a job; the supervisor then ends the run Failed)."""
+
+    display_name: Optional[Text] = None
+    error: Optional[LongText] = None
+
+
+class RunUpdateBody(Body):
+    fields: RunUpdate
+
+
+class RunProcessBody(Body):
+    """Which process of which machine supervises (or is) the run's job. Only a user's token
+    may set it: a job cannot point a client at a process to signal."""
+
+    host: Key
+    supervisor_pid: Optional[Pid] = None
+    supervisor_started: Optional[Time] = None
+    job_pid: Optional[Pid] = None
+    job_started: Optional[Time] = None
+
+
+class StatusBody(Body):
+    status: Status
+    allow_from_terminal: bool = False
+    error: Optional[LongText] = None
+    exit_code: Optional[Int32] = None
+
+
+class EndChildrenBody(Body):
+    status: TerminalStatus
+
+
+class RunRow(BaseModel):
+    """A run as stored."""
+
+    run_id: str
+    experiment: str
+    parent_id: Optional[str] = None
+    run_number: int
+    display_name: Optional[str] = None
+    run_type: str
+    status: str
+    target: Optional[str] = None
+    definition: Optional[str] = None
+    environment_name: Optional[str] = None
+    environment_version: Optional[str] = None
+    environment_hash: Optional[str] = None
+    snapshot_hash: Optional[str] = None
+    created_at: float
+    start_time: Optional[float] = None
+    end_time: Optional[float] = None
+    exit_code: Optional[int] = None
+    error: Optional[str] = None
+    host: Optional[str] = None
+    supervisor_pid: Optional[int] = None
+    supervisor_started: Optional[float] = None
+    job_pid: Optional[int] = None
+    job_started: Optional[float] = None
+
+
+class StatusEvent(BaseModel):
+    status: str
+    time: float
+
+
+class JobToken(BaseModel):
+    token: str = Field(description="send as 'Authorization: Bearer <token>'; it ends with the run")
+
+
+# -- metrics ---------------------------------------------------------------------------
+class MetricRow(Body):
+    run_id: Id
+    name: Key
+    kind: MetricKind
+    value_num: Optional[Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        description="a number; null for any value kept as JSON in value_text")
+    value_text: Optional[JsonText] = Field(description="JSON of a value that is not a plain number, or \"i\" "
+                                                       "for an integer value_num")
+    logged_at: Time
+    step: Optional[Int32] = None
+    description: Optional[Annotated[str, StringConstraints(max_length=checks.VALUE_LENGTH, pattern=_NO_NUL)]] = None
+
+
+class MetricsBody(Body):
+    rows: list[MetricRow] = Field(max_length=100_000)
+
+
+class MetricQueryBody(Body):
+    run_ids: list[Id] = Field(max_length=10_000)
+    name: Optional[Key] = None
+
+
+class StoredMetric(BaseModel):
+    run_id: str
+    name: str
+    kind: str
+    value_num: Optional[float] = None
+    value_text: Optional[str] = None
+    logged_at: float
+    step: Optional[int] = None
+    description: Optional[str] = None
+
+
+# -- tags and properties ---------------------------------------------------------------
+class TagsBody(Body):
+    tags: KeyValues
+
+
+class KeysBody(Body):
+    keys: list[Key] = Field(max_length=10_000)
+
+
+class PropertiesBody(Body):
+    properties: KeyValues
+
+
+# -- environments and compute targets --------------------------------------------------
+class EnvironmentBody(Body):
+    name: Key
+    hash: Sha256
+    spec: dict[str, JsonValue]
+
+
+class ComputeTargetBody(Body):
+    type: Key
+    config: dict[str, JsonValue] = {}
+
+
+# -- assets, lineage, schedule firings -------------------------------------------------
+class AssetBody(Body):
+    name: Id
+    spec: dict[str, JsonValue]
+    content_hash: Optional[Sha256] = None
+    create_new_version: bool = True
+    run_id: Optional[Id] = None
+    asset_id: Optional[Id] = None
+    state: AssetState = "active"
+
+
+class AssetUpdateBody(Body):
+    spec: Optional[dict[str, JsonValue]] = None
+    state: Optional[AssetState] = None
+
+
+class LineageBody(Body):
+    run_id: Id
+    role: LineageRole
+    kind: AssetKind
+    name: Id
+    version: Version
+    label: Optional[Text] = None
+
+
+class FiringBody(Body):
+    slot: Key
+    run_id: Optional[Id] = None
+    error: Optional[LongText] = None
+
+
+class PipelineSubmitBody(Body):
+    experiment_name: ExperimentName
+    pipeline_parameters: dict[Key, JsonValue] = {}
+    display_name: Optional[Text] = None
+    tags: KeyValues = {}
+    pipeline_version: Optional[Key] = None

@@ -1,0 +1,376 @@
+"""The store contract (``runyard.store.base.RunStore``), one suite run against each store:
+SQLite, PostgreSQL, and the HTTP store of a real ``runyard server``. A behaviour one store
+has and another lacks fails here, as does a value one of them stores unchecked."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+
+import pytest
+
+from runyard import status as st
+from runyard.errors import ConfigError, ConflictError, NotFoundError, RunNotFoundError
+from runyard.store.base import RunStore
+from runyard.store.http import HttpStore
+from runyard.store.sql import SqlStore
+from server_service import start_server, stop_server
+
+TOKEN = "contract-suite-token-0123456789"
+HASH = "ab" * 32
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One server for the module, its history in SQLite."""
+    folder = tmp_path_factory.mktemp("contract-server")
+    proc, url = start_server(f"sqlite:///{folder}/ws.db", folder / "artifacts", folder / "server.log", token=TOKEN)
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "http"])
+def store(request, tmp_path) -> RunStore:
+    if request.param == "sqlite":
+        made: RunStore = SqlStore(f"sqlite:///{tmp_path}/contract.db")
+    elif request.param == "postgresql":
+        made = SqlStore(request.getfixturevalue("postgres").create_database(f"c_{uuid.uuid4().hex[:12]}"))
+    else:
+        made = HttpStore(request.getfixturevalue("served"), TOKEN, retry_window=0)
+    yield made
+    made.close()
+
+
+def unique(prefix: str = "e") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def new_run(store: RunStore, experiment: str | None = None, **fields) -> dict:
+    experiment = experiment or unique()
+    row = {"run_id": unique(f"{experiment}_"), "experiment": experiment, "run_type": "interactive",
+           "status": st.RUNNING, **fields}
+    return store.create_run(row)
+
+
+def metric(run_id: str, value: float = 1.0, **fields) -> dict:
+    return {"run_id": run_id, "name": "loss", "kind": "scalar", "value_num": value, "value_text": None,
+            "logged_at": time.time(), **fields}
+
+
+# -- experiments and runs ----------------------------------------------------------------
+def test_experiments(store):
+    name = unique()
+    store.ensure_experiment(name)
+    store.ensure_experiment(name)
+    assert store.list_experiments().count(name) == 1
+    with pytest.raises(ConfigError):
+        store.ensure_experiment("../up")
+
+
+def test_create_run_sets_number_and_time_and_keeps_tags(store):
+    experiment = unique()
+    first = new_run(store, experiment)
+    second = store.create_run({"run_id": unique(f"{experiment}_"), "experiment": experiment, "run_type": "script",
+                               "status": st.QUEUED, "display_name": "two", "snapshot_hash": HASH},
+                              tags={"team": "a", "n": 3}, properties={"seed": 7})
+    assert (first["run_number"], second["run_number"]) == (1, 2)
+    assert second["created_at"] <= time.time() and second["host"] is None
+    stored = store.get_run(second["run_id"])
+    assert stored["display_name"] == "two" and stored["snapshot_hash"] == HASH and stored["status"] == st.QUEUED
+    assert store.get_tags(second["run_id"]) == {"team": "a", "n": "3"}
+    assert store.get_properties(second["run_id"]) == {"seed": "7"}
+    assert [e["status"] for e in store.status_events(second["run_id"])] == [st.QUEUED]
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"host": "this-machine"}, ConfigError),
+    ({"job_pid": 1}, ConfigError),
+    ({"created_at": 1.0}, ConfigError),
+    ({"status": "Pwned"}, ConfigError),
+    ({"status": st.PREPARING}, ConfigError),
+    ({"run_type": "bogus"}, ConfigError),
+    ({"run_id": ".."}, ConfigError),
+    ({"run_id": "a/b"}, ConfigError),
+    ({"run_id": "x" * 300}, ConfigError),
+    ({"run_id": "nul\x00"}, ConfigError),
+    ({"display_name": "x" * 256}, ConfigError),
+    ({"definition": "{not json"}, ConfigError),
+    ({"snapshot_hash": "../../x"}, ConfigError),
+    ({"start_time": "yesterday"}, ConfigError),
+    ({"exit_code": 2 ** 40}, ConfigError),
+    ({"parent_id": "no_such_parent"}, NotFoundError),
+])
+def test_create_run_refuses_what_it_cannot_store(store, fields, error):
+    experiment = unique()
+    with pytest.raises(error):
+        new_run(store, experiment, **fields)
+    assert store.list_runs(experiment=experiment) == []
+
+
+def test_a_run_id_is_used_once(store):
+    row = new_run(store)
+    with pytest.raises(ConflictError, match="exists"):
+        store.create_run({k: row[k] for k in ("run_id", "experiment", "run_type", "status")})
+
+
+def test_a_child_run_belongs_to_its_parents_experiment(store):
+    parent = new_run(store)
+    child = new_run(store, parent["experiment"], parent_id=parent["run_id"], run_type="child")
+    assert store.list_runs(parent_id=parent["run_id"])[0]["run_id"] == child["run_id"]
+    with pytest.raises(ConfigError, match="experiment"):
+        new_run(store, unique(), parent_id=parent["run_id"], run_type="child")
+
+
+def test_get_run_of_nothing_is_none(store):
+    assert store.get_run("no_such_run") is None
+    assert store.get_run("../etc") is None
+    assert store.get_tags("no_such_run") == {} and store.get_properties("no_such_run") == {}
+
+
+def test_update_run_changes_only_what_it_may(store):
+    run = new_run(store)
+    store.update_run(run["run_id"], display_name="renamed", error="bad things")
+    stored = store.get_run(run["run_id"])
+    assert (stored["display_name"], stored["error"]) == ("renamed", "bad things")
+    for field, value in (("status", st.COMPLETED), ("supervisor_pid", 1), ("host", "h"), ("run_number", 9)):
+        with pytest.raises(ConfigError):
+            store.update_run(run["run_id"], **{field: value})
+    assert store.get_run(run["run_id"])["status"] == st.RUNNING
+    with pytest.raises(NotFoundError):
+        store.update_run("no_such_run", display_name="x")
+
+
+def test_process_fields_go_through_set_run_process(store):
+    run = new_run(store, status=st.QUEUED, run_type="script")
+    store.set_run_process(run["run_id"], host="box", supervisor_pid=123, supervisor_started=1.5e9)
+    store.set_run_process(run["run_id"], host="box", job_pid=456, job_started=1.6e9)
+    stored = store.get_run(run["run_id"])
+    assert (stored["host"], stored["supervisor_pid"], stored["supervisor_started"], stored["job_pid"],
+            stored["job_started"]) == ("box", 123, 1.5e9, 456, 1.6e9)
+    for bad in ({"supervisor_pid": 0}, {"supervisor_pid": 2 ** 31}, {"job_started": math.inf}, {"host": ""}):
+        with pytest.raises(ConfigError):
+            store.set_run_process(run["run_id"], **{"host": "box", **bad})
+    with pytest.raises(NotFoundError):
+        store.set_run_process("no_such_run", host="box", job_pid=1)
+
+
+# -- status ------------------------------------------------------------------------------
+def test_status_moves_forward_and_stops_at_the_end(store):
+    run = new_run(store, status=st.QUEUED, run_type="script")["run_id"]
+    for status in (st.PREPARING, st.STARTING, st.RUNNING):
+        assert store.set_status(run, status) is True
+    assert store.get_run(run)["start_time"] is not None
+    with pytest.raises(ConfigError, match="back"):
+        store.set_status(run, st.QUEUED)
+    with pytest.raises(ConfigError):
+        store.set_status(run, "Pwned")
+    assert store.set_status(run, st.FAILED, error="it broke", exit_code=3) is True
+    stored = store.get_run(run)
+    assert (stored["status"], stored["error"], stored["exit_code"]) == (st.FAILED, "it broke", 3)
+    assert stored["end_time"] is not None
+    assert store.set_status(run, st.COMPLETED) is False  # ended runs stay ended
+    assert store.set_status(run, st.CANCELED, allow_from_terminal=True) is True
+    with pytest.raises(ConfigError):
+        store.set_status(run, st.RUNNING, allow_from_terminal=True)
+    assert [e["status"] for e in store.status_events(run)] == [
+        st.QUEUED, st.PREPARING, st.STARTING, st.RUNNING, st.FAILED, st.CANCELED]
+    with pytest.raises(NotFoundError):
+        store.set_status("no_such_run", st.RUNNING)
+
+
+def test_a_cancel_request_wins_over_a_later_start_step(store):
+    run = new_run(store, status=st.QUEUED, run_type="script")["run_id"]
+    assert store.set_status(run, st.CANCEL_REQUESTED) is True
+    assert store.set_status(run, st.PREPARING) is False
+    assert store.get_run(run)["status"] == st.CANCEL_REQUESTED
+    assert store.set_status(run, st.FINALIZING) is True
+    assert store.set_status(run, st.CANCELED) is True
+
+
+def test_end_active_children(store):
+    parent = new_run(store)
+    kids = [new_run(store, parent["experiment"], parent_id=parent["run_id"], run_type="child") for _ in range(2)]
+    grandchild = new_run(store, parent["experiment"], parent_id=kids[0]["run_id"], run_type="child")
+    store.set_status(kids[1]["run_id"], st.COMPLETED)
+    store.end_active_children(parent["run_id"], st.FAILED)
+    assert store.get_run(kids[0]["run_id"])["status"] == st.FAILED
+    assert store.get_run(kids[1]["run_id"])["status"] == st.COMPLETED
+    assert store.get_run(grandchild["run_id"])["error"] == "its parent run ended Failed"
+    with pytest.raises(ConfigError):
+        store.end_active_children(parent["run_id"], st.RUNNING)
+
+
+def test_list_runs_filters(store):
+    experiment = unique()
+    done = new_run(store, experiment, run_type="script", status=st.QUEUED)
+    store.set_status(done["run_id"], st.COMPLETED)
+    tagged = store.create_run({"run_id": unique(f"{experiment}_"), "experiment": experiment,
+                               "run_type": "interactive", "status": st.RUNNING}, tags={"kind": "b"},
+                              properties={"owner": "me"})
+    child = new_run(store, experiment, parent_id=tagged["run_id"], run_type="child")
+    assert [r["run_id"] for r in store.list_runs(experiment=experiment, top_level_only=True)] == [
+        tagged["run_id"], done["run_id"]]
+    assert [r["run_id"] for r in store.list_runs(experiment=experiment, status=st.COMPLETED)] == [done["run_id"]]
+    assert [r["run_id"] for r in store.list_runs(experiment=experiment, tags={"kind": "b"})] == [tagged["run_id"]]
+    assert [r["run_id"] for r in store.list_runs(experiment=experiment, tags={"kind": None})] == [tagged["run_id"]]
+    assert [r["run_id"] for r in store.list_runs(experiment=experiment, properties={"owner": "me"})] == [
+        tagged["run_id"]]
+    assert [r["run_id"] for r in store.list_runs(parent_id=tagged["run_id"])] == [child["run_id"]]
+    assert [r["run_id"] for r in store.list_runs(experiment=experiment, run_type="script")] == [done["run_id"]]
+    assert len(store.list_runs(experiment=experiment, limit=1)) == 1
+    with pytest.raises(ConfigError):
+        store.list_runs(status="Pwned")
+
+
+# -- metrics -----------------------------------------------------------------------------
+def test_metrics_round_trip_with_step_and_description(store):
+    run = new_run(store)["run_id"]
+    store.log_metrics([metric(run, 0.5, step=1, description="training loss"), metric(run, 0.25, step=2),
+                       {**metric(run), "name": "tags", "kind": "list", "value_num": None, "value_text": "[1, 2]"},
+                       {**metric(run), "name": "n", "value_num": 3.0, "value_text": "i"},
+                       {**metric(run), "name": "nan", "value_num": None, "value_text": "NaN"}])
+    rows = store.get_metric_rows([run])
+    assert [(r["name"], r["value_num"], r["step"]) for r in rows[:2]] == [("loss", 0.5, 1), ("loss", 0.25, 2)]
+    assert rows[0]["description"] == "training loss" and rows[1]["description"] is None
+    assert [r["name"] for r in store.get_metric_rows([run], "n")] == ["n"]
+
+
+def test_a_batch_id_is_stored_once(store):
+    run = new_run(store)["run_id"]
+    batch = [metric(run, float(i)) for i in range(3)]
+    store.log_metrics(batch, batch_id="batch-1")
+    store.log_metrics(batch, batch_id="batch-1")
+    assert len(store.get_metric_rows([run])) == 3
+    store.log_metrics(batch, batch_id="batch-2")
+    assert len(store.get_metric_rows([run])) == 6
+
+
+@pytest.mark.parametrize("change", [
+    {"kind": "bogus"}, {"value_num": "1.5"}, {"logged_at": "now"}, {"logged_at": -1.0},
+    {"name": "x" * 100_000}, {"name": ""}, {"value_num": None, "value_text": None},
+    {"value_num": None, "value_text": "{not json"}, {"kind": "list", "value_num": None, "value_text": "{}"},
+    {"step": "three"}, {"step": 2 ** 40}, {"value_num": True}, {"extra": 1}, {"run_id": "../x"},
+])
+def test_metric_rows_are_checked(store, change):
+    run = new_run(store)["run_id"]
+    with pytest.raises(ConfigError):
+        store.log_metrics([metric(run), {**metric(run), **change}])
+    assert store.get_metric_rows([run]) == []  # the whole batch, not the good half
+
+
+def test_metrics_of_a_run_that_does_not_exist_are_refused(store):
+    with pytest.raises(NotFoundError):
+        store.log_metrics([metric("no_such_run")])
+
+
+# -- tags and properties -----------------------------------------------------------------
+def test_tags_and_properties(store):
+    run = new_run(store)["run_id"]
+    store.set_tags(run, {"a": "1", "b": None, "c": [1, 2]})
+    store.remove_tags(run, ["a"])
+    assert store.get_tags(run) == {"b": None, "c": "[1, 2]"}
+    store.add_properties(run, {"p": 1})
+    store.add_properties(run, {"p": 1})
+    with pytest.raises(ConflictError, match="cannot change"):
+        store.add_properties(run, {"p": 2})
+    assert store.get_properties(run) == {"p": "1"}
+    for bad in ({"": "x"}, {"k" * 300: "x"}, {"k": "v\x00"}, {"k": "x" * 70_000}):
+        with pytest.raises(ConfigError):
+            store.set_tags(run, bad)
+    with pytest.raises(NotFoundError):
+        store.set_tags("no_such_run", {"a": 1})
+    with pytest.raises(NotFoundError):
+        store.add_properties("no_such_run", {"a": 1})
+
+
+# -- job tokens ---------------------------------------------------------------------------
+def test_job_tokens_are_issued_for_active_runs_only(store):
+    run = new_run(store, run_type="script", status=st.QUEUED)["run_id"]
+    first, second = store.issue_job_token(run), store.issue_job_token(run)
+    assert first != second and len(first) >= 40
+    store.set_status(run, st.COMPLETED)
+    with pytest.raises(ConflictError, match="ended"):
+        store.issue_job_token(run)
+    with pytest.raises(NotFoundError):
+        store.issue_job_token("no_such_run")
+
+
+# -- environments and compute targets ------------------------------------------------------
+def test_environments(store):
+    name = unique("env")
+    assert store.register_environment(name, HASH, {"name": name}) == 1
+    assert store.register_environment(name, HASH, {"name": name}) == 1
+    assert store.register_environment(name, "cd" * 32, {"name": name, "v": 2}) == 2
+    assert store.get_environment(name)["version"] == 2
+    assert store.get_environment(name, 1)["hash"] == HASH
+    assert store.get_environment("no-such-env") is None
+    assert {r["name"] for r in store.list_environments()} >= {name}
+    with pytest.raises(ConfigError):
+        store.register_environment(name, "not-a-hash", {})
+
+
+def test_compute_targets(store):
+    store.save_compute_target("box", "docker", {"memory": "4g"})
+    assert {"name": "box", "type": "docker"}.items() <= next(
+        t for t in store.list_compute_targets() if t["name"] == "box").items()
+    with pytest.raises(ConfigError, match="valid types"):
+        store.save_compute_target("box2", "mainframe", {})
+    with pytest.raises(ConfigError):
+        store.save_compute_target("box3", "docker", {"memory": "lots"})
+    assert store.delete_compute_target("box") is True
+    assert store.delete_compute_target("box") is False
+
+
+# -- assets, lineage, schedule firings ---------------------------------------------------------
+def test_assets(store):
+    name = unique("ds")
+    first = store.register_asset("dataset", name, {"v": 1}, content_hash=HASH)
+    assert first["version"] == 1 and first["spec"] == {"v": 1}
+    assert store.register_asset("dataset", name, {"v": 1}, content_hash=HASH)["id"] == first["id"]
+    second = store.register_asset("dataset", name, {"v": 2}, content_hash="cd" * 32)
+    assert second["version"] == 2
+    with pytest.raises(ConflictError):
+        store.register_asset("dataset", name, {"v": 3}, create_new_version=False)
+    assert store.get_asset("dataset", name)["version"] == 2
+    assert store.get_asset("dataset", name, 1)["id"] == first["id"]
+    assert store.get_asset_by_id(first["id"])["name"] == name
+    assert store.get_asset_by_id("no-such-id") is None
+    assert [a["version"] for a in store.list_assets("dataset", name)] == [1, 2]
+    assert [a["version"] for a in store.list_assets("dataset", name, latest_only=True)] == [2]
+    disabled = store.update_asset(first["id"], state="disabled")
+    assert disabled["state"] == "disabled"
+    assert [a["version"] for a in store.list_assets("dataset", name, state="active")] == [2]
+    for bad in (dict(kind="bogus"), dict(name="../x"), dict(content_hash="zz"), dict(state="Pwned")):
+        args = {"kind": "dataset", "name": name, **bad}
+        with pytest.raises(ConfigError):
+            store.register_asset(args.pop("kind"), args.pop("name"), {"v": 9}, **args)
+    with pytest.raises(NotFoundError):
+        store.update_asset("no-such-id", state="active")
+
+
+def test_lineage(store):
+    run = new_run(store)["run_id"]
+    store.record_lineage(run, "input", "dataset", "train", 3, label="training")
+    store.record_lineage(run, "input", "dataset", "train", 3, label="training")
+    rows = store.list_lineage(run_id=run)
+    assert [(r["role"], r["name"], r["version"], r["label"]) for r in rows] == [("input", "train", 3, "training")]
+    with pytest.raises(ConfigError):
+        store.record_lineage(run, "sideways", "dataset", "train", 3)
+    with pytest.raises(NotFoundError):
+        store.record_lineage("no_such_run", "input", "dataset", "train", 3)
+
+
+def test_schedule_firings(store):
+    schedule = unique("sched")
+    assert store.claim_firing(schedule, "2026-12-01T00:00") is True
+    assert store.claim_firing(schedule, "2026-12-01T00:00") is False
+    run = new_run(store)["run_id"]
+    store.end_firing(schedule, "2026-12-01T00:00", run_id=run)
+    assert [(f["slot"], f["run_id"]) for f in store.list_firings(schedule)] == [("2026-12-01T00:00", run)]
+
+
+def test_every_store_implements_the_whole_contract():
+    for kind in (SqlStore, HttpStore):
+        assert not getattr(kind, "__abstractmethods__", None), kind
+        assert issubclass(kind, RunStore)
