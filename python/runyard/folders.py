@@ -106,7 +106,8 @@ def entry(path: Path, real_root: Path, name: str, label: str) -> FoundFile | Lef
     try:
         info = os.stat(real)
     except OSError as e:
-        return LeftOut(name, f"a link to {real}, which could not be read ({e.strerror})")
+        where = "outside" if not real.is_relative_to(real_root) else "in"
+        return LeftOut(name, f"a link to something {where} {label} that could not be read ({real}: {e.strerror})")
     if not real.is_relative_to(real_root):
         return LeftOut(name, f"a link to a {_kind(info.st_mode)} outside {label} ({real})")
     if not stat.S_ISREG(info.st_mode):
