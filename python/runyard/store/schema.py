@@ -115,6 +115,7 @@ applied_requests = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("response", sa.Text, nullable=True),  # JSON of what the write returned
+    sa.Column("request", sa.String(512), nullable=True),  # "METHOD /path" it answered (schema v4)
 )
 
 # Named, versioned things of a workspace other than environments: datasets, datastores,
@@ -191,13 +192,15 @@ def _add_assets(conn: sa.Connection) -> None:
 
 
 def _add_steps_and_job_tokens(conn: sa.Connection) -> None:
-    # A v1-v3 database lacks the two metric columns; one created by this version's
-    # _create_v1 already has them (the Table above is the latest shape).
+    # A v1-v3 database lacks the new columns; one created by this version's _create_v1 and
+    # _add_applied_requests already has them (the Tables above are the latest shape).
     have = {column["name"] for column in sa.inspect(conn).get_columns("metrics")}
     for column, kind in (("step", "INTEGER"), ("description", "TEXT")):
         if column not in have:
             conn.exec_driver_sql(f"ALTER TABLE metrics ADD COLUMN {column} {kind}")
     job_tokens.create(conn, checkfirst=True)
+    if "request" not in {column["name"] for column in sa.inspect(conn).get_columns("applied_requests")}:
+        conn.exec_driver_sql("ALTER TABLE applied_requests ADD COLUMN request VARCHAR(512)")
     # pruning old idempotency records looks them up by age
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_applied_requests_at ON applied_requests (at)")
 

@@ -133,22 +133,32 @@ class SqlStore(RunStore):
                     conn.execute(sa.delete(t.schema_version))
                     conn.execute(sa.insert(t.schema_version).values(version=version))
 
-    def apply_once(self, key: str, operation: Callable[[], Any]) -> Any:
+    def apply_once(self, key: str, operation: Callable[[], Any], *, request: str | None = None) -> Any:
         """Run the store calls in ``operation`` once per ``key``, in one transaction with the
-        record of the key; a later call with the same key returns the first result (JSON)."""
-        done = sa.select(t.applied_requests.c.response).where(t.applied_requests.c.key == key)
+        record of the key; a later call with the same key returns the first result (JSON). With
+        ``request`` (what the key answered, e.g. ``"POST /api/v1/runs"``), a key seen with
+        another request is a ``ConflictError``, never another request's answer."""
+        done = sa.select(t.applied_requests.c.response, t.applied_requests.c.request).where(
+            t.applied_requests.c.key == key)
+
+        def first_answer(row: Any) -> Any:
+            if request is not None and row.request is not None and row.request != request:
+                raise ConflictError(f"Idempotency-Key {key!r} was used for {row.request}; a key names one "
+                                    f"request: send a new key")
+            return json.loads(row.response)
+
         try:
             with self._write() as conn:
                 row = conn.execute(done).first()
                 if row is not None:
-                    return json.loads(row.response)
+                    return first_answer(row)
                 token = self._outer.set(conn)
                 try:
                     result = operation()
                 finally:
                     self._outer.reset(token)
                 conn.execute(sa.insert(t.applied_requests).values(
-                    key=key, at=time.time(), response=json.dumps(result)))
+                    key=key, at=time.time(), response=json.dumps(result), request=request))
                 return result
         except sa.exc.IntegrityError:
             # The same key was applied meanwhile by a concurrent retry (PostgreSQL): ours
@@ -157,7 +167,7 @@ class SqlStore(RunStore):
                 row = conn.execute(done).first()
             if row is None:
                 raise
-            return json.loads(row.response)
+            return first_answer(row)
 
     def prune_applied_requests(self, older_than_s: float) -> int:
         """Forget idempotency keys applied more than ``older_than_s`` ago; how many went."""

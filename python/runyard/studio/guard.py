@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hmac
 import json
 from typing import Any, Callable
@@ -34,6 +35,8 @@ MIN_TOKEN_LENGTH = 16
 #: Paths served without a token: the schema and its viewers say nothing about the workspace.
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 CALLER = "runyard.caller"
+#: "METHOD /path" of the request being served: what an Idempotency-Key is recorded against
+current_request: contextvars.ContextVar[str | None] = contextvars.ContextVar("runyard_request", default=None)
 
 
 def check_token(token: str | None) -> str | None:
@@ -64,6 +67,7 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
+        current_request.set(f"{scope['method']} {scope['path']}"[:512])
         if scope["path"] not in PUBLIC_PATHS:
             caller = await self._caller(headers.get(b"authorization", b""))
             if caller is None:

@@ -28,6 +28,8 @@ from typing import Any, Callable, Optional
 
 from ..errors import ConfigError, ConflictError, NotFoundError, RunyardError, missing_dependency
 
+import sqlalchemy as sa
+
 try:
     from fastapi import Depends, FastAPI, Header, Path as PathParam, Query, Request
     from fastapi.exceptions import RequestValidationError
@@ -43,7 +45,7 @@ from ..store.sql import SqlStore
 from . import api_models as m
 from .access import Caller, Forbidden
 from .guard import (API, CALLER, HEAD_TIMEOUT_S, KEEP_ALIVE_S, MAX_FILE_BYTES, Guard, check_token,
-                    head_timeout_protocol)
+                    current_request, head_timeout_protocol)
 
 #: how long a write's Idempotency-Key is remembered: far longer than any client retries
 IDEMPOTENCY_TTL_S = 24 * 3600
@@ -107,6 +109,11 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         message = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:10])
         return JSONResponse({"error": 422, "message": message, "detail": problems}, status_code=422)
 
+    async def integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+        # two writers raced for one key (the checks before the write saw none): the first won
+        return JSONResponse({"error": 409, "message": f"a concurrent write took this id or key first: "
+                                                      f"{str(exc).splitlines()[0][:300]}"}, status_code=409)
+
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         _log.exception("unexpected error", exc_info=exc)
         return JSONResponse({"error": 500, "message": f"the server failed: {type(exc).__name__}"}, status_code=500)
@@ -118,12 +125,13 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     app.add_exception_handler(NotFoundError, errors_as(404))
     app.add_exception_handler(Forbidden, errors_as(403))
     app.add_exception_handler(RunyardError, errors_as(500))
+    app.add_exception_handler(sa.exc.IntegrityError, integrity_error)
     app.add_exception_handler(Exception, unexpected)
 
     def once(key: str | None, operation: Callable[[], Any]) -> Any:
         if key is None:
             return operation()
-        return store.apply_once(key, operation)
+        return store.apply_once(key, operation, request=current_request.get())
 
     def existing_run(run_id: str) -> dict[str, Any]:
         row = store.get_run(run_id)
