@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any, Iterator
 
 from . import status as st
-from .errors import ConfigError
+from .errors import ConfigError, refuse_unknown_arguments
 
 if TYPE_CHECKING:
     from .run import Run
@@ -23,7 +23,8 @@ class Experiment:
     >>> run = exp.submit(ScriptRunConfig("src", script="train.py"))  # doctest: +SKIP
     """
 
-    def __init__(self, workspace: "Workspace", name: str, **_ignored: Any):
+    def __init__(self, workspace: "Workspace", name: str, **kwargs: Any):
+        refuse_unknown_arguments("Experiment()", kwargs, "it takes workspace and name")
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise ConfigError(f"experiment name {name!r}: use 1-200 letters, digits, '_' or '-', "
                               f"starting with a letter or digit")
@@ -49,10 +50,18 @@ class Experiment:
             raise ConfigError(f"tags must be a dict, got {type(tags).__name__}")
         return submit(self, tags=tags or {}, **kwargs)
 
-    def start_logging(self, *args: Any, outputs: str | None = None, snapshot_directory: str | None = None,
+    def start_logging(self, outputs: str | None = None, snapshot_directory: str | None = None, *,
                       display_name: str | None = None, tags: dict[str, Any] | None = None) -> "Run":
-        """An interactive run in this process (a notebook, a script): log to it, then ``complete()``."""
-        from .run import Run, new_run_id
+        """An interactive run in this process (a notebook, a script): log to it, then ``complete()``.
+
+        ``outputs`` is a folder whose files become the run's ``outputs/`` files when it ends
+        (Azure tracked ``./outputs`` unless told otherwise; here only the folder given);
+        ``snapshot_directory`` is a folder stored as the run's source.
+
+        >>> run = Experiment(ws, "notebook").start_logging(outputs="outputs", snapshot_directory=".")  # doctest: +SKIP
+        """
+        from .run import Run, new_run_id, outputs_folder
+        folder = outputs_folder(outputs)
         row = {"run_id": new_run_id(self.name), "experiment": self.name, "display_name": display_name,
                "run_type": "interactive", "status": st.RUNNING, "target": "interactive",
                "start_time": time.time()}
@@ -63,7 +72,9 @@ class Experiment:
             report_left_out(snap.left_out)
             row["snapshot_hash"] = snap.hash
         created = self.workspace._store.create_run(row, tags=tags)
-        return Run._from_row(self.workspace, created)
+        run = Run._from_row(self.workspace, created)
+        run._outputs = folder
+        return run
 
     def get_runs(self, type: str | None = None, tags: dict[str, Any] | str | None = None,
                  properties: dict[str, Any] | None = None, include_children: bool = False,

@@ -8,7 +8,9 @@ import json
 import os
 import secrets
 import signal
+import socket
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
 
 from . import metrics as m
 from . import status as st
-from .errors import ConfigError, RunFailedError, RunNotFoundError, RunyardError
+from .errors import ConfigError, RunFailedError, RunNotFoundError, RunyardError, refuse_unknown_arguments
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -29,6 +31,15 @@ ENV_TRACKING_URI = "RUNYARD_TRACKING_URI"
 
 def new_run_id(experiment: str) -> str:
     return f"{experiment}_{int(time.time())}_{secrets.token_hex(4)}"
+
+
+def outputs_folder(outputs: Any) -> Path | None:
+    """The folder an ``outputs=`` argument names (None or False: none), checked."""
+    if outputs is None or outputs is False:
+        return None
+    if not isinstance(outputs, (str, os.PathLike)):
+        raise ConfigError(f"outputs must be a folder path, got {type(outputs).__name__}")
+    return Path(outputs).expanduser().absolute()
 
 
 def _iso(timestamp: float | None) -> str | None:
@@ -47,18 +58,40 @@ class Run:
 
     _context: "Run | None" = None
 
-    def __init__(self, experiment: "Experiment", run_id: str, **_ignored: Any):
+    def __init__(self, experiment: "Experiment", run_id: str, outputs: str | os.PathLike | None = None,
+                 **kwargs: Any):
+        """``outputs``: a folder whose files become the run's ``outputs/`` files when this
+        object completes (or fails, or cancels) the run; only for a run its code ends (one
+        from ``start_logging`` or ``child_run``), as a job's target uploads ``./outputs`` itself."""
+        refuse_unknown_arguments("Run()", kwargs, "it takes experiment, run_id and outputs")
         row = experiment.workspace._store.get_run(run_id)
         if row is None or row["experiment"] != experiment.name:
             raise RunNotFoundError(
                 f"no run {run_id!r} in experiment {experiment.name!r} of workspace {experiment.workspace.name!r}")
         self._init(experiment, row)
+        self._track_outputs(outputs)
 
     def _init(self, experiment: "Experiment", row: dict[str, Any]) -> None:
         self.experiment = experiment
         self._row = row
         self._buffer: m.MetricBuffer | None = None
         self._in_job = False
+        self._outputs: Path | None = None
+
+    def _track_outputs(self, outputs: str | os.PathLike | None) -> None:
+        """Remember ``outputs``, a folder uploaded as ``outputs/`` when this object ends the run."""
+        folder = outputs_folder(outputs)
+        if folder is not None and not self._owns_status():
+            raise ConfigError(f"outputs={os.fspath(outputs)!r}: run {self.id} is a {self.type} run, whose "
+                              f"target uploads its ./outputs folder; add other files with "
+                              f"run.upload_folder(name, path)")
+        self._outputs = folder
+
+    def _upload_outputs(self) -> None:
+        """Upload the tracked outputs folder (if any) under ``outputs/``, once."""
+        folder, self._outputs = self._outputs, None
+        if folder is not None and folder.is_dir() and any(folder.iterdir()):
+            self.upload_folder("outputs", folder)
 
     @classmethod
     def _from_row(cls, workspace: "Workspace", row: dict[str, Any]) -> "Run":
@@ -223,7 +256,9 @@ class Run:
         (to stdout, or to ``output``: a text stream or a function taking each chunk).
 
         Returns ``get_details()``. A Failed run raises ``RunFailedError`` unless
-        ``raise_on_error=False``.
+        ``raise_on_error=False``. A run's outputs and logs are stored before it ends (while it
+        is Finalizing), so it always returns after Azure's post-processing:
+        ``wait_post_processing`` has nothing more to wait for.
         """
         out = _writer(output)
         if show_output:
@@ -350,7 +385,10 @@ class Run:
         target = Path(output_file_path) if output_file_path else Path(Path(name).name)
         if target.is_dir():
             target = target / Path(name).name
-        return str(self.workspace._artifacts.download(self.id, name, target))
+        return str(self._download(name, target))
+
+    def _download(self, name: str, target: Path) -> Path:
+        return self.workspace._artifacts.download(self.id, name, target)
 
     def download_files(self, prefix: str | None = None, output_directory: str | os.PathLike | None = None,
                        output_paths: list[str] | None = None, append_prefix: bool = True) -> list[str]:
@@ -366,7 +404,7 @@ class Run:
             else:
                 rel = name if append_prefix or not prefix else name[len(prefix):].lstrip("/")
                 target = out / rel
-            written.append(str(self.workspace._artifacts.download(self.id, name, target)))
+            written.append(str(self._download(name, target)))
         return written
 
     def register_model(self, model_name: str, model_path: str | None = None, tags: dict[str, Any] | None = None,
@@ -433,14 +471,23 @@ class Run:
         return self._store().get_properties(self.id)
 
     # -- children --------------------------------------------------------------
-    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: Any = None) -> "Run":
-        """A child run that logs on its own; complete it, or use it as a context manager."""
+    def child_run(self, name: str | None = None, run_id: str | None = None,
+                  outputs: str | os.PathLike | None = None) -> "Run":
+        """A child run that logs on its own; complete it, or use it as a context manager.
+        ``outputs``: a folder uploaded as the child's ``outputs/`` when it ends.
+
+        >>> with run.child_run("fold-1", outputs="fold-1-out") as child:  # doctest: +SKIP
+        ...     child.log("auc", 0.91)
+        """
+        folder = outputs_folder(outputs)
         row = self._store().create_run({
             "run_id": run_id or new_run_id(self.experiment.name), "experiment": self.experiment.name,
             "parent_id": self.id, "display_name": name, "run_type": "child", "status": st.RUNNING,
             "target": self._row["target"], "start_time": time.time(),
         })
-        return Run._from_row(self.workspace, row)
+        child = Run._from_row(self.workspace, row)
+        child._outputs = folder
+        return child
 
     def create_children(self, count: int | None = None, tag_key: str | None = None,
                         tag_values: list[str] | None = None) -> list["Run"]:
@@ -477,15 +524,23 @@ class Run:
     def complete(self, _set_status: bool = True) -> None:
         """Mark the run Completed (inside a job, the target does that when the script exits)."""
         self.flush()
+        self._upload_outputs()
         if _set_status and self._owns_status():
             self._store().set_status(self.id, st.COMPLETED)
             self._store().end_active_children(self.id, st.COMPLETED)
 
     def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
-        """Mark the run Failed with ``error_details`` (inside a job: when the script exits)."""
+        """Mark the run Failed with ``error_details`` (inside a job: when the script exits);
+        an ``error_code`` (Azure's classification, e.g. ``"UserError"``) heads the stored error.
+
+        >>> run.fail("no rows left after filtering", error_code="UserError")  # doctest: +SKIP
+        """
         self.flush()
+        self._upload_outputs()
         message = str(error_details) if error_details is not None else "the run called fail()"
-        if self._owns_status():
+        if error_code is not None:
+            message = f"{error_code}: {message}"
+        if _set_status and self._owns_status():
             self._store().set_status(self.id, st.FAILED, error=message)
             self._store().end_active_children(self.id, st.FAILED)
         else:
@@ -498,6 +553,7 @@ class Run:
         if row["status"] in st.TERMINAL:
             return
         if self._owns_status():
+            self._upload_outputs()
             self._store().set_status(self.id, st.CANCELED)
             self._store().end_active_children(self.id, st.CANCELED)
             return
@@ -518,14 +574,43 @@ class Run:
 
 
 class _OfflineRun(Run):
-    """What ``Run.get_context()`` returns outside a job: logging prints, files stay local."""
+    """What ``Run.get_context()`` returns outside a job: a run kept in this process.
 
-    def __init__(self) -> None:
+    It keeps what a run keeps: metrics (printed as they are logged, with their step and
+    description), tags, properties, status, child runs, and files (uploads are copied into a
+    temporary folder, so ``get_file_names`` lists them and ``download_file`` copies them
+    back). What needs a workspace (``experiment``, ``workspace``, ``register_model``) is a
+    clear error.
+
+    >>> run = Run.get_context()
+    >>> run.log("loss", 0.5, step=1)  # doctest: +SKIP
+    [runyard offline] loss (step 1): 0.5
+    """
+
+    #: where offline runs keep their files: ``<temp>/runyard-offline/runs/<run id>/``
+    FILES_ROOT = Path(tempfile.gettempdir()) / "runyard-offline"
+
+    def __init__(self, parent: "_OfflineRun | None" = None, name: str | None = None,
+                 run_id: str | None = None, outputs: str | os.PathLike | None = None) -> None:
+        from .artifacts import ArtifactStore
+        from .ids import check_id
+        self._offline_id = check_id(run_id, "run_id") if run_id is not None else f"OfflineRun_{secrets.token_hex(4)}"
+        self._parent = parent
+        self._name = name
         self._metrics: list[dict[str, Any]] = []
-        self._tags: dict[str, Any] = {}
-        self._properties: dict[str, Any] = {}
-        self._offline_id = f"OfflineRun_{secrets.token_hex(4)}"
+        self._tags: dict[str, str | None] = {}
+        self._properties: dict[str, str | None] = {}
+        self._children: list[_OfflineRun] = []
+        self._files = ArtifactStore(self.FILES_ROOT)
+        self._outputs = outputs_folder(outputs)
+        self._buffer = None
+        self._in_job = False
+        self._created = time.time()
+        self._end: float | None = None
+        self._error: str | None = None
+        self._history = [(st.RUNNING, self._created)]
 
+    # -- identity ------------------------------------------------------------
     @property
     def id(self) -> str:
         return self._offline_id
@@ -536,99 +621,271 @@ class _OfflineRun(Run):
 
     @property
     def display_name(self) -> str | None:
-        return None
+        return self._name
 
     @property
     def type(self) -> str:
         return "offline"
 
     @property
-    def parent(self) -> None:
-        return None
+    def parent(self) -> "_OfflineRun | None":
+        return self._parent
+
+    @property
+    def experiment(self) -> "Experiment":
+        raise RunyardError(f"{self.id} is an offline run (Run.get_context() outside a runyard job): it has no "
+                           f"experiment; submit the script with experiment.submit(ScriptRunConfig(...)), or "
+                           f"open a workspace with Workspace.from_config()")
+
+    @property
+    def workspace(self) -> "Workspace":
+        raise RunyardError(f"{self.id} is an offline run (Run.get_context() outside a runyard job): it has no "
+                           f"workspace; open one with Workspace.from_config()")
 
     def __repr__(self) -> str:
-        return f"_OfflineRun(id={self.id!r})"
+        return f"_OfflineRun(id={self.id!r}, status={self.get_status()!r})"
 
-    def _add(self, name: str, kind: str, num: float | None, text: str | None, shown: Any) -> None:
-        self._metrics.append({"run_id": self.id, "name": name, "kind": kind,
-                              "value_num": num, "value_text": text, "logged_at": time.time()})
-        print(f"[runyard offline] {name}: {shown}", flush=True)
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def _owns_status(self) -> bool:
+        return True
+
+    # -- metrics -------------------------------------------------------------
+    def _add(self, name: str, kind: str, num: float | None, text: str | None, shown: Any,
+             description: str | None, step: int | None = None) -> None:
+        if description is not None and not isinstance(description, str):
+            raise ConfigError(f"metric {name!r}: description must be a string, got {type(description).__name__}")
+        self._metrics.append({"run_id": self.id, "name": name, "kind": kind, "value_num": num,
+                              "value_text": text, "logged_at": time.time(), "step": step,
+                              "description": description or None})
+        at = f" (step {step})" if step is not None else ""
+        print(f"[runyard offline] {name}{at}: {shown}", flush=True)
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         num, text = m.encode(m.check_name(name), value)
-        self._add(name, m.SCALAR, num, text, value)
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+            raise ConfigError(f"metric {name!r}: step must be a whole number >= 0, got {step!r}")
+        self._add(name, m.SCALAR, num, text, value, description, step)
 
     def log_list(self, name: str, value: list[Any], description: str = "") -> None:
-        self._add(m.check_name(name), m.LIST, None, json.dumps(_plain(list(value))), list(value))
+        m.check_name(name)
+        values = list(value)
+        for v in values:
+            m.encode(name, v)
+        self._add(name, m.LIST, None, json.dumps(_plain(values)), values, description)
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
-        self._add(m.check_name(name), m.ROW, None, json.dumps(_plain(kwargs)), kwargs)
+        m.check_name(name)
+        for key, v in kwargs.items():
+            m.encode(f"{name}.{key}", v)
+        self._add(name, m.ROW, None, json.dumps(_plain(kwargs)), kwargs, description)
 
     def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
-        self._add(m.check_name(name), m.TABLE, None, json.dumps(_plain(value)), value)
+        m.check_name(name)
+        if not isinstance(value, dict) or not all(isinstance(v, (list, tuple)) for v in value.values()):
+            raise ConfigError(f"metric {name!r}: log_table takes a dict of column name -> list of values")
+        columns = {k: list(v) for k, v in value.items()}
+        self._add(name, m.TABLE, None, json.dumps(_plain(columns)), columns, description)
 
     def log_image(self, name: str, path: Any = None, plot: Any = None, description: str = "") -> None:
-        """A plot is saved as a PNG in a temporary folder of this offline run; the path is printed."""
+        """The image is kept as this offline run's file ``images/<name>.<suffix>``; its path
+        on this machine is printed and is the metric's value."""
         m.check_name(name)
         if (path is None) == (plot is None):
             raise ConfigError(f"log_image {name!r}: give exactly one of path= or plot=")
-        if plot is not None:
-            import tempfile
-            path = Path(tempfile.gettempdir()) / "runyard-offline" / self.id / "images" / f"{name}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _save_plot(name, plot, path)
-        self._add(name, m.IMAGE, None, json.dumps(str(path)), path)
+        if path is not None:
+            stored = self._keep(f"images/{name}{Path(path).suffix or '.png'}", path)
+        else:
+            buffer = io.BytesIO()
+            _save_plot(name, plot, buffer)
+            buffer.seek(0)
+            stored = self._keep(f"images/{name}.png", buffer)
+        local = str(self._files.path(self.id, stored))
+        self._add(name, m.IMAGE, None, json.dumps(local), local, description)
 
-    def get_metrics(self, name: str | None = None, recursive: bool = False, **_: Any) -> dict[str, Any]:
-        return m.assemble([r for r in self._metrics if name is None or r["name"] == name])
+    def get_metrics(self, name: str | None = None, recursive: bool = False, run_type: str | None = None,
+                    populate: bool = False) -> dict[str, Any]:
+        if not recursive:
+            return m.assemble([r for r in self._metrics if name is None or r["name"] == name])
+        runs = [self, *self.get_children(recursive=True)]
+        return {r.id: r.get_metrics(name) for r in runs if not run_type or r.type == run_type}
 
     def flush(self) -> None:
         pass
 
-    def get_status(self) -> str:
-        return st.RUNNING
+    # -- files ---------------------------------------------------------------
+    def _keep(self, name: str, path_or_stream: str | os.PathLike | BinaryIO) -> str:
+        return self._files.put_file(self.id, name, path_or_stream)
 
-    def upload_file(self, name: str, path_or_stream: Any) -> str:
-        print(f"[runyard offline] upload_file {name} (kept where it is)", flush=True)
-        return name
+    def upload_file(self, name: str, path_or_stream: str | os.PathLike | BinaryIO) -> str:
+        """Copy the file (or stream) into this offline run's folder as ``name``."""
+        stored = self._keep(name, path_or_stream)
+        print(f"[runyard offline] upload_file {stored}: {self._files.path(self.id, stored)}", flush=True)
+        return stored
 
-    def upload_folder(self, name: str, path: Any) -> list[str]:
-        print(f"[runyard offline] upload_folder {name} (kept where it is)", flush=True)
-        return [name]
+    def upload_folder(self, name: str, path: str | os.PathLike) -> list[str]:
+        stored = self._files.put_folder(self.id, name, path)
+        print(f"[runyard offline] upload_folder {name}: {len(stored)} file(s) in "
+              f"{self._files.run_dir(self.id) / name}", flush=True)
+        return stored
 
     def get_file_names(self) -> list[str]:
-        return []
+        return self._files.list(self.id)
 
+    def _download(self, name: str, target: Path) -> Path:
+        return self._files.download(self.id, name, target)
+
+    def get_log(self) -> str:
+        """An offline run's output goes to this process's stdout: it has no log file."""
+        return ""
+
+    # -- datasets ------------------------------------------------------------
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """An offline run reads no dataset inputs (they are given to jobs): an empty dict."""
+        return _NoInputs()
+
+    @property
+    def output_datasets(self) -> dict[str, Any]:
+        return {}
+
+    # -- tags and properties -------------------------------------------------
     def set_tags(self, tags: dict[str, Any]) -> None:
-        self._tags.update(tags)
+        self._tags.update(_key_values(tags, "tags"))
 
-    def get_tags(self) -> dict[str, Any]:
+    def remove_tags(self, tags: list[str]) -> None:
+        if isinstance(tags, str) or not isinstance(tags, (list, tuple, set)):
+            raise ConfigError(f"remove_tags takes a list of tag names, got {type(tags).__name__}")
+        for key in tags:
+            self._tags.pop(key, None)
+
+    def get_tags(self) -> dict[str, str | None]:
         return dict(self._tags)
 
     def add_properties(self, properties: dict[str, Any]) -> None:
-        self._properties.update(properties)
+        """Write-once key/values (a key cannot change once set)."""
+        given = _key_values(properties, "properties")
+        for key, value in given.items():
+            if key in self._properties and self._properties[key] != value:
+                raise ConfigError(f"property {key!r} of run {self.id} is already {self._properties[key]!r}; "
+                                  f"properties cannot change (use tags for mutable values)")
+        self._properties.update(given)
 
-    def get_properties(self) -> dict[str, Any]:
+    def get_properties(self) -> dict[str, str | None]:
         return dict(self._properties)
 
-    def child_run(self, name: str | None = None, run_id: str | None = None, outputs: Any = None) -> "Run":
-        return _OfflineRun()
+    # -- children ------------------------------------------------------------
+    def child_run(self, name: str | None = None, run_id: str | None = None,
+                  outputs: str | os.PathLike | None = None) -> "_OfflineRun":
+        """An offline run whose parent is this one (``get_children`` lists it)."""
+        if run_id is not None and any(c.id == run_id for c in self._children):
+            raise ConfigError(f"run_id {run_id!r}: this offline run already has a child with that id")
+        child = _OfflineRun(parent=self, name=name, run_id=run_id, outputs=outputs)
+        self._children.append(child)
+        return child
 
-    def get_children(self, *args: Any, **kwargs: Any) -> list["Run"]:
-        return []
+    def get_children(self, recursive: bool = False, tags: dict[str, Any] | str | None = None,
+                     properties: dict[str, Any] | None = None, type: str | None = None,
+                     status: str | None = None) -> list["Run"]:
+        if isinstance(tags, str):
+            tags = {tags: None}
+        found: list[Run] = []
+        for child in self._children:
+            if child._matches(tags, properties, type, status):
+                found.append(child)
+            if recursive:
+                found.extend(child.get_children(recursive=True, tags=tags, properties=properties, type=type,
+                                                status=status))
+        return found
+
+    def _matches(self, tags: dict[str, Any] | None, properties: dict[str, Any] | None, type: str | None,
+                 status: str | None) -> bool:
+        return ((type is None or type == self.type) and (status is None or status == self.get_status())
+                and all(k in self._tags and (v is None or self._tags[k] == str(v)) for k, v in (tags or {}).items())
+                and all(self._properties.get(k) == str(v) for k, v in (properties or {}).items()))
+
+    # -- status and lifecycle ------------------------------------------------
+    def get_status(self) -> str:
+        return self._history[-1][0]
+
+    def _end_as(self, status: str, error: str | None = None) -> None:
+        if self.get_status() in st.TERMINAL:
+            return  # moot, as for a stored run: it already ended
+        self._upload_outputs()
+        for child in self._children:
+            child._end_as(status)
+        self._end, self._error = time.time(), error
+        self._history.append((status, self._end))
 
     def complete(self, _set_status: bool = True) -> None:
-        pass
+        if _set_status:
+            self._end_as(st.COMPLETED)
 
     def fail(self, error_details: Any = None, error_code: str | None = None, _set_status: bool = True) -> None:
-        print(f"[runyard offline] fail: {error_details}", flush=True)
+        message = str(error_details) if error_details is not None else "the run called fail()"
+        if error_code is not None:
+            message = f"{error_code}: {message}"
+        print(f"[runyard offline] fail: {message}", flush=True)
+        if _set_status:
+            self._end_as(st.FAILED, message)
+        else:
+            self._error = message
 
     def cancel(self) -> None:
-        pass
+        self._end_as(st.CANCELED)
 
     def get_details(self) -> dict[str, Any]:
-        return {"runId": self.id, "status": st.RUNNING, "target": "offline", "tags": self._tags,
-                "properties": self._properties}
+        """The keys of an online run's details; what only a job has (target, environment,
+        snapshot, exit code, log files) is empty."""
+        status = self.get_status()
+        start = self._created
+        return {
+            "runId": self.id, "experimentName": None, "runNumber": 0, "displayName": self._name,
+            "runType": self.type, "parentRunId": self._parent.id if self._parent else None, "status": status,
+            "target": "offline", "createdTimeUtc": _iso(start), "startTimeUtc": _iso(start),
+            "endTimeUtc": _iso(self._end), "durationSeconds": round((self._end or time.time()) - start, 3),
+            "exitCode": None, "error": {"message": self._error} if self._error else None,
+            "environment": {"name": None, "version": None, "hash": None}, "environmentHash": None,
+            "snapshotId": None,
+            "runDefinition": dict.fromkeys(("script", "command", "arguments", "max_run_duration_seconds",
+                                            "environment_variables")),
+            "host": socket.gethostname(), "properties": self.get_properties(), "tags": self.get_tags(),
+            "statusHistory": [{"status": s, "timeUtc": _iso(t)} for s, t in self._history],
+            "logFiles": {},
+        }
+
+    def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
+                            raise_on_error: bool = True, timeout: float | None = None,
+                            output: Any = None) -> dict[str, Any]:
+        """An offline run is ended by this process's own code, so there is nothing to wait
+        for: its details now (a Failed run raises ``RunFailedError`` unless ``raise_on_error=False``)."""
+        details = self.get_details()
+        if show_output:
+            out = _writer(output)
+            print(f"RunId: {self.id}\nStatus: {details['status']}", file=out, flush=True)
+        if raise_on_error and details["status"] == st.FAILED:
+            raise RunFailedError(f"run {self.id} failed: {self._error}")
+        return details
+
+
+class _NoInputs(dict):
+    """``input_datasets`` of an offline run: empty, saying why when an input is asked for."""
+
+    def __missing__(self, name: str) -> Any:
+        raise KeyError(f"{name!r}: an offline run (Run.get_context() outside a runyard job) has no dataset "
+                       f"inputs; submit the script with the dataset as_named_input({name!r}) in "
+                       f"arguments or run_config.data")
+
+
+def _key_values(values: Any, what: str) -> dict[str, str | None]:
+    """Tags or properties as a run stores them: text keys, text (or None) values."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{what} must be a dict, got {type(values).__name__}")
+    return {str(k): None if v is None else str(v) for k, v in values.items()}
 
 
 def _save_plot(name: str, plot: Any, target: Any) -> None:

@@ -278,6 +278,50 @@ def test_interactive_run_with_start_logging(workspace, experiment, project):
     assert [r.id for r in experiment.get_runs(type="interactive")] == [run.id]
 
 
+def test_outputs_folders_of_interactive_and_child_runs_are_uploaded_when_they_end(experiment, tmp_path):
+    (tmp_path / "out" / "sub").mkdir(parents=True)
+    (tmp_path / "out" / "sub" / "model.txt").write_text("m")
+    (tmp_path / "fold").mkdir()
+    (tmp_path / "fold" / "scores.csv").write_text("1,2")
+    run = experiment.start_logging(outputs=str(tmp_path / "out"))
+    with run.child_run("fold-1", outputs=tmp_path / "fold") as child:
+        assert child.get_file_names() == []  # uploaded when the child ends
+    assert child.get_file_names() == ["outputs/scores.csv"]
+    run.complete()
+    assert run.get_file_names() == ["outputs/sub/model.txt"]
+    # Re-attached with outputs=: uploaded when that object ends the run.
+    other = experiment.start_logging()
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late" / "x.txt").write_text("x")
+    again = Run(experiment, other.id, outputs=str(tmp_path / "late"))
+    again.fail("stopped", error_code="UserError")
+    assert again.get_file_names() == ["outputs/x.txt"]
+    assert again.get_details()["error"] == {"message": "UserError: stopped"}
+
+
+def test_arguments_runs_and_experiments_cannot_honour_are_refused(workspace, experiment, project):
+    run = experiment.start_logging()
+    with pytest.raises(ConfigError, match=r"Run\(\) got an unexpected argument: _run_dto; it takes experiment, "
+                                          r"run_id and outputs"):
+        Run(experiment, run.id, _run_dto={})
+    with pytest.raises(ConfigError, match=r"Experiment\(\) got unexpected arguments: _create_in_cloud, "
+                                          r"_id; it takes workspace and name"):
+        Experiment(workspace, "x", _id="1", _create_in_cloud=False)
+    with pytest.raises(ConfigError, match="outputs must be a folder path, got int"):
+        experiment.start_logging(outputs=3)
+    assert [r.id for r in experiment.get_runs()] == [run.id]  # nothing half-made
+    with pytest.raises(ConfigError, match="outputs must be a folder path"):
+        run.child_run("c", outputs=["a"])
+    assert run.get_children() == []
+    job = experiment.submit(ScriptRunConfig(str(project({"t.py": ""})), script="t.py"))
+    job.wait_for_completion()
+    with pytest.raises(ConfigError, match=r"is a script run, whose target uploads its ./outputs folder; add "
+                                          r"other files with run.upload_folder"):
+        Run(experiment, job.id, outputs="out")
+    # wait_post_processing: outputs and logs are stored before a run ends, nothing left to wait for.
+    assert job.wait_for_completion(wait_post_processing=True)["logFiles"]
+
+
 def test_submit_reports_snapshot_progress(experiment, project):
     src = project({"train.py": "print('hi')\n", "data.bin": b"x" * 10000})
     calls: list[tuple[int, int]] = []

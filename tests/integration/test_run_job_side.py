@@ -196,6 +196,7 @@ def test_offline_run_outside_a_job_prints_what_it_logs(run_python, tmp_path):
         run.log_list("scores", [1, 2])
         run.log_row("curve", epoch=1)
         run.tag("t", "v")
+        open("x.txt", "w").write("x")
         run.upload_file("x.txt", "x.txt")
         with run.child_run("c") as child:
             child.log("inner", 1)
