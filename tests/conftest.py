@@ -268,7 +268,7 @@ def r_repository(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 # -- Ray: a head and one worker node on loopback, plus a workspace server --------------------
 # Started once per session; `pytest -m "not ray"` leaves these tests out.
-SERVER_TOKEN = "ray-tests-token"
+SERVER_TOKEN = "ray-tests-token-0123456789"  # the server takes tokens of 16 characters or more
 
 
 @pytest.fixture(scope="session")
