@@ -310,6 +310,8 @@ class Environment(_Model):
         >>> Environment("sklearn").register(ws).version  # doctest: +SKIP
         '1'
         """
+        from .workspace import check_workspace
+        check_workspace(workspace)
         self.validate_for_build()
         version = workspace._store.register_environment(
             self.name, self.hash, self.model_dump(mode="json", exclude={"version"}))
@@ -319,12 +321,15 @@ class Environment(_Model):
     @staticmethod
     def get(workspace: "Workspace", name: str, version: str | int | None = None) -> "Environment":
         """A registered environment, the latest version unless ``version`` is given."""
+        from .workspace import check_workspace
+        check_workspace(workspace)
         int_version = None
         if version is not None:
-            try:
-                int_version = int(version)
-            except (TypeError, ValueError):
-                raise ConfigError(f"environment version {version!r} must be a whole number") from None
+            whole = (isinstance(version, int) or isinstance(version, float) and version.is_integer()
+                     or isinstance(version, str) and version.strip().isdigit())
+            if not whole or isinstance(version, bool):
+                raise ConfigError(f"environment version {version!r} must be a whole number")
+            int_version = int(version)
         row = workspace._store.get_environment(name, int_version)
         if row is None:
             known = sorted({r["name"] for r in workspace._store.list_environments()})

@@ -28,7 +28,8 @@ class Experiment:
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise ConfigError(f"experiment name {name!r}: use 1-200 letters, digits, '_' or '-', "
                               f"starting with a letter or digit")
-        self.workspace = workspace
+        from .workspace import check_workspace
+        self.workspace = check_workspace(workspace)
         self.name = name
 
     @property

@@ -42,6 +42,13 @@ def outputs_folder(outputs: Any) -> Path | None:
     return Path(outputs).expanduser().absolute()
 
 
+def _check_path_argument(field: str, value: Any, what: str, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, (str, os.PathLike)):
+        raise ConfigError(f"{field} must be {what} (text), got {type(value).__name__}")
+
+
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
@@ -64,6 +71,9 @@ class Run:
         object completes (or fails, or cancels) the run; only for a run its code ends (one
         from ``start_logging`` or ``child_run``), as a job's target uploads ``./outputs`` itself."""
         refuse_unknown_arguments("Run()", kwargs, "it takes experiment, run_id and outputs")
+        from .experiment import Experiment
+        if not isinstance(experiment, Experiment):
+            raise ConfigError(f"experiment must be an Experiment (Experiment(ws, name)), got {type(experiment).__name__}")
         row = experiment.workspace._store.get_run(run_id)
         if row is None or row["experiment"] != experiment.name:
             raise RunNotFoundError(
@@ -123,7 +133,8 @@ class Run:
         >>> run = Run.get_context()
         >>> run.log("accuracy", 0.9)  # doctest: +SKIP
         """
-        if cls._context is not None:
+        # An offline run made earlier is no answer to allow_offline=False.
+        if cls._context is not None and (allow_offline or not isinstance(cls._context, _OfflineRun)):
             return cls._context
         run_id = os.environ.get(ENV_RUN_ID)
         uri = os.environ.get(ENV_TRACKING_URI)
@@ -319,6 +330,9 @@ class Run:
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Add one row to a table metric: ``run.log_row("losses", epoch=1, loss=0.3)``."""
         m.check_name(name)
+        if not kwargs:
+            raise ConfigError(f"metric {name!r}: log_row takes the row's columns as named values, "
+                              f"e.g. log_row({name!r}, epoch=1, loss=0.3)")
         for key, v in kwargs.items():
             m.encode(f"{name}.{key}", v)
         self._metric_buffer().add(name, m.ROW, None, json.dumps(_plain(kwargs)))
@@ -376,12 +390,15 @@ class Run:
         return [self.upload_file(n, p) for n, p in zip(names, paths)]
 
     def upload_folder(self, name: str, path: str | os.PathLike) -> list[str]:
+        _check_path_argument("name", name, "the folder's name in the run")
         return self.workspace._artifacts.put_folder(self.id, name, path)
 
     def get_file_names(self) -> list[str]:
         return self.workspace._artifacts.list(self.id)
 
     def download_file(self, name: str, output_file_path: str | os.PathLike | None = None) -> str:
+        _check_path_argument("name", name, "the file's name in the run")
+        _check_path_argument("output_file_path", output_file_path, "a path", optional=True)
         target = Path(output_file_path) if output_file_path else Path(Path(name).name)
         if target.is_dir():
             target = target / Path(name).name
@@ -393,6 +410,8 @@ class Run:
     def download_files(self, prefix: str | None = None, output_directory: str | os.PathLike | None = None,
                        output_paths: list[str] | None = None, append_prefix: bool = True) -> list[str]:
         """Download every file (or those under ``prefix``) into ``output_directory``."""
+        _check_path_argument("prefix", prefix, "the start of the files' names", optional=True)
+        _check_path_argument("output_directory", output_directory, "a folder path", optional=True)
         out = Path(output_directory or ".")
         names = [n for n in self.get_file_names() if not prefix or n.startswith(prefix)]
         if output_paths is not None and len(output_paths) != len(names):

@@ -119,7 +119,9 @@ class Workspace:
 
         >>> ws = Workspace.create(".runyard", name="demo")  # doctest: +SKIP
         """
-        folder = Path(path).resolve()
+        folder = Path(_check_path(path)).resolve()
+        if store_url is not None and not isinstance(store_url, str):
+            raise ConfigError(f"store_url must be a database URL (text), got {type(store_url).__name__}")
         if (folder / CONFIG_FILE).is_file():
             if not exist_ok:
                 raise ConfigError(f"a workspace already exists at {folder} (exist_ok=False)")
@@ -127,7 +129,7 @@ class Workspace:
         if folder.exists() and not folder.is_dir():
             raise ConfigError(f"path {str(path)!r} exists and is not a folder")
         name = name or (folder.parent.name if folder.name == DEFAULT_FOLDER else folder.name) or "workspace"
-        if not _NAME_RE.match(name):
+        if not isinstance(name, str) or not _NAME_RE.match(name):
             raise ConfigError(f"workspace name {name!r}: use 1-255 letters, digits, '.', '_' or '-'")
         config: dict[str, Any] = {"name": name, "artifacts_path": "artifacts"}
         if store_url:
@@ -156,8 +158,10 @@ class Workspace:
         >>> ws = Workspace.get("http://127.0.0.1:8000")  # doctest: +SKIP
         """
         if is_server_url(path):
+            if token is not None and not isinstance(token, str):
+                raise ConfigError(f"token must be text, got {type(token).__name__}")
             return cls(path, token=token)
-        folder = Path(path)
+        folder = Path(_check_path(path))
         if not (folder / CONFIG_FILE).is_file() and (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file():
             folder = folder / DEFAULT_FOLDER
         return cls(folder)
@@ -168,7 +172,7 @@ class Workspace:
         ``.runyard/config.yaml`` in this folder or one above it (like Azure's config.json)."""
         if path is None and os.environ.get("RUNYARD_WORKSPACE"):
             return cls.get(os.environ["RUNYARD_WORKSPACE"])
-        start = Path(path or os.getcwd()).resolve()
+        start = Path(_check_path(path) if path is not None else os.getcwd()).resolve()
         if start.is_file():
             start = start.parent
         for folder in (start, *start.parents):
@@ -244,6 +248,28 @@ class Workspace:
         path = self._local_folder("locks") / "locks"
         path.mkdir(exist_ok=True)
         return path
+
+
+def check_workspace(value: Any, field: str = "workspace") -> "Workspace":
+    """``value`` if it is a workspace (inside a container job, also the spool folder its run
+    logs to); else a ``ConfigError`` naming ``field``.
+
+    >>> check_workspace("my-workspace")
+    Traceback (most recent call last):
+    ...
+    runyard.errors.ConfigError: workspace must be a Workspace (Workspace.get(...) or Workspace.create(...)), got str
+    """
+    from .store.spool import SpoolWorkspace
+    if not isinstance(value, (Workspace, SpoolWorkspace)):
+        raise ConfigError(f"{field} must be a Workspace (Workspace.get(...) or Workspace.create(...)), "
+                          f"got {type(value).__name__}")
+    return value
+
+
+def _check_path(path: Any, field: str = "path") -> str | os.PathLike:
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"{field} must be a folder path (or a workspace server's URL), got {type(path).__name__}")
+    return path
 
 
 def is_server_url(path: object) -> bool:

@@ -164,6 +164,8 @@ class Dataset:
 
         >>> Dataset.get_by_name(ws, "diabetes", version=2)  # doctest: +SKIP
         """
+        from ..workspace import check_workspace
+        check_workspace(workspace)
         number = _version(version)
         row = workspace._store.get_asset(KIND, name, number)
         if row is None:

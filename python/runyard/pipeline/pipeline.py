@@ -47,7 +47,10 @@ class Pipeline:
                 or max_concurrent_steps < 1:
             raise ConfigError(f"Pipeline: max_concurrent_steps must be a whole number >= 1, "
                               f"got {max_concurrent_steps!r}")
-        self.workspace = workspace
+        if description is not None and not isinstance(description, str):
+            raise ConfigError(f"Pipeline: description must be text, got {type(description).__name__}")
+        from ..workspace import check_workspace
+        self.workspace = check_workspace(workspace)
         self.description = description
         self.max_concurrent_steps = max_concurrent_steps
         self.graph = graphs.build(steps)

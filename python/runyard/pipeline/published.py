@@ -40,6 +40,17 @@ def _check_name(what: str, name: Any) -> str:
     return name
 
 
+def _check_workspace(workspace: Any) -> None:
+    from ..workspace import check_workspace
+    check_workspace(workspace)
+
+
+def _check_flag(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{field} must be True or False, got {value!r}")
+    return value
+
+
 def _status(state: str) -> str:
     return "Active" if state == ACTIVE else "Disabled"
 
@@ -89,6 +100,8 @@ class PublishedPipeline:
         name = _check_name("published pipeline", name if name is not None else "pipeline")
         if version is not None and not isinstance(version, (str, int, float)):
             raise ConfigError(f"publish: version must be text, got {type(version).__name__}")
+        if description is not None and not isinstance(description, str):
+            raise ConfigError(f"publish: description must be text, got {type(description).__name__}")
         definition = pipeline._definition(workspace, {}, take_snapshots=True)
         row = workspace._store.register_asset(KIND, name, {
             "definition": definition, "description": description if description is not None else
@@ -101,12 +114,14 @@ class PublishedPipeline:
     def get(cls, workspace: "Workspace", id: str, _workflow_provider: Any = None,
             _service_endpoint: Any = None) -> "PublishedPipeline":
         """The published pipeline with this id."""
+        _check_workspace(workspace)
         return cls(workspace, asset_by_id(workspace, KIND, id, "published pipeline",
                                           "; PublishedPipeline.list(ws) shows the ones there are"))
 
     @classmethod
     def get_by_name(cls, workspace: "Workspace", name: str, version: int | None = None) -> "PublishedPipeline":
         """The newest published pipeline called ``name`` (or its ``version``-th publication)."""
+        _check_workspace(workspace)
         row = workspace._store.get_asset(KIND, name, version)
         if row is None:
             names = sorted({r["name"] for r in workspace._store.list_assets(KIND, latest_only=True)})
@@ -119,6 +134,8 @@ class PublishedPipeline:
     def list(cls, workspace: "Workspace", active_only: bool = True,
              _service_endpoint: Any = None) -> list["PublishedPipeline"]:
         """Every published pipeline (only the active ones, by default), oldest first."""
+        _check_workspace(workspace)
+        _check_flag("active_only", active_only)
         rows = workspace._store.list_assets(KIND, state=ACTIVE if active_only else None)
         return [cls(workspace, r) for r in sorted(rows, key=lambda r: r["created_at"])]
 

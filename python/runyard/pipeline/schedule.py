@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..store import asset_by_id
 from . import _datawatch
+from .published import _check_flag, _check_workspace
 from .recurrence import ScheduleRecurrence
 
 if TYPE_CHECKING:
@@ -209,6 +210,7 @@ class Schedule:
     def get(cls, workspace: "Workspace", id: str, _workflow_provider: Any = None,
             _service_endpoint: Any = None) -> "Schedule":
         """The schedule with this id."""
+        _check_workspace(workspace)
         return cls(workspace, asset_by_id(workspace, KIND, id, "schedule",
                                           "; Schedule.list(ws) shows the ones there are"))
 
@@ -218,6 +220,11 @@ class Schedule:
              _service_endpoint: Any = None) -> list["Schedule"]:
         """The workspace's schedules (the active ones, by default), oldest first, optionally only
         those of one published pipeline or pipeline endpoint."""
+        _check_workspace(workspace)
+        _check_flag("active_only", active_only)
+        for field, value in (("pipeline_id", pipeline_id), ("pipeline_endpoint_id", pipeline_endpoint_id)):
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"Schedule.list: {field} must be an id (text), got {type(value).__name__}")
         rows = workspace._store.list_assets(KIND, state=ACTIVE if active_only else None)
         rows = [r for r in rows if (pipeline_id is None or r["spec"]["pipeline_id"] == pipeline_id)
                 and (pipeline_endpoint_id is None or r["spec"]["pipeline_endpoint_id"] == pipeline_endpoint_id)]

@@ -47,6 +47,9 @@ class PipelineStep(abc.ABC):
         self.allow_reuse = allow_reuse
         self.compute_target = compute_target
         self.runconfig = runconfig
+        if source_directory is not None and not isinstance(source_directory, (str, os.PathLike)):
+            raise ConfigError(f"step {self.name!r}: source_directory must be a folder path, "
+                              f"got {type(source_directory).__name__}")
         self.source_directory = str(Path(source_directory if source_directory is not None else ".").absolute())
         self.inputs: list[StepInput] = []
         self.outputs: list[OutputFileDatasetConfig] = []
