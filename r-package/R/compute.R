@@ -31,35 +31,12 @@ docker_compute <- function(base_url = NULL, cpus = NULL, memory = NULL, shm_size
                            build_network_mode = NULL, ca_bundle = NULL, user = NULL, build_args = NULL,
                            pip_index_url = NULL, pip_extra_index_url = NULL, pip_find_links = NULL,
                            build_no_cache = FALSE) {
-  for (arg in c("base_url", "memory", "shm_size", "network", "registry", "default_base_image",
-                "build_network_mode", "user", "pip_index_url", "pip_extra_index_url", "pip_find_links")) {
-    check_string(get(arg), arg, null_ok = TRUE)
-  }
-  if (!is.null(ca_bundle)) check_path(ca_bundle, "ca_bundle", "file")
-  if (!is.null(build_args)) {
-    named <- !is.null(names(build_args)) && all(nzchar(names(build_args)))
-    if (!named || !all(vapply(build_args, function(v) is.character(v) && length(v) == 1, logical(1)))) {
-      arg_error("build_args", sprintf("must be named strings, e.g. c(HTTP_PROXY = \"http://proxy:3128\"), not %s",
-                                      describe(build_args)))
-    }
-    build_args <- as.list(build_args)
-  }
-  if (!is.logical(build_no_cache) || length(build_no_cache) != 1 || is.na(build_no_cache)) {
-    arg_error("build_no_cache", sprintf("must be TRUE or FALSE, not %s", describe(build_no_cache)))
-  }
-  if (!is.null(cpus) && (!is.numeric(cpus) || length(cpus) != 1 || cpus <= 0)) {
-    arg_error("cpus", sprintf("must be a positive number, not %s", describe(cpus)))
-  }
-  if (is.numeric(gpus)) gpus <- as_py_int(gpus, "gpus")
-  settings <- list(base_url = base_url, cpus = cpus, memory = memory, shm_size = shm_size, gpus = gpus,
-                   network = network, registry = registry, default_base_image = default_base_image,
-                   build_network_mode = build_network_mode, ca_bundle = ca_bundle, user = user,
-                   build_args = build_args, pip_index_url = pip_index_url,
-                   pip_extra_index_url = pip_extra_index_url, pip_find_links = pip_find_links,
-                   build_no_cache = if (build_no_cache) TRUE else NULL)
-  settings <- settings[!vapply(settings, is.null, logical(1))]
+  settings <- c("base_url", "cpus", "memory", "shm_size", "gpus", "network", "registry", "default_base_image",
+                "build_network_mode", "ca_bundle", "user", "build_args", "pip_index_url", "pip_extra_index_url",
+                "pip_find_links", "build_no_cache")
   docker_module <- reticulate::import("runyard.compute.docker")
-  py_call(do.call(docker_module$DockerCompute, settings))
+  py_invoke(docker_module$DockerCompute, .args = mget(settings), .integers = "gpus", .dicts = "build_args",
+            .paths = c("ca_bundle", "pip_find_links"), .defaults = settings)
 }
 
 #' Describe a Ray cluster compute target
@@ -83,11 +60,8 @@ docker_compute <- function(base_url = NULL, cpus = NULL, memory = NULL, shm_size
 #' }
 #' @export
 ray_cluster <- function(address = NULL, tracking_uri = NULL, use_image = FALSE) {
-  check_string(address, "address", null_ok = TRUE)
-  check_string(tracking_uri, "tracking_uri", null_ok = TRUE)
-  settings <- list(address = address, tracking_uri = tracking_uri, use_image = isTRUE(use_image))
-  settings <- settings[!vapply(settings, is.null, logical(1))]
-  py_call(do.call(rpy()$RayCluster, settings))
+  py_invoke(rpy()$RayCluster, address = address, tracking_uri = tracking_uri, use_image = use_image,
+            .defaults = c("address", "tracking_uri", "use_image"))
 }
 
 #' Attach a compute target to a workspace
@@ -103,16 +77,15 @@ ray_cluster <- function(address = NULL, tracking_uri = NULL, use_image = FALSE) 
 #' @export
 attach_compute_target <- function(workspace, name, target) {
   check_workspace(workspace)
-  check_string(name, "name")
-  check_class(target, "runyard.compute.ComputeTarget", "target", "a compute target (from docker_compute() or ray_cluster())")
   rpy()
-  py_call(workspace$compute_targets$attach(name, target))
+  py_invoke(workspace$compute_targets$attach, name = name, target = target)
 }
 
 #' Get a compute target by name
 #'
 #' @param workspace A workspace.
-#' @param cluster_name The target's name (azuremlsdk's argument name).
+#' @param cluster_name The target's name (azuremlsdk's argument name; Python, which
+#'   checks it, calls it `compute_target` in its errors).
 #' @return The compute target.
 #' @examples
 #' \dontrun{
@@ -121,8 +94,7 @@ attach_compute_target <- function(workspace, name, target) {
 #' @export
 get_compute <- function(workspace, cluster_name) {
   check_workspace(workspace)
-  check_string(cluster_name, "cluster_name")
-  py_call(workspace$get_compute_target(cluster_name))
+  py_invoke(workspace$get_compute_target, name = cluster_name)
 }
 
 #' Detach a compute target from its workspace

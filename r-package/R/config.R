@@ -1,6 +1,7 @@
 #' Describe a script run
 #'
-#' @param source_directory The folder to snapshot and run in.
+#' @param source_directory The folder to snapshot and run in. It and `script` are
+#'   checked when the run is submitted, as for Python's `ScriptRunConfig`.
 #' @param script The script, relative to `source_directory`: `.R` files run
 #'   with `Rscript`, others with Python.
 #' @param arguments Command-line arguments (a vector or list of strings and numbers).
@@ -24,35 +25,38 @@ script_run_config <- function(source_directory, script = NULL, arguments = NULL,
                               environment = NULL, max_run_duration_seconds = NULL, command = NULL,
                               environment_variables = NULL, distributed_job_config = NULL,
                               max_retries = NULL) {
-  source_directory <- check_path(source_directory, "source_directory", "dir")
-  check_string(script, "script", null_ok = TRUE)
-  check_string(command, "command", null_ok = TRUE)
-  if (is.null(script) && is.null(command)) arg_error("script", "or `command` must be given")
-  if (!is.null(script) && !file.exists(file.path(source_directory, script))) {
-    arg_error("script", sprintf("names a file that does not exist in %s: %s", source_directory, script))
-  }
-  check_string(compute_target, "compute_target")
-  check_environment(environment)
   mod <- rpy()
-  if (!is.null(distributed_job_config)) {
-    check_class(distributed_job_config, "runyard.distributed._Distributed", "distributed_job_config",
-                "a distributed configuration (from pytorch_configuration(), mpi_configuration() or tensorflow_configuration())")
-  }
   run_config <- NULL
-  settings <- list()
-  if (!is.null(environment_variables)) {
-    settings$environment_variables <- as_py_dict(lapply(environment_variables, as.character), "environment_variables")
+  if (!is.null(environment_variables) || !is.null(max_retries)) {
+    run_config <- py_invoke(mod$RunConfiguration, environment_variables = as_text_values(environment_variables),
+                            max_retries = max_retries, .integers = "max_retries", .dicts = "environment_variables",
+                            .defaults = c("environment_variables", "max_retries"))
   }
-  if (!is.null(max_retries)) settings$max_retries <- as_py_int(max_retries, "max_retries")
-  if (length(settings)) run_config <- py_call(do.call(mod$RunConfiguration, settings))
-  args <- list(source_directory = source_directory, script = script, command = command,
-               arguments = as_py_strings(arguments, "arguments"), compute_target = compute_target,
-               environment = environment, run_config = run_config,
-               distributed_job_config = distributed_job_config)
-  if (!is.null(max_run_duration_seconds)) {
-    args$max_run_duration_seconds <- as_py_int(max_run_duration_seconds, "max_run_duration_seconds")
+  py_invoke(mod$ScriptRunConfig, source_directory = source_directory, script = script, command = command,
+            arguments = as_argument_text(arguments), compute_target = compute_target, environment = environment,
+            run_config = run_config, distributed_job_config = distributed_job_config,
+            max_run_duration_seconds = max_run_duration_seconds, .integers = "max_run_duration_seconds",
+            .lists = "arguments", .paths = "source_directory", .defaults = "max_run_duration_seconds")
+}
+
+# Command-line arguments as R writes them: a number as its shortest text (2, not Python's
+# "2.0"), a logical as "TRUE"/"FALSE"; anything else as it is, for Python to take or refuse.
+as_argument_text <- function(x) {
+  if (is.null(x) || inherits(x, "python.builtin.object")) return(x)
+  if ((is.numeric(x) || is.logical(x)) && !is.object(x)) {
+    text <- if (is.logical(x)) as.character(x) else format(x, digits = 15, scientific = FALSE, trim = TRUE)
+    text[is.na(x)] <- NA
+    names(text) <- names(x)
+    return(text)
   }
-  py_call(do.call(mod$ScriptRunConfig, args))
+  if (is.list(x)) return(lapply(x, as_argument_text))
+  x
+}
+
+# Variables (and script parameters) are text: a named list of numbers becomes their text.
+as_text_values <- function(x) {
+  if (!is.list(x) && !(is.atomic(x) && !is.null(names(x)))) return(x)
+  lapply(as.list(x), as_argument_text)
 }
 
 #' Run a script as PyTorch distributed processes
@@ -73,10 +77,8 @@ script_run_config <- function(source_directory, script = NULL, arguments = NULL,
 #' }
 #' @export
 pytorch_configuration <- function(process_count = NULL, node_count = 1, communication_backend = "Gloo") {
-  check_string(communication_backend, "communication_backend")
-  py_call(rpy()$PyTorchConfiguration(communication_backend = communication_backend,
-                                     process_count = as_py_int(process_count, "process_count"),
-                                     node_count = as_py_int(node_count, "node_count", null_ok = FALSE)))
+  py_invoke(rpy()$PyTorchConfiguration, communication_backend = communication_backend,
+            process_count = process_count, node_count = node_count, .integers = c("process_count", "node_count"))
 }
 
 #' Run a script as MPI-style processes
@@ -94,9 +96,8 @@ pytorch_configuration <- function(process_count = NULL, node_count = 1, communic
 #' }
 #' @export
 mpi_configuration <- function(process_count_per_node = 1, node_count = 1) {
-  py_call(rpy()$MpiConfiguration(
-    process_count_per_node = as_py_int(process_count_per_node, "process_count_per_node", null_ok = FALSE),
-    node_count = as_py_int(node_count, "node_count", null_ok = FALSE)))
+  py_invoke(rpy()$MpiConfiguration, process_count_per_node = process_count_per_node, node_count = node_count,
+            .integers = c("process_count_per_node", "node_count"))
 }
 
 #' Run a script as TensorFlow workers and parameter servers
@@ -112,7 +113,6 @@ mpi_configuration <- function(process_count_per_node = 1, node_count = 1) {
 #' }
 #' @export
 tensorflow_configuration <- function(worker_count = 1, parameter_server_count = 1) {
-  py_call(rpy()$TensorflowConfiguration(
-    worker_count = as_py_int(worker_count, "worker_count", null_ok = FALSE),
-    parameter_server_count = as_py_int(parameter_server_count, "parameter_server_count", null_ok = FALSE)))
+  py_invoke(rpy()$TensorflowConfiguration, worker_count = worker_count,
+            parameter_server_count = parameter_server_count, .integers = c("worker_count", "parameter_server_count"))
 }

@@ -1,83 +1,97 @@
-# One place where R values become the Python values runyard expects:
-# NULL -> None, whole numbers -> int, vectors -> lists, named lists -> dicts.
-
-describe <- function(x) {
-  if (is.null(x)) return("NULL")
-  if (is.character(x) && length(x) == 1) return(sprintf("the string \"%s\"", x))
-  if (is.numeric(x) && length(x) == 1) return(sprintf("the number %s", format(x)))
-  sprintf("a %s of length %d", class(x)[1], length(x))
-}
-
-check_string <- function(x, arg, null_ok = FALSE) {
-  if (is.null(x) && null_ok) return(invisible(NULL))
-  if (!is.character(x) || length(x) != 1 || is.na(x) || !nzchar(x)) {
-    arg_error(arg, sprintf("must be a single non-empty string, not %s", describe(x)))
+# One place where R values become the Python values runyard takes. A wrapper hands its
+# arguments to py_invoke() unchecked: Python's validation is the one source of each rule
+# (types, ranges, allowed values, names), and its errors name the argument.
+#
+# Every argument:  NULL and NA -> None; a named list or named vector -> a dict; an unnamed
+# list, or a vector of other than one value -> a list; one value -> the Python scalar of
+# its type (1L an int, 1 a float, "a" a str, TRUE a bool); a factor -> its labels;
+# Python objects and R functions as they are.
+# Arguments a wrapper names besides:
+#   .integers  whole numbers become ints (R's 2 is a double); any other value goes as it
+#              is, for Python to refuse
+#   .lists     a list even of one value (R has no scalars: "x" is a vector of one)
+#   .dicts     a dict even when empty (an empty list())
+#   .paths     "~" expanded, as R users expect of a path (Python leaves it)
+#   .defaults  NULL means "Python's default", so the argument is left out instead of None
+# `.args` takes more arguments as a list, for wrappers that pass many through.
+py_invoke <- function(callable, ..., .args = list(), .integers = character(), .lists = character(),
+                      .dicts = character(), .paths = character(), .defaults = character(), .call = sys.call(-1)) {
+  call <- .call
+  args <- c(list(...), .args)
+  keys <- names(args) %||% character(length(args))
+  for (i in seq_along(args)) {
+    key <- keys[[i]]
+    shape <- if (key %in% .lists) "list" else if (key %in% .dicts) "dict" else "value"
+    value <- args[[i]]
+    if (key %in% .integers) value <- as_whole_numbers(value)
+    if (key %in% .paths && is.character(value)) value <- path.expand(value)
+    args[i] <- list(to_py(value, shape, if (nzchar(key)) key else sprintf("argument %d", i), call))
   }
-  invisible(x)
+  omitted <- keys %in% .defaults & vapply(args, is.null, logical(1))
+  py_call(do.call(callable, args[!omitted]), call = call)
 }
 
-check_flag <- function(x, arg) {
-  if (!is.logical(x) || length(x) != 1 || is.na(x)) {
-    arg_error(arg, sprintf("must be TRUE or FALSE, not %s", describe(x)))
+to_py <- function(x, shape = "value", arg = "value", call = NULL) {
+  if (is.null(x)) return(NULL)
+  if (shape == "list" && (inherits(x, "python.builtin.object") || is.atomic(x) && is.null(names(x)))) {
+    x <- if (is.atomic(x)) as.list(x) else list(x)
+  }
+  if (shape == "dict" && (is.list(x) || is.atomic(x)) && !length(x)) return(reticulate::dict())
+  if (inherits(x, "python.builtin.object") || is.function(x)) return(x)
+  if (is.factor(x)) x <- as.character(x)
+  if (is.data.frame(x)) x <- as.list(x)
+  if (is.atomic(x) && !is.object(x)) {
+    if (!is.null(names(x))) x <- as.list(x)
+    else if (length(x) == 1) return(if (is.na(x)) NULL else x)
+    else {
+      values <- as.list(x)
+      values[is.na(x)] <- list(NULL)
+      return(values)
+    }
+  }
+  if (!is.list(x)) return(x)
+  keys <- names(x)
+  values <- lapply(seq_along(x), function(i) {
+    where <- if (is.null(keys) || !nzchar(keys[[i]])) sprintf("%s[[%d]]", arg, i) else sprintf("%s$%s", arg, keys[[i]])
+    to_py(x[[i]], arg = where, call = call)
+  })
+  if (is.null(keys)) return(values)
+  # Python's dict keeps one value per key: a name given twice would lose a value unseen.
+  if (anyDuplicated(keys[nzchar(keys)])) {
+    arg_error(arg, sprintf("names %s twice", keys[nzchar(keys)][anyDuplicated(keys[nzchar(keys)])]), call = call)
+  }
+  names(values) <- keys
+  reticulate::dict(values)
+}
+
+# 2 -> 2L (vectors too); 2.5, text and the rest unchanged, for Python to judge.
+as_whole_numbers <- function(x) {
+  if (is.double(x) && !is.object(x) && length(x) && all(is.na(x) | (x == round(x) & abs(x) <= .Machine$integer.max))) {
+    storage.mode(x) <- "integer"
   }
   x
 }
 
-check_path <- function(x, arg, must = c("any", "dir", "file"), null_ok = FALSE) {
-  must <- match.arg(must)
-  if (is.null(x) && null_ok) return(invisible(NULL))
-  if (!is.character(x) || length(x) != 1 || is.na(x) || !nzchar(x)) {
-    arg_error(arg, sprintf("must be a path (a single string), not %s", describe(x)))
-  }
-  if (must == "dir" && !dir.exists(x)) arg_error(arg, sprintf("names a folder that does not exist: %s", x))
-  if (must == "file" && !file.exists(x)) arg_error(arg, sprintf("names a file that does not exist: %s", x))
-  invisible(path.expand(x))
-}
+`%||%` <- function(a, b) if (is.null(a)) b else a
 
-as_py_int <- function(x, arg, null_ok = TRUE) {
-  if (is.null(x) && null_ok) return(NULL)
-  if (!is.numeric(x) || length(x) != 1 || is.na(x) || x != round(x)) {
-    arg_error(arg, sprintf("must be a whole number, not %s", describe(x)))
-  }
-  as.integer(x)
-}
-
-as_py_dict <- function(x, arg) {
-  if (is.null(x)) return(NULL)
-  if (is.list(x) || is.atomic(x)) {
-    if (length(x) && (is.null(names(x)) || any(!nzchar(names(x))))) {
-      arg_error(arg, "must be a named list (every element named)")
-    }
-    return(reticulate::dict(as.list(x)))
-  }
-  arg_error(arg, sprintf("must be a named list, not %s", describe(x)))
-}
-
-as_py_strings <- function(x, arg) {
-  if (is.null(x)) return(list())
-  if (!is.atomic(x) && !is.list(x)) arg_error(arg, sprintf("must be a vector or list, not %s", describe(x)))
-  values <- lapply(as.list(x), function(v) {
-    if (length(v) != 1 || !is.atomic(v)) arg_error(arg, "must hold single values (strings or numbers)")
-    if (is.numeric(v)) format(v, digits = 15, scientific = FALSE, trim = TRUE) else as.character(v)
-  })
-  unname(values)
-}
-
-check_run <- function(run, arg = "run", null_ok = FALSE) {
-  if (is.null(run)) {
-    if (null_ok) return(get_current_run())
-    arg_error(arg, "must be a run (from submit_experiment(), get_run() or get_current_run())")
-  }
-  if (!inherits(run, "runyard.run.Run")) {
-    arg_error(arg, sprintf("must be a run (from submit_experiment(), get_run() or get_current_run()), not %s",
-                           describe(run)))
-  }
-  run
-}
-
+# Objects whose methods a wrapper calls are checked in R: a call on anything else would
+# fail in R (`$` of a string) before Python could say which argument is wrong.
 check_class <- function(x, python_class, arg, what) {
   if (!inherits(x, python_class)) arg_error(arg, sprintf("must be %s, not %s", what, describe(x)))
   x
+}
+
+check_run <- function(run, arg = "run", null_ok = FALSE) {
+  if (is.null(run) && null_ok) return(get_current_run())
+  check_class(run, "runyard.run.Run", arg, "a run (from submit_experiment(), get_run() or get_current_run())")
+}
+
+describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (inherits(x, "python.builtin.object")) return(sprintf("a Python %s", class(x)[1]))
+  if (is.character(x) && length(x) == 1) return(sprintf("the string \"%s\"", x))
+  if (is.numeric(x) && length(x) == 1) return(sprintf("the number %s", format(x)))
+  sprintf("a %s of length %d", class(x)[1], length(x))
 }
 
 # Python -> R: ISO 8601 UTC text to POSIXct.
@@ -104,14 +118,4 @@ simplify_values <- function(values) {
     return(unlist(values))
   }
   values
-}
-
-# One R value as the Python scalar of its type: integer -> int, double -> float,
-# character -> str, logical -> bool (so 1L and 1 stay different, as in Python).
-as_py_scalar <- function(x, arg) {
-  if (!(is.integer(x) || is.double(x) || is.character(x) || is.logical(x)) || is.object(x) ||
-      length(x) != 1 || is.na(x)) {
-    arg_error(arg, sprintf("must be a single integer, double, string or logical, not %s", describe(x)))
-  }
-  unname(x)
 }

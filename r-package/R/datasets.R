@@ -12,10 +12,7 @@
 #' }
 #' @export
 get_dataset_by_name <- function(workspace, name, version = "latest") {
-  check_workspace(workspace)
-  check_string(name, "name")
-  if (!identical(version, "latest")) version <- as_py_int(version, "version", null_ok = FALSE)
-  py_call(rpy()$Dataset$get_by_name(workspace, name, version = version))
+  py_invoke(rpy()$Dataset$get_by_name, workspace = workspace, name = name, version = version, .integers = "version")
 }
 
 #' Load a tabular dataset into a data frame
@@ -32,6 +29,7 @@ get_dataset_by_name <- function(workspace, name, version = "latest") {
 #' }
 #' @export
 load_dataset_into_data_frame <- function(dataset) {
+  # R calls the dataset's own method, so R checks what it is.
   check_class(dataset, "runyard.data.dataset.TabularDataset", "dataset",
               "a tabular dataset (from get_dataset_by_name())")
   frame <- py_call(dataset$to_pandas_dataframe())

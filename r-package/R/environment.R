@@ -8,9 +8,7 @@
 #' cran_package("jsonlite")
 #' @export
 cran_package <- function(name, version = NULL, repo = NULL) {
-  check_string(name, "name")
-  check_string(version, "version", null_ok = TRUE)
-  check_string(repo, "repo", null_ok = TRUE)
+  # Checked by Python with the environment it goes into (as `r.cran_packages`).
   list(name = name, version = version, repo = repo)
 }
 
@@ -23,7 +21,6 @@ cran_package <- function(name, version = NULL, repo = NULL) {
 #' github_package("owner/pkg")
 #' @export
 github_package <- function(repository, auth_token = NULL) {
-  check_string(repository, "repository")
   list(repository = repository, auth_token = auth_token)
 }
 
@@ -60,40 +57,36 @@ r_environment <- function(name, version = NULL, environment_variables = NULL, r_
                           bioconductor_packages = NULL, custom_docker_image = NULL,
                           image_registry_details = NULL, use_gpu = FALSE, shm_size = NULL,
                           repos = getOption("repos")) {
-  check_string(name, "name")
-  check_string(r_version, "r_version", null_ok = TRUE)
-  check_string(rscript_path, "rscript_path", null_ok = TRUE)
-  check_string(custom_docker_image, "custom_docker_image", null_ok = TRUE)
-  cran <- lapply(as.list(cran_packages), function(p) {
-    if (is.character(p) && length(p) == 1) p <- cran_package(p)
-    if (!is.list(p) || is.null(p$name)) arg_error("cran_packages", "must be a list of cran_package() or names")
-    p[!vapply(p, is.null, logical(1))]
-  })
-  github <- lapply(as.list(github_packages), function(p) {
-    if (is.character(p) && length(p) == 1) p <- github_package(p)
-    p[!vapply(p, is.null, logical(1))]
-  })
-  if (!is.null(repos) && !is.character(repos)) {
-    arg_error("repos", sprintf("must be a character vector of repository URLs, not %s", describe(repos)))
-  }
-  repos <- unname(repos[!is.na(repos) & repos != "@CRAN@"])
   r <- list(r_version = r_version, rscript_path = rscript_path, snapshot_date = snapshot_date,
-            repos = as.list(repos), cran_packages = cran, github_packages = github,
+            repos = as_repos(repos), cran_packages = as_packages(cran_packages, cran_package),
+            github_packages = as_packages(github_packages, github_package),
             custom_url_packages = as.list(custom_url_packages),
             bioconductor_packages = as.list(bioconductor_packages))
-  r <- r[!vapply(r, is.null, logical(1))]
   docker <- list(enabled = !is.null(custom_docker_image), base_image = custom_docker_image,
                  base_image_registry = image_registry_details, shm_size = shm_size)
+  # A NULL setting is left out of the sections, so Python's default applies.
+  r <- r[!vapply(r, is.null, logical(1))]
   docker <- docker[!vapply(docker, is.null, logical(1))]
-  py_call(rpy()$Environment(name, version = version, r = r, docker = docker,
-                            environment_variables = as_py_dict(environment_variables,
-                                                               "environment_variables") %||% reticulate::dict()))
+  py_invoke(rpy()$Environment, name, version = version, r = r, docker = docker,
+            environment_variables = environment_variables, .dicts = "environment_variables",
+            .defaults = "environment_variables")
 }
 
-`%||%` <- function(a, b) if (is.null(a)) b else a
+# Package names given for cran_package()s (or github_package()s), as the docs allow.
+as_packages <- function(packages, describe_package) {
+  if (is.null(packages) || inherits(packages, "python.builtin.object")) return(packages)
+  lapply(as.list(packages), function(p) if (is.character(p) && length(p) == 1) describe_package(p) else p)
+}
 
-check_environment <- function(environment, arg = "environment", null_ok = TRUE) {
-  if (is.null(environment) && null_ok) return(NULL)
+# getOption("repos") as a list of URLs: its names dropped, and the "@CRAN@" placeholder of
+# an R that has no CRAN mirror set (and NA) left out: they are no URLs.
+as_repos <- function(repos) {
+  if (!is.character(repos)) return(repos)
+  as.list(unname(repos[!is.na(repos) & repos != "@CRAN@"]))
+}
+
+# For wrappers that call an environment's own methods (see check_class()).
+check_environment <- function(environment, arg = "environment") {
   check_class(environment, "runyard.environment.Environment", arg,
               "an environment (from r_environment() or get_environment())")
 }
@@ -111,9 +104,8 @@ check_environment <- function(environment, arg = "environment", null_ok = TRUE) 
 #' }
 #' @export
 register_environment <- function(environment, workspace) {
-  check_environment(environment, null_ok = FALSE)
-  check_workspace(workspace)
-  py_call(environment$register(workspace))
+  check_environment(environment)
+  py_invoke(environment$register, workspace = workspace)
 }
 
 #' Get a registered environment
@@ -128,8 +120,5 @@ register_environment <- function(environment, workspace) {
 #' }
 #' @export
 get_environment <- function(workspace, name, version = NULL) {
-  check_workspace(workspace)
-  check_string(name, "name")
-  if (!is.null(version)) version <- as.character(version)
-  py_call(rpy()$Environment$get(workspace, name, version))
+  py_invoke(rpy()$Environment$get, workspace = workspace, name = name, version = version, .integers = "version")
 }

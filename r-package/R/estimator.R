@@ -20,7 +20,8 @@
 #' @param shm_size Shared memory size for Docker, e.g. `"2g"`.
 #' @param max_run_duration_seconds Stop the run after this many seconds.
 #' @param environment An environment from [r_environment()] or [get_environment()],
-#'   instead of the package arguments.
+#'   instead of the package arguments (Python's `environment_definition`, the name its
+#'   errors use).
 #' @param framework `"R"`, `"SKLearn"`, `"PyTorch"`, `"TensorFlow"`, `"Chainer"`, `"RLlib"` (an RLlib
 #'   script whose `ray.init()` joins the run's Ray instance) or `"Estimator"`.
 #' @param framework_version The framework's curated version (Python frameworks).
@@ -41,49 +42,37 @@ estimator <- function(source_directory, compute_target = NULL, vm_size = NULL, v
                       max_run_duration_seconds = NULL, environment = NULL, inputs = NULL,
                       framework = "R", framework_version = NULL, pip_packages = NULL,
                       node_count = 1, process_count_per_node = 1) {
-  source_directory <- check_path(source_directory, "source_directory", "dir")
-  check_string(entry_script, "entry_script")
-  check_string(compute_target, "compute_target", null_ok = TRUE)
-  check_string(framework, "framework")
+  # Arguments of azuremlsdk's signature that Python's estimators do not have: R is the only
+  # place that can refuse them.
   for (arg in c("vm_size", "vm_priority", "image_registry_details", "inputs")) {
     if (!is.null(get(arg))) arg_error(arg, "has no meaning here (an Azure-only option); leave it NULL")
   }
-  check_environment(environment)
-  frameworks <- c("R", "SKLearn", "PyTorch", "TensorFlow", "Chainer", "RLlib", "Estimator")
-  if (!framework %in% frameworks) {
-    arg_error("framework", sprintf("must be one of %s, not %s", paste(frameworks, collapse = ", "), describe(framework)))
-  }
-  params <- if (is.null(script_params)) NULL else as_py_dict(lapply(script_params, as.character), "script_params")
-  variables <- if (is.null(environment_variables)) NULL else
-    as_py_dict(lapply(environment_variables, as.character), "environment_variables")
-  duration <- as_py_int(max_run_duration_seconds, "max_run_duration_seconds")
-  mod <- rpy()
-  if (framework == "R") {
-    if (!is.null(pip_packages) || !is.null(framework_version)) {
-      arg_error(if (is.null(pip_packages)) "framework_version" else "pip_packages",
-                "applies to Python frameworks, not framework = \"R\"")
-    }
+  options <- list(compute_target = compute_target, entry_script = entry_script,
+                  script_params = as_text_values(script_params), custom_docker_image = custom_docker_image,
+                  environment_variables = as_text_values(environment_variables), shm_size = shm_size,
+                  max_run_duration_seconds = max_run_duration_seconds, framework_version = framework_version,
+                  pip_packages = pip_packages, cran_packages = cran_packages, github_packages = github_packages,
+                  custom_url_packages = custom_url_packages, environment_definition = environment)
+  if (identical(framework, "R")) {
+    # R's packages go into an r_environment() (with getOption("repos")) unless `environment`
+    # is given; given both, Python says that one replaces the other.
     if (is.null(environment)) {
-      environment <- r_environment("r-estimator", cran_packages = cran_packages, github_packages = github_packages,
-                                   custom_url_packages = custom_url_packages)
-    } else if (!is.null(cran_packages) || !is.null(github_packages) || !is.null(custom_url_packages)) {
-      arg_error("environment", "replaces cran_packages, github_packages and custom_url_packages; give one or the other")
+      options$environment_definition <- r_environment("r-estimator", cran_packages = cran_packages,
+                                                      github_packages = github_packages,
+                                                      custom_url_packages = custom_url_packages)
+      options[c("cran_packages", "github_packages", "custom_url_packages")] <- list(NULL)
     }
-    return(py_call(mod$REstimator(source_directory, compute_target = compute_target, entry_script = entry_script,
-                                  script_params = params, environment_definition = environment,
-                                  custom_docker_image = custom_docker_image, shm_size = shm_size,
-                                  max_run_duration_seconds = duration, environment_variables = variables)))
+  } else {
+    # azuremlsdk's use_gpu (and the process counts) mean nothing to the R estimator.
+    options <- c(options, list(use_gpu = use_gpu, node_count = node_count,
+                               process_count_per_node = process_count_per_node))
   }
-  if (!is.null(cran_packages) || !is.null(github_packages) || !is.null(custom_url_packages)) {
-    arg_error("cran_packages", sprintf("applies to framework = \"R\", not \"%s\"", framework))
-  }
-  py_call(mod[[framework]](source_directory, compute_target = compute_target, entry_script = entry_script,
-                           script_params = params, node_count = as_py_int(node_count, "node_count", null_ok = FALSE),
-                           process_count_per_node = as_py_int(process_count_per_node, "process_count_per_node",
-                                                              null_ok = FALSE),
-                           use_gpu = isTRUE(use_gpu), custom_docker_image = custom_docker_image,
-                           pip_packages = as_py_strings(pip_packages, "pip_packages"),
-                           environment_definition = environment, shm_size = shm_size,
-                           max_run_duration_seconds = duration, framework_version = framework_version,
-                           environment_variables = variables))
+  # Python says which options the chosen framework does not take.
+  rpy()
+  py_invoke(reticulate::import("runyard.estimators")$create_estimator, framework = framework,
+            source_directory = source_directory, .args = options,
+            .integers = c("max_run_duration_seconds", "node_count", "process_count_per_node"),
+            .lists = c("pip_packages", "cran_packages", "github_packages", "custom_url_packages"),
+            .dicts = c("script_params", "environment_variables"), .paths = "source_directory",
+            .defaults = names(options))
 }

@@ -9,11 +9,10 @@
 #' }
 #' @export
 experiment <- function(workspace, name) {
-  check_workspace(workspace)
-  check_string(name, "name")
-  py_call(rpy()$Experiment(workspace, name))
+  py_invoke(rpy()$Experiment, workspace = workspace, name = name)
 }
 
+# For wrappers that call an experiment's own methods (see check_class()).
 check_experiment <- function(experiment, arg = "experiment") {
   check_class(experiment, "runyard.experiment.Experiment", arg, "an experiment (from experiment())")
 }
@@ -32,11 +31,7 @@ check_experiment <- function(experiment, arg = "experiment") {
 #' @export
 submit_experiment <- function(experiment, config, tags = NULL) {
   check_experiment(experiment)
-  if (!inherits(config, c("runyard.estimators.base.Estimator", "runyard.pipeline.pipeline.Pipeline"))) {
-    check_class(config, "runyard.config.ScriptRunConfig", "config",
-                "a script_run_config(), an estimator() or a pipeline()")
-  }
-  py_call(experiment$submit(config, tags = as_py_dict(tags, "tags")))
+  py_invoke(experiment$submit, config = config, tags = tags, .dicts = "tags")
 }
 
 #' Runs of an experiment
@@ -56,11 +51,8 @@ submit_experiment <- function(experiment, config, tags = NULL) {
 get_runs_in_experiment <- function(experiment, type = NULL, tags = NULL, properties = NULL,
                                    include_children = FALSE, status = NULL) {
   check_experiment(experiment)
-  check_string(type, "type", null_ok = TRUE)
-  check_string(status, "status", null_ok = TRUE)
-  runs <- py_call(experiment$get_runs(type = type, tags = as_py_dict(tags, "tags"),
-                                      properties = as_py_dict(properties, "properties"),
-                                      include_children = isTRUE(include_children), status = status))
+  runs <- py_invoke(experiment$get_runs, type = type, tags = tags, properties = properties,
+                    include_children = include_children, status = status, .dicts = c("tags", "properties"))
   reticulate::iterate(runs)
 }
 
@@ -82,7 +74,6 @@ get_runs_in_experiment <- function(experiment, type = NULL, tags = NULL, propert
 #' @export
 start_logging_run <- function(experiment, snapshot_directory = NULL, display_name = NULL) {
   check_experiment(experiment)
-  check_path(snapshot_directory, "snapshot_directory", "dir", null_ok = TRUE)
-  check_string(display_name, "display_name", null_ok = TRUE)
-  py_call(experiment$start_logging(snapshot_directory = snapshot_directory, display_name = display_name))
+  py_invoke(experiment$start_logging, snapshot_directory = snapshot_directory, display_name = display_name,
+            .paths = "snapshot_directory")
 }

@@ -14,12 +14,8 @@
 #' }
 #' @export
 log_metric_to_run <- function(name, value, run = NULL) {
-  check_string(name, "name")
-  if (!is.atomic(value) || length(value) != 1) {
-    arg_error("value", sprintf("must be a single number, string or logical, not %s", describe(value)))
-  }
   run <- check_run(run, null_ok = TRUE)
-  py_call(run$log(name, value))
+  py_invoke(run$log, name = name, value = value)
   invisible(NULL)
 }
 
@@ -35,10 +31,8 @@ log_metric_to_run <- function(name, value, run = NULL) {
 #' }
 #' @export
 log_list_to_run <- function(name, value, run = NULL) {
-  check_string(name, "name")
-  if (!is.atomic(value)) arg_error("value", sprintf("must be a vector, not %s", describe(value)))
   run <- check_run(run, null_ok = TRUE)
-  py_call(run$log_list(name, as.list(value)))
+  py_invoke(run$log_list, name = name, value = value, .lists = "value")
   invisible(NULL)
 }
 
@@ -54,13 +48,14 @@ log_list_to_run <- function(name, value, run = NULL) {
 #' }
 #' @export
 log_row_to_run <- function(name, ..., run = NULL) {
-  check_string(name, "name")
   row <- list(...)
-  if (!length(row) || is.null(names(row)) || any(!nzchar(names(row)))) {
+  # The columns reach Python as keyword arguments; an unnamed value would arrive as a
+  # positional one (Python's `description`), so Python could not tell it was meant as a column.
+  if (length(row) && (is.null(names(row)) || any(!nzchar(names(row))))) {
     arg_error("...", "must be named values, e.g. epoch = 1, loss = 0.4")
   }
   run <- check_run(run, null_ok = TRUE)
-  py_call(do.call(run$log_row, c(list(name), row)))
+  py_invoke(run$log_row, name = name, .args = row)
   invisible(NULL)
 }
 
@@ -76,13 +71,10 @@ log_row_to_run <- function(name, ..., run = NULL) {
 #' }
 #' @export
 log_table_to_run <- function(name, value, run = NULL) {
-  check_string(name, "name")
-  if (!is.list(value) || is.null(names(value))) {
-    arg_error("value", sprintf("must be a data frame or a named list of columns, not %s", describe(value)))
-  }
   run <- check_run(run, null_ok = TRUE)
-  columns <- lapply(as.list(value), function(col) as.list(if (is.factor(col)) as.character(col) else col))
-  py_call(run$log_table(name, reticulate::dict(columns)))
+  # Each column a list, even of one row (R has no scalars).
+  if (is.list(value)) value <- lapply(value, function(col) if (is.atomic(col)) to_py(col, "list") else col)
+  py_invoke(run$log_table, name = name, value = value)
   invisible(NULL)
 }
 
@@ -100,8 +92,9 @@ log_table_to_run <- function(name, value, run = NULL) {
 #' }
 #' @export
 log_image_to_run <- function(name, plot = NULL, path = NULL, run = NULL) {
-  check_string(name, "name")
-  if (is.null(plot) == is.null(path)) arg_error("plot", "or `path` must be given (exactly one)")
+  # R draws `plot` into a file and hands Python its path, so Python could not tell that
+  # both were given; Python says when neither is.
+  if (!is.null(plot) && !is.null(path)) arg_error("plot", "or `path` must be given, not both")
   run <- check_run(run, null_ok = TRUE)
   if (!is.null(plot)) {
     path <- tempfile(fileext = ".png")
@@ -112,10 +105,8 @@ log_image_to_run <- function(name, plot = NULL, path = NULL, run = NULL) {
       else if (inherits(plot, "recordedplot")) grDevices::replayPlot(plot)
       else print(plot)
     }, finally = grDevices::dev.off())
-  } else {
-    check_path(path, "path", "file")
   }
-  py_call(run$log_image(name, path = path))
+  py_invoke(run$log_image, name = name, path = path, .paths = "path")
   invisible(paste0("images/", name, ".", tools_ext(path)))
 }
 

@@ -29,20 +29,13 @@ register_model <- function(workspace, model_path, model_name, datasets = NULL, t
                            description = NULL, child_paths = NULL, sample_input_dataset = NULL,
                            sample_output_dataset = NULL, resource_configuration = NULL, model_framework = NULL,
                            model_framework_version = NULL) {
-  check_workspace(workspace)
-  check_path(model_path, "model_path", "file")
-  check_string(model_name, "model_name")
-  check_string(description, "description", null_ok = TRUE)
-  check_string(model_framework, "model_framework", null_ok = TRUE)
-  check_string(model_framework_version, "model_framework_version", null_ok = TRUE)
-  py_call(rpy()$Model$register(
-    workspace, path.expand(model_path), model_name, tags = as_py_dict(tags, "tags"),
-    properties = as_py_dict(properties, "properties"), description = description,
-    datasets = as_py_datasets(datasets), model_framework = model_framework,
-    model_framework_version = model_framework_version,
-    child_paths = if (is.null(child_paths)) NULL else as_py_strings(child_paths, "child_paths"),
-    sample_input_dataset = sample_input_dataset, sample_output_dataset = sample_output_dataset,
-    resource_configuration = as_py_dict(resource_configuration, "resource_configuration")))
+  py_invoke(rpy()$Model$register, workspace = workspace, model_path = model_path, model_name = model_name,
+            tags = tags, properties = properties, description = description, datasets = datasets,
+            model_framework = model_framework, model_framework_version = model_framework_version,
+            child_paths = child_paths, sample_input_dataset = sample_input_dataset,
+            sample_output_dataset = sample_output_dataset, resource_configuration = resource_configuration,
+            .lists = c("datasets", "child_paths"), .dicts = c("tags", "properties", "resource_configuration"),
+            .paths = "model_path")
 }
 
 #' Register a model from a run's files
@@ -66,18 +59,12 @@ register_model_from_run <- function(run, model_name, model_path = NULL, tags = N
                                     sample_output_dataset = NULL, resource_configuration = NULL,
                                     model_framework = NULL, model_framework_version = NULL) {
   check_run(run)
-  check_string(model_name, "model_name")
-  check_string(model_path, "model_path", null_ok = TRUE)
-  check_string(description, "description", null_ok = TRUE)
-  check_string(model_framework, "model_framework", null_ok = TRUE)
-  check_string(model_framework_version, "model_framework_version", null_ok = TRUE)
-  py_call(run$register_model(
-    model_name, model_path = model_path, tags = as_py_dict(tags, "tags"),
-    properties = as_py_dict(properties, "properties"), model_framework = model_framework,
-    model_framework_version = model_framework_version, description = description,
-    datasets = as_py_datasets(datasets), sample_input_dataset = sample_input_dataset,
-    sample_output_dataset = sample_output_dataset,
-    resource_configuration = as_py_dict(resource_configuration, "resource_configuration")))
+  py_invoke(run$register_model, model_name = model_name, model_path = model_path, tags = tags,
+            properties = properties, model_framework = model_framework,
+            model_framework_version = model_framework_version, description = description, datasets = datasets,
+            sample_input_dataset = sample_input_dataset, sample_output_dataset = sample_output_dataset,
+            resource_configuration = resource_configuration, .lists = "datasets",
+            .dicts = c("tags", "properties", "resource_configuration"))
 }
 
 #' Get a registered model
@@ -101,14 +88,8 @@ register_model_from_run <- function(run, model_name, model_path = NULL, tags = N
 #' @export
 get_model <- function(workspace, name = NULL, id = NULL, tags = NULL, properties = NULL, version = NULL,
                       run_id = NULL) {
-  check_workspace(workspace)
-  check_string(name, "name", null_ok = TRUE)
-  check_string(id, "id", null_ok = TRUE)
-  check_string(run_id, "run_id", null_ok = TRUE)
-  if (is.null(name) && is.null(id)) arg_error("name", "or `id` is needed to find a model")
-  py_call(rpy()$Model(workspace, name = name, id = id, tags = as_py_filters(tags, "tags"),
-                      properties = as_py_filters(properties, "properties"),
-                      version = as_py_int(version, "version"), run_id = run_id))
+  py_invoke(rpy()$Model, workspace = workspace, name = name, id = id, tags = tags, properties = properties,
+            version = version, run_id = run_id, .integers = "version", .lists = c("tags", "properties"))
 }
 
 #' List registered models
@@ -127,12 +108,8 @@ get_model <- function(workspace, name = NULL, id = NULL, tags = NULL, properties
 #' }
 #' @export
 list_models <- function(workspace, name = NULL, tags = NULL, properties = NULL, latest = FALSE, run_id = NULL) {
-  check_workspace(workspace)
-  check_string(name, "name", null_ok = TRUE)
-  check_string(run_id, "run_id", null_ok = TRUE)
-  models <- py_call(rpy()$Model$list(workspace, name = name, tags = as_py_filters(tags, "tags"),
-                                     properties = as_py_filters(properties, "properties"),
-                                     latest = isTRUE(latest), run_id = run_id))
+  models <- py_invoke(rpy()$Model$list, workspace = workspace, name = name, tags = tags, properties = properties,
+                      latest = latest, run_id = run_id, .lists = c("tags", "properties"))
   rows <- lapply(models, function(m) py_call(m$serialize()))
   text <- function(field) vapply(rows, function(r) if (is.null(r[[field]])) NA_character_ else r[[field]],
                                  character(1))
@@ -164,30 +141,10 @@ list_models <- function(workspace, name = NULL, tags = NULL, properties = NULL, 
 #' @export
 download_model <- function(model, target_dir = ".", exist_ok = FALSE) {
   check_model(model)
-  check_string(target_dir, "target_dir")
-  invisible(py_call(model$download(target_dir = path.expand(target_dir), exist_ok = isTRUE(exist_ok))))
+  invisible(py_invoke(model$download, target_dir = target_dir, exist_ok = exist_ok, .paths = "target_dir"))
 }
 
+# For wrappers that call a model's own methods (see check_class()).
 check_model <- function(model, arg = "model") {
   check_class(model, "runyard.model.Model", arg, "a model (from register_model() or get_model())")
-}
-
-# list(list("training data", ds), ...) -> [("training data", ds), ...]
-as_py_datasets <- function(x, arg = "datasets") {
-  if (is.null(x)) return(NULL)
-  if (!is.list(x)) arg_error(arg, sprintf("must be a list of list(scenario, dataset) pairs, not %s", describe(x)))
-  lapply(seq_along(x), function(i) {
-    pair <- x[[i]]
-    if (!is.list(pair) || length(pair) != 2 || !is.character(pair[[1]]) || length(pair[[1]]) != 1) {
-      arg_error(arg, sprintf("[[%d]] must be list(scenario, dataset), e.g. list(\"training data\", ds)", i))
-    }
-    reticulate::tuple(pair[[1]], pair[[2]])
-  })
-}
-
-# Model filters: a named list of values (a dict) or a vector of keys that must be set.
-as_py_filters <- function(x, arg) {
-  if (is.null(x)) return(NULL)
-  if (!is.null(names(x))) return(as_py_dict(x, arg))
-  as_py_strings(x, arg)
 }

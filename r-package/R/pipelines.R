@@ -17,8 +17,7 @@
 #' }
 #' @export
 output_file_dataset_config <- function(name) {
-  check_string(name, "name")
-  py_call(rpy()$OutputFileDatasetConfig(name))
+  py_invoke(rpy()$OutputFileDatasetConfig, name = name)
 }
 
 #' A folder a pipeline step writes (Azure ML's older name)
@@ -34,8 +33,7 @@ output_file_dataset_config <- function(name) {
 #' }
 #' @export
 pipeline_data <- function(name) {
-  check_string(name, "name")
-  py_call(rpy()$PipelineData(name))
+  py_invoke(rpy()$PipelineData, name = name)
 }
 
 #' A step's output, read by a later step
@@ -54,8 +52,7 @@ pipeline_data <- function(name) {
 #' @export
 as_input <- function(output, name = NULL) {
   check_output(output, "output")
-  check_string(name, "name", null_ok = TRUE)
-  py_call(output$as_input(name = name))
+  py_invoke(output$as_input, name = name)
 }
 
 #' A value given when a pipeline is submitted
@@ -78,8 +75,7 @@ as_input <- function(output, name = NULL) {
 #' }
 #' @export
 pipeline_parameter <- function(name, default_value) {
-  check_string(name, "name")
-  py_call(rpy()$PipelineParameter(name, as_py_scalar(default_value, "default_value")))
+  py_invoke(rpy()$PipelineParameter, name = name, default_value = default_value)
 }
 
 #' A pipeline step that runs a Python script
@@ -134,25 +130,16 @@ python_script_step <- function(script_name, name = NULL, arguments = list(), com
 r_script_step <- function(script_name, name = NULL, arguments = list(), compute_target = NULL,
                           runconfig = NULL, inputs = list(), outputs = list(), source_directory = ".",
                           allow_reuse = TRUE, environment = NULL) {
-  check_string(script_name, "script_name")
-  if (!grepl("\\.[Rr]$", script_name)) {
-    arg_error("script_name", sprintf("must be an R script (ending in .R), not %s", describe(script_name)))
-  }
   script_step("RScriptStep", script_name, name, arguments, compute_target, runconfig, inputs, outputs,
               source_directory, allow_reuse, environment)
 }
 
 script_step <- function(python_class, script_name, name, arguments, compute_target, runconfig, inputs,
                         outputs, source_directory, allow_reuse, environment) {
-  source_directory <- check_path(source_directory, "source_directory", "dir")
-  check_string(script_name, "script_name")
-  if (!file.exists(file.path(source_directory, script_name))) {
-    arg_error("script_name", sprintf("names a file that does not exist in %s: %s", source_directory, script_name))
-  }
-  settings <- step_settings(name, compute_target, runconfig, inputs, outputs, allow_reuse, environment)
-  py_call(do.call(rpy()[[python_class]],
-                  c(list(script_name, arguments = as_step_arguments(arguments, "arguments"),
-                         source_directory = source_directory), settings)))
+  step_call(rpy()[[python_class]], script_name = script_name, arguments = as_argument_text(arguments),
+            name = name, compute_target = compute_target, runconfig = step_runconfig(runconfig, environment),
+            inputs = inputs, outputs = outputs, source_directory = source_directory, allow_reuse = allow_reuse,
+            .call = sys.call(-1))
 }
 
 #' A pipeline step that calls an R function in the step's own process
@@ -171,6 +158,7 @@ script_step <- function(python_class, script_name, name, arguments, compute_targ
 #' @param script_name The R script (ending in `.R`), relative to `source_directory`.
 #' @param function_name The function the script defines, to call; `NULL` runs the
 #'   script for its last value instead, with its inputs and `arguments` set as variables.
+#'   Python's `RFunctionStep` calls it `function`, and so do its errors.
 #' @param name The step's name (default: `function_name`, else `script_name`).
 #' @param inputs Inputs ([as_input()], or outputs of other steps): the function's
 #'   arguments, each under its input's name.
@@ -203,78 +191,11 @@ script_step <- function(python_class, script_name, name, arguments, compute_targ
 r_function_step <- function(script_name, function_name = NULL, name = NULL, inputs = list(), outputs = list(),
                             arguments = list(), source_directory = ".", compute_target = NULL,
                             allow_reuse = TRUE) {
-  source_directory <- check_path(source_directory, "source_directory", "dir")
-  check_string(script_name, "script_name")
-  if (!grepl("\\.[Rr]$", script_name)) {
-    arg_error("script_name", sprintf("must be an R script (ending in .R), not %s", describe(script_name)))
-  }
-  if (!file.exists(file.path(source_directory, script_name))) {
-    arg_error("script_name", sprintf("names a file that does not exist in %s: %s", source_directory, script_name))
-  }
-  check_string(function_name, "function_name", null_ok = TRUE)
-  if (!is.null(function_name) && !identical(make.names(function_name), function_name)) {
-    arg_error("function_name", sprintf(paste("must be the name of an R function (letters, digits, `.` and `_`,",
-                                             "not a reserved word), not %s; NULL runs the script for its last",
-                                             "value"), describe(function_name)))
-  }
-  check_string(name, "name", null_ok = TRUE)
-  check_local_target(compute_target)
   rpy()
-  step_class <- reticulate::import("runyard.pipeline")$RFunctionStep
-  py_call(step_class(name = name, source_directory = source_directory, script_name = script_name,
-                     `function` = function_name, inputs = as_step_data(inputs, "inputs", input = TRUE),
-                     outputs = as_step_data(outputs, "outputs", input = FALSE),
-                     arguments = as_function_arguments(arguments, "arguments"), compute_target = compute_target,
-                     allow_reuse = check_flag(allow_reuse, "allow_reuse")))
-}
-
-# R runs inside the step's Python process, which only the local target gives it.
-check_local_target <- function(compute_target, arg = "compute_target") {
-  check_target(compute_target, arg)
-  target <- if (is.character(compute_target)) compute_target else compute_target$type
-  if (is.null(target) || target %in% c("local", "azureml:local")) return(invisible(compute_target))
-  shown <- if (is.character(compute_target)) describe(compute_target) else
-    sprintf("the %s target \"%s\"", target, compute_target$name)
-  arg_error(arg, sprintf(paste("is %s, not the local target: an r_function_step() runs R inside the step's",
-                               "own Python process, which it does on the local target only (use",
-                               "r_script_step() to run R on Docker or Ray)"), shown))
-}
-
-# An R function's arguments for Python: a named list becomes a dict (named arguments), an
-# unnamed one a list (positional); step data and parameters stay as they are, other values
-# become the Python scalar of their R type, so R still sees 2L as an integer and 2 as a double.
-as_function_arguments <- function(x, arg) {
-  if (is.null(x) || !length(x)) return(NULL)
-  if (inherits(x, "python.builtin.object")) x <- list(x)
-  if (!is.list(x) && !is.atomic(x)) {
-    arg_error(arg, sprintf("must be a list (named: named arguments; unnamed: positional ones), not %s",
-                           describe(x)))
-  }
-  x <- as.list(x)
-  keys <- names(x)
-  named <- !is.null(keys) && any(nzchar(keys))
-  if (named && !all(nzchar(keys))) {
-    arg_error(arg, "must name every element (named arguments) or none (positional ones), not some")
-  }
-  if (named && anyDuplicated(keys)) {
-    arg_error(arg, sprintf("names the argument %s twice", keys[anyDuplicated(keys)]))
-  }
-  data_classes <- c("runyard.pipeline.data.OutputFileDatasetConfig", "runyard.pipeline.data.StepInput",
-                    "runyard.pipeline.data.PipelineParameter")
-  values <- lapply(seq_along(x), function(i) {
-    v <- x[[i]]
-    if (inherits(v, data_classes)) return(v)
-    where <- if (named) sprintf("%s$%s", arg, keys[[i]]) else sprintf("%s[[%d]]", arg, i)
-    if (!(is.integer(v) || is.double(v) || is.character(v) || is.logical(v)) || is.object(v) ||
-        length(v) != 1 || is.na(v)) {
-      arg_error(where, sprintf(paste("must be a single string, number or logical, an output, an input or a",
-                                     "pipeline_parameter(), not %s"), describe(v)))
-    }
-    as_py_scalar(v, where)
-  })
-  if (!named) return(unname(values))
-  names(values) <- keys
-  reticulate::dict(values)
+  step_call(reticulate::import("runyard.pipeline")$RFunctionStep, name = name, source_directory = source_directory,
+            script_name = script_name, `function` = function_name, inputs = inputs, outputs = outputs,
+            arguments = arguments, compute_target = compute_target, allow_reuse = allow_reuse,
+            .lists = "arguments")
 }
 
 #' A pipeline step that runs a command
@@ -293,17 +214,14 @@ as_function_arguments <- function(x, arg) {
 #' @export
 command_step <- function(command, name = NULL, compute_target = NULL, runconfig = NULL, inputs = list(),
                          outputs = list(), source_directory = ".", allow_reuse = TRUE, environment = NULL) {
-  if (is.character(command) && length(command) == 1) {
-    check_string(command, "command")
-  } else if (is.character(command) || is.list(command)) {
-    if (!length(command)) arg_error("command", "must not be empty")
-    command <- as_step_arguments(command, "command")
-  } else {
-    arg_error("command", sprintf("must be a string or a list of words, not %s", describe(command)))
+  # One string is a shell command; several (or a list) are its words, which R has to say by
+  # making them a list: Python takes a string and a list differently.
+  if (is.list(command) || is.character(command) && length(command) != 1) {
+    command <- to_py(as_argument_text(command), "list", "command")
   }
-  source_directory <- check_path(source_directory, "source_directory", "dir")
-  settings <- step_settings(name, compute_target, runconfig, inputs, outputs, allow_reuse, environment)
-  py_call(do.call(rpy()$CommandStep, c(list(command, source_directory = source_directory), settings)))
+  step_call(rpy()$CommandStep, command = command, name = name, compute_target = compute_target,
+            runconfig = step_runconfig(runconfig, environment), inputs = inputs, outputs = outputs,
+            source_directory = source_directory, allow_reuse = allow_reuse)
 }
 
 #' A pipeline step that runs an estimator
@@ -323,15 +241,10 @@ command_step <- function(command, name = NULL, compute_target = NULL, runconfig 
 #' @export
 estimator_step <- function(name = NULL, estimator, estimator_entry_script_arguments = NULL, inputs = list(),
                            outputs = list(), compute_target = NULL, allow_reuse = TRUE) {
-  check_string(name, "name", null_ok = TRUE)
-  check_class(estimator, "runyard.estimators.base.Estimator", "estimator", "an estimator (from estimator())")
-  arguments <- if (is.null(estimator_entry_script_arguments)) NULL else
-    as_step_arguments(estimator_entry_script_arguments, "estimator_entry_script_arguments")
-  check_target(compute_target)
-  py_call(rpy()$EstimatorStep(name = name, estimator = estimator, estimator_entry_script_arguments = arguments,
-                              inputs = as_step_data(inputs, "inputs", input = TRUE),
-                              outputs = as_step_data(outputs, "outputs", input = FALSE),
-                              compute_target = compute_target, allow_reuse = check_flag(allow_reuse, "allow_reuse")))
+  step_call(rpy()$EstimatorStep, name = name, estimator = estimator,
+            estimator_entry_script_arguments = as_argument_text(estimator_entry_script_arguments),
+            inputs = inputs, outputs = outputs, compute_target = compute_target, allow_reuse = allow_reuse,
+            .lists = "estimator_entry_script_arguments")
 }
 
 #' Build a pipeline from steps
@@ -353,21 +266,9 @@ estimator_step <- function(name = NULL, estimator, estimator_entry_script_argume
 #' }
 #' @export
 pipeline <- function(workspace, steps, description = NULL, max_concurrent_steps = 4L) {
-  check_workspace(workspace)
-  if (inherits(steps, "runyard.pipeline.steps.PipelineStep")) steps <- list(steps)
-  if (!is.list(steps) || !length(steps)) {
-    arg_error("steps", sprintf("must be a list of steps (from python_script_step(), r_script_step(), ...), not %s",
-                               describe(steps)))
-  }
-  for (i in seq_along(steps)) {
-    check_class(steps[[i]], "runyard.pipeline.steps.PipelineStep", sprintf("steps[[%d]]", i),
-                paste("a step (from python_script_step(), r_script_step(), r_function_step(), command_step()",
-                      "or estimator_step())"))
-  }
-  check_string(description, "description", null_ok = TRUE)
-  py_call(rpy()$Pipeline(workspace, unname(steps), description = description,
-                         max_concurrent_steps = as_py_int(max_concurrent_steps, "max_concurrent_steps",
-                                                          null_ok = FALSE)))
+  py_invoke(rpy()$Pipeline, workspace = workspace, steps = if (is.list(steps)) unname(steps) else steps,
+            description = description, max_concurrent_steps = max_concurrent_steps,
+            .integers = "max_concurrent_steps", .lists = "steps")
 }
 
 #' Submit a pipeline
@@ -393,11 +294,12 @@ pipeline <- function(workspace, steps, description = NULL, max_concurrent_steps 
 submit_pipeline <- function(experiment, pipeline, pipeline_parameters = list(), regenerate_outputs = FALSE,
                             tags = NULL) {
   check_experiment(experiment)
-  check_pipeline(pipeline)
-  defaults <- lapply(py_call(pipeline$parameters), function(p) p$default_value)
-  values <- as_pipeline_parameters(pipeline_parameters, defaults)
-  py_call(experiment$submit(pipeline, tags = as_py_dict(tags, "tags"), pipeline_parameters = values,
-                            regenerate_outputs = check_flag(regenerate_outputs, "regenerate_outputs")))
+  if (inherits(pipeline, "runyard.pipeline.pipeline.Pipeline")) {
+    defaults <- lapply(py_call(pipeline$parameters), function(p) p$default_value)
+    pipeline_parameters <- as_pipeline_parameters(pipeline_parameters, defaults)
+  }
+  py_invoke(experiment$submit, config = pipeline, tags = tags, pipeline_parameters = pipeline_parameters,
+            regenerate_outputs = regenerate_outputs, .dicts = c("tags", "pipeline_parameters"))
 }
 
 #' The steps of a pipeline run
@@ -412,6 +314,8 @@ submit_pipeline <- function(experiment, pipeline, pipeline_parameters = list(), 
 #' }
 #' @export
 get_pipeline_steps <- function(run) {
+  # R reads the steps of a pipeline run from its children: another run has children too,
+  # so Python would not refuse it.
   if (!inherits(run, "runyard.run.Run") || !identical(run$type, "pipeline")) {
     arg_error("run", sprintf("must be a pipeline run (from submit_pipeline() or get_run()), not %s", describe(run)))
   }
@@ -435,80 +339,28 @@ check_output <- function(output, arg) {
               "an output (from output_file_dataset_config() or pipeline_data())")
 }
 
-check_target <- function(compute_target, arg = "compute_target") {
-  if (is.null(compute_target) || inherits(compute_target, "runyard.compute.ComputeTarget")) return(compute_target)
-  check_string(compute_target, arg)
+# A step's Python class called with R's arguments: inputs and outputs are lists even of one.
+step_call <- function(step_class, ..., .lists = character(), .call = sys.call(-1)) {
+  py_invoke(step_class, ..., .lists = c("inputs", "outputs", "arguments", .lists), .paths = "source_directory",
+            .call = .call)
 }
 
-# What every step takes besides its script or command, checked and converted.
-step_settings <- function(name, compute_target, runconfig, inputs, outputs, allow_reuse, environment) {
-  check_string(name, "name", null_ok = TRUE)
-  check_target(compute_target)
-  check_environment(environment)
-  if (!is.null(runconfig)) {
-    check_class(runconfig, "runyard.config.RunConfiguration", "runconfig",
-                "a run configuration (runyard_python()$RunConfiguration(...))")
-    if (!is.null(environment)) arg_error("environment", "replaces `runconfig`; give one or the other")
-  } else if (!is.null(environment)) {
-    runconfig <- py_call(rpy()$RunConfiguration(environment = environment))
-  }
-  list(name = name, compute_target = compute_target, runconfig = runconfig,
-       inputs = as_step_data(inputs, "inputs", input = TRUE),
-       outputs = as_step_data(outputs, "outputs", input = FALSE),
-       allow_reuse = check_flag(allow_reuse, "allow_reuse"))
+# R's steps take an `environment`, which Python's take inside a run configuration.
+step_runconfig <- function(runconfig, environment) {
+  if (is.null(environment)) return(runconfig)
+  call <- sys.call(sys.parent())
+  # Python sees the run configuration R makes, not the two arguments, so R refuses both.
+  if (!is.null(runconfig)) arg_error("environment", "replaces `runconfig`; give one or the other", call = call)
+  py_invoke(rpy()$RunConfiguration, environment = environment, .call = call)
 }
 
-# A step's arguments as a Python list: step data and parameters as they are, other values
-# as text (numbers written as script_run_config() writes them).
-as_step_arguments <- function(x, arg) {
-  if (is.null(x)) return(list())
-  if (inherits(x, "python.builtin.object")) x <- list(x)
-  if (!is.atomic(x) && !is.list(x)) arg_error(arg, sprintf("must be a list, not %s", describe(x)))
-  data_classes <- c("runyard.pipeline.data.OutputFileDatasetConfig", "runyard.pipeline.data.StepInput",
-                    "runyard.pipeline.data.PipelineParameter")
-  values <- lapply(seq_along(x), function(i) {
-    v <- x[[i]]
-    if (inherits(v, data_classes)) return(v)
-    if (!is.atomic(v) || length(v) != 1 || is.na(v)) {
-      arg_error(sprintf("%s[[%d]]", arg, i),
-                sprintf("must be a string, a number, an output, an input or a pipeline_parameter(), not %s",
-                        describe(v)))
-    }
-    as_py_strings(v, arg)[[1]]
-  })
-  unname(values)
-}
-
-as_step_data <- function(x, arg, input) {
-  if (is.null(x)) return(list())
-  if (inherits(x, "python.builtin.object")) x <- list(x)
-  if (!is.list(x)) arg_error(arg, sprintf("must be a list, not %s", describe(x)))
-  classes <- c("runyard.pipeline.data.OutputFileDatasetConfig", if (input) "runyard.pipeline.data.StepInput")
-  what <- if (input) "an input (as_input()) or an output" else
-    "an output (from output_file_dataset_config() or pipeline_data())"
-  for (i in seq_along(x)) {
-    if (!inherits(x[[i]], classes)) arg_error(sprintf("%s[[%d]]", arg, i), sprintf("must be %s, not %s", what,
-                                                                                   describe(x[[i]])))
-  }
-  unname(x)
-}
-
-# Parameter values for submission as a Python dict. A whole number given for an integer
-# parameter becomes an integer: R's 5 is a double, and the parameter wants Python's int.
-as_pipeline_parameters <- function(values, defaults, arg = "pipeline_parameters") {
-  if (is.null(values) || !length(values)) return(reticulate::dict())
-  if (!is.list(values) && !is.atomic(values)) arg_error(arg, sprintf("must be a named list, not %s", describe(values)))
+# Parameter values for submission. A whole number given for an integer parameter becomes an
+# integer: R's 5 is a double, and the parameter wants Python's int.
+as_pipeline_parameters <- function(values, defaults) {
+  if (!is.list(values) && !(is.atomic(values) && !is.null(names(values)))) return(values)
   values <- as.list(values)
-  if (is.null(names(values)) || any(!nzchar(names(values)))) {
-    arg_error(arg, "must be a named list (every element named), e.g. list(alpha = 0.5)")
+  for (name in intersect(names(values), names(defaults))) {
+    if (is.integer(defaults[[name]])) values[name] <- list(as_whole_numbers(values[[name]]))
   }
-  for (name in names(values)) {
-    value <- values[[name]]
-    if (is.integer(defaults[[name]]) && is.double(value) && length(value) == 1 && !is.na(value) &&
-        value == round(value)) {
-      value <- as.integer(value)
-    }
-    values[name] <- list(as_py_scalar(value, sprintf("%s$%s", arg, name)))
-  }
-  reticulate::dict(values)
+  values
 }

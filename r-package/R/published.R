@@ -20,15 +20,8 @@
 #' @export
 publish_pipeline <- function(pipeline, name, description = NULL, version = NULL) {
   check_pipeline(pipeline)
-  check_string(name, "name")
-  check_string(description, "description", null_ok = TRUE)
-  if (!is.null(version)) {
-    if (!is.atomic(version) || length(version) != 1 || is.na(version)) {
-      arg_error("version", sprintf("must be a single string or number, not %s", describe(version)))
-    }
-    version <- as.character(version)
-  }
-  py_call(pipeline$publish(name = name, description = description, version = version))
+  # A version label is text: R's 1 becomes "1", not Python's "1.0".
+  py_invoke(pipeline$publish, name = name, description = description, version = as_argument_text(version))
 }
 
 #' Get a published pipeline
@@ -43,12 +36,12 @@ publish_pipeline <- function(pipeline, name, description = NULL, version = NULL)
 #' }
 #' @export
 get_published_pipeline <- function(workspace, id = NULL, name = NULL) {
-  check_workspace(workspace)
-  check_string(id, "id", null_ok = TRUE)
-  check_string(name, "name", null_ok = TRUE)
-  if (is.null(id) == is.null(name)) arg_error("id", "or `name` must be given (exactly one)")
+  # R's one function is two Python methods, chosen by which of `id` and `name` is given, so
+  # R is where giving both (or neither) can be refused.
+  if (is.null(id) == is.null(name)) arg_error("id", "or `name` must be given (exactly one)", call = sys.call())
   published <- published_module()$PublishedPipeline
-  if (!is.null(id)) py_call(published$get(workspace, id)) else py_call(published$get_by_name(workspace, name))
+  if (!is.null(id)) py_invoke(published$get, workspace = workspace, id = id)
+  else py_invoke(published$get_by_name, workspace = workspace, name = name)
 }
 
 #' List published pipelines
@@ -63,9 +56,7 @@ get_published_pipeline <- function(workspace, id = NULL, name = NULL) {
 #' }
 #' @export
 list_published_pipelines <- function(workspace, active_only = TRUE) {
-  check_workspace(workspace)
-  found <- py_call(published_module()$PublishedPipeline$list(workspace,
-                                                             active_only = check_flag(active_only, "active_only")))
+  found <- py_invoke(published_module()$PublishedPipeline$list, workspace = workspace, active_only = active_only)
   text <- function(value) if (is.null(value)) NA_character_ else as.character(value)
   data.frame(
     id = vapply(found, function(p) p$id, character(1)),
@@ -94,15 +85,15 @@ list_published_pipelines <- function(workspace, active_only = TRUE) {
 submit_published_pipeline <- function(published, experiment_name, pipeline_parameters = list(), tags = NULL,
                                       regenerate_outputs = FALSE) {
   check_published(published)
-  check_string(experiment_name, "experiment_name")
   values <- as_pipeline_parameters(pipeline_parameters, py_call(published$parameters))
   # The workspace it was found in (Python's submit() takes it again, as Azure ML's did).
   workspace <- reticulate::py_get_attr(published, "workspace")
-  py_call(published$submit(workspace, experiment_name, pipeline_parameters = values,
-                           tags = as_py_dict(tags, "tags"),
-                           regenerate_outputs = check_flag(regenerate_outputs, "regenerate_outputs")))
+  py_invoke(published$submit, workspace = workspace, experiment_name = experiment_name,
+            pipeline_parameters = values, tags = tags, regenerate_outputs = regenerate_outputs,
+            .dicts = c("pipeline_parameters", "tags"))
 }
 
+# For wrappers that call a published pipeline's own methods (see check_class()).
 check_published <- function(published, arg = "published") {
   check_class(published, "runyard.pipeline.published.PublishedPipeline", arg,
               "a published pipeline (from publish_pipeline() or get_published_pipeline())")

@@ -72,8 +72,14 @@ python_missing_condition <- function(e) {
 #' }
 #' @export
 install_runyard <- function(package = "runyard", envname = "r-runyard", python = NULL) {
-  check_string(package, "package")
-  check_string(envname, "envname")
+  # These go to reticulate and pip, not to runyard's Python (which may not be installed yet),
+  # so R checks them.
+  for (arg in c("package", "envname")) {
+    value <- get(arg)
+    if (!is.character(value) || length(value) != 1 || is.na(value) || !nzchar(value)) {
+      arg_error(arg, sprintf("must be a single non-empty string, not %s", describe(value)), call = sys.call())
+    }
+  }
   # R puts its own and the system's library folders on LD_LIBRARY_PATH; a Python started
   # with them can load the system's libpython or libssl instead of its own.
   saved <- Sys.getenv("LD_LIBRARY_PATH", unset = NA)

@@ -9,9 +9,7 @@
 #' }
 #' @export
 get_run <- function(experiment, run_id) {
-  check_experiment(experiment)
-  check_string(run_id, "run_id")
-  py_call(rpy()$Run(experiment, run_id))
+  py_invoke(rpy()$Run, experiment = experiment, run_id = run_id)
 }
 
 #' The run this R script executes in
@@ -27,7 +25,7 @@ get_run <- function(experiment, run_id) {
 #' }
 #' @export
 get_current_run <- function(allow_offline = TRUE) {
-  py_call(rpy()$Run$get_context(allow_offline = isTRUE(allow_offline)))
+  py_invoke(rpy()$Run$get_context, allow_offline = allow_offline)
 }
 
 #' Wait for a run to end
@@ -48,8 +46,8 @@ wait_for_run_completion <- function(run, show_output = TRUE, raise_on_error = TR
     cat(text)
     utils::flush.console()
   }
-  py_call(run$wait_for_completion(show_output = isTRUE(show_output), raise_on_error = isTRUE(raise_on_error),
-                                  output = to_console))
+  py_invoke(run$wait_for_completion, show_output = show_output, raise_on_error = raise_on_error,
+            output = to_console)
   invisible(get_run_details(run))
 }
 
@@ -108,8 +106,7 @@ get_run_details_with_logs <- function(run) {
 #' @export
 get_run_metrics <- function(run, name = NULL) {
   check_run(run)
-  check_string(name, "name", null_ok = TRUE)
-  metrics <- py_call(run$get_metrics(name = name))
+  metrics <- py_invoke(run$get_metrics, name = name)
   lapply(metrics, as_metric)
 }
 
@@ -140,9 +137,8 @@ get_run_file_names <- function(run) {
 #' @export
 download_file_from_run <- function(run, name, output_file_path = NULL) {
   check_run(run)
-  check_string(name, "name")
-  check_string(output_file_path, "output_file_path", null_ok = TRUE)
-  invisible(py_call(run$download_file(name, output_file_path = output_file_path)))
+  invisible(py_invoke(run$download_file, name = name, output_file_path = output_file_path,
+                      .paths = "output_file_path"))
 }
 
 #' Download files of a run
@@ -161,12 +157,9 @@ download_file_from_run <- function(run, name, output_file_path = NULL) {
 download_files_from_run <- function(run, prefix = NULL, output_directory = NULL, output_paths = NULL,
                                     append_prefix = TRUE) {
   check_run(run)
-  check_string(prefix, "prefix", null_ok = TRUE)
-  check_string(output_directory, "output_directory", null_ok = TRUE)
-  paths <- if (is.null(output_paths)) NULL else as_py_strings(output_paths, "output_paths")
-  invisible(as.character(unlist(py_call(run$download_files(
-    prefix = prefix, output_directory = output_directory, output_paths = paths,
-    append_prefix = isTRUE(append_prefix))))))
+  invisible(as.character(unlist(py_invoke(
+    run$download_files, prefix = prefix, output_directory = output_directory, output_paths = output_paths,
+    append_prefix = append_prefix, .lists = "output_paths", .paths = c("output_directory", "output_paths")))))
 }
 
 #' Upload files to a run
@@ -182,10 +175,8 @@ download_files_from_run <- function(run, prefix = NULL, output_directory = NULL,
 #' @export
 upload_files_to_run <- function(names, paths, run = NULL) {
   run <- check_run(run, null_ok = TRUE)
-  names <- as_py_strings(names, "names")
-  paths <- as_py_strings(paths, "paths")
-  for (p in paths) if (!file.exists(p)) arg_error("paths", sprintf("names a file that does not exist: %s", p))
-  invisible(as.character(unlist(py_call(run$upload_files(names, paths)))))
+  invisible(as.character(unlist(py_invoke(run$upload_files, names = names, paths = paths,
+                                          .lists = c("names", "paths"), .paths = "paths"))))
 }
 
 #' Upload a folder to a run
@@ -201,9 +192,7 @@ upload_files_to_run <- function(names, paths, run = NULL) {
 #' @export
 upload_folder_to_run <- function(name, path, run = NULL) {
   run <- check_run(run, null_ok = TRUE)
-  check_string(name, "name")
-  check_path(path, "path", "dir")
-  invisible(as.character(unlist(py_call(run$upload_folder(name, path)))))
+  invisible(as.character(unlist(py_invoke(run$upload_folder, name = name, path = path, .paths = "path"))))
 }
 
 #' Cancel a run
@@ -244,7 +233,7 @@ complete_run <- function(run) {
 #' Create a child run
 #'
 #' @param parent_run The parent run; `NULL` means the current run.
-#' @param name A display name.
+#' @param name A display name (`display_name` in Python's errors).
 #' @return The child run; log to it, then [complete_run()].
 #' @examples
 #' \dontrun{
@@ -253,8 +242,7 @@ complete_run <- function(run) {
 #' @export
 create_child_run <- function(parent_run = NULL, name = NULL) {
   parent_run <- check_run(parent_run, "parent_run", null_ok = TRUE)
-  check_string(name, "name", null_ok = TRUE)
-  py_call(parent_run$child_run(name = name))
+  py_invoke(parent_run$child_run, name = name)
 }
 
 #' Child runs of a run
@@ -269,5 +257,5 @@ create_child_run <- function(parent_run = NULL, name = NULL) {
 #' @export
 get_child_runs <- function(parent_run, recursive = FALSE) {
   check_run(parent_run, "parent_run")
-  py_call(parent_run$get_children(recursive = isTRUE(recursive)))
+  py_invoke(parent_run$get_children, recursive = recursive)
 }

@@ -26,16 +26,10 @@
 #' @export
 schedule_recurrence <- function(frequency, interval, start_time = NULL, time_zone = NULL, hours = NULL,
                                 minutes = NULL, week_days = NULL, time_of_day = NULL) {
-  check_string(frequency, "frequency")
-  check_string(time_zone, "time_zone", null_ok = TRUE)
-  check_string(time_of_day, "time_of_day", null_ok = TRUE)
-  if (!is.null(week_days) && (!is.character(week_days) || anyNA(week_days))) {
-    arg_error("week_days", sprintf("must be day names, e.g. c(\"Monday\", \"Friday\"), not %s", describe(week_days)))
-  }
-  py_call(schedule_module()$ScheduleRecurrence(
-    frequency, as_py_int(interval, "interval", null_ok = FALSE), start_time = as_start_time(start_time),
-    time_zone = time_zone, hours = as_py_ints(hours, "hours"), minutes = as_py_ints(minutes, "minutes"),
-    week_days = if (is.null(week_days)) NULL else as.list(week_days), time_of_day = time_of_day))
+  py_invoke(schedule_module()$ScheduleRecurrence, frequency = frequency, interval = interval,
+            start_time = as_start_time(start_time), time_zone = time_zone, hours = hours, minutes = minutes,
+            week_days = week_days, time_of_day = time_of_day, .integers = c("interval", "hours", "minutes"),
+            .lists = c("hours", "minutes", "week_days"))
 }
 
 #' Submit a published pipeline on a schedule
@@ -70,29 +64,19 @@ schedule_recurrence <- function(frequency, interval, start_time = NULL, time_zon
 create_schedule <- function(workspace, name, pipeline_id, experiment_name, recurrence = NULL,
                             pipeline_parameters = list(), datastore = NULL, path_on_datastore = NULL,
                             polling_interval = 5L, data_path_parameter_name = NULL, description = NULL) {
-  check_workspace(workspace)
-  check_string(name, "name")
-  if (inherits(pipeline_id, "runyard.pipeline.published.PublishedPipeline")) pipeline_id <- pipeline_id$id
-  check_string(pipeline_id, "pipeline_id")
-  check_string(experiment_name, "experiment_name")
-  if (!is.null(recurrence)) {
-    check_class(recurrence, "runyard.pipeline.recurrence.ScheduleRecurrence", "recurrence",
-                "a recurrence (from schedule_recurrence())")
+  published <- pipeline_id
+  if (is.character(pipeline_id) && length(pipeline_id) == 1 && length(pipeline_parameters)) {
+    published <- py_invoke(published_module()$PublishedPipeline$get, workspace = workspace, id = pipeline_id)
   }
-  if (!is.null(datastore) && !inherits(datastore, "python.builtin.object")) check_path(datastore, "datastore", "dir")
-  check_string(path_on_datastore, "path_on_datastore", null_ok = TRUE)
-  if (!is.numeric(polling_interval) || length(polling_interval) != 1 || is.na(polling_interval) ||
-      polling_interval <= 0) {
-    arg_error("polling_interval", sprintf("must be a number of minutes > 0, not %s", describe(polling_interval)))
+  if (inherits(published, "runyard.pipeline.published.PublishedPipeline")) {
+    pipeline_parameters <- as_pipeline_parameters(pipeline_parameters, py_call(published$parameters))
+    pipeline_id <- published$id
   }
-  check_string(data_path_parameter_name, "data_path_parameter_name", null_ok = TRUE)
-  check_string(description, "description", null_ok = TRUE)
-  published <- get_published_pipeline(workspace, pipeline_id)
-  values <- as_pipeline_parameters(pipeline_parameters, py_call(published$parameters))
-  py_call(schedule_module()$Schedule$create(
-    workspace, name, pipeline_id, experiment_name, recurrence = recurrence, description = description,
-    pipeline_parameters = values, datastore = datastore, polling_interval = as.double(polling_interval),
-    data_path_parameter_name = data_path_parameter_name, path_on_datastore = path_on_datastore))
+  py_invoke(schedule_module()$Schedule$create, workspace = workspace, name = name, pipeline_id = pipeline_id,
+            experiment_name = experiment_name, recurrence = recurrence, description = description,
+            pipeline_parameters = pipeline_parameters, datastore = datastore, polling_interval = polling_interval,
+            data_path_parameter_name = data_path_parameter_name, path_on_datastore = path_on_datastore,
+            .dicts = "pipeline_parameters", .paths = "datastore")
 }
 
 #' Get a schedule
@@ -106,9 +90,7 @@ create_schedule <- function(workspace, name, pipeline_id, experiment_name, recur
 #' }
 #' @export
 get_schedule <- function(workspace, id) {
-  check_workspace(workspace)
-  check_string(id, "id")
-  py_call(schedule_module()$Schedule$get(workspace, id))
+  py_invoke(schedule_module()$Schedule$get, workspace = workspace, id = id)
 }
 
 #' List schedules
@@ -125,10 +107,8 @@ get_schedule <- function(workspace, id) {
 #' }
 #' @export
 list_schedules <- function(workspace, active_only = TRUE, pipeline_id = NULL) {
-  check_workspace(workspace)
-  check_string(pipeline_id, "pipeline_id", null_ok = TRUE)
-  found <- py_call(schedule_module()$Schedule$list(workspace, active_only = check_flag(active_only, "active_only"),
-                                                   pipeline_id = pipeline_id))
+  found <- py_invoke(schedule_module()$Schedule$list, workspace = workspace, active_only = active_only,
+                     pipeline_id = pipeline_id)
   text <- function(value) if (is.null(value)) NA_character_ else as.character(value)
   data.frame(
     id = vapply(found, function(s) s$id, character(1)),
@@ -177,6 +157,7 @@ enable_schedule <- function(schedule) {
   invisible(TRUE)
 }
 
+# For wrappers that call a schedule's own methods (see check_class()).
 check_schedule <- function(schedule, arg = "schedule") {
   check_class(schedule, "runyard.pipeline.schedule.Schedule", arg,
               "a schedule (from create_schedule() or get_schedule())")
@@ -187,22 +168,14 @@ schedule_module <- function() {
   reticulate::import("runyard.pipeline.schedule")
 }
 
-# Whole numbers as a Python list of ints (a list even for one value).
-as_py_ints <- function(x, arg) {
-  if (is.null(x)) return(NULL)
-  if (!is.numeric(x) || !length(x) || anyNA(x) || any(x != round(x))) {
-    arg_error(arg, sprintf("must be whole numbers, not %s", describe(x)))
-  }
-  as.list(as.integer(x))
-}
-
 # A start time as the text Python reads: POSIXct as its UTC instant (with the offset), a
-# Date as its midnight, text as given.
+# Date as its midnight, anything else as given. (reticulate 1.28 cannot hand a POSIXct to
+# Python without numpy 1, so R writes it out.)
 as_start_time <- function(x) {
   if (is.null(x)) return(NULL)
   if (inherits(x, "POSIXct") && length(x) == 1 && !is.na(x)) {
     return(format(x, "%Y-%m-%dT%H:%M:%S+00:00", tz = "UTC"))
   }
   if (inherits(x, "Date") && length(x) == 1 && !is.na(x)) return(format(x, "%Y-%m-%dT00:00:00"))
-  check_string(x, "start_time")
+  x
 }

@@ -18,10 +18,8 @@
 #' @export
 create_workspace <- function(name = NULL, path = ".runyard", store_url = NULL, exist_ok = TRUE, ...) {
   ignore_azure_args(...)
-  check_string(name, "name", null_ok = TRUE)
-  check_path(path, "path")
-  check_string(store_url, "store_url", null_ok = TRUE)
-  py_call(rpy()$Workspace$create(path, name = name, store_url = store_url, exist_ok = isTRUE(exist_ok)))
+  py_invoke(rpy()$Workspace$create, path = path, name = name, store_url = store_url, exist_ok = exist_ok,
+            .paths = "path")
 }
 
 #' Get an existing workspace
@@ -43,14 +41,10 @@ create_workspace <- function(name = NULL, path = ".runyard", store_url = NULL, e
 #' @export
 get_workspace <- function(name = NULL, path = NULL, token = NULL, ...) {
   ignore_azure_args(...)
-  check_string(token, "token", null_ok = TRUE)
+  if (is.null(path)) return(load_workspace_from_config())
   call <- sys.call()
-  if (!(is.character(path) && length(path) == 1 && grepl("^https?://", path, ignore.case = TRUE))) {
-    check_path(path, "path", null_ok = TRUE)
-    if (is.null(path)) return(load_workspace_from_config())
-  }
   # Python says where it looked; the R user also learns which argument to fix.
-  tryCatch(py_call(rpy()$Workspace$get(path, token = token), call = call),
+  tryCatch(py_invoke(rpy()$Workspace$get, path = path, token = token, .paths = "path", .call = call),
            runyard_not_found_error = function(e) {
              e$message <- paste0("`path`: ", conditionMessage(e))
              stop(e)
@@ -70,8 +64,7 @@ get_workspace <- function(name = NULL, path = NULL, token = NULL, ...) {
 #' }
 #' @export
 load_workspace_from_config <- function(path = NULL) {
-  check_path(path, "path", null_ok = TRUE)
-  py_call(rpy()$Workspace$from_config(path))
+  py_invoke(rpy()$Workspace$from_config, path = path, .paths = "path")
 }
 
 ignore_azure_args <- function(...) {
@@ -81,6 +74,7 @@ ignore_azure_args <- function(...) {
   }
 }
 
+# For wrappers that call a workspace's own methods (see check_class()).
 check_workspace <- function(workspace, arg = "workspace") {
   check_class(workspace, "runyard.workspace.Workspace", arg,
               "a workspace (from create_workspace() or get_workspace())")

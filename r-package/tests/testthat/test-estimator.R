@@ -42,12 +42,22 @@ test_that("estimator() refuses bad options before anything runs", {
   fx <- local_workspace()
   write_lines_to(fx$src, "train.R", "cat(1)")
   write_lines_to(fx$src, "train.py", "print(1)")
-  expect_runyard_error(estimator(fx$src, entry_script = "train.R", framework = "Caffe"), "runyard_config_error")
-  expect_runyard_error(estimator(fx$src, entry_script = "train.py", framework = "SKLearn",
-                                 cran_packages = list("glmnet")), "runyard_config_error")
+  err <- expect_runyard_error(estimator(fx$src, entry_script = "train.R", framework = "Caffe"), "runyard_config_error")
+  expect_match(conditionMessage(err), "framework 'Caffe': use one of R, SKLearn, PyTorch", fixed = TRUE)
+  err <- expect_runyard_error(estimator(fx$src, entry_script = "train.py", framework = "SKLearn",
+                                        cran_packages = list("glmnet")), "runyard_config_error")
+  expect_match(conditionMessage(err), "framework 'SKLearn' (SKLearn) does not take cran_packages", fixed = TRUE)
+  err <- expect_runyard_error(estimator(fx$src, entry_script = "train.R", pip_packages = "six"), "runyard_config_error")
+  expect_match(conditionMessage(err), "framework 'R' (REstimator) does not take pip_packages", fixed = TRUE)
+  err <- expect_runyard_error(estimator(fx$src, entry_script = "train.R", environment = r_environment("mine"),
+                                        cran_packages = list("glmnet")), "runyard_config_error")
+  expect_match(conditionMessage(err), "environment_definition replaces cran_packages", fixed = TRUE)
   expect_runyard_error(estimator(fx$src, entry_script = "missing.R"), "runyard_config_error")
   expect_runyard_error(estimator(fx$src, entry_script = "train.py"), "runyard_config_error")
-  expect_runyard_error(estimator(fx$src, entry_script = "train.R", vm_size = "STANDARD_D2"), "runyard_config_error")
+  # Only R's signature has azuremlsdk's Azure-only arguments, so R refuses them.
+  err <- expect_runyard_error(estimator(fx$src, entry_script = "train.R", vm_size = "STANDARD_D2"),
+                              "runyard_argument_error")
+  expect_match(conditionMessage(err), "`vm_size` has no meaning here", fixed = TRUE)
   err <- expect_runyard_error(estimator(fx$src, entry_script = "train.py", framework = "SKLearn",
                                         node_count = 2), "runyard_config_error")
   expect_match(conditionMessage(err), "node_count")

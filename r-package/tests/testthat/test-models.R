@@ -74,15 +74,22 @@ test_that("a run's output is registered with the run and its datasets as lineage
 test_that("bad model arguments are clear errors", {
   skip_if_no_runyard()
   fx <- local_workspace()
-  expect_runyard_error(register_model(fx$ws, file.path(fx$dir, "nope.rds"), "m"), "runyard_argument_error")
+  err <- expect_runyard_error(register_model(fx$ws, file.path(fx$dir, "nope.rds"), "m"), "runyard_config_error")
+  expect_match(conditionMessage(err), "model_path '.*nope.rds' does not exist")
   writeLines("x", file.path(fx$dir, "m.txt"))
   expect_runyard_error(register_model(fx$ws, file.path(fx$dir, "m.txt"), "bad name!"), "runyard_config_error")
-  expect_runyard_error(register_model(fx$ws, file.path(fx$dir, "m.txt"), "m", datasets = list("iris")),
-                       "runyard_argument_error")
+  err <- expect_runyard_error(register_model(fx$ws, file.path(fx$dir, "m.txt"), "m", datasets = list("iris")),
+                              "runyard_config_error")
+  expect_match(conditionMessage(err), "datasets[0]: expected a (scenario, dataset) pair", fixed = TRUE)
+  err <- expect_runyard_error(register_model(fx$ws, file.path(fx$dir, "m.txt"), "m", description = 5),
+                              "runyard_config_error")
+  expect_match(conditionMessage(err), "description must be a string", fixed = TRUE)
   expect_identical(nrow(list_models(fx$ws)), 0L)
   register_model(fx$ws, file.path(fx$dir, "m.txt"), "m")
   err <- expect_runyard_error(get_model(fx$ws, "m", version = 4), "runyard_not_found_error")
   expect_match(conditionMessage(err), "registered versions: 1")
-  expect_runyard_error(get_model(fx$ws), "runyard_argument_error")
+  err <- expect_runyard_error(get_model(fx$ws), "runyard_config_error")
+  expect_match(conditionMessage(err), "needs name= (the latest version) or id=", fixed = TRUE)
+  # R calls the model's own method, so R says what `model` must be.
   expect_runyard_error(download_model("m"), "runyard_argument_error")
 })

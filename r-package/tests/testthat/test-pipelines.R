@@ -85,28 +85,39 @@ test_that("bad pipeline arguments are refused with the argument named, before an
                fixed = TRUE)
   cnd <- expect_runyard_error(submit_pipeline(exp, p, pipeline_parameters = list(rows = 2.5)), "runyard_config_error")
   expect_match(conditionMessage(cnd), "pipeline_parameters['rows']: expected a int", fixed = TRUE)
-  cnd <- expect_runyard_error(submit_pipeline(exp, p, pipeline_parameters = list(2L)), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`pipeline_parameters` must be a named list", fixed = TRUE)
-  cnd <- expect_runyard_error(submit_pipeline(exp, p, pipeline_parameters = list(rows = NA)), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`pipeline_parameters$rows` must be a single integer", fixed = TRUE)
+  cnd <- expect_runyard_error(submit_pipeline(exp, p, pipeline_parameters = list(2L)), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "pipeline_parameters must be a dict of name -> value, got list", fixed = TRUE)
+  # R's NA is Python's None, which no parameter takes.
+  cnd <- expect_runyard_error(submit_pipeline(exp, p, pipeline_parameters = list(rows = NA)), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "pipeline_parameters['rows']: expected a int like the default 3, got None",
+               fixed = TRUE)
+  cnd <- expect_runyard_error(submit_pipeline(exp, p, regenerate_outputs = "yes"), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "regenerate_outputs must be True or False", fixed = TRUE)
+  # A script that is not there: Python checks every step's script when the pipeline is submitted.
+  missing <- python_script_step("missing.py", source_directory = fx$src)
+  cnd <- expect_runyard_error(submit_pipeline(exp, pipeline(fx$ws, list(missing))), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "step 'missing.py': script 'missing.py' does not exist", fixed = TRUE)
   expect_length(get_runs_in_experiment(exp), 0)
 
-  cnd <- expect_runyard_error(pipeline_parameter("rows", c(1L, 2L)), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`default_value` must be a single integer, double, string or logical")
-  cnd <- expect_runyard_error(r_script_step("read.py", source_directory = fx$src), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`script_name` must be an R script")
-  cnd <- expect_runyard_error(python_script_step("missing.py", source_directory = fx$src), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`script_name` names a file that does not exist")
+  cnd <- expect_runyard_error(pipeline_parameter("rows", c(1L, 2L)), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "PipelineParameter 'rows': default_value must be a string, number or bool",
+               fixed = TRUE)
+  cnd <- expect_runyard_error(r_script_step("read.py", source_directory = fx$src), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "script_name 'read.py' must be an R script", fixed = TRUE)
   cnd <- expect_runyard_error(python_script_step("read.py", source_directory = fx$src, arguments = list(fx$ws)),
-                              "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`arguments[[1]]` must be a string, a number, an output", fixed = TRUE)
+                              "runyard_config_error")
+  expect_match(conditionMessage(cnd), "step 'read.py': arguments[0] must be text, a number", fixed = TRUE)
   cnd <- expect_runyard_error(python_script_step("read.py", source_directory = fx$src, inputs = list("table")),
-                              "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`inputs[[1]]` must be an input", fixed = TRUE)
-  cnd <- expect_runyard_error(pipeline(fx$ws, list()), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`steps` must be a list of steps")
-  cnd <- expect_runyard_error(pipeline(fx$ws, list(output_file_dataset_config("x"))), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`steps[[1]]` must be a step", fixed = TRUE)
+                              "runyard_config_error")
+  expect_match(conditionMessage(cnd), "step 'read.py': inputs[0] must be an OutputFileDatasetConfig", fixed = TRUE)
+  cnd <- expect_runyard_error(python_script_step("read.py", source_directory = 5), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "source_directory must be a folder path", fixed = TRUE)
+  cnd <- expect_runyard_error(pipeline(fx$ws, list()), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "steps must be a non-empty list of steps", fixed = TRUE)
+  cnd <- expect_runyard_error(pipeline(fx$ws, list(output_file_dataset_config("x"))), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "steps[0] must be a step", fixed = TRUE)
+  cnd <- expect_runyard_error(pipeline("my workspace", list(p$steps[[1]])), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "workspace must be a Workspace", fixed = TRUE)
   cnd <- expect_runyard_error(output_file_dataset_config("1bad"), "runyard_config_error")
   expect_match(conditionMessage(cnd), "output name '1bad'")
 })
@@ -142,7 +153,10 @@ test_that("a published pipeline is found, listed and submitted with parameters",
                               "runyard_config_error")
   expect_match(conditionMessage(cnd), "'rowz' is not a parameter", fixed = TRUE)
   expect_runyard_error(get_published_pipeline(fx$ws, strrep("0", 32)), "runyard_not_found_error")
+  # One R function over two Python methods: R says that it needs one of `id` and `name`.
   expect_runyard_error(get_published_pipeline(fx$ws), "runyard_argument_error")
+  cnd <- expect_runyard_error(list_published_pipelines(fx$ws, active_only = "yes"), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "active_only must be True or False", fixed = TRUE)
 })
 
 test_that("Python and R build the same pipeline, and R's reuses every step of Python's", {
@@ -232,8 +246,8 @@ test_that("a schedule is stored with its recurrence and parameters, listed, disa
   expect_match(conditionMessage(cnd), "'rowz' is not a parameter", fixed = TRUE)
   cnd <- expect_runyard_error(schedule_recurrence("Daily", 1), "runyard_config_error")
   expect_match(conditionMessage(cnd), "frequency must be one of Minute, Hour, Day, Week, Month", fixed = TRUE)
-  cnd <- expect_runyard_error(schedule_recurrence("Day", 1.5), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`interval` must be a whole number", fixed = TRUE)
+  cnd <- expect_runyard_error(schedule_recurrence("Day", 1.5), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "interval must be a whole number >= 1, got 1.5", fixed = TRUE)
   cnd <- expect_runyard_error(schedule_recurrence("Day", 1, hours = 24), "runyard_config_error")
   expect_match(conditionMessage(cnd), "hours must be whole numbers 0-23", fixed = TRUE)
   cnd <- expect_runyard_error(create_schedule(fx$ws, "bad", published, "scheduled"), "runyard_config_error")
@@ -262,10 +276,10 @@ test_that("a command step and an estimator step pass data, and pipeline_data nam
   expect_identical(steps$name, c("list", "count"))
   expect_equal(get_run_metrics(get_run(experiment(fx$ws, "command-estimator"), steps$run_id[2]))$words, 3)
 
-  cnd <- expect_runyard_error(command_step(42), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`command` must be a string or a list of words", fixed = TRUE)
-  cnd <- expect_runyard_error(estimator_step("count", "train.R"), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`estimator` must be an estimator", fixed = TRUE)
+  cnd <- expect_runyard_error(command_step(42), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "command must be a non-empty string or list, got 42.0", fixed = TRUE)
+  cnd <- expect_runyard_error(estimator_step("count", "train.R"), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "EstimatorStep 'count': estimator must be an Estimator", fixed = TRUE)
 })
 
 # write (Python, points on y = 3x + 2) -> fit (R function, in-process) -> check (Python).
@@ -349,21 +363,25 @@ test_that("an R function step refuses a bad function name or target, and fails n
   fx <- local_workspace()
   write_lines_to(fx$src, "fit.R", FIT_R)
   write_lines_to(fx$src, "write_points.py", WRITE_POINTS_PY)
-  cnd <- expect_runyard_error(r_function_step("fit.R", "2fit", source_directory = fx$src), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`function_name` must be the name of an R function", fixed = TRUE)
-  expect_runyard_error(r_function_step("fit.R", "if", source_directory = fx$src), "runyard_argument_error")
+  # Every rule is Python's (RFunctionStep's); R's `function_name` is Python's `function`.
+  cnd <- expect_runyard_error(r_function_step("fit.R", "2fit", source_directory = fx$src), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "function '2fit' is not an R function name", fixed = TRUE)
+  expect_runyard_error(r_function_step("fit.R", "if", source_directory = fx$src), "runyard_config_error")
   cnd <- expect_runyard_error(r_function_step("fit.R", "fit", compute_target = "docker", source_directory = fx$src),
-                              "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`compute_target` is the string \"docker\", not the local target", fixed = TRUE)
-  cnd <- expect_runyard_error(r_function_step("fit.py", "fit", source_directory = fx$src), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`script_name` must be an R script", fixed = TRUE)
+                              "runyard_config_error")
+  expect_match(conditionMessage(cnd), "compute_target 'docker' is not the local target", fixed = TRUE)
+  cnd <- expect_runyard_error(r_function_step("fit.py", "fit", source_directory = fx$src), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "script_name must name an R script (ending in .R), got 'fit.py'", fixed = TRUE)
   cnd <- expect_runyard_error(r_function_step("fit.R", "fit", arguments = list(degree = 1L, 2),
-                                              source_directory = fx$src), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`arguments` must name every element", fixed = TRUE)
+                                              source_directory = fx$src), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "arguments keys are R argument names, got ''", fixed = TRUE)
   cnd <- expect_runyard_error(r_function_step("fit.R", "fit", arguments = list(degree = 1:2),
+                                              source_directory = fx$src), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "arguments['degree'] must be text, a number, a bool", fixed = TRUE)
+  # Python's dict would keep one of two values of a name, so R refuses the second.
+  cnd <- expect_runyard_error(r_function_step("fit.R", "fit", arguments = list(degree = 1L, degree = 2L),
                                               source_directory = fx$src), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`arguments$degree` must be a single string, number or logical", fixed = TRUE)
-  # Python's own check: a script run for its last value takes named arguments only.
+  expect_match(conditionMessage(cnd), "`arguments` names degree twice", fixed = TRUE)
   cnd <- expect_runyard_error(r_function_step("fit.R", arguments = list(1L), source_directory = fx$src),
                               "runyard_config_error")
   expect_match(conditionMessage(cnd), "give them as a dict of name -> value", fixed = TRUE)

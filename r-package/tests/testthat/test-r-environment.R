@@ -107,12 +107,16 @@ test_that("repos defaults to getOption('repos'), and a run installs the package 
   expect_identical(get_run_metrics(run)$greeting, "hello from runyardtinypkg")
 })
 
-test_that("repos that are not strings are a runyard_argument_error naming `repos`", {
+test_that("repos that are not strings are Python's runyard_config_error naming `repos`", {
   skip_if_no_runyard()
-  cnd <- expect_runyard_error(r_environment("bad-repos", repos = 5), "runyard_argument_error")
-  expect_match(conditionMessage(cnd), "`repos`", fixed = TRUE)
-  expect_match(conditionMessage(cnd), "the number 5", fixed = TRUE)
-  expect_runyard_error(r_environment("bad-repos", repos = list("file:///tmp")), "runyard_argument_error")
+  cnd <- expect_runyard_error(r_environment("bad-repos", repos = 5), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "field 'r.repos': Input should be a valid list (got 5.0)", fixed = TRUE)
+  cnd <- expect_runyard_error(r_environment("bad-repos", repos = list("file:///tmp", 5)), "runyard_config_error")
+  expect_match(conditionMessage(cnd), "field 'r.repos.1': Input should be a valid string", fixed = TRUE)
+  # A list of URLs is as good as a character vector; the names and "@CRAN@" of getOption("repos") go.
+  env <- r_environment("repos", repos = c(CRAN = "@CRAN@", local = "file:///tmp"))
+  expect_identical(env$r$repos, "file:///tmp")
+  expect_identical(r_environment("repos", repos = list("file:///tmp"))$r$repos, "file:///tmp")
 })
 
 test_that("r_version must match the local target's R: a mismatch fails the run before the script starts", {

@@ -33,7 +33,7 @@ services <- local({
     withr::defer(cluster$stop(), envir = testthat::teardown_env())
     cluster$start()
     cluster$add_worker(num_cpus = 2L, resources = reticulate::dict(worker = 1))
-    token <- "r-ray-token"
+    token <- "r-ray-token-of-the-test-server"  # the server takes 16 characters or more
     started_server <- server_service$start_server(
       paste0("sqlite:///", file.path(folder, "ws.db")), pathlib$Path(file.path(folder, "artifacts")),
       pathlib$Path(file.path(folder, "server.log")), token = token)
@@ -110,7 +110,7 @@ test_that("an unreachable cluster is one error naming its address, and no run is
   expect_length(get_runs_in_experiment(exp), 0L)
 })
 
-test_that("bad distributed settings are refused in R before anything starts", {
+test_that("bad distributed settings are refused before anything starts", {
   skip_if_no_runyard()
   expect_runyard_error(pytorch_configuration(process_count = 1.5), "runyard_config_error")
   expect_runyard_error(script_run_config(local_test_dir(), command = "true", distributed_job_config = "two"),

@@ -52,8 +52,12 @@ test_that("docker_compute() takes the build settings a proxy needs, and checks t
   expect_identical(settings$pip_find_links, wheels)
   expect_true(settings$build_no_cache)
   expect_identical(settings$gpus, "device=0,1")
-  expect_error(docker_compute(build_args = list("x")), class = "runyard_argument_error", regexp = "build_args")
-  expect_error(docker_compute(build_no_cache = "yes"), class = "runyard_argument_error", regexp = "build_no_cache")
+  # Python's settings model checks each setting and names it.
+  expect_error(docker_compute(build_args = list("x")), class = "runyard_config_error",
+               regexp = "field 'build_args': Input should be a valid dictionary")
+  expect_error(docker_compute(build_no_cache = "maybe"), class = "runyard_config_error",
+               regexp = "field 'build_no_cache': Input should be a valid boolean")
+  expect_identical(docker_compute(gpus = 2)$settings$gpus, 2L)
   # A folder of wheels is served to builds on loopback: the settings say so, naming the field.
   expect_error(docker_compute(pip_find_links = wheels), class = "runyard_error", regexp = "pip_find_links")
 })
@@ -80,6 +84,10 @@ test_that("registering an environment versions it by its spec", {
   expect_runyard_error(get_environment(fx$ws, "r-train", version = 3), "runyard_not_found_error")
   expect_runyard_error(get_environment(fx$ws, "no-such-env"), "runyard_not_found_error")
   expect_runyard_error(register_environment("r-train", fx$ws), "runyard_argument_error")
+  err <- expect_runyard_error(register_environment(r_environment("r-train"), "not a workspace"), "runyard_config_error")
+  expect_match(conditionMessage(err), "workspace must be a Workspace", fixed = TRUE)
+  err <- expect_runyard_error(get_environment(fx$ws, "r-train", version = 1.5), "runyard_config_error")
+  expect_match(conditionMessage(err), "environment version 1.5 must be a whole number", fixed = TRUE)
 })
 
 test_that("runs of an experiment are filtered by status and tags", {
@@ -148,8 +156,9 @@ test_that("an interactive run logs from this R session until complete_run", {
   grDevices::dev.off()
   expect_identical(log_image_to_run("scatter", path = file.path(local_files, "p.png"), run = run),
                    "images/scatter.png")
-  expect_runyard_error(upload_files_to_run("outputs/x", file.path(local_files, "absent"), run = run),
-                       "runyard_argument_error")
+  err <- expect_runyard_error(upload_files_to_run("outputs/x", file.path(local_files, "absent"), run = run),
+                              "runyard_config_error")
+  expect_match(conditionMessage(err), "absent' is not a file", fixed = TRUE)
   complete_run(run)
   details <- get_run_details(run)
   expect_identical(details$status, "Completed")
