@@ -76,12 +76,13 @@ def _member_kind(member: str) -> str:
     return member.split("[")[0]
 
 
-def _problems(e: pydantic.ValidationError) -> list[tuple[tuple[Any, ...], str, Any]]:
+def _problems(e: pydantic.ValidationError, data: Any = _MISSING) -> list[tuple[tuple[Any, ...], str, Any]]:
     """(field path, message, bad value) per field: a value that fits no member of a union
-    is one problem ("expected one of: ...") at the field, not one per member."""
+    is one problem ("expected one of: ...") at the field, not one per member. With ``data``
+    (what was validated) each path is read against it (``_located``)."""
     grouped: dict[tuple[Any, ...], list[tuple[str | None, str, Any]]] = {}
     for err in e.errors():
-        loc = tuple(err["loc"])
+        loc = tuple(err["loc"]) if data is _MISSING else _located(tuple(err["loc"]), data)
         member = None
         if loc and isinstance(loc[-1], str) and (
                 loc[-1].startswith(_UNION_MEMBER) or loc[-1][:1].isupper()) and len(e.errors()) > 1:
@@ -96,6 +97,23 @@ def _problems(e: pydantic.ValidationError) -> list[tuple[tuple[Any, ...], str, A
         else:
             problems.extend((loc + ((m,) if m else ()), msg, value) for m, msg, value in errs)
     return problems
+
+
+def _located(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """``loc`` without the parts pydantic adds that are no key of ``data``: the tag of a
+    discriminated union (``sources.0.local.base`` is ``sources.0.base``) or the member of a
+    union tried, except at the end, where a missing field or a union member is named."""
+    kept: list[Any] = []
+    node = data
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif index < len(loc) - 1:
+            continue
+        kept.append(part)
+    return tuple(kept)
 
 
 def load(path: str | Path, *, what: str = "file") -> YamlDocument:
@@ -114,8 +132,9 @@ def load(path: str | Path, *, what: str = "file") -> YamlDocument:
     return YamlDocument(path, data, root)
 
 
-def validation_message(e: pydantic.ValidationError, what: str) -> str:
-    """One line per problem, naming the field path and the bad value."""
+def validation_message(e: pydantic.ValidationError, what: str, data: Any = _MISSING) -> str:
+    """One line per problem, naming the field path and the bad value; give ``data`` (what was
+    validated) to name paths as keys of it, without the tags of discriminated unions."""
     problems = [f"field '{'.'.join(str(p) for p in loc) or '(top level)'}': {message}{_shown(value)}"
-                for loc, message, value in _problems(e)]
+                for loc, message, value in _problems(e, data)]
     return f"{what}: " + "; ".join(problems)
