@@ -23,6 +23,8 @@ from server_service import start_server, stop_server
 
 TOKEN = "security-suite-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+#: a file dataset's spec of no file (runyard.store.asset_specs)
+DATASET_SPEC = {"type": "file", "sources": [{"kind": "local", "base": "/data", "pattern": None}], "files": []}
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +202,7 @@ def test_a_reused_idempotency_key_never_answers_another_request(url, user):
 def test_a_job_token_writes_only_its_own_run_and_the_runs_under_it(url, user, tmp_path):
     mine, other = new_run(user), new_run(user)
     user.set_status(mine, st.RUNNING)
-    dataset = user.register_asset("dataset", f"ds{uuid.uuid4().hex[:6]}", {"v": 1})
+    dataset = user.register_asset("dataset", f"ds{uuid.uuid4().hex[:6]}", DATASET_SPEC)
     job = HttpStore(url, user.issue_job_token(mine), retry_window=0)
     files = HttpArtifactStore(job, cache_dir=tmp_path / "cache")
     source = tmp_path / "f.txt"
@@ -236,7 +238,7 @@ def test_a_job_token_writes_only_its_own_run_and_the_runs_under_it(url, user, tm
         lambda: job.list_experiments(),
         lambda: job.list_runs(experiment=user.get_run(other)["experiment"]),
         lambda: job.list_assets("dataset"),
-        lambda: job.register_asset("dataset", "planted", {"v": 1}),
+        lambda: job.register_asset("dataset", "planted", DATASET_SPEC),
         lambda: job.update_asset(dataset["id"], state="disabled"),
         lambda: job.save_compute_target("evil", "docker", {}),
         lambda: job.register_environment("evil", "ab" * 32, {}),
@@ -336,8 +338,9 @@ def test_uploads_stream_to_disk(server, user, tmp_path):
 
 
 def test_model_files_are_written_once(url, user, tmp_path):
-    model = user.register_asset("model", f"m{uuid.uuid4().hex[:6]}", {"files": ["model.pkl"]}, state="uploading",
-                                asset_id=f"model-{uuid.uuid4().hex}")
+    holder = f"model-{uuid.uuid4().hex}"
+    model = user.register_asset("model", f"m{uuid.uuid4().hex[:6]}", {"path": "model.pkl", "holder": holder,
+                                "prefix": "model.pkl", "files": ["model.pkl"]}, state="uploading", asset_id=holder)
     files = HttpArtifactStore(HttpStore(url, TOKEN, retry_window=0), cache_dir=tmp_path / "cache")
     first, second = tmp_path / "a.pkl", tmp_path / "b.pkl"
     first.write_bytes(b"weights-1")

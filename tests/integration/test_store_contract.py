@@ -323,15 +323,21 @@ def test_compute_targets(store):
 
 
 # -- assets, lineage, schedule firings ---------------------------------------------------------
+def dataset_spec(version: int) -> dict:
+    """A file dataset's spec as runyard.store.asset_specs has it (of no file yet)."""
+    return {"type": "file", "sources": [{"kind": "local", "base": f"/data/v{version}", "pattern": None}],
+            "files": []}
+
+
 def test_assets(store):
     name = unique("ds")
-    first = store.register_asset("dataset", name, {"v": 1}, content_hash=HASH)
-    assert first["version"] == 1 and first["spec"] == {"v": 1}
-    assert store.register_asset("dataset", name, {"v": 1}, content_hash=HASH)["id"] == first["id"]
-    second = store.register_asset("dataset", name, {"v": 2}, content_hash="cd" * 32)
+    first = store.register_asset("dataset", name, dataset_spec(1), content_hash=HASH)
+    assert first["version"] == 1 and first["spec"] == dataset_spec(1)
+    assert store.register_asset("dataset", name, dataset_spec(1), content_hash=HASH)["id"] == first["id"]
+    second = store.register_asset("dataset", name, dataset_spec(2), content_hash="cd" * 32)
     assert second["version"] == 2
     with pytest.raises(ConflictError):
-        store.register_asset("dataset", name, {"v": 3}, create_new_version=False)
+        store.register_asset("dataset", name, dataset_spec(3), create_new_version=False)
     assert store.get_asset("dataset", name)["version"] == 2
     assert store.get_asset("dataset", name, 1)["id"] == first["id"]
     assert store.get_asset_by_id(first["id"])["name"] == name
@@ -344,9 +350,22 @@ def test_assets(store):
     for bad in (dict(kind="bogus"), dict(name="../x"), dict(content_hash="zz"), dict(state="Pwned")):
         args = {"kind": "dataset", "name": name, **bad}
         with pytest.raises(ConfigError):
-            store.register_asset(args.pop("kind"), args.pop("name"), {"v": 9}, **args)
+            store.register_asset(args.pop("kind"), args.pop("name"), dataset_spec(9), **args)
     with pytest.raises(NotFoundError):
         store.update_asset("no-such-id", state="active")
+
+
+def test_a_spec_that_does_not_fit_its_kind_is_refused_naming_the_field(store):
+    name = unique("ds")
+    with pytest.raises(ConfigError, match=r"spec of a dataset: field 'sources': Field required"):
+        store.register_asset("dataset", name, {"type": "file", "files": []})
+    with pytest.raises(ConfigError, match=r"spec of a dataset: field 'sources\.0\.base': .*absolute path"):
+        store.register_asset("dataset", name, {**dataset_spec(1), "sources": [{"kind": "local", "base": "data"}]})
+    assert store.get_asset("dataset", name) is None
+    row = store.register_asset("dataset", name, dataset_spec(1))
+    with pytest.raises(ConfigError, match=r"spec of a dataset: field 'type': Input should be 'file' or 'tabular'"):
+        store.update_asset(row["id"], spec={**dataset_spec(1), "type": "table"})
+    assert store.get_asset_by_id(row["id"])["spec"] == dataset_spec(1)
 
 
 def test_lineage(store):

@@ -16,11 +16,13 @@ from typing import Any, Iterable
 from .. import ids
 from .. import status as st
 from ..errors import ConfigError
+from . import asset_specs
 from .base import UPDATABLE_RUN_FIELDS
 
 #: what a run is: how it was started (``run_type``)
 RUN_TYPES = frozenset({"script", "command", "pipeline", "interactive", "child"})
-#: the kinds of named, versioned assets, and the states a version can be in
+#: the kinds of named, versioned assets (each spec's shape: ``asset_specs``), and the states a
+#: version can be in
 ASSET_KINDS = frozenset({"dataset", "datastore", "model", "published_pipeline", "pipeline_endpoint", "schedule",
                          "schedule_manifest"})
 ASSET_STATES = frozenset({"active", "disabled", "uploading", "failed", "deleted"})
@@ -223,6 +225,7 @@ def asset(kind: Any, name: Any, spec: Any, content_hash: Any, asset_id: Any, sta
     one_of(kind, "kind", ASSET_KINDS)
     ids.check_id(name, "name")
     spec_json(spec)
+    asset_specs.check_spec(kind, spec)
     if content_hash is not None:
         ids.check_sha256(content_hash, "content_hash")
     if asset_id is not None:

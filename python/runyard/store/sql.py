@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from .. import ids
 from .. import status as st
 from ..errors import ConfigError, ConflictError, NotFoundError, RunNotFoundError, RunyardError
-from . import checks
+from . import asset_specs, checks
 from . import schema as t
 from .base import RunStore
 
@@ -623,6 +623,10 @@ class SqlStore(RunStore):
         if not _valid_id(asset_id):
             raise NotFoundError(f"no asset with id {asset_id!r}")
         with self._write() as conn:
+            if spec is not None:  # the whole new spec must fit the asset's kind (an unknown id: below)
+                kind = conn.execute(sa.select(t.assets.c.kind).where(t.assets.c.id == asset_id)).scalar()
+                if kind is not None:
+                    asset_specs.check_spec(kind, spec)
             if conn.execute(sa.update(t.assets).where(t.assets.c.id == asset_id).values(**fields)).rowcount == 0:
                 raise NotFoundError(f"no asset with id {asset_id!r}")
             row = conn.execute(sa.select(t.assets).where(t.assets.c.id == asset_id)).mappings().first()

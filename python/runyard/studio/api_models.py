@@ -210,7 +210,8 @@ class ComputeTargetBody(Body):
 # -- assets, lineage, schedule firings -------------------------------------------------
 class AssetBody(Body):
     name: Id
-    spec: dict[str, JsonValue]
+    spec: dict[str, JsonValue] = Field(description="in the shape of the asset's kind (runyard.store.asset_specs); "
+                                                   "one that does not fit is refused with a 400 naming the field")
     content_hash: Optional[Sha256] = None
     create_new_version: bool = True
     run_id: Optional[Id] = None
@@ -219,7 +220,8 @@ class AssetBody(Body):
 
 
 class AssetUpdateBody(Body):
-    spec: Optional[dict[str, JsonValue]] = None
+    spec: Optional[dict[str, JsonValue]] = Field(None, description="the whole new spec, in the shape of the "
+                                                                   "asset's kind (runyard.store.asset_specs)")
     state: Optional[AssetState] = None
 
 
