@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotFoundError
 from ..store import asset_by_id
+from ..store.asset_specs import check_stored
 from .data import PipelineParameter
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class PublishedPipeline:
 
     def __init__(self, workspace: "Workspace", row: dict[str, Any]):
         self._workspace = workspace
-        self._row = row
+        self._row = check_stored(row)
         spec = row["spec"]
         self.id: str = row["id"]
         self.name: str = row["name"]
@@ -152,7 +153,7 @@ class PublishedPipeline:
             raise NotFoundError(f"published pipeline {self.id} is no longer in workspace {workspace.name!r}")
         if row["state"] != ACTIVE:
             raise ConfigError(f"published pipeline {self.name!r} ({self.id}) is disabled; enable() it to submit")
-        definition = dict(row["spec"]["definition"])
+        definition = dict(check_stored(row)["spec"]["definition"])
         definition["parameters"] = fill_parameters(
             {n: PipelineParameter(n, v) for n, v in definition["parameters"].items()}, pipeline_parameters or {})
         return start_run(Experiment(workspace, experiment_name), definition, tags=dict(tags or {}),
@@ -181,7 +182,7 @@ class PipelineEndpoint:
 
     def __init__(self, workspace: "Workspace", row: dict[str, Any]):
         self._workspace = workspace
-        self._row = row
+        self._row = check_stored(row)
 
     # -- what it holds -------------------------------------------------------
     @property
@@ -316,7 +317,7 @@ class PipelineEndpoint:
     def submit(self, experiment_name: str, pipeline_parameters: dict[str, Any] | None = None,
                pipeline_version: str | int | None = None, **kwargs: Any) -> "PipelineRun":
         """Run the default version (or ``pipeline_version``) in ``experiment_name``."""
-        self._row = self._workspace._store.get_asset_by_id(self.id) or self._row
+        self._row = check_stored(self._workspace._store.get_asset_by_id(self.id) or self._row)
         if self._row["state"] != ACTIVE:
             raise ConfigError(f"pipeline endpoint {self.name!r} is disabled; enable() it to submit")
         return self.get_pipeline(pipeline_version).submit(self._workspace, experiment_name,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..store import asset_by_id
+from ..store.asset_specs import check_stored
 from . import _datawatch
 from .published import _check_flag, _check_workspace
 from .recurrence import ScheduleRecurrence
@@ -57,7 +58,7 @@ class Schedule:
         self._set_row(row)
 
     def _set_row(self, row: dict[str, Any]) -> None:
-        self._row = row
+        self._row = check_stored(row)
         spec = row["spec"]
         self.id: str = row["id"]
         self.name: str = row["name"]

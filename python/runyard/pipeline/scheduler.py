@@ -16,8 +16,10 @@ Each ``tick()`` looks at every active schedule once:
 The claim comes before the submission; the firing row then gets the run id, or the error
 that kept the pipeline from being submitted (a disabled published pipeline, a parameter
 it no longer has). A scheduler killed between the two leaves the row without either, and
-the slot is not fired again. All state is in the store; the only thing a scheduler keeps
-in memory is when it last polled each folder, so a restarted one polls at once.
+the slot is not fired again. A schedule whose stored spec does not fit a schedule's (one
+stored before the store checked specs) is skipped, with one line in the log for each
+version of it. All state is in the store; what a scheduler keeps in memory is when it last
+polled each folder, so a restarted one polls at once, and which schedules it refused.
 
 >>> Scheduler(ws).tick()  # doctest: +SKIP
 [{'schedule_id': '5f1c...', 'name': 'nightly', 'slot': '2030-01-01T22:30:00+00:00', 'run_id': 'nightly_...', 'error': None}]
@@ -33,6 +35,8 @@ import traceback
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..errors import ConfigError
+from ..store.asset_specs import check_stored
 from . import _datawatch
 from .recurrence import ScheduleRecurrence
 from .schedule import ACTIVE, KIND, MANIFEST_KIND, SCHEDULE_TAG, SLOT_TAG, Schedule
@@ -59,6 +63,7 @@ class Scheduler:
         self._log = log
         self._store = workspace._store
         self._polled: dict[str, float] = {}  # schedule id -> when its folder was last polled
+        self._refused: dict[str, Any] = {}  # schedule id -> updated_at of the version refused
         self._stop = threading.Event()
 
     def log(self, message: str) -> None:
@@ -75,6 +80,13 @@ class Scheduler:
         now = now.timestamp() if isinstance(now, datetime) else float(now)
         fired: list[dict[str, Any]] = []
         for row in self._store.list_assets(KIND, state=ACTIVE):
+            try:
+                check_stored(row)
+            except ConfigError as e:  # said once per version of it: it cannot fire until it is stored again
+                if self._refused.get(row["id"], ()) != row.get("updated_at"):
+                    self._refused[row["id"]] = row.get("updated_at")
+                    self.log(f"schedule skipped: {e}")
+                continue
             try:
                 if row["spec"]["recurrence"] is not None:
                     fired += self._tick_recurrence(row, now)
@@ -110,7 +122,7 @@ class Scheduler:
             self._store.register_asset(MANIFEST_KIND, row["id"], {"files": current})
             self.log(f"schedule {row['name']!r}: no stored manifest of {folder}; starting from its files now")
             return []
-        before = manifest["spec"]["files"]
+        before = check_stored(manifest)["spec"]["files"]
         claimed = []
         for path in _datawatch.changed(before, current):
             slot = _datawatch.slot(path, current[path])
