@@ -20,6 +20,7 @@ _EXPORTS = {
     **dict.fromkeys(["Dataset", "FileDataset", "FileDatasetFactory", "MountContext", "TabularDataset",
                      "TabularDatasetFactory"], ".dataset"),
     "Datastore": ".datastore",
+    "DataType": ".tabular",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import ConfigError, NotFoundError
+from ..errors import ConfigError, NotFoundError, refuse_options
 from ..store import asset_by_id
 from . import sources as src
 from . import tabular
@@ -148,7 +148,8 @@ class Dataset:
         if self._format:
             self._check_format(files, workspace)
         content = src.content_hash(files)
-        key = hashlib.sha256(json.dumps({"content": content, "type": self._type, "format": self._format},
+        key = hashlib.sha256(json.dumps({"content": content, "type": self._type,
+                                         "format": tabular.identity(self._format)},
                                         sort_keys=True).encode()).hexdigest()
         spec = {"type": self._type, "format": self._format, "sources": self._sources, "files": files,
                 "content_hash": content, "description": description,
@@ -299,7 +300,8 @@ class Dataset:
     def _check_format(self, files: list[dict[str, Any]], workspace: "Workspace | None") -> None:
         sources = self._sources
         tabular.check(self._format, [
-            (f"{item['path']!r} ({src.describe(sources[item['source']])})",
+            (src.join(sources[item["source"]]["base"], item["path"]),
+             f"{item['path']!r} ({src.describe(sources[item['source']])})",
              (lambda s=sources[item["source"]], p=item["path"]: src.open_file(s, p, workspace)))
             for item in files])
 
@@ -354,8 +356,8 @@ class TabularDataset(Dataset):
         >>> Dataset.get_by_name(ws, "diabetes").to_pandas_dataframe().shape  # doctest: +SKIP
         """
         files = self._current_files()
-        return tabular.read(self._format, ((item["path"], f"{item['path']!r} ({src.describe(source)})",
-                                            self._read(source, item))
+        return tabular.read(self._format, ((item["path"], src.join(source["base"], item["path"]),
+                                            f"{item['path']!r} ({src.describe(source)})", self._read(source, item))
                                            for source, item in src.iter_files(self._sources, files)))
 
 
@@ -452,12 +454,6 @@ def _version(version: Any) -> int | None:
     return number
 
 
-def _not_supported(what: str, **options: Any) -> None:
-    for name, value in options.items():
-        if value not in (None, False):
-            raise ConfigError(f"{what}: {name}= is not supported yet")
-
-
 class FileDatasetFactory:
     """``Dataset.File``: make file datasets."""
 
@@ -466,11 +462,21 @@ class FileDatasetFactory:
                    is_file: bool = False) -> FileDataset:
         """Files named by ``path``: a local path or URL (globs allowed), ``(datastore, "path")``,
         or a list of them. A folder gives every file below it, at its path in the folder.
+        ``is_file=True`` says every path names files (a file or a glob), never a folder.
 
         >>> Dataset.File.from_files(path=[(datastore, "images/**/*.png")])  # doctest: +SKIP
         """
-        _not_supported("Dataset.File.from_files", partition_format=partition_format)
+        refuse_options("Dataset.File.from_files", "partition columns belong to tabular datasets here "
+                       "(Dataset.Tabular.from_*(partition_format=...)); select a file dataset's files with a "
+                       "glob in path", partition_format=partition_format)
+        if not isinstance(is_file, bool):
+            raise ConfigError(f"Dataset.File.from_files: is_file must be True or False, got {is_file!r}")
         dataset = FileDataset._make(_sources_of(path, "Dataset.File.from_files"))
+        if is_file:
+            folders = [s for s in dataset._sources if s.get("pattern") is None]
+            if folders:
+                raise ConfigError(f"Dataset.File.from_files: is_file=True, but path {src.describe(folders[0])} "
+                                  f"is a folder; name its files (a glob like 'folder/**') or pass is_file=False")
         if validate:
             src.resolve(dataset._sources, hashes=False)
         return dataset
@@ -503,26 +509,38 @@ class TabularDatasetFactory:
                              support_multi_line: bool = False, empty_as_string: bool = False,
                              encoding: str = "utf8") -> TabularDataset:
         """A table in CSV (or other delimited) files; with ``validate`` each file's start is
-        checked now (columns, field counts, encoding), naming a file that does not parse.
+        checked now (columns, field counts, encoding, partition paths), naming a file that does
+        not parse. Every option is stored with the dataset and applied when it is read:
+
+        - ``infer_column_types=False`` reads every column as text; ``set_column_types`` gives
+          columns a type: ``{"age": DataType.to_long(), "day": DataType.to_datetime("%d/%m/%Y")}``;
+        - ``partition_format`` adds columns from each file's path: ``"/{Region}/{Day:yyyy/MM/dd}/data.csv"``
+          gives a text column ``Region`` and a datetime column ``Day``;
+        - ``support_multi_line=False`` (Azure's default) reads a line break as the end of a
+          record: a quoted value holding one is an error naming the file; ``True`` reads it;
+        - ``empty_as_string=True`` reads empty fields of text columns as ``""`` (not null).
 
         >>> Dataset.Tabular.from_delimited_files("data/*.csv", separator=";")  # doctest: +SKIP
         """
-        _not_supported("Dataset.Tabular.from_delimited_files", set_column_types=set_column_types,
-                       partition_format=partition_format)
-        format = tabular.delimited_format(separator, header, encoding, include_path)
-        return _tabular(_sources_of(path, "Dataset.Tabular.from_delimited_files"), format, validate)
+        where = "Dataset.Tabular.from_delimited_files"
+        format = tabular.delimited_format(separator, header, encoding, include_path,
+                                          infer_column_types=infer_column_types, set_column_types=set_column_types,
+                                          partition_format=partition_format, support_multi_line=support_multi_line,
+                                          empty_as_string=empty_as_string, where=where)
+        return _tabular(_sources_of(path, where), format, validate)
 
     @staticmethod
     def from_parquet_files(path: Any, validate: bool = True, include_path: bool = False,
                            set_column_types: Any = None, partition_format: str | None = None) -> TabularDataset:
-        """A table in Parquet files (reading needs pyarrow: ``pip install "runyard[data]"``).
+        """A table in Parquet files (reading needs pyarrow: ``pip install "runyard[data]"``);
+        ``set_column_types`` and ``partition_format`` as for ``from_delimited_files``.
 
         >>> Dataset.Tabular.from_parquet_files([(datastore, "features/*.parquet")])  # doctest: +SKIP
         """
-        _not_supported("Dataset.Tabular.from_parquet_files", set_column_types=set_column_types,
-                       partition_format=partition_format)
-        return _tabular(_sources_of(path, "Dataset.Tabular.from_parquet_files"), tabular.parquet_format(include_path),
-                        validate)
+        where = "Dataset.Tabular.from_parquet_files"
+        format = tabular.parquet_format(include_path, set_column_types=set_column_types,
+                                        partition_format=partition_format, where=where)
+        return _tabular(_sources_of(path, where), format, validate)
 
     @staticmethod
     def register_pandas_dataframe(dataframe: Any, target: Any, name: str, description: str | None = None,

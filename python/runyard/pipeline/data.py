@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, refuse_options
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _Scalar = (str, int, float, bool)
@@ -66,21 +66,32 @@ class OutputFileDatasetConfig:
         return self
 
     def read_delimited_files(self, include_path: bool = False, separator: str = ",", header: bool = True,
-                             encoding: str = "utf8", **unsupported: Any) -> "OutputFileDatasetConfig":
+                             partition_format: str | None = None, path_glob: str | None = None,
+                             set_column_types: Any = None, encoding: str = "utf8",
+                             support_multi_line: bool = False, empty_as_string: bool = False,
+                             infer_column_types: bool = True) -> "OutputFileDatasetConfig":
         """Register this output as a tabular dataset of delimited files (with
-        ``register_on_complete``)."""
+        ``register_on_complete``); the options are those of
+        ``Dataset.Tabular.from_delimited_files``."""
         from ..data.tabular import delimited_format
-        _no_options(self, "read_delimited_files", unsupported)
-        self._format = delimited_format(separator, header, encoding, include_path)
+        where = f"{type(self).__name__} {self.name!r}: read_delimited_files"
+        _no_path_glob(where, path_glob)
+        self._format = delimited_format(separator, header, encoding, include_path,
+                                        infer_column_types=infer_column_types, set_column_types=set_column_types,
+                                        partition_format=partition_format, support_multi_line=support_multi_line,
+                                        empty_as_string=empty_as_string, where=where)
         if self.registration:
             self.registration["format"] = self._format
         return self
 
-    def read_parquet_files(self, include_path: bool = False, **unsupported: Any) -> "OutputFileDatasetConfig":
+    def read_parquet_files(self, include_path: bool = False, partition_format: str | None = None,
+                           path_glob: str | None = None, set_column_types: Any = None) -> "OutputFileDatasetConfig":
         """Register this output as a tabular dataset of Parquet files."""
         from ..data.tabular import parquet_format
-        _no_options(self, "read_parquet_files", unsupported)
-        self._format = parquet_format(include_path)
+        where = f"{type(self).__name__} {self.name!r}: read_parquet_files"
+        _no_path_glob(where, path_glob)
+        self._format = parquet_format(include_path, set_column_types=set_column_types,
+                                      partition_format=partition_format, where=where)
         if self.registration:
             self.registration["format"] = self._format
         return self
@@ -107,10 +118,9 @@ class OutputFileDatasetConfig:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-def _no_options(output: OutputFileDatasetConfig, method: str, options: dict[str, Any]) -> None:
-    if options:
-        raise ConfigError(f"{type(output).__name__} {output.name!r}: {method}: {', '.join(sorted(options))} "
-                          f"is not supported yet")
+def _no_path_glob(where: str, path_glob: str | None) -> None:
+    refuse_options(where, "the dataset registered is every file the step writes to this output; write only "
+                          "the files it should hold", path_glob=path_glob)
 
 
 class PipelineData(OutputFileDatasetConfig):
