@@ -204,3 +204,24 @@ def test_pytorch_ddp_example_job_file(workspace, tmp_path):
     assert metrics["world_size"] == 2 and len(metrics["loss"]) == 20
     assert metrics["loss"][-1] < metrics["loss"][0] / 10
     assert "outputs/model.pt" in run.get_file_names() and "logs/rank_1.log" in run.get_file_names()
+
+
+@pytest.mark.parametrize("config", [MpiConfiguration(process_count_per_node=2), PyTorchConfiguration(process_count=2)],
+                         ids=["mpi", "pytorch"])
+def test_every_rank_of_a_lost_job_ends(workspace, experiment, project, wait_for, process_gone, config):
+    """Its supervisor killed: the processes runyard started die with it (mpirun stops its
+    ranks), and the run is Failed when the workspace is next opened."""
+    import signal
+    from runyard import Workspace
+    src = project({"t.py": "import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep(60)\n"})
+    run = experiment.submit(ScriptRunConfig(str(src), script="t.py", distributed_job_config=config))
+    logs = workspace._artifacts.run_dir(run.id) / "logs"
+
+    def pids() -> list[int]:
+        texts = [(logs / name).read_text() if (logs / name).is_file() else "" for name in ("driver.log", "rank_1.log")]
+        return [int(text.split("pid ", 1)[1].split()[0]) for text in texts if "pid " in text]
+    wait_for(lambda: len(pids()) == 2, timeout=60, what="both ranks to start")
+    os.kill(workspace._store.get_run(run.id)["supervisor_pid"], signal.SIGKILL)
+    wait_for(lambda: all(process_gone(pid) for pid in pids()), timeout=30, what="every rank to end")
+    Workspace.get(workspace.path)
+    assert run.get_status() == st.FAILED

@@ -77,13 +77,14 @@ def test_bad_versions(value):
 
 def test_delimited_checks_name_the_file_and_line():
     fmt = tabular.delimited_format(",", True, "utf8", False)
-    ok = [("'a.csv'", lambda: io.BytesIO(b"x,y\n1,2\n")), ("'b.csv'", lambda: io.BytesIO(b"x,y\n3,4"))]
+    ok = [("/d/a.csv", "'a.csv'", lambda: io.BytesIO(b"x,y\n1,2\n")),
+          ("/d/b.csv", "'b.csv'", lambda: io.BytesIO(b"x,y\n3,4"))]
     tabular.check(fmt, ok)
     with pytest.raises(ConfigError, match="'c.csv', line 2: 3 fields where the header has 2"):
-        tabular.check(fmt, [("'c.csv'", lambda: io.BytesIO(b"x,y\n1,2,3\n"))])
+        tabular.check(fmt, [("/d/c.csv", "'c.csv'", lambda: io.BytesIO(b"x,y\n1,2,3\n"))])
     with pytest.raises(ConfigError, match="'e.csv' is empty"):
-        tabular.check(fmt, [("'e.csv'", lambda: io.BytesIO(b""))])
+        tabular.check(fmt, [("/d/e.csv", "'e.csv'", lambda: io.BytesIO(b""))])
     with pytest.raises(ConfigError, match="separator must be one character"):
         tabular.delimited_format(";;", True, "utf8", False)
     with pytest.raises(ConfigError, match="not a Parquet file"):
-        tabular.check(tabular.parquet_format(False), [("'p'", lambda: io.BytesIO(b"PAR1xxxx"))])
+        tabular.check(tabular.parquet_format(False), [("/d/p", "'p'", lambda: io.BytesIO(b"PAR1xxxx"))])

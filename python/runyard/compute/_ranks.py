@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..distributed import process_env, rank_log_name
+from ._processes import die_with_parent
 
 
 def start_ranks(plan: dict[str, Any], argv: list[str], env: dict[str, str], cwd: Path, logs_dir: Path,
@@ -49,9 +50,13 @@ def start_ranks(plan: dict[str, Any], argv: list[str], env: dict[str, str], cwd:
     return procs
 
 
-def spawn(argv: list[str], env: dict[str, str], cwd: Path, output: IO[bytes] | None) -> subprocess.Popen:
+def spawn(argv: list[str], env: dict[str, str], cwd: Path, output: IO[bytes] | None,
+          parent_death_signal: int = signal.SIGKILL) -> subprocess.Popen:
+    """``argv`` as a job process: a session of its own, sent ``parent_death_signal`` by the
+    kernel if this thread ends first (a supervisor killed with SIGKILL leaves no job running)."""
     return subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=die_with_parent(parent_death_signal))
 
 
 def wait_all(procs: list[subprocess.Popen], timeout: float) -> int | None:
@@ -204,7 +209,8 @@ def main(args: list[str]) -> int:
     if mpirun:
         env = {**os.environ, **mpi_env(logs_dir)}
         argv = abort_on_error(argv, env, Path.cwd())
-        procs = [spawn(mpirun_argv(mpirun, int(plan["process_count"]), argv), env, Path.cwd(), None)]
+        procs = [spawn(mpirun_argv(mpirun, int(plan["process_count"]), argv), env, Path.cwd(), None,
+                       parent_death_signal=signal.SIGTERM)]
     else:
         if plan.get("framework") == "mpi":
             print("runyard: no mpirun in this image; the ranks start without an MPI runtime "

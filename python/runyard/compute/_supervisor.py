@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -19,9 +20,9 @@ from pathlib import Path
 
 from .. import status as st
 from ..errors import ComputeError, EnvironmentBuildError
-from . import JobSpec, get_target
+from . import JobSpec, _processes, get_target
 from .execution import Execution
-from .local import cancel_requested, claim_run, open_detached_run, process_start_time
+from .local import cancel_requested, claim_run, open_detached_run, release_run
 
 _TAIL_LINES = 20
 
@@ -59,6 +60,7 @@ class _Supervisor:
         finally:
             if self.execution is not None:
                 self.execution.cleanup()
+            release_run(self.run_id)
 
     def _run(self) -> None:
         if self.canceled():
@@ -90,7 +92,8 @@ class _Supervisor:
                 return self._finish(st.FAILED, error=str(e))
             self.started = True
             if pid:
-                self.store.update_run(self.run_id, job_pid=pid, job_started=process_start_time(pid))
+                self.store.set_run_process(self.run_id, host=socket.gethostname(), job_pid=pid,
+                                           job_started=_processes.start_time(pid))
             self.store.set_status(self.run_id, st.RUNNING)
             outcome = self._wait(output)
         self._collect()

@@ -3,8 +3,11 @@
 The supervisor (``runyard.compute._supervisor``) outlives the Python session
 or CLI that submitted the run: it materialises the environment, runs the
 script, records the status and uploads ``outputs/`` and ``logs/``. Its pid and
-start time are stored with the run, so a supervisor that vanished (kill -9,
-reboot) is noticed the next time the workspace is opened.
+start time are stored with the run, and marked on this machine
+(``_processes``), so a supervisor that vanished (kill -9, reboot) is noticed
+the next time the workspace is opened or the run is waited on. What runyard
+signals it proves first to be the run's own: never a pid only because a row
+names it.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .. import resume
 from .. import status as st
 from ..errors import ComputeError
-from . import ComputeTarget, JobSpec
-from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv, signal_group,
+from . import ComputeTarget, JobSpec, _processes
+from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv,
                      spawn, start_ranks, stop_all, take_failed_rank, wait_all)
 from .execution import Execution, collect_folder, job_argv
 from .local_env import PreparedPython, materialise, materialise_spec, stop_build, submitting_interpreter
@@ -48,12 +51,13 @@ class SupervisedTarget(ComputeTarget):
 
     def check(self, handle: str) -> None:
         row = self.workspace._store.get_run(handle)
-        if row is not None and row["status"] not in st.TERMINAL and row["host"] == socket.gethostname():
+        if row is not None and row["status"] not in st.TERMINAL:
             _fail_if_lost(self.workspace, row)
 
     def on_lost(self, row: dict[str, Any]) -> None:
-        """Clean up after a run whose supervisor vanished (the local job's process group)."""
-        _kill_job(row)
+        """Clean up after a run whose supervisor vanished: what is left of its job on this
+        machine, as far as it is provably the run's (``_processes.kill_job``)."""
+        _processes.kill_job(row["run_id"])
 
     def status(self, handle: str) -> str:
         row = self.workspace._store.get_run(handle)
@@ -73,11 +77,12 @@ class SupervisedTarget(ComputeTarget):
         if row is None or row["status"] in st.TERMINAL:
             return
         store.set_status(handle, st.CANCEL_REQUESTED)
-        if alive(row["supervisor_pid"], row["supervisor_started"]):
-            os.kill(row["supervisor_pid"], signal.SIGTERM)
+        state, pid = supervisor_state(row)
+        if state == RUNNING:
+            _signal(pid, signal.SIGTERM)
             return
-        if row["supervisor_pid"] is None and time.time() - row["created_at"] < _START_GRACE_S:
-            return  # the supervisor is starting; it sees CancelRequested and stops
+        if state not in (GONE, NEVER_STARTED):
+            return  # starting, or not this machine's to prove: it sees CancelRequested and stops
         self.on_lost(row)
         store.set_status(handle, st.CANCELED, error="canceled; its supervisor was no longer running")
 
@@ -133,24 +138,26 @@ class LocalExecution(Execution):
             env[resume.ENV_VAR] = str(resumed)
         if not self.job.distributed:
             self.procs = [self._spawn(argv, env, output)]
-            return self.procs[0].pid
-        if self.mpirun:
+        elif self.mpirun:
             count = int(self.job.distributed["process_count"])
             env.update(mpi_env(self.logs_dir))
             (self.logs_dir / FAILED_RANK_FILE).unlink(missing_ok=True)
             argv = abort_on_error(argv, env, self.work)
-            self.procs = [self._spawn(mpirun_argv(self.mpirun, count, argv), env, output)]
-            return self.procs[0].pid
-        # Every rank on this machine (a lost run's cleanup finds them by their RUNYARD_RUN_ID).
-        try:
-            self.procs = start_ranks(self.job.distributed, argv, env, self.work, self.logs_dir, output)
-        except OSError as e:
-            raise ComputeError(f"could not start {argv[0]!r}: {e}") from e
+            # SIGTERM if the supervisor dies: mpirun then stops its ranks itself
+            self.procs = [self._spawn(mpirun_argv(self.mpirun, count, argv), env, output, signal.SIGTERM)]
+        else:  # every rank on this machine, each marked below
+            try:
+                self.procs = start_ranks(self.job.distributed, argv, env, self.work, self.logs_dir, output)
+            except OSError as e:
+                raise ComputeError(f"could not start {argv[0]!r}: {e}") from e
+        for proc in self.procs:  # a lost run's cleanup stops only what is marked as its job
+            _processes.record(proc.pid, self.job.run_id, _processes.JOB)
         return self.procs[0].pid
 
-    def _spawn(self, argv: list[str], env: dict[str, str], output) -> subprocess.Popen:
+    def _spawn(self, argv: list[str], env: dict[str, str], output,
+               parent_death_signal: int = signal.SIGKILL) -> subprocess.Popen:
         try:
-            return spawn(argv, env, self.work, output)
+            return spawn(argv, env, self.work, output, parent_death_signal)
         except OSError as e:
             raise ComputeError(f"could not start {argv[0]!r}: {e}") from e
 
@@ -216,8 +223,8 @@ def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: s
     log_dir = workspace._artifacts.run_dir(run_id) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     if FORKSERVER is not None:
-        pid = FORKSERVER.start(module, workspace, run_id, log_dir / log_name)
-        workspace._store.update_run(run_id, supervisor_pid=pid, supervisor_started=process_start_time(pid))
+        _record_supervisor(workspace, run_id, FORKSERVER.start(module, workspace, run_id, log_dir / log_name),
+                           ready=False)
         return
     package_parent = str(Path(__file__).resolve().parents[2])
     env = child_python_environment()
@@ -229,10 +236,19 @@ def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: s
             [submitting_interpreter(), "-m", module, workspace.address, run_id],
             stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
             start_new_session=True, close_fds=True, env=env, cwd=str(workspace._local_folder("jobs")))
+    _record_supervisor(workspace, run_id, proc.pid, ready=False)  # before it can be reaped and its pid reused
     # Reap the supervisor when it ends (no zombie, no "still running" ResourceWarning
     # when the Popen is collected); a daemon thread never keeps this process alive.
     threading.Thread(target=proc.wait, name=f"runyard-reap-{proc.pid}", daemon=True).start()
-    workspace._store.update_run(run_id, supervisor_pid=proc.pid, supervisor_started=process_start_time(proc.pid))
+
+
+def _record_supervisor(workspace: "Workspace", run_id: str, pid: int, ready: bool) -> None:
+    """Mark ``pid`` on this machine as the run's supervisor (``ready`` once it handles SIGTERM),
+    then record it (and this host) with the run: a run is never shown supervised by a process
+    that is not marked."""
+    started = _processes.record(pid, run_id, _processes.SUPERVISOR, ready)
+    workspace._store.set_run_process(run_id, host=socket.gethostname(), supervisor_pid=pid,
+                                     supervisor_started=started)
 
 
 class Forkserver:
@@ -335,10 +351,19 @@ def open_detached_run(workspace_path: str, run_id: str) -> tuple["Workspace", di
 
 def claim_run(workspace: "Workspace", run_id: str, on_sigterm: Any) -> None:
     """In a process ``start_detached`` started: record it as the run's supervisor (so a lost
-    one is noticed) and have SIGTERM (a cancel) call ``on_sigterm``."""
-    pid = os.getpid()
-    workspace._store.update_run(run_id, supervisor_pid=pid, supervisor_started=process_start_time(pid))
+    one is noticed) and have SIGTERM (a cancel) call ``on_sigterm``. A run that already ended
+    (found lost before its supervisor started) is left as it is: this process exits."""
+    row = workspace._store.get_run(run_id)
+    if row is None or row["status"] in st.TERMINAL:
+        raise SystemExit(f"run {run_id} already ended ({row['status'] if row else 'deleted'}); not starting it")
     signal.signal(signal.SIGTERM, on_sigterm)
+    _record_supervisor(workspace, run_id, os.getpid(), ready=True)  # now a SIGTERM cancels, not kills
+
+
+def release_run(run_id: str) -> None:
+    """At the end of a process ``claim_run`` claimed: its run's marks on this machine go (its
+    own and its job's; the job has ended)."""
+    _processes.forget(run_id)
 
 
 def cancel_requested(workspace: "Workspace", run_id: str) -> bool:
@@ -390,71 +415,87 @@ def child_python_environment() -> dict[str, str]:
     return env
 
 
-def process_start_time(pid: int) -> float | None:
+#: what ``supervisor_state`` finds of a run's supervisor
+RUNNING, STARTING, ELSEWHERE, UNPROVEN, GONE, NEVER_STARTED = (
+    "running", "starting", "elsewhere", "unproven", "gone", "never started")
+
+
+def supervisor_state(row: dict[str, Any]) -> tuple[str, int | None]:
+    """Where the run's supervisor is, and its pid when this machine proves it is the run's:
+
+    - RUNNING: a process marked as the run's supervisor runs here, started when marked, and
+      has taken up the run (a SIGTERM cancels it);
+    - STARTING: that process has not taken up the run yet, or none is recorded yet and the
+      run was created within ``_START_GRACE_S``: it sees CancelRequested when it does;
+    - ELSEWHERE: the row names another machine (or none, once the run left Queued);
+    - UNPROVEN: the row's pid runs, started when the row says, but nothing here marks it as
+      the run's (another user's runyard, another RUNYARD_CACHE_DIR, or a planted row):
+      neither signalled nor given up on;
+    - GONE: the recorded supervisor does not run (or not the process recorded);
+    - NEVER_STARTED: still no supervisor after the grace (its submitter ended first).
+
+    The row's pids only say where to look: nothing is signalled because a row names it.
+    """
+    found = _processes.runs_processes(row["run_id"], _processes.SUPERVISOR)
+    if found:
+        return (RUNNING, found[0].pid) if found[0].ready else (STARTING, None)
+    if row["host"] != socket.gethostname() and not (row["host"] is None and row["status"] == st.QUEUED):
+        return ELSEWHERE, None
+    if row["supervisor_pid"] is None:
+        young = time.time() - row["created_at"] < _START_GRACE_S
+        return (STARTING if young else NEVER_STARTED), None
+    recorded = row["supervisor_started"]
+    if recorded is not None and _processes.runs_since(row["supervisor_pid"], recorded):
+        return UNPROVEN, None
+    return GONE, None
+
+
+def _signal(pid: int, signum: int) -> None:
+    """Send ``signum`` to ``pid``, unless it ended (or its pid was reused) since it was proven."""
     import psutil
     try:
-        return psutil.Process(pid).create_time()
+        psutil.Process(pid).send_signal(signum)
     except psutil.Error:
-        return None
-
-
-def alive(pid: int | None, started: float | None) -> bool:
-    """True if ``pid`` runs and is the process that started at ``started`` (not a reused pid)."""
-    if not pid:
-        return False
-    import psutil
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started is None or abs(proc.create_time() - started) < 1.0
-    except psutil.Error:
-        return False
-
-
-def _kill_job(row: dict[str, Any]) -> None:
-    if alive(row.get("job_pid"), row.get("job_started")):
-        signal_group(row["job_pid"], signal.SIGKILL)
-    if json.loads(row.get("definition") or "{}").get("distributed"):  # the other ranks, each in its own session
-        import psutil
-        for proc in psutil.process_iter():
-            try:
-                if proc.environ().get("RUNYARD_RUN_ID") == row["run_id"]:
-                    signal_group(proc.pid, signal.SIGKILL)
-            except psutil.Error:
-                continue
+        pass
 
 
 def fail_lost_runs(workspace: "Workspace") -> list[str]:
-    """Mark Failed every active run of this host whose supervisor is gone; returns their ids."""
-    lost = []
-    for row in workspace._store.list_runs(status=st.ACTIVE, host=socket.gethostname()):
-        if row["run_type"] in ("script", "command", "pipeline") and _fail_if_lost(workspace, row):
-            lost.append(row["run_id"])
-    return lost
+    """Mark Failed every active run of this host whose supervisor is gone, and every run still
+    Queued with no host or supervisor after the start grace; returns their ids.
+
+    Opening a workspace calls this: it signals nothing a row names, only what is left of a lost
+    run's job where this machine proves it the run's (see ``_processes``)."""
+    store = workspace._store
+    rows = store.list_runs(status=st.ACTIVE, host=socket.gethostname())
+    rows += [row for row in store.list_runs(status=st.QUEUED) if row["host"] is None]
+    return [row["run_id"] for row in rows if _fail_if_lost(workspace, row)]
 
 
 def _fail_if_lost(workspace: "Workspace", row: dict[str, Any]) -> bool:
-    if row["supervisor_pid"] is None:
-        if time.time() - row["created_at"] < _START_GRACE_S:
-            return False
-    elif alive(row["supervisor_pid"], row["supervisor_started"]):
+    if row["run_type"] not in ("script", "command", "pipeline"):  # the others end by their own code
+        return False
+    state, _ = supervisor_state(row)
+    if state not in (GONE, NEVER_STARTED):
         return False
     from . import get_target
     try:
-        target = get_target(workspace, row["target"])
-        getattr(target, "on_lost", _kill_job)(row)
+        get_target(workspace, row["target"]).on_lost(row)
     except Exception:  # the target may be gone from the workspace; the run still ends
-        _kill_job(row)
+        _processes.kill_job(row["run_id"])
     if row["run_type"] == "pipeline":  # its steps have supervisors of their own: cancel them
         for step in workspace._store.list_runs(parent_id=row["run_id"], status=st.ACTIVE):
             try:
                 get_target(workspace, step["target"]).cancel(step["run_id"])
             except Exception:  # a step whose target is gone ends when its own supervisor is found lost
                 continue
-    reason = (f"runyard's supervisor of this run (pid {row['supervisor_pid']} on "
-              f"{row['host']}) is gone - the machine restarted or the process was killed - "
-              f"while the run was {row['status']}. Logs up to that point are kept.")
+    if state == NEVER_STARTED:
+        reason = (f"its supervisor never started: the run was still {row['status']} "
+                  f"{_START_GRACE_S} s after it was created, with no supervisor recorded (the process "
+                  f"that submitted it ended before starting one).")
+    else:
+        reason = (f"runyard's supervisor of this run (pid {row['supervisor_pid']} on "
+                  f"{row['host']}) is gone - the machine restarted or the process was killed - "
+                  f"while the run was {row['status']}. Logs up to that point are kept.")
     log = workspace._artifacts.run_dir(row["run_id"]) / "logs" / "supervisor.log"
     if log.is_file() and log.stat().st_size:
         tail = log.read_text(errors="replace").strip().splitlines()[-8:]

@@ -15,14 +15,13 @@ the running steps. Whatever happens, the pipeline run ends.
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import time
 import traceback
 from typing import Any
 
 from .. import status as st
-from ..compute.local import cancel_requested, claim_run, open_detached_run
+from ..compute.local import cancel_requested, claim_run, open_detached_run, release_run
 from . import reuse
 from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
 
@@ -87,6 +86,7 @@ class _Driver:
                                                                 f"{type(e).__name__}: {e}")
         finally:
             self._keep_log()
+            release_run(self.run_id)
 
     def _keep_log(self) -> None:
         """On a served workspace this machine's copy of the driver's log is all there is: send it."""
@@ -217,7 +217,7 @@ class _Driver:
             "status": st.COMPLETED, "target": found["target"], "definition": found["definition"],
             "environment_name": found["environment_name"], "environment_version": found["environment_version"],
             "environment_hash": found["environment_hash"], "snapshot_hash": found["snapshot_hash"],
-            "start_time": now, "end_time": now, "exit_code": found["exit_code"], "host": socket.gethostname(),
+            "start_time": now, "end_time": now, "exit_code": found["exit_code"],
         }, properties={reuse.IS_REUSED_PROPERTY: "true", reuse.REUSED_RUN_PROPERTY: found["run_id"],
                        reuse.REUSED_PIPELINE_RUN_PROPERTY: found["parent_id"], "azureml.nodeid": name})
         # the reused run's metrics, so the step of this pipeline run reads as the one it stands for
@@ -283,7 +283,7 @@ class _Driver:
             "parent_id": self.run_id, "display_name": name,
             "run_type": "command" if self.steps[name]["kind"] == "command" else "script",
             "status": status, "target": self.steps[name]["job"]["target"],
-            "end_time": now, "error": reason, "host": socket.gethostname(),
+            "end_time": now, "error": reason,
         }, properties={"azureml.nodeid": name})
         self.ended[name] = status
         self.not_run.append(name)

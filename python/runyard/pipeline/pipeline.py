@@ -14,7 +14,6 @@ outlives the Python session that submitted it.
 from __future__ import annotations
 
 import json
-import socket
 from typing import TYPE_CHECKING, Any
 
 from .. import snapshot
@@ -158,7 +157,7 @@ def start_run(experiment: "Experiment", definition: dict[str, Any], *, tags: dic
     row = workspace._store.create_run({
         "run_id": run_id, "experiment": experiment.name, "display_name": kwargs.get("display_name"),
         "run_type": "pipeline", "status": st.QUEUED, "target": None,
-        "definition": json.dumps(definition), "host": socket.gethostname(),
+        "definition": json.dumps(definition),
     }, tags=tags, properties={"azureml.pipelineComponent": "pipelinerun", **(kwargs.get("properties") or {})})
     try:
         start_detached(workspace, "runyard.pipeline._driver", run_id, DRIVER_LOG)
