@@ -211,11 +211,28 @@ storage:
 http:
   addr: 127.0.0.1:{port}
 """
+REGISTRY_AUTH = """\
+auth:
+  htpasswd:
+    realm: runyard-test
+    path: {htpasswd}
+"""
 
 
-def start_registry(folder: Path, timeout: float = 30) -> tuple[subprocess.Popen, str]:
+def bcrypt_hash(password: str) -> str:
+    """An htpasswd line's hash (bcrypt, the one kind docker-registry reads)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.13 drops crypt; CI runs 3.11
+        import crypt
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+
+
+def start_registry(folder: Path, timeout: float = 30,
+                   users: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """Debian's docker-registry on a free loopback port, storing in ``folder``; returns it and
-    its address ("127.0.0.1:PORT"), once it answers."""
+    its address ("127.0.0.1:PORT"), once it answers. With ``users`` (name -> password) it
+    lets in only those (htpasswd)."""
     binary = shutil.which("docker-registry") or ("/usr/bin/docker-registry"
                                                  if Path("/usr/bin/docker-registry").is_file() else None)
     if binary is None:
@@ -223,7 +240,12 @@ def start_registry(folder: Path, timeout: float = 30) -> tuple[subprocess.Popen,
     port = free_port()
     (folder / "storage").mkdir(parents=True, exist_ok=True)
     config = folder / "config.yml"
-    config.write_text(textwrap.dedent(REGISTRY_CONFIG.format(storage=folder / "storage", port=port)))
+    text = REGISTRY_CONFIG.format(storage=folder / "storage", port=port)
+    if users:
+        htpasswd = folder / "htpasswd"
+        htpasswd.write_text("".join(f"{name}:{bcrypt_hash(password)}\n" for name, password in users.items()))
+        text += REGISTRY_AUTH.format(htpasswd=htpasswd)
+    config.write_text(textwrap.dedent(text))
     log_path = folder / "registry.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([binary, "serve", str(config)], stdin=subprocess.DEVNULL, stdout=log,
@@ -236,6 +258,8 @@ def start_registry(folder: Path, timeout: float = 30) -> tuple[subprocess.Popen,
         try:
             with urllib.request.urlopen(f"http://{address}/v2/", timeout=2) as response:
                 return response.status == 200
+        except urllib.error.HTTPError as e:  # a registry with users answers 401 to a stranger
+            return bool(users) and e.code == 401
         except (urllib.error.URLError, OSError):
             return False
 

@@ -124,14 +124,46 @@ class PythonSection(_Model):
     conda_dependencies: CondaDependencies = Field(default_factory=CondaDependencies)
 
 
+class ContainerRegistry(_Model):
+    """Where a private base image is pulled from (Azure's ``ContainerRegistry``): the Docker
+    target pulls ``address/base_image`` with these credentials, and logs in for a
+    ``base_dockerfile``'s ``FROM``. The credentials are stored with the environment and the
+    run's definition (as Azure ML stored them) but take no part in its hash.
+
+    >>> env = Environment("private")
+    >>> env.docker.base_image_registry.address = "registry.example.com:5000"
+    """
+
+    address: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    def is_empty(self) -> bool:
+        return self.address is None and self.username is None
+
+
 class DockerSection(_Model):
+    """The image and container of a run on a target that runs containers (the Docker target,
+    and a Ray target with ``use_image``); a target that runs jobs as processes uses none of it
+    and refuses ``enabled=True``."""
+
     enabled: bool = False
     base_image: str | None = None
     base_dockerfile: str | None = None
-    base_image_registry: dict[str, str] | None = None
+    base_image_registry: ContainerRegistry = Field(default_factory=ContainerRegistry)
     extra_steps: list[str] = Field(default_factory=list)
     shm_size: str | None = None
+    #: extra ``docker run`` options (``runyard.compute.docker_arguments`` says which)
     arguments: list[str] = Field(default_factory=list)
+
+    @pydantic.field_validator("base_image_registry", mode="before")
+    @classmethod
+    def _registry(cls, value: Any) -> Any:
+        return ContainerRegistry() if value is None else value
+
+    @pydantic.field_serializer("base_image_registry")
+    def _registry_out(self, registry: ContainerRegistry) -> dict[str, Any] | None:
+        return None if registry.is_empty() else registry.model_dump()
 
 
 class CranPackage(_Model):
@@ -141,20 +173,51 @@ class CranPackage(_Model):
 
 
 class GitHubPackage(_Model):
+    """An R package from GitHub (``owner/repo[@ref]``); ``auth_token`` reads a private one
+    (given to the install as ``GITHUB_PAT``; stored, but no part of the environment's hash)."""
+
     repository: str
     auth_token: str | None = None
+
+
+#: the CRAN snapshot of a day, by Posit Package Manager (MRAN, which Azure ML used, is gone)
+SNAPSHOT_REPO = "https://packagemanager.posit.co/cran/{date}"
 
 
 class RSection(_Model):
     r_version: str | None = None
     user_managed: bool = False
     rscript_path: str | None = None
+    #: CRAN as it was on this day (YYYY-MM-DD): CRAN packages come from that snapshot
+    #: (``SNAPSHOT_REPO``), in place of ``repos``; it needs that address to be reachable
     snapshot_date: str | None = None
     repos: list[str] = Field(default_factory=list)
     cran_packages: list[CranPackage] = Field(default_factory=list)
     github_packages: list[GitHubPackage] = Field(default_factory=list)
     custom_url_packages: list[str] = Field(default_factory=list)
     bioconductor_packages: list[str] = Field(default_factory=list)
+
+    @pydantic.field_validator("snapshot_date")
+    @classmethod
+    def _snapshot_date(cls, value: str | None) -> str | None:
+        import datetime
+        if value is None:
+            return None
+        try:
+            day = datetime.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            day = None
+        if day is None or len(value) != 10:
+            raise ValueError(f"use a date like '2024-01-15', got {value!r}")
+        if day > datetime.date.today():
+            raise ValueError(f"{value} is in the future: CRAN has no snapshot of it yet")
+        return value
+
+    def package_repos(self) -> list[str]:
+        """Where CRAN packages without a ``repo`` of their own come from."""
+        if self.snapshot_date:
+            return [SNAPSHOT_REPO.format(date=self.snapshot_date)]
+        return list(self.repos)
 
 
 class Environment(_Model):
@@ -200,8 +263,8 @@ class Environment(_Model):
 
     # -- identity ------------------------------------------------------------
     def build_spec(self) -> dict[str, Any]:
-        """The part of the spec that decides what gets built."""
-        return self.model_dump(mode="json", exclude={"name", "version", "environment_variables"})
+        """The part of the spec that decides what gets built (credentials left out)."""
+        return without_secrets(self.model_dump(mode="json", exclude={"name", "version", "environment_variables"}))
 
     @property
     def hash(self) -> str:
@@ -231,6 +294,23 @@ class Environment(_Model):
         version = self.python.conda_dependencies.python_version
         if version is not None and not re.match(r"^\d+(\.\d+){0,2}$", version):
             raise ConfigError(f"Environment {self.name!r}: python_version {version!r} is not like '3.11'")
+        deps = self.python.conda_dependencies
+        if self.python.user_managed_dependencies and (deps.pip_packages or deps.conda_packages):
+            raise ConfigError(f"Environment {self.name!r}: python.user_managed_dependencies=True uses an interpreter as "
+                              f"it is and installs nothing, so its pip_packages/conda_packages would be ignored; "
+                              f"remove them, or set user_managed_dependencies=False to have them installed")
+        registry = self.docker.base_image_registry
+        if (registry.username is None) != (registry.password is None) or (registry.username and not registry.address):
+            raise ConfigError(f"Environment {self.name!r}: docker.base_image_registry needs an address, and both "
+                              f"username and password or neither")
+        if registry.address and not (self.docker.base_image or self.docker.base_dockerfile):
+            raise ConfigError(f"Environment {self.name!r}: docker.base_image_registry names {registry.address}, but "
+                              f"no docker.base_image (or base_dockerfile) comes from it; name the image")
+        from .compute.docker_arguments import container_options
+        options = container_options(self.docker.arguments, f"Environment {self.name!r}: docker.arguments")
+        if "shm_size" in options and self.docker.shm_size and options["shm_size"] != self.docker.shm_size:
+            raise ConfigError(f"Environment {self.name!r}: docker.arguments gives --shm-size {options['shm_size']} "
+                              f"and docker.shm_size is {self.docker.shm_size}; give one")
 
     # -- constructors --------------------------------------------------------
     @classmethod
@@ -345,6 +425,18 @@ class Environment(_Model):
             latest[row["name"]] = row
         return {n: Environment(**{**r["spec"], "name": n, "version": str(r["version"])})
                 for n, r in latest.items()}
+
+
+def without_secrets(spec: dict[str, Any]) -> dict[str, Any]:
+    """An environment's (build) spec without the credentials it holds: a registry's username
+    and password, GitHub tokens. What is built from it does not depend on them."""
+    spec = json.loads(json.dumps(spec))
+    registry = (spec.get("docker") or {}).get("base_image_registry")
+    if registry:
+        registry.update(username=None, password=None)
+    for package in (spec.get("r") or {}).get("github_packages") or []:
+        package["auth_token"] = None
+    return spec
 
 
 # -- file readers ------------------------------------------------------------

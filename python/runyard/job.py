@@ -47,6 +47,7 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
     resume_source = resume.resolve(resume_from, workspace)
     if environment is not None:
         environment.validate_for_build()
+        target.check_environment(environment)
     if snapshot_hash is not None:
         if workspace.url:  # taken on another machine, maybe: the server has it
             workspace._artifacts.get_snapshot(snapshot_hash, workspace.snapshots_dir)

@@ -146,6 +146,21 @@ def test_runtime_env_that_fails_to_install_fails_in_preparing(exp, tmp_path):
     assert "runyard-no-such-package" in build_log
 
 
+def test_fields_a_ray_node_cannot_honour_are_refused(exp, tmp_path):
+    (tmp_path / "t.py").write_text("print('script ran')\n")
+    env = Environment("old-python", python={"conda_dependencies": {"python_version": "2.7"}})
+    run = exp.submit(ScriptRunConfig(str(tmp_path), script="t.py", compute_target="ray", environment=env))
+    details = run.wait_for_completion(timeout=300, raise_on_error=False)
+    assert details["status"] == st.FAILED and details["exitCode"] == 2
+    log = run.get_log()
+    assert "the environment asks for Python 2.7 and this Ray node runs Python" in log and "script ran" not in log
+    before = len(exp.workspace._store.list_runs())
+    with pytest.raises(ConfigError, match="r.r_version: a Ray job runs its node's R"):
+        exp.submit(ScriptRunConfig(str(tmp_path), script="t.py", compute_target="ray",
+                                   environment=Environment("r-version", r={"r_version": "4.2"})))
+    assert len(exp.workspace._store.list_runs()) == before
+
+
 def test_eight_concurrent_runs_lose_no_metric(exp, tmp_path):
     (tmp_path / "log.py").write_text(
         "from runyard import Run\nrun = Run.get_context()\n"

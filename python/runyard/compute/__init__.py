@@ -111,6 +111,10 @@ class ComputeTarget(abc.ABC):
         """For targets whose jobs run under a runyard supervisor: how to run one job."""
         raise ConfigError(f"compute target {self.name!r} ({self.type}) does not run jobs under a supervisor")
 
+    def check_environment(self, environment: "Environment") -> None:
+        """Raise ``ConfigError``, before any work, for a field of ``environment`` this target
+        cannot honour (naming the field and what to do instead): none is ignored."""
+
     def check_reachable(self) -> None:
         """Raise a clear error, before any work, when the target cannot take jobs now
         (an engine or cluster that does not answer)."""

@@ -297,8 +297,22 @@ def _stop_all(ray: Any, actors: list[Any]) -> None:
             pass
 
 
+def python_version_problem(wanted: str | None) -> str | None:
+    """Why this Python is not the environment's ``python_version`` (Ray cannot choose a node's
+    Python), or None."""
+    have = "%d.%d.%d" % sys.version_info[:3]
+    if not wanted or (have + ".").startswith(wanted + "."):
+        return None
+    return (f"runyard: the environment asks for Python {wanted} and this Ray node runs Python {have}; a Ray "
+            f"job runs with its cluster's Python: set python_version to {have.rsplit('.', 1)[0]} or leave it unset")
+
+
 def main() -> int:
     spec = json.loads(os.environ["RUNYARD_RAY_JOB"])
+    problem = python_version_problem(spec.get("python_version"))
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        return 2
     if spec.get("distributed"):
         return run_distributed(spec)
     return run_single(spec)

@@ -125,6 +125,23 @@ class DockerCompute(SupervisedTarget):
     def client(self) -> Any:
         return docker_client(self.settings.base_url)
 
+    def check_environment(self, environment: Any) -> None:
+        """Every run here is a container of the environment's image: an interpreter of this
+        machine (user_managed_dependencies) and a GitHub token (which would stay in the image's
+        layers) cannot go into one."""
+        where = f"Environment {environment.name!r}"
+        if environment.python.user_managed_dependencies:
+            raise ConfigError(f"{where}: python.user_managed_dependencies=True names an interpreter of this "
+                              f"machine; the Docker target builds the environment's packages into its image: list "
+                              f"them (or install them with docker.extra_steps / a base_dockerfile) and leave "
+                              f"user_managed_dependencies False")
+        for i, package in enumerate(environment.r.github_packages if environment.r else []):
+            if package.auth_token:
+                raise ConfigError(f"{where}: r.github_packages[{i}].auth_token: the Docker target installs R "
+                                  f"packages while it builds the image, whose layers would keep the token; install "
+                                  f"{package.repository} in a base image (docker.base_image) or from a "
+                                  f"custom_url_packages archive, or run on the local target")
+
     def prepare(self, environment: Any, log: TextIO) -> str:
         """Find or build the environment's image; returns its tag."""
         from .docker_images import ImageResolver
@@ -261,7 +278,13 @@ class DockerExecution(Execution):
         if s.memory:
             kwargs["mem_limit"] = s.memory
             kwargs["memswap_limit"] = s.memory  # no swap: over the limit is an OOM kill, not a crawl
-        shm = s.shm_size or (spec.get("docker") or {}).get("shm_size")
+        from .docker_arguments import container_options
+        extra = container_options((spec.get("docker") or {}).get("arguments") or [])
+        environment = {**extra.pop("environment", {}), **environment}  # runyard's variables win
+        kwargs["environment"] = environment
+        kwargs["labels"] = {**extra.pop("labels", {}), **kwargs["labels"]}
+        kwargs.update(extra)
+        shm = s.shm_size or (spec.get("docker") or {}).get("shm_size") or extra.get("shm_size")
         if shm:
             kwargs["shm_size"] = shm
         if s.gpus:

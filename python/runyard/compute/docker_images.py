@@ -52,7 +52,8 @@ _LIBPYTHON_PACKAGE = ("$(python3 -c \"import os, sys, sysconfig as s; "
 def image_hash(spec: dict[str, Any], settings: dict[str, Any] | None = None) -> str:
     """What decides the image: the environment's build spec, runyard's client requirements, and
     the target's default base image when the environment names none."""
-    build = {k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")}
+    from ..environment import without_secrets
+    build = without_secrets({k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")})
     payload: dict[str, Any] = {"environment": build, "client": client_requirements(), "layout": 4}
     docker = spec.get("docker") or {}
     if not docker.get("base_image") and not docker.get("base_dockerfile"):
@@ -224,9 +225,12 @@ class ImageResolver:
             dockerfile = self._context(spec, context, tag)
             self.log.write(f"Building image {tag} for environment {name!r}:\n{dockerfile}\n")
             self.log.flush()
+            registry = _registry(spec)
+            if registry.get("username"):
+                self._login(registry, name)
             base = self._base_image(spec)
             if base is not None:
-                self._ensure_base_image(base, name)
+                self._ensure_base_image(base, name, registry)
             kwargs: dict[str, Any] = {"path": str(context), "tag": tag, "rm": True, "forcerm": True,
                                       "decode": True, "buildargs": dict(self.settings.get("build_args") or {}),
                                       "nocache": bool(self.settings.get("build_no_cache"))}
@@ -255,13 +259,33 @@ class ImageResolver:
                         + (f"\n{detail}" if detail else ""))
 
     def _base_image(self, spec: dict[str, Any]) -> str | None:
-        """The image the build starts FROM; None when the environment gives a whole Dockerfile."""
+        """The image the build starts FROM (in the environment's base_image_registry, if it
+        names one); None when the environment gives a whole Dockerfile."""
         docker = spec.get("docker") or {}
         if docker.get("base_dockerfile"):
             return None
-        return docker.get("base_image") or self.settings.get("default_base_image") or DEFAULT_BASE_IMAGE
+        image = docker.get("base_image")
+        address = (_registry(spec).get("address") or "").rstrip("/")
+        if image and address and not image.startswith(address + "/"):
+            return f"{address}/{image}"
+        return image or self.settings.get("default_base_image") or DEFAULT_BASE_IMAGE
 
-    def _ensure_base_image(self, base: str, name: str) -> None:
+    def _login(self, registry: dict[str, Any], name: str) -> None:
+        """Log the engine client in to the environment's registry: a build's ``FROM`` (of a
+        base_dockerfile) is pulled with these credentials too."""
+        import docker.errors
+        self.log.write(f"Logging in to {registry['address']} as {registry['username']}.\n")
+        try:
+            self.client.api.login(registry["username"], registry["password"], registry=registry["address"],
+                                  reauth=True)
+        except docker.errors.APIError as e:
+            self.log.write(f"Build failed: the login to {registry['address']} was refused.\n")
+            raise EnvironmentBuildError(
+                f"the image of environment {name!r} could not be built: its base_image_registry "
+                f"{registry['address']} refused the login of {registry['username']!r} "
+                f"({e.explanation or _short(e)})") from e
+
+    def _ensure_base_image(self, base: str, name: str, registry: dict[str, Any] | None = None) -> None:
         """Pull a missing base image first, so that a wrong name fails saying which image it was."""
         import docker.errors
         try:
@@ -270,9 +294,11 @@ class ImageResolver:
         except docker.errors.ImageNotFound:
             pass
         self.log.write(f"Pulling the base image {base}.\n")
+        auth = ({"username": registry["username"], "password": registry["password"]}
+                if registry and registry.get("username") else None)
         try:
             with self._streaming():
-                self._follow(self.client.api.pull(base, stream=True, decode=True))
+                self._follow(self.client.api.pull(base, stream=True, decode=True, auth_config=auth))
         except docker.errors.APIError as e:
             self.log.write(f"Build failed: {e}\n")
             raise EnvironmentBuildError(
@@ -342,7 +368,8 @@ class ImageResolver:
         package_source = r_package_source()
         shutil.copytree(package_source, context / "r-package", ignore=shutil.ignore_patterns("tests", ".Rcheck"))
         repos = []
-        for i, repo in enumerate(r.get("repos") or []):
+        from ..environment import RSection
+        for i, repo in enumerate(RSection(**r).package_repos()):
             if repo.startswith("file://"):  # a repository on this machine goes into the image
                 local = Path(repo[len("file://"):])
                 shutil.copytree(local, context / f"repo{i}")
@@ -350,6 +377,7 @@ class ImageResolver:
             else:
                 repos.append(repo)
         spec = {"lib": "/usr/local/lib/R/site-library", "repos": repos,
+                "r_version": r.get("r_version") or "", "install": not r.get("user_managed"),
                 "cran": [{"name": p["name"], "version": p.get("version") or "", "repo": p.get("repo") or ""}
                          for p in r.get("cran_packages") or []],
                 "urls": list(r.get("custom_url_packages") or []),
@@ -366,6 +394,10 @@ class ImageResolver:
         steps += ["COPY r-spec.json install-r-packages.R /opt/runyard/",
                   "RUN RUNYARD_R_SPEC=/opt/runyard/r-spec.json Rscript /opt/runyard/install-r-packages.R"]
         return steps
+
+
+def _registry(spec: dict[str, Any]) -> dict[str, Any]:
+    return (spec.get("docker") or {}).get("base_image_registry") or {}
 
 
 def r_package_source() -> Path:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from .. import resume
 from .. import status as st
-from ..errors import ComputeError
+from ..errors import ComputeError, ConfigError
 from . import ComputeTarget, JobSpec, _processes
 from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv,
                      spawn, start_ranks, stop_all, take_failed_rank, wait_all)
@@ -91,6 +91,15 @@ class LocalTarget(SupervisedTarget):
     """Runs jobs as processes on this machine. Always present, named ``local``."""
 
     type = "local"
+
+    def check_environment(self, environment: "Environment") -> None:
+        """A job here is a process of this machine: an environment that asks for a container
+        (``docker.enabled``) is refused; its other ``docker`` fields describe an image, which
+        only targets that run containers use."""
+        if environment.docker.enabled:
+            raise ConfigError(f"Environment {environment.name!r}: docker.enabled=True asks for a container, and the "
+                              f"local target runs jobs as processes of this machine; submit to a Docker target "
+                              f"(runyard compute attach docker NAME), or set docker.enabled=False")
 
     def prepare(self, environment: "Environment | None", log) -> PreparedPython:
         return materialise(environment, log)

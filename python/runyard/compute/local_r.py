@@ -28,6 +28,14 @@ READY_MARKER = "runyard-r-library.json"
 INSTALL_SCRIPT = r"""
 spec <- jsonlite::fromJSON(Sys.getenv("RUNYARD_R_SPEC"), simplifyVector = FALSE)
 for (field in c("repos", "urls", "github", "bioconductor")) spec[[field]] <- unlist(spec[[field]])
+wanted <- if (is.null(spec$r_version)) "" else spec$r_version
+running <- paste(R.version$major, R.version$minor, sep = ".")
+if (nzchar(wanted) && running != wanted && !startsWith(running, paste0(wanted, "."))) {
+  cat("runyard: the environment asks for R ", wanted, " and this R is ", running,
+      "; choose a base image with R ", wanted, " (or leave r_version unset)\n", sep = "")
+  quit(status = 4)
+}
+if (identical(spec$install, FALSE)) quit(status = 0)  # r.user_managed: the packages are the image's own
 lib <- spec$lib
 dir.create(lib, recursive = TRUE, showWarnings = FALSE)
 .libPaths(c(lib, .libPaths()))
@@ -61,9 +69,14 @@ for (url in spec$urls) {
   name <- sub("_.*$", "", basename(url))
   if (!have(name, "")) failed <- c(failed, name)
 }
-for (g in spec$github) {
+for (i in seq_along(spec$github)) {
+  g <- spec$github[[i]]
   if (!requireNamespace("remotes", quietly = TRUE)) { failed <- c(failed, paste0(g, " (needs the remotes package)")); next }
-  tryCatch(remotes::install_github(g, lib = lib), error = function(e) message("error: ", conditionMessage(e)))
+  # a private repository's token comes in a variable of the install's own, never in a file
+  token <- Sys.getenv(paste0("RUNYARD_GITHUB_TOKEN_", i))
+  install <- list(g, lib = lib)
+  if (nzchar(token)) install$auth_token <- token
+  tryCatch(do.call(remotes::install_github, install), error = function(e) message("error: ", conditionMessage(e)))
   if (!have(basename(g), "")) failed <- c(failed, g)
 }
 for (b in spec$bioconductor) {
@@ -110,8 +123,9 @@ def materialise_r_library(environment: Environment, log: TextIO) -> str | None:
     if r.user_managed or not (r.cran_packages or r.custom_url_packages or r.github_packages
                               or r.bioconductor_packages):
         return None
-    key = hashlib.sha256(json.dumps([r.model_dump(mode="json"), os.path.realpath(rscript)],
-                                    sort_keys=True).encode()).hexdigest()[:24]
+    from ..environment import without_secrets
+    section = without_secrets({"r": r.model_dump(mode="json")})["r"]
+    key = hashlib.sha256(json.dumps([section, os.path.realpath(rscript)], sort_keys=True).encode()).hexdigest()[:24]
     folder = cache_root() / "rlibs" / key
     if (folder / READY_MARKER).is_file():
         log.write(f"R library of {environment.name!r} cached at {folder}.\n")
@@ -127,10 +141,12 @@ def _build(environment: Environment, rscript: str, folder: Path, log: TextIO) ->
     r = environment.r
     assert r is not None
     log.write(f"Installing R packages of {environment.name!r} into a cached library.\n")
-    with building_into(folder, READY_MARKER, {"name": environment.name, "r": r.model_dump(mode="json")}) as tmp, \
+    from ..environment import without_secrets
+    section = without_secrets({"r": r.model_dump(mode="json")})["r"]
+    with building_into(folder, READY_MARKER, {"name": environment.name, "r": section}) as tmp, \
             tempfile.TemporaryDirectory() as scratch:
         spec = {
-            "lib": str(tmp), "repos": list(r.repos),
+            "lib": str(tmp), "repos": r.package_repos(),
             "cran": [{"name": p.name, "version": p.version or "", "repo": p.repo or ""} for p in r.cran_packages],
             "urls": list(r.custom_url_packages), "github": [g.repository for g in r.github_packages],
             "bioconductor": list(r.bioconductor_packages),
@@ -140,6 +156,8 @@ def _build(environment: Environment, rscript: str, folder: Path, log: TextIO) ->
         script = Path(scratch) / "install.R"
         script.write_text(INSTALL_SCRIPT)
         env = dict(os.environ, RUNYARD_R_SPEC=str(spec_file))
+        env.update({f"RUNYARD_GITHUB_TOKEN_{i}": g.auth_token for i, g in enumerate(r.github_packages, 1)
+                    if g.auth_token})
         code, tail = _stream([rscript, "--no-save", str(script)], log, env)
         if code != 0:
             failed = [line.split(":", 1)[1].strip() for line in tail

@@ -101,6 +101,12 @@ class RayCluster(SupervisedTarget):
     def check_reachable(self) -> None:
         self.client()
 
+    def check_environment(self, environment: "Environment") -> None:
+        """A job here runs on a node, with the node's Python and R: what names an interpreter
+        or R of this machine, R packages to install, and (with ``use_image``) image options
+        Ray's ``image_uri`` cannot take are refused."""
+        runtime_env_for(environment.model_dump(mode="json"), self.settings)
+
     def prepare(self, environment: "Environment | None", log: TextIO) -> dict[str, Any]:
         """The runtime environment Ray installs for ``environment`` (Ray builds it on the nodes)."""
         spec = environment.model_dump(mode="json") if environment is not None else {}
@@ -144,11 +150,16 @@ def submission_id(run_id: str, attempt: int) -> str:
 
 
 def runtime_env_for(spec: dict[str, Any], settings: RaySettings) -> dict[str, Any]:
-    """What Ray installs on a node for an environment: pip packages, variables, an image."""
+    """What Ray installs on a node for an environment: pip packages, variables, an image; a
+    ``ConfigError`` naming a field Ray cannot honour."""
     runtime_env: dict[str, Any] = {}
+    where = f"Environment {spec.get('name')!r}"
     python = spec.get("python") or {}
     conda = python.get("conda_dependencies") or {}
-    if conda.get("pip_packages") or conda.get("conda_packages"):
+    if python.get("interpreter_path"):
+        raise ConfigError(f"{where}: python.interpreter_path names an interpreter of this machine; a Ray job runs "
+                          f"with its node's Python (with the environment's pip packages): leave it unset")
+    if (conda.get("pip_packages") or conda.get("conda_packages")) and not python.get("user_managed_dependencies"):
         from ..environment import CondaDependencies
         packages = CondaDependencies(**conda).requirements()
         options = [o for o in conda.get("pip_options") or [] if o]
@@ -158,8 +169,24 @@ def runtime_env_for(spec: dict[str, Any], settings: RaySettings) -> dict[str, An
                               "bioconductor_packages")):
         raise ConfigError(f"Environment {spec.get('name')!r}: R packages are not installed on Ray nodes "
                           f"by runyard; install them in the nodes' R library (or image) and list none here")
+    if r.get("r_version"):
+        raise ConfigError(f"{where}: r.r_version: a Ray job runs its node's R, which runyard does not choose; "
+                          f"leave r_version unset (check R.version in the script if it matters)")
     docker = spec.get("docker") or {}
-    if settings.use_image and docker.get("base_image"):
+    if not settings.use_image:
+        if docker.get("enabled"):
+            raise ConfigError(f"{where}: docker.enabled=True asks for a container, and this Ray target runs jobs as "
+                              f"processes of its nodes; attach it with use_image=True to run them in the "
+                              f"environment's base image, or set docker.enabled=False")
+        return runtime_env
+    for field, value in (("base_dockerfile", docker.get("base_dockerfile")),
+                         ("extra_steps", docker.get("extra_steps")), ("arguments", docker.get("arguments")),
+                         ("shm_size", docker.get("shm_size")), ("base_image_registry", docker.get("base_image_registry"))):
+        if value:
+            raise ConfigError(f"{where}: docker.{field}: a Ray target with use_image runs the base image as it is "
+                              f"(Ray's image_uri, pulled by the nodes); build an image with what it needs, push it "
+                              f"where the nodes can pull it, and name it in docker.base_image")
+    if docker.get("base_image"):
         runtime_env["image_uri"] = docker["base_image"]
     return runtime_env
 
@@ -209,7 +236,10 @@ class RayExecution(Execution):
     def _entry(self) -> dict[str, Any]:
         """What the entrypoint on the node runs (see ``_ray_job``)."""
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
+        python_version = ((self.job.environment.get("python") or {}).get("conda_dependencies") or {}).get(
+            "python_version")
         return {"argv": job_argv(self.job, "python", rscript), "distributed": self.job.distributed,
+                "python_version": python_version,
                 "resources": self.job.resources, "resume_from": self.job.resume_from,
                 "inputs": self.job.inputs, "output_folders": self.job.output_folders}
 

@@ -101,6 +101,7 @@ class Pipeline:
                 environment = config.resolved_environment()
                 if environment is not None:
                     environment.validate_for_build()
+                    target.check_environment(environment)
                 datasets = _datasets(step, workspace)
             except ConfigError as e:
                 raise ConfigError(f"step {name!r}: {e}") from e
