@@ -29,8 +29,9 @@ def server_env() -> dict[str, str]:
     return env
 
 
-def start_server(store_url: str, artifacts: Path, log: Path, token: str | None = None):
-    port = free_port()
+def start_server(store_url: str, artifacts: Path, log: Path, token: str | None = None, port: int | None = None):
+    """``runyard server`` on ``port`` (a free one by default); (its process, its URL)."""
+    port = port or free_port()
     argv = [sys.executable, "-m", "runyard.cli", "server", "--store", store_url,
             "--artifacts", str(artifacts), "--port", str(port), "--name", "served"]
     if token:

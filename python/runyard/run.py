@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 ENV_RUN_ID = "RUNYARD_RUN_ID"
 ENV_TRACKING_URI = "RUNYARD_TRACKING_URI"
+#: on SIGTERM, how long a job tries to reach the store with its last metrics before it spills them
+SIGTERM_FLUSH_S = 1.0
 
 
 def new_run_id(experiment: str) -> str:
@@ -309,23 +311,26 @@ class Run:
     # -- metrics -------------------------------------------------------------
     def _metric_buffer(self) -> m.MetricBuffer:
         if self._buffer is None:
-            self._buffer = m.MetricBuffer(self.id, self._store().log_metrics)
+            store = self._store()
+            self._buffer = m.MetricBuffer(self.id, lambda rows, batch_id: store.log_metrics(rows, batch_id=batch_id))
         return self._buffer
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
-        """Log a number, string or bool; logging a name again makes it a list.
+        """Log a number, string or bool; logging a name again makes it a list. ``step`` (the
+        epoch or iteration) and ``description`` are stored with the value.
 
-        >>> run.log("mse", 3010.5)  # doctest: +SKIP
+        >>> run.log("mse", 3010.5, step=3)  # doctest: +SKIP
         """
         num, text = m.encode(m.check_name(name), value)
-        self._metric_buffer().add(name, m.SCALAR, num, text)
+        self._metric_buffer().add(name, m.SCALAR, num, text, m.check_step(step), m.check_description(description))
 
     def log_list(self, name: str, value: list[Any], description: str = "") -> None:
         m.check_name(name)
         values = list(value)
         for v in values:
             m.encode(name, v)
-        self._metric_buffer().add(name, m.LIST, None, json.dumps(_plain(values)))
+        self._metric_buffer().add(name, m.LIST, None, json.dumps(_plain(values)),
+                                  description=m.check_description(description))
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         """Add one row to a table metric: ``run.log_row("losses", epoch=1, loss=0.3)``."""
@@ -335,14 +340,16 @@ class Run:
                               f"e.g. log_row({name!r}, epoch=1, loss=0.3)")
         for key, v in kwargs.items():
             m.encode(f"{name}.{key}", v)
-        self._metric_buffer().add(name, m.ROW, None, json.dumps(_plain(kwargs)))
+        self._metric_buffer().add(name, m.ROW, None, json.dumps(_plain(kwargs)),
+                                  description=m.check_description(description))
 
     def log_table(self, name: str, value: dict[str, list[Any]], description: str = "") -> None:
         """Log columns at once: ``run.log_table("t", {"x": [1, 2], "y": [3, 4]})``."""
         m.check_name(name)
         if not isinstance(value, dict) or not all(isinstance(v, (list, tuple)) for v in value.values()):
             raise ConfigError(f"metric {name!r}: log_table takes a dict of column name -> list of values")
-        self._metric_buffer().add(name, m.TABLE, None, json.dumps(_plain({k: list(v) for k, v in value.items()})))
+        self._metric_buffer().add(name, m.TABLE, None, json.dumps(_plain({k: list(v) for k, v in value.items()})),
+                                  description=m.check_description(description))
 
     def log_image(self, name: str, path: str | os.PathLike | None = None, plot: Any = None,
                   description: str = "") -> None:
@@ -358,7 +365,7 @@ class Run:
             _save_plot(name, plot, buffer)
             buffer.seek(0)
             stored = self.upload_file(f"images/{name}.png", buffer)
-        self._metric_buffer().add(name, m.IMAGE, None, json.dumps(stored))
+        self._metric_buffer().add(name, m.IMAGE, None, json.dumps(stored), description=m.check_description(description))
 
     def flush(self) -> None:
         """Write buffered metrics now (done automatically in batches, every second and at exit)."""
@@ -379,6 +386,16 @@ class Run:
             runs = [r for r in runs if r.type == run_type]
         rows = self._store().get_metric_rows([r.id for r in runs], name)
         return {r.id: m.assemble([row for row in rows if row["run_id"] == r.id]) for r in runs}
+
+    def get_metric_history(self, name: str) -> list[dict[str, Any]]:
+        """Each value logged under ``name``, in logging order, with its ``step``, ``time`` (seconds
+        since the epoch) and ``description``: what ``get_metrics`` folds into one value or list.
+
+        >>> [(h["step"], h["value"]) for h in run.get_metric_history("loss")]  # doctest: +SKIP
+        [(0, 0.9), (1, 0.5)]
+        """
+        self.flush()
+        return m.history(self._store().get_metric_rows([self.id], m.check_name(name)))
 
     # -- files ---------------------------------------------------------------
     def upload_file(self, name: str, path_or_stream: str | os.PathLike | BinaryIO) -> str:
@@ -733,6 +750,9 @@ class _OfflineRun(Run):
         runs = [self, *self.get_children(recursive=True)]
         return {r.id: r.get_metrics(name) for r in runs if not run_type or r.type == run_type}
 
+    def get_metric_history(self, name: str) -> list[dict[str, Any]]:
+        return m.history([r for r in self._metrics if r["name"] == m.check_name(name)])
+
     def flush(self) -> None:
         pass
 
@@ -991,7 +1011,7 @@ def _flush_on_sigterm() -> None:
 
     def handler(signum, _frame):
         try:
-            m.flush_all()
+            m.flush_or_spill(SIGTERM_FLUSH_S)
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)

@@ -68,36 +68,37 @@ def test_assemble_tables_append_chunks():
 
 
 def unticked(buffer: m.MetricBuffer) -> m.MetricBuffer:
-    """Take the buffer off the once-a-second flusher so only the test decides when it writes."""
+    """Take the buffer off the flusher thread so only the test decides when it writes."""
     m._buffers.discard(buffer)
     return buffer
 
 
-def test_buffer_writes_full_batches_and_the_rest_on_flush(monkeypatch):
+def test_full_batches_are_sealed_with_an_id_each_and_written_in_order(monkeypatch):
     monkeypatch.setattr(m, "BATCH_SIZE", 10)
-    written: list[list[dict]] = []
-    buffer = unticked(m.MetricBuffer("run-1", written.append))
+    written: list[tuple[str, list[dict]]] = []
+    buffer = unticked(m.MetricBuffer("run-1", lambda rows, batch_id: written.append((batch_id, rows))))
     for i in range(25):
         buffer.add("x", m.SCALAR, *m.encode("x", i))
-    assert [len(batch) for batch in written] == [10, 10]
+    assert written == []  # adding never writes: the flusher thread (or flush) does
     buffer.flush()
-    assert [len(batch) for batch in written] == [10, 10, 5]
-    rows = [r for batch in written for r in batch]
+    assert [len(rows) for _, rows in written] == [10, 10, 5]
+    assert len({batch_id for batch_id, _ in written}) == 3
+    rows = [r for _, batch in written for r in batch]
     assert {r["run_id"] for r in rows} == {"run-1"}
     assert m.assemble(rows) == {"x": list(range(25))}
     buffer.flush()
     assert len(written) == 3
 
 
-def test_buffer_keeps_rows_when_a_write_fails():
-    attempts: list[int] = []
-    stored: list[dict] = []
+def test_a_failed_batch_is_sent_again_under_the_same_id_and_new_rows_go_in_a_later_batch():
+    attempts: list[tuple[str, int]] = []
+    stored: dict[str, list[dict]] = {}
 
-    def write(rows):
-        attempts.append(len(rows))
+    def write(rows, batch_id):
+        attempts.append((batch_id, len(rows)))
         if len(attempts) == 1:
-            raise OSError("database is locked")
-        stored.extend(rows)
+            raise OSError("the answer was lost")  # as if applied, but the writer cannot know
+        stored[batch_id] = rows  # a store keyed by batch id keeps a batch once
 
     buffer = unticked(m.MetricBuffer("run-1", write))
     buffer.add("a", m.SCALAR, *m.encode("a", 1))
@@ -105,5 +106,86 @@ def test_buffer_keeps_rows_when_a_write_fails():
         buffer.flush()
     buffer.add("a", m.SCALAR, *m.encode("a", 2))
     buffer.flush()
-    assert attempts == [1, 2]
-    assert m.assemble(stored) == {"a": [1, 2]}
+    assert [n for _, n in attempts] == [1, 1, 1]
+    assert attempts[0][0] == attempts[1][0] != attempts[2][0]
+    assert m.assemble([r for rows in stored.values() for r in rows]) == {"a": [1, 2]}
+
+
+def test_step_and_description_travel_with_the_row():
+    written: list[list[dict]] = []
+    buffer = unticked(m.MetricBuffer("run-1", lambda rows, batch_id: written.append(rows)))
+    buffer.add("loss", m.SCALAR, *m.encode("loss", 0.5), m.check_step(3), m.check_description("train"))
+    buffer.flush()
+    assert {k: written[0][0][k] for k in ("step", "description")} == {"step": 3, "description": "train"}
+    assert m.history(written[0]) == [{"value": 0.5, "step": 3, "time": written[0][0]["logged_at"],
+                                      "description": "train"}]
+
+
+@pytest.mark.parametrize("step", [True, 1.5, "3", 2 ** 40])
+def test_a_step_is_a_whole_number_that_fits(step):
+    with pytest.raises(ConfigError, match="step"):
+        m.check_step(step)
+
+
+def test_unsent_rows_are_spilled_with_their_batch_ids_and_sent_once(tmp_path, monkeypatch):
+    monkeypatch.setenv(m.SPILL_ENV, str(tmp_path / "spill.jsonl"))
+
+    def unreachable(rows, batch_id):
+        raise OSError("no server")
+
+    buffer = unticked(m.MetricBuffer("run-1", unreachable))
+    for i in range(3):
+        buffer.add("x", m.SCALAR, *m.encode("x", i))
+    with pytest.raises(OSError):
+        buffer.flush()
+    assert m.spill(buffer, "no server") == tmp_path / "spill.jsonl"
+    buffer.flush()  # nothing is left to send: the spilled rows are not sent twice from here
+
+    class Store:
+        def __init__(self):
+            self.batches: dict[str, list[dict]] = {}
+
+        def log_metrics(self, rows, batch_id):
+            self.batches.setdefault(batch_id, rows)
+
+    store = Store()
+    assert m.send_spilled(tmp_path / "spill.jsonl", store) == 3
+    assert not (tmp_path / "spill.jsonl").exists()
+    assert m.assemble([r for rows in store.batches.values() for r in rows]) == {"x": [0, 1, 2]}
+
+
+def test_logging_waits_instead_of_growing_without_bound(monkeypatch):
+    """Past MAX_PENDING_ROWS waiting rows, add() blocks until the store takes some."""
+    import threading
+    monkeypatch.setattr(m, "BATCH_SIZE", 10)
+    monkeypatch.setattr(m, "MAX_PENDING_ROWS", 40)
+    gate = threading.Event()
+    written: list[int] = []
+
+    def slow(rows, batch_id):
+        gate.wait()
+        written.append(len(rows))
+
+    buffer = unticked(m.MetricBuffer("run-1", slow))
+    done = threading.Event()
+
+    def log_many():
+        for i in range(100):
+            buffer.add("x", m.SCALAR, *m.encode("x", i))
+        done.set()
+
+    threading.Thread(target=log_many, daemon=True).start()
+    assert not done.wait(0.5)  # blocked: the store has taken nothing
+    assert buffer._pending <= 50
+    gate.set()
+    def send_until_done():
+        while not done.is_set():
+            buffer.flush()
+            done.wait(0.01)
+
+    sender = threading.Thread(target=send_until_done, daemon=True)
+    sender.start()
+    assert done.wait(10)
+    sender.join(10)
+    buffer.flush()
+    assert sum(written) == 100

@@ -340,7 +340,7 @@ class DockerExecution(Execution):
         from ..store.spool import apply_events
         if self.spool.is_dir():
             self.spool_offset = apply_events(self.workspace._store, self.spool, self.spool_offset, self.job.run_id,
-                                             self.spool_runs)
+                                             self.spool_runs, note=self.note)
 
     def failure_reason(self, code: int) -> str | None:
         if self.oom:

@@ -15,11 +15,12 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .. import status as st
 from ..artifacts import ArtifactStore
-from ..errors import ConfigError
+from ..errors import ConfigError, RunyardError
+from .base import JobStore
 
 EVENTS_FILE = "events.jsonl"
 RUN_FILE = "run.json"
@@ -28,9 +29,15 @@ SCHEME = "spool://"
 # The store methods a job may call through the spool, and so the supervisor applies.
 _WRITES = ("log_metrics", "set_tags", "remove_tags", "add_properties", "update_run", "set_status",
            "create_run", "end_active_children")
+#: what a job sets of a run it creates (a child run); the rest is the store's or its supervisor's
+_CHILD_FIELDS = frozenset({"run_id", "experiment", "parent_id", "display_name", "run_type", "status", "target",
+                           "start_time"})
 
 
-class SpoolStore:
+class SpoolStore(JobStore):
+    """The job side: writes become lines of ``events.jsonl``, reads come from ``run.json`` and
+    the job's own writes."""
+
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
         data = json.loads((self.folder / RUN_FILE).read_text())
@@ -47,9 +54,9 @@ class SpoolStore:
             fh.flush()
 
     # -- writes: appended for the supervisor, mirrored locally for reads ------
-    def log_metrics(self, rows: list[dict[str, Any]]) -> None:
+    def log_metrics(self, rows: list[dict[str, Any]], *, batch_id: str | None = None) -> None:
         if rows:
-            self._append("log_metrics", rows)
+            self._append("log_metrics", rows, batch_id=batch_id)
             self._metrics.extend(rows)
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
@@ -75,10 +82,12 @@ class SpoolStore:
         self._append("update_run", run_id, **fields)
         self._runs.get(run_id, {}).update(fields)
 
-    def set_status(self, run_id: str, status: str, **fields: Any) -> bool:
+    def set_status(self, run_id: str, status: str, *, allow_from_terminal: bool = False,
+                   error: str | None = None, exit_code: int | None = None) -> bool:
         row = self._runs.get(run_id)
         if row is None or row["status"] in st.TERMINAL:
             return False
+        fields = {k: v for k, v in (("error", error), ("exit_code", exit_code)) if v is not None}
         self._append("set_status", run_id, status, **fields)
         row.update(fields, status=status)
         return True
@@ -148,12 +157,16 @@ def write_run_file(folder: Path, row: dict[str, Any], tags: dict[str, Any], prop
     (folder / EVENTS_FILE).touch()
 
 
-def apply_events(store: Any, folder: Path, offset: int, run_id: str, known: set[str] | None = None) -> int:
+def apply_events(store: Any, folder: Path, offset: int, run_id: str, known: set[str] | None = None,
+                 note: Callable[[str], None] | None = None) -> int:
     """Apply the complete lines after ``offset`` to ``store``; returns the new offset.
 
-    Only writes to ``run_id`` and to runs created under it through the spool are applied.
-    Pass the same ``known`` set on every call: runs created in an earlier call (a child's
-    children) are remembered there.
+    The lines come from the job, so each is treated as hostile: only writes to ``run_id`` and
+    to runs created under it through the spool are applied, a created run is a child run with
+    only the fields a job sets, the run's own status stays its supervisor's, and a line that
+    is not a valid write is left out with a line to ``note`` (the run's driver.log). Pass the
+    same ``known`` set on every call: runs created in an earlier call (a child's children)
+    are remembered there.
     """
     path = folder / EVENTS_FILE
     if not path.is_file():
@@ -168,22 +181,36 @@ def apply_events(store: Any, folder: Path, offset: int, run_id: str, known: set[
     if known is not None:
         allowed |= known
     for raw in chunk[:end + 1].splitlines():
-        event = json.loads(raw)
-        op, args, kwargs = event["op"], event.get("args", []), event.get("kwargs", {})
-        if op not in _WRITES:
-            continue
-        if op == "create_run":
-            row = args[0]
-            if row.get("parent_id") not in allowed:
-                continue
-            allowed.add(row["run_id"])
-            if known is not None:
-                known.add(row["run_id"])
-            row = {**row, "host": None}
-            args = [row, *args[1:]]
-        elif op == "log_metrics":
-            args = [[r for r in args[0] if r.get("run_id") in allowed]]
-        elif args and args[0] not in allowed:
-            continue
-        getattr(store, op)(*args, **kwargs)
+        try:
+            _apply(store, json.loads(raw), run_id, allowed, known)
+        except (RunyardError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            if note is not None:
+                note(f"runyard: a write the job sent was not applied: {type(e).__name__}: {e}")
     return offset + end + 1
+
+
+def _apply(store: Any, event: Any, run_id: str, allowed: set[str], known: set[str] | None) -> None:
+    op, args, kwargs = event["op"], list(event.get("args") or []), dict(event.get("kwargs") or {})
+    if op not in _WRITES:
+        raise ConfigError(f"{op!r} is not a write a job makes")
+    if op == "create_run":
+        row = {k: v for k, v in dict(args[0]).items() if k in _CHILD_FIELDS}
+        if row.get("parent_id") not in allowed or row.get("run_type") != "child":
+            raise ConfigError(f"run {row.get('run_id')!r}: a job creates child runs of its own runs only")
+        store.create_run(row, *args[1:3])
+        allowed.add(row["run_id"])
+        if known is not None:
+            known.add(row["run_id"])
+    elif op == "log_metrics":
+        rows = list(args[0])
+        if any(not isinstance(r, dict) or r.get("run_id") not in allowed for r in rows):
+            raise ConfigError("metric rows for a run that is not the job's")
+        store.log_metrics(rows, batch_id=kwargs.get("batch_id"))
+    elif args[0] not in allowed:
+        raise ConfigError(f"run {args[0]!r} is not the job's run or a run under it")
+    elif op == "set_status":
+        if args[0] == run_id:
+            raise ConfigError("the status of the job's own run is its supervisor's")
+        store.set_status(args[0], args[1], error=kwargs.get("error"), exit_code=kwargs.get("exit_code"))
+    else:
+        getattr(store, op)(*args, **kwargs)
