@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import _yaml
 from .data.consumption import DatasetConsumptionConfig
 from .environment import Environment, _from_env_yaml
-from .errors import ConfigError
+from .errors import ConfigError, refuse_unknown_arguments
 
 DEFAULT_MAX_RUN_DURATION_S = 2592000  # 30 days, Azure ML's default
 _Scalar = Union[str, int, float, bool]
@@ -111,6 +111,14 @@ class ScriptRunConfig(_Config):
     def _path_to_str(cls, value: Any) -> Any:
         return str(value) if isinstance(value, Path) else value
 
+    @pydantic.field_validator("docker_runtime_config")
+    @classmethod
+    def _docker_runtime(cls, value: Any) -> Any:
+        if value is not None:
+            raise ValueError("runyard takes a container's options from the environment: put docker run options in "
+                             "environment.docker.arguments (and shm_size) and submit to a Docker target")
+        return value
+
     @pydantic.field_validator("distributed_job_config", mode="before")
     @classmethod
     def _distributed(cls, value: Any) -> Any:
@@ -145,6 +153,21 @@ class ScriptRunConfig(_Config):
         found = [v.delivered() for v in self._argument_values() if isinstance(v, DatasetConsumptionConfig)]
         return found + (list(self.run_config.data.values()) if self.run_config else [])
 
+    def _check_node_count(self) -> None:
+        """``run_config.node_count`` above 1 is honoured by a distributed config of as many nodes."""
+        nodes = self.run_config.node_count if self.run_config else 1
+        if nodes == 1:
+            return
+        config = self.distributed_job_config
+        if config is None:
+            raise ConfigError(f"RunConfiguration.node_count={nodes} needs a distributed_job_config to start a "
+                              f"process on each node (PyTorchConfiguration(node_count={nodes}, ...), "
+                              f"MpiConfiguration or TensorflowConfiguration)")
+        planned = getattr(config, "node_count", nodes)  # TensorFlow's follows from its worker counts
+        if planned != nodes:
+            raise ConfigError(f"RunConfiguration.node_count={nodes}, but distributed_job_config runs on {planned} "
+                              f"node(s); give them the same count")
+
     def validate_source(self) -> Path:
         """Check the folder and script exist; returns the source folder."""
         source = Path(self.source_directory).expanduser()
@@ -163,9 +186,13 @@ class ScriptRunConfig(_Config):
                 raise ConfigError(f"script {script!r} does not exist in source_directory {str(source)!r}")
         return source
 
-    def _submit(self, experiment, tags: dict[str, Any], **kwargs: Any):
+    def _submit(self, experiment, tags: dict[str, Any], display_name: str | None = None,
+                properties: dict[str, Any] | None = None, snapshot_progress: Any = None, **kwargs: Any):
         from .job import submit_job
         from .data.consumption import job_inputs
+        refuse_unknown_arguments("Experiment.submit(ScriptRunConfig)", kwargs,
+                                 "it takes tags, display_name, properties and snapshot_progress")
+        self._check_node_count()
         source = self.validate_source()
         variables = dict(self.run_config.environment_variables) if self.run_config else {}
         inputs = job_inputs(self.dataset_inputs(), experiment.workspace, "ScriptRunConfig")
@@ -183,8 +210,7 @@ class ScriptRunConfig(_Config):
             command=self.command, arguments=self.resolved_arguments(paths),
             environment=self.resolved_environment(), compute_target=self.resolved_target(),
             environment_variables=variables, max_run_duration_seconds=duration, tags=tags,
-            display_name=kwargs.get("display_name"), properties=kwargs.get("properties"),
-            snapshot_progress=kwargs.get("snapshot_progress"),
+            display_name=display_name, properties=properties, snapshot_progress=snapshot_progress,
             distributed=self.distributed_job_config.to_job() if self.distributed_job_config else None,
             max_retries=self.run_config.max_retries if self.run_config else 0,
             resources=self.run_config.job_resources() if self.run_config else {},

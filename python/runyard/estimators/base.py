@@ -31,7 +31,12 @@ AUTOLOGGED = ("sklearn", "tensorflow")
 
 
 class Estimator:
-    """Train ``entry_script`` from ``source_directory``; the generic estimator (no framework)."""
+    """Train ``entry_script`` from ``source_directory``; the generic estimator (no framework).
+
+    Whether the run is a container is the compute target's: ``use_docker=False`` (Azure's
+    switch) is refused on a Docker target, and ``custom_docker_image`` is for targets that run
+    containers (the local target refuses the ``docker.enabled`` environment it makes).
+    """
 
     #: the curated framework this estimator's environment comes from (None: the generic one)
     framework: ClassVar[str | None] = None
@@ -160,6 +165,12 @@ class Estimator:
 
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], **kwargs: Any) -> "Run":
         config = self.run_config()
+        if not self.use_docker:
+            from ..compute import get_target
+            target = get_target(experiment.workspace, config.resolved_target())
+            if target.type == "docker":
+                raise ConfigError(f"{type(self).__name__}: use_docker=False, but compute target {target.name!r} runs "
+                                  f"every job in a container; submit to the local target (or a RayCluster)")
         if self._curated:  # registered in the workspace under its reserved name on first use
             config.environment = self.environment.register(experiment.workspace)
         tags = {"estimator": type(self).__name__, **({"framework_version": self.framework_version}

@@ -125,8 +125,10 @@ class ReinforcementLearningEstimator(RLlib):
     """Azure ML's name and arguments for an RLlib script: ``environment`` is the runyard
     ``Environment`` (not the gym env), ``rl_framework`` the Ray version (``"2.60"``, or an
     object with ``.version``). ``worker_configuration`` has no counterpart: the run's Ray is
-    the compute target's (attach a ``RayCluster`` for more nodes). Every ``RLlib`` option
-    (``algorithm=``, ``env=``, ``stop=``, ...) is accepted too.
+    the compute target's (attach a ``RayCluster`` for more nodes). ``cluster_coordination_timeout_seconds``
+    bounded Azure's wait for its head and workers to meet: there is no such wait here (a private
+    Ray starts with the run; a RayCluster's nodes are up), so it never runs out. Every ``RLlib``
+    option (``algorithm=``, ``env=``, ``stop=``, ...) is accepted too.
 
     >>> ReinforcementLearningEstimator("src", entry_script="train.py", rl_framework="2.60")  # doctest: +SKIP
     """

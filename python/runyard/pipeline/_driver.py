@@ -140,6 +140,14 @@ class _Driver:
                     self._register_outputs(name, step_run)
 
     def _skip_blocked(self) -> None:
+        if self.definition.get("continue_on_step_failure") is False:
+            failed = next((n for n in self.order if self.ended.get(n) == st.FAILED and n not in self.not_run), None)
+            if failed is not None:  # no step starts after a failure; those running finish
+                for name in list(self.pending):
+                    self.pending.remove(name)
+                    self._record_not_run(name, st.CANCELED, f"not run: step {failed!r} failed and the pipeline "
+                                                             f"run has continue_on_step_failure=False")
+                return
         for name in list(self.pending):
             failed = [u for u in self.steps[name]["upstream"] if u in self.ended and self.ended[u] != st.COMPLETED]
             if failed:
@@ -235,7 +243,8 @@ class _Driver:
         holder = self.holder[name]
         for item in self.steps[name].get("destinations", []):
             try:
-                where = self._copy_output(holder, item)
+                where = self._copy_output(holder, item,
+                                          overwrite=item["output"] not in self.steps[name].get("destinations_kept", []))
             except Exception as e:
                 return self._fail_completed(name, step_run, f"its output {item['output']!r} could not be copied "
                                                             f"to datastore {item['datastore']!r}", e)
@@ -260,9 +269,10 @@ class _Driver:
         self.ended[name] = st.FAILED
         self.log(f"step {name!r}: {message}")
 
-    def _copy_output(self, holder: str, item: dict[str, str]) -> str:
+    def _copy_output(self, holder: str, item: dict[str, str], overwrite: bool = True) -> str:
         """The files ``holder`` kept as output ``item["output"]``, copied to its destination
-        (``{run-id}``: the run that wrote them); the path they went to."""
+        (``{run-id}``: the run that wrote them; files there are kept unless ``overwrite``); the
+        path they went to."""
         from ..data import Datastore
         prefix = f"{OUTPUTS_FOLDER}/{item['output']}/"
         names = [n for n in self.workspace._artifacts.list(holder) if n.startswith(prefix)]
@@ -272,7 +282,7 @@ class _Driver:
         root = self.workspace._artifacts.run_dir(holder) / OUTPUTS_FOLDER / item["output"]
         path = item["path"].replace("{run-id}", holder).replace("{output-name}", item["output"])
         Datastore.get(self.workspace, item["datastore"]).upload_files(files, relative_root=root, target_path=path,
-                                                                     overwrite=True)
+                                                                     overwrite=overwrite)
         return path
 
     def _record_not_run(self, name: str, status: str, reason: str) -> None:

@@ -49,8 +49,12 @@ class OutputFileDatasetConfig:
         if name is None:
             raise ConfigError(f"{type(self).__name__}: give it a name (it names the step's output folder)")
         self.name = _check_name("output", name)
+        refuse_options(f"{type(self).__name__} {name!r}", "the step writes this output to the folder its argument "
+                       f"names ({OUTPUTS_FOLDER}/{name} of its working folder); write the files there", source=source)
         #: where the files are copied when the step completes: ``{"datastore", "path"}``
         self.destination = _destination(type(self).__name__, name, destination)
+        #: whether that copy replaces files already at the destination (``as_upload(overwrite=)``)
+        self.overwrite = True
         #: the dataset this output becomes when its step completes (``register_on_complete``)
         self.registration: dict[str, Any] | None = None
         self._format: dict[str, Any] | None = None
@@ -63,6 +67,19 @@ class OutputFileDatasetConfig:
         return self
 
     def as_upload(self, overwrite: bool = False, source_globs: Any = None) -> "OutputFileDatasetConfig":
+        """Copy the files to the ``destination`` when the step completes (what runyard does
+        for every output); ``overwrite=False``, Azure's default here, keeps files already at
+        the destination (an output without ``as_upload`` replaces them).
+
+        >>> OutputFileDatasetConfig("scores").as_upload(overwrite=True).overwrite
+        True
+        """
+        if not isinstance(overwrite, bool):
+            raise ConfigError(f"{type(self).__name__} {self.name!r}: as_upload: overwrite must be True or False, "
+                              f"got {overwrite!r}")
+        refuse_options(f"{type(self).__name__} {self.name!r}: as_upload", "every file the step writes to the "
+                       "output is copied; write only those it should hold", source_globs=source_globs)
+        self.overwrite = overwrite
         return self
 
     def read_delimited_files(self, include_path: bool = False, separator: str = ",", header: bool = True,
@@ -135,8 +152,24 @@ class PipelineData(OutputFileDatasetConfig):
                  output_overwrite: bool | None = None, data_type: str | None = None,
                  is_directory: bool | None = None, pipeline_output_name: str | None = None,
                  training_output: Any = None):
+        """``output_mode`` "mount" or "upload": either way the files are kept (and copied to
+        ``datastore``) when the step completes; ``output_overwrite`` as ``as_upload(overwrite=)``."""
         super().__init__(output_name or name, destination=None if datastore is None else
                          (datastore, "azureml/{run-id}/{output-name}"))
+        where = f"PipelineData {self.name!r}"
+        if output_mode not in ("mount", "upload"):
+            raise ConfigError(f"{where}: output_mode must be 'mount' or 'upload', got {output_mode!r}")
+        if is_directory is False:
+            raise ConfigError(f"{where}: is_directory=False: a step's output is a folder; write the file into it")
+        if data_type not in (None, "AnyDirectory"):
+            raise ConfigError(f"{where}: data_type {data_type!r}: a step's output is a folder ('AnyDirectory')")
+        refuse_options(where, "a step writes its output to the folder its argument names",
+                       output_path_on_compute=output_path_on_compute)
+        refuse_options(where, "read a step's outputs with run.get_steps() and the step run's files",
+                       pipeline_output_name=pipeline_output_name)
+        refuse_options(where, "runyard's pipelines have no AutoML step outputs yet", training_output=training_output)
+        if output_overwrite is not None:
+            self.as_upload(overwrite=output_overwrite)
 
 
 def _destination(kind: str, name: Any, destination: Any) -> dict[str, str] | None:

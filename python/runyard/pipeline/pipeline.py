@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import snapshot
 from .. import status as st
 from ..artifacts import report_left_out
-from ..errors import ComputeError, ConfigError
+from ..errors import ComputeError, ConfigError, NotFoundError, refuse_unknown_arguments
 from . import graph as graphs
 from .data import PipelineParameter
 
@@ -62,25 +62,33 @@ class Pipeline:
         return []
 
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], pipeline_parameters: dict[str, Any] | None = None,
-                regenerate_outputs: bool = False, **kwargs: Any) -> "PipelineRun":
+                regenerate_outputs: bool = False, continue_on_step_failure: bool | None = None,
+                display_name: str | None = None, properties: dict[str, Any] | None = None,
+                parent_run_id: str | None = None, **kwargs: Any) -> "PipelineRun":
+        refuse_unknown_arguments("Experiment.submit(Pipeline)", kwargs, "it takes tags, pipeline_parameters, "
+                                 "regenerate_outputs, continue_on_step_failure, display_name, properties and "
+                                 "parent_run_id")
         workspace = experiment.workspace
         if workspace != self.workspace:
             raise ConfigError(f"Pipeline: built for workspace {self.workspace.name!r}, submitted to an "
                               f"experiment of workspace {workspace.name!r}")
         definition = self._definition(workspace, pipeline_parameters or {}, take_snapshots=True)
-        return start_run(experiment, definition, tags=tags, regenerate_outputs=regenerate_outputs, **kwargs)
+        return start_run(experiment, definition, tags=tags, regenerate_outputs=regenerate_outputs,
+                         continue_on_step_failure=continue_on_step_failure, display_name=display_name,
+                         properties=properties, parent_run_id=parent_run_id)
 
     def publish(self, name: str | None = None, description: str | None = None, version: str | None = None,
                 continue_on_step_failure: bool | None = None) -> Any:
         """Store this pipeline in its workspace as a ``PublishedPipeline``, to be submitted later
         (from Python, R, ``runyard pipeline submit NAME``, a schedule or the server's REST API)
         with other parameter values. The steps' sources are snapshotted now.
+        ``continue_on_step_failure=False`` makes its runs stop starting steps once one failed.
 
         >>> published = pipeline.publish("train-diabetes", description="nightly", version="1.0")  # doctest: +SKIP
         >>> published.submit(ws, "diabetes", pipeline_parameters={"alpha": 0.2})  # doctest: +SKIP
         """
         from .published import PublishedPipeline
-        return PublishedPipeline._publish(self, name, description, version)
+        return PublishedPipeline._publish(self, name, description, version, continue_on_step_failure)
 
     def _definition(self, workspace: "Workspace", overrides: dict[str, Any], *,
                     take_snapshots: bool) -> dict[str, Any]:
@@ -119,6 +127,9 @@ class Pipeline:
                 "datasets": datasets,
                 "register": [{"output": o.name, **o.registration} for o in step.outputs if o.registration],
                 "destinations": [{"output": o.name, **o.destination} for o in step.outputs if o.destination],
+                # as_upload(overwrite=False): files already at the destination are kept
+                **({"destinations_kept": sorted(o.name for o in step.outputs if o.destination and not o.overwrite)}
+                   if any(o.destination and not o.overwrite for o in step.outputs) else {}),
                 "job": {
                     "source_directory": str(source),
                     "snapshot_hash": (snapshots.setdefault(str(source), _snapshot(workspace, source))
@@ -145,27 +156,43 @@ class Pipeline:
 
 
 def start_run(experiment: "Experiment", definition: dict[str, Any], *, tags: dict[str, Any],
-              regenerate_outputs: bool = False, **kwargs: Any) -> "PipelineRun":
+              regenerate_outputs: bool = False, continue_on_step_failure: bool | None = None,
+              display_name: str | None = None, properties: dict[str, Any] | None = None,
+              parent_run_id: str | None = None) -> "PipelineRun":
     """Record a pipeline run of ``definition`` (see ``Pipeline._definition``) Queued and start
-    its driver: what submitting a ``Pipeline`` or a ``PublishedPipeline`` ends in."""
+    its driver: what submitting a ``Pipeline`` or a ``PublishedPipeline`` ends in.
+
+    ``continue_on_step_failure``: False stops starting steps once one failed (True, and None
+    unless the definition says otherwise: steps that do not read a failed step's outputs go
+    on); ``parent_run_id`` makes the pipeline run a child of that run of the workspace."""
     from ..compute.local import start_detached
     from ..run import Run, new_run_id
     workspace = experiment.workspace
     if not isinstance(regenerate_outputs, bool):
         raise ConfigError(f"regenerate_outputs must be True or False, got {regenerate_outputs!r}")
     definition = {**definition, "regenerate_outputs": regenerate_outputs}
+    if continue_on_step_failure is not None:
+        definition["continue_on_step_failure"] = check_continue_on_step_failure(continue_on_step_failure)
+    if parent_run_id is not None and workspace._store.get_run(parent_run_id) is None:
+        raise NotFoundError(f"parent_run_id {parent_run_id!r}: no such run in workspace {workspace.name!r}")
     run_id = new_run_id(experiment.name)
     row = workspace._store.create_run({
-        "run_id": run_id, "experiment": experiment.name, "display_name": kwargs.get("display_name"),
+        "run_id": run_id, "experiment": experiment.name, "display_name": display_name, "parent_id": parent_run_id,
         "run_type": "pipeline", "status": st.QUEUED, "target": None,
         "definition": json.dumps(definition),
-    }, tags=tags, properties={"azureml.pipelineComponent": "pipelinerun", **(kwargs.get("properties") or {})})
+    }, tags=tags, properties={"azureml.pipelineComponent": "pipelinerun", **(properties or {})})
     try:
         start_detached(workspace, "runyard.pipeline._driver", run_id, DRIVER_LOG)
     except Exception as e:
         workspace._store.set_status(run_id, st.FAILED, error=f"could not start the pipeline's driver: {e}")
         raise ComputeError(f"could not start the driver of pipeline run {run_id}: {e}") from e
     return Run._from_row(workspace, row)
+
+
+def check_continue_on_step_failure(value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(f"continue_on_step_failure must be True, False or None, got {value!r}")
+    return value
 
 
 def fill_parameters(known: dict[str, PipelineParameter], overrides: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, NotFoundError
+from ..errors import ConfigError, NotFoundError, refuse_options
 from ..store import asset_by_id
 from ..store.asset_specs import check_stored
 from .data import PipelineParameter
@@ -50,6 +50,12 @@ def _check_flag(field: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{field} must be True or False, got {value!r}")
     return value
+
+
+def azure_service_only(where: str, _workflow_provider: Any, _service_endpoint: Any) -> None:
+    """Azure ML's private arguments naming its service: runyard has none to reach."""
+    refuse_options(where, "they name Azure ML's service, which runyard has no use for; leave them out",
+                   _workflow_provider=_workflow_provider, _service_endpoint=_service_endpoint)
 
 
 def _status(state: str) -> str:
@@ -96,7 +102,8 @@ class PublishedPipeline:
     # -- storing and finding -------------------------------------------------
     @classmethod
     def _publish(cls, pipeline: "Pipeline", name: str | None, description: str | None,
-                 version: str | None) -> "PublishedPipeline":
+                 version: str | None, continue_on_step_failure: bool | None = None) -> "PublishedPipeline":
+        from .pipeline import check_continue_on_step_failure
         workspace = pipeline.workspace
         name = _check_name("published pipeline", name if name is not None else "pipeline")
         if version is not None and not isinstance(version, (str, int, float)):
@@ -104,6 +111,8 @@ class PublishedPipeline:
         if description is not None and not isinstance(description, str):
             raise ConfigError(f"publish: description must be text, got {type(description).__name__}")
         definition = pipeline._definition(workspace, {}, take_snapshots=True)
+        if check_continue_on_step_failure(continue_on_step_failure) is not None:
+            definition["continue_on_step_failure"] = continue_on_step_failure
         row = workspace._store.register_asset(KIND, name, {
             "definition": definition, "description": description if description is not None else
             pipeline.description, "version": None if version is None else str(version),
@@ -115,6 +124,7 @@ class PublishedPipeline:
     def get(cls, workspace: "Workspace", id: str, _workflow_provider: Any = None,
             _service_endpoint: Any = None) -> "PublishedPipeline":
         """The published pipeline with this id."""
+        azure_service_only("PublishedPipeline.get", _workflow_provider, _service_endpoint)
         _check_workspace(workspace)
         return cls(workspace, asset_by_id(workspace, KIND, id, "published pipeline",
                                           "; PublishedPipeline.list(ws) shows the ones there are"))
@@ -135,6 +145,7 @@ class PublishedPipeline:
     def list(cls, workspace: "Workspace", active_only: bool = True,
              _service_endpoint: Any = None) -> list["PublishedPipeline"]:
         """Every published pipeline (only the active ones, by default), oldest first."""
+        azure_service_only("PublishedPipeline.list", None, _service_endpoint)
         _check_workspace(workspace)
         _check_flag("active_only", active_only)
         rows = workspace._store.list_assets(KIND, state=ACTIVE if active_only else None)
@@ -145,9 +156,15 @@ class PublishedPipeline:
                _workflow_provider: Any = None, _service_endpoint: Any = None, parent_run_id: str | None = None,
                continue_on_step_failure: bool | None = None, tags: dict[str, Any] | None = None,
                display_name: str | None = None, regenerate_outputs: bool = False) -> "PipelineRun":
-        """Run it in ``experiment_name`` with these parameter values (the others: defaults)."""
+        """Run it in ``experiment_name`` with these parameter values (the others: defaults).
+        ``parent_run_id`` makes the pipeline run a child of that run; ``continue_on_step_failure``
+        replaces the one given when it was published.
+
+        >>> published.submit(ws, "diabetes", pipeline_parameters={"alpha": 0.2})  # doctest: +SKIP
+        """
         from ..experiment import Experiment
         from .pipeline import fill_parameters, start_run
+        azure_service_only("PublishedPipeline.submit", _workflow_provider, _service_endpoint)
         row = workspace._store.get_asset_by_id(self.id)
         if row is None:
             raise NotFoundError(f"published pipeline {self.id} is no longer in workspace {workspace.name!r}")
@@ -158,7 +175,8 @@ class PublishedPipeline:
             {n: PipelineParameter(n, v) for n, v in definition["parameters"].items()}, pipeline_parameters or {})
         return start_run(Experiment(workspace, experiment_name), definition, tags=dict(tags or {}),
                          regenerate_outputs=regenerate_outputs, display_name=display_name,
-                         properties={"azureml.pipelineid": self.id})
+                         properties={"azureml.pipelineid": self.id}, parent_run_id=parent_run_id,
+                         continue_on_step_failure=continue_on_step_failure)
 
     def disable(self) -> None:
         """Refuse submissions (schedules of it stop firing) until ``enable()``."""
@@ -237,6 +255,7 @@ class PipelineEndpoint:
                 pipeline: "PublishedPipeline | Pipeline", _workflow_provider: Any = None,
                 _service_endpoint: Any = None) -> "PipelineEndpoint":
         """A new endpoint ``name`` whose version "0" (the default) is ``pipeline``."""
+        azure_service_only("PipelineEndpoint.publish", _workflow_provider, _service_endpoint)
         _check_name("pipeline endpoint", name)
         published = cls._published(workspace, pipeline, name)
         row = workspace._store.register_asset(ENDPOINT_KIND, name, {
@@ -248,6 +267,7 @@ class PipelineEndpoint:
     @classmethod
     def get(cls, workspace: "Workspace", id: str | None = None, name: str | None = None,
             _workflow_provider: Any = None, _service_endpoint: Any = None) -> "PipelineEndpoint":
+        azure_service_only("PipelineEndpoint.get", _workflow_provider, _service_endpoint)
         if (id is None) == (name is None):
             raise ConfigError("PipelineEndpoint.get: give id= or name=, one of them")
         if id is not None:
@@ -260,6 +280,7 @@ class PipelineEndpoint:
     @classmethod
     def list(cls, workspace: "Workspace", active_only: bool = True,
              _service_endpoint: Any = None) -> list["PipelineEndpoint"]:
+        azure_service_only("PipelineEndpoint.list", None, _service_endpoint)
         rows = workspace._store.list_assets(ENDPOINT_KIND, state=ACTIVE if active_only else None)
         return [cls(workspace, r) for r in rows]
 

@@ -113,7 +113,8 @@ class Schedule:
         ...                            datastore="/data/incoming", polling_interval=1,
         ...                            data_path_parameter_name="input_path")  # doctest: +SKIP
         """
-        from .published import PublishedPipeline
+        from .published import PublishedPipeline, azure_service_only
+        azure_service_only("Schedule.create", _workflow_provider, _service_endpoint)
         published = PublishedPipeline.get(workspace, pipeline_id) if isinstance(pipeline_id, str) else None
         if published is None:
             raise ConfigError(f"Schedule.create: pipeline_id must be the id of a published pipeline, got "
@@ -136,7 +137,8 @@ class Schedule:
                                      path_on_datastore: str | None = None, _workflow_provider: Any = None,
                                      _service_endpoint: Any = None) -> "Schedule":
         """As ``create``, for a pipeline endpoint: each firing runs its default version then."""
-        from .published import PipelineEndpoint
+        from .published import PipelineEndpoint, azure_service_only
+        azure_service_only("Schedule.create_for_pipeline_endpoint", _workflow_provider, _service_endpoint)
         if not isinstance(pipeline_endpoint_id, str):
             raise ConfigError(f"Schedule.create_for_pipeline_endpoint: pipeline_endpoint_id must be the id of a "
                               f"pipeline endpoint, got {pipeline_endpoint_id!r}")
@@ -211,6 +213,8 @@ class Schedule:
     def get(cls, workspace: "Workspace", id: str, _workflow_provider: Any = None,
             _service_endpoint: Any = None) -> "Schedule":
         """The schedule with this id."""
+        from .published import azure_service_only
+        azure_service_only("Schedule.get", _workflow_provider, _service_endpoint)
         _check_workspace(workspace)
         return cls(workspace, asset_by_id(workspace, KIND, id, "schedule",
                                           "; Schedule.list(ws) shows the ones there are"))
@@ -221,6 +225,8 @@ class Schedule:
              _service_endpoint: Any = None) -> list["Schedule"]:
         """The workspace's schedules (the active ones, by default), oldest first, optionally only
         those of one published pipeline or pipeline endpoint."""
+        from .published import azure_service_only
+        azure_service_only("Schedule.list", _workflow_provider, _service_endpoint)
         _check_workspace(workspace)
         _check_flag("active_only", active_only)
         for field, value in (("pipeline_id", pipeline_id), ("pipeline_endpoint_id", pipeline_endpoint_id)):
@@ -233,23 +239,27 @@ class Schedule:
 
     @classmethod
     def get_all(cls, workspace: "Workspace", active_only: bool = True, pipeline_id: str | None = None,
-                pipeline_endpoint_id: str | None = None, **_ignored: Any) -> list["Schedule"]:
+                pipeline_endpoint_id: str | None = None, _workflow_provider: Any = None,
+                _service_endpoint: Any = None) -> list["Schedule"]:
         """Azure ML's older name of ``list``."""
-        return cls.list(workspace, active_only, pipeline_id, pipeline_endpoint_id)
+        return cls.list(workspace, active_only, pipeline_id, pipeline_endpoint_id, _workflow_provider,
+                        _service_endpoint)
 
     @classmethod
-    def get_schedules_for_pipeline_id(cls, workspace: "Workspace", pipeline_id: str,
-                                      **_ignored: Any) -> list["Schedule"]:
-        return cls.list(workspace, active_only=False, pipeline_id=pipeline_id)
+    def get_schedules_for_pipeline_id(cls, workspace: "Workspace", pipeline_id: str, _workflow_provider: Any = None,
+                                      _service_endpoint: Any = None) -> list["Schedule"]:
+        return cls.list(workspace, False, pipeline_id, None, _workflow_provider, _service_endpoint)
 
     @classmethod
     def get_schedules_for_pipeline_endpoint_id(cls, workspace: "Workspace", pipeline_endpoint_id: str,
-                                               **_ignored: Any) -> list["Schedule"]:
-        return cls.list(workspace, active_only=False, pipeline_endpoint_id=pipeline_endpoint_id)
+                                               _workflow_provider: Any = None,
+                                               _service_endpoint: Any = None) -> list["Schedule"]:
+        return cls.list(workspace, False, None, pipeline_endpoint_id, _workflow_provider, _service_endpoint)
 
     # -- changing it -----------------------------------------------------------------------
     def disable(self, wait_for_provisioning: bool = False, wait_timeout: int = 3600) -> None:
-        """Stop firing. Slots that pass while disabled are not fired later."""
+        """Stop firing. Slots that pass while disabled are not fired later. (It takes effect at
+        once: ``wait_for_provisioning`` has nothing to wait for.)"""
         self._set_row(self._workspace._store.update_asset(self.id, state=DISABLED))
 
     def enable(self, wait_for_provisioning: bool = False, wait_timeout: int = 3600) -> None:
