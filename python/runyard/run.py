@@ -376,7 +376,9 @@ class Run:
                     run_type: str | None = None, populate: bool = False) -> dict[str, Any]:
         """Metrics of this run: ``{name: value}``; a name logged several times gives a list.
 
-        With ``recursive=True``, ``{run_id: {name: value}}`` for this run and its descendants.
+        With ``recursive=True``, ``{run_id: {name: value}}`` for this run and its descendants
+        (``run_type``: only those of that type). Every value is stored with the run, so there is
+        nothing for Azure's ``populate`` to fetch: the answer is whole either way.
         """
         self.flush()
         if not recursive:
@@ -693,19 +695,15 @@ class _OfflineRun(Run):
     # -- metrics -------------------------------------------------------------
     def _add(self, name: str, kind: str, num: float | None, text: str | None, shown: Any,
              description: str | None, step: int | None = None) -> None:
-        if description is not None and not isinstance(description, str):
-            raise ConfigError(f"metric {name!r}: description must be a string, got {type(description).__name__}")
         self._metrics.append({"run_id": self.id, "name": name, "kind": kind, "value_num": num,
-                              "value_text": text, "logged_at": time.time(), "step": step,
-                              "description": description or None})
+                              "value_text": text, "logged_at": time.time(), "step": m.check_step(step),
+                              "description": m.check_description(description)})
         at = f" (step {step})" if step is not None else ""
         print(f"[runyard offline] {name}{at}: {shown}", flush=True)
 
     def log(self, name: str, value: Any, description: str = "", step: int | None = None) -> None:
         num, text = m.encode(m.check_name(name), value)
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
-            raise ConfigError(f"metric {name!r}: step must be a whole number >= 0, got {step!r}")
-        self._add(name, m.SCALAR, num, text, value, description, step)
+        self._add(name, m.SCALAR, num, text, value, m.check_description(description), m.check_step(step))
 
     def log_list(self, name: str, value: list[Any], description: str = "") -> None:
         m.check_name(name)
@@ -716,6 +714,9 @@ class _OfflineRun(Run):
 
     def log_row(self, name: str, description: str | None = None, **kwargs: Any) -> None:
         m.check_name(name)
+        if not kwargs:
+            raise ConfigError(f"metric {name!r}: log_row takes the row's columns as named values, "
+                              f"e.g. log_row({name!r}, epoch=1, loss=0.3)")
         for key, v in kwargs.items():
             m.encode(f"{name}.{key}", v)
         self._add(name, m.ROW, None, json.dumps(_plain(kwargs)), kwargs, description)
@@ -751,6 +752,10 @@ class _OfflineRun(Run):
         return {r.id: r.get_metrics(name) for r in runs if not run_type or r.type == run_type}
 
     def get_metric_history(self, name: str) -> list[dict[str, Any]]:
+        return m.history([r for r in self._metrics if r["name"] == m.check_name(name)])
+
+    def get_metric_history(self, name: str) -> list[dict[str, Any]]:
+        """Each value logged under ``name`` with its step, time and description."""
         return m.history([r for r in self._metrics if r["name"] == m.check_name(name)])
 
     def flush(self) -> None:

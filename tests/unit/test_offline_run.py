@@ -42,15 +42,19 @@ def test_metric_rows_keep_step_and_description(run, capsys):
     assert run.get_metrics() == {"loss": [0.5, 0.25], "scores": [1, 2], "curve": {"epoch": [1], "auc": [0.7]},
                                  "table": {"x": [1, 2]}}
     assert run.get_metrics("loss") == {"loss": [0.5, 0.25]}
+    assert [(h["value"], h["step"], h["description"]) for h in run.get_metric_history("loss")] == [
+        (0.5, 1, "training loss"), (0.25, 2, None)]
     out = capsys.readouterr().out
     assert "[runyard offline] loss (step 1): 0.5" in out and "[runyard offline] scores: [1, 2]" in out
 
 
 def test_bad_metrics_are_refused_as_online(run):
-    with pytest.raises(ConfigError, match="step must be a whole number >= 0, got 'one'"):
+    with pytest.raises(ConfigError, match="step 'one' must be a whole number"):
         run.log("loss", 0.5, step="one")
-    with pytest.raises(ConfigError, match="description must be a string"):
+    with pytest.raises(ConfigError, match="description must be text"):
         run.log("loss", 0.5, description=3)
+    with pytest.raises(ConfigError, match="log_row takes the row's columns as named values"):
+        run.log_row("empty")
     with pytest.raises(ConfigError, match="is not a number, string, bool or None"):
         run.log_list("l", [object()])
     with pytest.raises(ConfigError, match="log_table takes a dict of column name -> list of values"):
