@@ -165,3 +165,20 @@ def test_step_output_formats_take_the_same_options(project):
         OutputFileDatasetConfig("o").read_delimited_files(path_glob="*.csv")
     with pytest.raises(TypeError):
         OutputFileDatasetConfig("o").read_delimited_files(colour="red")
+
+
+def test_show_progress_prints_what_was_copied(workspace, project, tmp_path, capsys):
+    store = workspace.get_default_datastore()
+    folder = project({"a.txt": "a", "sub/b.txt": "b"})
+    store.upload(str(folder), target_path="up")
+    assert "Uploaded 2 file(s) to datastore 'workspaceblobstore' at 'up'" in capsys.readouterr().out
+    store.upload(str(folder), target_path="up", show_progress=False)
+    assert capsys.readouterr().out == ""
+    store.upload_files([str(folder / "a.txt")], relative_root=str(folder), target_path="up")
+    assert "Uploaded 0 file(s) to datastore 'workspaceblobstore' at 'up', kept 1 already there" in \
+        capsys.readouterr().out
+    assert store.download(str(tmp_path / "down"), prefix="up") == 2
+    assert "Downloaded 2 file(s) from datastore 'workspaceblobstore'" in capsys.readouterr().out
+    Dataset.File.upload_directory(str(folder), (store, "dir"), show_progress=False)
+    Dataset.Tabular.register_pandas_dataframe(pd.DataFrame({"n": [1]}), store, "frame", show_progress=False)
+    assert capsys.readouterr().out == ""

@@ -495,7 +495,8 @@ class FileDatasetFactory:
         files = [Path(p) for p in folder.glob(pattern or "**/*") if Path(p).is_file()]
         if not files:
             raise ConfigError(f"upload_directory: no files in {str(folder)!r}" + (f" match {pattern!r}" if pattern else ""))
-        datastore.upload_files(files, relative_root=folder, target_path=path, overwrite=overwrite)
+        datastore.upload_files(files, relative_root=folder, target_path=path, overwrite=overwrite,
+                               show_progress=show_progress)
         return FileDatasetFactory.from_files((datastore, path))
 
 
@@ -559,7 +560,8 @@ class TabularDatasetFactory:
             except ImportError as e:
                 from ..errors import missing_dependency
                 raise missing_dependency("pyarrow", "data") from e
-            datastore.upload_files([Path(tmp) / "data.parquet"], relative_root=tmp, target_path=folder)
+            datastore.upload_files([Path(tmp) / "data.parquet"], relative_root=tmp, target_path=folder,
+                                   show_progress=show_progress)
         dataset = TabularDatasetFactory.from_parquet_files((datastore, folder))
         return dataset.register(datastore.workspace, name, description=description, tags=tags, create_new_version=True)
 

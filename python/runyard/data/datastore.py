@@ -177,14 +177,16 @@ class Datastore:
         if not folder.is_dir():
             raise ConfigError(f"upload: src_dir {os.fspath(src_dir)!r} is not a folder")
         files = [Path(d) / f for d, _, names in os.walk(folder) for f in names]
-        self.upload_files(files, relative_root=folder, target_path=target_path, overwrite=overwrite)
+        self.upload_files(files, relative_root=folder, target_path=target_path, overwrite=overwrite,
+                          show_progress=show_progress)
         return self, _relative(target_path or "", "target_path")
 
     def upload_files(self, files: list[str | os.PathLike], relative_root: str | os.PathLike | None = None,
                      target_path: str | None = None, overwrite: bool = False,
                      show_progress: bool = True) -> tuple["Datastore", str]:
         """Copy ``files`` to ``target_path``, each at its path relative to ``relative_root``
-        (default: the folder that holds them all)."""
+        (default: the folder that holds them all); ``show_progress`` prints how many were copied
+        (and kept, without ``overwrite``)."""
         paths = [Path(os.fspath(f)).resolve() for f in files]
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
@@ -192,18 +194,23 @@ class Datastore:
         target = _relative(target_path or "", "target_path")
         root = Path(os.fspath(relative_root)).resolve() if relative_root is not None else \
             Path(os.path.commonpath([str(p.parent) for p in paths])) if paths else Path(".")
+        copied = 0
         for path in paths:
             try:
                 relative = path.relative_to(root).as_posix()
             except ValueError:
                 raise ConfigError(f"upload_files: {path} is not inside relative_root {str(root)!r}") from None
-            self._write(path, f"{target}/{relative}" if target else relative, overwrite)
+            copied += self._write(path, f"{target}/{relative}" if target else relative, overwrite)
+        if show_progress:
+            kept = f", kept {len(paths) - copied} already there" if copied < len(paths) else ""
+            print(f"Uploaded {copied} file(s) to datastore {self.name!r} at {target or '/'!r}{kept}", flush=True)
         return self, target
 
     def download(self, target_path: str | os.PathLike, prefix: str | None = None, overwrite: bool = False,
                  show_progress: bool = True) -> int:
         """Copy the files under ``prefix`` (all, without one) into ``target_path``; files that
-        exist there are kept unless ``overwrite``. Returns how many were copied."""
+        exist there are kept unless ``overwrite``. Returns how many were copied (which
+        ``show_progress`` prints)."""
         source = self._source(prefix or "")
         root = self._spec.get("path") or self._spec["url"]
         under = os.path.relpath(source["base"], root) if self._spec["type"] == "local" else \
@@ -218,6 +225,8 @@ class Datastore:
             with src.open_file(source, relative) as fh, open(destination, "wb") as sink:
                 shutil.copyfileobj(fh, sink)
             count += 1
+        if show_progress:
+            print(f"Downloaded {count} file(s) from datastore {self.name!r} to {str(out)!r}", flush=True)
         return count
 
 

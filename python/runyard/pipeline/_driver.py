@@ -282,7 +282,7 @@ class _Driver:
         root = self.workspace._artifacts.run_dir(holder) / OUTPUTS_FOLDER / item["output"]
         path = item["path"].replace("{run-id}", holder).replace("{output-name}", item["output"])
         Datastore.get(self.workspace, item["datastore"]).upload_files(files, relative_root=root, target_path=path,
-                                                                     overwrite=overwrite)
+                                                                     overwrite=overwrite, show_progress=False)
         return path
 
     def _record_not_run(self, name: str, status: str, reason: str) -> None:
