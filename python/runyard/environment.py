@@ -65,7 +65,10 @@ class _Model(BaseModel):
 
 
 class CondaDependencies(_Model):
-    """Python version and packages, named as in Azure ML SDK v1."""
+    """Python version and packages, named as in Azure ML SDK v1. runyard installs them from
+    PyPI (conda packages by their PyPI names, ``CONDA_TO_PYPI``), so ``channels`` (kept as a
+    conda file lists them) choose nothing; ``pip_options`` reach every install.
+    """
 
     python_version: str | None = None
     pip_packages: list[str] = Field(default_factory=list)
