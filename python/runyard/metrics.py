@@ -258,6 +258,8 @@ def flush_or_spill(deadline_s: float) -> None:
 
 #: where a job writes metric rows it could not send (its supervisor sends them when it ends)
 SPILL_ENV = "RUNYARD_METRICS_SPILL"
+#: its name in the job's folder, where the targets put it
+SPILL_FILE = ".runyard-unsent-metrics.jsonl"
 
 
 def spill(buffer: MetricBuffer, reason: str) -> Path | None:

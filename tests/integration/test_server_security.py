@@ -369,3 +369,32 @@ def test_idempotency_records_are_pruned(tmp_path):
     assert store.prune_applied_requests(3600) == 1
     with store.engine.connect() as conn:
         assert list(conn.execute(sa.select(t.applied_requests.c.key)).scalars()) == ["new"]
+
+
+def test_a_submitted_job_holds_a_token_of_its_own_run_only(url, user, project):
+    """The supervisor gives the job a job token, never the workspace's; the job writes its run
+    and cannot touch another."""
+    from runyard import Experiment, ScriptRunConfig, Workspace
+    other = new_run(user)
+    src = project({"train.py": f"""\
+        import os
+        from runyard import Run
+        from runyard.errors import PermissionDeniedError
+        token = os.environ["RUNYARD_TOKEN"]
+        assert token.startswith("ryj_") and token != {TOKEN!r}, "the job holds the workspace token"
+        run = Run.get_context()
+        run.log("loss", 0.5)
+        run.child_run("fold").log("score", 1.0)
+        try:
+            run.workspace._store.set_tags({other!r}, {{"pwned": "yes"}})
+        except PermissionDeniedError as e:
+            print("refused:", e)
+        """})
+    ws = Workspace.get(url, token=TOKEN)
+    run = Experiment(ws, "jobtoken").submit(ScriptRunConfig(str(src), script="train.py"))
+    details = run.wait_for_completion(raise_on_error=False, timeout=180)
+    log = ws._artifacts.path(run.id, "logs/driver.log").read_text()
+    assert details["status"] == st.COMPLETED, log
+    assert "refused: " in log
+    assert run.get_metrics() == {"loss": 0.5}
+    assert user.get_tags(other) == {}

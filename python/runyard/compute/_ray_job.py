@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..distributed import node_of, process_env, rank_log_name
-from .execution import collect_folder
+from ..metrics import SPILL_ENV, SPILL_FILE
+from .execution import collect_folder, send_spilled_metrics
 
 #: the exit code when a process of the job was lost with its node (not the script's own)
 LOST_EXIT_CODE = 75
@@ -60,6 +61,7 @@ def spawn(argv: list[str], work: Path, extra_env: dict[str, str], output: Any) -
     env.pop("RUNYARD_RAY_JOB", None)
     env.update(extra_env)
     env["RUNYARD_OUTPUTS_DIR"] = str(work / "outputs")
+    env[SPILL_ENV] = str(work / SPILL_FILE)
     return subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=output,
                             stderr=subprocess.STDOUT if output is not None else None,
                             start_new_session=True, preexec_fn=_die_with_parent)
@@ -106,6 +108,8 @@ def upload(work: Path, folders: tuple[str, ...]) -> None:
     from ..run import ENV_RUN_ID
     run_id = os.environ[ENV_RUN_ID]
     workspace = tracking_workspace()
+    # metrics the script could not send before it ended: sent now, each batch once
+    send_spilled_metrics(workspace._store, work / SPILL_FILE, lambda line: print(line, file=sys.stderr))
     for folder in folders:  # what is left out is said on stderr: the run's driver.log
         collect_folder(workspace._artifacts, run_id, work, folder, None, move=False)
 

@@ -64,6 +64,28 @@ class Execution(abc.ABC):
             log.write(line + "\n")
 
 
+def job_credentials(workspace: Any, run_id: str) -> dict[str, str]:
+    """The variables that let a job reach its workspace as itself: on a served workspace with a
+    token, a token of the job's own run (``RUNYARD_TOKEN``), issued now; the workspace's token
+    never leaves the supervisor. None on a workspace folder."""
+    if not getattr(workspace, "url", None) or not workspace.token:
+        return {}
+    return {"RUNYARD_TOKEN": workspace._store.issue_job_token(run_id)}
+
+
+def send_spilled_metrics(store: Any, path: Path, note: Callable[[str], None] | None) -> None:
+    """Send the metrics a job could not send before it ended (``metrics.spill``), once."""
+    from ..metrics import send_spilled
+    try:
+        sent = send_spilled(path, store)
+    except Exception as e:  # kept for a look by hand; the run's outcome stands
+        if note is not None:
+            note(f"runyard: the metrics the job left in {path} could not be sent: {type(e).__name__}: {e}")
+        return
+    if sent and note is not None:
+        note(f"runyard: sent {sent} metric values the job could not send itself")
+
+
 def collect_folder(artifacts: Any, run_id: str, work: Path, folder: str, log: Callable[[str], None] | None,
                    *, move: bool) -> None:
     """Put the job's ``work/folder`` (outputs, logs) into the run's files. A link in it to a

@@ -31,7 +31,8 @@ from ..errors import ComputeError, ConfigError
 from . import ComputeTarget, JobSpec, _processes
 from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv,
                      spawn, start_ranks, stop_all, take_failed_rank, wait_all)
-from .execution import Execution, collect_folder, job_argv
+from ..metrics import SPILL_ENV, SPILL_FILE
+from .execution import Execution, collect_folder, job_argv, job_credentials, send_spilled_metrics
 from .local_env import PreparedPython, materialise, materialise_spec, stop_build, submitting_interpreter
 
 if TYPE_CHECKING:
@@ -178,8 +179,8 @@ class LocalExecution(Execution):
         env.update(self.job.environment.get("environment_variables") or {})
         env.update(self.job.environment_variables)
         env.update(self.prepared.env_vars)
-        if self.workspace.token:
-            env["RUNYARD_TOKEN"] = self.workspace.token
+        env.pop("RUNYARD_TOKEN", None)  # the workspace's token stays here; the job gets its own
+        env.update(job_credentials(self.workspace, self.job.run_id))
         if self.prepared.path_prefix:
             env["PATH"] = os.pathsep.join([*self.prepared.path_prefix, env.get("PATH", "")])
         env.update({
@@ -187,6 +188,7 @@ class LocalExecution(Execution):
             ENV_TRACKING_URI: self.job.workspace_path,
             "RUNYARD_EXPERIMENT_NAME": self.job.experiment,
             "RUNYARD_OUTPUTS_DIR": str(self.work / "outputs"),
+            SPILL_ENV: str(self.work / SPILL_FILE),
             "PYTHONUNBUFFERED": "1",
         })
         return env
@@ -213,6 +215,7 @@ class LocalExecution(Execution):
         stop_all(self.procs, grace_s)
 
     def collect(self) -> None:
+        send_spilled_metrics(self.workspace._store, self.work / SPILL_FILE, self.note)
         for folder in ("outputs", "logs"):
             collect_folder(self.workspace._artifacts, self.job.run_id, self.work, folder, self.note, move=True)
 
@@ -350,7 +353,10 @@ def _serve_forks(requests_fd: int, replies_fd: int) -> None:
 
 def open_detached_run(workspace_path: str, run_id: str) -> tuple["Workspace", dict[str, Any]]:
     """In a process ``start_detached`` started: its workspace and the row of its run."""
+    from ..store.base import ENV_RETRY_WINDOW, JOB_RETRY_WINDOW_S
     from ..workspace import Workspace
+    # a supervisor (and the job it starts) rides out a server restart rather than failing the run
+    os.environ.setdefault(ENV_RETRY_WINDOW, str(JOB_RETRY_WINDOW_S))
     workspace = Workspace(workspace_path, _check_lost_runs=False)
     row = workspace._store.get_run(run_id)
     if row is None:

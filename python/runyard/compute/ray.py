@@ -35,7 +35,7 @@ from .. import _yaml
 from ..errors import ComputeError, ConfigError, EnvironmentBuildError, missing_dependency
 from . import JobSpec
 from ._ray_job import LOST_EXIT_CODE
-from .execution import Execution, job_argv
+from .execution import Execution, job_argv, job_credentials
 from .local import SupervisedTarget
 
 if TYPE_CHECKING:
@@ -220,14 +220,13 @@ class RayExecution(Execution):
         spec = self.job.environment
         runtime_env = runtime_env_for(spec, self.target.settings)
         variables = {**(spec.get("environment_variables") or {}), **self.job.environment_variables}
-        token = os.environ.get("RUNYARD_TOKEN")
         variables.update({
             ENV_RUN_ID: self.job.run_id,
             ENV_TRACKING_URI: tracking_uri(self.job, self.target.settings),
             "RUNYARD_EXPERIMENT_NAME": self.job.experiment,
             "RUNYARD_RAY_JOB": json.dumps(self._entry()),
             "PYTHONUNBUFFERED": "1",
-            **({"RUNYARD_TOKEN": token} if token else {}),
+            **job_credentials(self.workspace, self.job.run_id),  # never the workspace's own token
         })
         runtime_env.update({"working_dir": self.job.snapshot_path, "py_modules": [_runyard_package()],
                             "env_vars": variables})

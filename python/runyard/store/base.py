@@ -33,6 +33,11 @@ UPDATABLE_RUN_FIELDS = frozenset({"display_name", "error"})
 PROCESS_FIELDS = ("host", "supervisor_pid", "supervisor_started", "job_pid", "job_started")
 
 
+#: seconds a store call retries a store it cannot reach (the workspace server restarting)
+ENV_RETRY_WINDOW = "RUNYARD_RETRY_WINDOW_S"
+#: the window inside a job and its supervisor: long enough to ride out a server restart
+JOB_RETRY_WINDOW_S = 120.0
+
 _RETRY_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("runyard_retry_deadline",
                                                                               default=None)
 

@@ -32,7 +32,7 @@ from ..errors import (ConfigError, ConflictError, NotFoundError, PermissionDenie
                       RunyardError, SnapshotError, missing_dependency)
 from ..ids import check_experiment_name, check_id, check_sha256
 from . import checks
-from .base import RunStore, current_retry_deadline
+from .base import ENV_RETRY_WINDOW, JOB_RETRY_WINDOW_S, RunStore, current_retry_deadline
 
 try:
     import requests
@@ -42,9 +42,6 @@ except ModuleNotFoundError as e:  # pragma: no cover - depends on the installed 
 API = "/api/v1"
 ENV_TOKEN = "RUNYARD_TOKEN"
 MAX_FILE_BYTES = 64 * 1024 * 1024
-ENV_RETRY_WINDOW = "RUNYARD_RETRY_WINDOW_S"
-#: seconds a job or a supervisor keeps retrying a request the server did not answer
-JOB_RETRY_WINDOW_S = 120.0
 #: the same for an interactive call (a notebook, the CLI), which should fail fast
 INTERACTIVE_RETRY_WINDOW_S = 10.0
 _RETRY_STATUSES = frozenset({502, 503, 504})
