@@ -272,11 +272,11 @@ def test_a_broken_off_upload_is_invisible_and_completed_by_a_retry(ws, model_fil
     real_put = ws._artifacts.put_file
     calls = []
 
-    def failing_put(holder, file_name, source):
+    def failing_put(holder, file_name, source, **options):
         calls.append(file_name)
         if len(calls) == 2:
             raise OSError("disk full")
-        return real_put(holder, file_name, source)
+        return real_put(holder, file_name, source, **options)
 
     monkeypatch.setattr(ws._artifacts, "put_file", failing_put)
     with pytest.raises(OSError, match="disk full"):

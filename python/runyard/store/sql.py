@@ -669,17 +669,21 @@ class SqlStore(RunStore):
         in another scheduler)."""
         ids.check_id(schedule_id, "schedule_id")
         checks.text(slot, "slot", empty=False)
-        try:
-            with self._write() as conn:
-                done = conn.execute(sa.select(t.schedule_firings.c.slot).where(
-                    t.schedule_firings.c.schedule_id == schedule_id, t.schedule_firings.c.slot == slot)).first()
-                if done is not None:
-                    return False
-                conn.execute(sa.insert(t.schedule_firings).values(
-                    schedule_id=schedule_id, slot=slot, fired_at=time.time()))
-                return True
-        except sa.exc.IntegrityError:  # PostgreSQL: another scheduler inserted it meanwhile
-            return False
+        with self._write() as conn:
+            done = conn.execute(sa.select(t.schedule_firings.c.slot).where(
+                t.schedule_firings.c.schedule_id == schedule_id, t.schedule_firings.c.slot == slot)).first()
+            if done is not None:
+                return False
+            try:
+                # A savepoint: when another scheduler inserted the slot meanwhile (PostgreSQL),
+                # only this insert is undone, not the transaction it may be part of (a server's
+                # record of the request's Idempotency-Key).
+                with conn.begin_nested():
+                    conn.execute(sa.insert(t.schedule_firings).values(
+                        schedule_id=schedule_id, slot=slot, fired_at=time.time()))
+            except sa.exc.IntegrityError:
+                return False
+            return True
 
     def end_firing(self, schedule_id: str, slot: str, *, run_id: str | None = None,
                    error: str | None = None) -> None:
