@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import sys
@@ -108,9 +109,10 @@ class ArtifactStore:
         return target
 
     def put_file(self, run_id: str, name: str, source: str | os.PathLike | BinaryIO, *,
-                 keep_times: bool = False) -> str:
+                 keep_times: bool = False, sha256: str | None = None) -> str:
         """Copy a file or stream to ``name`` atomically (temp file + rename); ``keep_times``:
-        a file's times and mode too, as ``shutil.copy2``."""
+        a file's times and mode too, as ``shutil.copy2``; with ``sha256``, bytes that hash
+        otherwise are refused (ConfigError) and nothing is stored."""
         if not hasattr(source, "read") and not Path(source).is_file():
             raise ConfigError(f"path_or_stream {str(source)!r} is not a file")
         target = self._writable_target(run_id, name)
@@ -118,10 +120,13 @@ class ArtifactStore:
         try:
             with os.fdopen(fd, "wb") as out:
                 if hasattr(source, "read"):
-                    shutil.copyfileobj(source, out)
+                    digest = _copy_hashing(source, out)
                 else:
                     with open(source, "rb") as src:
-                        shutil.copyfileobj(src, out)
+                        digest = _copy_hashing(src, out)
+            if sha256 is not None and digest != sha256:
+                raise ConfigError(f"{name!r} of {run_id}: its bytes hash to {digest}, not the {sha256} expected: "
+                                  f"the file changed while it was copied; nothing was stored")
             if keep_times and not hasattr(source, "read"):
                 shutil.copystat(source, tmp)
             os.replace(tmp, target)
@@ -186,6 +191,10 @@ class ArtifactStore:
             raise NotFoundError(f"run {run_id} has no file {name!r}")
         return target
 
+    def digest(self, run_id: str, name: str) -> str:
+        """The sha256 of the file ``name`` of the run (checked as ``path`` does)."""
+        return sha256_of(self.path(run_id, name))
+
     def find(self, run_id: str, name: str) -> Path | None:
         """``path``, or None when the run has no such file."""
         try:
@@ -200,3 +209,21 @@ class ArtifactStore:
         destination = Path(destination)
         copy_atomically(source, destination)
         return destination
+
+
+def _copy_hashing(source: BinaryIO, out: BinaryIO) -> str:
+    """Copy ``source`` to ``out`` in blocks; the sha256 of what was copied."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: source.read(1 << 20), b""):
+        digest.update(block)
+        out.write(block)
+    return digest.hexdigest()
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -29,7 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .artifacts import sha256_of
 from .errors import ConfigError, NotFoundError, RunyardError, refuse_unknown_arguments
+from .store.base import RunStore
 
 if TYPE_CHECKING:
     from .run import Run
@@ -195,11 +197,11 @@ class Model:
                          resource_configuration)
         base, folder, files = _local_files(model_path, child_paths)
         _check_sizes(workspace, files)
-        digests = {name: _sha256(path) for name, path in files}
+        digests = {name: sha256_of(path) for name, path in files}
         content_hash = _hash({"files": digests, "path": base, "folder": folder, **meta})
         holder = f"{KIND}-{uuid.uuid4().hex}"  # the version's asset id, and where its files are kept
         spec = {**meta, "path": base, "folder": folder, "holder": holder, "prefix": base,
-                "files": sorted(digests)}
+                "files": sorted(digests), "sha256": digests}
         row = _register(workspace, model_name, spec, content_hash, asset_id=holder, state=_UPLOADING)
         if row["state"] != _ACTIVE:  # new, or an earlier registration of this content that broke off
             row = _upload(workspace, row, dict(files))
@@ -221,15 +223,16 @@ class Model:
                          model_framework_version, sample_input_dataset, sample_output_dataset,
                          resource_configuration)
         workspace = run.workspace
-        if not hasattr(workspace._store, "register_asset"):
+        if not isinstance(workspace._store, RunStore):
             raise RunyardError("register_model() inside a container job: the job cannot reach the workspace's "
                                "registry; register from the driver once the run ended "
                                "(run.wait_for_completion(); run.register_model(...))")
         prefix = _run_path(model_path if model_path is not None else model_name)
         files = _run_files(run, prefix)
+        digests = {name: workspace._artifacts.digest(run.id, name) for name in files}
         spec = {**meta, "path": PurePosixPath(prefix).name, "folder": files != [prefix], "holder": run.id,
-                "prefix": prefix, "files": files, "experiment_name": run.experiment.name}
-        content_hash = _hash({"run": run.id, "prefix": prefix, "files": files, **meta})
+                "prefix": prefix, "files": files, "sha256": digests, "experiment_name": run.experiment.name}
+        content_hash = _hash({"run": run.id, "prefix": prefix, "files": digests, **meta})
         store = workspace._store
         row = _register(workspace, model_name, spec, content_hash, run_id=run.id, state=_ACTIVE)
         if row["state"] != _ACTIVE:  # the same content registered before, then deleted
@@ -330,7 +333,9 @@ class Model:
         staging = Path(tempfile.mkdtemp(dir=target_dir, prefix=".model-download-"))
         try:
             for name in spec["files"]:
-                self.workspace._artifacts.download(spec["holder"], name, staging / _downloaded_name(spec, name))
+                local = self.workspace._artifacts.download(spec["holder"], name,
+                                                           staging / _downloaded_name(spec, name))
+                self._check_digest(name, local)
             if destination.is_dir() and not destination.is_symlink():
                 shutil.rmtree(destination)
             elif destination.exists() or destination.is_symlink():
@@ -339,6 +344,13 @@ class Model:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return str(destination)
+
+    def _check_digest(self, name: str, local: Path) -> None:
+        expected = (self._row["spec"].get("sha256") or {}).get(name)
+        if expected is not None and (found := sha256_of(local)) != expected:
+            raise ConfigError(f"model {self.id}: file {name!r} changed since the version was registered "
+                              f"(its bytes hash to {found}, not {expected}); nothing was written. A "
+                              f"version's files must not change: register the model again")
 
     # -- changing it ---------------------------------------------------------------
     def add_tags(self, tags: dict[str, Any]) -> None:
@@ -579,7 +591,8 @@ def _upload(workspace: "Workspace", row: dict[str, Any], files: dict[str, Path])
     store, holder = workspace._store, row["spec"]["holder"]
     try:
         for name in row["spec"]["files"]:
-            workspace._artifacts.put_file(holder, name, files[name])
+            workspace._artifacts.put_file(holder, name, files[name],
+                                          sha256=(row["spec"].get("sha256") or {}).get(name))
     except BaseException:
         if workspace.url is None:
             shutil.rmtree(workspace._artifacts.run_dir(holder), ignore_errors=True)
@@ -645,14 +658,6 @@ def _cached(folder: Path) -> str | None:
     if not entries:
         return None
     return str(entries[0]) if len(entries) == 1 else str(folder)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _hash(content: dict[str, Any]) -> str:

@@ -329,3 +329,39 @@ def test_cli_registers_lists_shows_and_downloads(tmp_path, model_files):
     assert again.returncode == 2 and "exist_ok" in again.stderr
     missing = runyard("model", "show", "cli-model:5", cwd=project)
     assert missing.returncode == 3 and "registered versions: 1" in missing.stderr
+
+
+def test_a_file_changed_after_registration_is_refused_on_download(ws, model_files, tmp_path):
+    """A version records each file's sha256: bytes that changed since (in the workspace's files,
+    or in the run a model was registered from) are refused on download, and nothing is written."""
+    from runyard.errors import ConflictError
+    model = Model.register(ws, model_files / "model.pkl", unique("pinned"))
+    holder = model._row["spec"]["holder"]
+    assert model._row["spec"]["sha256"] == {"model.pkl": _sha256((model_files / "model.pkl").read_bytes())}
+    (tmp_path / "other").write_bytes(b"swapped")
+    if ws.url is None:
+        (ws._artifacts.run_dir(holder) / "model.pkl").write_bytes(b"swapped")
+        with pytest.raises(ConfigError, match="changed since the version was registered"):
+            model.download(tmp_path / "out")
+        assert not any((tmp_path / "out").iterdir())
+    else:  # the server keeps a registered version's files as they are
+        with pytest.raises(ConflictError, match="stored already with other bytes"):
+            ws._artifacts.put_file(holder, "model.pkl", tmp_path / "other")
+
+    run = Experiment(ws, unique("pinned")).start_logging()
+    run.upload_file("outputs/model.pkl", str(model_files / "model.pkl"))
+    run.complete()
+    from_run = run.register_model(unique("from-run"), "outputs/model.pkl")
+    assert from_run._row["spec"]["sha256"] == {"outputs/model.pkl": _sha256((model_files / "model.pkl").read_bytes())}
+    ws._artifacts.put_file(run.id, "outputs/model.pkl", tmp_path / "other")
+    with pytest.raises(ConfigError, match=r"file 'outputs/model.pkl' changed since the version was registered"):
+        from_run.download(tmp_path / "from-run")
+    assert not (tmp_path / "from-run" / "model.pkl").exists()
+    # Registering the run's file again is a new version, of the bytes it holds now.
+    again = run.register_model(from_run.name, "outputs/model.pkl")
+    assert again.version == 2 and Path(again.download(tmp_path / "again")).read_bytes() == b"swapped"
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+    return hashlib.sha256(data).hexdigest()

@@ -153,6 +153,22 @@ def test_a_downloaded_snapshot_is_checked_against_its_hash(url, server, tmp_path
     assert not (tmp_path / "fetched" / f"{taken.hash}.zip").exists()
 
 
+def test_a_link_planted_among_the_snapshots_is_never_served_and_is_replaced(url, server, tmp_path):
+    _url, artifacts, _proc = server
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text("print('linked')\n")
+    taken = snapshot.take(source, tmp_path / "snaps")
+    (artifacts / "snapshots").mkdir(parents=True, exist_ok=True)
+    (artifacts / "snapshots" / f"{taken.hash}.zip").symlink_to("/etc/passwd")
+    assert requests.get(f"{api(url)}/snapshots/{taken.hash}/content", headers=AUTH, timeout=30).status_code == 404
+    assert requests.put(f"{api(url)}/snapshots/{taken.hash}", data=taken.path.read_bytes(), headers=AUTH,
+                        timeout=30).ok
+    assert not (artifacts / "snapshots" / f"{taken.hash}.zip").is_symlink()
+    served = requests.get(f"{api(url)}/snapshots/{taken.hash}/content", headers=AUTH, timeout=30)
+    assert served.content == taken.path.read_bytes()
+
+
 # -- 500s and unchecked values ------------------------------------------------------------
 @pytest.mark.parametrize("path, body", [
     ("/metrics", {"rows": [{"run_id": "r", "name": "m", "kind": "bogus", "value_num": 1.0, "value_text": None,

@@ -128,3 +128,15 @@ def test_ids_runyard_makes_are_valid(tmp_path):
     for run_id in (RUN, f"model-{uuid.uuid4().hex}", uuid.uuid4().hex):
         assert store.run_dir(run_id).name == run_id
     assert os.fspath(store.run_dir(RUN)).endswith(f"runs/{RUN}")
+
+
+def test_put_file_with_a_sha256_refuses_other_bytes_and_stores_nothing(tmp_path):
+    import hashlib
+    store = ArtifactStore(tmp_path / "artifacts")
+    (tmp_path / "m.bin").write_bytes(b"weights")
+    right = hashlib.sha256(b"weights").hexdigest()
+    with pytest.raises(ConfigError, match="changed while it was copied; nothing was stored"):
+        store.put_file("run_1", "m.bin", tmp_path / "m.bin", sha256="0" * 64)
+    assert store.list("run_1") == [] and not [p for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
+    assert store.put_file("run_1", "m.bin", tmp_path / "m.bin", sha256=right) == "m.bin"
+    assert store.digest("run_1", "m.bin") == right

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import ComputeError, ConfigError, RunyardError
+from ..store.base import RunStore
 from . import sources as src
 
 if TYPE_CHECKING:
@@ -267,11 +268,10 @@ def input_datasets(run: "Run") -> dict[str, "Dataset"]:
 
 
 def _stored_row(workspace: Any, asset_id: str) -> dict[str, Any] | None:
-    getter = getattr(workspace._store, "get_asset_by_id", None)
-    if getter is None:  # a job's spool store (in a container) answers run reads only
+    if not isinstance(workspace._store, RunStore):  # a job's spool store (in a container) answers run reads only
         return None
     try:
-        return getter(asset_id)
+        return workspace._store.get_asset_by_id(asset_id)
     except RunyardError:  # the run's own record still describes the dataset
         return None
 

@@ -231,6 +231,9 @@ class ModelSpec(_Closed):
     holder: Id
     prefix: InsidePath
     files: list[InsidePath] = Field(min_length=1)
+    #: each file's sha256 when the version was registered (absent in a version registered
+    #: before runyard recorded them): ``download`` refuses bytes that hash otherwise
+    sha256: Optional[dict[str, Sha256]] = None
     tags: Optional[dict[str, Optional[str]]] = None
     properties: Optional[dict[str, Optional[str]]] = None
     description: Optional[str] = None
@@ -245,6 +248,8 @@ class ModelSpec(_Closed):
         for index, name in enumerate(self.files):
             if name != self.prefix and not name.startswith(self.prefix + "/"):
                 raise ValueError(f"files.{index} {name!r} is not prefix {self.prefix!r} or a file under it")
+        if self.sha256 is not None and set(self.sha256) != set(self.files):
+            raise ValueError("sha256 must name each of files, and nothing else")
         return self
 
 

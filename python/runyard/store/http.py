@@ -406,6 +406,11 @@ class HttpArtifactStore:
         report_left_out(sorted(left_out, key=lambda item: item.name), log)
         return sorted(names)
 
+    def digest(self, run_id: str, name: str) -> str:
+        """The sha256 of the run's file ``name``, as the server computes it."""
+        answer = self._client.request("GET", f"/runs/{_segment(run_id)}/files/digest", params={"name": name})
+        return check_sha256(answer["sha256"], f"the sha256 the server gives for {name!r} of {run_id}")
+
     def list(self, run_id: str) -> list[str]:
         """The run's file names; each a relative path inside the run (a ``ConfigError`` names
         one that is not), so a download of them stays in its folder."""

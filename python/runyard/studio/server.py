@@ -534,7 +534,7 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     def existing_snapshot(snapshot_hash: str, caller: Caller) -> Path:
         caller.reads_snapshot(snapshot_hash)
         path = snapshot_path(snapshot_hash)
-        if not path.is_file():
+        if path.is_symlink() or not path.is_file():  # the server writes none: a link was planted
             raise NotFoundError(f"no snapshot {snapshot_hash} in workspace {name!r}")
         return path
 
@@ -558,7 +558,7 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
                 raise ConfigError(f"snapshot {snapshot_hash}: the zip's files hash to {content}; a snapshot is "
                                   f"stored under the hash of what it holds")
             target = snapshot_path(snapshot_hash)
-            if not target.is_file():  # written once: another upload of the same content changes nothing
+            if target.is_symlink() or not target.is_file():  # written once; a planted link is replaced
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
         finally:
