@@ -52,6 +52,9 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cur.close()
 
 
+_METRIC_COLUMNS = ("run_id", "name", "kind", "value_num", "value_text", "logged_at", "step", "description")
+_COPY_METRICS = f"COPY metrics ({', '.join(_METRIC_COLUMNS)}) FROM STDIN"
+
 class SqlStore(RunStore):
     """Experiments, runs, status events, metrics, tags, properties, environments, assets.
 
@@ -414,7 +417,14 @@ class SqlStore(RunStore):
             if wanted - found:
                 raise RunNotFoundError(f"run_id {sorted(wanted - found)[0]!r}: no such run (metric rows are "
                                        f"logged to existing runs)")
-            conn.execute(sa.insert(t.metrics), [{"step": None, "description": None, **row} for row in rows])
+            if self._sqlite:
+                conn.execute(sa.insert(t.metrics), rows)
+                return
+            # PostgreSQL: COPY, in this transaction, takes a batch several times faster than
+            # an INSERT of many rows (the server's metrics route spends most of its time here)
+            with conn.connection.driver_connection.cursor() as cursor, cursor.copy(_COPY_METRICS) as copy:
+                for row in rows:
+                    copy.write_row([row[column] for column in _METRIC_COLUMNS])
 
     def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
         run_ids = [r for r in run_ids if _valid_id(r)]

@@ -38,7 +38,6 @@ RunType = Literal[tuple(sorted(checks.RUN_TYPES))]  # type: ignore[valid-type]
 Status = Literal[tuple(st.ALL)]  # type: ignore[valid-type]
 InitialStatus = Literal[tuple(s for s in st.ALL if s in st.INITIAL)]  # type: ignore[valid-type]
 TerminalStatus = Literal[tuple(s for s in st.ALL if s in st.TERMINAL)]  # type: ignore[valid-type]
-MetricKind = Literal[tuple(sorted(checks.METRIC_KINDS))]  # type: ignore[valid-type]
 AssetKind = Literal[tuple(sorted(checks.ASSET_KINDS))]  # type: ignore[valid-type]
 AssetState = Literal[tuple(sorted(checks.ASSET_STATES))]  # type: ignore[valid-type]
 LineageRole = Literal[tuple(sorted(checks.LINEAGE_ROLES))]  # type: ignore[valid-type]
@@ -149,21 +148,8 @@ class JobToken(BaseModel):
 
 
 # -- metrics ---------------------------------------------------------------------------
-class MetricRow(Body):
-    run_id: Id
-    name: Key
-    kind: MetricKind
-    value_num: Optional[Annotated[float, Field(allow_inf_nan=False)]] = Field(
-        description="a number; null for any value kept as JSON in value_text")
-    value_text: Optional[JsonText] = Field(description="JSON of a value that is not a plain number, or \"i\" "
-                                                       "for an integer value_num")
-    logged_at: Time
-    step: Optional[Int32] = None
-    description: Optional[Annotated[str, StringConstraints(max_length=checks.VALUE_LENGTH, pattern=_NO_NUL)]] = None
-
-
 class MetricsBody(Body):
-    rows: list[MetricRow] = Field(max_length=100_000)
+    rows: list[checks.CheckedMetricRow] = Field(max_length=100_000)
 
 
 class MetricQueryBody(Body):
