@@ -32,17 +32,14 @@ demo: install
 	$(BIN)/runyard init .
 	$(BIN)/runyard job submit -f examples/sklearn-diabetes/job.yml
 
-# Install what the tests need and run every test: pytest (which also knits the
-# vignettes), the R package's testthat suite, then R CMD check. All run; any failing fails.
-test: install-test r-install
-	@status=0; \
-	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests || status=1; \
-	$(TEST_ENV) Rscript -e 'testthat::test_local("r-package", reporter = "summary", stop_on_failure = TRUE)' || status=1; \
-	$(MAKE) --no-print-directory r-check || status=1; \
-	exit $$status
+# Install what the tests need and run every test: pytest (which also knits the vignettes)
+# in shards, the R package's testthat suite and R CMD check, side by side
+# (scripts/test_all.py installs first, then prints the time of each stage). Any failing fails.
+test:
+	$(PYTHON) scripts/test_all.py
 
 # R CMD check of the built package (with what r-install sets up); an ERROR or a WARNING
-# fails it. --no-tests: `make test` has just run the same testthat suite from source.
+# fails it. --no-tests: `make test` runs the same testthat suite from source.
 r-check:
 	rm -rf $(R_CHECK) && mkdir -p $(R_CHECK)
 	cd $(R_CHECK) && R CMD build --no-build-vignettes $(CURDIR)/r-package >build.log 2>&1 || (cat build.log; exit 1)
@@ -51,4 +48,4 @@ r-check:
 	@grep '^Status:' $(R_CHECK)/runyard.Rcheck/00check.log
 
 clean:
-	rm -rf $(VENV) $(R_LIB) $(R_CHECK) .runyard build *.egg-info python/*.egg-info
+	rm -rf $(VENV) $(R_LIB) $(R_CHECK) .test-logs .runyard build *.egg-info python/*.egg-info

@@ -55,9 +55,13 @@ def workspace(tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def postgres():
-    """One PostgreSQL server for the session (Debian's package), loopback only."""
+    """One PostgreSQL server for the session (Debian's package), loopback only; the one
+    scripts/test_all.py started for every shard when RUNYARD_TEST_POSTGRES names its folder."""
     import tempfile
     from pg_service import PostgresServer
+    if os.environ.get("RUNYARD_TEST_POSTGRES"):
+        yield PostgresServer.attach(Path(os.environ["RUNYARD_TEST_POSTGRES"]))
+        return
     server = PostgresServer(Path(tempfile.mkdtemp(prefix="runyard-pg-")))
     server.start()
     yield server

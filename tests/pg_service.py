@@ -1,5 +1,10 @@
 """A PostgreSQL server for the test session: Debian's binaries, a cluster in a temp
-folder, loopback only, started once and stopped at the end."""
+folder, loopback only, started once and stopped at the end.
+
+``python tests/pg_service.py serve FOLDER`` starts one for several pytest processes
+(scripts/test_all.py does): it prints its URL, serves until SIGTERM, then stops it;
+a session with ``RUNYARD_TEST_POSTGRES=FOLDER`` set uses that server
+(``PostgresServer.attach``) instead of starting its own."""
 
 from __future__ import annotations
 
@@ -40,6 +45,17 @@ class PostgresServer:
         self.port = _free_port()
         self.started = False
 
+    @classmethod
+    def attach(cls, folder: Path) -> "PostgresServer":
+        """The server ``serve`` runs in ``folder``; ``stop`` leaves it running."""
+        server = cls(folder)
+        port_file = folder / "port"
+        if not port_file.is_file():
+            raise RuntimeError(f"no PostgreSQL served from {folder} (RUNYARD_TEST_POSTGRES): start one with "
+                               f"`python tests/pg_service.py serve {folder}` or unset the variable")
+        server.port = int(port_file.read_text())
+        return server
+
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
@@ -75,3 +91,25 @@ class PostgresServer:
             subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"]),
                            capture_output=True)
             self.started = False
+
+
+def serve(folder: Path) -> None:
+    import signal
+    server = PostgresServer(folder)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    server.start()
+    try:
+        (folder / "port").write_text(str(server.port))
+        print(server.url(), flush=True)
+        while not stop:
+            time.sleep(0.5)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != "serve":
+        sys.exit("usage: python tests/pg_service.py serve FOLDER")
+    serve(Path(sys.argv[2]))

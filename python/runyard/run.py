@@ -752,9 +752,6 @@ class _OfflineRun(Run):
         return {r.id: r.get_metrics(name) for r in runs if not run_type or r.type == run_type}
 
     def get_metric_history(self, name: str) -> list[dict[str, Any]]:
-        return m.history([r for r in self._metrics if r["name"] == m.check_name(name)])
-
-    def get_metric_history(self, name: str) -> list[dict[str, Any]]:
         """Each value logged under ``name`` with its step, time and description."""
         return m.history([r for r in self._metrics if r["name"] == m.check_name(name)])
 

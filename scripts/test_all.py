@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Every test of runyard, in stages that run side by side, with the time each took.
+
+``make test`` runs this with the system's Python (standard library only). First it
+installs what the tests need (``make install-test r-install``); then it starts one
+PostgreSQL server for the whole run and runs, at the same time:
+
+- pytest, in shards that share no machine-wide service: the Docker tests (they
+  start the engine), the Ray tests (a loopback cluster), and the rest in two halves;
+- the R package's testthat suite, and R CMD check of the built package.
+
+Each stage writes to ``.test-logs/<stage>.log``; a line every minute says what is
+still running. At the end the time of each stage is printed, then the log of each
+failed stage (its last lines), and the exit status is 1 if any stage failed.
+
+    python3 scripts/test_all.py [--only STAGE ...] [--no-install] [--list]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / ".test-logs"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+R_LIB = ROOT / ".r-lib"
+PROGRESS_EVERY_S = 60
+FAILED_LOG_LINES = 400
+
+#: modules of the "rest" shard that go to its second half: together about as long as the
+#: first half (measured from the durations pytest prints)
+SECOND_HALF = ["tests/integration/test_pipelines.py", "tests/integration/test_pipeline_examples.py",
+               "tests/integration/test_pipeline_cli.py", "tests/integration/test_pipeline_arguments.py",
+               "tests/integration/test_published_pipelines.py", "tests/integration/test_schedules.py",
+               "tests/integration/test_rfunction_step.py", "tests/integration/test_vignettes.py",
+               "tests/integration/test_rllib.py", "tests/integration/test_estimators.py",
+               "tests/integration/test_benchmarks_smoke.py", "tests/integration/test_server_fuzz.py",
+               "tests/integration/test_server_outage.py"]
+
+
+@dataclass
+class Stage:
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    ended: float | None = None
+    status: int | None = None
+
+    @property
+    def log(self) -> Path:
+        return LOGS / f"{self.name.replace(' ', '-')}.log"
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended or time.monotonic()) - self.started
+
+
+def pytest_stage(name: str, *selection: str) -> Stage:
+    return Stage(name, [str(VENV_PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=15",
+                        "-o", "console_output_style=classic", *selection])
+
+
+def test_stages() -> list[Stage]:
+    rest = "not docker and not ray"
+    return [
+        pytest_stage("pytest docker", "-m", "docker", "tests"),
+        pytest_stage("pytest ray", "-m", "ray and not docker", "tests"),
+        pytest_stage("pytest rest-1", "-m", rest, *[f"--ignore={path}" for path in SECOND_HALF], "tests"),
+        pytest_stage("pytest rest-2", "-m", rest, *SECOND_HALF),
+        Stage("R testthat", ["Rscript", "-e",
+                             'testthat::test_local("r-package", reporter = "summary", stop_on_failure = TRUE)']),
+        Stage("R CMD check", ["make", "--no-print-directory", "r-check"]),
+    ]
+
+
+def start(stage: Stage, env: dict[str, str]) -> None:
+    stage.started = time.monotonic()
+    with open(stage.log, "wb") as log:
+        stage.proc = subprocess.Popen(stage.argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                      env={**env, **stage.env}, start_new_session=True)
+
+
+def run_alone(stage: Stage, env: dict[str, str]) -> None:
+    print(f"── {stage.name}: {' '.join(stage.argv)}", flush=True)
+    start(stage, env)
+    stage.status = stage.proc.wait()
+    stage.ended = time.monotonic()
+
+
+def run_together(stages: list[Stage], env: dict[str, str]) -> None:
+    for stage in stages:
+        print(f"── {stage.name}: started (log: {stage.log.relative_to(ROOT)})", flush=True)
+        start(stage, env)
+    last_report = time.monotonic()
+    while any(s.status is None for s in stages):
+        time.sleep(1)
+        for stage in stages:
+            if stage.status is None and (code := stage.proc.poll()) is not None:
+                stage.status, stage.ended = code, time.monotonic()
+                print(f"── {stage.name}: {'passed' if code == 0 else f'FAILED (exit {code})'} after "
+                      f"{_minutes(stage.seconds)}; {_last_line(stage.log)}", flush=True)
+        if time.monotonic() - last_report >= PROGRESS_EVERY_S:
+            last_report = time.monotonic()
+            running = [f"{s.name} ({_minutes(s.seconds)})" for s in stages if s.status is None]
+            if running:
+                print(f"   still running: {', '.join(running)}", flush=True)
+
+
+def stop_all(stages: list[Stage]) -> None:
+    for stage in stages:
+        if stage.proc is not None and stage.proc.poll() is None:
+            os.killpg(stage.proc.pid, signal.SIGTERM)
+    for stage in stages:
+        if stage.proc is not None:
+            try:
+                stage.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(stage.proc.pid, signal.SIGKILL)
+
+
+def shared_postgres(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """One PostgreSQL server for every shard (tests/pg_service.py serve), and its folder."""
+    folder = tempfile.mkdtemp(prefix="runyard-test-pg-")
+    proc = subprocess.Popen([str(VENV_PYTHON), str(ROOT / "tests" / "pg_service.py"), "serve", folder],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("postgresql://"):
+        proc.wait(timeout=30)
+        raise SystemExit(f"PostgreSQL for the tests did not start (tests/pg_service.py serve said {line!r})")
+    return proc, folder
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+def _last_line(path: Path) -> str:
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip(" =") if lines else "no output"
+
+
+def report(stages: list[Stage], total: float) -> int:
+    print("\n══ time per stage " + "═" * 62)
+    for stage in stages:
+        verdict = "skipped" if stage.status is None else "passed" if stage.status == 0 else "FAILED"
+        print(f"  {stage.name:<16} {_minutes(stage.seconds) if stage.started else '-':>7}  {verdict:<7}  "
+              f"{_last_line(stage.log) if stage.started else ''}")
+    print(f"  {'total':<16} {_minutes(total):>7}")
+    failed = [s for s in stages if s.status not in (0, None)]
+    for stage in failed:
+        lines = stage.log.read_text(errors="replace").splitlines()
+        print(f"\n══ {stage.name} FAILED: the last {min(len(lines), FAILED_LOG_LINES)} lines of "
+              f"{stage.log.relative_to(ROOT)} " + "═" * 20)
+        print("\n".join(lines[-FAILED_LOG_LINES:]))
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", metavar="STAGE", help="run these test stages only (see --list)")
+    parser.add_argument("--no-install", action="store_true", help="skip `make install-test r-install`")
+    parser.add_argument("--list", action="store_true", help="print the test stages and exit")
+    args = parser.parse_args(argv)
+    stages = test_stages()
+    if args.list:
+        for stage in stages:
+            print(f"{stage.name}: {' '.join(stage.argv)}")
+        return 0
+    if args.only:
+        unknown = sorted(set(args.only) - {s.name for s in stages})
+        if unknown:
+            parser.error(f"no stage {', '.join(map(repr, unknown))}; the stages: "
+                         f"{', '.join(repr(s.name) for s in stages)}")
+        stages = [s for s in stages if s.name in args.only]
+
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir()
+    began = time.monotonic()
+    env = {**os.environ, "RETICULATE_PYTHON": str(VENV_PYTHON), "R_LIBS": str(R_LIB),
+           "PYTHONUNBUFFERED": "1"}
+    done: list[Stage] = []
+    if not args.no_install:
+        install = Stage("install", ["make", "--no-print-directory", "install-test", "r-install"])
+        done.append(install)
+        run_alone(install, env)
+        if install.status != 0:
+            return report(done, time.monotonic() - began)
+    postgres, pg_folder = shared_postgres(env)
+    env["RUNYARD_TEST_POSTGRES"] = pg_folder
+    try:
+        run_together(stages, env)
+    except KeyboardInterrupt:
+        stop_all(stages)
+        raise
+    finally:
+        postgres.send_signal(signal.SIGTERM)
+        postgres.wait(timeout=60)
+        shutil.rmtree(pg_folder, ignore_errors=True)
+    return report(done + stages, time.monotonic() - began)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
