@@ -352,9 +352,10 @@ class HttpArtifactStore:
 
     def __init__(self, store: HttpStore, cache_dir: str | os.PathLike | None = None):
         self._client = store._client
-        if cache_dir is None:
+        if cache_dir is None:  # this user's own: a folder under the shared /tmp could be another's
+            from ..compute.local_env import cache_root
             digest = hashlib.sha256(store.url.encode()).hexdigest()[:16]
-            cache_dir = Path(tempfile.gettempdir()) / "runyard-server-files" / digest
+            cache_dir = cache_root() / "servers" / digest / "files"
         self.root = Path(cache_dir)
 
     def run_dir(self, run_id: str) -> Path:
