@@ -21,7 +21,7 @@ from server_service import start_server, stop_server
 
 TOKEN = "fuzz-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-EXAMPLES = 15  # per operation and mode: about a minute for each mode
+EXAMPLES = 10  # per operation and mode: about a minute for each mode
 MAX_HEAD_BYTES = 8 * 1024  # shorter request heads always get an answer
 
 
@@ -60,7 +60,7 @@ def test_no_request_gets_a_500(fuzzed, mode):
             def call(case):
                 try:
                     response = case.call(base_url=url, headers=AUTH, timeout=30)
-                except requests.ConnectionError as e:
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
                     # A request head past the server's limit (h11's 16 KiB) is cut off unanswered:
                     # resources stay bounded. A short one must get an answer.
                     if len(case.formatted_path) + len(str(case.query)) < MAX_HEAD_BYTES:
