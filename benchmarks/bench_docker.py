@@ -38,7 +38,7 @@ def main() -> None:
     p.add_argument("--ca-bundle", default="/etc/ssl/certs/ca-certificates.crt")
     p.add_argument("--no-rebuild", action="store_true", help="skip the image build comparison")
     args = p.parse_args()
-    repeats = args.repeat or (2 if args.quick else 5)
+    repeats = args.repeat or (1 if args.quick else 5)
 
     from runyard import Environment, Experiment, ScriptRunConfig, Workspace
     from runyard.compute.docker import DockerCompute, docker_client

@@ -15,7 +15,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 #: benchmarks that need a service the tests start (the Docker one: the engine and base image
-#: the Docker tests start or make; the Ray one starts its own cluster)
+#: the Docker tests start or make; the Ray one: the session's cluster, rather than one of its own)
 _MARKS = {"bench_docker.py": pytest.mark.docker, "bench_ray_submit.py": pytest.mark.ray,
           "bench_server_metrics.py": pytest.mark.postgres}
 
@@ -26,12 +26,15 @@ def _benchmark(name: str):
 
 @pytest.mark.parametrize("script", [_benchmark(p.name) for p in sorted(BENCHMARKS.glob("bench_*.py"))])
 def test_benchmark_runs_quick(script: str, tmp_path: Path, request):
+    options = []
     if "docker" in script:
         request.getfixturevalue("base_image")
+    if "ray" in script:
+        options = ["--address", request.getfixturevalue("ray_cluster").address]
     env = dict(os.environ, RUNYARD_CACHE_DIR=str(tmp_path / "cache"),
                RETICULATE_PYTHON=submitting_interpreter())
     result = subprocess.run([sys.executable, str(BENCHMARKS / script), "--quick", "--no-peer",
-                             "--workdir", str(tmp_path / "work")],
+                             "--workdir", str(tmp_path / "work"), *options],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Goals" in result.stdout

@@ -231,7 +231,8 @@ def test_cancel_during_an_image_build_stops_the_build(experiment, project, docke
     assert details["status"] == st.CANCELED
     assert time.monotonic() - canceled_at < 20  # not after the step's 60 s
     assert st.STARTING not in [e["status"] for e in details["statusHistory"]]
-    assert "Canceled" in build_log(run)
+    # the supervisor notes it in the build's log as it stops (the status may be recorded first)
+    wait_for(lambda: "Canceled" in build_log(run), timeout=30, what="the build log to say Canceled")
     with pytest.raises(docker.errors.ImageNotFound):
         docker_engine.images.get(tag_of(experiment, env))
     # the engine kills and removes the step's container once the build's client is gone
@@ -390,6 +391,28 @@ def test_metrics_in_a_loop_and_a_grandchild_created_earlier(experiment, project)
     assert grandchild.get_tags() == {"late": "yes"}
     assert grandchild.get_status() == st.FAILED
     assert grandchild.get_details()["error"]["message"] == "stopped early"
+
+
+def test_a_distributed_job_runs_its_processes_in_one_container(experiment, project):
+    """The representative multi-process job on Docker (test_estimators.py trains DDP on the
+    local and Ray targets): two processes with their ranks, a log per rank, one container."""
+    from runyard import PyTorchConfiguration
+    src = project({"ranks.py": """\
+        import os
+        from runyard import Run
+        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        print(f"rank {rank} of {world} local_rank {os.environ['LOCAL_RANK']} master "
+              f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}", flush=True)
+        if rank == 0:
+            Run.get_context().log("world_size", world)
+        """})
+    run = experiment.submit(ScriptRunConfig(str(src), script="ranks.py", compute_target="docker",
+                                            distributed_job_config=PyTorchConfiguration(process_count=2)))
+    details = run.wait_for_completion(timeout=300, raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert run.get_metrics() == {"world_size": 2}
+    logs = run.workspace._artifacts.run_dir(run.id) / "logs"
+    assert "rank 1 of 2 local_rank 1" in (logs / "rank_1.log").read_text()
 
 
 def test_cli_attach_build_images_prune(workspace, base_image, registry, project, docker_engine, tmp_path):

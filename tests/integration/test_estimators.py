@@ -1,5 +1,13 @@
-"""Estimators train real models in their curated environments: scikit-learn, PyTorch DDP and R
-on every target (local, Docker, Ray), the other frameworks on the local target."""
+"""Estimators train real models in their curated environments: scikit-learn on the local and
+Docker targets, the other frameworks on the local target.
+
+One representative per target: what an estimator adds on a target (its curated environment
+built there, its launcher started there) is the same code for every framework, and the
+others only repeat the local case's logic at minutes per environment. Docker's is
+scikit-learn here; Ray's are in test_ray_target.py (scikit-learn's example, PyTorch DDP on
+two nodes, Rscript on a node), R in a container is in test_run_job_side.py, and a
+multi-process job in a container in test_docker_target.py.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +23,12 @@ from runyard import Environment, SKLearn
 from runyard import status as st
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+#: the representative targets (see the module's docstring)
+LOCAL_AND_DOCKER = pytest.mark.parametrize("target_experiment", [
+    "local", pytest.param("docker", marks=pytest.mark.docker)], indirect=True)
 
 
+@LOCAL_AND_DOCKER
 def test_sklearn_estimator_trains_iris_in_its_curated_environment(target_experiment, tmp_path):
     experiment, target = target_experiment
     workspace = experiment.workspace
@@ -50,9 +62,9 @@ def test_cli_lists_the_curated_environments(workspace):
     assert {"runyard-sklearn-1.7-cpu", "runyard-sklearn-1.9-cpu"} <= set(names)
 
 
-def test_pytorch_estimator_trains_with_ddp_on_two_processes(target_experiment, tmp_path):
+def test_pytorch_estimator_trains_with_ddp_on_two_processes(experiment, tmp_path):
     from runyard import PyTorch
-    experiment, target = target_experiment
+    target = "local"
     source = tmp_path / "ddp"
     shutil.copytree(EXAMPLES / "pytorch-ddp", source)
     estimator = PyTorch(str(source), entry_script="train.py", script_params={"--epochs": 30},
@@ -88,9 +100,9 @@ cat("r squared", r2, "\\n")
 """
 
 
-def test_r_estimator_trains_with_rscript(target_experiment, project):
+def test_r_estimator_trains_with_rscript(experiment, project):
     from runyard import REstimator
-    experiment, target = target_experiment
+    target = "local"
     src = project({"train.R": R_TRAIN})
     run = experiment.submit(REstimator(str(src), entry_script="train.R", script_params={"--degree": 2},
                                        compute_target=target))
