@@ -40,18 +40,21 @@ def start_server(store_url: str, artifacts: Path, log: Path, token: str | None =
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=server_env())
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"runyard server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                return proc, url
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            proc.terminate()
-            pytest.fail(f"runyard server did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
-        time.sleep(0.1)
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"runyard server exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                if requests.get(f"{url}/openapi.json", timeout=5).status_code == 200:
+                    return proc, url
+            except requests.RequestException:  # not listening yet, or too busy to answer yet
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"runyard server did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
+            time.sleep(0.1)
+    except BaseException:  # never leave a server behind that nobody will stop
+        stop_server(proc)
+        raise
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -18,30 +18,38 @@ ray_services_or_skip <- function() {
   dir
 }
 
-# Started on first use, stopped when the file's tests end.
+# Started on first use, stopped when the file's tests end. A start that failed is not
+# tried again by the next test (each try would start another cluster): its error is.
 services <- local({
   started <- NULL
+  failed <- NULL
   function() {
     if (!is.null(started)) return(started)
+    if (!is.null(failed)) stop(failed)
     dir <- ray_services_or_skip()
-    folder <- tempfile("runyard-r-ray-")
-    dir.create(folder)
-    pathlib <- reticulate::import("pathlib")
-    ray_services <- reticulate::import_from_path("ray_services", dir)
-    server_service <- reticulate::import_from_path("server_service", dir)
-    cluster <- ray_services$LoopbackCluster(pathlib$Path(file.path(folder, "ray")))
-    withr::defer(cluster$stop(), envir = testthat::teardown_env())
-    cluster$start()
-    cluster$add_worker(num_cpus = 2L, resources = reticulate::dict(worker = 1))
-    token <- "r-ray-token-of-the-test-server"  # the server takes 16 characters or more
-    started_server <- server_service$start_server(
-      paste0("sqlite:///", file.path(folder, "ws.db")), pathlib$Path(file.path(folder, "artifacts")),
-      pathlib$Path(file.path(folder, "server.log")), token = token)
-    withr::defer(server_service$stop_server(started_server[[1]]), envir = testthat::teardown_env())
-    started <<- list(cluster = cluster, url = started_server[[2]], token = token)
+    started <<- withCallingHandlers(start_services(dir), error = function(e) failed <<- e)
     started
   }
 })
+
+# A Ray cluster and a `runyard server`, each stopped when the file's tests end.
+start_services <- function(dir) {
+  folder <- tempfile("runyard-r-ray-")
+  dir.create(folder)
+  pathlib <- reticulate::import("pathlib")
+  ray_services <- reticulate::import_from_path("ray_services", dir)
+  server_service <- reticulate::import_from_path("server_service", dir)
+  cluster <- ray_services$LoopbackCluster(pathlib$Path(file.path(folder, "ray")))
+  withr::defer(cluster$stop(), envir = testthat::teardown_env())
+  cluster$start()
+  cluster$add_worker(num_cpus = 2L, resources = reticulate::dict(worker = 1))
+  token <- "r-ray-token-of-the-test-server"  # the server takes 16 characters or more
+  started_server <- server_service$start_server(
+    paste0("sqlite:///", file.path(folder, "ws.db")), pathlib$Path(file.path(folder, "artifacts")),
+    pathlib$Path(file.path(folder, "server.log")), token = token)
+  withr::defer(server_service$stop_server(started_server[[1]]), envir = testthat::teardown_env())
+  list(cluster = cluster, url = started_server[[2]], token = token)
+}
 
 served_workspace_with_ray <- function() {
   s <- services()
