@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-START_TIMEOUT_S = 90
+START_TIMEOUT_S = 180  # make test runs four lanes at once: a node may take minutes to start on two busy cores
 # Fast health checks (a killed node is noticed in seconds) and one try at a runtime
 # environment that fails to install (Ray's default of three costs half a minute).
 CLUSTER_ENV = {"RAY_health_check_period_ms": "1000", "RAY_health_check_failure_threshold": "3",
