@@ -20,6 +20,8 @@ from runyard import status as st
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "rllib-cartpole"
 #: PPO settings that learn CartPole in about a second per iteration on two cores
 FAST = {"lr": 3e-4, "num_epochs": 6, "vf_loss_coeff": 0.01, "train_batch_size_per_learner": 2000, "seed": 0}
+#: training iterations of the local learning test: enough to show learning, each costs CPU time
+ITERATIONS = 6
 
 
 def _processes_of(run_id: str) -> list[str]:
@@ -36,23 +38,23 @@ def _processes_of(run_id: str) -> list[str]:
 
 def test_cartpole_mean_return_rises_on_the_local_target(experiment, wait_for, tmp_path):
     estimator = RLlib(algorithm="PPO", env="CartPole-v1", config=FAST, num_workers=1,
-                      stop={"training_iteration": 10}, checkpoint_freq=5)
+                      stop={"training_iteration": ITERATIONS}, checkpoint_freq=3)
     run = experiment.submit(estimator)
     details = run.wait_for_completion(timeout=900, raise_on_error=False)
     assert details["status"] == st.COMPLETED, details["error"]
     metrics = run.get_metrics()
     returns = metrics["episode_return_mean"]
-    assert len(returns) == 10 and len(metrics["timesteps_total"]) == 10
-    assert metrics["timesteps_total"][-1] == 10 * FAST["train_batch_size_per_learner"]
-    # It learned: a random policy keeps the pole up ~20 steps; after 10 iterations PPO
-    # averages well over 100 (the bar leaves room for a slow run).
-    assert returns[-1] > 2 * returns[0] and returns[-1] > returns[0] + 40, returns
+    assert len(returns) == ITERATIONS and len(metrics["timesteps_total"]) == ITERATIONS
+    assert metrics["timesteps_total"][-1] == ITERATIONS * FAST["train_batch_size_per_learner"]
+    # It learned: a random policy keeps the pole up ~20 steps; PPO has doubled that well
+    # within six iterations (the bar leaves room for a slow run).
+    assert returns[-1] > 2 * returns[0] and returns[-1] > returns[0] + 25, returns
     names = set(run.get_file_names())
-    for checkpoint in ("checkpoint_000005", "checkpoint_000010"):
+    for checkpoint in ("checkpoint_000003", "checkpoint_000006"):
         assert f"outputs/{checkpoint}/algorithm_state.pkl" in names, sorted(names)[:20]
     tags = run.get_tags()
     assert (tags["estimator"], tags["rllib.algorithm"], tags["rllib.checkpoint"]) == (
-        "RLlib", "PPO", "outputs/checkpoint_000010")
+        "RLlib", "PPO", "outputs/checkpoint_000006")
     assert details["environment"]["name"] == "runyard-rllib-2.60-cpu"
     log = Path(run.download_file("logs/driver.log", str(tmp_path / "driver.log"))).read_text()
     assert "started a private Ray instance at " in log and "private Ray instance is stopped" in log
