@@ -20,7 +20,6 @@ from .. import ids
 from .._yaml import validation_message
 from .. import status as st
 from ..errors import ConfigError
-from . import asset_specs
 from .base import UPDATABLE_RUN_FIELDS
 
 #: what a run is: how it was started (``run_type``)
@@ -273,6 +272,7 @@ def asset(kind: Any, name: Any, spec: Any, content_hash: Any, asset_id: Any, sta
     one_of(kind, "kind", ASSET_KINDS)
     ids.check_id(name, "name")
     spec_json(spec)
+    from . import asset_specs  # its pydantic models cost a job's start ~0.15 s: built when an asset is written
     asset_specs.check_spec(kind, spec)
     if content_hash is not None:
         ids.check_sha256(content_hash, "content_hash")

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from .. import ids
 from .. import status as st
 from ..errors import ConfigError, ConflictError, NotFoundError, RunNotFoundError, RunyardError
-from . import asset_specs, checks
+from . import checks
 from . import schema as t
 from .base import RunStore
 
@@ -636,6 +636,7 @@ class SqlStore(RunStore):
             if spec is not None:  # the whole new spec must fit the asset's kind (an unknown id: below)
                 kind = conn.execute(sa.select(t.assets.c.kind).where(t.assets.c.id == asset_id)).scalar()
                 if kind is not None:
+                    from . import asset_specs  # pydantic models: built when an asset is written, not by every job
                     asset_specs.check_spec(kind, spec)
             if conn.execute(sa.update(t.assets).where(t.assets.c.id == asset_id).values(**fields)).rowcount == 0:
                 raise NotFoundError(f"no asset with id {asset_id!r}")
