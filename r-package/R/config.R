@@ -84,8 +84,11 @@ pytorch_configuration <- function(process_count = NULL, node_count = 1, communic
 #' Run a script as MPI-style processes
 #'
 #' `process_count_per_node` processes on each of `node_count` nodes, each with
-#' the Open MPI rank variables (`OMPI_COMM_WORLD_RANK`, ...). runyard starts the
-#' processes itself; a script that needs `mpirun` brings it in its environment.
+#' the Open MPI rank variables (`OMPI_COMM_WORLD_RANK`, ...). On the local target
+#' the processes run under Open MPI's `mpirun` (without it the run fails in
+#' Preparing), and in a Docker image that has `mpirun` too; on Ray, and in an
+#' image without it, runyard starts the ranks itself with the same variables but
+#' no MPI runtime between them.
 #'
 #' @param process_count_per_node Processes on each node.
 #' @param node_count Nodes.

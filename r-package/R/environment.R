@@ -42,7 +42,9 @@ github_package <- function(repository, auth_token = NULL) {
 #' @param bioconductor_packages Bioconductor package names.
 #' @param custom_docker_image A Docker base image (Docker target).
 #' @param image_registry_details Registry address and credentials, a named list.
-#' @param use_gpu Kept for azuremlsdk compatibility.
+#' @param use_gpu `FALSE`. azuremlsdk chose a GPU base image with it; here a GPU is asked for by
+#'   the run, not its environment: `estimator(use_gpu = TRUE)`, or a `custom_docker_image` with
+#'   the GPU libraries and a Docker target with `gpus`. `TRUE` is an error saying so.
 #' @param shm_size Shared memory size for Docker, e.g. `"2g"`.
 #' @param repos Repository URLs (a character vector) to install from; default `getOption("repos")`.
 #' @return An environment.
@@ -57,6 +59,10 @@ r_environment <- function(name, version = NULL, environment_variables = NULL, r_
                           bioconductor_packages = NULL, custom_docker_image = NULL,
                           image_registry_details = NULL, use_gpu = FALSE, shm_size = NULL,
                           repos = getOption("repos")) {
+  if (!identical(use_gpu, FALSE)) {
+    arg_error("use_gpu", paste("is a request of the run, not of its environment: use estimator(use_gpu = TRUE),",
+                               "or a custom_docker_image with the GPU libraries on a Docker target with gpus"))
+  }
   r <- list(r_version = r_version, rscript_path = rscript_path, snapshot_date = snapshot_date,
             repos = as_repos(repos), cran_packages = as_packages(cran_packages, cran_package),
             github_packages = as_packages(github_packages, github_package),

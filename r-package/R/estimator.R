@@ -15,7 +15,8 @@
 #' @param cran_packages,github_packages,custom_url_packages R packages (see
 #'   [r_environment()]); `framework = "R"` only.
 #' @param custom_docker_image A Docker base image (Docker target).
-#' @param use_gpu Request a GPU.
+#' @param use_gpu Ask the compute target for a GPU (every framework); a target without GPUs
+#'   fails the run in Preparing.
 #' @param environment_variables A named list of variables for the run.
 #' @param shm_size Shared memory size for Docker, e.g. `"2g"`.
 #' @param max_run_duration_seconds Stop the run after this many seconds.
@@ -26,7 +27,8 @@
 #'   script whose `ray.init()` joins the run's Ray instance) or `"Estimator"`.
 #' @param framework_version The framework's curated version (Python frameworks).
 #' @param pip_packages Extra pip packages (Python frameworks).
-#' @param node_count,process_count_per_node Processes of a distributed run (PyTorch, Chainer).
+#' @param node_count,process_count_per_node Processes of a distributed run (PyTorch, Chainer);
+#'   an R script runs in one process, so more is an error for `framework = "R"`.
 #' @return An estimator, for [submit_experiment()].
 #' @examples
 #' \dontrun{
@@ -62,11 +64,11 @@ estimator <- function(source_directory, compute_target = NULL, vm_size = NULL, v
                                                       custom_url_packages = custom_url_packages)
       options[c("cran_packages", "github_packages", "custom_url_packages")] <- list(NULL)
     }
-  } else {
-    # azuremlsdk's use_gpu (and the process counts) mean nothing to the R estimator.
-    options <- c(options, list(use_gpu = use_gpu, node_count = node_count,
-                               process_count_per_node = process_count_per_node))
   }
+  # use_gpu asks the target for a GPU (a target without one fails the run in Preparing); an R
+  # script runs in one process, which Python says when the counts ask for more.
+  options <- c(options, list(use_gpu = use_gpu, node_count = node_count,
+                             process_count_per_node = process_count_per_node))
   # Python says which options the chosen framework does not take.
   rpy()
   py_invoke(reticulate::import("runyard.estimators")$create_estimator, framework = framework,

@@ -35,7 +35,7 @@ def test_create_estimator_passes_the_options_on(src):
 
 @pytest.mark.parametrize("framework, options, named", [
     ("R", {"pip_packages": ["six"]}, "pip_packages"),
-    ("R", {"framework_version": "1.0", "use_gpu": True}, "framework_version, use_gpu"),
+    ("R", {"framework_version": "1.0", "use_docker": False}, "framework_version, use_docker"),
     ("SKLearn", {"cran_packages": ["glmnet"]}, "cran_packages"),
 ])
 def test_an_option_the_framework_does_not_take_is_named(src, framework, options, named):
@@ -47,3 +47,10 @@ def test_an_option_the_framework_does_not_take_is_named(src, framework, options,
 def test_the_estimator_still_checks_its_own_options(src):
     with pytest.raises(ConfigError, match="SKLearn: node_count - sklearn trains in one process"):
         create_estimator("SKLearn", str(src), entry_script="train.py", node_count=2)
+
+
+def test_the_r_estimator_takes_use_gpu_and_refuses_more_than_one_process(src):
+    est = create_estimator("R", str(src), entry_script="train.R", use_gpu=True)
+    assert est.use_gpu and est.run_config().run_config.num_gpus == 1
+    with pytest.raises(ConfigError, match="REstimator: node_count - this framework trains in one process"):
+        create_estimator("R", str(src), entry_script="train.R", node_count=2)

@@ -29,7 +29,8 @@ class REstimator(Estimator):
                  rscript_path: str | None = None, max_run_duration_seconds: int | None = None, *,
                  repos: list[str] | None = None, arguments: list[Any] | None = None,
                  environment_variables: dict[str, str] | None = None, max_retries: int = 0,
-                 shm_size: str | None = None):
+                 shm_size: str | None = None, use_gpu: bool = False, node_count: int = 1,
+                 process_count_per_node: int = 1):
         if entry_script and not str(entry_script).lower().endswith(".r"):
             raise ConfigError(f"REstimator: entry_script {entry_script!r} is not an R script (.R)")
         packages = [cran_packages, github_packages, custom_url_packages, bioconductor_packages]
@@ -53,7 +54,8 @@ class REstimator(Estimator):
                          script_params=script_params, environment_definition=environment,
                          custom_docker_image=None, shm_size=None,
                          max_run_duration_seconds=max_run_duration_seconds, arguments=arguments,
-                         environment_variables=environment_variables, max_retries=max_retries)
+                         environment_variables=environment_variables, max_retries=max_retries,
+                         use_gpu=use_gpu, node_count=node_count, process_count_per_node=process_count_per_node)
         if custom_docker_image or shm_size:
             self.environment = self.environment.model_copy(deep=True)
             if custom_docker_image:

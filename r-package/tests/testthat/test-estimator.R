@@ -61,4 +61,18 @@ test_that("estimator() refuses bad options before anything runs", {
   err <- expect_runyard_error(estimator(fx$src, entry_script = "train.py", framework = "SKLearn",
                                         node_count = 2), "runyard_config_error")
   expect_match(conditionMessage(err), "node_count")
+  # use_gpu and the process counts reach the R estimator too: never dropped
+  expect_true(estimator(fx$src, entry_script = "train.R", use_gpu = TRUE)$use_gpu)
+  err <- expect_runyard_error(estimator(fx$src, entry_script = "train.R", node_count = 2), "runyard_config_error")
+  expect_match(conditionMessage(err), "REstimator: node_count", fixed = TRUE)
+  err <- expect_runyard_error(estimator(fx$src, entry_script = "train.R", process_count_per_node = 2),
+                              "runyard_config_error")
+  expect_match(conditionMessage(err), "process_count_per_node", fixed = TRUE)
+})
+
+test_that("r_environment() refuses use_gpu = TRUE rather than dropping it", {
+  skip_if_no_runyard()
+  err <- expect_runyard_error(r_environment("gpu", use_gpu = TRUE), "runyard_argument_error")
+  expect_match(conditionMessage(err), "estimator(use_gpu = TRUE)", fixed = TRUE)
+  expect_null(r_environment("cpu", use_gpu = FALSE)$docker$base_image)
 })
