@@ -230,7 +230,13 @@ def _print_summary(run) -> None:
         print_table("Files", ["name"], [(f,) for f in files])
 
 
+def load_commands() -> click.Group:
+    """``cli`` with every command group registered (their modules add them when imported;
+    the documentation's CLI reference reads it too)."""
+    from . import envs, models, pipelines, runs, schedules, workspaces  # noqa: F401
+    return cli
+
+
 def main() -> None:
-    from . import envs, models, pipelines, runs, schedules, workspaces  # noqa: F401  (registers their commands)
-    cli(prog_name="runyard")
+    load_commands()(prog_name="runyard")
 

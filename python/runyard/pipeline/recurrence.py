@@ -131,8 +131,8 @@ class ScheduleRecurrence:
         (when the schedule was created) is needed without a ``start_time``.
 
         >>> r = ScheduleRecurrence("Minute", 15, start_time="2030-01-01T00:00:00")
-        >>> [s.strftime("%H:%M") for s in r.slots_between("2030-01-01T00:10:00Z", "2030-01-01T01:00:00Z")]
-        ['00:15', '00:30', '00:45']
+        >>> " ".join(s.strftime("%H:%M") for s in r.slots_between("2030-01-01T00:10:00Z", "2030-01-01T01:00:00Z"))
+        '00:15 00:30 00:45'
         """
         start_at, end_at = _instant("start", start), _instant("end", end)
         return list(self._iter(start_at, end_at, self._anchor(created_at)))
