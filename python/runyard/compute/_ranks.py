@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from ..distributed import process_env, rank_log_name
 from ._processes import die_with_parent
 
 
@@ -32,6 +31,7 @@ def start_ranks(plan: dict[str, Any], argv: list[str], env: dict[str, str], cwd:
                 output: IO[bytes] | None) -> list[subprocess.Popen]:
     """Every rank of ``plan`` on this machine, rendezvous on loopback; each in a session of its
     own, so its children end with it. An ``OSError`` starting one ends those already started."""
+    from ..distributed import process_env, rank_log_name  # its pydantic models: not for every supervisor
     count = int(plan["process_count"])
     ports = free_ports(count)
     procs: list[subprocess.Popen] = []
@@ -151,6 +151,7 @@ def mpi_env(logs_dir: Path) -> dict[str, str]:
 def mpirun_argv(mpirun: str, count: int, argv: list[str]) -> list[str]:
     """``argv`` as ``count`` ranks on this machine under Open MPI's ``mpirun``: as many as asked
     whatever the cores (--oversubscribe), unbound, and as root when the job is root's."""
+    from ..distributed import rank_log_name  # its pydantic models: not for every supervisor
     options = ["-np", str(count), "--oversubscribe", "--bind-to", "none"]
     if os.geteuid() == 0:
         options.append("--allow-run-as-root")
@@ -176,6 +177,7 @@ def abort_on_error(argv: list[str], env: dict[str, str], cwd: Path) -> list[str]
 
 def failed_rank_message(rank: int, count: int, code: int) -> str:
     """What a rank's failure under mpirun says: which rank, its exit code, where its output is."""
+    from ..distributed import rank_log_name  # its pydantic models: not for every supervisor
     how = f"exited with code {code}"
     if code > 128:  # the shell's code for a command killed by signal code - 128
         try:
