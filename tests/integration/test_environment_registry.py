@@ -22,11 +22,20 @@ def six_env(version: str, name: str = "train") -> Environment:
 
 def test_register_same_spec_keeps_the_version(workspace):
     assert six_env("1.16.0").register(workspace).version == "1"
+    assert six_env("1.16.0").register(workspace).version == "1"
+    assert six_env("1.15.0").register(workspace).version == "2"
+    assert six_env("1.15.0").register(workspace).version == "2"
+
+
+def test_changed_variables_are_a_new_version_with_the_same_build(workspace):
+    first = six_env("1.16.0").register(workspace)
     again = six_env("1.16.0")
-    again.environment_variables = {"ONLY": "a variable"}  # not part of what gets built
-    assert again.register(workspace).version == "1"
-    assert six_env("1.15.0").register(workspace).version == "2"
-    assert six_env("1.15.0").register(workspace).version == "2"
+    again.environment_variables = {"ONLY": "a variable"}  # not part of what gets built...
+    assert again.register(workspace).version == "2"       # ...but kept by the version, never dropped
+    assert Environment.get(workspace, "train").environment_variables == {"ONLY": "a variable"}
+    assert Environment.get(workspace, "train", version=1).environment_variables == {}
+    assert Environment.get(workspace, "train").hash == first.hash   # one environment to build
+    assert again.register(workspace).version == "2"
 
 
 def test_get_latest_and_by_version(workspace):

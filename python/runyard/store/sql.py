@@ -490,17 +490,19 @@ class SqlStore(RunStore):
 
     # -- environments --------------------------------------------------------
     def register_environment(self, name: str, env_hash: str, spec: dict[str, Any]) -> int:
-        """Store a new version of ``name`` unless the latest one has the same hash."""
+        """Store a new version of ``name`` unless the latest one is this spec. The hash (what
+        gets built) leaves out the environment variables; a version keeps them, so a spec that
+        changes only those is a new version too."""
         checks.text(name, "name", empty=False)
         ids.check_sha256(env_hash, "hash")
         spec_text = checks.spec_json(spec)
         with self._write() as conn:
             latest = conn.execute(
-                sa.select(t.environments.c.version, t.environments.c.hash)
+                sa.select(t.environments.c.version, t.environments.c.hash, t.environments.c.spec)
                 .where(t.environments.c.name == name)
                 .order_by(t.environments.c.version.desc()).limit(1)
             ).first()
-            if latest and latest.hash == env_hash:
+            if latest and latest.hash == env_hash and checks.spec_json(json.loads(latest.spec)) == spec_text:
                 return latest.version
             version = (latest.version + 1) if latest else 1
             conn.execute(sa.insert(t.environments).values(
