@@ -7,7 +7,7 @@ R_LIB := $(CURDIR)/.r-lib
 R_CHECK := $(CURDIR)/.r-check
 TEST_ENV = RETICULATE_PYTHON=$(abspath $(BIN)/python) R_LIBS=$(R_LIB)
 
-.PHONY: demo test install install-test system-deps r-install r-check clean
+.PHONY: demo test docs docs-serve install install-test system-deps r-install r-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ demo: install
 test:
 	$(PYTHON) scripts/test_all.py
 
+# The documentation site into site/ (strict: a broken link, a missing reference or a page left
+# out of the navigation fails), with the R package's pkgdown site in site/r/; it works offline.
+docs: $(BIN)/python r-install
+	$(BIN)/pip install --quiet -e ".[docs]"
+	$(TEST_ENV) $(BIN)/python scripts/build_docs.py
+
+# Build it, then serve it on http://127.0.0.1:8000 (Ctrl-C stops).
+docs-serve: docs
+	$(BIN)/python scripts/build_docs.py --no-build --serve 8000
+
 # R CMD check of the built package (with what r-install sets up); an ERROR or a WARNING
 # fails it. --no-tests: `make test` runs the same testthat suite from source.
 r-check:
@@ -48,4 +58,4 @@ r-check:
 	@grep '^Status:' $(R_CHECK)/runyard.Rcheck/00check.log
 
 clean:
-	rm -rf $(VENV) $(R_LIB) $(R_CHECK) .test-logs .runyard build *.egg-info python/*.egg-info
+	rm -rf $(VENV) $(R_LIB) $(R_CHECK) .test-logs .runyard build site *.egg-info python/*.egg-info

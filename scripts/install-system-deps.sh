@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-jsonlite
-          r-cran-rmarkdown r-cran-knitr pandoc docker.io debootstrap docker-registry postgresql
+          r-cran-rmarkdown r-cran-knitr r-cran-pkgdown r-cran-remotes pandoc docker.io debootstrap docker-registry postgresql
           openmpi-bin libopenmpi-dev)
 missing=()
 for package in "${packages[@]}"; do
