@@ -6,10 +6,11 @@ installs what the tests need (``make install-test r-install``); then it starts o
 PostgreSQL server for the whole run and runs, at the same time:
 
 - four lanes, each a sequence of stages: the Docker tests (they start the engine),
-  then R CMD check; the Ray tests (a loopback cluster), then the R package's
-  testthat suite (which starts a cluster of its own: not while the first runs);
-  and the other pytest tests in two halves. Four processes at a time keep a
-  two-core machine busy without starving the tests that wait on timeouts.
+  then R CMD check, then a third of the other pytest tests; the Ray tests (a
+  loopback cluster), then the R package's testthat suite (which starts a cluster
+  of its own: not while the first runs); and the other two thirds of the pytest
+  tests. Four processes at a time keep a two-core machine busy without starving
+  the tests that wait on timeouts.
 
 Each stage writes to ``.test-logs/<stage>.log`` (a pytest shard also a JUnit XML
 report with each test's time); a line every minute says what is
@@ -39,13 +40,15 @@ R_LIB = ROOT / ".r-lib"
 PROGRESS_EVERY_S = 60
 FAILED_LOG_LINES = 400
 
-#: modules of the "rest" shard that go to its second half: together about as long as the
-#: first half (measured from the durations pytest prints)
-SECOND_HALF = ["tests/integration/test_pipelines.py", "tests/integration/test_pipeline_examples.py",
+#: The "rest" shard (neither Docker nor Ray) in three parts of about equal time, measured from
+#: the JUnit reports in .test-logs/: the third runs after the Docker tests and R CMD check
+#: (together about as long as the Ray tests and testthat), the second is the pipeline suites.
+SECOND_PART = ["tests/integration/test_pipelines.py", "tests/integration/test_pipeline_examples.py",
                "tests/integration/test_pipeline_cli.py", "tests/integration/test_pipeline_arguments.py",
                "tests/integration/test_published_pipelines.py", "tests/integration/test_rfunction_step.py",
-               "tests/integration/test_vignettes.py", "tests/integration/test_rllib.py",
-               "tests/integration/test_estimators.py", "tests/integration/test_benchmarks_smoke.py"]
+               "tests/integration/test_docs.py", "tests/integration/test_estimators.py",
+               "tests/integration/test_benchmarks_smoke.py"]
+THIRD_PART = ["tests/integration/test_rllib.py", "tests/integration/test_concurrency.py"]
 
 
 @dataclass
@@ -79,12 +82,14 @@ def test_lanes() -> list[list[Stage]]:
     rest = "not docker and not ray"
     return [
         [pytest_stage("pytest docker", "-m", "docker", "tests"),
-         Stage("R CMD check", ["make", "--no-print-directory", "r-check"])],
+         Stage("R CMD check", ["make", "--no-print-directory", "r-check"]),
+         pytest_stage("pytest rest-3", "-m", rest, *THIRD_PART)],
         [pytest_stage("pytest ray", "-m", "ray and not docker", "tests"),
          Stage("R testthat", ["Rscript", "-e",
                               'testthat::test_local("r-package", reporter = "summary", stop_on_failure = TRUE)'])],
-        [pytest_stage("pytest rest-1", "-m", rest, *[f"--ignore={path}" for path in SECOND_HALF], "tests")],
-        [pytest_stage("pytest rest-2", "-m", rest, *SECOND_HALF)],
+        [pytest_stage("pytest rest-1", "-m", rest, *[f"--ignore={path}" for path in SECOND_PART + THIRD_PART],
+                      "tests")],
+        [pytest_stage("pytest rest-2", "-m", rest, *SECOND_PART)],
     ]
 
 
