@@ -143,3 +143,34 @@ def test_stop_bounds_by_metric_name_top_level_or_nested_key():
     assert result_value(RESULT, "timesteps_total") == 6000
     with pytest.raises(KeyError, match="RLlib's result has no 'episode_mean'; it has .*env_runners/episode_len_max"):
         reached(RESULT, {"episode_mean": 1})
+
+
+class _SlowRay:
+    """Ray's init as it fails on a busy machine: the raylet misses Ray's 30 s to register."""
+
+    def __init__(self, failures: int):
+        self.failures, self.inits, self.shutdowns = failures, 0, 0
+
+    def init(self, **_options):
+        self.inits += 1
+        if self.inits <= self.failures:
+            raise Exception("The current node timed out during startup. This could happen because "
+                            "some of the raylet failed to startup or the GCS has become overloaded.")
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+def test_the_private_ray_instance_is_started_again_when_it_times_out(capsys):
+    import psutil
+    from runyard.rllib.__main__ import START_TRIES, _start_ray
+    ray = _SlowRay(failures=START_TRIES - 1)
+    _start_ray(ray, psutil.Process(), 1, "/tmp")
+    assert ray.inits == START_TRIES and ray.shutdowns == START_TRIES - 1
+    assert "did not start" in capsys.readouterr().out
+    with pytest.raises(Exception, match="timed out during startup"):  # not forever
+        _start_ray(_SlowRay(failures=START_TRIES), psutil.Process(), 1, "/tmp")
+    other = _SlowRay(failures=0)
+    other.init = lambda **_: (_ for _ in ()).throw(ValueError("bad num_cpus"))
+    with pytest.raises(ValueError):  # other errors are not retried
+        _start_ray(other, psutil.Process(), 1, "/tmp")

@@ -92,7 +92,7 @@ def private_ray(num_cpus: int) -> Iterator[str]:
     import ray
     me = psutil.Process()
     try:
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _temp_dir=folder)
+        _start_ray(ray, me, num_cpus, folder)
         address = ray.get_runtime_context().gcs_address
         os.environ["RAY_ADDRESS"] = address
         print(f"runyard.rllib: started a private Ray instance at {address} ({num_cpus} CPUs, "
@@ -106,6 +106,26 @@ def private_ray(num_cpus: int) -> Iterator[str]:
             _gone(started)
             shutil.rmtree(folder, ignore_errors=True)
             print("runyard.rllib: the private Ray instance is stopped", flush=True)
+
+
+#: tries at starting the private instance: Ray gives its raylet a fixed 30 s to register, which
+#: a machine busy with other work can exceed
+START_TRIES = 3
+
+
+def _start_ray(ray: Any, me: Any, num_cpus: int, folder: str) -> None:
+    for attempt in range(1, START_TRIES + 1):
+        try:
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _temp_dir=folder)
+            return
+        except Exception as e:
+            if "timed out during startup" not in str(e) or attempt == START_TRIES:
+                raise
+            print(f"runyard.rllib: the private Ray instance did not start ({e}); starting it again "
+                  f"(try {attempt + 1} of {START_TRIES})", flush=True)
+            started = me.children(recursive=True)
+            ray.shutdown()
+            _gone(started)
 
 
 def _remove_stale(parent: str) -> None:
