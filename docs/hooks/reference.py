@@ -76,6 +76,8 @@ def _type_of(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     if "enum" in schema:
         return " \\| ".join(f"`{json.dumps(v)}`" for v in schema["enum"])
     kind = schema.get("type")
+    if schema.get("format") == "binary":
+        return "the file's bytes"
     if kind == "array":
         return f"list of {_type_of(schema.get('items', {}), defs)}"
     if kind == "object":
@@ -133,19 +135,6 @@ def yaml_schemas_markdown() -> str:
 
 
 # -- OpenAPI as a route list --------------------------------------------------------
-def _schema_name(schema: dict[str, Any] | None) -> str:
-    if not schema:
-        return ""
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return f"[{name}](#{_anchor(name)})"
-    if schema.get("type") == "array":
-        return f"list of {_schema_name(schema.get('items'))}"
-    if schema.get("format") == "binary":
-        return "the file's bytes"
-    return schema.get("type", "any")
-
-
 def rest_api_markdown() -> str:
     document = openapi()
     components = document.get("components", {}).get("schemas", {})
@@ -172,7 +161,7 @@ def rest_api_markdown() -> str:
                 out.append("")
             body = operation.get("requestBody", {}).get("content", {})
             for media, content in body.items():
-                out += [f"Body ({media}): {_schema_name(content.get('schema'))}", ""]
+                out += [f"Body ({media}): {_type_of(content.get('schema', {}), components)}", ""]
             answers = ", ".join(f"{code} {a.get('description', '')}".strip()
                                 for code, a in operation.get("responses", {}).items())
             out += [f"Answers: {answers}", ""]

@@ -39,11 +39,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _r_env() -> dict[str, str]:
-    env = dict(os.environ, RETICULATE_PYTHON=submitting_interpreter())
-    env.setdefault("R_LIBS", str(ROOT / ".r-lib"))
-    for key in ("RUNYARD_WORKSPACE", "RUNYARD_RUN_ID", "RUNYARD_TRACKING_URI", "RUNYARD_TOKEN"):
-        env.pop(key, None)
-    return env
+    """A reader's environment (runyard on PATH, no job's variables) with the checkout's R library."""
+    python = submitting_interpreter()
+    return reader_env(python, {"RETICULATE_PYTHON": python,
+                               "R_LIBS": os.environ.get("R_LIBS", str(ROOT / ".r-lib"))})
 
 
 def nav_pages(nav) -> list[str]:
@@ -204,8 +203,7 @@ def test_get_started_pages_mark_every_block():
 def _run(page: str, tmp_path: Path, substitutions: dict[str, str] | None = None,
          extra_env: dict[str, str] | None = None):
     python = submitting_interpreter()
-    env = reader_env(python, {**_r_env(), **(extra_env or {})})
-    env["PATH"] = os.pathsep.join([str(Path(python).parent), env["PATH"]])
+    env = {**_r_env(), **(extra_env or {})}
     work = tmp_path / "reader"
     work.mkdir()
     return run_page(GET_STARTED / page, work, python=python, env=env, substitutions=substitutions)

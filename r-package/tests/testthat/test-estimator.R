@@ -71,7 +71,6 @@ test_that("estimator() refuses bad options before anything runs", {
 })
 
 test_that("r_environment() refuses use_gpu = TRUE rather than dropping it", {
-  skip_if_no_runyard()
   err <- expect_runyard_error(r_environment("gpu", use_gpu = TRUE), "runyard_argument_error")
   expect_match(conditionMessage(err), "estimator(use_gpu = TRUE)", fixed = TRUE)
   expect_null(r_environment("cpu", use_gpu = FALSE)$docker$base_image)
