@@ -111,6 +111,9 @@ class Run:
         if cls is Run and row["run_type"] == "pipeline":
             from .pipeline.run import PipelineRun
             cls = PipelineRun
+        elif cls is Run and row["run_type"] == "hyperdrive":
+            from .hyperdrive.run import HyperDriveRun
+            cls = HyperDriveRun
         run = cls.__new__(cls)
         run._init(Experiment(workspace, row["experiment"]), row)
         return run

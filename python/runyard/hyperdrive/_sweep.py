@@ -1,0 +1,328 @@
+"""The machinery of a detached parent run that runs trials as child runs.
+
+A ``SweepDriver`` runs in the process ``start_detached`` started for the
+parent run (it outlives the submitting session). It asks its subclass for the
+next trial, starts it as a child run, at most ``concurrency`` at a time, and
+watches each running trial's stream of the primary metric: every new value is
+one interval, and the policy decides at once (a poll every 0.1 s) whether the
+trial stops; a stopped trial is canceled and carries the reason in its
+``stopped_by`` property. ``cancel()``, ``max_duration_minutes`` and errors of
+the driver stop the running trials; whatever happens the parent run ends.
+
+HyperDrive subclasses it (``runyard.hyperdrive._driver``) with sampling;
+AutoML does with its search. A subclass gives ``next_trial`` (values to try,
+or None when there are no more), ``start_trial`` (submit one as a child run)
+and may override ``trial_ended``.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import status as st
+from ..compute.local import cancel_requested, claim_run, open_detached_run, release_run
+from .policies import EarlyTerminationPolicy
+
+_POLL_S = 0.1
+_CHECK_LOST_EVERY_S = 2.0
+_CANCEL_WAIT_S = 120.0
+#: the property of a trial a policy stopped, and of one the sweep's end stopped
+STOPPED_BY = "stopped_by"
+#: the property (and tag) with a trial's values, as JSON
+HYPERPARAMETERS = "hyperparameters"
+#: the property with a trial's number in its sweep
+TRIAL_INDEX = "hyperdrive.trial_index"
+
+
+@dataclass
+class Trial:
+    """One child run of the sweep, as the driver follows it."""
+
+    index: int
+    values: dict[str, Any]
+    run_id: str
+    trace: list[float] = field(default_factory=list)
+    status: str = st.QUEUED
+    stopping: bool = False
+    error: str | None = None
+
+    def best(self, maximize: bool) -> float | None:
+        return (max if maximize else min)(self.trace) if self.trace else None
+
+
+class SweepDriver(abc.ABC):
+    """A parent run's driver: trials as child runs, a policy on their metric streams."""
+
+    def __init__(self, workspace_path: str, run_id: str):
+        from ..experiment import Experiment
+        self.workspace, row = open_detached_run(workspace_path, run_id)
+        self.store = self.workspace._store
+        self.run_id = run_id
+        self.experiment = Experiment(self.workspace, row["experiment"])
+        self.definition = json.loads(row["definition"])
+        self.metric = self.definition["primary_metric_name"]
+        self.maximize = self.definition["goal"] == "MAXIMIZE"
+        self.policy = EarlyTerminationPolicy.from_json(self.definition.get("policy"))
+        self.concurrency = int(self.definition["max_concurrent_runs"])
+        self.max_trials = int(self.definition["max_total_runs"])
+        self.trials: list[Trial] = []
+        self.running: dict[str, Trial] = {}
+        self.exhausted = False
+        self.cancel_asked = False
+        self.started_at = time.monotonic()
+        self.deadline = self.started_at + 60 * float(self.definition["max_duration_minutes"])
+        self.next_lost_check = self.started_at + _CHECK_LOST_EVERY_S
+
+    # -- what a subclass gives ---------------------------------------------------------
+    def setup(self) -> None:
+        """Read what the trials need (called once the run is claimed; an error fails the run)."""
+
+    @abc.abstractmethod
+    def next_trial(self) -> tuple[dict[str, Any], Any] | None:
+        """(values, what ``start_trial`` needs) of the next trial, or None when none is left."""
+
+    @abc.abstractmethod
+    def start_trial(self, index: int, values: dict[str, Any], extra: Any) -> str:
+        """Submit trial ``index`` as a child run of this run; its run id."""
+
+    def trial_ended(self, trial: Trial) -> None:
+        """``trial`` reached a final status (its trace is complete)."""
+
+    def metric_runs(self, trial: Trial) -> list[str]:
+        """The runs whose logged primary metric is the trial's (the trial run itself)."""
+        return [trial.run_id]
+
+    # -- the loop ---------------------------------------------------------------------
+    def log(self, message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    def on_sigterm(self, _signum: int, _frame: Any) -> None:
+        self.cancel_asked = True
+
+    def canceled(self) -> bool:
+        self.cancel_asked = self.cancel_asked or cancel_requested(self.workspace, self.run_id)
+        return self.cancel_asked
+
+    def main(self) -> None:
+        claim_run(self.workspace, self.run_id, self.on_sigterm)
+        try:
+            self.setup()
+            self.store.set_status(self.run_id, st.RUNNING)
+            self.run()
+        except BaseException as e:  # the parent run must end, whatever went wrong here
+            traceback.print_exc()
+            self.stop_running("the sweep's driver failed")
+            self.store.set_status(self.run_id, st.FAILED, error=f"runyard sweep driver error: {type(e).__name__}: {e}")
+        finally:
+            self.keep_log()
+            release_run(self.run_id)
+
+    def keep_log(self) -> None:
+        """On a served workspace this machine's copy of the driver's log is all there is: send it."""
+        import sys
+        from .config import DRIVER_LOG
+        log = self.workspace._artifacts.run_dir(self.run_id) / "logs" / DRIVER_LOG
+        if self.workspace.url and log.is_file():
+            sys.stdout.flush()
+            try:
+                self.workspace._artifacts.put_file(self.run_id, f"logs/{DRIVER_LOG}", log)
+            except Exception:  # the run has ended either way
+                traceback.print_exc()
+
+    def run(self) -> None:
+        while True:
+            if self.canceled():
+                return self.end_canceled()
+            if time.monotonic() >= self.deadline:
+                self.log(f"max_duration_minutes ({self.definition['max_duration_minutes']}) reached: stopping "
+                         f"{len(self.running)} running trial(s)")
+                self.stop_running("the sweep reached its max_duration_minutes")
+                return self.finish(timed_out=True)
+            self.poll()
+            self.start_trials()
+            if not self.running and (self.exhausted or len(self.trials) >= self.max_trials):
+                return self.finish()
+            time.sleep(_POLL_S)
+
+    def start_trials(self) -> None:
+        while (not self.exhausted and len(self.running) < self.concurrency and len(self.trials) < self.max_trials
+               and not self.canceled()):
+            if self.should_give_up():
+                self.exhausted = True
+                return
+            proposed = self.next_trial()
+            if proposed is None:
+                self.exhausted = True
+                self.log(f"no more values to try after {len(self.trials)} trial(s)")
+                return
+            values, extra = proposed
+            index = len(self.trials)
+            try:
+                run_id = self.start_trial(index, values, extra)
+            except Exception as e:  # this trial could not start (its target went away...): it failed
+                traceback.print_exc()
+                run_id = self.record_not_started(index, values, f"could not start: {type(e).__name__}: {e}")
+                trial = Trial(index, values, run_id, status=st.FAILED, error=f"could not start: {e}")
+                self.trials.append(trial)
+                self.log(f"trial {index}: could not start: {e}")
+                self.trial_ended(trial)
+                continue
+            trial = Trial(index, values, run_id)
+            self.trials.append(trial)
+            self.running[run_id] = trial
+            self.log(f"trial {index} ({run_id}): {_show_values(values)}")
+
+    def should_give_up(self) -> bool:
+        """Trials keep failing and none has succeeded: the script or the target is broken, so
+        the sweep stops proposing (it ends Failed with the first error)."""
+        failed = [t for t in self.trials if t.status == st.FAILED]
+        limit = max(5, 2 * self.concurrency)
+        if len(failed) >= limit and not any(t.status == st.COMPLETED for t in self.trials):
+            self.log(f"the first {len(failed)} trials failed and none completed: no more trials are started")
+            return True
+        return False
+
+    def poll(self) -> None:
+        if not self.running:
+            return
+        check_lost = time.monotonic() >= self.next_lost_check
+        if check_lost:
+            self.next_lost_check = time.monotonic() + _CHECK_LOST_EVERY_S
+        self.read_traces()
+        for run_id, trial in list(self.running.items()):
+            row = self.store.get_run(run_id)
+            if row is not None and row["status"] not in st.TERMINAL and check_lost:
+                from ..run import Run
+                Run._from_row(self.workspace, row)._target().check(run_id)  # a vanished supervisor: Failed
+                row = self.store.get_run(run_id)
+            if row is None or row["status"] in st.TERMINAL:
+                self.read_traces([trial])  # values logged just before the end
+                trial.status = row["status"] if row else st.FAILED
+                trial.error = row["error"] if row else "the trial's run was deleted"
+                del self.running[run_id]
+                best = trial.best(self.maximize)
+                self.log(f"trial {trial.index} ({run_id}): {trial.status}, {self.metric} "
+                         f"{'not logged' if best is None else _show(best)}"
+                         + (f": {_first_line(trial.error)}" if trial.error and trial.status == st.FAILED else ""))
+                self.trial_ended(trial)
+
+    def read_traces(self, trials: list[Trial] | None = None) -> None:
+        """New values of the primary metric of ``trials`` (the running ones), each judged by the policy."""
+        trials = list(self.running.values()) if trials is None else trials
+        sources = {source: trial for trial in trials for source in self.metric_runs(trial)}
+        if not sources:
+            return
+        seen: dict[str, list[float]] = {}
+        for row in self.store.get_metric_rows(list(sources), name=self.metric):
+            value = row["value_num"]
+            if value is not None and math.isfinite(value) and row["kind"] in ("scalar", "list"):
+                seen.setdefault(sources[row["run_id"]].run_id, []).append(float(value))
+        traces = {t.run_id: t.trace for t in self.trials}
+        for trial in trials:
+            values = seen.get(trial.run_id, [])
+            for value in values[len(trial.trace):]:
+                trial.trace.append(value)
+                if not trial.stopping and trial.run_id in self.running and self.policy.applies_at(len(trial.trace)):
+                    reason = self.policy.stop_reason(trial.run_id, traces, len(trial.trace), maximize=self.maximize)
+                    if reason:
+                        self.stop_trial(trial, reason)
+
+    def stop_trial(self, trial: Trial, reason: str) -> None:
+        trial.stopping = True
+        self.log(f"trial {trial.index} ({trial.run_id}): stopping: {reason}")
+        try:
+            self.store.add_properties(trial.run_id, {STOPPED_BY: reason})
+            from ..run import Run
+            Run._from_id(self.workspace, trial.run_id).cancel()
+        except Exception:  # it ended meanwhile, or its target is gone: it ends either way
+            traceback.print_exc()
+
+    def stop_running(self, reason: str) -> None:
+        for trial in list(self.running.values()):
+            if not trial.stopping:
+                self.stop_trial(trial, reason)
+
+    def record_not_started(self, index: int, values: dict[str, Any], reason: str) -> str:
+        from ..run import new_run_id
+        now = time.time()
+        row = self.store.create_run({
+            "run_id": new_run_id(self.experiment.name), "experiment": self.experiment.name,
+            "parent_id": self.run_id, "display_name": trial_name(self.run_id, index), "run_type": "script",
+            "status": st.FAILED, "end_time": now, "error": reason,
+        }, tags={HYPERPARAMETERS: json.dumps(values)},
+            properties={HYPERPARAMETERS: json.dumps(values), TRIAL_INDEX: str(index)})
+        return row["run_id"]
+
+    # -- the end ----------------------------------------------------------------------
+    def wait_for_running(self) -> None:
+        deadline = time.monotonic() + _CANCEL_WAIT_S
+        while self.running and time.monotonic() < deadline:
+            self.poll()
+            time.sleep(_POLL_S)
+
+    def end_canceled(self) -> None:
+        self.log(f"cancel requested: stopping {len(self.running)} running trial(s)")
+        self.stop_running("the sweep was canceled")
+        self.wait_for_running()
+        self.store.set_status(self.run_id, st.CANCELED)
+        self.log("sweep Canceled")
+
+    def finish(self, timed_out: bool = False) -> None:
+        self.wait_for_running()
+        done = [t for t in self.trials if t.status == st.COMPLETED]
+        failed = [t for t in self.trials if t.status == st.FAILED]
+        no_metric = [t for t in self.trials if t.status in (st.COMPLETED, st.CANCELED) and not t.trace]
+        notes = []
+        if no_metric:
+            notes.append(f"{len(no_metric)} of {len(self.trials)} trial(s) never logged the primary metric "
+                         f"{self.metric!r} (trials {', '.join(str(t.index) for t in no_metric[:10])}"
+                         f"{', ...' if len(no_metric) > 10 else ''}); check the name the script logs with run.log")
+        if failed:
+            notes.append(f"{len(failed)} trial(s) failed")
+        if timed_out:
+            notes.append(f"stopped after max_duration_minutes={self.definition['max_duration_minutes']}")
+        if notes:
+            self.store.add_properties(self.run_id, {"warnings": json.dumps(notes)})
+            for note in notes:
+                self.log(f"note: {note}")
+        if self.trials and len(failed) == len(self.trials):
+            first = failed[0]
+            error = (f"all {len(failed)} trial(s) failed; the first, trial {first.index} ({first.run_id}): "
+                     f"{first.error or 'no error recorded'}")
+            self.store.set_status(self.run_id, st.FAILED, error=error)
+            self.log(f"sweep Failed: {_first_line(error)}")
+            return
+        self.store.set_status(self.run_id, st.COMPLETED)
+        best = self.best_trial()
+        self.log(f"sweep Completed: {len(self.trials)} trial(s), {len(done)} completed"
+                 + (f"; best: trial {best.index} ({best.run_id}) {self.metric} {_show(best.best(self.maximize))}"
+                    if best else ""))
+
+    def best_trial(self) -> Trial | None:
+        scored = [t for t in self.trials if t.trace]
+        if not scored:
+            return None
+        return (max if self.maximize else min)(scored, key=lambda t: t.best(self.maximize))
+
+
+def trial_name(sweep_run_id: str, index: int) -> str:
+    """A trial's display name: Azure's ``<sweep>_<n>``."""
+    return f"{sweep_run_id}_{index}"
+
+
+def _show(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
+def _show_values(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_show(v) if isinstance(v, float) else v}" for k, v in values.items())
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text and text.strip() else ""
