@@ -44,6 +44,7 @@ _EXPORTS = {
     "CommandStep": "runyard.pipeline",
     "RScriptStep": "runyard.pipeline",
     "EstimatorStep": "runyard.pipeline",
+    "HyperDriveStep": "runyard.pipeline",
     "OutputFileDatasetConfig": "runyard.pipeline",
     "PipelineData": "runyard.pipeline",
     "PipelineParameter": "runyard.pipeline",

@@ -9,6 +9,7 @@
 """
 
 from .data import OutputFileDatasetConfig, PipelineData, PipelineParameter, StepInput
+from .hyperdrive_step import HyperDriveStep
 from .pipeline import Pipeline
 from .published import PipelineEndpoint, PublishedPipeline
 from .run import PipelineRun
@@ -16,7 +17,7 @@ from .schedule import Schedule, ScheduleRecurrence
 from .steps import CommandStep, EstimatorStep, PipelineStep, PythonScriptStep, RFunctionStep, RScriptStep
 from .yaml_spec import load_pipeline
 
-__all__ = ["CommandStep", "EstimatorStep", "OutputFileDatasetConfig", "Pipeline", "PipelineData",
+__all__ = ["CommandStep", "EstimatorStep", "HyperDriveStep", "OutputFileDatasetConfig", "Pipeline", "PipelineData",
            "PipelineEndpoint", "PipelineParameter", "PipelineRun", "PipelineStep", "PublishedPipeline",
            "PythonScriptStep", "RFunctionStep", "RScriptStep", "Schedule", "ScheduleRecurrence", "StepInput",
            "load_pipeline"]

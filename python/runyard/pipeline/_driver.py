@@ -136,6 +136,15 @@ class _Driver:
                 self.ended[name] = status
                 error = row["error"] if row and status != st.COMPLETED else None
                 self.log(f"step {name!r} ({step_run}): {status}" + (f": {_first_line(error)}" if error else ""))
+                if status == st.COMPLETED and self.steps[name].get("hyperdrive"):
+                    best = self._best_trial(name, step_run)
+                    if best is None:
+                        self._fail_completed(name, step_run, "its sweep has no best trial",
+                                             ValueError("no trial logged the primary metric "
+                                                        f"{self.steps[name]['hyperdrive']['primary_metric_name']!r}"))
+                        continue
+                    self.holder[name] = best
+                    self.log(f"step {name!r}: the best trial is {best}; its outputs are the step's")
                 if status == st.COMPLETED:
                     self._register_outputs(name, step_run)
 
@@ -185,8 +194,10 @@ class _Driver:
         keyed = {n: f"<input:{h}>" for n, h in input_hashes.items()}
         key_outputs = {o: f"<output:{o}>" for o in step["outputs"]}
         command = job["command"]
+        sweep = step.get("hyperdrive")  # a HyperDriveStep: its sweep's settings count too
         key = reuse.step_key(
-            job, fill(job["arguments"], self.parameters, keyed, key_outputs),
+            job, fill(job["arguments"], self.parameters, keyed, key_outputs)
+            + ([f"<hyperdrive:{json.dumps(sweep, sort_keys=True)}>"] if sweep else []),
             fill(command, self.parameters, keyed, key_outputs) if isinstance(command, list) else command,
             input_hashes=[input_hashes[i["name"]] for i in step["inputs"]] +
                          [d["dataset"]["content_hash"] for d in datasets],
@@ -201,6 +212,10 @@ class _Driver:
         for data_name, path in {**inputs, **outputs}.items():  # Azure ML's variables for a step's data
             variables.setdefault(f"AZUREML_DATAREFERENCE_{data_name}", path)
         environment = Environment(**job["environment"]) if job["environment"] else None
+        step_inputs = [{"run_id": self.holder[i["step"]], "prefix": f"{OUTPUTS_FOLDER}/{i['output']}/",
+                        "folder": inputs[i["name"]]} for i in step["inputs"]] + datasets
+        if sweep:
+            return self._start_sweep(name, sweep, key, variables, inputs, outputs, step_inputs)
         run = submit_job(
             self.experiment, source_directory=None, snapshot_hash=job["snapshot_hash"], script=job["script"],
             command=fill(command, self.parameters, inputs, outputs) if isinstance(command, list) else command,
@@ -209,12 +224,38 @@ class _Driver:
             max_run_duration_seconds=job["max_run_duration_seconds"], tags={}, display_name=name,
             properties={reuse.KEY_PROPERTY: key, "azureml.nodeid": name}, parent_id=self.run_id,
             distributed=job["distributed"], max_retries=job["max_retries"], resources=job["resources"],
-            inputs=[{"run_id": self.holder[i["step"]], "prefix": f"{OUTPUTS_FOLDER}/{i['output']}/",
-                     "folder": inputs[i["name"]]} for i in step["inputs"]] + datasets,
-            output_folders=list(outputs.values()))
+            inputs=step_inputs, output_folders=list(outputs.values()))
         self.running[name] = run.id
         self.holder[name] = run.id
         self.log(f"step {name!r}: submitted as run {run.id} on {job['target']!r}")
+
+    def _start_sweep(self, name: str, sweep: dict[str, Any], key: str, variables: dict[str, str],
+                     inputs: dict[str, str], outputs: dict[str, str], step_inputs: list[dict[str, Any]]) -> None:
+        """A HyperDriveStep: a sweep run whose trials are the step's job with the sweep's values."""
+        from ..hyperdrive.config import start_sweep
+        job = self.steps[name]["job"]
+        command = job["command"]
+        trial = {"snapshot_hash": job["snapshot_hash"], "script": job["script"],
+                 "command": fill(command, self.parameters, inputs, outputs) if isinstance(command, list) else command,
+                 "arguments": fill(job["arguments"], self.parameters, inputs, outputs),
+                 "environment": job["environment"], "target": job["target"], "environment_variables": variables,
+                 "max_run_duration_seconds": job["max_run_duration_seconds"], "distributed": job["distributed"],
+                 "max_retries": job["max_retries"], "resources": job["resources"], "inputs": step_inputs,
+                 "output_folders": list(outputs.values())}
+        run = start_sweep(self.experiment, {**sweep, "trial": {"kind": "job", "job": trial}}, tags={},
+                          display_name=name, properties={reuse.KEY_PROPERTY: key, "azureml.nodeid": name},
+                          parent_run_id=self.run_id)
+        self.running[name] = run.id
+        self.holder[name] = run.id
+        self.log(f"step {name!r}: sweep submitted as run {run.id} ({sweep['max_total_runs']} trial(s) at most, "
+                 f"{sweep['max_concurrent_runs']} at a time, on {job['target']!r})")
+
+    def _best_trial(self, name: str, sweep_run: str) -> str | None:
+        """A HyperDriveStep's holder of outputs: its sweep's best trial (None: no trial logged
+        the primary metric)."""
+        from ..run import Run
+        best = Run._from_id(self.workspace, sweep_run).get_best_run_by_primary_metric(include_resume_from_runs=False)
+        return best.id if best is not None else None
 
     def _record_reused(self, name: str, found: dict[str, Any]) -> None:
         from ..run import new_run_id
@@ -231,6 +272,8 @@ class _Driver:
         # the reused run's metrics, so the step of this pipeline run reads as the one it stands for
         self.store.log_metrics([{**m, "run_id": row["run_id"]} for m in self.store.get_metric_rows([found["run_id"]])])
         self.holder[name] = found["run_id"]
+        if self.steps[name].get("hyperdrive"):
+            self.holder[name] = self._best_trial(name, found["run_id"]) or found["run_id"]
         self.ended[name] = st.COMPLETED
         self.log(f"step {name!r}: reused run {found['run_id']} (recorded as {row['run_id']})")
         self._register_outputs(name, row["run_id"])

@@ -120,6 +120,7 @@ class Pipeline:
             command = getattr(step, "command", None)
             steps.append({
                 "name": name, "kind": step.kind, "allow_reuse": step.allow_reuse,
+                **({"hyperdrive": step.sweep_settings()} if step.kind == "hyperdrive" else {}),
                 "upstream": self.graph.upstream[name],
                 "inputs": [{"name": i.name, "output": i.output.name, "step": self.graph.producers[i.output.name]}
                            for i in step.inputs],
