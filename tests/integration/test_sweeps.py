@@ -335,3 +335,15 @@ def test_a_hyperdrive_step_refuses_a_swept_option_already_in_its_arguments(proje
     sweep = _sweep(src, GridParameterSampling({"alpha": choice(0.1, 0.3)}), script="fit.py")
     with pytest.raises(ConfigError, match="HyperDriveStep 'tune': its arguments already hold '--alpha'"):
         HyperDriveStep("tune", sweep, estimator_entry_script_arguments=["--alpha", 1])
+
+
+def test_the_sklearn_sweep_example_runs_as_its_docstring_says(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    example = tmp_path / "sklearn-sweep"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "sklearn-sweep", example)
+    done = subprocess.run([sys.executable, str(example / "sweep.py")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sweep Completed: 6 trial(s)" in done.stdout
+    assert "outputs/model.joblib" in done.stdout.splitlines()[-1]
