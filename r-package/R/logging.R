@@ -16,6 +16,7 @@
 log_metric_to_run <- function(name, value, run = NULL) {
   run <- check_run(run, null_ok = TRUE)
   py_invoke(run$log, name = name, value = value)
+  flush_metrics_now_and_then()
   invisible(NULL)
 }
 
@@ -33,6 +34,7 @@ log_metric_to_run <- function(name, value, run = NULL) {
 log_list_to_run <- function(name, value, run = NULL) {
   run <- check_run(run, null_ok = TRUE)
   py_invoke(run$log_list, name = name, value = value, .lists = "value")
+  flush_metrics_now_and_then()
   invisible(NULL)
 }
 
@@ -56,6 +58,7 @@ log_row_to_run <- function(name, ..., run = NULL) {
   }
   run <- check_run(run, null_ok = TRUE)
   py_invoke(run$log_row, name = name, .args = row)
+  flush_metrics_now_and_then()
   invisible(NULL)
 }
 
@@ -75,6 +78,7 @@ log_table_to_run <- function(name, value, run = NULL) {
   # Each column a list, even of one row (R has no scalars).
   if (is.list(value)) value <- lapply(value, function(col) if (is.atomic(col)) to_py(col, "list") else col)
   py_invoke(run$log_table, name = name, value = value)
+  flush_metrics_now_and_then()
   invisible(NULL)
 }
 
@@ -107,7 +111,25 @@ log_image_to_run <- function(name, plot = NULL, path = NULL, run = NULL) {
     }, finally = grDevices::dev.off())
   }
   py_invoke(run$log_image, name = name, path = path, .paths = "path")
+  flush_metrics_now_and_then()
   invisible(paste0("images/", name, ".", tools_ext(path)))
+}
+
+# Python's thread writes logged values to the run's history every FLUSH_INTERVAL_S, but it only
+# runs while R is calling into Python (reticulate holds Python's lock between calls). An R script
+# that logs, then computes for minutes, would keep its values from the history, and from a
+# sweep's early-termination policy, until it logged again or ended; so each log call writes
+# what is waiting once that interval has passed, as the thread would have.
+flush_metrics_now_and_then <- function() {
+  metrics <- reticulate::import("runyard.metrics")
+  now <- Sys.time()
+  last <- .state$metrics_flushed_at
+  if (is.null(last) || as.numeric(now - last, units = "secs") >= metrics$FLUSH_INTERVAL_S) {
+    .state$metrics_flushed_at <- now
+    # A store that is away keeps the values buffered; Python's thread sends them and says so.
+    try(metrics$flush_all(), silent = TRUE)
+  }
+  invisible(NULL)
 }
 
 tools_ext <- function(path) {
