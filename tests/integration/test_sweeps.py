@@ -347,3 +347,48 @@ def test_the_sklearn_sweep_example_runs_as_its_docstring_says(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "sweep Completed: 6 trial(s)" in done.stdout
     assert "outputs/model.joblib" in done.stdout.splitlines()[-1]
+
+
+def test_a_sweep_over_a_pipeline_sets_its_parameters_per_trial(workspace, experiment, project):
+    from runyard import Pipeline, PipelineParameter, PythonScriptStep
+    src = project({"train.py": TRAIN})
+    alpha = PipelineParameter("alpha", default_value=0.5)
+    step = PythonScriptStep("train.py", name="train", arguments=["--alpha", alpha], source_directory=src)
+    pipeline = Pipeline(workspace, [step])
+    config = HyperDriveConfig(pipeline=pipeline, hyperparameter_sampling=GridParameterSampling(
+        {"alpha": choice(0.1, 0.3)}), primary_metric_name="score", primary_metric_goal="MAXIMIZE",
+        max_total_runs=2, max_concurrent_runs=2)
+    run = experiment.submit(config)
+    assert run.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+    trials = run.get_children_sorted_by_primary_metric()
+    assert [t["hyperparameters"] for t in trials] == [{"alpha": 0.3}, {"alpha": 0.1}]
+    best = run.get_best_run_by_primary_metric()
+    assert best.type == "pipeline"
+    assert best.find_step_run("train")[0].get_details()["runDefinition"]["arguments"] == ["--alpha", "0.3"]
+
+    for space, message in (({"beta": choice(1, 2)}, "'beta' is not a PipelineParameter of the pipeline"),
+                           ({"alpha": choice("low", "high")}, "choice\\('low', 'high'\\) gives 'low' to "
+                                                               "PipelineParameter 'alpha'")):
+        with pytest.raises(ConfigError, match=message):
+            experiment.submit(HyperDriveConfig(pipeline=pipeline, hyperparameter_sampling=GridParameterSampling(space),
+                                               primary_metric_name="score", primary_metric_goal="MAXIMIZE",
+                                               max_total_runs=2))
+
+
+@pytest.mark.docker
+def test_a_target_that_disappears_mid_sweep_fails_the_trials_left(workspace, experiment, project, docker_target,
+                                                                  wait_for):
+    src = project({"sleep.py": SLEEP})
+    config = _sweep(src, GridParameterSampling({"--x": choice(1, 2, 3)}), script="sleep.py", metric="value",
+                    target=docker_target, arguments=["--seconds", 5], max_total_runs=3, max_concurrent_runs=1)
+    run = experiment.submit(config)
+    wait_for(lambda: any("working" in c.get_log() for c in run.get_children()), timeout=300,
+             what="the first trial to run")
+    workspace.compute_targets.detach(docker_target)
+    details = run.wait_for_completion(raise_on_error=False)
+    trials = sorted(_trials(run).values(), key=lambda t: t["values"]["--x"])
+    assert [t["status"] for t in trials] == [st.COMPLETED, st.FAILED, st.FAILED]
+    assert details["status"] == st.COMPLETED
+    for trial in trials[1:]:
+        row = next(c for c in run.get_children() if c.get_properties()["hyperparameters"] == json.dumps(trial["values"]))
+        assert f"compute_target '{docker_target}' is not in workspace" in row.get_details()["error"]["message"]

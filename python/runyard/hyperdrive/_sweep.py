@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import status as st
+from ..errors import ConfigError
 from ..compute.local import cancel_requested, claim_run, open_detached_run, release_run
 from .policies import EarlyTerminationPolicy
 
@@ -198,8 +199,7 @@ class SweepDriver(abc.ABC):
         for run_id, trial in list(self.running.items()):
             row = self.store.get_run(run_id)
             if row is not None and row["status"] not in st.TERMINAL and check_lost:
-                from ..run import Run
-                Run._from_row(self.workspace, row)._target().check(run_id)  # a vanished supervisor: Failed
+                self.check_lost(row)
                 row = self.store.get_run(run_id)
             if row is None or row["status"] in st.TERMINAL:
                 self.read_traces([trial])  # values logged just before the end
@@ -211,6 +211,16 @@ class SweepDriver(abc.ABC):
                          f"{'not logged' if best is None else _show(best)}"
                          + (f": {_first_line(trial.error)}" if trial.error and trial.status == st.FAILED else ""))
                 self.trial_ended(trial)
+
+    def check_lost(self, row: dict[str, Any]) -> None:
+        """A trial whose supervisor vanished ends Failed (its target's check); a trial whose
+        target is no longer attached is left to its own supervisor."""
+        from ..run import Run
+        try:
+            target = Run._from_row(self.workspace, row)._target()
+        except ConfigError:
+            return
+        target.check(row["run_id"])
 
     def read_traces(self, trials: list[Trial] | None = None) -> None:
         """New values of the primary metric of ``trials`` (the running ones), each judged by the policy."""
@@ -309,6 +319,21 @@ class SweepDriver(abc.ABC):
         if not scored:
             return None
         return (max if self.maximize else min)(scored, key=lambda t: t.best(self.maximize))
+
+
+def logged_values(store: Any, rows: list[dict[str, Any]], metric: str) -> dict[str, list[float]]:
+    """Trial run id -> the finite values of ``metric`` it logged, in order (a pipeline trial's
+    are those its steps logged too)."""
+    owner = {r["run_id"]: r["run_id"] for r in rows}
+    for row in rows:
+        if row["run_type"] == "pipeline":
+            owner.update({step["run_id"]: row["run_id"] for step in store.list_runs(parent_id=row["run_id"])})
+    values: dict[str, list[float]] = {}
+    for found in store.get_metric_rows(list(owner), name=metric):
+        if found["value_num"] is not None and math.isfinite(found["value_num"]) \
+                and found["kind"] in ("scalar", "list"):
+            values.setdefault(owner[found["run_id"]], []).append(float(found["value_num"]))
+    return values
 
 
 def trial_name(sweep_run_id: str, index: int) -> str:

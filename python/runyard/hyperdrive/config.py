@@ -158,6 +158,7 @@ class HyperDriveConfig:
             if unknown:
                 raise ConfigError(f"HyperDriveConfig: {', '.join(map(repr, unknown))} is not a PipelineParameter of "
                                   f"the pipeline (its parameters: {', '.join(sorted(source.parameters)) or 'none'})")
+            _check_pipeline_values(self.hyperparameter_sampling, source.parameters)
             trial = {"kind": "pipeline", "pipeline": source._definition(workspace, {}, take_snapshots=True)}
         else:
             trial = {"kind": "job", "job": trial_job(source, workspace)}
@@ -272,6 +273,21 @@ def start_sweep(experiment: "Experiment", definition: dict[str, Any], *, tags: d
         workspace._store.set_status(run_id, st.FAILED, error=f"could not start the sweep's driver: {e}")
         raise ComputeError(f"could not start the driver of sweep {run_id}: {e}") from e
     return Run._from_row(workspace, row)
+
+
+def _check_pipeline_values(sampling: HyperParameterSampling, parameters: dict[str, Any]) -> None:
+    """Every value a swept pipeline parameter can get is of its default's kind (a sample of
+    each continuous expression; every option of a choice)."""
+    import random
+    rng = random.Random(0)
+    for name, expression in sampling.parameter_space.items():
+        values = expression.values if expression.kind == "choice" else [expression.sample(rng) for _ in range(3)]
+        for value in values:
+            try:
+                parameters[name].check(value)
+            except ConfigError as e:
+                raise ConfigError(f"HyperDriveConfig: {expression!r} gives {value!r} to PipelineParameter {name!r}, "
+                                  f"whose default is {parameters[name].default_value!r}: {e}") from e
 
 
 def _count(name: str, value: Any, most: int) -> int:

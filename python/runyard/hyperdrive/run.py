@@ -9,13 +9,12 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from .. import status as st
 from ..errors import ConfigError, refuse_unknown_arguments
 from ..run import Run
-from ._sweep import HYPERPARAMETERS, STOPPED_BY
+from ._sweep import HYPERPARAMETERS, STOPPED_BY, logged_values
 
 
 class HyperDriveRun(Run):
@@ -39,10 +38,7 @@ class HyperDriveRun(Run):
         store = self._store()
         sweeps = [self.id, *(self._definition().get("resume_from", []) if include_resume_from_runs else [])]
         rows = [r for sweep in sweeps for r in reversed(store.list_runs(parent_id=sweep))]
-        scores: dict[str, list[float]] = {}
-        for metric in store.get_metric_rows([r["run_id"] for r in rows], name=self.primary_metric_name):
-            if metric["value_num"] is not None and math.isfinite(metric["value_num"]):
-                scores.setdefault(metric["run_id"], []).append(metric["value_num"])
+        scores = logged_values(store, rows, self.primary_metric_name)
         best = max if self.maximize else min
         trials = []
         for row in rows:
