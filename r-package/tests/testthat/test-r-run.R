@@ -83,3 +83,19 @@ test_that("an R script run logs every kind of metric, an image and outputs", {
   logs <- get_run_details_with_logs(run)$logFiles
   expect_match(logs[["logs/driver.log"]], "training done", fixed = TRUE)
 })
+
+test_that("a value an R script logs reaches the run's history while the script still computes", {
+  skip_if_no_runyard()
+  fx <- local_workspace()
+  # Python's flusher thread does not run while R computes (reticulate holds the GIL), so the
+  # R logging functions write what is waiting themselves.
+  write_lines_to(fx$src, "slow.R", c(
+    "library(runyard)",
+    "log_metric_to_run('epoch', 1)",
+    "Sys.sleep(300)"
+  ))
+  run <- submit_experiment(experiment(fx$ws, "r-live"), script_run_config(fx$src, "slow.R"))
+  on.exit(cancel_run(run), add = TRUE)
+  wait_until(function() identical(get_run_metrics(run)$epoch, 1), "the logged value in the history", limit_s = 60)
+  expect_identical(get_run_details(run)$status, "Running")
+})
