@@ -112,6 +112,21 @@ def test_a_sweep_runs_each_trial_as_a_child_run_on_every_target(target_experimen
     assert "sweep Completed: 4 trial(s)" in details_log(run)
 
 
+def _most_at_once(run) -> int:
+    """The most trials that were between Queued and their end at one time."""
+    from datetime import datetime
+    events = []
+    for child in run.get_children():
+        details = child.get_details()
+        events += [(datetime.fromisoformat(details["createdTimeUtc"]), 1),
+                   (datetime.fromisoformat(details["endTimeUtc"]), -1)]
+    most = now = 0
+    for _, change in sorted(events):
+        now += change
+        most = max(most, now)
+    return most
+
+
 def details_log(run) -> str:
     """The sweep driver's log."""
     return Path(run.get_details()["logFiles"]["logs/hyperdrive.log"]).read_text()
@@ -151,6 +166,7 @@ def test_a_grid_runs_every_point_once(experiment, project):
     assert run.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
     points = [json.dumps(t["values"], sort_keys=True) for t in _trials(run).values()]
     assert len(points) == 6 and len(set(points)) == 6
+    assert _most_at_once(run) == 2  # max_concurrent_runs
     assert run.get_best_run_by_primary_metric().get_properties()["hyperparameters"] == '{"--alpha": 0.3, "k": 2}'
     assert "no more values to try after 6 trial(s)" in details_log(run)
 

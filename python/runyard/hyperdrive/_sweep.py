@@ -95,10 +95,6 @@ class SweepDriver(abc.ABC):
     def trial_ended(self, trial: Trial) -> None:
         """``trial`` reached a final status (its trace is complete)."""
 
-    def metric_runs(self, trial: Trial) -> list[str]:
-        """The runs whose logged primary metric is the trial's (the trial run itself)."""
-        return [trial.run_id]
-
     # -- the loop ---------------------------------------------------------------------
     def log(self, message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -195,14 +191,16 @@ class SweepDriver(abc.ABC):
         check_lost = time.monotonic() >= self.next_lost_check
         if check_lost:
             self.next_lost_check = time.monotonic() + _CHECK_LOST_EVERY_S
-        self.read_traces()
+        rows = {run_id: self.store.get_run(run_id) for run_id in self.running}
+        self.read_traces([row for row in rows.values() if row is not None])
         for run_id, trial in list(self.running.items()):
-            row = self.store.get_run(run_id)
+            row = rows[run_id]
             if row is not None and row["status"] not in st.TERMINAL and check_lost:
                 self.check_lost(row)
                 row = self.store.get_run(run_id)
             if row is None or row["status"] in st.TERMINAL:
-                self.read_traces([trial])  # values logged just before the end
+                if row is not None:
+                    self.read_traces([row])  # values logged just before the end
                 trial.status = row["status"] if row else st.FAILED
                 trial.error = row["error"] if row else "the trial's run was deleted"
                 del self.running[run_id]
@@ -222,23 +220,15 @@ class SweepDriver(abc.ABC):
             return
         target.check(row["run_id"])
 
-    def read_traces(self, trials: list[Trial] | None = None) -> None:
-        """New values of the primary metric of ``trials`` (the running ones), each judged by the policy."""
-        trials = list(self.running.values()) if trials is None else trials
-        sources = {source: trial for trial in trials for source in self.metric_runs(trial)}
-        if not sources:
-            return
-        seen: dict[str, list[float]] = {}
-        for row in self.store.get_metric_rows(list(sources), name=self.metric):
-            value = row["value_num"]
-            if value is not None and math.isfinite(value) and row["kind"] in ("scalar", "list"):
-                seen.setdefault(sources[row["run_id"]].run_id, []).append(float(value))
+    def read_traces(self, rows: list[dict[str, Any]]) -> None:
+        """New values of the primary metric of the running trials of ``rows``, each judged by the policy."""
+        seen = logged_values(self.store, rows, self.metric)
         traces = {t.run_id: t.trace for t in self.trials}
-        for trial in trials:
-            values = seen.get(trial.run_id, [])
-            for value in values[len(trial.trace):]:
+        for row in rows:
+            trial = self.running[row["run_id"]]
+            for value in seen.get(trial.run_id, [])[len(trial.trace):]:
                 trial.trace.append(value)
-                if not trial.stopping and trial.run_id in self.running and self.policy.applies_at(len(trial.trace)):
+                if not trial.stopping and self.policy.applies_at(len(trial.trace)):
                     reason = self.policy.stop_reason(trial.run_id, traces, len(trial.trace), maximize=self.maximize)
                     if reason:
                         self.stop_trial(trial, reason)
