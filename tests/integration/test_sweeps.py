@@ -200,13 +200,14 @@ def test_a_primary_metric_no_trial_logs_is_reported(experiment, project):
     assert run.get_children_sorted_by_primary_metric(discard_no_metric=True) == []
 
 
-def test_cancel_stops_the_running_trials(experiment, project, wait_for, process_gone):
+def test_cancel_stops_the_running_trials(experiment, project, wait_for, process_gone, compute_target):
+    """No process or container is left (the docker_target fixture checks the containers)."""
     src = project({"sleep.py": SLEEP})
     run = experiment.submit(_sweep(src, GridParameterSampling({"--x": choice(1, 2, 3)}), script="sleep.py",
-                                   metric="value"))
-    wait_for(lambda: len([c for c in run.get_children() if "working" in c.get_log()]) == 2, timeout=120,
+                                   metric="value", target=compute_target))
+    wait_for(lambda: len([c for c in run.get_children() if "working" in c.get_log()]) == 2, timeout=300,
              what="two trials to run")
-    pids = [experiment.workspace._store.get_run(c.id)["job_pid"] for c in run.get_children()]
+    pids = [experiment.workspace._store.get_run(c.id)["supervisor_pid"] for c in run.get_children()]
     run.cancel()
     details = run.wait_for_completion(raise_on_error=False)
     assert details["status"] == st.CANCELED
@@ -215,7 +216,7 @@ def test_cancel_stops_the_running_trials(experiment, project, wait_for, process_
     assert {t["status"] for t in trials.values()} == {st.CANCELED}
     assert {t["stopped_by"] for t in trials.values()} == {"the sweep was canceled"}
     for pid in pids:
-        wait_for(lambda: process_gone(pid), what=f"trial process {pid} to end")
+        wait_for(lambda: process_gone(pid), what=f"trial supervisor {pid} to end")
 
 
 def test_max_duration_minutes_stops_the_sweep(experiment, project):
