@@ -2,11 +2,13 @@
 
 Started detached when the sweep is submitted. It proposes each trial's values
 with the sweep's sampling, skipping values already tried by this sweep or the
-sweeps it resumes (so no trial runs twice), and runs each as a child run: the
-script's arguments plus ``--name value`` per hyperparameter, or the pipeline
-with those parameter values. Trials of ``resume_child_runs`` go first, each
-restarted from its checkpoint. Warm-start trials (those of ``resume_from``
-sweeps) are told to the sampler before anything is proposed.
+sweeps it resumes (so no trial runs twice), and runs each as a child run: its
+command with the values written where it says ``${{search_space.name}}``, else
+the script's arguments plus ``--name value`` per hyperparameter
+(``trial_command``); or the pipeline with those parameter values. Trials of
+``resume_child_runs`` go first, each restarted from its checkpoint. Warm-start
+trials (those of ``resume_from`` sweeps) are told to the sampler before
+anything is proposed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 
 from .. import status as st
 from ._sweep import HYPERPARAMETERS, TRIAL_INDEX, SweepDriver, Trial, trial_name
-from .sampling import HyperParameterSampling, key, option
+from .sampling import HyperParameterSampling, key
+from .trial_command import trial_command
 
 #: proposals in a row that were all tried before: the space has nothing new left
 _MAX_REPEATS = 1000
@@ -89,12 +92,10 @@ class HyperDriveDriver(SweepDriver):
         from ..environment import Environment
         from ..job import submit_job
         job = self.trial["job"]
-        arguments = list(job["arguments"])
-        for label, value in values.items():
-            arguments += [option(label), str(value)]
+        command, arguments = trial_command(job["command"], job["arguments"], values)
         return submit_job(
             self.experiment, source_directory=None, snapshot_hash=job["snapshot_hash"], script=job["script"],
-            command=job["command"], arguments=arguments,
+            command=command, arguments=arguments,
             environment=Environment(**job["environment"]) if job["environment"] else None,
             compute_target=job["target"], environment_variables=job["environment_variables"],
             max_run_duration_seconds=job["max_run_duration_seconds"], tags=tags, display_name=name,

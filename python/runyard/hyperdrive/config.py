@@ -25,6 +25,7 @@ from .. import status as st
 from ..errors import ComputeError, ConfigError, NotFoundError, refuse_unknown_arguments
 from .policies import EarlyTerminationPolicy, NoTerminationPolicy
 from .sampling import BayesianParameterSampling, GridParameterSampling, HyperParameterSampling, option
+from .trial_command import check_references, references
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
@@ -162,8 +163,10 @@ class HyperDriveConfig:
             trial = {"kind": "pipeline", "pipeline": source._definition(workspace, {}, take_snapshots=True)}
         else:
             trial = {"kind": "job", "job": trial_job(source, workspace)}
+            names = list(self.hyperparameter_sampling.parameter_space)
+            check_references(trial["job"]["command"], names, "HyperDriveConfig")
             taken = {a for a in trial["job"]["arguments"] if a.startswith("--")}
-            clash = sorted(n for n in self.hyperparameter_sampling.parameter_space if option(n) in taken)
+            clash = [] if references(trial["job"]["command"]) else sorted(n for n in names if option(n) in taken)
             if clash:
                 raise ConfigError(f"HyperDriveConfig: the script's arguments already hold {option(clash[0])!r}; the "
                                   f"sweep appends '{option(clash[0])} <value>' to each trial's arguments, so take it "
@@ -185,8 +188,8 @@ class HyperDriveConfig:
 
 
 def trial_job(config: Any, workspace: "Workspace") -> dict[str, Any]:
-    """A ``ScriptRunConfig`` as the job every trial runs (values appended to its arguments),
-    checked and snapshotted now."""
+    """A ``ScriptRunConfig`` as the job every trial runs (values written into its command where it
+    says ``${{search_space.NAME}}``, else appended to its arguments), checked and snapshotted now."""
     from ..compute import get_target
     from ..data.consumption import job_inputs
     from ..pipeline.pipeline import _snapshot
