@@ -10,6 +10,8 @@ import yaml
 
 from .errors import ConfigError
 
+_MISSING = object()
+
 
 class YamlDocument:
     """A parsed YAML file that can say on which line a field path sits."""
@@ -44,11 +46,13 @@ class YamlDocument:
         return ConfigError(f"{self.path}: {where}: {message}" if where else f"{self.path}: {message}")
 
     def validation_error(self, e: pydantic.ValidationError, prefix: Sequence[Any] = (),
-                         union_tag: str | None = None) -> ConfigError:
+                         union_tag: str | None = None, data: Any = _MISSING) -> ConfigError:
         """``union_tag``: the discriminator value pydantic puts first in each error's location
-        when validating a discriminated union; it is no field of the file, so it is dropped."""
+        when validating a discriminated union; it is no field of the file, so it is dropped.
+        ``data`` (what was validated): each location is read against it, which drops the tags
+        of discriminated unions nested anywhere in it (see ``_located``)."""
         problems = []
-        for loc, message, value in _problems(e):
+        for loc, message, value in _problems(e, data):
             if union_tag is not None and loc[:1] == (union_tag,):
                 loc = loc[1:]
             loc = (*prefix, *loc)
@@ -63,7 +67,6 @@ def _shown(value: Any) -> str:
     return "" if isinstance(value, (dict, list)) or value is _MISSING else f" (got {value!r})"
 
 
-_MISSING = object()
 # What pydantic appends to a location to say which member of a union it tried.
 _UNION_MEMBER = ("str", "int", "float", "bool", "none", "list[", "dict[", "function-", "literal[",
                  "is-instance[")

@@ -297,9 +297,10 @@ class CommandJob(BaseModel):
     resources: JobResources = Field(default_factory=JobResources)
 
 
-#: Every kind of job file, told apart by ``type`` (pipeline jobs join later).
+#: The job files ``load_job_file`` reads as this union, told apart by ``type`` (sweep jobs are
+#: read by ``runyard.hyperdrive.yaml_spec``; pipeline jobs by ``runyard pipeline submit``).
 JobFile = Annotated[Union[CommandJob], Field(discriminator="type")]
-_JOB_TYPES = ("command",)
+_JOB_TYPES = ("command", "sweep")
 _INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -307,14 +308,15 @@ class JobDefinition(BaseModel):
     """A job file turned into what ``Experiment.submit`` takes, plus its naming fields."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    config: ScriptRunConfig
+    #: a ``ScriptRunConfig`` (a command job) or a ``HyperDriveConfig`` (a sweep job)
+    config: Any
     experiment_name: str | None
     display_name: str | None
     tags: dict[str, Any]
 
 
 def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
-    """Read a command-job YAML; ``code``, input paths and env files are relative to it.
+    """Read a command-job or sweep-job YAML; ``code``, input paths and env files are relative to it.
 
     >>> load_job_file("examples/sklearn-diabetes/job.yml").config.command  # doctest: +SKIP
     """
@@ -324,20 +326,35 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
     kind = doc.data.get("type", "command")
     if kind not in _JOB_TYPES:
         raise doc.error(["type"], f"unknown job type {kind!r}; valid types: {', '.join(_JOB_TYPES)}")
+    if kind == "sweep":
+        from .hyperdrive.yaml_spec import load_sweep
+        return load_sweep(doc, workspace)
     try:
         job = pydantic.TypeAdapter(JobFile).validate_python({"type": "command", **doc.data})
     except pydantic.ValidationError as e:
         raise doc.validation_error(e, union_tag=kind) from e
+    timeout = job.limits.timeout if job.limits and job.limits.timeout else DEFAULT_MAX_RUN_DURATION_S
+    return JobDefinition(config=command_config(doc, job, workspace, timeout=timeout),
+                         experiment_name=job.experiment_name, display_name=job.display_name or job.name,
+                         tags=job.tags)
+
+
+def command_config(doc: _yaml.YamlDocument, job: CommandJob, workspace, *, timeout: int,
+                   at: tuple[Any, ...] = ()) -> ScriptRunConfig:
+    """The ``ScriptRunConfig`` of a command job of ``doc``. ``at``: where the job's own fields
+    (``code``, ``command``, ``environment``...) sit in the file (a sweep job's ``trial``); its
+    ``inputs`` and ``compute`` are at the top level. A ``${{search_space.NAME}}`` of the
+    command is left for the sweep to fill."""
     base = doc.path.parent
     code = (base / job.code).resolve()
     if not code.is_dir():
-        raise doc.error(["code"], f"folder {job.code!r} does not exist (relative to {base})")
+        raise doc.error([*at, "code"], f"folder {job.code!r} does not exist (relative to {base})")
 
     def substitute(match: re.Match) -> str:
         name = match.group(1)
         if name not in job.inputs:
-            raise doc.error(["command"], f"${{{{inputs.{name}}}}} names no entry of 'inputs' "
-                                         f"(defined: {', '.join(job.inputs) or 'none'})")
+            raise doc.error([*at, "command"], f"${{{{inputs.{name}}}}} names no entry of 'inputs' "
+                                              f"(defined: {', '.join(job.inputs) or 'none'})")
         value = job.inputs[name]
         if isinstance(value, PathInput):
             target = Path(value.path).expanduser()
@@ -350,25 +367,22 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
         return _shell_quote(_argument_text(value))
 
     command = _INPUT_REF.sub(substitute, job.command)
-    environment = _job_environment(doc, job.environment, workspace)
+    environment = _job_environment(doc, job.environment, workspace, loc=(*at, "environment"))
     compute = job.compute[len("azureml:"):] if job.compute and job.compute.startswith("azureml:") else job.compute
-    timeout = job.limits.timeout if job.limits and job.limits.timeout else DEFAULT_MAX_RUN_DURATION_S
     run_config = RunConfiguration(environment_variables={k: _argument_text(v) for k, v in
                                                          job.environment_variables.items()},
                                   num_cpus=job.resources.num_cpus, num_gpus=job.resources.num_gpus,
                                   max_retries=job.resources.max_retries, node_count=job.resources.instance_count)
     if job.resources.instance_count > 1 and job.distribution is None:
-        raise doc.error(["resources", "instance_count"], "more than one instance needs a 'distribution' "
-                                                         "(type: pytorch, mpi or tensorflow)")
+        raise doc.error([*at, "resources", "instance_count"], "more than one instance needs a 'distribution' "
+                                                              "(type: pytorch, mpi or tensorflow)")
     try:
         distributed = job.distribution.config(job.resources.instance_count) if job.distribution else None
     except ConfigError as e:
-        raise doc.error(["distribution"], str(e)) from e
-    config = ScriptRunConfig(source_directory=str(code), command=command, environment=environment,
-                             compute_target=compute or "local", max_run_duration_seconds=timeout,
-                             run_config=run_config, distributed_job_config=distributed)
-    return JobDefinition(config=config, experiment_name=job.experiment_name,
-                         display_name=job.display_name or job.name, tags=job.tags)
+        raise doc.error([*at, "distribution"], str(e)) from e
+    return ScriptRunConfig(source_directory=str(code), command=command, environment=environment,
+                           compute_target=compute or "local", max_run_duration_seconds=timeout,
+                           run_config=run_config, distributed_job_config=distributed)
 
 
 def _job_environment(doc: _yaml.YamlDocument, value: str | dict[str, Any] | None, workspace,
