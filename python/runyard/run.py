@@ -982,7 +982,8 @@ def _writer(output: Any) -> Any:
 class _LogTailer:
     """Prints what was appended to a run's log files since the last call."""
 
-    ORDER = ("environment_build.log", "driver.log")
+    #: a sweep's driver writes hyperdrive.log (a run has one or the other of the last two)
+    ORDER = ("environment_build.log", "driver.log", "hyperdrive.log")
 
     def __init__(self, logs_dir: Path):
         self.logs_dir = logs_dir

@@ -164,7 +164,7 @@ def compute_detach(ctx: click.Context, name: str) -> None:
 
 @cli.group()
 def job() -> None:
-    """Jobs described in YAML files (close to Azure ML CLI v2 command jobs)."""
+    """Jobs described in YAML files (close to Azure ML CLI v2 command and sweep jobs)."""
 
 
 @job.command("submit")
@@ -176,15 +176,21 @@ def job() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run's details as JSON at the end.")
 @click.pass_context
 def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, detach: bool, as_json: bool) -> None:
-    """Submit a job file and stream its output."""
-    from ..config import load_job_file
+    """Submit a job file (a command job, or a sweep job whose trials run as child runs) and
+    stream its output (a sweep's: its driver's log, then its trials, best first)."""
+    from ..config import ScriptRunConfig, load_job_file
     from ..experiment import Experiment
     ws = open_workspace(ctx)
     definition = load_job_file(file_path, workspace=ws)
     experiment = Experiment(ws, experiment_name or definition.experiment_name or "default")
-    run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name,
-                            snapshot_progress=snapshot_progress())
-    finish_submission(run, detach, as_json)
+    if isinstance(definition.config, ScriptRunConfig):
+        run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name,
+                                snapshot_progress=snapshot_progress())
+        return finish_submission(run, detach, as_json)
+    from .runs import print_trials, trials_json
+    run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name)
+    finish_submission(run, detach, as_json, summary=print_trials,
+                      json_details=lambda sweep: {**sweep.get_details(), "trials": trials_json(sweep)})
 
 
 def finish_submission(run, detach: bool, as_json: bool, *, summary=None, json_details=None) -> None:

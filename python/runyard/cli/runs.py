@@ -101,10 +101,12 @@ def run_list(ctx: click.Context, experiment_name: str | None, status: str | None
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def run_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
-    """Details of a run: status, times, target, environment, snapshot, exit code, error."""
-    details = _get_run(ctx, run_id).get_details()
+    """Details of a run: status, times, target, environment, snapshot, exit code, error; a
+    pipeline run's steps; a sweep's trials, best first."""
+    run_obj = _get_run(ctx, run_id)
+    details = run_obj.get_details()
     if as_json:
-        return print_json(details)
+        return print_json({**details, "trials": trials_json(run_obj)} if run_obj.type == "hyperdrive" else details)
     fields = ["runId", "experimentName", "displayName", "runType", "status", "target", "createdTimeUtc",
               "startTimeUtc", "endTimeUtc", "durationSeconds", "exitCode", "environmentHash", "snapshotId",
               "parentRunId"]
@@ -119,8 +121,34 @@ def run_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
         print_table("Steps", ["step", "status", "run id", "reused run"],
                     [(s.display_name, s.get_status(), s.id, s.get_properties().get("azureml.reusedrunid") or "")
                      for s in steps])
+    if details["runType"] == "hyperdrive":
+        print_trials(run_obj)
     if details["error"]:
         console.print(f"[bold red]Error:[/] {details['error']['message']}", highlight=False)
+
+
+def trials_json(sweep) -> list[dict]:
+    """A sweep's trials, best first (those that logged no primary metric last)."""
+    from ..hyperdrive._sweep import TRIAL_INDEX
+    store = sweep.workspace._store
+    return [{"trialIndex": int(store.get_properties(t["run_id"]).get(TRIAL_INDEX, -1)), "runId": t["run_id"],
+             "status": t["status"], "hyperparameters": t["hyperparameters"],
+             "bestPrimaryMetric": t["best_primary_metric"], "stoppedBy": t["stopped_by"]}
+            for t in sweep.get_children_sorted_by_primary_metric()]
+
+
+def print_trials(sweep) -> None:
+    """The trials of a sweep as a table, best first: values, primary metric, status, why stopped."""
+    trials = trials_json(sweep)
+    names = list(dict.fromkeys(name for t in trials for name in t["hyperparameters"]))
+    stopped = any(t["stoppedBy"] for t in trials)
+    goal = "highest" if sweep.maximize else "lowest"
+    columns = ["trial", "run id", "status", sweep.primary_metric_name, *names, *(["stopped by"] if stopped else [])]
+    rows = [(t["trialIndex"], t["runId"], t["status"],
+             "" if t["bestPrimaryMetric"] is None else format_metric(t["bestPrimaryMetric"]),
+             *(format_metric(t["hyperparameters"].get(n, "")) for n in names),
+             *([t["stoppedBy"] or ""] if stopped else [])) for t in trials]
+    print_table(f"Trials of {sweep.id}, {goal} {sweep.primary_metric_name} first", columns, rows)
 
 
 @run.command("logs")
