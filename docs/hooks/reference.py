@@ -2,8 +2,8 @@
 
 A page asks for a generated part with a marker line of its own:
 
-- ``<!-- generated: yaml-schemas -->``: the YAML files runyard reads (job, pipeline,
-  environment), each a table per object from its pydantic model's JSON Schema, with an
+- ``<!-- generated: yaml-schemas -->``: the YAML files runyard reads (command job, sweep
+  job, pipeline, environment), each a table per object from its pydantic model's JSON Schema, with an
   example file of the repository;
 - ``<!-- generated: rest-api -->``: every route of ``runyard server`` from its OpenAPI
   document, grouped by the path's first part, with parameters, body and answers.
@@ -32,6 +32,8 @@ MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
 YAML_FILES = [
     ("command-job", "Command job file", "`runyard job submit -f job.yml`, `load_job_file()`",
      "runyard.config:CommandJob", "examples/sklearn-diabetes/job.yml"),
+    ("sweep-job", "Sweep job file", "`runyard job submit -f sweep.yml`, `load_job_file()`; its trials run "
+     "as child runs of the sweep", "runyard.hyperdrive.yaml_spec:SweepJob", "examples/sklearn-sweep/sweep.yml"),
     ("pipeline-job", "Pipeline file", "`runyard pipeline submit -f pipeline.yml`, `load_pipeline()`; "
      "each entry of `jobs:` is a command step", "runyard.pipeline.yaml_spec:PipelineJobSpec",
      "examples/pipeline-diabetes/pipeline.yml"),
