@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from .. import status as st
-from ._sweep import HYPERPARAMETERS, TRIAL_INDEX, SweepDriver, Trial, trial_name
+from ._sweep import HYPERPARAMETERS, TRIAL_INDEX, SweepDriver, Trial, logged_values, trial_name
 from .sampling import HyperParameterSampling, key
 from .trial_command import trial_command
 
@@ -42,10 +42,7 @@ class HyperDriveDriver(SweepDriver):
         told = 0
         for sweep in self.definition.get("resume_from", []):
             rows = self.store.list_runs(parent_id=sweep)
-            metrics: dict[str, list[float]] = {}
-            for row in self.store.get_metric_rows([r["run_id"] for r in rows], name=self.metric):
-                if row["value_num"] is not None:
-                    metrics.setdefault(row["run_id"], []).append(row["value_num"])
+            metrics = logged_values(self.store, rows, self.metric)
             for row in rows:
                 text = self.store.get_properties(row["run_id"]).get(HYPERPARAMETERS)
                 if not text:
@@ -101,12 +98,7 @@ class HyperDriveDriver(SweepDriver):
             max_run_duration_seconds=job["max_run_duration_seconds"], tags=tags, display_name=name,
             properties=properties, parent_id=self.run_id, distributed=job["distributed"],
             max_retries=job["max_retries"], resources=job["resources"], inputs=job["inputs"],
-            resume_from=resume_from).id
-
-    def metric_runs(self, trial: Trial) -> list[str]:
-        if self.trial["kind"] != "pipeline":
-            return [trial.run_id]
-        return [trial.run_id, *(r["run_id"] for r in self.store.list_runs(parent_id=trial.run_id))]
+            output_folders=job.get("output_folders", []), resume_from=resume_from).id
 
     def trial_ended(self, trial: Trial) -> None:
         if trial.status == st.COMPLETED or trial.status == st.FAILED:
