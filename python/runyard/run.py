@@ -279,7 +279,8 @@ class Run:
         out = _writer(output)
         if show_output:
             print(f"RunId: {self.id}", file=out)
-            print(f"Experiment: {self.experiment.name}   Target: {self._row['target']}\n", file=out, flush=True)
+            where = f"Target: {self._row['target']}" if self._row["target"] else f"Type: {self.type}"  # a driver's runs
+            print(f"Experiment: {self.experiment.name}   {where}\n", file=out, flush=True)
         tailer = _LogTailer(self.workspace._artifacts.run_dir(self.id) / "logs") if show_output else None
         deadline = time.monotonic() + timeout if timeout else None
         started = next_check = time.monotonic()
