@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
             return report(done, time.monotonic() - began, cpu_start)
     postgres, pg_folder = shared_postgres(env)
     env["RUNYARD_TEST_POSTGRES"] = pg_folder
+    # runyard's launchers (runyard.compute._launcher) of the stages outside pytest (R), which
+    # gives each session a folder of its own: stopped at the end, idle ones sooner
+    launchers = tempfile.mkdtemp(prefix="runyard-test-launchers-")
+    env.update(RUNYARD_LAUNCHER_DIR=launchers, RUNYARD_LAUNCHER_IDLE_SECONDS="120")
     try:
         run_lanes(lanes, env)
     except KeyboardInterrupt:
@@ -246,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         postgres.send_signal(signal.SIGTERM)
         postgres.wait(timeout=60)
         shutil.rmtree(pg_folder, ignore_errors=True)
+        subprocess.run([str(VENV_PYTHON), "-m", "runyard.compute._launcher", "stop", launchers], cwd=ROOT,
+                       env=env, stdout=subprocess.DEVNULL, timeout=60)
+        shutil.rmtree(launchers, ignore_errors=True)
     return report(done + stages, time.monotonic() - began, cpu_start)
 
 

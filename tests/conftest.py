@@ -42,6 +42,26 @@ def runyard_session_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ[key] = value
 
 
+@pytest.fixture(scope="session", autouse=True)
+def runyard_launchers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder where this session's launchers (``runyard.compute._launcher``) listen: they
+    exit after 2 idle minutes even if the session is killed, and are stopped at its end."""
+    from runyard.compute._launcher import stop_launchers
+    folder = tmp_path_factory.mktemp("launchers")
+    folder.chmod(0o700)
+    saved = {k: os.environ.get(k) for k in ("RUNYARD_LAUNCHER_DIR", "RUNYARD_LAUNCHER_IDLE_SECONDS")}
+    os.environ["RUNYARD_LAUNCHER_DIR"] = str(folder)
+    os.environ["RUNYARD_LAUNCHER_IDLE_SECONDS"] = "120"
+    yield folder
+    for pid in stop_launchers(folder):
+        wait_for(lambda: process_gone(pid), timeout=30, what=f"launcher {pid} to exit")
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture
 def cache_dir(runyard_session_env: Path) -> Path:
     return runyard_session_env

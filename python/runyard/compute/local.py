@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .. import resume
 from .. import status as st
 from ..errors import ComputeError, ConfigError
-from . import ComputeTarget, JobSpec, _processes
+from . import ComputeTarget, JobSpec, _launcher, _processes
 from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv,
                      spawn, start_ranks, stop_all, take_failed_rank, wait_all)
 from ..metrics import SPILL_ENV, SPILL_FILE
@@ -231,7 +231,11 @@ FORKSERVER: "Forkserver | None" = None
 
 def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: str) -> None:
     """Start ``python -m <module> WS RUN_ID`` in a session of its own (it outlives this process),
-    its output in the run's ``logs/<log_name>``; record it as the run's supervisor."""
+    its output in the run's ``logs/<log_name>``; record it as the run's supervisor.
+
+    It is forked by this process's ``FORKSERVER`` if it has one, else by this user's launcher
+    (``_launcher``: the same process, without an interpreter's start and imports), else
+    started as a new interpreter."""
     log_dir = workspace._artifacts.run_dir(run_id) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     if FORKSERVER is not None:
@@ -243,11 +247,16 @@ def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: s
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     if workspace.token:
         env["RUNYARD_TOKEN"] = workspace.token
+    interpreter, argv, cwd = submitting_interpreter(), [workspace.address, run_id], str(workspace._local_folder("jobs"))
+    pid = _launcher.start(interpreter, module, argv, env, cwd, log_dir / log_name)
+    if pid is not None:
+        _record_supervisor(workspace, run_id, pid, ready=False)
+        return
     with open(log_dir / log_name, "ab") as supervisor_log:
         proc = subprocess.Popen(
-            [submitting_interpreter(), "-m", module, workspace.address, run_id],
+            [interpreter, "-m", module, *argv],
             stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True, env=env, cwd=str(workspace._local_folder("jobs")))
+            start_new_session=True, close_fds=True, env=env, cwd=cwd)
     _record_supervisor(workspace, run_id, proc.pid, ready=False)  # before it can be reaped and its pid reused
     # Reap the supervisor when it ends (no zombie, no "still running" ResourceWarning
     # when the Popen is collected); a daemon thread never keeps this process alive.
@@ -306,7 +315,6 @@ class Forkserver:
 
 def _serve_forks(requests_fd: int, replies_fd: int) -> None:
     """The forkserver's loop: one detached process per request line; never returns."""
-    import runpy
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the parent is not ours
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # our children are reaped by the kernel
@@ -317,37 +325,15 @@ def _serve_forks(requests_fd: int, replies_fd: int) -> None:
             if pid:
                 os.write(replies_fd, f"{pid}\n".encode())
                 continue
-            code = 1
             try:
                 os.close(replies_fd)
                 os.setsid()
                 for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
                     signal.signal(signum, signal.SIG_DFL)
-                out = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-                os.dup2(out, 1)
-                os.dup2(out, 2)
-                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-                os.closerange(3, 1 << 16)
-                # whatever the parent made of sys.stdout (a capture, a buffer), ours is the log
-                sys.stdout = open(1, "w", buffering=1, closefd=False)
-                sys.stderr = open(2, "w", buffering=1, closefd=False)
-                os.chdir(spec["cwd"])
-                if spec["token"]:
-                    os.environ["RUNYARD_TOKEN"] = spec["token"]
-                sys.argv = [spec["module"], *spec["argv"]]
-                runpy.run_module(spec["module"], run_name="__main__", alter_sys=True)
-                code = 0
-            except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+                env = {**os.environ, "RUNYARD_TOKEN": spec["token"]} if spec["token"] else None
             except BaseException:
-                import traceback
-                traceback.print_exc()
-            finally:
-                try:
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                finally:
-                    os._exit(code)
+                os._exit(1)
+            _launcher.run_detached(spec["module"], spec["argv"], spec["log"], spec["cwd"], env=env)
     os._exit(0)
 
 
