@@ -50,7 +50,8 @@ class Trial:
     run_id: str
     trace: list[float] = field(default_factory=list)
     status: str = st.QUEUED
-    stopping: bool = False
+    #: why the driver is stopping it (kept as its ``stopped_by`` once it ends Canceled)
+    stop_reason: str | None = None
     error: str | None = None
 
     def best(self, maximize: bool) -> float | None:
@@ -204,6 +205,7 @@ class SweepDriver(abc.ABC):
                 trial.status = row["status"] if row else st.FAILED
                 trial.error = row["error"] if row else "the trial's run was deleted"
                 del self.running[run_id]
+                self.record_stop(trial)
                 best = trial.best(self.maximize)
                 self.log(f"trial {trial.index} ({run_id}): {trial.status}, {self.metric} "
                          f"{'not logged' if best is None else _show(best)}"
@@ -228,24 +230,37 @@ class SweepDriver(abc.ABC):
             trial = self.running[row["run_id"]]
             for value in seen.get(trial.run_id, [])[len(trial.trace):]:
                 trial.trace.append(value)
-                if not trial.stopping and self.policy.applies_at(len(trial.trace)):
+                if trial.stop_reason is None and row["status"] not in st.TERMINAL \
+                        and self.policy.applies_at(len(trial.trace)):
                     reason = self.policy.stop_reason(trial.run_id, traces, len(trial.trace), maximize=self.maximize)
                     if reason:
                         self.stop_trial(trial, reason)
 
     def stop_trial(self, trial: Trial, reason: str) -> None:
-        trial.stopping = True
+        trial.stop_reason = reason
         self.log(f"trial {trial.index} ({trial.run_id}): stopping: {reason}")
         try:
-            self.store.add_properties(trial.run_id, {STOPPED_BY: reason})
             from ..run import Run
             Run._from_id(self.workspace, trial.run_id).cancel()
         except Exception:  # it ended meanwhile, or its target is gone: it ends either way
             traceback.print_exc()
 
+    def record_stop(self, trial: Trial) -> None:
+        """An ended trial the driver was stopping: ``stopped_by`` says why, if the stop is what
+        ended it (a trial may finish before the cancel reaches it)."""
+        if trial.stop_reason is None:
+            return
+        if trial.status != st.CANCELED:
+            self.log(f"trial {trial.index} ({trial.run_id}) ended {trial.status} before the stop reached it")
+            return
+        try:
+            self.store.add_properties(trial.run_id, {STOPPED_BY: trial.stop_reason})
+        except Exception:  # the trial's record stays as it is; the sweep goes on
+            traceback.print_exc()
+
     def stop_running(self, reason: str) -> None:
         for trial in list(self.running.values()):
-            if not trial.stopping:
+            if trial.stop_reason is None:
                 self.stop_trial(trial, reason)
 
     def record_not_started(self, index: int, values: dict[str, Any], reason: str) -> str:
