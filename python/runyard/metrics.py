@@ -155,8 +155,15 @@ class MetricBuffer:
                     self._said_waiting = True
                     _say_waiting(self)
                 while self._pending > MAX_PENDING_ROWS // 2:
-                    _kick.set()
-                    self._lock.wait(1.0)
+                    if _background:
+                        _kick.set()
+                        self._lock.wait(1.0)
+                        continue
+                    try:  # no flusher thread (flush_in_foreground): this caller sends them
+                        self.flush()
+                    except Exception as e:
+                        _say_failing(self, e)
+                        self._lock.wait(1.0)
         _kick.set()
 
     def _seal(self) -> None:
@@ -211,16 +218,47 @@ _buffers: "weakref.WeakSet[MetricBuffer]" = weakref.WeakSet()
 _flusher: threading.Thread | None = None
 _registry_lock = threading.Lock()
 _kick = threading.Event()
+#: False where the caller flushes (``flush_in_foreground``): no thread is started
+_background = True
+_registered_exit = False
+_last_due = 0.0
 
 
 def _register(buffer: MetricBuffer) -> None:
-    global _flusher
+    global _flusher, _registered_exit
     with _registry_lock:
         _buffers.add(buffer)
-        if _flusher is None:
+        if _flusher is None and _background:
             _flusher = threading.Thread(target=_flush_forever, name="runyard-metrics", daemon=True)
             _flusher.start()
+        if not _registered_exit:
+            _registered_exit = True
             atexit.register(flush_at_exit)
+
+
+def flush_in_foreground() -> None:
+    """For a Python that runs only while it is called (embedded in R by reticulate, which holds
+    Python's lock between calls): no flusher thread, which R could pause in the middle of a
+    write while it holds the workspace database's lock; the caller calls ``flush_due()``.
+    Call it before the first value is logged."""
+    global _background
+    _background = False
+
+
+def flush_due() -> None:
+    """Send the waiting values if ``FLUSH_INTERVAL_S`` has passed since the last time: what the
+    flusher thread does, for a caller that has none (a store that is away keeps the values
+    and is reported, as the thread does)."""
+    global _last_due
+    now = time.monotonic()
+    if now - _last_due < FLUSH_INTERVAL_S:
+        return
+    _last_due = now
+    for buffer in list(_buffers):
+        try:
+            buffer.flush()
+        except Exception as e:
+            _say_failing(buffer, e)
 
 
 def _flush_forever() -> None:

@@ -115,20 +115,11 @@ log_image_to_run <- function(name, plot = NULL, path = NULL, run = NULL) {
   invisible(paste0("images/", name, ".", tools_ext(path)))
 }
 
-# Python's thread writes logged values to the run's history every FLUSH_INTERVAL_S, but it only
-# runs while R is calling into Python (reticulate holds Python's lock between calls). An R script
-# that logs, then computes for minutes, would keep its values from the history, and from a
-# sweep's early-termination policy, until it logged again or ended; so each log call writes
-# what is waiting once that interval has passed, as the thread would have.
+# In R, Python runs only while R calls into it, so runyard's flusher thread is off
+# (runyard.metrics.flush_in_foreground(), see rpy()): each log call sends what waited for the
+# flush interval, so a sweep's early-termination policy sees an R trial's values while it runs.
 flush_metrics_now_and_then <- function() {
-  metrics <- reticulate::import("runyard.metrics")
-  now <- Sys.time()
-  last <- .state$metrics_flushed_at
-  if (is.null(last) || as.numeric(now - last, units = "secs") >= metrics$FLUSH_INTERVAL_S) {
-    .state$metrics_flushed_at <- now
-    # A store that is away keeps the values buffered; Python's thread sends them and says so.
-    try(metrics$flush_all(), silent = TRUE)
-  }
+  reticulate::import("runyard.metrics")$flush_due()
   invisible(NULL)
 }
 

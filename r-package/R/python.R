@@ -28,6 +28,8 @@ rpy <- function() {
               python_path(), version, min_python_version),
       "runyard_python_missing_error"))
   }
+  # no flusher thread: R would pause it between calls, maybe holding the database's lock
+  reticulate::import("runyard.metrics")$flush_in_foreground()
   .state$loaded <- TRUE
   runyard_module
 }

@@ -189,3 +189,28 @@ def test_logging_waits_instead_of_growing_without_bound(monkeypatch):
     sender.join(10)
     buffer.flush()
     assert sum(written) == 100
+
+
+def test_in_the_foreground_no_thread_starts_and_the_caller_sends(monkeypatch):
+    """Python embedded in R runs only while R calls it: no flusher thread (R could pause it
+    holding the database's lock); flush_due() sends once the interval passed, and a full
+    buffer is sent by the logging call itself instead of waiting for a thread."""
+    monkeypatch.setattr(m, "_background", True)
+    monkeypatch.setattr(m, "_flusher", None)
+    monkeypatch.setattr(m, "_last_due", 0.0)
+    monkeypatch.setattr(m, "BATCH_SIZE", 10)
+    monkeypatch.setattr(m, "MAX_PENDING_ROWS", 40)
+    m.flush_in_foreground()
+    written: list[int] = []
+    buffer = m.MetricBuffer("run-1", lambda rows, batch_id: written.append(len(rows)))
+    assert m._flusher is None
+    buffer.add("x", m.SCALAR, *m.encode("x", 1))
+    m.flush_due()
+    assert sum(written) == 1 and buffer._pending == 0
+    sent_at = m._last_due
+    buffer.add("x", m.SCALAR, *m.encode("x", 2))
+    m.flush_due()  # within FLUSH_INTERVAL_S of the last: not sent now
+    assert m._last_due == sent_at
+    for i in range(100):  # past MAX_PENDING_ROWS the call sends, it does not wait for a thread
+        buffer.add("x", m.SCALAR, *m.encode("x", i))
+    assert sum(written) > 40 and buffer._pending <= 40
