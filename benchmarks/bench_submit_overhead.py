@@ -8,7 +8,8 @@ Measured, median of --repeat runs each (wall clock):
              already built by an untimed warm-up run (a cache hit)
   none       the same with environment=None (the submitting interpreter)
   mlflow     `mlflow run <project> --env-manager local` (peers/mlflow_peer.py run-overhead)
-Goals: runyard - plain < 0.5 s; mlflow / runyard >= 10x.
+Goals: runyard - plain <= 0.1 s (a supervisor forked by the launcher, runyard.compute._launcher,
+not a new interpreter: that alone took about 0.45 s); mlflow / runyard >= 10x.
 
     python benchmarks/bench_submit_overhead.py [--repeat 5] [--peer-repeat 3] [--quick]
 """
@@ -26,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
-GOAL_OVERHEAD_S = 0.5
+GOAL_OVERHEAD_S = 0.1
 GOAL_MLFLOW_RATIO = 10.0
 PHASES = ("Queued", "Preparing", "Starting", "Running", "Finalizing", "Completed")
 
@@ -156,16 +157,15 @@ def main() -> None:
                   [[k, fmt(env_phases[k]), fmt(none_phases[k])] for k in env_phases]
                   + [["submit -> Completed recorded (no poll wait)", fmt(c.median(env_recorded)),
                       fmt(c.median(none_recorded))]]))
-    print("(wait_for_completion polls with a growing delay, 20 ms x 1.5^k: a run is noticed at "
-          "~0.26, 0.42, 0.64, 0.99 s ...)")
+    print("(wait_for_completion polls every 25 ms for the first 5 s: a run is noticed up to 25 ms late)")
 
     overhead = env_m - plain_m
     ratio = mlflow["median_s"] / env_m if mlflow else None
     print("\nGoals")
     print(c.goal_line("runyard overhead over plain python (cached env)", fmt(overhead),
-                      f"< {GOAL_OVERHEAD_S} s", overhead < GOAL_OVERHEAD_S))
+                      f"<= {GOAL_OVERHEAD_S} s", overhead <= GOAL_OVERHEAD_S))
     print(c.goal_line("runyard overhead, environment=None (reference)", fmt(none_m - plain_m),
-                      f"< {GOAL_OVERHEAD_S} s", none_m - plain_m < GOAL_OVERHEAD_S))
+                      f"<= {GOAL_OVERHEAD_S} s", none_m - plain_m <= GOAL_OVERHEAD_S))
     print(c.goal_line("mlflow run time / runyard time", f"{ratio:.1f}x" if ratio else "-",
                       f">= {GOAL_MLFLOW_RATIO:g}x", None if ratio is None else ratio >= GOAL_MLFLOW_RATIO))
 
