@@ -47,8 +47,9 @@ SECOND_PART = ["tests/integration/test_pipelines.py", "tests/integration/test_pi
                "tests/integration/test_pipeline_cli.py", "tests/integration/test_pipeline_arguments.py",
                "tests/integration/test_published_pipelines.py", "tests/integration/test_rfunction_step.py",
                "tests/integration/test_docs.py", "tests/integration/test_estimators.py",
-               "tests/integration/test_benchmarks_smoke.py"]
-THIRD_PART = ["tests/integration/test_rllib.py", "tests/integration/test_concurrency.py"]
+               "tests/integration/test_benchmarks_smoke.py", "tests/integration/test_sweep_yaml.py"]
+THIRD_PART = ["tests/integration/test_rllib.py", "tests/integration/test_concurrency.py",
+              "tests/integration/test_sweeps.py"]
 
 
 @dataclass
