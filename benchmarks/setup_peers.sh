@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (or reuse) the peer virtualenv used by benchmarks/peers/*.py.
+# Create (or reuse) the peer virtualenvs used by benchmarks/peers/*.py:
+# .peers/mlflow-venv (MLflow) and .peers/raytune-venv (Ray Tune).
 # Idempotent: re-running only re-checks that the pinned packages are installed.
 set -euo pipefail
 
@@ -10,11 +11,16 @@ MLFLOW_VERSION="${MLFLOW_VERSION:-3.17.2}"
 # MLflow's PostgreSQL driver (backend store postgresql+psycopg2://...) for
 # bench_server_metrics.py, which runs `mlflow server` on PostgreSQL.
 PSYCOPG2_VERSION="${PSYCOPG2_VERSION:-2.9.13}"
+# Ray Tune for bench_hyperdrive.py: the Ray runyard's own venv has (ray 2.60.0), with
+# the `tune` extra. A venv of its own so the peer imports nothing of runyard's.
+RAY_VERSION="${RAY_VERSION:-2.60.0}"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PEERS_DIR="$SCRIPT_DIR/.peers"
 VENV="$PEERS_DIR/mlflow-venv"
 PY="$VENV/bin/python"
+RAY_VENV="$PEERS_DIR/raytune-venv"
+RAY_PY="$RAY_VENV/bin/python"
 
 command -v uv >/dev/null 2>&1 || { echo "setup_peers: 'uv' not found on PATH" >&2; exit 1; }
 
@@ -32,3 +38,22 @@ uv pip install --python "$PY" "mlflow==$MLFLOW_VERSION" "psycopg2-binary==$PSYCO
 echo "setup_peers: installed $("$PY" -c 'import mlflow, psycopg2; print("mlflow", mlflow.__version__, "psycopg2", psycopg2.__version__.split()[0])')"
 echo "setup_peers: mlflow CLI at $VENV/bin/mlflow"
 echo "setup_peers: venv size $(du -sh "$VENV" | cut -f1)"
+
+if [[ -x "$RAY_PY" ]]; then
+    echo "setup_peers: reusing venv $RAY_VENV"
+else
+    echo "setup_peers: creating venv $RAY_VENV"
+    uv venv --python "${PEERS_PYTHON:-python3}" "$RAY_VENV"
+fi
+
+echo "setup_peers: installing ray[tune]==$RAY_VERSION into $RAY_VENV"
+uv pip install --python "$RAY_PY" "ray[tune]==$RAY_VERSION"
+# uv leaves out the .pyc files pip writes at install; without them every Ray worker (one per
+# trial) compiles Ray, pandas and pyarrow from source when PYTHONDONTWRITEBYTECODE is set (it is
+# on this project's machines): about a minute per trial on 2 busy cores. compileall skips the
+# files already compiled, so this is quick when re-run.
+echo "setup_peers: compiling $RAY_VENV's packages to bytecode"
+"$RAY_PY" -m compileall -q -j 0 "$RAY_VENV/lib" >/dev/null
+
+echo "setup_peers: installed $("$RAY_PY" -c 'import ray, ray.tune; print("ray", ray.__version__, "with tune")')"
+echo "setup_peers: venv size $(du -sh "$RAY_VENV" | cut -f1)"
