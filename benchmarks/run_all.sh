@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every runyard benchmark: setup_peers.sh first (the MLflow peer venv), then
+# Run every runyard benchmark: setup_peers.sh first (the MLflow and Ray Tune peer venvs), then
 # each bench_*.py in its own fresh temporary workspace folder and RUNYARD_CACHE_DIR.
 #
 #   bash benchmarks/run_all.sh            # full run (several minutes: mlflow run is slow)
@@ -21,7 +21,7 @@ failed=()
 peer_args=()
 if [[ "${SKIP_PEER_SETUP:-0}" != 1 ]]; then
     if ! bash "$SCRIPT_DIR/setup_peers.sh"; then
-        echo "run_all: setup_peers.sh failed; running without the MLflow peer" >&2
+        echo "run_all: setup_peers.sh failed; running without the peers" >&2
         failed+=(setup_peers)
         peer_args=(--no-peer)
     fi
@@ -29,7 +29,7 @@ fi
 
 echo "run_all: $("$PYTHON" -c 'import platform, runyard; print("runyard", runyard.__version__, "on Python", platform.python_version())'), $(nproc 2>/dev/null || echo '?') CPUs, $(date +%F)"
 
-for bench in bench_submit_overhead bench_metric_logging bench_server_metrics bench_env_lookup bench_r_overhead bench_ddp_scaling bench_pipeline_chain; do
+for bench in bench_submit_overhead bench_metric_logging bench_server_metrics bench_env_lookup bench_r_overhead bench_ddp_scaling bench_pipeline_chain bench_hyperdrive; do
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/runyard-$bench.XXXXXX")"
     mkdir -p "$tmp/work" "$tmp/cache"
     json_args=()
