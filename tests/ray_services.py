@@ -30,7 +30,11 @@ START_TIMEOUT_S = 180  # make test runs four lanes at once: a node may take minu
 # environment that fails to install (Ray's default of three costs half a minute).
 CLUSTER_ENV = {"RAY_health_check_period_ms": "1000", "RAY_health_check_failure_threshold": "3",
                "RAY_health_check_timeout_ms": "1000", "RAY_USAGE_STATS_ENABLED": "0",
-               "RUNTIME_ENV_RETRY_TIMES": "1"}
+               "RUNTIME_ENV_RETRY_TIMES": "1",
+               # Ray turns token authentication on by itself where ~/.ray/auth_token exists (left by
+               # `ray get-auth-token --generate` or another Ray session of this user); this loopback
+               # cluster runs without, whatever the machine's home folder holds
+               "RAY_AUTH_MODE": "disabled"}
 
 
 class RayServiceError(RuntimeError):
