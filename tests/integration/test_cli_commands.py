@@ -212,7 +212,8 @@ def test_submit_shows_a_preparing_line_while_the_environment_builds(cli_project:
 def start_streaming(cli_project: Path, wait_for) -> tuple[subprocess.Popen, Run]:
     """``runyard run submit sleep.py`` following its run, once the script prints."""
     proc = subprocess.Popen([sys.executable, "-m", "runyard.cli", "run", "submit", "sleep.py"], cwd=cli_project,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     ws = Workspace.get(cli_project)
     run = wait_for(lambda: next(iter(ws.experiments["default"].get_runs()), None)
                    if "default" in ws.experiments else None, what="the run to be recorded")
@@ -220,10 +221,22 @@ def start_streaming(cli_project: Path, wait_for) -> tuple[subprocess.Popen, Run]
     return proc, run
 
 
+def communicate(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """``proc.communicate``; a CLI that does not end in time is made to print where each of its
+    threads was (faulthandler, on SIGABRT) and the test fails with that."""
+    import signal
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        out, err = proc.communicate(timeout=30)
+        pytest.fail(f"the CLI did not end within {timeout} s; its threads then:\n{err}\n{out}")
+
+
 def test_a_followed_run_that_is_canceled_exits_4(cli_project: Path, wait_for):
     proc, run = start_streaming(cli_project, wait_for)
     run.cancel()
-    out, err = proc.communicate(timeout=60)
+    out, err = communicate(proc, 60)
     assert proc.returncode == 4, out + err
     assert "Status: Canceled" in out
 
@@ -232,7 +245,7 @@ def test_ctrl_c_while_following_exits_130_and_the_run_goes_on(cli_project: Path,
     import signal
     proc, run = start_streaming(cli_project, wait_for)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = communicate(proc, 60)
     assert proc.returncode == 130, out + err
     assert f"Stopped following; run {run.id} goes on" in err
     assert f"runyard run cancel {run.id}" in err

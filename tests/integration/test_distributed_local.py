@@ -173,10 +173,16 @@ def test_tf_config_for_workers_and_parameter_servers(experiment, project, worksp
 
 
 def test_one_failing_rank_stops_the_others_and_fails_the_run(experiment, project, process_gone):
+    # rank 1 fails once rank 0 has said its pid (the ranks share the job's folder)
     src = project({"r.py": "import os, time\n"
-                           "print('pid', os.getpid(), flush=True)\n"
-                           "if os.environ['RANK'] == '1':\n    raise SystemExit(3)\n"
-                           "time.sleep(300)\n"})
+                           "if os.environ['RANK'] == '0':\n"
+                           "    print('pid', os.getpid(), flush=True)\n"
+                           "    open('rank0.started', 'w').close()\n"
+                           "    time.sleep(300)\n"
+                           "for _ in range(1200):\n"
+                           "    if os.path.exists('rank0.started'):\n        break\n"
+                           "    time.sleep(0.1)\n"
+                           "raise SystemExit(3)\n"})
     run = experiment.submit(ScriptRunConfig(str(src), script="r.py",
                                             distributed_job_config=PyTorchConfiguration(process_count=2)))
     details = run.wait_for_completion(timeout=120, raise_on_error=False)
