@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -45,6 +46,11 @@ NOT_PASSED = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
 
 def trials(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report at start
+    # Ray's token authentication stays on (its default), with a token of this run's own in the
+    # environment its processes inherit: the default, ~/.ray/auth_token, is shared by every Ray
+    # on the machine, and another one removing it made each new worker crash at start (each trial
+    # then waited 60 s for a worker that never registered)
+    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     import ray
     from ray import tune
 
