@@ -209,11 +209,18 @@ def test_submit_shows_a_preparing_line_while_the_environment_builds(cli_project:
         assert "Building environment" in result.stdout and "trained with" in result.stdout
 
 
+def _ctrl_c_as_on_a_terminal() -> None:
+    """SIGINT back to its default in the CLI's process: a test suite started in the background
+    by a shell (``make test &``) inherits SIGINT ignored, and Python then keeps ignoring it."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_streaming(cli_project: Path, wait_for) -> tuple[subprocess.Popen, Run]:
     """``runyard run submit sleep.py`` following its run, once the script prints."""
     proc = subprocess.Popen([sys.executable, "-m", "runyard.cli", "run", "submit", "sleep.py"], cwd=cli_project,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"}, preexec_fn=_ctrl_c_as_on_a_terminal)
     ws = Workspace.get(cli_project)
     run = wait_for(lambda: next(iter(ws.experiments["default"].get_runs()), None)
                    if "default" in ws.experiments else None, what="the run to be recorded")
