@@ -361,6 +361,19 @@ def claim_run(workspace: "Workspace", run_id: str, on_sigterm: Any) -> None:
     _record_supervisor(workspace, run_id, os.getpid(), ready=True)  # now a SIGTERM cancels, not kills
 
 
+def keep_driver_log(workspace: "Workspace", run_id: str, log_name: str) -> None:
+    """At the end of a driver ``start_detached`` started (a pipeline's, a sweep's): on a served
+    workspace this machine's copy of its log (``logs/<log_name>``) is all there is, so send it."""
+    log = workspace._artifacts.run_dir(run_id) / "logs" / log_name
+    if workspace.url and log.is_file():
+        sys.stdout.flush()
+        try:
+            workspace._artifacts.put_file(run_id, f"logs/{log_name}", log)
+        except Exception:  # the run has ended either way
+            import traceback
+            traceback.print_exc()
+
+
 def release_run(run_id: str) -> None:
     """At the end of a process ``claim_run`` claimed: its run's marks on this machine go (its
     own and its job's; the job has ended)."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import status as st
 from ..errors import ConfigError
-from ..compute.local import cancel_requested, claim_run, open_detached_run, release_run
+from ..compute.local import cancel_requested, claim_run, keep_driver_log, open_detached_run, release_run
 from .policies import EarlyTerminationPolicy
 
 _POLL_S = 0.1
@@ -118,20 +118,9 @@ class SweepDriver(abc.ABC):
             self.stop_running("the sweep's driver failed")
             self.store.set_status(self.run_id, st.FAILED, error=f"runyard sweep driver error: {type(e).__name__}: {e}")
         finally:
-            self.keep_log()
+            from .config import DRIVER_LOG
+            keep_driver_log(self.workspace, self.run_id, DRIVER_LOG)
             release_run(self.run_id)
-
-    def keep_log(self) -> None:
-        """On a served workspace this machine's copy of the driver's log is all there is: send it."""
-        import sys
-        from .config import DRIVER_LOG
-        log = self.workspace._artifacts.run_dir(self.run_id) / "logs" / DRIVER_LOG
-        if self.workspace.url and log.is_file():
-            sys.stdout.flush()
-            try:
-                self.workspace._artifacts.put_file(self.run_id, f"logs/{DRIVER_LOG}", log)
-            except Exception:  # the run has ended either way
-                traceback.print_exc()
 
     def run(self) -> None:
         while True:

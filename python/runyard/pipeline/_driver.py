@@ -21,7 +21,7 @@ import traceback
 from typing import Any
 
 from .. import status as st
-from ..compute.local import cancel_requested, claim_run, open_detached_run, release_run
+from ..compute.local import cancel_requested, claim_run, keep_driver_log, open_detached_run, release_run
 from . import reuse
 from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
 
@@ -85,19 +85,9 @@ class _Driver:
             self.store.set_status(self.run_id, st.FAILED, error=f"runyard pipeline driver error: "
                                                                 f"{type(e).__name__}: {e}")
         finally:
-            self._keep_log()
+            from .pipeline import DRIVER_LOG
+            keep_driver_log(self.workspace, self.run_id, DRIVER_LOG)
             release_run(self.run_id)
-
-    def _keep_log(self) -> None:
-        """On a served workspace this machine's copy of the driver's log is all there is: send it."""
-        from .pipeline import DRIVER_LOG
-        log = self.workspace._artifacts.run_dir(self.run_id) / "logs" / DRIVER_LOG
-        if self.workspace.url and log.is_file():
-            sys.stdout.flush()
-            try:
-                self.workspace._artifacts.put_file(self.run_id, f"logs/{DRIVER_LOG}", log)
-            except Exception:  # the run has ended either way
-                traceback.print_exc()
 
     def _run(self) -> None:
         if self.canceled():
