@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 ENV_RUN_ID = "RUNYARD_RUN_ID"
 ENV_TRACKING_URI = "RUNYARD_TRACKING_URI"
+ENV_SPOOL = "RUNYARD_SPOOL"  # a local job's spool folder (store/spool.py)
 #: on SIGTERM, how long a job tries to reach the store with its last metrics before it spills them
 SIGTERM_FLUSH_S = 1.0
 
@@ -149,16 +150,20 @@ class Run:
                                    f"{ENV_RUN_ID} and {ENV_TRACKING_URI} are not set")
             cls._context = _OfflineRun()
             return cls._context
+        row = None
         if uri.startswith(("http://", "https://")):  # a workspace server; token from RUNYARD_TOKEN
             from .workspace import Workspace
             workspace = Workspace(uri)
         elif uri.startswith("spool://"):  # inside a container: relayed by the run's supervisor
             from .store.spool import SpoolWorkspace
             workspace = SpoolWorkspace(uri[len("spool://"):])
+        elif os.environ.get(ENV_SPOOL):  # a local job: metrics relayed by its supervisor
+            from .store.spool import local_job_workspace
+            workspace, row = local_job_workspace(uri, os.environ[ENV_SPOOL], run_id)
         else:
             from .workspace import Workspace
             workspace = Workspace(uri, _check_lost_runs=False)
-        run = cls._from_id(workspace, run_id)
+        run = cls._from_row(workspace, row) if row else cls._from_id(workspace, run_id)
         run._in_job = True
         if os.environ.get("RUNYARD_AUTOLOG"):  # set by framework estimators
             from .autolog import enable_from_env

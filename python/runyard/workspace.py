@@ -33,7 +33,8 @@ class Workspace:
     >>> ws.compute_targets["local"]  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike, *, token: str | None = None, _check_lost_runs: bool = True):
+    def __init__(self, path: str | os.PathLike, *, token: str | None = None, _check_lost_runs: bool = True,
+                 _open_store: bool = True):
         #: the workspace server's address, or None for a workspace folder
         self.url: str | None = None
         if is_server_url(path):
@@ -52,12 +53,17 @@ class Workspace:
         if not isinstance(self._config, dict):
             raise ConfigError(f"{config_file}: expected a mapping of settings")
         self.name: str = str(self._config.get("name") or self.path.parent.name or "workspace")
-        from .store import open_store
-        self._store = open_store(self.store_url)
+        if _open_store:  # else the caller sets _store (a local job: store.spool.local_job_workspace)
+            self._store = self._connect_store()
         self._artifacts = ArtifactStore(self._resolve(self._config.get("artifacts_path", "artifacts")))
         if _check_lost_runs:
             from .compute.local import fail_lost_runs
             fail_lost_runs(self)
+
+    def _connect_store(self) -> Any:
+        """The folder's run-history store (SQLite or PostgreSQL), opened."""
+        from .store import open_store
+        return open_store(self.store_url)
 
     def _open_server(self, url: str, token: str | None) -> None:
         """A workspace served by ``runyard server``: history and files over HTTP, no folder."""

@@ -107,7 +107,7 @@ class _Supervisor:
         stop_reason = None
         started = time.monotonic()
         while True:
-            code = self.execution.wait(0.05 if time.monotonic() - started < 2 else 0.5)
+            code = self.execution.wait(0.05 if time.monotonic() - started < 2 else self.execution.tick_s)
             self.execution.tick()
             if code is not None:
                 break

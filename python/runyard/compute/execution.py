@@ -44,8 +44,11 @@ class Execution(abc.ABC):
     def stop(self, grace_s: float, output: BinaryIO) -> None:
         """SIGTERM, then SIGKILL after ``grace_s``; return once the job is gone."""
 
+    #: seconds between ticks once the job has run 2 s (20 a second before)
+    tick_s: float = 0.5
+
     def tick(self) -> None:
-        """Called about twice a second while the job runs (e.g. to relay its metrics)."""
+        """Called every ``tick_s`` while the job runs (e.g. to relay its metrics)."""
 
     def failure_reason(self, code: int) -> str | None:
         """A cause the exit code alone does not tell (an out-of-memory kill, say)."""

@@ -119,6 +119,9 @@ class LocalExecution(Execution):
         self.prepared: PreparedPython | None = None
         self.mpirun: str | None = None
         self.failed_rank: tuple[int, int] | None = None  # (rank, exit code) of an MPI job's failed rank
+        # where a job of a workspace folder sends its metrics (store/spool.py); beside the job's
+        # folder, not in it, so the script does not see it among its files
+        self.spool = None if self.workspace.url else self.work.with_name(self.work.name + ".spool")
 
     def prepare(self, log) -> None:
         gpus = (self.job.resources or {}).get("num_gpus")
@@ -144,6 +147,13 @@ class LocalExecution(Execution):
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
         argv = job_argv(self.job, self.prepared.python, rscript)
         env = self._process_env()
+        if self.spool is not None:
+            from ..run import ENV_SPOOL
+            from ..store.spool import write_run_file
+            shutil.rmtree(self.spool, ignore_errors=True)
+            store = self.workspace._store
+            write_run_file(self.spool, store.get_run(self.job.run_id), {}, {})
+            env[ENV_SPOOL] = str(self.spool)
         if resumed:
             env[resume.ENV_VAR] = str(resumed)
         if not self.job.distributed:
@@ -214,13 +224,24 @@ class LocalExecution(Execution):
             return
         stop_all(self.procs, grace_s)
 
+    tick_s = 0.1  # a sweep's early-termination policy sees a trial's metric within this
+
+    def tick(self) -> None:
+        """Apply the metrics the job sent through its spool since the last tick."""
+        if self.spool is not None and self.spool.is_dir():
+            from ..store.spool import drain
+            drain(self.workspace._store, self.spool, self.job.run_id, note=self.note)
+
     def collect(self) -> None:
+        self.tick()
         send_spilled_metrics(self.workspace._store, self.work / SPILL_FILE, self.note)
         for folder in ("outputs", "logs"):
             collect_folder(self.workspace._artifacts, self.job.run_id, self.work, folder, self.note, move=True)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+        if self.spool is not None:
+            shutil.rmtree(self.spool, ignore_errors=True)
 
 
 #: Set in a process that starts many short-lived supervisors (a pipeline's driver): a
