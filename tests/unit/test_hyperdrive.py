@@ -183,7 +183,9 @@ def test_median_stopping_policy_stops_trials_below_the_median_of_running_average
     assert _stops(MedianStoppingPolicy(delay_evaluation=2), MEDIAN_TRACES) == {"B": 2, "D": 2}
     # from interval 3 on D's best is 5: only B
     assert _stops(MedianStoppingPolicy(delay_evaluation=3), MEDIAN_TRACES) == {"B": 3}
-    assert _stops(MedianStoppingPolicy(), MEDIAN_TRACES) == {}  # Azure's default delay: 5 intervals
+    # Azure's default delay is 0: from the first interval (D at 1: 0 < median(1, 1, 2, 0) = 1)
+    assert _stops(MedianStoppingPolicy(), MEDIAN_TRACES) == {"B": 2, "D": 1}
+    assert _stops(MedianStoppingPolicy(delay_evaluation=5), MEDIAN_TRACES) == {}
 
 
 def test_truncation_selection_policy_stops_the_worst_percent():

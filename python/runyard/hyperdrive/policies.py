@@ -121,7 +121,7 @@ class MedianStoppingPolicy(EarlyTerminationPolicy):
 
     kind = "median"
 
-    def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 5):
+    def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 0):
         super().__init__(evaluation_interval, delay_evaluation)
 
     def stop_reason(self, trial: str, traces: dict[str, list[float]], interval: int, *,
