@@ -405,7 +405,7 @@ def functions() -> list[dict[str, Any]]:
 
 
 def best_found(sampling, f, trials: int) -> float:
-    proposer = sampling.proposer(maximize=False)
+    proposer = sampling.proposer(maximize=False, budget=trials)  # as a sweep of max_total_runs=trials
     best = math.inf
     for i in range(trials):
         values = proposer.propose(i)

@@ -29,7 +29,7 @@ _MAX_REPEATS = 1000
 class HyperDriveDriver(SweepDriver):
     def setup(self) -> None:
         self.sampling = HyperParameterSampling.from_json(self.definition["sampling"])
-        self.proposer = self.sampling.proposer(self.maximize)
+        self.proposer = self.sampling.proposer(self.maximize, self.max_trials)
         self.trial = self.definition["trial"]
         self.taken: set[str] = set()
         self.next_index = 0
