@@ -10,7 +10,8 @@ Measured on the local target, the submitting interpreter as environment, 2 trial
              subprocess, as a runyard trial does: a trivial function in Tune's worker would skip
              the interpreter start every runyard trial and every command by hand pays.
              Per-trial overhead = (sweep - by hand) / N; goal <= 0.3 s. Ray Tune runs with its
-             defaults and with reuse_actors=True; goal: the faster of the two / runyard >= 1x.
+             defaults and with reuse_actors=True; the same goal over the faster of the two
+             ((sweep - Tune) / N <= 0.3 s), and the ratio printed.
   early      a learning-curve script (SGDClassifier.partial_fit, one test accuracy per epoch)
              swept three times with the same seeded random sampling: no policy,
              MedianStoppingPolicy(delay_evaluation=5), BanditPolicy(slack_factor=0.1,
@@ -43,7 +44,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
 GOAL_OVERHEAD_PER_TRIAL_S = 0.3
-GOAL_RAYTUNE_RATIO = 1.0
 GOAL_EPOCHS_SAVED = 0.25
 GOAL_BEST_WITHIN = 0.005  # relative: a policy's best >= the no-policy best x (1 - 0.005)
 GOAL_TPE_WIN_SHARE = 0.7  # 7 of 10 seeds
@@ -222,7 +222,8 @@ def measure_overhead(ws, work: Path, trials: int, no_peer: bool) -> dict[str, An
     print("by hand again ...", flush=True)
     hand_after, _ = by_hand(src, values)
     hand = (hand_before + hand_after) / 2
-    # a trial's Run.get_context() opens the workspace's SQL store; the offline run by hand does not
+    # what a job would pay if its Run.get_context() opened the SQL store (a local job's metrics go
+    # through its spool instead) against runyard's own import
     imports = {module: import_time(module) for module in ("runyard", "runyard.store.sql")}
     tune = None
     if no_peer:
@@ -253,13 +254,18 @@ def measure_overhead(ws, work: Path, trials: int, no_peer: bool) -> dict[str, An
     print(c.table(["", "median"], one))
     fastest = min(tune["fits"], key=lambda fit: fit["fit_s"]) if tune else None
     ratio = fastest["fit_s"] / sweep if fastest else None
+    over_tune = (sweep - fastest["fit_s"]) / trials if fastest else None
+    if fastest:
+        print(f"\nRay Tune's faster run / runyard's sweep: {ratio:.2f}x")
     return {"trials": trials, "by_hand_s": hand, "by_hand_before_s": hand_before, "by_hand_after_s": hand_after,
             "by_hand_process_median_s": hand_process, "import_s": imports, "sweep_s": sweep, "trial_phases_median_s": phases,
             "overhead_per_trial_s": overhead, "raytune": tune, "raytune_fastest_over_runyard": ratio,
+            "overhead_per_trial_over_raytune_s": over_tune,
             "goals": [("sweep overhead per trial (vs by hand)", c.fmt_s(overhead),
                        f"<= {GOAL_OVERHEAD_PER_TRIAL_S} s", overhead <= GOAL_OVERHEAD_PER_TRIAL_S),
-                      ("Ray Tune time (its faster run) / runyard's", f"{ratio:.2f}x" if ratio else "-",
-                       f">= {GOAL_RAYTUNE_RATIO:g}x", None if ratio is None else ratio >= GOAL_RAYTUNE_RATIO)]}
+                      ("sweep overhead per trial (vs Ray Tune's faster run)",
+                       "-" if over_tune is None else c.fmt_s(over_tune), f"<= {GOAL_OVERHEAD_PER_TRIAL_S} s",
+                       None if over_tune is None else over_tune <= GOAL_OVERHEAD_PER_TRIAL_S)]}
 
 
 # -- 2. early termination --------------------------------------------------------------------
