@@ -127,10 +127,10 @@ def classification_scores(y_true: Any, y_pred: Any, proba: Any, classes: Any,
     class_w = np.array([share[c] for c in y_true]) * (1 if w is None else w)
     out["weighted_accuracy"] = float(np.sum(class_w * (y_true == y_pred)) / np.sum(class_w)) if np.sum(class_w) else math.nan
     for average in ("macro", "micro", "weighted"):
-        kwargs = {"labels": labels, "average": average, "sample_weight": w, "zero_division": 0}
-        out[f"precision_score_{average}"] = skm.precision_score(y_true, y_pred, **kwargs)
-        out[f"recall_score_{average}"] = skm.recall_score(y_true, y_pred, **kwargs)
-        out[f"f1_score_{average}"] = skm.f1_score(y_true, y_pred, **kwargs)
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=average, sample_weight=w, zero_division=0)
+        out[f"precision_score_{average}"], out[f"recall_score_{average}"], out[f"f1_score_{average}"] = \
+            precision, recall, f1
     chance = 1 / max(len(classes), 2)  # macro recall of random predictions
     out["norm_macro_recall"] = max(0.0, (out["recall_score_macro"] - chance) / (1 - chance))
     onehot = np.stack([(y_true == c).astype(int) for c in classes], axis=1)

@@ -188,7 +188,8 @@ def build(task: str, name: str, config: dict[str, Any], *, classes: int = 2) -> 
         return algorithm.build(task, config)
     flaml_task = _flaml_task(task, classes)
     wrapper = flaml_task.estimators[algorithm.flaml](task=flaml_task, **config)
-    params = dict(wrapper.params)
+    # FLAML's spaces spell "no penalty" as the string "None"
+    params = {k: None if v == "None" else v for k, v in wrapper.params.items()}
     params.pop("n_jobs", None)
     if algorithm.flaml in ("lgbm",):
         params["n_jobs"] = 1

@@ -1,0 +1,154 @@
+"""Which algorithm and hyperparameters AutoML tries next: FLAML's cost-frugal search.
+
+Each algorithm has its own FLAML ``CFO`` searcher (cost-frugal optimisation: it starts
+from the algorithm's cheapest configuration, few and small trees, and moves towards
+costlier ones only while they pay off). Which algorithm gets the next iteration follows
+FLAML's AutoML: every algorithm is tried once first, cheapest first; then each is drawn
+with a probability proportional to 1 / its *estimated cost for improvement* (ECI): the
+time it has gone without improving, or the time it took for its last improvement, and,
+for an algorithm behind the best one, the time its recent speed of improvement would need
+to close the gap twice over.
+
+The search is told each finished iteration's loss (the primary metric, negated where
+higher is better) and its seconds; a failed iteration counts as an infinite loss.
+
+>>> search = Search("classification", ["LightGBM", "LogisticRegression"], rows=500, columns=8, maximize=True)
+>>> first = search.propose(0); first[0]
+'LightGBM'
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import models
+
+#: the order in which algorithms are first tried (cheaper and usually strong first), as FLAML's
+#: estimated cost relative to LightGBM orders them; names not listed come after, in catalogue order
+FIRST_ORDER = ("LightGBM", "RandomForest", "XGBoostClassifier", "XGBoostRegressor", "ExtremeRandomTrees",
+               "LogisticRegression", "ElasticNet", "GradientBoosting", "SGD", "LassoLars", "DecisionTree",
+               "LinearSVM", "BernoulliNaiveBayes", "MultinomialNaiveBayes", "KNN", "SVM")
+
+
+@dataclass
+class _Learner:
+    name: str
+    searcher: Any
+    tried: int = 0
+    best_loss: float = math.inf
+    best_loss_old: float = math.inf
+    time_used: float = 0.0
+    time_best_found: float = 0.0
+    time_best_found_old: float = 0.0
+    done: bool = False  # its searcher has nothing more to propose
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def eci(self, global_best: float) -> float:
+        """FLAML's estimated cost for improvement of this algorithm."""
+        cost = max(self.time_used - self.time_best_found, self.time_best_found - self.time_best_found_old, 1e-9)
+        gap = self.best_loss - global_best
+        if gap > 0 and math.isfinite(gap):
+            delta_loss = self.best_loss_old - self.best_loss
+            delta_time = (self.time_best_found - self.time_best_found_old) or 1e-9
+            speed = delta_loss / delta_time
+            if speed > 0:
+                cost = max(2 * gap / speed, cost)
+        return cost
+
+
+class Search:
+    """Proposes (algorithm, configuration) for each iteration and learns from their results."""
+
+    def __init__(self, task: str, algorithms: list[str], *, rows: int, columns: int, maximize: bool, seed: int = 0):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from flaml.tune.searcher.flow2 import FLOW2  # noqa: F401  (FLAML's CFO builds on it)
+            from flaml import CFO
+        self.task = task
+        self.maximize = maximize
+        self.rng = random.Random(seed)
+        order = sorted(algorithms, key=lambda n: FIRST_ORDER.index(n) if n in FIRST_ORDER else len(FIRST_ORDER))
+        self.learners: dict[str, _Learner] = {}
+        for name in order:
+            space = models.space(task, name, rows, columns)
+            domains = {k: v["domain"] for k, v in space.items()}
+            low_cost = {k: v["low_cost_init_value"] for k, v in space.items() if "low_cost_init_value" in v}
+            start = models.starting_point(space)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                searcher = CFO(space=domains, metric="loss", mode="min", low_cost_partial_config=low_cost or None,
+                               points_to_evaluate=[{**start, **low_cost}], seed=seed)
+            self.learners[name] = _Learner(name, searcher)
+        self.owner: dict[str, str] = {}  # trial id -> algorithm
+
+    @property
+    def best_loss(self) -> float:
+        return min((l.best_loss for l in self.learners.values()), default=math.inf)
+
+    def loss(self, score: float | None) -> float:
+        if score is None or (isinstance(score, float) and math.isnan(score)):
+            return math.inf
+        return -score if self.maximize else score
+
+    def propose(self, index: int) -> tuple[str, dict[str, Any]] | None:
+        """The next iteration's (algorithm, configuration), or None once no searcher has more."""
+        trial_id = str(index)
+        for _ in range(len(self.learners) * 2):
+            learner = self._choose()
+            if learner is None:
+                return None
+            config = learner.searcher.suggest(trial_id)
+            if config is None:
+                learner.done = True
+                continue
+            config = {k: _plain(v) for k, v in config.items()}
+            learner.pending[trial_id] = config
+            learner.tried += 1
+            self.owner[trial_id] = learner.name
+            return learner.name, config
+        return None
+
+    def tell(self, index: int, score: float | None, seconds: float) -> None:
+        """Iteration ``index`` ended with ``score`` (None: it failed or logged none) after ``seconds``."""
+        trial_id = str(index)
+        name = self.owner.pop(trial_id, None)
+        if name is None:
+            return
+        learner = self.learners[name]
+        config = learner.pending.pop(trial_id, None)
+        loss = self.loss(score)
+        learner.time_used += max(seconds, 1e-3)
+        if math.isfinite(loss):
+            learner.searcher.on_trial_complete(trial_id, {"loss": loss, "time_total_s": seconds, "config": config})
+        else:
+            learner.searcher.on_trial_complete(trial_id, None, error=True)
+        if loss < learner.best_loss:
+            # before a first result FLAML takes "twice the loss" as the old best; losses here may be
+            # negative (a score negated), so: worse by the loss's size
+            learner.best_loss_old = learner.best_loss if math.isfinite(learner.best_loss) \
+                else loss + max(abs(loss), 1e-9)
+            learner.best_loss = loss
+            learner.time_best_found_old = learner.time_best_found
+            learner.time_best_found = learner.time_used
+
+    def _choose(self) -> _Learner | None:
+        open_ = [l for l in self.learners.values() if not l.done]
+        if not open_:
+            return None
+        untried = [l for l in open_ if l.tried == 0]
+        if untried:
+            return untried[0]
+        best = self.best_loss
+        weights = [1 / l.eci(best) for l in open_]
+        return self.rng.choices(open_, weights=weights)[0]
+
+
+def _plain(value: Any) -> Any:
+    """A configuration value as JSON takes it (numpy numbers become Python's)."""
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
