@@ -115,6 +115,9 @@ class Run:
         elif cls is Run and row["run_type"] == "hyperdrive":
             from .hyperdrive.run import HyperDriveRun
             cls = HyperDriveRun
+        elif cls is Run and row["run_type"] == "automl":
+            from .automl.run import AutoMLRun
+            cls = AutoMLRun
         run = cls.__new__(cls)
         run._init(Experiment(workspace, row["experiment"]), row)
         return run

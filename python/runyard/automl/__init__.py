@@ -1,10 +1,15 @@
 """AutoML: featurisation, algorithms and hyperparameters tried as child runs (Azure ML's AutoML).
 
-Built so far: the scores under Azure's names (``metrics``), how each iteration is validated
-(``validation``), automatic featurisation (``featurization``) and the data guardrails
-(``guardrails``). The search over child runs, ensembles and forecasting are still to come.
+``AutoMLConfig`` (``config``) is submitted like any config; its driver (``_driver``) runs each
+iteration (``trial``, ``iteration``) as a child run, chosen by FLAML's cost-frugal search
+(``search``) over the algorithm catalogue (``models``), scored under Azure's metric names
+(``metrics``) and validation rules (``validation``), after automatic featurisation
+(``featurization``) and the data guardrails (``guardrails``). ``AutoMLRun`` (``run``) gives the
+best iteration and its model.
 """
 
+from .config import AutoMLConfig
 from .featurization import FeaturizationConfig
+from .run import AutoMLRun
 
-__all__ = ["FeaturizationConfig"]
+__all__ = ["AutoMLConfig", "AutoMLRun", "FeaturizationConfig"]

@@ -181,8 +181,9 @@ def space(task: str, name: str, rows: int, columns: int) -> dict[str, Any]:
     return flaml_task.estimators[algorithm.flaml].search_space(data_size=(rows, columns), task=flaml_task)
 
 
-def build(task: str, name: str, config: dict[str, Any], *, classes: int = 2) -> Any:
-    """The unfitted estimator for one point ``config`` of ``name``'s space."""
+def build(task: str, name: str, config: dict[str, Any], *, classes: int = 2, cores: int = 1) -> Any:
+    """The unfitted estimator for one point ``config`` of ``name``'s space, using ``cores``
+    threads where it can (-1: all)."""
     algorithm = get(task, name)
     if algorithm.build is not None:
         return algorithm.build(task, config)
@@ -191,11 +192,10 @@ def build(task: str, name: str, config: dict[str, Any], *, classes: int = 2) -> 
     # FLAML's spaces spell "no penalty" as the string "None"
     params = {k: None if v == "None" else v for k, v in wrapper.params.items()}
     params.pop("n_jobs", None)
-    if algorithm.flaml in ("lgbm",):
-        params["n_jobs"] = 1
+    if algorithm.flaml in ("lgbm", "xgboost", "rf", "extra_tree", "kneighbor"):
+        params["n_jobs"] = cores
+    if algorithm.flaml == "lgbm":
         params.setdefault("random_state", 0)
-    if algorithm.flaml in ("xgboost",):
-        params["n_jobs"] = 1
     return wrapper.estimator_class(**params)
 
 

@@ -507,7 +507,7 @@ def fail_lost_runs(workspace: "Workspace") -> list[str]:
 
 
 def _fail_if_lost(workspace: "Workspace", row: dict[str, Any]) -> bool:
-    if row["run_type"] not in ("script", "command", "pipeline", "hyperdrive"):  # the others end by their own code
+    if row["run_type"] not in ("script", "command", "pipeline", "hyperdrive", "automl"):  # others end by their own code
         return False
     state, _ = supervisor_state(row)
     if state not in (GONE, NEVER_STARTED):
@@ -517,7 +517,7 @@ def _fail_if_lost(workspace: "Workspace", row: dict[str, Any]) -> bool:
         get_target(workspace, row["target"]).on_lost(row)
     except Exception:  # the target may be gone from the workspace; the run still ends
         _processes.kill_job(row["run_id"])
-    if row["run_type"] in ("pipeline", "hyperdrive"):  # its steps (trials) have supervisors: cancel them
+    if row["run_type"] in ("pipeline", "hyperdrive", "automl"):  # its steps (trials) have supervisors: cancel them
         for step in workspace._store.list_runs(parent_id=row["run_id"], status=st.ACTIVE):
             try:
                 get_target(workspace, step["target"]).cancel(step["run_id"])

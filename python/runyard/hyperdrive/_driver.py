@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import status as st
 from ._sweep import HYPERPARAMETERS, TRIAL_INDEX, SweepDriver, Trial, logged_values, trial_name
+from .config import DRIVER_LOG
 from .sampling import HyperParameterSampling, key
 from .trial_command import trial_command
 
@@ -27,6 +28,8 @@ _MAX_REPEATS = 1000
 
 
 class HyperDriveDriver(SweepDriver):
+    driver_log = DRIVER_LOG
+
     def setup(self) -> None:
         self.sampling = HyperParameterSampling.from_json(self.definition["sampling"])
         self.proposer = self.sampling.proposer(self.maximize, self.max_trials)
@@ -86,19 +89,10 @@ class HyperDriveDriver(SweepDriver):
             definition["parameters"] = {**definition["parameters"], **values}
             return start_run(self.experiment, definition, tags=tags, display_name=name, properties=properties,
                              parent_run_id=self.run_id).id
-        from ..environment import Environment
-        from ..job import submit_job
         job = self.trial["job"]
         command, arguments = trial_command(job["command"], job["arguments"], values)
-        return submit_job(
-            self.experiment, source_directory=None, snapshot_hash=job["snapshot_hash"], script=job["script"],
-            command=command, arguments=arguments,
-            environment=Environment(**job["environment"]) if job["environment"] else None,
-            compute_target=job["target"], environment_variables=job["environment_variables"],
-            max_run_duration_seconds=job["max_run_duration_seconds"], tags=tags, display_name=name,
-            properties=properties, parent_id=self.run_id, distributed=job["distributed"],
-            max_retries=job["max_retries"], resources=job["resources"], inputs=job["inputs"],
-            output_folders=job.get("output_folders", []), resume_from=resume_from).id
+        return self.submit_job_trial(job, command, arguments, tags=tags, display_name=name, properties=properties,
+                                     resume_from=resume_from)
 
     def trial_ended(self, trial: Trial) -> None:
         if trial.status == st.COMPLETED or trial.status == st.FAILED:

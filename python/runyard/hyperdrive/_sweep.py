@@ -61,6 +61,9 @@ class Trial:
 class SweepDriver(abc.ABC):
     """A parent run's driver: trials as child runs, a policy on their metric streams."""
 
+    #: the parent run's logs/ file with the driver's output
+    driver_log = "hyperdrive.log"
+
     def __init__(self, workspace_path: str, run_id: str):
         from ..experiment import Experiment
         self.workspace, row = open_detached_run(workspace_path, run_id)
@@ -96,6 +99,27 @@ class SweepDriver(abc.ABC):
     def trial_ended(self, trial: Trial) -> None:
         """``trial`` reached a final status (its trace is complete)."""
 
+    def submit_job_trial(self, job: dict[str, Any], command: Any, arguments: list[Any], *, tags: dict[str, Any],
+                         display_name: str, properties: dict[str, Any], resume_from: Any = None) -> str:
+        """Submit a trial of ``job`` (a ``trial_job`` definition) with these command and
+        arguments as a child run of this run; its run id."""
+        from ..environment import Environment
+        from ..job import submit_job
+        return submit_job(
+            self.experiment, source_directory=None, snapshot_hash=job["snapshot_hash"], script=job["script"],
+            command=command, arguments=arguments,
+            environment=Environment(**job["environment"]) if job["environment"] else None,
+            compute_target=job["target"], environment_variables=job["environment_variables"],
+            max_run_duration_seconds=job["max_run_duration_seconds"], tags=tags, display_name=display_name,
+            properties=properties, parent_id=self.run_id, distributed=job["distributed"],
+            max_retries=job["max_retries"], resources=job["resources"], inputs=job["inputs"],
+            output_folders=job.get("output_folders", []), resume_from=resume_from).id
+
+    def past_deadline_wait(self) -> bool:
+        """Past the deadline: whether to let the running trials go on a little longer (no new
+        trial starts meanwhile)."""
+        return False
+
     # -- the loop ---------------------------------------------------------------------
     def log(self, message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -118,15 +142,14 @@ class SweepDriver(abc.ABC):
             self.stop_running("the sweep's driver failed")
             self.store.set_status(self.run_id, st.FAILED, error=f"runyard sweep driver error: {type(e).__name__}: {e}")
         finally:
-            from .config import DRIVER_LOG
-            keep_driver_log(self.workspace, self.run_id, DRIVER_LOG)
+            keep_driver_log(self.workspace, self.run_id, self.driver_log)
             release_run(self.run_id)
 
     def run(self) -> None:
         while True:
             if self.canceled():
                 return self.end_canceled()
-            if time.monotonic() >= self.deadline:
+            if time.monotonic() >= self.deadline and not self.past_deadline_wait():
                 self.log(f"max_duration_minutes ({self.definition['max_duration_minutes']}) reached: stopping "
                          f"{len(self.running)} running trial(s)")
                 self.stop_running("the sweep reached its max_duration_minutes")
@@ -139,7 +162,7 @@ class SweepDriver(abc.ABC):
 
     def start_trials(self) -> None:
         while (not self.exhausted and len(self.running) < self.concurrency and len(self.trials) < self.max_trials
-               and not self.canceled()):
+               and time.monotonic() < self.deadline and not self.canceled()):
             if self.should_give_up():
                 self.exhausted = True
                 return

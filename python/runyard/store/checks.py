@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from .base import UPDATABLE_RUN_FIELDS
 
 #: what a run is: how it was started (``run_type``)
-RUN_TYPES = frozenset({"script", "command", "pipeline", "hyperdrive", "interactive", "child"})
+RUN_TYPES = frozenset({"script", "command", "pipeline", "hyperdrive", "automl", "interactive", "child"})
 #: the kinds of named, versioned assets (each spec's shape: ``asset_specs``), and the states a
 #: version can be in
 ASSET_KINDS = frozenset({"dataset", "datastore", "model", "published_pipeline", "pipeline_endpoint", "schedule",

@@ -1,0 +1,172 @@
+"""The detached driver of an AutoML run: iterations as child runs, chosen by the search.
+
+It is a ``SweepDriver`` (``runyard.hyperdrive._sweep``): the same loop starts at most
+``max_concurrent_iterations`` children, follows them, and stops them at the budget's end.
+What AutoML adds:
+
+- at the start, the data guardrails (``outputs/verifier_results.json``);
+- the next iteration from ``Search`` (FLAML's cost-frugal search), told every result;
+- Azure's exit criteria: ``iterations``, ``experiment_exit_score`` (the best score reaches
+  it), early stopping (never in the first 20 iterations; then after 10 iterations in a row
+  without a better score), and the timeout: at the deadline the running iterations are
+  stopped, except while no iteration has completed yet: then they get 10% of the budget
+  plus 10 s more, so that the run still returns a model;
+- at the end, the best child in the parent's tags (``automl_best_child_run_id``,
+  ``best_score``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from typing import Any
+
+from .. import status as st
+from ..hyperdrive._sweep import SweepDriver, Trial
+from . import metrics as am
+from .config import DRIVER_LOG
+from .models import get
+from .search import Search
+
+#: Azure's early stopping: never during the first 20 iterations, then after 10 without improvement
+EARLY_STOPPING_LANDMARKS = 20
+EARLY_STOPPING_ITERATIONS = 10
+ITERATION = "iteration"
+
+
+def early_stop(finished: int, best_index: int) -> bool:
+    """Azure's early stopping after ``finished`` iterations whose best was iteration
+    ``best_index`` (-1: none scored): never within the first 20; then once the last 10 brought
+    nothing better, so iteration 31 is the earliest stop.
+
+    >>> early_stop(29, 0), early_stop(30, 0), early_stop(30, 20), early_stop(31, 20)
+    (False, True, False, True)
+    """
+    return finished >= EARLY_STOPPING_LANDMARKS + EARLY_STOPPING_ITERATIONS \
+        and best_index < finished - EARLY_STOPPING_ITERATIONS
+
+
+class AutoMLDriver(SweepDriver):
+    driver_log = DRIVER_LOG
+
+    def setup(self) -> None:
+        settings = self.definition["settings"]
+        self.task = settings["task"]
+        self.search = Search(self.task, self.definition["algorithms"], rows=self.definition["rows"],
+                             columns=self.definition["features"], maximize=self.maximize)
+        self.trial = self.definition["trial"]
+        self.best_score: float | None = None
+        self.best_index = -1
+        self.grace_until: float | None = None
+        if self.definition.get("warning"):
+            self.log(f"note: {self.definition['warning']}")
+        self.log(f"{self.task}, primary metric {self.metric} ({'higher' if self.maximize else 'lower'} is better); "
+                 f"algorithms: {', '.join(self.definition['algorithms'])}")
+        try:
+            self.write_guardrails()
+        except Exception as e:  # the search goes on without them; the log says why
+            traceback.print_exc()
+            self.log(f"the data guardrails could not be computed: {type(e).__name__}: {e}")
+
+    def write_guardrails(self) -> None:
+        import io
+        from ..data.dataset import Dataset
+        from .featurization import FeaturizationConfig, Featurizer
+        from .guardrails import check, format_console, verifier_results
+        from .validation import ValidationPlan
+        settings = self.definition["settings"]
+        data = self.definition["training_data"]
+        frame = Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()
+        plan = ValidationPlan.from_json(settings["plan"])
+        label, weight = settings["label_column_name"], settings.get("weight_column_name")
+        features = frame.drop(columns=[c for c in (label, weight, *plan.columns) if c and c in frame.columns])
+        featurization = settings["featurization"]
+        mode, config = (featurization, None) if isinstance(featurization, str) else \
+            ("auto", FeaturizationConfig.from_json(featurization))
+        results = verifier_results(check(self.task, frame[label], Featurizer(mode, config).fit(features), plan))
+        self.workspace._artifacts.put_file(self.run_id, "outputs/verifier_results.json",
+                                           io.BytesIO(json.dumps(results, indent=1).encode()))
+        self.log(format_console(results))
+
+    # -- the search ----------------------------------------------------------------------
+    def next_trial(self) -> tuple[dict[str, Any], Any] | None:
+        stop = self.exit_reason()
+        if stop:
+            self.log(stop)
+            self.store.add_properties(self.run_id, {"exit_reason": stop})
+            return None
+        proposed = self.search.propose(len(self.trials))
+        if proposed is None:
+            self.log("the search has nothing more to propose")
+            return None
+        algorithm, config = proposed
+        return {"algorithm": algorithm, "config": config}, None
+
+    def exit_reason(self) -> str | None:
+        exit_score = self.definition.get("experiment_exit_score")
+        if exit_score is not None and self.best_score is not None and (
+                self.best_score >= exit_score if self.maximize else self.best_score <= exit_score):
+            return (f"experiment_exit_score reached: {self.metric} {self.best_score:.6g} "
+                    f"{'>=' if self.maximize else '<='} {exit_score:g}")
+        finished = sum(t.status in st.TERMINAL for t in self.trials)
+        if self.definition.get("enable_early_stopping") and early_stop(finished, self.best_index):
+            return (f"early stopping: no better {self.metric} in the last {EARLY_STOPPING_ITERATIONS} "
+                    f"iterations (the best, {self.best_score}, was iteration {self.best_index})")
+        return None
+
+    def start_trial(self, index: int, values: dict[str, Any], extra: Any) -> str:
+        algorithm, config = values["algorithm"], values["config"]
+        entry = get(self.task, algorithm)
+        job = self.trial["job"]
+        arguments = [*job["arguments"], "--iteration", str(index), "--algorithm", algorithm,
+                     "--config", json.dumps(config)]
+        properties = {ITERATION: str(index), "run_algorithm": algorithm, "run_preprocessor": entry.preprocessor,
+                      "run_properties": json.dumps(config), "run_template": "automl_child",
+                      "primary_metric": self.metric, "goal": f"{self.metric}_{'max' if self.maximize else 'min'}"}
+        return self.submit_job_trial(job, job["command"], arguments, tags={}, display_name=f"{self.run_id}_{index}",
+                                     properties=properties)
+
+    def trial_ended(self, trial: Trial) -> None:
+        score = trial.trace[-1] if trial.trace and trial.status == st.COMPLETED else None
+        row = self.store.get_run(trial.run_id)
+        seconds = 0.0
+        if row and row.get("start_time") and row.get("end_time"):
+            seconds = float(row["end_time"]) - float(row["start_time"])
+        self.search.tell(trial.index, score, seconds)
+        if score is not None and am.better(self.metric, score, self.best_score):
+            self.best_score, self.best_index = score, trial.index
+            self.log(f"iteration {trial.index}: {trial.values['algorithm']} {self.metric} {score:.6g} (the best so far)")
+
+    def past_deadline_wait(self) -> bool:
+        if any(t.status == st.COMPLETED for t in self.trials) or not self.running:
+            return False
+        budget = 60 * float(self.definition["max_duration_minutes"])
+        if self.grace_until is None:
+            self.grace_until = self.deadline + 0.1 * budget + 10
+            self.log("the budget is spent and no iteration has completed yet: the running ones get "
+                     f"{0.1 * budget + 10:.0f} s more, so that there is a model")
+        return time.monotonic() < self.grace_until
+
+    def finish(self, timed_out: bool = False) -> None:
+        self.wait_for_running()
+        if self.best_index < 0 and any(t.status != st.FAILED for t in self.trials):
+            error = (f"no iteration completed with a {self.metric} score ({len(self.trials)} started"
+                     f"{', stopped at the timeout' if timed_out else ''}); see logs/{DRIVER_LOG}")
+            self.store.set_status(self.run_id, st.FAILED, error=error)
+            self.log(f"AutoML run Failed: {error}")
+            return
+        super().finish(timed_out)
+        if self.best_index >= 0:
+            best = self.trials[self.best_index]
+            self.store.set_tags(self.run_id, {"automl_best_child_run_id": best.run_id,
+                                              "best_score": repr(self.best_score)})
+            self.log(f"best: iteration {best.index} ({best.run_id}), {best.values['algorithm']}, "
+                     f"{self.metric} {self.best_score:.6g}")
+
+if __name__ == "__main__":
+    from ..compute import local
+    local.FORKSERVER = local.Forkserver(["runyard.compute._supervisor", "runyard.workspace", "runyard.store.sql",
+                                         "runyard.environment"])
+    AutoMLDriver(sys.argv[1], sys.argv[2]).main()

@@ -1,0 +1,343 @@
+"""``AutoMLConfig``: a table, a label and a budget; submitted, a search over child runs.
+
+Submitting one checks the settings and the data (errors that name the setting or the
+column, before anything is recorded), registers a pandas ``training_data`` (and
+``validation_data``) as a dataset version so the run has lineage, snapshots the
+iteration script once, records the AutoML run ``Queued`` and starts its driver
+(``runyard.automl._driver``): a detached process that runs each iteration as a child run
+on the config's compute target, ``max_concurrent_iterations`` at a time.
+
+>>> config = AutoMLConfig(task="classification", primary_metric="AUC_weighted", training_data=frame,
+...                       label_column_name="churned", experiment_timeout_minutes=5)  # doctest: +SKIP
+>>> run = Experiment(ws, "churn").submit(config)  # doctest: +SKIP
+>>> best_run, model = run.get_output()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import status as st
+from ..errors import ComputeError, ConfigError, refuse_unknown_arguments
+from . import metrics as am
+from . import models
+from .featurization import FeaturizationConfig
+from .validation import plan as validation_plan
+
+if TYPE_CHECKING:
+    from ..experiment import Experiment
+    from ..workspace import Workspace
+    from .run import AutoMLRun
+
+#: the AutoML run's logs/ file with its driver's output
+DRIVER_LOG = "automl.log"
+MAX_ITERATIONS = 1000
+MAX_TIMEOUT_MINUTES = 525_600  # a year, as in Azure
+MAX_ITERATION_TIMEOUT_MINUTES = 43_200
+#: Azure's default experiment timeout: 6 days
+DEFAULT_TIMEOUT_MINUTES = 6 * 24 * 60
+#: a budget under this with cross-validation on this many rows gets a warning of what will happen
+SHORT_BUDGET_MINUTES = 1.0
+LARGE_TABLE_ROWS = 10_000
+ITERATION_SCRIPT = "automl_iteration.py"
+SETTINGS_FILE = "automl_settings.json"
+#: not built yet: refused with a clear error when asked for (coming in the next slices of AutoML)
+_NOT_YET = {
+    "enable_voting_ensemble": "the voting ensemble",
+    "enable_stack_ensemble": "the stack ensemble",
+    "model_explainability": "model explanations",
+}
+
+
+class AutoMLConfig:
+    """Azure ML's ``AutoMLConfig`` (names and rules; see the reference for each argument).
+
+    ``task``: ``'classification'`` or ``'regression'`` (``'forecasting'`` is not built yet);
+    ``training_data``: a pandas DataFrame or a ``TabularDataset`` holding ``label_column_name``;
+    validation: ``validation_data``, ``validation_size``, ``n_cross_validations`` (with
+    ``validation_size``: Monte Carlo) or ``cv_split_column_names``, else Azure's default by row
+    count; budget: ``iterations`` (default 1000), ``experiment_timeout_hours`` or
+    ``experiment_timeout_minutes`` (default 6 days; any length: a run shorter than a minute
+    says what it will manage), ``iteration_timeout_minutes``, ``experiment_exit_score``,
+    ``enable_early_stopping``; search: ``allowed_models``, ``blocked_models``,
+    ``featurization`` ('auto', 'off' or a ``FeaturizationConfig``); where: ``compute_target``
+    (default local), ``environment`` (default: the submitting Python, which needs
+    ``runyard[automl]``), ``max_concurrent_iterations``, ``max_cores_per_iteration`` (-1: all).
+    """
+
+    def __init__(self, task: str, primary_metric: str | None = None, training_data: Any = None,
+                 label_column_name: str | None = None, validation_data: Any = None,
+                 validation_size: float | None = None, n_cross_validations: int | None = None,
+                 cv_split_column_names: list[str] | None = None, weight_column_name: str | None = None,
+                 compute_target: Any = None, iterations: int | None = None,
+                 experiment_timeout_hours: float | None = None, experiment_timeout_minutes: float | None = None,
+                 iteration_timeout_minutes: float | None = None, max_concurrent_iterations: int = 1,
+                 max_cores_per_iteration: int = 1, enable_early_stopping: bool = True,
+                 experiment_exit_score: float | None = None, allowed_models: list[str] | None = None,
+                 blocked_models: list[str] | None = None, featurization: str | FeaturizationConfig = "auto",
+                 enable_voting_ensemble: bool = False, enable_stack_ensemble: bool | None = None,
+                 model_explainability: bool = False, environment: Any = None,
+                 forecasting_parameters: Any = None, **kwargs: Any):
+        refuse_unknown_arguments("AutoMLConfig()", kwargs, "see help(AutoMLConfig) for its arguments")
+        if task == "forecasting" or forecasting_parameters is not None:
+            raise ConfigError("AutoMLConfig: task='forecasting' is not built yet in runyard; classification and "
+                              "regression are")
+        if task not in ("classification", "regression"):
+            raise ConfigError(f"AutoMLConfig: task must be 'classification' or 'regression', got {task!r}")
+        self.task = task
+        self.primary_metric = am.check_primary_metric(task, primary_metric)
+        for name, value in (("enable_voting_ensemble", enable_voting_ensemble),
+                            ("enable_stack_ensemble", enable_stack_ensemble),
+                            ("model_explainability", model_explainability)):
+            if value:
+                raise ConfigError(f"AutoMLConfig: {name}=True: {_NOT_YET[name]} is not built yet in runyard; "
+                                  f"leave it out (it defaults to False here)")
+        if training_data is None:
+            raise ConfigError("AutoMLConfig: training_data is required (a pandas DataFrame or a TabularDataset)")
+        self.training_data = _check_data(training_data, "training_data")
+        self.validation_data = None if validation_data is None else _check_data(validation_data, "validation_data")
+        if not isinstance(label_column_name, str) or not label_column_name:
+            raise ConfigError(f"AutoMLConfig: label_column_name must name the column to predict, "
+                              f"got {label_column_name!r}")
+        self.label_column_name = label_column_name
+        self.weight_column_name = _optional_name("weight_column_name", weight_column_name)
+        self.validation_size = validation_size
+        self.n_cross_validations = n_cross_validations
+        self.cv_split_column_names = cv_split_column_names
+        names = [label_column_name, weight_column_name,
+                 *([cv_split_column_names] if isinstance(cv_split_column_names, str) else cv_split_column_names or [])]
+        lowered = [n.lower() for n in names if n]
+        if len(set(lowered)) != len(lowered):
+            raise ConfigError("AutoMLConfig: label_column_name, weight_column_name and cv_split_column_names must "
+                              "name different columns")
+        self.compute_target = compute_target
+        self.environment = environment
+        self.iterations = MAX_ITERATIONS if iterations is None else _whole("iterations", iterations, 1, MAX_ITERATIONS)
+        if experiment_timeout_hours is not None and experiment_timeout_minutes is not None:
+            raise ConfigError("AutoMLConfig: give experiment_timeout_hours or experiment_timeout_minutes, not both")
+        minutes = experiment_timeout_minutes if experiment_timeout_hours is None else (
+            _positive("experiment_timeout_hours", experiment_timeout_hours, MAX_TIMEOUT_MINUTES / 60) * 60)
+        self.experiment_timeout_minutes = DEFAULT_TIMEOUT_MINUTES if minutes is None else \
+            _positive("experiment_timeout_minutes", minutes, MAX_TIMEOUT_MINUTES)
+        self.iteration_timeout_minutes = None if iteration_timeout_minutes is None else \
+            _positive("iteration_timeout_minutes", iteration_timeout_minutes, MAX_ITERATION_TIMEOUT_MINUTES)
+        self.max_concurrent_iterations = _whole("max_concurrent_iterations", max_concurrent_iterations, 1, 100)
+        if max_cores_per_iteration != -1:
+            _whole("max_cores_per_iteration", max_cores_per_iteration, 1, 16_384)
+        self.max_cores_per_iteration = max_cores_per_iteration
+        if not isinstance(enable_early_stopping, bool):
+            raise ConfigError(f"AutoMLConfig: enable_early_stopping must be True or False, got {enable_early_stopping!r}")
+        self.enable_early_stopping = enable_early_stopping
+        if experiment_exit_score is not None and (isinstance(experiment_exit_score, bool) or not isinstance(
+                experiment_exit_score, (int, float)) or not math.isfinite(experiment_exit_score)):
+            raise ConfigError(f"AutoMLConfig: experiment_exit_score must be a number (a score of {self.primary_metric}), "
+                              f"got {experiment_exit_score!r}")
+        self.experiment_exit_score = experiment_exit_score
+        self.allowed_models = models.check_names(task, allowed_models, "allowed_models")
+        self.blocked_models = models.check_names(task, blocked_models, "blocked_models")
+        if isinstance(featurization, str):
+            if featurization.lower() not in ("auto", "off"):
+                raise ConfigError(f"AutoMLConfig: featurization must be 'auto', 'off' or a FeaturizationConfig, "
+                                  f"got {featurization!r}")
+            featurization = featurization.lower()
+        elif not isinstance(featurization, FeaturizationConfig):
+            raise ConfigError(f"AutoMLConfig: featurization must be 'auto', 'off' or a FeaturizationConfig, "
+                              f"got {type(featurization).__name__}")
+        self.featurization = featurization
+
+    # -- the data --------------------------------------------------------------------
+    def _frames(self) -> tuple[Any, Any]:
+        train = _frame(self.training_data, "training_data")
+        valid = None if self.validation_data is None else _frame(self.validation_data, "validation_data")
+        return train, valid
+
+    def _check(self, train: Any, valid: Any) -> dict[str, Any]:
+        """The data checked against the settings; the validation plan and the algorithms."""
+        import pandas as pd
+        label = self.label_column_name
+        if len(train) == 0:
+            raise ConfigError("AutoMLConfig: training_data has no rows")
+        columns = [str(c) for c in train.columns]
+        for field, name in (("label_column_name", label), ("weight_column_name", self.weight_column_name)):
+            if name is not None and name not in columns:
+                raise ConfigError(f"AutoMLConfig: {field} {name!r} is not a column of training_data "
+                                  f"(columns: {', '.join(columns)})")
+        y = train[label]
+        if y.isna().any():
+            missing = int(y.isna().sum())
+            raise ConfigError(f"AutoMLConfig: {missing} row(s) of training_data have no {label!r}; drop them or fill "
+                              f"them in")
+        if self.task == "classification":
+            counts = y.value_counts()
+            if len(counts) < 2:
+                raise ConfigError(f"AutoMLConfig: label {label!r} has one class only ({counts.index[0]!r}); "
+                                  f"classification needs two or more")
+        elif not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+            raise ConfigError(f"AutoMLConfig: task 'regression' needs a numeric label; {label!r} is {y.dtype} "
+                              f"(use task='classification' to predict categories)")
+        if self.weight_column_name:
+            weights = train[self.weight_column_name]
+            if not pd.api.types.is_numeric_dtype(weights) or weights.isna().any() or (weights < 0).any():
+                raise ConfigError(f"AutoMLConfig: weight_column_name {self.weight_column_name!r} must hold numbers "
+                                  f"of 0 or more on every row")
+        if valid is not None:
+            lacking = [c for c in columns if c not in valid.columns]
+            if lacking:
+                raise ConfigError(f"AutoMLConfig: validation_data lacks column {lacking[0]!r} of training_data")
+        if isinstance(self.featurization, FeaturizationConfig):
+            self.featurization.check_columns(columns)
+        plan = validation_plan(len(train), validation_data=valid if valid is not None else None,
+                               validation_size=self.validation_size, n_cross_validations=self.n_cross_validations,
+                               cv_split_column_names=self.cv_split_column_names, columns=columns)
+        if plan.kind == "cv_columns":
+            for column in plan.columns:
+                values = set(pd.unique(train[column].dropna()))
+                if not values <= {0, 1} or train[column].isna().any():
+                    raise ConfigError(f"AutoMLConfig: cv_split_column_names {column!r} must hold 1 (train) or 0 "
+                                      f"(validate) on every row")
+        algorithms = models.chosen(self.task, self.allowed_models, self.blocked_models, len(train))
+        features = len(columns) - 1 - bool(self.weight_column_name) - len(plan.columns)
+        if features < 1:
+            raise ConfigError("AutoMLConfig: training_data has no column to learn from besides the label")
+        warning = None
+        if self.experiment_timeout_minutes < SHORT_BUDGET_MINUTES and plan.kind in ("cv", "monte_carlo") \
+                and len(train) >= LARGE_TABLE_ROWS:
+            warning = (f"a budget of {self.experiment_timeout_minutes * 60:g} s with {plan.describe()} on "
+                       f"{len(train):,} rows: each iteration fits {plan.folds + 1} models, so only the cheapest "
+                       f"configurations will finish; the run returns the best of those (give validation_size= or "
+                       f"more time for more)")
+            warnings.warn(f"AutoMLConfig: {warning}", UserWarning, stacklevel=3)
+        return {"plan": plan, "algorithms": algorithms, "rows": len(train), "features": features, "warning": warning}
+
+    # -- submitting -------------------------------------------------------------------
+    def _submit(self, experiment: "Experiment", tags: dict[str, Any], display_name: str | None = None,
+                properties: dict[str, Any] | None = None, parent_run_id: str | None = None,
+                show_output: bool = False, **kwargs: Any) -> "AutoMLRun":
+        refuse_unknown_arguments("Experiment.submit(AutoMLConfig)", kwargs,
+                                 "it takes tags, display_name, properties, parent_run_id and show_output")
+        definition = self._definition(experiment)
+        run = start_automl(experiment, definition, tags=tags, display_name=display_name, properties=properties,
+                           parent_run_id=parent_run_id)
+        if show_output:
+            run.wait_for_completion(show_output=True)
+        return run
+
+    def _definition(self, experiment: "Experiment") -> dict[str, Any]:
+        from ..config import ScriptRunConfig
+        from ..hyperdrive.config import trial_job
+        workspace = experiment.workspace
+        train, valid = self._frames()
+        checked = self._check(train, valid)
+        plan = checked["plan"]
+        training = _registered(self.training_data, train, workspace, f"{experiment.name}-automl-training")
+        validation = None if valid is None else _registered(self.validation_data, valid, workspace,
+                                                            f"{experiment.name}-automl-validation")
+        settings = {
+            "task": self.task, "primary_metric": self.primary_metric, "label_column_name": self.label_column_name,
+            "weight_column_name": self.weight_column_name, "plan": plan.to_json(),
+            "featurization": self.featurization if isinstance(self.featurization, str) else self.featurization.to_json(),
+            "max_cores_per_iteration": self.max_cores_per_iteration,
+        }
+        arguments: list[Any] = ["--settings", SETTINGS_FILE,
+                                "--training-data", training.as_named_input("training_data").as_download()]
+        if validation is not None:
+            arguments += ["--validation-data", validation.as_named_input("validation_data").as_download()]
+        with tempfile.TemporaryDirectory(prefix="runyard-automl-") as tmp:
+            (Path(tmp) / SETTINGS_FILE).write_text(json.dumps(settings, indent=1))
+            (Path(tmp) / ITERATION_SCRIPT).write_text(
+                "from runyard.automl.trial import main\n\nif __name__ == \"__main__\":\n    main()\n")
+            config = ScriptRunConfig(tmp, script=ITERATION_SCRIPT, arguments=arguments,
+                                     compute_target=self.compute_target, environment=self.environment)
+            if self.iteration_timeout_minutes is not None:
+                config.max_run_duration_seconds = max(1, int(self.iteration_timeout_minutes * 60))
+            job = trial_job(config, workspace)
+        return {
+            "trial": {"kind": "job", "job": job}, "settings": settings,
+            "algorithms": checked["algorithms"], "rows": checked["rows"], "features": checked["features"],
+            "training_data": {"name": training.name, "version": training.version},
+            "validation_data": None if validation is None else {"name": validation.name, "version": validation.version},
+            "primary_metric_name": self.primary_metric, "goal": "MAXIMIZE" if am.maximize(self.primary_metric)
+            else "MINIMIZE", "policy": None, "max_total_runs": self.iterations,
+            "max_concurrent_runs": self.max_concurrent_iterations, "max_duration_minutes": self.experiment_timeout_minutes,
+            "enable_early_stopping": self.enable_early_stopping, "experiment_exit_score": self.experiment_exit_score,
+            "warning": checked["warning"],
+        }
+
+    def __repr__(self) -> str:
+        return (f"AutoMLConfig(task={self.task!r}, primary_metric={self.primary_metric!r}, "
+                f"label_column_name={self.label_column_name!r}, iterations={self.iterations}, "
+                f"experiment_timeout_minutes={self.experiment_timeout_minutes:g})")
+
+
+def start_automl(experiment: "Experiment", definition: dict[str, Any], *, tags: dict[str, Any],
+                 display_name: str | None = None, properties: dict[str, Any] | None = None,
+                 parent_run_id: str | None = None) -> "AutoMLRun":
+    """Record an AutoML run of ``definition`` Queued and start its driver."""
+    from ..compute.local import start_detached
+    from ..errors import NotFoundError
+    from ..run import Run, new_run_id
+    workspace = experiment.workspace
+    if parent_run_id is not None and workspace._store.get_run(parent_run_id) is None:
+        raise NotFoundError(f"parent_run_id {parent_run_id!r}: no such run in workspace {workspace.name!r}")
+    run_id = new_run_id(experiment.name)
+    settings = definition["settings"]
+    row = workspace._store.create_run({
+        "run_id": run_id, "experiment": experiment.name, "display_name": display_name, "parent_id": parent_run_id,
+        "run_type": "automl", "status": st.QUEUED, "target": None,  # its driver runs here; iterations on the target
+        "definition": json.dumps(definition),
+    }, tags={"iterations": str(definition["max_total_runs"]), **tags},
+        properties={"task": settings["task"], "primary_metric": settings["primary_metric"],
+                    "num_iterations": str(definition["max_total_runs"]), "runTemplate": "AutoML",
+                    **(properties or {})})
+    try:
+        start_detached(workspace, "runyard.automl._driver", run_id, DRIVER_LOG)
+    except Exception as e:
+        workspace._store.set_status(run_id, st.FAILED, error=f"could not start the AutoML driver: {e}")
+        raise ComputeError(f"could not start the driver of AutoML run {run_id}: {e}") from e
+    return Run._from_row(workspace, row)
+
+
+def _check_data(value: Any, field: str) -> Any:
+    from ..data.dataset import TabularDataset
+    if isinstance(value, TabularDataset) or (hasattr(value, "columns") and hasattr(value, "to_parquet")):
+        return value
+    raise ConfigError(f"AutoMLConfig: {field} must be a pandas DataFrame or a TabularDataset, got {type(value).__name__}")
+
+
+def _frame(value: Any, field: str) -> Any:
+    from ..data.dataset import TabularDataset
+    frame = value.to_pandas_dataframe() if isinstance(value, TabularDataset) else value
+    return frame.rename(columns=str).reset_index(drop=True)  # a copy: the caller's frame stays as it is
+
+
+def _registered(value: Any, frame: Any, workspace: "Workspace", name: str) -> Any:
+    """The data as a registered dataset version (a frame is written as Parquet and registered)."""
+    from ..data.dataset import Dataset, TabularDataset
+    if isinstance(value, TabularDataset) and value.name is not None:
+        return value
+    return Dataset.Tabular.register_pandas_dataframe(frame, workspace.get_default_datastore(), name,
+                                                     show_progress=False)
+
+
+def _optional_name(field: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigError(f"AutoMLConfig: {field} must be a column name, got {value!r}")
+    return value
+
+
+def _whole(field: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"AutoMLConfig: {field} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _positive(field: str, value: Any, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
+        raise ConfigError(f"AutoMLConfig: {field} must be a number above 0 and at most {high:g}, got {value!r}")
+    return float(value)

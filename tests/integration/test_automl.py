@@ -1,0 +1,175 @@
+"""AutoML end to end on the local target: iterations as child runs chosen by the search, the
+best model predicting from raw frames, Azure's exit criteria, and bad input refused before
+anything is recorded."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from runyard import AutoMLConfig, FeaturizationConfig
+from runyard import status as st
+from runyard.automl import metrics as am
+from runyard.errors import ConfigError
+
+
+def _customers(rows: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    tenure = rng.integers(1, 72, rows).astype(float)
+    charges = rng.normal(70, 20, rows)
+    plan = rng.choice(["basic", "plus", "pro"], rows)
+    signup = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 700, rows), unit="D")
+    risk = -0.05 * tenure + 0.03 * charges + (plan == "basic") * 1.0 + rng.normal(0, 0.5, rows)
+    frame = pd.DataFrame({"tenure": tenure, "charges": charges, "plan": plan, "signup": signup.astype(str),
+                          "customer": [f"K{i:05d}" for i in range(rows)],
+                          "churned": np.where(risk > np.median(risk), "yes", "no")})
+    frame.loc[rng.random(rows) < 0.08, "charges"] = np.nan
+    return frame
+
+
+def _houses(rows: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    size = rng.uniform(40, 200, rows)
+    rooms = rng.integers(1, 6, rows)
+    town = rng.choice(["north", "south", "east", "west"], rows)
+    price = 2.0 * size + 15 * rooms + (town == "north") * 60 + rng.normal(0, 10, rows)
+    return pd.DataFrame({"size": size, "rooms": rooms, "town": town, "weight": rng.uniform(0.5, 2, rows),
+                         "price": price})
+
+
+def test_classification_end_to_end(experiment):
+    frame = _customers()
+    config = AutoMLConfig(task="classification", primary_metric="AUC_weighted", training_data=frame,
+                          label_column_name="churned", iterations=4, max_concurrent_iterations=2,
+                          allowed_models=["LightGBM", "LogisticRegression"], n_cross_validations=3)
+    run = experiment.submit(config)
+    assert run.type == "automl" and type(run).__name__ == "AutoMLRun"
+    details = run.wait_for_completion()
+    assert details["status"] == st.COMPLETED, details["error"]
+    children = run.get_children()
+    assert len(children) == 4 and all(c.get_status() == st.COMPLETED for c in children)
+    algorithms = {c.get_properties()["run_algorithm"] for c in children}
+    assert algorithms == {"LightGBM", "LogisticRegression"}  # each tried once first, then the search's choice
+    child = children[0]
+    properties = child.get_properties()
+    assert properties["training_type"] == "MeanCrossValidation" and properties["folds"] == "3"
+    assert set(am.CLASSIFICATION_METRICS) - {"matthews_correlation"} <= set(child.get_metrics())
+    assert {"outputs/model.pkl", "outputs/predictions.npy"} <= set(child.get_file_names())
+
+    best, model = run.get_output()
+    scores = {c.id: c.get_metrics()["AUC_weighted"] for c in children}
+    assert best.id == max(scores, key=scores.get) == run.get_tags()["automl_best_child_run_id"]
+    raw = frame.drop(columns=["churned"]).sample(25, random_state=0)
+    raw.loc[raw.index[0], "plan"] = "enterprise"  # a category never seen
+    assert set(model.predict(raw)) <= {"yes", "no"}
+    assert model.predict_proba(raw).shape == (25, 2)
+    accuracy = (model.predict(frame.drop(columns=["churned"])) == frame["churned"]).mean()
+    assert accuracy > 0.75
+    summary = {row[0]: row for row in run.get_guardrails(to_console=False)["faults"] and
+               [[f["friendly_type"], f["result"]] for f in run.get_guardrails(to_console=False)["faults"]]}
+    assert summary["Missing feature values imputation"][1] == "Done"
+    assert summary["High cardinality feature detection"][1] == "Done"  # the customer id, dropped
+    by_metric, _ = run.get_output(metric="log_loss")
+    losses = {c.id: c.get_metrics()["log_loss"] for c in children}
+    assert by_metric.id == min(losses, key=losses.get)
+    third, _ = run.get_output(iteration=2)
+    assert third.get_properties()["iteration"] == "2"
+    model_version = run.register_model(model_name="churn")
+    assert model_version.name == "churn"
+    assert {row[0] for row in run.summary()} == algorithms
+
+
+def test_regression_with_a_holdout_weights_and_a_featurization_config(experiment):
+    frame = _houses()
+    featurization = FeaturizationConfig()
+    featurization.add_column_purpose("rooms", "Numeric")
+    config = AutoMLConfig(task="regression", training_data=frame, label_column_name="price",
+                          weight_column_name="weight", validation_size=0.25, iterations=3,
+                          allowed_models=["LightGBM", "ElasticNet"], featurization=featurization)
+    assert config.primary_metric == "normalized_root_mean_squared_error"
+    run = experiment.submit(config)
+    details = run.wait_for_completion()
+    assert details["status"] == st.COMPLETED, details["error"]
+    best, model = run.get_output()
+    errors = {c.id: c.get_metrics()["normalized_root_mean_squared_error"] for c in run.get_children()}
+    assert best.id == min(errors, key=errors.get)
+    assert best.get_properties()["training_type"] == "train_valid"
+    predicted = model.predict(frame.drop(columns=["price", "weight"]).head(10))
+    assert predicted.shape == (10,) and np.isfinite(predicted).all()
+    summary = {r["RawFeatureName"]: r for r in model.named_steps["datatransformer"].get_featurization_summary()}
+    assert summary["rooms"]["TypeDetected"] == "Numeric" and "weight" not in summary
+
+
+def test_the_exit_score_ends_the_search(experiment):
+    config = AutoMLConfig(task="regression", primary_metric="r2_score", training_data=_houses(),
+                          label_column_name="price", iterations=30, allowed_models=["ElasticNet"],
+                          experiment_exit_score=0.5, n_cross_validations=2)
+    run = experiment.submit(config)
+    assert run.wait_for_completion()["status"] == st.COMPLETED
+    assert len(run.get_children()) < 30
+    assert run.get_properties()["exit_reason"].startswith("experiment_exit_score reached: r2_score")
+
+
+def test_the_budget_is_kept_and_a_model_returned(experiment):
+    budget_s = 20
+    config = AutoMLConfig(task="classification", training_data=_customers(), label_column_name="churned",
+                          experiment_timeout_minutes=budget_s / 60, enable_early_stopping=False,
+                          max_concurrent_iterations=2, n_cross_validations=2)
+    started = time.monotonic()
+    run = experiment.submit(config)
+    details = run.wait_for_completion()
+    elapsed = time.monotonic() - started
+    assert details["status"] == st.COMPLETED, details["error"]
+    assert elapsed <= 1.1 * budget_s + 10  # the budget as Azure's users read it: stopped, then ended
+    assert run.get_output()[1] is not None
+    statuses = {c.get_status() for c in run.get_children()}
+    assert statuses <= {st.COMPLETED, st.CANCELED}
+
+
+def test_bad_input_is_refused_before_anything_is_recorded(experiment, workspace):
+    frame = _customers(60)
+    bad = [
+        (dict(task="classification", training_data=frame, label_column_name="nope"),
+         "label_column_name 'nope' is not a column of training_data"),
+        (dict(task="classification", training_data=frame.assign(churned="yes"), label_column_name="churned"),
+         "has one class only"),
+        (dict(task="regression", training_data=frame, label_column_name="churned"),
+         "task 'regression' needs a numeric label"),
+        (dict(task="classification", training_data=frame.iloc[:0], label_column_name="churned"),
+         "training_data has no rows"),
+        (dict(task="classification", training_data=frame, label_column_name="churned", validation_size=0.2,
+              validation_data=frame), "validation_data and validation_size cannot be given together"),
+    ]
+    for settings, message in bad:
+        config = AutoMLConfig(**settings)
+        with pytest.raises(ConfigError, match=message):
+            experiment.submit(config)
+    refused_at_once = [
+        (dict(task="classification", primary_metric="r2_score"), "primary_metric 'r2_score' does not fit task"),
+        (dict(task="classification", allowed_models=["DeepForest"]), "allowed_models: no classification model"),
+        (dict(task="classification", blocked_models=["TensorFlowDNN"]), "'TensorFlowDNN' is not offered"),
+        (dict(task="forecasting"), "task='forecasting' is not built yet"),
+        (dict(task="classification", enable_voting_ensemble=True), "the voting ensemble is not built yet"),
+        (dict(task="classification", iterations=0), "iterations must be a whole number from 1 to 1000"),
+        (dict(task="classification", experiment_timeout_hours=1, experiment_timeout_minutes=5),
+         "give experiment_timeout_hours or experiment_timeout_minutes, not both"),
+        (dict(task="classification", featurization="custom"), "featurization must be 'auto', 'off'"),
+        (dict(task="classification", bogus=1), "got an unexpected argument: bogus"),
+    ]
+    for settings, message in refused_at_once:
+        with pytest.raises(ConfigError, match=message):
+            AutoMLConfig(**{"training_data": frame, "label_column_name": "churned", **settings})
+    assert workspace._store.list_runs() == []
+
+
+def test_a_short_budget_with_cross_validation_on_a_large_table_says_what_will_happen(experiment):
+    big = pd.concat([_customers()] * 30, ignore_index=True)
+    config = AutoMLConfig(task="classification", training_data=big, label_column_name="churned",
+                          experiment_timeout_minutes=0.5, n_cross_validations=5, allowed_models=["LightGBM"],
+                          iterations=1)
+    with pytest.warns(UserWarning, match="only the cheapest configurations will finish"):
+        run = experiment.submit(config)
+    assert run.wait_for_completion()["status"] == st.COMPLETED
