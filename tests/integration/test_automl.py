@@ -4,6 +4,7 @@ anything is recorded."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -43,16 +44,29 @@ def _houses(rows: int = 300) -> pd.DataFrame:
 def test_classification_end_to_end(experiment):
     frame = _customers()
     config = AutoMLConfig(task="classification", primary_metric="AUC_weighted", training_data=frame,
-                          label_column_name="churned", iterations=4, max_concurrent_iterations=2,
+                          label_column_name="churned", iterations=6, max_concurrent_iterations=2,
                           allowed_models=["LightGBM", "LogisticRegression"], n_cross_validations=3)
     run = experiment.submit(config)
     assert run.type == "automl" and type(run).__name__ == "AutoMLRun"
     details = run.wait_for_completion()
     assert details["status"] == st.COMPLETED, details["error"]
-    children = run.get_children()
-    assert len(children) == 4 and all(c.get_status() == st.COMPLETED for c in children)
+    everything = run.get_children()
+    assert len(everything) == 6 and all(c.get_status() == st.COMPLETED for c in everything)
+    by_iteration = {int(c.get_properties()["iteration"]): c for c in everything}
+    assert sorted(by_iteration) == list(range(6))
+    # the last two iterations are the ensembles (Azure's order), of the four before them
+    assert [by_iteration[i].get_properties()["run_algorithm"] for i in (4, 5)] == ["VotingEnsemble", "StackEnsemble"]
+    children = [by_iteration[i] for i in range(4)]
     algorithms = {c.get_properties()["run_algorithm"] for c in children}
     assert algorithms == {"LightGBM", "LogisticRegression"}  # each tried once first, then the search's choice
+    voting = by_iteration[4].get_properties()
+    weights = json.loads(voting["ensemble_weights"])
+    assert abs(sum(weights) - 1) < 1e-6 and len(weights) == len(json.loads(voting["ensembled_iterations"]))
+    scores = {c.id: c.get_metrics()["AUC_weighted"] for c in children}
+    assert by_iteration[4].get_metrics()["AUC_weighted"] >= max(scores.values()) - 1e-9  # greedy: never worse
+    for ensemble in (4, 5):
+        _, ensemble_model = run.get_output(iteration=ensemble)
+        assert set(ensemble_model.predict(frame.drop(columns=["churned"]).head(9))) <= {"yes", "no"}
     child = children[0]
     properties = child.get_properties()
     assert properties["training_type"] == "MeanCrossValidation" and properties["folds"] == "3"
@@ -60,8 +74,8 @@ def test_classification_end_to_end(experiment):
     assert {"outputs/model.pkl", "outputs/predictions.npy"} <= set(child.get_file_names())
 
     best, model = run.get_output()
-    scores = {c.id: c.get_metrics()["AUC_weighted"] for c in children}
-    assert best.id == max(scores, key=scores.get) == run.get_tags()["automl_best_child_run_id"]
+    scores = {c.id: c.get_metrics()["AUC_weighted"] for c in everything}
+    assert scores[best.id] == max(scores.values()) and best.id == run.get_tags()["automl_best_child_run_id"]
     raw = frame.drop(columns=["churned"]).sample(25, random_state=0)
     raw.loc[raw.index[0], "plan"] = "enterprise"  # a category never seen
     assert set(model.predict(raw)) <= {"yes", "no"}
@@ -73,13 +87,13 @@ def test_classification_end_to_end(experiment):
     assert summary["Missing feature values imputation"][1] == "Done"
     assert summary["High cardinality feature detection"][1] == "Done"  # the customer id, dropped
     by_metric, _ = run.get_output(metric="log_loss")
-    losses = {c.id: c.get_metrics()["log_loss"] for c in children}
-    assert by_metric.id == min(losses, key=losses.get)
+    losses = {c.id: c.get_metrics()["log_loss"] for c in everything}
+    assert losses[by_metric.id] == min(losses.values())
     third, _ = run.get_output(iteration=2)
     assert third.get_properties()["iteration"] == "2"
     model_version = run.register_model(model_name="churn")
     assert model_version.name == "churn"
-    assert {row[0] for row in run.summary()} == algorithms
+    assert {row[0] for row in run.summary()} == algorithms | {"VotingEnsemble", "StackEnsemble"}
 
 
 def test_regression_with_a_holdout_weights_and_a_featurization_config(experiment):
@@ -90,12 +104,12 @@ def test_regression_with_a_holdout_weights_and_a_featurization_config(experiment
                           weight_column_name="weight", validation_size=0.25, iterations=3,
                           allowed_models=["LightGBM", "ElasticNet"], featurization=featurization)
     assert config.primary_metric == "normalized_root_mean_squared_error"
-    run = experiment.submit(config)
+    run = experiment.submit(config)  # 3 iterations: no room for ensembles (Azure: iterations >= 2 + ensembles)
     details = run.wait_for_completion()
     assert details["status"] == st.COMPLETED, details["error"]
     best, model = run.get_output()
     errors = {c.id: c.get_metrics()["normalized_root_mean_squared_error"] for c in run.get_children()}
-    assert best.id == min(errors, key=errors.get)
+    assert errors[best.id] == min(errors.values())
     assert best.get_properties()["training_type"] == "train_valid"
     predicted = model.predict(frame.drop(columns=["price", "weight"]).head(10))
     assert predicted.shape == (10,) and np.isfinite(predicted).all()
@@ -152,7 +166,8 @@ def test_bad_input_is_refused_before_anything_is_recorded(experiment, workspace)
         (dict(task="classification", allowed_models=["DeepForest"]), "allowed_models: no classification model"),
         (dict(task="classification", blocked_models=["TensorFlowDNN"]), "'TensorFlowDNN' is not offered"),
         (dict(task="forecasting"), "task='forecasting' is not built yet"),
-        (dict(task="classification", enable_voting_ensemble=True), "the voting ensemble is not built yet"),
+        (dict(task="classification", model_explainability=True), "model explanations are not built yet"),
+        (dict(task="classification", enable_stack_ensemble="yes"), "enable_stack_ensemble must be True or False"),
         (dict(task="classification", iterations=0), "iterations must be a whole number from 1 to 1000"),
         (dict(task="classification", experiment_timeout_hours=1, experiment_timeout_minutes=5),
          "give experiment_timeout_hours or experiment_timeout_minutes, not both"),

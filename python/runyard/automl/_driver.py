@@ -151,6 +151,13 @@ class AutoMLDriver(SweepDriver):
 
     def finish(self, timed_out: bool = False) -> None:
         self.wait_for_running()
+        self.best_run_id = self.trials[self.best_index].run_id if self.best_index >= 0 else None
+        if self.definition.get("ensembles") and not self.canceled():
+            try:
+                self.build_ensembles()
+            except Exception as e:  # the iterations' best model still stands
+                traceback.print_exc()
+                self.log(f"the ensembles could not be built: {type(e).__name__}: {e}")
         if self.best_index < 0 and any(t.status != st.FAILED for t in self.trials):
             error = (f"no iteration completed with a {self.metric} score ({len(self.trials)} started"
                      f"{', stopped at the timeout' if timed_out else ''}); see logs/{DRIVER_LOG}")
@@ -158,12 +165,109 @@ class AutoMLDriver(SweepDriver):
             self.log(f"AutoML run Failed: {error}")
             return
         super().finish(timed_out)
-        if self.best_index >= 0:
-            best = self.trials[self.best_index]
-            self.store.set_tags(self.run_id, {"automl_best_child_run_id": best.run_id,
+        if self.best_run_id is not None:
+            self.store.set_tags(self.run_id, {"automl_best_child_run_id": self.best_run_id,
                                               "best_score": repr(self.best_score)})
-            self.log(f"best: iteration {best.index} ({best.run_id}), {best.values['algorithm']}, "
-                     f"{self.metric} {self.best_score:.6g}")
+            algorithm = self.store.get_properties(self.best_run_id).get("run_algorithm")
+            self.log(f"best: {self.best_run_id}, {algorithm}, {self.metric} {self.best_score:.6g}")
+
+    # -- the ensembles ----------------------------------------------------------------------
+    def build_ensembles(self) -> None:
+        """The voting and stack ensembles of the best iterations, each a child run of its own."""
+        import numpy as np
+        from ..data.dataset import Dataset
+        from . import ensemble as en
+        from .run import load_model
+        from .validation import ValidationPlan
+        done = [t for t in self.trials if t.status == st.COMPLETED and t.trace]
+        if len(done) < 2:
+            self.log(f"no ensembles: {len(done)} iteration(s) completed with a score, they need 2")
+            return
+        settings = self.definition["settings"]
+        label = settings["label_column_name"]
+        data = self.definition["validation_data"] or self.definition["training_data"]
+        frame = Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()
+        plan = ValidationPlan.from_json(settings["plan"])
+        y = frame[label].to_numpy()
+        classification = self.task == "classification"
+        classes = np.unique(self.training_labels()) if classification else None
+        if plan.kind == "validation_data":
+            folds = [np.arange(len(y))]
+        else:
+            folds = [valid for _, valid in plan.splits(y, classification=classification, frame=frame)]
+        y_range = None if classification else self.training_label_range()  # what the iterations normalised by
+        members = []
+        for trial in done:
+            run = self.child(trial.run_id)
+            predictions = np.load(io_bytes(run, "outputs/predictions.npy"))
+            members.append(en.Member(trial.run_id, trial.values["algorithm"], trial.trace[-1],
+                                     predictions if classification else predictions.reshape(-1)))
+        members = en.pool(members, self.metric)
+        index = len(self.trials)
+        if "VotingEnsemble" in self.definition["ensembles"]:
+            weights, scores = en.select_voting(self.task, self.metric, members, y, folds, classes, y_range)
+            chosen = [(m, w) for m, w in zip(members, weights) if w > 0]
+            model = en.VotingEnsemble(self.task, [load_model(self.child(m.run_id)) for m, _ in chosen],
+                                      [w for _, w in chosen], classes)
+            self.record_ensemble(index, "VotingEnsemble", model, scores, [m for m, _ in chosen],
+                                 [w for _, w in chosen])
+            index += 1
+        if "StackEnsemble" in self.definition["ensembles"]:
+            meta, scores = en.fit_stack(self.task, members, y, folds, classes, y_range)
+            model = en.StackEnsemble(self.task, [load_model(self.child(m.run_id)) for m in members], meta, classes)
+            self.record_ensemble(index, "StackEnsemble", model, scores, members, None)
+
+    def training_labels(self) -> Any:
+        from ..data.dataset import Dataset
+        data = self.definition["training_data"]
+        label = self.definition["settings"]["label_column_name"]
+        return Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()[label].to_numpy()
+
+    def training_label_range(self) -> tuple[float, float]:
+        y = self.training_labels().astype(float)
+        return float(y.min()), float(y.max())
+
+    def child(self, run_id: str) -> Any:
+        from ..run import Run
+        return Run._from_id(self.workspace, run_id)
+
+    def record_ensemble(self, index: int, algorithm: str, model: Any, scores: dict[str, float], members: list[Any],
+                        weights: list[float] | None) -> None:
+        import io
+        import math
+        import pickle
+        from ..run import Run, new_run_id
+        row = self.store.create_run({
+            "run_id": new_run_id(self.experiment.name), "experiment": self.experiment.name, "parent_id": self.run_id,
+            "display_name": f"{self.run_id}_{index}", "run_type": "child", "status": st.RUNNING,
+            "target": None, "start_time": time.time()})
+        run = Run._from_row(self.workspace, row)
+        score = scores.get(self.metric)
+        run.add_properties({
+            ITERATION: str(index), "run_algorithm": algorithm, "run_preprocessor": "", "run_template": "automl_child",
+            "primary_metric": self.metric, "score": repr(score),
+            "ensembled_iterations": json.dumps([self.child(m.run_id).get_properties().get(ITERATION) for m in members]),
+            "ensembled_algorithms": json.dumps([m.algorithm for m in members]),
+            **({"ensemble_weights": json.dumps([round(w, 6) for w in weights])} if weights is not None else {}),
+            "training_type": "train_valid" if len(scores) and self.definition["settings"]["plan"]["kind"] in (
+                "holdout", "validation_data") else "MeanCrossValidation"})
+        for name, value in scores.items():
+            if math.isfinite(value):
+                run.log(name, value)
+        run.upload_file("outputs/model.pkl", io.BytesIO(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)))
+        run.complete()
+        self.log(f"iteration {index}: {algorithm} of {len(members)} iteration(s), {self.metric} {score:.6g}")
+        if am.better(self.metric, score, self.best_score):
+            self.best_score, self.best_run_id = score, run.id
+
+def io_bytes(run: Any, name: str) -> Any:
+    """A run's file as a file object in memory."""
+    import io
+    import tempfile
+    from pathlib import Path
+    with tempfile.TemporaryDirectory(prefix="runyard-automl-") as tmp:
+        return io.BytesIO(Path(run.download_file(name, Path(tmp) / Path(name).name)).read_bytes())
+
 
 if __name__ == "__main__":
     from ..compute import local

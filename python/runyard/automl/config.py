@@ -47,12 +47,6 @@ SHORT_BUDGET_MINUTES = 1.0
 LARGE_TABLE_ROWS = 10_000
 ITERATION_SCRIPT = "automl_iteration.py"
 SETTINGS_FILE = "automl_settings.json"
-#: not built yet: refused with a clear error when asked for (coming in the next slices of AutoML)
-_NOT_YET = {
-    "enable_voting_ensemble": "the voting ensemble",
-    "enable_stack_ensemble": "the stack ensemble",
-    "model_explainability": "model explanations",
-}
 
 
 class AutoMLConfig:
@@ -81,7 +75,7 @@ class AutoMLConfig:
                  max_cores_per_iteration: int = 1, enable_early_stopping: bool = True,
                  experiment_exit_score: float | None = None, allowed_models: list[str] | None = None,
                  blocked_models: list[str] | None = None, featurization: str | FeaturizationConfig = "auto",
-                 enable_voting_ensemble: bool = False, enable_stack_ensemble: bool | None = None,
+                 enable_voting_ensemble: bool = True, enable_stack_ensemble: bool | None = None,
                  model_explainability: bool = False, environment: Any = None,
                  forecasting_parameters: Any = None, **kwargs: Any):
         refuse_unknown_arguments("AutoMLConfig()", kwargs, "see help(AutoMLConfig) for its arguments")
@@ -92,12 +86,16 @@ class AutoMLConfig:
             raise ConfigError(f"AutoMLConfig: task must be 'classification' or 'regression', got {task!r}")
         self.task = task
         self.primary_metric = am.check_primary_metric(task, primary_metric)
+        if model_explainability:
+            raise ConfigError("AutoMLConfig: model_explainability=True: model explanations are not built yet in "
+                              "runyard; leave it out (it defaults to False here)")
         for name, value in (("enable_voting_ensemble", enable_voting_ensemble),
-                            ("enable_stack_ensemble", enable_stack_ensemble),
-                            ("model_explainability", model_explainability)):
-            if value:
-                raise ConfigError(f"AutoMLConfig: {name}=True: {_NOT_YET[name]} is not built yet in runyard; "
-                                  f"leave it out (it defaults to False here)")
+                            ("enable_stack_ensemble", enable_stack_ensemble)):
+            if value is not None and not isinstance(value, bool):
+                raise ConfigError(f"AutoMLConfig: {name} must be True or False, got {value!r}")
+        #: the last iterations, as Azure runs them (stacking is on unless turned off)
+        self.ensembles = [name for name, on in (("VotingEnsemble", enable_voting_ensemble),
+                                                ("StackEnsemble", enable_stack_ensemble is not False)) if on]
         if training_data is None:
             raise ConfigError("AutoMLConfig: training_data is required (a pandas DataFrame or a TabularDataset)")
         self.training_data = _check_data(training_data, "training_data")
@@ -235,6 +233,8 @@ class AutoMLConfig:
         train, valid = self._frames()
         checked = self._check(train, valid)
         plan = checked["plan"]
+        # Azure's rule: ensembles only where the iterations leave room for one more besides them
+        ensembles = self.ensembles if self.iterations >= 2 + len(self.ensembles) else []
         training = _registered(self.training_data, train, workspace, f"{experiment.name}-automl-training")
         validation = None if valid is None else _registered(self.validation_data, valid, workspace,
                                                             f"{experiment.name}-automl-validation")
@@ -263,7 +263,8 @@ class AutoMLConfig:
             "training_data": {"name": training.name, "version": training.version},
             "validation_data": None if validation is None else {"name": validation.name, "version": validation.version},
             "primary_metric_name": self.primary_metric, "goal": "MAXIMIZE" if am.maximize(self.primary_metric)
-            else "MINIMIZE", "policy": None, "max_total_runs": self.iterations,
+            else "MINIMIZE", "policy": None, "max_total_runs": self.iterations - len(ensembles),
+            "ensembles": ensembles,
             "max_concurrent_runs": self.max_concurrent_iterations, "max_duration_minutes": self.experiment_timeout_minutes,
             "enable_early_stopping": self.enable_early_stopping, "experiment_exit_score": self.experiment_exit_score,
             "warning": checked["warning"],
@@ -287,13 +288,14 @@ def start_automl(experiment: "Experiment", definition: dict[str, Any], *, tags: 
         raise NotFoundError(f"parent_run_id {parent_run_id!r}: no such run in workspace {workspace.name!r}")
     run_id = new_run_id(experiment.name)
     settings = definition["settings"]
+    iterations = definition["max_total_runs"] + len(definition["ensembles"])
     row = workspace._store.create_run({
         "run_id": run_id, "experiment": experiment.name, "display_name": display_name, "parent_id": parent_run_id,
         "run_type": "automl", "status": st.QUEUED, "target": None,  # its driver runs here; iterations on the target
         "definition": json.dumps(definition),
-    }, tags={"iterations": str(definition["max_total_runs"]), **tags},
+    }, tags={"iterations": str(iterations), **tags},
         properties={"task": settings["task"], "primary_metric": settings["primary_metric"],
-                    "num_iterations": str(definition["max_total_runs"]), "runTemplate": "AutoML",
+                    "num_iterations": str(iterations), "runTemplate": "AutoML",
                     **(properties or {})})
     try:
         start_detached(workspace, "runyard.automl._driver", run_id, DRIVER_LOG)

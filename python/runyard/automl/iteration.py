@@ -63,7 +63,7 @@ class IterationResult:
     scores: dict[str, float]
     model: FittedPipeline
     #: the validation prediction of each row (classification: class probabilities), NaN where
-    #: a row was never validated (holdout rows used for training)
+    #: a row was never validated (holdout rows used for training); with validation data, of its rows
     predictions: Any
     fit_seconds: float
     folds: int
@@ -99,7 +99,9 @@ def fit_and_score(task: str, frame: Any, label: str, algorithm: str, config: dic
         Xv = validation_frame.drop(columns=[c for c in excluded if c in validation_frame.columns])
         yv_raw = validation_frame[label].to_numpy()
         wv = validation_frame[weight_column].to_numpy(dtype=float) if weight_column else None
-        fold_scores.append(_score(task, model, Xv, yv_raw, wv, classes, y_min, y_max)[0])
+        scores, predicted = _score(task, model, Xv, yv_raw, wv, classes, y_min, y_max)
+        fold_scores.append(scores)
+        predictions = predicted.reshape(len(Xv), width)  # of the validation data's rows
         folds = 1
     else:
         model = None

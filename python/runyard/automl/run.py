@@ -54,12 +54,15 @@ class AutoMLRun(Run):
         if kwargs:
             raise ConfigError(f"get_best_child: unknown argument {next(iter(kwargs))!r}; it takes metric")
         metric = self._check_metric(metric)
-        scored = [(run, score) for run, score, _ in self._iterations(metric) if score is not None]
+        best_id = self.get_tags().get("automl_best_child_run_id")
+        if metric == self.primary_metric and best_id:  # what the driver chose (Azure keeps the same tag)
+            return Run._from_id(self.workspace, best_id)
+        scored = [(run, score, i) for run, score, i in self._iterations(metric) if score is not None]
         if not scored:
             raise NotFoundError(f"AutoML run {self.id} has no completed iteration with a {metric!r} score "
                                 f"(status {self.get_status()})")
-        pick = max if am.maximize(metric) else min
-        return pick(scored, key=lambda item: item[1])[0]
+        sign = -1 if am.maximize(metric) else 1
+        return min(scored, key=lambda item: (sign * item[1], item[2]))[0]  # ties: the earlier iteration
 
     def get_output(self, iteration: int | None = None, metric: str | None = None,
                    return_onnx_model: bool = False, **kwargs: Any) -> tuple[Run, Any]:
