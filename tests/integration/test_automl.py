@@ -94,6 +94,13 @@ def test_classification_end_to_end(experiment):
     model_version = run.register_model(model_name="churn")
     assert model_version.name == "churn"
     assert {row[0] for row in run.summary()} == algorithms | {"VotingEnsemble", "StackEnsemble"}
+    # model_explainability (on by default): the best model's importances per raw column
+    assert run.get_properties()["model_explained"] == best.id
+    importance = run.get_metrics()["feature_importance"]
+    assert set(importance["feature"]) == {"tenure", "charges", "plan", "signup", "customer"}
+    ranked = dict(zip(importance["feature"], importance["importance"]))
+    assert ranked["tenure"] > ranked["customer"] and ranked["charges"] > ranked["customer"]
+    assert "images/feature_importance_chart.png" in run.get_file_names()
 
 
 def test_regression_with_a_holdout_weights_and_a_featurization_config(experiment):
@@ -166,7 +173,7 @@ def test_bad_input_is_refused_before_anything_is_recorded(experiment, workspace)
         (dict(task="classification", allowed_models=["DeepForest"]), "allowed_models: no classification model"),
         (dict(task="classification", blocked_models=["TensorFlowDNN"]), "'TensorFlowDNN' is not offered"),
         (dict(task="forecasting"), "task='forecasting' is not built yet"),
-        (dict(task="classification", model_explainability=True), "model explanations are not built yet"),
+        (dict(task="classification", model_explainability=1), "model_explainability must be True or False"),
         (dict(task="classification", enable_stack_ensemble="yes"), "enable_stack_ensemble must be True or False"),
         (dict(task="classification", iterations=0), "iterations must be a whole number from 1 to 1000"),
         (dict(task="classification", experiment_timeout_hours=1, experiment_timeout_minutes=5),

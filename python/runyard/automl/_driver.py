@@ -158,6 +158,12 @@ class AutoMLDriver(SweepDriver):
             except Exception as e:  # the iterations' best model still stands
                 traceback.print_exc()
                 self.log(f"the ensembles could not be built: {type(e).__name__}: {e}")
+        if self.definition.get("model_explainability") and self.best_run_id is not None and not self.canceled():
+            try:
+                self.explain()
+            except Exception as e:  # the run's outcome stands without them
+                traceback.print_exc()
+                self.log(f"the feature importances could not be computed: {type(e).__name__}: {e}")
         if self.best_index < 0 and any(t.status != st.FAILED for t in self.trials):
             error = (f"no iteration completed with a {self.metric} score ({len(self.trials)} started"
                      f"{', stopped at the timeout' if timed_out else ''}); see logs/{DRIVER_LOG}")
@@ -216,6 +222,36 @@ class AutoMLDriver(SweepDriver):
             meta, scores = en.fit_stack(self.task, members, y, folds, classes, y_range)
             model = en.StackEnsemble(self.task, [load_model(self.child(m.run_id)) for m in members], meta, classes)
             self.record_ensemble(index, "StackEnsemble", model, scores, members, None)
+
+    def explain(self) -> None:
+        """The best model's importances per raw column, logged on this run as the table and the
+        chart ``feature_importance`` (its property ``model_explained`` names the model's run)."""
+        import numpy as np
+        from ..data.dataset import Dataset
+        from ..run import Run
+        from .explain import chart, importances
+        from .run import load_model
+        settings = self.definition["settings"]
+        data = self.definition["validation_data"] or self.definition["training_data"]
+        frame = Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()
+        label, weight = settings["label_column_name"], settings.get("weight_column_name")
+        plan_columns = settings["plan"].get("columns") or []
+        X = frame.drop(columns=[c for c in (label, weight, *plan_columns) if c and c in frame.columns])
+        classification = self.task == "classification"
+        budget = 60 * float(self.definition["max_duration_minutes"])
+        allowance = max(5.0, self.deadline + 0.05 * budget + 5 - time.monotonic())
+        pairs, how = importances(load_model(self.child(self.best_run_id)), X, frame[label].to_numpy(), self.task,
+                                 self.metric, seconds=allowance,
+                                 classes=np.unique(self.training_labels()) if classification else None,
+                                 y_range=None if classification else self.training_label_range())
+        parent = Run._from_id(self.workspace, self.run_id)
+        parent.add_properties({"model_explained": self.best_run_id, "explanation": how})
+        self.log(f"feature importance: {how}")
+        if pairs:
+            parent.log_table("feature_importance", {"feature": [p[0] for p in pairs],
+                                                    "importance": [p[1] for p in pairs]})
+            parent.log_image("feature_importance_chart", plot=chart(pairs, self.metric))
+            parent.flush()
 
     def training_labels(self) -> Any:
         from ..data.dataset import Dataset

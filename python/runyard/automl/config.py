@@ -76,7 +76,7 @@ class AutoMLConfig:
                  experiment_exit_score: float | None = None, allowed_models: list[str] | None = None,
                  blocked_models: list[str] | None = None, featurization: str | FeaturizationConfig = "auto",
                  enable_voting_ensemble: bool = True, enable_stack_ensemble: bool | None = None,
-                 model_explainability: bool = False, environment: Any = None,
+                 model_explainability: bool = True, environment: Any = None,
                  forecasting_parameters: Any = None, **kwargs: Any):
         refuse_unknown_arguments("AutoMLConfig()", kwargs, "see help(AutoMLConfig) for its arguments")
         if task == "forecasting" or forecasting_parameters is not None:
@@ -86,16 +86,14 @@ class AutoMLConfig:
             raise ConfigError(f"AutoMLConfig: task must be 'classification' or 'regression', got {task!r}")
         self.task = task
         self.primary_metric = am.check_primary_metric(task, primary_metric)
-        if model_explainability:
-            raise ConfigError("AutoMLConfig: model_explainability=True: model explanations are not built yet in "
-                              "runyard; leave it out (it defaults to False here)")
         for name, value in (("enable_voting_ensemble", enable_voting_ensemble),
-                            ("enable_stack_ensemble", enable_stack_ensemble)):
+                            ("enable_stack_ensemble", enable_stack_ensemble), ("model_explainability", model_explainability)):
             if value is not None and not isinstance(value, bool):
                 raise ConfigError(f"AutoMLConfig: {name} must be True or False, got {value!r}")
         #: the last iterations, as Azure runs them (stacking is on unless turned off)
         self.ensembles = [name for name, on in (("VotingEnsemble", enable_voting_ensemble),
                                                 ("StackEnsemble", enable_stack_ensemble is not False)) if on]
+        self.model_explainability = model_explainability
         if training_data is None:
             raise ConfigError("AutoMLConfig: training_data is required (a pandas DataFrame or a TabularDataset)")
         self.training_data = _check_data(training_data, "training_data")
@@ -264,7 +262,7 @@ class AutoMLConfig:
             "validation_data": None if validation is None else {"name": validation.name, "version": validation.version},
             "primary_metric_name": self.primary_metric, "goal": "MAXIMIZE" if am.maximize(self.primary_metric)
             else "MINIMIZE", "policy": None, "max_total_runs": self.iterations - len(ensembles),
-            "ensembles": ensembles,
+            "ensembles": ensembles, "model_explainability": self.model_explainability,
             "max_concurrent_runs": self.max_concurrent_iterations, "max_duration_minutes": self.experiment_timeout_minutes,
             "enable_early_stopping": self.enable_early_stopping, "experiment_exit_score": self.experiment_exit_score,
             "warning": checked["warning"],
