@@ -5,6 +5,9 @@ anything is recorded."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -103,7 +106,7 @@ def test_classification_end_to_end(experiment):
     assert "images/feature_importance_chart.png" in run.get_file_names()
 
 
-def test_regression_with_a_holdout_weights_and_a_featurization_config(experiment):
+def test_regression_with_a_holdout_weights_and_a_featurization_config(experiment, workspace):
     frame = _houses()
     featurization = FeaturizationConfig()
     featurization.add_column_purpose("rooms", "Numeric")
@@ -122,6 +125,18 @@ def test_regression_with_a_holdout_weights_and_a_featurization_config(experiment
     assert predicted.shape == (10,) and np.isfinite(predicted).all()
     summary = {r["RawFeatureName"]: r for r in model.named_steps["datatransformer"].get_featurization_summary()}
     assert summary["rooms"]["TypeDetected"] == "Numeric" and "weight" not in summary
+    # the leaderboard, best first, in Python and on the command line
+    board = run.get_leaderboard()
+    assert [r["run_id"] for r in board][0] == best.id and len(board) == 3
+    assert [r["score"] for r in board] == sorted(r["score"] for r in board)
+    cli = [sys.executable, "-m", "runyard.cli", "-w", str(workspace.path), "run", "show", run.id]
+    shown = json.loads(subprocess.run([*cli, "--json"], capture_output=True, text=True, check=True).stdout)
+    assert [r["run_id"] for r in shown["leaderboard"]] == [r["run_id"] for r in board]
+    wide = {**os.environ, "COLUMNS": "220"}  # one line per row
+    text = subprocess.run(cli, capture_output=True, text=True, check=True, env=wide).stdout
+    assert f"Leaderboard of {run.id}, by normalized_root_mean_squared_error" in text
+    assert "MaxAbsScaler ElasticNet" in text and "LightGBM" in text
+    assert text.index(board[0]["run_id"]) < text.index(board[-1]["run_id"])
 
 
 def test_the_exit_score_ends_the_search(experiment):

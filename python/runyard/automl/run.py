@@ -108,6 +108,29 @@ class AutoMLRun(Run):
             print(format_console(results))
         return results
 
+    def get_leaderboard(self) -> list[dict[str, Any]]:
+        """Every iteration, best primary metric first (those without a score last): ``iteration``,
+        ``run_id``, ``status``, ``algorithm``, ``preprocessor``, ``score``, ``duration_seconds``."""
+        from .. import status as st
+        store = self._store()
+        metric = self.primary_metric
+        rows = store.list_runs(parent_id=self.id)
+        scores = {}
+        for found in store.get_metric_rows([r["run_id"] for r in rows], name=metric):
+            if found["value_num"] is not None and math.isfinite(found["value_num"]):
+                scores[found["run_id"]] = float(found["value_num"])
+        board = []
+        for row in rows:
+            properties = store.get_properties(row["run_id"])
+            start, end = row.get("start_time"), row.get("end_time")
+            board.append({"iteration": int(properties.get("iteration", -1)), "run_id": row["run_id"],
+                          "status": row["status"], "algorithm": properties.get("run_algorithm"),
+                          "preprocessor": properties.get("run_preprocessor") or "",
+                          "score": scores.get(row["run_id"]) if row["status"] == st.COMPLETED else None,
+                          "duration_seconds": round(end - start, 3) if start and end else None})
+        sign = -1 if am.maximize(metric) else 1
+        return sorted(board, key=lambda r: (r["score"] is None, sign * (r["score"] or 0), r["iteration"]))
+
     def summary(self) -> list[list[Any]]:
         """Per algorithm: ``[algorithm, iterations, best score]`` (Azure's summary)."""
         metric = self.primary_metric

@@ -106,6 +106,8 @@ def run_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     run_obj = _get_run(ctx, run_id)
     details = run_obj.get_details()
     if as_json:
+        if run_obj.type == "automl":
+            return print_json({**details, "leaderboard": run_obj.get_leaderboard()})
         return print_json({**details, "trials": trials_json(run_obj)} if run_obj.type == "hyperdrive" else details)
     fields = ["runId", "experimentName", "displayName", "runType", "status", "target", "createdTimeUtc",
               "startTimeUtc", "endTimeUtc", "durationSeconds", "exitCode", "environmentHash", "snapshotId",
@@ -123,6 +125,8 @@ def run_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
                      for s in steps])
     if details["runType"] == "hyperdrive":
         print_trials(run_obj)
+    if details["runType"] == "automl":
+        print_leaderboard(run_obj)
     if details["error"]:
         console.print(f"[bold red]Error:[/] {details['error']['message']}", highlight=False)
 
@@ -149,6 +153,17 @@ def print_trials(sweep) -> None:
              *(format_metric(t["hyperparameters"].get(n, "")) for n in names),
              *([t["stoppedBy"] or ""] if stopped else [])) for t in trials]
     print_table(f"Trials of {sweep.id}, {goal} {sweep.primary_metric_name} first", columns, rows)
+
+
+def print_leaderboard(automl) -> None:
+    """The iterations of an AutoML run as a table, best first."""
+    metric = automl.primary_metric
+    rows = [(r["iteration"], r["run_id"], r["status"], f"{r['preprocessor']} {r['algorithm'] or ''}".strip(),
+             "" if r["score"] is None else format_metric(r["score"]),
+             "" if r["duration_seconds"] is None else f"{r['duration_seconds']:.1f}")
+            for r in automl.get_leaderboard()]
+    print_table(f"Leaderboard of {automl.id}, by {metric}", ["iteration", "run id", "status", "pipeline", metric,
+                                                               "seconds"], rows)
 
 
 @run.command("logs")
