@@ -34,6 +34,9 @@ YAML_FILES = [
      "runyard.config:CommandJob", "examples/sklearn-diabetes/job.yml"),
     ("sweep-job", "Sweep job file", "`runyard job submit -f sweep.yml`, `load_job_file()`; its trials run "
      "as child runs of the sweep", "runyard.hyperdrive.yaml_spec:SweepJob", "examples/sklearn-sweep/sweep.yml"),
+    ("automl-job", "AutoML job file", "`runyard job submit -f automl.yml`, `load_job_file()`; its iterations run "
+     "as child runs of the AutoML run", "runyard.automl.yaml_spec:AutoMLJob",
+     "examples/automl-classification/automl.yml"),
     ("pipeline-job", "Pipeline file", "`runyard pipeline submit -f pipeline.yml`, `load_pipeline()`; "
      "each entry of `jobs:` is a command step", "runyard.pipeline.yaml_spec:PipelineJobSpec",
      "examples/pipeline-diabetes/pipeline.yml"),

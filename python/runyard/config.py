@@ -300,7 +300,7 @@ class CommandJob(BaseModel):
 #: The job files ``load_job_file`` reads as this union, told apart by ``type`` (sweep jobs are
 #: read by ``runyard.hyperdrive.yaml_spec``; pipeline jobs by ``runyard pipeline submit``).
 JobFile = Annotated[Union[CommandJob], Field(discriminator="type")]
-_JOB_TYPES = ("command", "sweep")
+_JOB_TYPES = ("command", "sweep", "automl")
 _INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -316,7 +316,8 @@ class JobDefinition(BaseModel):
 
 
 def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
-    """Read a command-job or sweep-job YAML; ``code``, input paths and env files are relative to it.
+    """Read a command-job, sweep-job or AutoML-job YAML; ``code``, input paths, data and env files
+    are relative to it.
 
     >>> load_job_file("examples/sklearn-diabetes/job.yml").config.command  # doctest: +SKIP
     """
@@ -329,6 +330,9 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
     if kind == "sweep":
         from .hyperdrive.yaml_spec import load_sweep
         return load_sweep(doc, workspace)
+    if kind == "automl":
+        from .automl.yaml_spec import load_automl
+        return load_automl(doc, workspace)
     try:
         job = pydantic.TypeAdapter(JobFile).validate_python({"type": "command", **doc.data})
     except pydantic.ValidationError as e:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -210,3 +212,51 @@ def test_a_short_budget_with_cross_validation_on_a_large_table_says_what_will_ha
     with pytest.warns(UserWarning, match="only the cheapest configurations will finish"):
         run = experiment.submit(config)
     assert run.wait_for_completion()["status"] == st.COMPLETED
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "automl-classification"
+
+
+def test_the_example_job_file_runs_from_the_command_line(tmp_path):
+    example = tmp_path / "automl-classification"
+    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns(".runyard", "data"))
+    subprocess.run([sys.executable, "make_data.py"], cwd=example, check=True, capture_output=True)
+    text = (example / "automl.yml").read_text()
+    (example / "automl.yml").write_text(text.replace("max_trials: 40", "max_trials: 5"))  # a short run
+    subprocess.run([sys.executable, "-m", "runyard.cli", "init", "."], cwd=example, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "runyard.cli", "job", "submit", "-f", "automl.yml", "--json"],
+                          cwd=example, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    details = json.loads(done.stdout)
+    assert details["status"] == st.COMPLETED and details["runType"] == "automl"
+    board = details["leaderboard"]
+    assert len(board) == 5 and board[0]["score"] >= board[-1]["score"]
+    assert {r["algorithm"] for r in board} >= {"VotingEnsemble", "StackEnsemble"}
+    assert not {r["algorithm"] for r in board} & {"SVM", "KNN"}  # blocked by CLI v2's names
+
+
+def test_bad_job_files_name_the_line_and_the_field(tmp_path, workspace):
+    from runyard.config import load_job_file
+    data = tmp_path / "d.csv"
+    _houses(50).to_csv(data, index=False)
+    base = "type: automl\ntask: regression\ntarget_column_name: price\ntraining_data: {path: d.csv}\n"
+    bad = [
+        (base + "training:\n  allowed_training_algorithms: [light_gbm, deep_forest]\n",
+         r"line 6, field 'training.allowed_training_algorithms.1': no regression algorithm 'deep_forest'"),
+        (base.replace("regression", "forecasting"), "field 'task': forecasting is not built yet"),
+        (base + "featurization:\n  mode: auto\n  blocked_transformers: [tf_idf]\n",
+         "field 'featurization.mode': mode 'auto' takes no blocked_transformers"),
+        (base.replace("d.csv", "missing.csv"), "field 'training_data.path': 'missing.csv'"),
+        (base + "limits:\n  max_trials: 0\n", "limits.max_trials"),
+        (base + "primary_metric: accuracy\n", "primary_metric 'accuracy' does not fit task 'regression'"),
+        (base.replace("training_data: {path: d.csv}", "training_data: azureml:nope:3"),
+         "field 'training_data': dataset 'nope' is not registered"),
+    ]
+    for text, message in bad:
+        (tmp_path / "job.yml").write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            load_job_file(tmp_path / "job.yml", workspace=workspace)
+    good = base + "training:\n  allowed_training_algorithms: [light_gbm, ElasticNet]\n"
+    (tmp_path / "job.yml").write_text(good)
+    config = load_job_file(tmp_path / "job.yml", workspace=workspace).config
+    assert config.allowed_models == ["LightGBM", "ElasticNet"] and config.task == "regression"

@@ -164,7 +164,7 @@ def compute_detach(ctx: click.Context, name: str) -> None:
 
 @cli.group()
 def job() -> None:
-    """Jobs described in YAML files (close to Azure ML CLI v2 command and sweep jobs)."""
+    """Jobs described in YAML files (close to Azure ML CLI v2 command, sweep and AutoML jobs)."""
 
 
 @job.command("submit")
@@ -176,8 +176,9 @@ def job() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run's details as JSON at the end.")
 @click.pass_context
 def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, detach: bool, as_json: bool) -> None:
-    """Submit a job file (a command job, or a sweep job whose trials run as child runs) and
-    stream its output (a sweep's: its driver's log, then its trials, best first)."""
+    """Submit a job file (a command job, or a sweep or AutoML job whose trials run as child runs)
+    and stream its output (a sweep's: its driver's log, then its trials, best first; AutoML's:
+    its leaderboard)."""
     from ..config import ScriptRunConfig, load_job_file
     from ..experiment import Experiment
     ws = open_workspace(ctx)
@@ -187,8 +188,12 @@ def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, 
         run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name,
                                 snapshot_progress=snapshot_progress())
         return finish_submission(run, detach, as_json)
-    from .runs import print_trials, trials_json
+    from .runs import print_leaderboard, print_trials, trials_json
     run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name)
+    if run.type == "automl":
+        return finish_submission(run, detach, as_json, summary=print_leaderboard,
+                                 json_details=lambda automl: {**automl.get_details(),
+                                                              "leaderboard": automl.get_leaderboard()})
     finish_submission(run, detach, as_json, summary=print_trials,
                       json_details=lambda sweep: {**sweep.get_details(), "trials": trials_json(sweep)})
 
