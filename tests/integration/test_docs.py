@@ -106,6 +106,7 @@ EXPECTED = {
     "mixed-pipeline": ["test_r2 : chr",  # the model's tag, which the register step set from the metric
                        "diabetes-lm:1", "diabetes-lm:2",  # registered, then again with a new test_size
                        "fit in R reused pipeline-mixed_"],  # the resubmission reused the R step's run
+    "automl-from-r": ["Missing feature values imputation", "VotingEnsemble", "StackEnsemble"],
 }
 
 

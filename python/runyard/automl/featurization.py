@@ -186,7 +186,8 @@ def detect_purpose(series: Any) -> tuple[str, str]:
     if share > TEXT_MIN_DISTINCT_SHARE and spaces > 1:
         return "Text", f"{share:.0%} distinct values of {spaces + 1:.1f} words on average"
     if share < HASH_MAX_DISTINCT_SHARE and distinct < MAX_HASHED_VALUES:
-        return "CategoricalHash", f"{distinct} distinct values (high cardinality)"
+        return "CategoricalHash", (f"{distinct} distinct values in {rows} rows (at least "
+                                   f"min(200, 5% of the rows): too many to one-hot)")
     if spaces > 1:
         return "Text", f"{spaces + 1:.1f} words per value on average"
     if share > ID_MIN_DISTINCT_SHARE:
