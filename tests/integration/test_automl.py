@@ -260,3 +260,28 @@ def test_bad_job_files_name_the_line_and_the_field(tmp_path, workspace):
     (tmp_path / "job.yml").write_text(good)
     config = load_job_file(tmp_path / "job.yml", workspace=workspace).config
     assert config.allowed_models == ["LightGBM", "ElasticNet"] and config.task == "regression"
+
+
+@pytest.mark.ray
+@pytest.mark.postgres
+def test_iterations_run_two_at_a_time_on_a_ray_cluster(ray_workspace, tmp_path):
+    from runyard import Datastore, Experiment
+    try:  # the cluster is on this machine: a folder of it is a datastore its jobs reach
+        ray_workspace.get_default_datastore()
+    except ConfigError:
+        (tmp_path / "blobs").mkdir()
+        Datastore.register_local(ray_workspace, "workspaceblobstore", str(tmp_path / "blobs"))
+    experiment = Experiment(ray_workspace, "ray-automl")
+    config = AutoMLConfig(task="classification", training_data=_customers(), label_column_name="churned",
+                          compute_target="ray", iterations=6, max_concurrent_iterations=2, n_cross_validations=3,
+                          allowed_models=["LightGBM", "LogisticRegression"], model_explainability=False)
+    run = experiment.submit(config)
+    details = run.wait_for_completion()
+    assert details["status"] == st.COMPLETED, details["error"]
+    iterations = [c for c in run.get_children() if c.get_properties()["run_algorithm"] in ("LightGBM",
+                                                                                          "LogisticRegression")]
+    assert len(iterations) == 4 and {c.get_details()["target"] for c in iterations} == {"ray"}
+    spans = sorted((c.get_details()["startTimeUtc"], c.get_details()["endTimeUtc"]) for c in iterations)
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # two ran at once
+    _, model = run.get_output()
+    assert set(model.predict(_customers(20).drop(columns=["churned"]))) <= {"yes", "no"}

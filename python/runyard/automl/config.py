@@ -321,8 +321,12 @@ def _registered(value: Any, frame: Any, workspace: "Workspace", name: str) -> An
     from ..data.dataset import Dataset, TabularDataset
     if isinstance(value, TabularDataset) and value.name is not None:
         return value
-    return Dataset.Tabular.register_pandas_dataframe(frame, workspace.get_default_datastore(), name,
-                                                     show_progress=False)
+    try:
+        datastore = workspace.get_default_datastore()
+    except ConfigError as e:
+        raise ConfigError(f"AutoMLConfig: a DataFrame given as data is registered as a dataset in the workspace's "
+                          f"default datastore, which the iterations read: {e}") from None
+    return Dataset.Tabular.register_pandas_dataframe(frame, datastore, name, show_progress=False)
 
 
 def _optional_name(field: str, value: Any) -> str | None:
