@@ -83,3 +83,15 @@ def test_model_names_are_checked_against_azures_catalogue():
     assert models.chosen("classification", ["KNN"], None, rows=6000) == ["KNN"]
     with pytest.raises(ConfigError, match="leaves no regression model to try"):
         models.chosen("regression", ["LightGBM"], ["LightGBM"], rows=10)
+
+
+def test_an_algorithm_that_takes_no_weights_says_so():
+    frame = _regression_frame().assign(w=1.0)
+    config = models.starting_point(models.space("regression", "KNN", len(frame), 3))
+    result = fit_and_score("regression", frame, "y", "KNN", config, ValidationPlan("holdout", size=0.2),
+                           weight_column="w")
+    assert result.notes == ["KNN takes no sample weights: it was fitted unweighted (its scores are weighted)"]
+    weighted = fit_and_score("regression", frame, "y", "LightGBM",
+                             models.starting_point(models.space("regression", "LightGBM", len(frame), 3)),
+                             ValidationPlan("holdout", size=0.2), weight_column="w")
+    assert weighted.notes == []

@@ -50,6 +50,7 @@ def early_stop(finished: int, best_index: int) -> bool:
 
 class AutoMLDriver(SweepDriver):
     driver_log = DRIVER_LOG
+    trial_word, run_word = "iteration", "AutoML run"
 
     def setup(self) -> None:
         settings = self.definition["settings"]

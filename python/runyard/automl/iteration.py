@@ -68,6 +68,8 @@ class IterationResult:
     fit_seconds: float
     folds: int
     featurization: list[dict[str, Any]] = field(default_factory=list)
+    #: what the user should know of how it was fitted (weights an algorithm cannot take)
+    notes: list[str] = field(default_factory=list)
 
 
 def fit_and_score(task: str, frame: Any, label: str, algorithm: str, config: dict[str, Any], plan: ValidationPlan,
@@ -117,8 +119,11 @@ def fit_and_score(task: str, frame: Any, label: str, algorithm: str, config: dic
             model = fit(np.arange(len(frame)))
     scores = {name: _mean([s[name] for s in fold_scores]) for name in fold_scores[0]}
     featurizer = model.named_steps["datatransformer"]
+    notes = []
+    if weights is not None and not _takes_weights(model.named_steps["model"]):
+        notes.append(f"{algorithm} takes no sample weights: it was fitted unweighted (its scores are weighted)")
     return IterationResult(scores, model, predictions if classification else predictions[:, 0],
-                           time.perf_counter() - started, folds, featurizer.get_featurization_summary())
+                           time.perf_counter() - started, folds, featurizer.get_featurization_summary(), notes)
 
 
 def _fit(task: str, algorithm: str, config: dict[str, Any], X: Any, y: Any, weights: Any, mode: str,

@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
                            featurization=featurization, weight_column=settings.get("weight_column_name"),
                            validation_frame=valid, cores=cores)
     primary = settings["primary_metric"]
+    for note in result.notes:
+        print(f"note: {note}")
     for name, value in result.scores.items():
         if math.isfinite(value):
             run.log(name, value)
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         "score": "nan" if score is None or not math.isfinite(score) else repr(score),
         "training_type": "train_valid" if plan.kind in ("holdout", "validation_data") else "MeanCrossValidation",
         "fit_time": f"{result.fit_seconds:.3f}", "folds": str(result.folds),
+        **({"notes": json.dumps(result.notes)} if result.notes else {}),
         "pipeline_spec": json.dumps({"preprocessor": algorithm.preprocessor, "algorithm": args.algorithm,
                                      "hyperparameters": config, "featurization": "auto" if isinstance(
                                          settings["featurization"], dict) else settings["featurization"]}),

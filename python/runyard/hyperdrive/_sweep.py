@@ -63,6 +63,8 @@ class SweepDriver(abc.ABC):
 
     #: the parent run's logs/ file with the driver's output
     driver_log = "hyperdrive.log"
+    #: what the log and the errors call a child, and the parent run
+    trial_word, run_word = "trial", "sweep"
 
     def __init__(self, workspace_path: str, run_id: str):
         from ..experiment import Experiment
@@ -151,7 +153,7 @@ class SweepDriver(abc.ABC):
                 return self.end_canceled()
             if time.monotonic() >= self.deadline and not self.past_deadline_wait():
                 self.log(f"max_duration_minutes ({self.definition['max_duration_minutes']}) reached: stopping "
-                         f"{len(self.running)} running trial(s)")
+                         f"{len(self.running)} running {self.trial_word}(s)")
                 self.stop_running("the sweep reached its max_duration_minutes")
                 return self.finish(timed_out=True)
             self.poll()
@@ -169,7 +171,7 @@ class SweepDriver(abc.ABC):
             proposed = self.next_trial()
             if proposed is None:
                 self.exhausted = True
-                self.log(f"no more values to try after {len(self.trials)} trial(s)")
+                self.log(f"no more values to try after {len(self.trials)} {self.trial_word}(s)")
                 return
             values, extra = proposed
             index = len(self.trials)
@@ -180,13 +182,13 @@ class SweepDriver(abc.ABC):
                 run_id = self.record_not_started(index, values, f"could not start: {type(e).__name__}: {e}")
                 trial = Trial(index, values, run_id, status=st.FAILED, error=f"could not start: {e}")
                 self.trials.append(trial)
-                self.log(f"trial {index}: could not start: {e}")
+                self.log(f"{self.trial_word} {index}: could not start: {e}")
                 self.trial_ended(trial)
                 continue
             trial = Trial(index, values, run_id)
             self.trials.append(trial)
             self.running[run_id] = trial
-            self.log(f"trial {index} ({run_id}): {_show_values(values)}")
+            self.log(f"{self.trial_word} {index} ({run_id}): {_show_values(values)}")
 
     def should_give_up(self) -> bool:
         """Trials keep failing and none has succeeded: the script or the target is broken, so
@@ -219,7 +221,7 @@ class SweepDriver(abc.ABC):
                 del self.running[run_id]
                 self.record_stop(trial)
                 best = trial.best(self.maximize)
-                self.log(f"trial {trial.index} ({run_id}): {trial.status}, {self.metric} "
+                self.log(f"{self.trial_word} {trial.index} ({run_id}): {trial.status}, {self.metric} "
                          f"{'not logged' if best is None else _show(best)}"
                          + (f": {_first_line(trial.error)}" if trial.error and trial.status == st.FAILED else ""))
                 self.trial_ended(trial)
@@ -250,7 +252,7 @@ class SweepDriver(abc.ABC):
 
     def stop_trial(self, trial: Trial, reason: str) -> None:
         trial.stop_reason = reason
-        self.log(f"trial {trial.index} ({trial.run_id}): stopping: {reason}")
+        self.log(f"{self.trial_word} {trial.index} ({trial.run_id}): stopping: {reason}")
         try:
             from ..run import Run
             Run._from_id(self.workspace, trial.run_id).cancel()
@@ -263,7 +265,8 @@ class SweepDriver(abc.ABC):
         if trial.stop_reason is None:
             return
         if trial.status != st.CANCELED:
-            self.log(f"trial {trial.index} ({trial.run_id}) ended {trial.status} before the stop reached it")
+            self.log(f"{self.trial_word} {trial.index} ({trial.run_id}) ended {trial.status} before the stop "
+                     f"reached it")
             return
         try:
             self.store.add_properties(trial.run_id, {STOPPED_BY: trial.stop_reason})
@@ -294,11 +297,11 @@ class SweepDriver(abc.ABC):
             time.sleep(_POLL_S)
 
     def end_canceled(self) -> None:
-        self.log(f"cancel requested: stopping {len(self.running)} running trial(s)")
+        self.log(f"cancel requested: stopping {len(self.running)} running {self.trial_word}(s)")
         self.stop_running("the sweep was canceled")
         self.wait_for_running()
         self.store.set_status(self.run_id, st.CANCELED)
-        self.log("sweep Canceled")
+        self.log(f"{self.run_word} Canceled")
 
     def finish(self, timed_out: bool = False) -> None:
         self.wait_for_running()
@@ -307,11 +310,11 @@ class SweepDriver(abc.ABC):
         no_metric = [t for t in self.trials if t.status in (st.COMPLETED, st.CANCELED) and not t.trace]
         notes = []
         if no_metric:
-            notes.append(f"{len(no_metric)} of {len(self.trials)} trial(s) never logged the primary metric "
-                         f"{self.metric!r} (trials {', '.join(str(t.index) for t in no_metric[:10])}"
+            notes.append(f"{len(no_metric)} of {len(self.trials)} {self.trial_word}(s) never logged the primary metric "
+                         f"{self.metric!r} ({self.trial_word}s {', '.join(str(t.index) for t in no_metric[:10])}"
                          f"{', ...' if len(no_metric) > 10 else ''}); check the name the script logs with run.log")
         if failed:
-            notes.append(f"{len(failed)} trial(s) failed")
+            notes.append(f"{len(failed)} {self.trial_word}(s) failed")
         if timed_out:
             notes.append(f"stopped after max_duration_minutes={self.definition['max_duration_minutes']}")
         if notes:
@@ -320,14 +323,15 @@ class SweepDriver(abc.ABC):
                 self.log(f"note: {note}")
         if self.trials and len(failed) == len(self.trials):
             first = failed[0]
-            error = (f"all {len(failed)} trial(s) failed; the first, trial {first.index} ({first.run_id}): "
+            error = (f"all {len(failed)} {self.trial_word}(s) failed; the first, {self.trial_word} {first.index} "
+                     f"({first.run_id}): "
                      f"{first.error or 'no error recorded'}")
             self.store.set_status(self.run_id, st.FAILED, error=error)
-            self.log(f"sweep Failed: {_first_line(error)}")
+            self.log(f"{self.run_word} Failed: {_first_line(error)}")
             return
         self.store.set_status(self.run_id, st.COMPLETED)
         best = self.best_trial()
-        self.log(f"sweep Completed: {len(self.trials)} trial(s), {len(done)} completed"
+        self.log(f"{self.run_word} Completed: {len(self.trials)} {self.trial_word}(s), {len(done)} completed"
                  + (f"; best: trial {best.index} ({best.run_id}) {self.metric} {_show(best.best(self.maximize))}"
                     if best else ""))
 
