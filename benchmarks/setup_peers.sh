@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or reuse) the peer virtualenvs used by benchmarks/peers/*.py:
-# .peers/mlflow-venv (MLflow) and .peers/raytune-venv (Ray Tune).
+# .peers/mlflow-venv (MLflow), .peers/raytune-venv (Ray Tune) and .peers/flaml-venv (FLAML).
 # Idempotent: re-running only re-checks that the pinned packages are installed.
 set -euo pipefail
 
@@ -57,3 +57,20 @@ echo "setup_peers: compiling $RAY_VENV's packages to bytecode"
 
 echo "setup_peers: installed $("$RAY_PY" -c 'import ray, ray.tune; print("ray", ray.__version__, "with tune")')"
 echo "setup_peers: venv size $(du -sh "$RAY_VENV" | cut -f1)"
+
+# FLAML for bench_automl.py: its AutoML with the learners it uses by default (LightGBM,
+# XGBoost's CPU build, scikit-learn's), in a venv of its own.
+FLAML_VERSION="${FLAML_VERSION:-2.8.0}"
+FLAML_VENV="$PEERS_DIR/flaml-venv"
+FLAML_PY="$FLAML_VENV/bin/python"
+if [[ -x "$FLAML_PY" ]]; then
+    echo "setup_peers: reusing venv $FLAML_VENV"
+else
+    echo "setup_peers: creating venv $FLAML_VENV"
+    uv venv --python "${PEERS_PYTHON:-python3}" "$FLAML_VENV"
+fi
+echo "setup_peers: installing flaml==$FLAML_VERSION into $FLAML_VENV"
+uv pip install --python "$FLAML_PY" "flaml==$FLAML_VERSION" lightgbm xgboost-cpu scikit-learn pandas pyarrow
+"$FLAML_PY" -m compileall -q -j 0 "$FLAML_VENV/lib" >/dev/null
+echo "setup_peers: installed $("$FLAML_PY" -c 'import flaml; print("flaml", flaml.__version__)')"
+echo "setup_peers: venv size $(du -sh "$FLAML_VENV" | cut -f1)"

@@ -8,9 +8,10 @@ What AutoML adds:
 - the next iteration from ``Search`` (FLAML's cost-frugal search), told every result;
 - Azure's exit criteria: ``iterations``, ``experiment_exit_score`` (the best score reaches
   it), early stopping (never in the first 20 iterations; then after 10 iterations in a row
-  without a better score), and the timeout: at the deadline the running iterations are
-  stopped, except while no iteration has completed yet: then they get 10% of the budget
-  plus 10 s more, so that the run still returns a model;
+  without a better score), and the timeout, counted from the submission: the search stops
+  when 10% of the budget (5 to 60 s) is left for the ensembles and the explanation, and its
+  running iterations are stopped, except while no iteration has completed yet: then they get
+  until 10% of the budget plus 5 s past its end, so that the run still returns a model;
 - at the end, the best child in the parent's tags (``automl_best_child_run_id``,
   ``best_score``).
 """
@@ -61,6 +62,7 @@ class AutoMLDriver(SweepDriver):
         self.best_score: float | None = None
         self.best_index = -1
         self.grace_until: float | None = None
+        self.set_deadlines()
         if self.definition.get("warning"):
             self.log(f"note: {self.definition['warning']}")
         self.log(f"{self.task}, primary metric {self.metric} ({'higher' if self.maximize else 'lower'} is better); "
@@ -70,6 +72,19 @@ class AutoMLDriver(SweepDriver):
         except Exception as e:  # the search goes on without them; the log says why
             traceback.print_exc()
             self.log(f"the data guardrails could not be computed: {type(e).__name__}: {e}")
+
+    def set_deadlines(self) -> None:
+        """The budget counts from the run's submission, not from this driver's start. The search
+        stops early enough to leave the ensembles and the explanation their share (10% of the
+        budget, 5 to 60 s) before the budget's end (``final_deadline``)."""
+        self.budget_s = 60 * float(self.definition["max_duration_minutes"])
+        created = float(self.store.get_run(self.run_id)["created_at"])
+        left = created + self.budget_s - time.time()
+        after = bool(self.definition.get("ensembles") or self.definition.get("model_explainability"))
+        reserve = min(max(5.0, 0.1 * self.budget_s), 60.0) if after else 0.0
+        now = time.monotonic()
+        self.final_deadline = now + left
+        self.deadline = now + max(left - reserve, 0.0)
 
     def write_guardrails(self) -> None:
         import io
@@ -143,11 +158,10 @@ class AutoMLDriver(SweepDriver):
     def past_deadline_wait(self) -> bool:
         if any(t.status == st.COMPLETED for t in self.trials) or not self.running:
             return False
-        budget = 60 * float(self.definition["max_duration_minutes"])
         if self.grace_until is None:
-            self.grace_until = self.deadline + 0.1 * budget + 10
-            self.log("the budget is spent and no iteration has completed yet: the running ones get "
-                     f"{0.1 * budget + 10:.0f} s more, so that there is a model")
+            self.grace_until = self.final_deadline + 0.1 * self.budget_s + 5
+            self.log("the search's time is spent and no iteration has completed yet: the running ones get "
+                     f"{self.grace_until - time.monotonic():.0f} s more, so that there is a model")
         return time.monotonic() < self.grace_until
 
     def finish(self, timed_out: bool = False) -> None:
@@ -239,8 +253,7 @@ class AutoMLDriver(SweepDriver):
         plan_columns = settings["plan"].get("columns") or []
         X = frame.drop(columns=[c for c in (label, weight, *plan_columns) if c and c in frame.columns])
         classification = self.task == "classification"
-        budget = 60 * float(self.definition["max_duration_minutes"])
-        allowance = max(5.0, self.deadline + 0.05 * budget + 5 - time.monotonic())
+        allowance = max(3.0, self.final_deadline - time.monotonic())
         pairs, how = importances(load_model(self.child(self.best_run_id)), X, frame[label].to_numpy(), self.task,
                                  self.metric, seconds=allowance,
                                  classes=np.unique(self.training_labels()) if classification else None,

@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import pickle
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     task = settings["task"]
     algorithm = models.get(task, args.algorithm)
     run = Run.get_context()
+    # a stopped iteration ends at once: nothing it logs before its end is worth a deferred SIGTERM
+    # (Python runs its handler only once the fit's C code returns)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     featurization = settings["featurization"]
     if isinstance(featurization, dict):
         featurization = FeaturizationConfig.from_json(featurization)
