@@ -74,7 +74,7 @@ def test_metrics_flushed_before_the_job_is_killed_are_kept(experiment, project):
     assert run.get_metrics()["step"] == list(range(50))
 
 
-def test_the_spool_folder_is_removed_with_the_job_folder(experiment, project, workspace):
+def test_the_spool_folder_is_removed_with_the_job_folder(experiment, project, workspace, wait_for):
     run, details = _submit(experiment, project, """\
         import os
         from runyard import Run
@@ -84,7 +84,9 @@ def test_the_spool_folder_is_removed_with_the_job_folder(experiment, project, wo
     assert details["status"] == st.COMPLETED, details["error"]
     spool = run.get_metrics()["spool"]
     assert spool.endswith(f"{run.id}.spool")
-    assert not (workspace.work_dir / f"{run.id}.spool").exists()
+    # the supervisor removes both once it has recorded the run's end
+    gone = lambda: not (workspace.work_dir / f"{run.id}.spool").exists() and not (workspace.work_dir / run.id).exists()
+    wait_for(gone, timeout=30, what="the job's folder and its spool to be removed")
 
 
 def _spool_for(workspace, run_id, tmp_path):
