@@ -95,3 +95,28 @@ def test_an_algorithm_that_takes_no_weights_says_so():
                              models.starting_point(models.space("regression", "LightGBM", len(frame), 3)),
                              ValidationPlan("holdout", size=0.2), weight_column="w")
     assert weighted.notes == []
+
+
+def test_an_iteration_builds_its_estimator_from_a_json_spec_without_flaml(tmp_path):
+    import json
+    import subprocess
+    import sys
+    spec = models.estimator_spec("classification", "LightGBM", {"n_estimators": 7, "num_leaves": 5}, classes=3,
+                                 cores=1)
+    assert spec["class"] == "lightgbm.sklearn:LGBMClassifier" and spec["params"]["n_estimators"] == 7
+    assert models.from_spec("classification", json.loads(json.dumps(spec))).get_params()["num_leaves"] == 5
+    frame = _classification_frame()
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    code = f"""
+import json, sys, pandas as pd
+from runyard.automl.iteration import fit_and_score
+from runyard.automl.validation import ValidationPlan
+result = fit_and_score("classification", pd.read_csv({str(tmp_path / 'train.csv')!r}), "label", "LightGBM", {{}},
+                       ValidationPlan("cv", folds=2), estimator=json.loads({json.dumps(json.dumps(spec))}))
+print(result.scores["accuracy"] > 0.4, "flaml" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "False"]
+    with pytest.raises(ConfigError, match="is not from scikit-learn, LightGBM or XGBoost"):
+        models.from_spec("classification", {"class": "os:system", "params": {}})

@@ -28,7 +28,7 @@ from .. import status as st
 from ..hyperdrive._sweep import SweepDriver, Trial
 from . import metrics as am
 from .config import DRIVER_LOG
-from .models import get
+from .models import estimator_spec, get
 from .search import Search
 
 #: Azure's early stopping: never during the first 20 iterations, then after 10 without improvement
@@ -136,8 +136,10 @@ class AutoMLDriver(SweepDriver):
         algorithm, config = values["algorithm"], values["config"]
         entry = get(self.task, algorithm)
         job = self.trial["job"]
+        spec = estimator_spec(self.task, algorithm, config, classes=self.definition.get("classes") or 2,
+                              cores=self.definition["settings"].get("max_cores_per_iteration", 1))
         arguments = [*job["arguments"], "--iteration", str(index), "--algorithm", algorithm,
-                     "--config", json.dumps(config)]
+                     "--config", json.dumps(config), "--estimator", json.dumps(spec)]
         properties = {ITERATION: str(index), "run_algorithm": algorithm, "run_preprocessor": entry.preprocessor,
                       "run_properties": json.dumps(config), "run_template": "automl_child",
                       "primary_metric": self.metric, "goal": f"{self.metric}_{'max' if self.maximize else 'min'}"}

@@ -209,7 +209,9 @@ class AutoMLConfig:
                        f"configurations will finish; the run returns the best of those (give validation_size= or "
                        f"more time for more)")
             warnings.warn(f"AutoMLConfig: {warning}", UserWarning, stacklevel=3)
-        return {"plan": plan, "algorithms": algorithms, "rows": len(train), "features": features, "warning": warning}
+        classes = int(y.nunique()) if self.task == "classification" else None
+        return {"plan": plan, "algorithms": algorithms, "rows": len(train), "features": features, "warning": warning,
+                "classes": classes}
 
     # -- submitting -------------------------------------------------------------------
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], display_name: str | None = None,
@@ -258,6 +260,7 @@ class AutoMLConfig:
         return {
             "trial": {"kind": "job", "job": job}, "settings": settings,
             "algorithms": checked["algorithms"], "rows": checked["rows"], "features": checked["features"],
+            "classes": checked["classes"],
             "training_data": {"name": training.name, "version": training.version},
             "validation_data": None if validation is None else {"name": validation.name, "version": validation.version},
             "primary_metric_name": self.primary_metric, "goal": "MAXIMIZE" if am.maximize(self.primary_metric)

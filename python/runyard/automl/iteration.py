@@ -74,9 +74,11 @@ class IterationResult:
 
 def fit_and_score(task: str, frame: Any, label: str, algorithm: str, config: dict[str, Any], plan: ValidationPlan,
                   *, featurization: str | FeaturizationConfig = "auto", weight_column: str | None = None,
-                  validation_frame: Any = None, drop: tuple[str, ...] = (), cores: int = 1) -> IterationResult:
+                  validation_frame: Any = None, drop: tuple[str, ...] = (), cores: int = 1,
+                  estimator: dict[str, Any] | None = None) -> IterationResult:
     """Fit ``algorithm`` at ``config`` under ``plan`` on ``frame`` (the label in ``label``), with
-    ``cores`` threads where the algorithm takes them (-1: all)."""
+    ``cores`` threads where the algorithm takes them (-1: all). ``estimator``: the spec
+    ``models.estimator_spec`` made of ``config`` (an iteration gets it from its driver)."""
     import numpy as np
     started = time.perf_counter()
     classification = task == "classification"
@@ -91,7 +93,7 @@ def fit_and_score(task: str, frame: Any, label: str, algorithm: str, config: dic
 
     def fit(rows: Any) -> FittedPipeline:
         return _fit(task, algorithm, config, X.iloc[rows], y[rows], None if weights is None else weights[rows],
-                    mode, config_f, classes, cores)
+                    mode, config_f, classes, cores, estimator)
 
     fold_scores, folds = [], 0
     width = len(classes) if classification else 1
@@ -127,7 +129,8 @@ def fit_and_score(task: str, frame: Any, label: str, algorithm: str, config: dic
 
 
 def _fit(task: str, algorithm: str, config: dict[str, Any], X: Any, y: Any, weights: Any, mode: str,
-         featurization: FeaturizationConfig | None, classes: Any, cores: int) -> FittedPipeline:
+         featurization: FeaturizationConfig | None, classes: Any, cores: int,
+         estimator: dict[str, Any] | None = None) -> FittedPipeline:
     from sklearn.preprocessing import MaxAbsScaler
     entry = models.get(task, algorithm)
     featurizer = Featurizer(mode, featurization)
@@ -141,7 +144,8 @@ def _fit(task: str, algorithm: str, config: dict[str, Any], X: Any, y: Any, weig
             matrix = abs(matrix) if hasattr(matrix, "multiply") else np.abs(matrix)
     if entry.dense:
         matrix = _densify(matrix)
-    model = models.build(task, algorithm, config, classes=0 if classes is None else len(classes), cores=cores)
+    model = models.from_spec(task, estimator) if estimator is not None else \
+        models.build(task, algorithm, config, classes=0 if classes is None else len(classes), cores=cores)
     fit_kwargs = {"sample_weight": weights} if weights is not None and _takes_weights(model) else {}
     model.fit(matrix, y, **fit_kwargs)
     pipeline = FittedPipeline(task, featurizer, scaler, model, classes)

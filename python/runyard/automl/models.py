@@ -184,19 +184,48 @@ def space(task: str, name: str, rows: int, columns: int) -> dict[str, Any]:
 def build(task: str, name: str, config: dict[str, Any], *, classes: int = 2, cores: int = 1) -> Any:
     """The unfitted estimator for one point ``config`` of ``name``'s space, using ``cores``
     threads where it can (-1: all)."""
+    return from_spec(task, estimator_spec(task, name, config, classes=classes, cores=cores))
+
+
+def estimator_spec(task: str, name: str, config: dict[str, Any], *, classes: int = 2, cores: int = 1) -> dict[str, Any]:
+    """What builds the estimator, as JSON: ``{"class": "module:Name", "params": {...}}`` (FLAML
+    turns the point into the library's parameters here, so an iteration need not import FLAML:
+    0.8 s of each iteration's start), or ``{"algorithm": name, "config": config}`` for an
+    algorithm with a space of runyard's own."""
     algorithm = get(task, name)
     if algorithm.build is not None:
-        return algorithm.build(task, config)
+        return {"algorithm": name, "config": config}
     flaml_task = _flaml_task(task, classes)
     wrapper = flaml_task.estimators[algorithm.flaml](task=flaml_task, **config)
     # FLAML's spaces spell "no penalty" as the string "None"
-    params = {k: None if v == "None" else v for k, v in wrapper.params.items()}
+    params = {k: None if v == "None" else _plain(v) for k, v in wrapper.params.items()}
     params.pop("n_jobs", None)
     if algorithm.flaml in ("lgbm", "xgboost", "rf", "extra_tree", "kneighbor"):
         params["n_jobs"] = cores
     if algorithm.flaml == "lgbm":
         params.setdefault("random_state", 0)
-    return wrapper.estimator_class(**params)
+    cls = wrapper.estimator_class
+    return {"class": f"{cls.__module__}:{cls.__qualname__}", "params": params}
+
+
+def from_spec(task: str, spec: dict[str, Any]) -> Any:
+    """The unfitted estimator an ``estimator_spec`` describes (only its own library imported)."""
+    import importlib
+    if "class" not in spec:
+        algorithm = get(task, spec["algorithm"])
+        return algorithm.build(task, spec["config"])
+    module, _, name = str(spec["class"]).partition(":")
+    if not module.startswith(_LIBRARIES):
+        raise ConfigError(f"estimator class {spec['class']!r} is not from scikit-learn, LightGBM or XGBoost")
+    return getattr(importlib.import_module(module), name)(**spec["params"])
+
+
+#: the libraries an estimator spec may name
+_LIBRARIES = ("sklearn.", "lightgbm.", "xgboost.")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") and callable(value.item) else value
 
 
 def _flaml_task(task: str, classes: int = 2) -> Any:

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--iteration", type=int, required=True)
     parser.add_argument("--algorithm", required=True)
     parser.add_argument("--config", required=True)
+    parser.add_argument("--estimator", help="what builds the estimator (models.estimator_spec), as JSON")
     args = parser.parse_args(argv)
     from ..run import Run
     from . import models
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     cores = settings.get("max_cores_per_iteration", 1)
     result = fit_and_score(task, train, settings["label_column_name"], args.algorithm, config, plan,
                            featurization=featurization, weight_column=settings.get("weight_column_name"),
-                           validation_frame=valid, cores=cores)
+                           validation_frame=valid, cores=cores,
+                           estimator=json.loads(args.estimator) if args.estimator else None)
     primary = settings["primary_metric"]
     for note in result.notes:
         print(f"note: {note}")
