@@ -165,6 +165,8 @@ def test_the_budget_is_kept_and_a_model_returned(experiment):
     assert run.get_output()[1] is not None
     statuses = {c.get_status() for c in run.get_children()}
     assert statuses <= {st.COMPLETED, st.CANCELED}
+    for child in run.get_children(status=st.CANCELED):  # stopped at the deadline, and saying so
+        assert child.get_properties()["stopped_by"] == "the AutoML run's time was up (experiment_timeout_minutes)"
 
 
 def test_bad_input_is_refused_before_anything_is_recorded(experiment, workspace):

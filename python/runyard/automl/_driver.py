@@ -52,6 +52,7 @@ def early_stop(finished: int, best_index: int) -> bool:
 class AutoMLDriver(SweepDriver):
     driver_log = DRIVER_LOG
     trial_word, run_word = "iteration", "AutoML run"
+    timeout_reason = "the AutoML run's time was up (experiment_timeout_minutes)"
 
     def setup(self) -> None:
         settings = self.definition["settings"]

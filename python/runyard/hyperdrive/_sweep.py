@@ -65,6 +65,8 @@ class SweepDriver(abc.ABC):
     driver_log = "hyperdrive.log"
     #: what the log and the errors call a child, and the parent run
     trial_word, run_word = "trial", "sweep"
+    #: why the children still running at the deadline are stopped (their ``stopped_by``)
+    timeout_reason = "the sweep reached its max_duration_minutes"
 
     def __init__(self, workspace_path: str, run_id: str):
         from ..experiment import Experiment
@@ -141,7 +143,7 @@ class SweepDriver(abc.ABC):
             self.run()
         except BaseException as e:  # the parent run must end, whatever went wrong here
             traceback.print_exc()
-            self.stop_running("the sweep's driver failed")
+            self.stop_running(f"the {self.run_word}'s driver failed")
             self.store.set_status(self.run_id, st.FAILED, error=f"runyard sweep driver error: {type(e).__name__}: {e}")
         finally:
             keep_driver_log(self.workspace, self.run_id, self.driver_log)
@@ -154,7 +156,7 @@ class SweepDriver(abc.ABC):
             if time.monotonic() >= self.deadline and not self.past_deadline_wait():
                 self.log(f"max_duration_minutes ({self.definition['max_duration_minutes']}) reached: stopping "
                          f"{len(self.running)} running {self.trial_word}(s)")
-                self.stop_running("the sweep reached its max_duration_minutes")
+                self.stop_running(self.timeout_reason)
                 return self.finish(timed_out=True)
             self.poll()
             self.start_trials()
@@ -298,7 +300,7 @@ class SweepDriver(abc.ABC):
 
     def end_canceled(self) -> None:
         self.log(f"cancel requested: stopping {len(self.running)} running {self.trial_word}(s)")
-        self.stop_running("the sweep was canceled")
+        self.stop_running(f"the {self.run_word} was canceled")
         self.wait_for_running()
         self.store.set_status(self.run_id, st.CANCELED)
         self.log(f"{self.run_word} Canceled")
