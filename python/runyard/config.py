@@ -277,19 +277,25 @@ class JobResources(BaseModel):
     max_retries: int = Field(0, ge=0, le=100)
 
 
-class CommandJob(BaseModel):
+class JobFileHeader(BaseModel):
+    """What every job file has, as in Azure ML CLI v2: its names, experiment, description,
+    tags and compute target (command, sweep and AutoML jobs add their own fields)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     schema_: str | None = Field(None, alias="$schema")
-    type: Literal["command"] = "command"
     name: str | None = None
     display_name: str | None = None
     experiment_name: str | None = None
     description: str | None = None
     tags: dict[str, Any] = Field(default_factory=dict)
+    compute: str | None = "local"
+
+
+class CommandJob(JobFileHeader):
+    type: Literal["command"] = "command"
     code: str = "."
     command: str
     environment: str | dict[str, Any] | None = None
-    compute: str | None = "local"
     inputs: dict[str, Union[PathInput, LiteralInput, _Scalar]] = Field(default_factory=dict)
     environment_variables: dict[str, _Scalar] = Field(default_factory=dict)
     limits: Limits | None = None

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import status as st
-from ..errors import ComputeError, ConfigError, refuse_unknown_arguments
+from ..errors import ConfigError, refuse_unknown_arguments
 from . import metrics as am
 from . import models
 from .featurization import FeaturizationConfig
@@ -281,29 +279,15 @@ def start_automl(experiment: "Experiment", definition: dict[str, Any], *, tags: 
                  display_name: str | None = None, properties: dict[str, Any] | None = None,
                  parent_run_id: str | None = None) -> "AutoMLRun":
     """Record an AutoML run of ``definition`` Queued and start its driver."""
-    from ..compute.local import start_detached
-    from ..errors import NotFoundError
-    from ..run import Run, new_run_id
-    workspace = experiment.workspace
-    if parent_run_id is not None and workspace._store.get_run(parent_run_id) is None:
-        raise NotFoundError(f"parent_run_id {parent_run_id!r}: no such run in workspace {workspace.name!r}")
-    run_id = new_run_id(experiment.name)
+    from ..compute.local import start_driven_run
     settings = definition["settings"]
     iterations = definition["max_total_runs"] + len(definition["ensembles"])
-    row = workspace._store.create_run({
-        "run_id": run_id, "experiment": experiment.name, "display_name": display_name, "parent_id": parent_run_id,
-        "run_type": "automl", "status": st.QUEUED, "target": None,  # its driver runs here; iterations on the target
-        "definition": json.dumps(definition),
-    }, tags={"iterations": str(iterations), **tags},
+    return start_driven_run(
+        experiment, definition, run_type="automl", module="runyard.automl._driver", log_name=DRIVER_LOG,
+        what="AutoML run", tags={"iterations": str(iterations), **tags}, display_name=display_name,
+        parent_run_id=parent_run_id,
         properties={"task": settings["task"], "primary_metric": settings["primary_metric"],
-                    "num_iterations": str(iterations), "runTemplate": "AutoML",
-                    **(properties or {})})
-    try:
-        start_detached(workspace, "runyard.automl._driver", run_id, DRIVER_LOG)
-    except Exception as e:
-        workspace._store.set_status(run_id, st.FAILED, error=f"could not start the AutoML driver: {e}")
-        raise ComputeError(f"could not start the driver of AutoML run {run_id}: {e}") from e
-    return Run._from_row(workspace, row)
+                    "num_iterations": str(iterations), "runTemplate": "AutoML", **(properties or {})})
 
 
 def _check_data(value: Any, field: str) -> Any:

@@ -66,7 +66,6 @@ class Search:
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from flaml.tune.searcher.flow2 import FLOW2  # noqa: F401  (FLAML's CFO builds on it)
             from flaml import CFO
         self.task = task
         self.maximize = maximize

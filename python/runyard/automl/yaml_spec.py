@@ -26,14 +26,13 @@ anything is recorded.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import _yaml
-from ..config import JobDefinition
+from ..config import JobDefinition, JobFileHeader
 from ..errors import ConfigError, RunyardError
 from . import models
 from .featurization import BLOCKABLE, TRANSFORMER_PARAMS, FeaturizationConfig
@@ -83,18 +82,10 @@ class AutoMLFeaturization(_Spec):
     transformer_params: dict[str, list[TransformerParams]] | None = None
 
 
-class AutoMLJob(_Spec):
+class AutoMLJob(JobFileHeader):
     """An AutoML job file (``type: automl``)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    schema_: str | None = Field(None, alias="$schema")
     type: Literal["automl"] = "automl"
-    name: str | None = None
-    display_name: str | None = None
-    experiment_name: str | None = None
-    description: str | None = None
-    tags: dict[str, Any] = Field(default_factory=dict)
-    compute: str | None = "local"
     task: Literal["classification", "regression", "forecasting"]
     primary_metric: str | None = None
     target_column_name: str = Field(min_length=1)

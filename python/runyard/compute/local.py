@@ -284,6 +284,31 @@ def start_detached(workspace: "Workspace", module: str, run_id: str, log_name: s
     threading.Thread(target=proc.wait, name=f"runyard-reap-{proc.pid}", daemon=True).start()
 
 
+def start_driven_run(experiment: Any, definition: dict[str, Any], *, run_type: str, module: str, log_name: str,
+                     what: str, tags: dict[str, Any], properties: dict[str, Any], display_name: str | None = None,
+                     parent_run_id: str | None = None) -> Any:
+    """Record a run whose children a detached driver (``module``) runs Queued (a pipeline, a
+    sweep, an AutoML run), and start the driver; the run, of its type. A driver that cannot
+    start leaves the run Failed, saying why."""
+    from ..errors import NotFoundError
+    from ..run import Run, new_run_id
+    workspace = experiment.workspace
+    if parent_run_id is not None and workspace._store.get_run(parent_run_id) is None:
+        raise NotFoundError(f"parent_run_id {parent_run_id!r}: no such run in workspace {workspace.name!r}")
+    run_id = new_run_id(experiment.name)
+    row = workspace._store.create_run({
+        "run_id": run_id, "experiment": experiment.name, "display_name": display_name, "parent_id": parent_run_id,
+        "run_type": run_type, "status": st.QUEUED, "target": None,  # its driver runs here; children on targets
+        "definition": json.dumps(definition),
+    }, tags=tags, properties=properties)
+    try:
+        start_detached(workspace, module, run_id, log_name)
+    except Exception as e:
+        workspace._store.set_status(run_id, st.FAILED, error=f"could not start the {what}'s driver: {e}")
+        raise ComputeError(f"could not start the driver of {what} {run_id}: {e}") from e
+    return Run._from_row(workspace, row)
+
+
 def _record_supervisor(workspace: "Workspace", run_id: str, pid: int, ready: bool) -> None:
     """Mark ``pid`` on this machine as the run's supervisor (``ready`` once it handles SIGTERM),
     then record it (and this host) with the run: a run is never shown supervised by a process

@@ -22,7 +22,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .. import status as st
-from ..errors import ComputeError, ConfigError, NotFoundError, refuse_unknown_arguments
+from ..errors import ConfigError, NotFoundError, refuse_unknown_arguments
 from .policies import EarlyTerminationPolicy, NoTerminationPolicy
 from .sampling import BayesianParameterSampling, GridParameterSampling, HyperParameterSampling, option
 from .trial_command import check_references, references
@@ -258,24 +258,13 @@ def start_sweep(experiment: "Experiment", definition: dict[str, Any], *, tags: d
                 display_name: str | None = None, properties: dict[str, Any] | None = None,
                 parent_run_id: str | None = None) -> "HyperDriveRun":
     """Record a sweep run of ``definition`` Queued and start its driver."""
-    from ..compute.local import start_detached
-    from ..run import Run, new_run_id
-    workspace = experiment.workspace
-    if parent_run_id is not None and workspace._store.get_run(parent_run_id) is None:
-        raise NotFoundError(f"parent_run_id {parent_run_id!r}: no such run in workspace {workspace.name!r}")
-    run_id = new_run_id(experiment.name)
-    row = workspace._store.create_run({
-        "run_id": run_id, "experiment": experiment.name, "display_name": display_name, "parent_id": parent_run_id,
-        "run_type": "hyperdrive", "status": st.QUEUED, "target": None, "definition": json.dumps(definition),
-    }, tags=tags, properties={"primary_metric_config": json.dumps({"name": definition["primary_metric_name"],
-                                                                   "goal": definition["goal"].lower()}),
-                              "runTemplate": "HyperDrive", **(properties or {})})
-    try:
-        start_detached(workspace, "runyard.hyperdrive._driver", run_id, DRIVER_LOG)
-    except Exception as e:
-        workspace._store.set_status(run_id, st.FAILED, error=f"could not start the sweep's driver: {e}")
-        raise ComputeError(f"could not start the driver of sweep {run_id}: {e}") from e
-    return Run._from_row(workspace, row)
+    from ..compute.local import start_driven_run
+    return start_driven_run(
+        experiment, definition, run_type="hyperdrive", module="runyard.hyperdrive._driver", log_name=DRIVER_LOG,
+        what="sweep", tags=tags, display_name=display_name, parent_run_id=parent_run_id,
+        properties={"primary_metric_config": json.dumps({"name": definition["primary_metric_name"],
+                                                         "goal": definition["goal"].lower()}),
+                    "runTemplate": "HyperDrive", **(properties or {})})
 
 
 def _check_pipeline_values(sampling: HyperParameterSampling, parameters: dict[str, Any]) -> None:

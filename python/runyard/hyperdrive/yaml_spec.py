@@ -30,8 +30,8 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from .. import _yaml
-from ..config import (DEFAULT_MAX_RUN_DURATION_S, CommandJob, Distribution, JobDefinition, JobResources,
-                      LiteralInput, PathInput, command_config)
+from ..config import (DEFAULT_MAX_RUN_DURATION_S, CommandJob, Distribution, JobDefinition, JobFileHeader,
+                      JobResources, LiteralInput, PathInput, command_config)
 from ..errors import ConfigError
 from . import parameters
 from .config import MAX_CONCURRENT_RUNS, MAX_DURATION_MINUTES, MAX_TOTAL_RUNS, HyperDriveConfig
@@ -226,18 +226,10 @@ class SweepTrial(_Spec):
     resources: JobResources = Field(default_factory=JobResources)
 
 
-class SweepJob(_Spec):
+class SweepJob(JobFileHeader):
     """A sweep job file (``type: sweep``)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    schema_: str | None = Field(None, alias="$schema")
     type: Literal["sweep"] = "sweep"
-    name: str | None = None
-    display_name: str | None = None
-    experiment_name: str | None = None
-    description: str | None = None
-    tags: dict[str, Any] = Field(default_factory=dict)
-    compute: str | None = "local"
     inputs: dict[str, Union[PathInput, LiteralInput, _Scalar]] = Field(default_factory=dict)
     #: ``random``, ``grid`` or ``bayesian``, or one written out (``{type: random, seed: 7}``)
     sampling_algorithm: SamplingAlgorithm = Field(json_schema_extra=_or_by_name)

@@ -13,13 +13,11 @@ outlives the Python session that submitted it.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from .. import snapshot
-from .. import status as st
 from ..artifacts import report_left_out
-from ..errors import ComputeError, ConfigError, NotFoundError, refuse_unknown_arguments
+from ..errors import ConfigError, refuse_unknown_arguments
 from . import graph as graphs
 from .data import PipelineParameter
 
@@ -166,28 +164,16 @@ def start_run(experiment: "Experiment", definition: dict[str, Any], *, tags: dic
     ``continue_on_step_failure``: False stops starting steps once one failed (True, and None
     unless the definition says otherwise: steps that do not read a failed step's outputs go
     on); ``parent_run_id`` makes the pipeline run a child of that run of the workspace."""
-    from ..compute.local import start_detached
-    from ..run import Run, new_run_id
-    workspace = experiment.workspace
+    from ..compute.local import start_driven_run
     if not isinstance(regenerate_outputs, bool):
         raise ConfigError(f"regenerate_outputs must be True or False, got {regenerate_outputs!r}")
     definition = {**definition, "regenerate_outputs": regenerate_outputs}
     if continue_on_step_failure is not None:
         definition["continue_on_step_failure"] = check_continue_on_step_failure(continue_on_step_failure)
-    if parent_run_id is not None and workspace._store.get_run(parent_run_id) is None:
-        raise NotFoundError(f"parent_run_id {parent_run_id!r}: no such run in workspace {workspace.name!r}")
-    run_id = new_run_id(experiment.name)
-    row = workspace._store.create_run({
-        "run_id": run_id, "experiment": experiment.name, "display_name": display_name, "parent_id": parent_run_id,
-        "run_type": "pipeline", "status": st.QUEUED, "target": None,
-        "definition": json.dumps(definition),
-    }, tags=tags, properties={"azureml.pipelineComponent": "pipelinerun", **(properties or {})})
-    try:
-        start_detached(workspace, "runyard.pipeline._driver", run_id, DRIVER_LOG)
-    except Exception as e:
-        workspace._store.set_status(run_id, st.FAILED, error=f"could not start the pipeline's driver: {e}")
-        raise ComputeError(f"could not start the driver of pipeline run {run_id}: {e}") from e
-    return Run._from_row(workspace, row)
+    return start_driven_run(experiment, definition, run_type="pipeline", module="runyard.pipeline._driver",
+                            log_name=DRIVER_LOG, what="pipeline run", tags=tags,
+                            properties={"azureml.pipelineComponent": "pipelinerun", **(properties or {})},
+                            display_name=display_name, parent_run_id=parent_run_id)
 
 
 def check_continue_on_step_failure(value: Any) -> bool | None:
