@@ -25,12 +25,17 @@ RAY_PY="$RAY_VENV/bin/python"
 command -v uv >/dev/null 2>&1 || { echo "setup_peers: 'uv' not found on PATH" >&2; exit 1; }
 
 mkdir -p "$PEERS_DIR"
-if [[ -x "$PY" ]]; then
-    echo "setup_peers: reusing venv $VENV"
-else
-    echo "setup_peers: creating venv $VENV"
-    uv venv --python "${PEERS_PYTHON:-python3}" "$VENV"
-fi
+
+# venv DIR: create the venv (or reuse the one there)
+venv() {
+    if [[ -x "$1/bin/python" ]]; then
+        echo "setup_peers: reusing venv $1"
+    else
+        echo "setup_peers: creating venv $1"
+        uv venv --python "${PEERS_PYTHON:-python3}" "$1"
+    fi
+}
+venv "$VENV"
 
 echo "setup_peers: installing mlflow==$MLFLOW_VERSION and psycopg2-binary==$PSYCOPG2_VERSION into $VENV"
 uv pip install --python "$PY" "mlflow==$MLFLOW_VERSION" "psycopg2-binary==$PSYCOPG2_VERSION"
@@ -39,12 +44,7 @@ echo "setup_peers: installed $("$PY" -c 'import mlflow, psycopg2; print("mlflow"
 echo "setup_peers: mlflow CLI at $VENV/bin/mlflow"
 echo "setup_peers: venv size $(du -sh "$VENV" | cut -f1)"
 
-if [[ -x "$RAY_PY" ]]; then
-    echo "setup_peers: reusing venv $RAY_VENV"
-else
-    echo "setup_peers: creating venv $RAY_VENV"
-    uv venv --python "${PEERS_PYTHON:-python3}" "$RAY_VENV"
-fi
+venv "$RAY_VENV"
 
 echo "setup_peers: installing ray[tune]==$RAY_VERSION into $RAY_VENV"
 uv pip install --python "$RAY_PY" "ray[tune]==$RAY_VERSION"
@@ -63,12 +63,7 @@ echo "setup_peers: venv size $(du -sh "$RAY_VENV" | cut -f1)"
 FLAML_VERSION="${FLAML_VERSION:-2.8.0}"
 FLAML_VENV="$PEERS_DIR/flaml-venv"
 FLAML_PY="$FLAML_VENV/bin/python"
-if [[ -x "$FLAML_PY" ]]; then
-    echo "setup_peers: reusing venv $FLAML_VENV"
-else
-    echo "setup_peers: creating venv $FLAML_VENV"
-    uv venv --python "${PEERS_PYTHON:-python3}" "$FLAML_VENV"
-fi
+venv "$FLAML_VENV"
 echo "setup_peers: installing flaml==$FLAML_VERSION into $FLAML_VENV"
 uv pip install --python "$FLAML_PY" "flaml==$FLAML_VERSION" lightgbm xgboost-cpu scikit-learn pandas pyarrow
 "$FLAML_PY" -m compileall -q -j 0 "$FLAML_VENV/lib" >/dev/null

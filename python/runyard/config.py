@@ -349,6 +349,19 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
                          tags=job.tags)
 
 
+def check_compute(doc: _yaml.YamlDocument, compute: str | None, workspace) -> str:
+    """A job file's ``compute`` (default ``local``), checked against the workspace's targets
+    when there is a workspace; an error names the file's line."""
+    compute = compute or "local"
+    if workspace is not None:
+        from .compute import get_target
+        try:
+            get_target(workspace, compute)
+        except ConfigError as e:
+            raise doc.error(["compute"], str(e)) from None
+    return compute
+
+
 def command_config(doc: _yaml.YamlDocument, job: CommandJob, workspace, *, timeout: int,
                    at: tuple[Any, ...] = ()) -> ScriptRunConfig:
     """The ``ScriptRunConfig`` of a command job of ``doc``. ``at``: where the job's own fields

@@ -63,6 +63,7 @@ class AutoMLDriver(SweepDriver):
         self.best_score: float | None = None
         self.best_index = -1
         self.grace_until: float | None = None
+        self.frames: dict[str, Any] = {}  # the run's datasets, read once
         self.set_deadlines()
         if self.definition.get("warning"):
             self.log(f"note: {self.definition['warning']}")
@@ -89,13 +90,11 @@ class AutoMLDriver(SweepDriver):
 
     def write_guardrails(self) -> None:
         import io
-        from ..data.dataset import Dataset
         from .featurization import FeaturizationConfig, Featurizer
         from .guardrails import check, format_console, verifier_results
         from .validation import ValidationPlan
         settings = self.definition["settings"]
-        data = self.definition["training_data"]
-        frame = Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()
+        frame = self.frame()
         plan = ValidationPlan.from_json(settings["plan"])
         label, weight = settings["label_column_name"], settings.get("weight_column_name")
         features = frame.drop(columns=[c for c in (label, weight, *plan.columns) if c and c in frame.columns])
@@ -199,7 +198,6 @@ class AutoMLDriver(SweepDriver):
     def build_ensembles(self) -> None:
         """The voting and stack ensembles of the best iterations, each a child run of its own."""
         import numpy as np
-        from ..data.dataset import Dataset
         from . import ensemble as en
         from .run import load_model
         from .validation import ValidationPlan
@@ -209,8 +207,7 @@ class AutoMLDriver(SweepDriver):
             return
         settings = self.definition["settings"]
         label = settings["label_column_name"]
-        data = self.definition["validation_data"] or self.definition["training_data"]
-        frame = Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()
+        frame = self.frame("scoring")
         plan = ValidationPlan.from_json(settings["plan"])
         y = frame[label].to_numpy()
         classification = self.task == "classification"
@@ -245,13 +242,11 @@ class AutoMLDriver(SweepDriver):
         """The best model's importances per raw column, logged on this run as the table and the
         chart ``feature_importance`` (its property ``model_explained`` names the model's run)."""
         import numpy as np
-        from ..data.dataset import Dataset
         from ..run import Run
         from .explain import chart, importances
         from .run import load_model
         settings = self.definition["settings"]
-        data = self.definition["validation_data"] or self.definition["training_data"]
-        frame = Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()
+        frame = self.frame("scoring")
         label, weight = settings["label_column_name"], settings.get("weight_column_name")
         plan_columns = settings["plan"].get("columns") or []
         X = frame.drop(columns=[c for c in (label, weight, *plan_columns) if c and c in frame.columns])
@@ -270,11 +265,20 @@ class AutoMLDriver(SweepDriver):
             parent.log_image("feature_importance_chart", plot=chart(pairs, self.metric))
             parent.flush()
 
+    def frame(self, which: str = "training_data") -> Any:
+        """The run's training data, or the validation data where there is some (``which``
+        ``"scoring"``: what iterations were scored on), read from its dataset once."""
+        if which == "scoring":
+            which = "validation_data" if self.definition["validation_data"] else "training_data"
+        if which not in self.frames:
+            from ..data.dataset import Dataset
+            data = self.definition[which]
+            dataset = Dataset.get_by_name(self.workspace, data["name"], data["version"])
+            self.frames[which] = dataset.to_pandas_dataframe()
+        return self.frames[which]
+
     def training_labels(self) -> Any:
-        from ..data.dataset import Dataset
-        data = self.definition["training_data"]
-        label = self.definition["settings"]["label_column_name"]
-        return Dataset.get_by_name(self.workspace, data["name"], data["version"]).to_pandas_dataframe()[label].to_numpy()
+        return self.frame()[self.definition["settings"]["label_column_name"]].to_numpy()
 
     def training_label_range(self) -> tuple[float, float]:
         y = self.training_labels().astype(float)

@@ -32,7 +32,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import _yaml
-from ..config import JobDefinition, JobFileHeader
+from ..config import JobDefinition, JobFileHeader, check_compute
 from ..errors import ConfigError, RunyardError
 from . import models
 from .featurization import BLOCKABLE, TRANSFORMER_PARAMS, FeaturizationConfig
@@ -110,13 +110,7 @@ def load_automl(doc: _yaml.YamlDocument, workspace: "Workspace | None") -> JobDe
     if spec.task == "forecasting" or spec.forecasting is not None:
         raise doc.error(["task"], "forecasting is not built yet in runyard; classification and regression are")
     task = spec.task
-    compute = spec.compute or "local"
-    if workspace is not None:
-        from ..compute import get_target
-        try:
-            get_target(workspace, compute)
-        except ConfigError as e:
-            raise doc.error(["compute"], str(e)) from None
+    compute = check_compute(doc, spec.compute, workspace)
     training = _data(doc, "training_data", spec.training_data, workspace)
     validation = None if spec.validation_data is None else _data(doc, "validation_data", spec.validation_data,
                                                                  workspace)

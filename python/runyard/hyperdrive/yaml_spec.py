@@ -31,7 +31,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from .. import _yaml
 from ..config import (DEFAULT_MAX_RUN_DURATION_S, CommandJob, Distribution, JobDefinition, JobFileHeader,
-                      JobResources, LiteralInput, PathInput, command_config)
+                      JobResources, LiteralInput, PathInput, check_compute, command_config)
 from ..errors import ConfigError
 from . import parameters
 from .config import MAX_CONCURRENT_RUNS, MAX_DURATION_MINUTES, MAX_TOTAL_RUNS, HyperDriveConfig
@@ -269,13 +269,7 @@ def load_sweep(doc: _yaml.YamlDocument, workspace: "Workspace | None") -> JobDef
     if isinstance(sampling, BayesianParameterSampling) and policy is not None:
         raise doc.error(["early_termination"], "bayesian sampling takes no early termination: each trial informs "
                                                "the next, so let them finish (remove early_termination)")
-    compute = spec.compute or "local"
-    if workspace is not None:
-        from ..compute import get_target
-        try:
-            get_target(workspace, compute)
-        except ConfigError as e:
-            raise doc.error(["compute"], str(e)) from None
+    compute = check_compute(doc, spec.compute, workspace)
     job = CommandJob.model_validate({**spec.trial.model_dump(exclude_unset=True), "inputs": spec.inputs,
                                      "compute": compute})
     run_config = command_config(doc, job, workspace, timeout=spec.limits.trial_timeout or DEFAULT_MAX_RUN_DURATION_S,
