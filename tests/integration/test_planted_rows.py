@@ -201,3 +201,16 @@ def test_a_row_planted_in_a_served_workspace_never_gets_an_unrelated_process_sig
                 run.wait_for_completion(timeout=3)
         ws.get_run(canceled).cancel()
         assert ws._store.get_run(canceled)["status"] == (st.CANCELED if recorded is None else st.CANCEL_REQUESTED)
+
+
+def test_a_run_canceled_before_any_supervisor_took_it_ends_canceled_after_the_grace(workspace):
+    # a sweep's driver killed between recording a trial Queued and starting its supervisor: the
+    # lost sweep's cleanup asks the trial to cancel, and nothing would ever honour that request
+    database = workspace.path / "runyard.db"
+    stale = plant(workspace, database, status=st.CANCEL_REQUESTED, age_s=3600)
+    young = plant(workspace, database, status=st.CANCEL_REQUESTED)
+    Workspace.get(workspace.path)
+    details = workspace.get_run(stale).get_details()
+    assert details["status"] == st.CANCELED
+    assert details["error"]["message"] == "canceled before its supervisor started (none ever did)"
+    assert workspace._store.get_run(young)["status"] == st.CANCEL_REQUESTED

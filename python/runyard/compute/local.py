@@ -499,7 +499,9 @@ def supervisor_state(row: dict[str, Any]) -> tuple[str, int | None]:
     found = _processes.runs_processes(row["run_id"], _processes.SUPERVISOR)
     if found:
         return (RUNNING, found[0].pid) if found[0].ready else (STARTING, None)
-    if row["host"] != socket.gethostname() and not (row["host"] is None and row["status"] == st.QUEUED):
+    # no host yet: it never left Queued (a cancel asked before a supervisor took it up included)
+    unclaimed = row["host"] is None and row["status"] in (st.QUEUED, st.CANCEL_REQUESTED)
+    if row["host"] != socket.gethostname() and not unclaimed:
         return ELSEWHERE, None
     if row["supervisor_pid"] is None:
         young = time.time() - row["created_at"] < _START_GRACE_S
@@ -527,7 +529,7 @@ def fail_lost_runs(workspace: "Workspace") -> list[str]:
     run's job where this machine proves it the run's (see ``_processes``)."""
     store = workspace._store
     rows = store.list_runs(status=st.ACTIVE, host=socket.gethostname())
-    rows += [row for row in store.list_runs(status=st.QUEUED) if row["host"] is None]
+    rows += [row for row in store.list_runs(status=[st.QUEUED, st.CANCEL_REQUESTED]) if row["host"] is None]
     return [row["run_id"] for row in rows if _fail_if_lost(workspace, row)]
 
 
@@ -548,6 +550,9 @@ def _fail_if_lost(workspace: "Workspace", row: dict[str, Any]) -> bool:
                 get_target(workspace, step["target"]).cancel(step["run_id"])
             except Exception:  # a step whose target is gone ends when its own supervisor is found lost
                 continue
+    if state == NEVER_STARTED and row["status"] == st.CANCEL_REQUESTED:  # canceled before anything ran
+        return workspace._store.set_status(row["run_id"], st.CANCELED,
+                                           error="canceled before its supervisor started (none ever did)")
     if state == NEVER_STARTED:
         reason = (f"its supervisor never started: the run was still {row['status']} "
                   f"{_START_GRACE_S} s after it was created, with no supervisor recorded (the process "
