@@ -49,7 +49,8 @@ SECOND_PART = ["tests/integration/test_pipelines.py", "tests/integration/test_pi
                "tests/integration/test_docs.py", "tests/integration/test_estimators.py",
                "tests/integration/test_benchmarks_smoke.py", "tests/integration/test_sweep_yaml.py"]
 THIRD_PART = ["tests/integration/test_rllib.py", "tests/integration/test_concurrency.py",
-              "tests/integration/test_sweeps.py", "tests/integration/test_automl.py"]
+              "tests/integration/test_sweeps.py", "tests/integration/test_automl.py",
+              "tests/integration/test_automl_forecasting.py"]
 
 
 @dataclass

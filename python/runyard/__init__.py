@@ -53,6 +53,7 @@ _EXPORTS = {
     "AutoMLConfig": "runyard.automl",
     "AutoMLRun": "runyard.automl",
     "FeaturizationConfig": "runyard.automl",
+    "ForecastingParameters": "runyard.automl",
     "HyperDriveConfig": "runyard.hyperdrive",
     "HyperDriveRun": "runyard.hyperdrive",
     "PrimaryMetricGoal": "runyard.hyperdrive",

@@ -245,7 +245,11 @@ def test_bad_job_files_name_the_line_and_the_field(tmp_path, workspace):
     bad = [
         (base + "training:\n  allowed_training_algorithms: [light_gbm, deep_forest]\n",
          r"line 6, field 'training.allowed_training_algorithms.1': no regression algorithm 'deep_forest'"),
-        (base.replace("regression", "forecasting"), "field 'task': forecasting is not built yet"),
+        (base.replace("regression", "forecasting"), "field 'task': task: forecasting needs a forecasting section"),
+        (base + "forecasting:\n  time_column_name: day\n", "field 'forecasting': a forecasting section is for task: "
+                                                            "forecasting, not regression"),
+        (base.replace("regression", "forecasting") + "forecasting:\n  time_column_name: day\n  frequency: often\n",
+         "field 'forecasting': freq must be a pandas frequency"),
         (base + "featurization:\n  mode: auto\n  blocked_transformers: [tf_idf]\n",
          "field 'featurization.mode': mode 'auto' takes no blocked_transformers"),
         (base.replace("d.csv", "missing.csv"), "field 'training_data.path': 'missing.csv'"),

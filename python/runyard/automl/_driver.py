@@ -97,11 +97,18 @@ class AutoMLDriver(SweepDriver):
         frame = self.frame()
         plan = ValidationPlan.from_json(settings["plan"])
         label, weight = settings["label_column_name"], settings.get("weight_column_name")
-        features = frame.drop(columns=[c for c in (label, weight, *plan.columns) if c and c in frame.columns])
+        forecasting = settings.get("forecasting")
+        dropped = (label, weight, *plan.columns, *([forecasting["time"]] if forecasting else []))
+        features = frame.drop(columns=[c for c in dropped if c and c in frame.columns])
         featurization = settings["featurization"]
         mode, config = (featurization, None) if isinstance(featurization, str) else \
             ("auto", FeaturizationConfig.from_json(featurization))
-        results = verifier_results(check(self.task, frame[label], Featurizer(mode, config).fit(features), plan))
+        featurizer = Featurizer(mode, config).fit(features) if len(features.columns) else None
+        found = check(self.task, frame[label], featurizer, plan)
+        if forecasting:
+            from .guardrails import forecasting as forecasting_guardrails
+            found += forecasting_guardrails(forecasting)
+        results = verifier_results(found)
         self.workspace._artifacts.put_file(self.run_id, "outputs/verifier_results.json",
                                            io.BytesIO(json.dumps(results, indent=1).encode()))
         self.log(format_console(results))
@@ -214,6 +221,10 @@ class AutoMLDriver(SweepDriver):
         classes = np.unique(self.training_labels()) if classification else None
         if plan.kind == "validation_data":
             folds = [np.arange(len(y))]
+        elif plan.kind == "rolling_origin":
+            from .forecasters import prepare, validation_rows
+            forecasting = settings["forecasting"]
+            folds = [rows for rows in validation_rows(prepare(frame, label, forecasting), forecasting) if len(rows)]
         else:
             folds = [valid for _, valid in plan.splits(y, classification=classification, frame=frame)]
         y_range = None if classification else self.training_label_range()  # what the iterations normalised by

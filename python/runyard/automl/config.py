@@ -50,7 +50,9 @@ SETTINGS_FILE = "automl_settings.json"
 class AutoMLConfig:
     """Azure ML's ``AutoMLConfig`` (names and rules; see the reference for each argument).
 
-    ``task``: ``'classification'`` or ``'regression'`` (``'forecasting'`` is not built yet);
+    ``task``: ``'classification'``, ``'regression'`` or ``'forecasting'`` (with
+    ``forecasting_parameters``, a ``ForecastingParameters``: rolling-origin cross-validation,
+    ``n_cross_validations`` folds, default up to 3);
     ``training_data``: a pandas DataFrame or a ``TabularDataset`` holding ``label_column_name``;
     validation: ``validation_data``, ``validation_size``, ``n_cross_validations`` (with
     ``validation_size``: Monte Carlo) or ``cv_split_column_names``, else Azure's default by row
@@ -74,14 +76,20 @@ class AutoMLConfig:
                  experiment_exit_score: float | None = None, allowed_models: list[str] | None = None,
                  blocked_models: list[str] | None = None, featurization: str | FeaturizationConfig = "auto",
                  enable_voting_ensemble: bool = True, enable_stack_ensemble: bool | None = None,
-                 model_explainability: bool = True, environment: Any = None,
+                 model_explainability: bool | None = None, environment: Any = None,
                  forecasting_parameters: Any = None, **kwargs: Any):
         refuse_unknown_arguments("AutoMLConfig()", kwargs, "see help(AutoMLConfig) for its arguments")
-        if task == "forecasting" or forecasting_parameters is not None:
-            raise ConfigError("AutoMLConfig: task='forecasting' is not built yet in runyard; classification and "
-                              "regression are")
-        if task not in ("classification", "regression"):
-            raise ConfigError(f"AutoMLConfig: task must be 'classification' or 'regression', got {task!r}")
+        if task not in am.TASKS:
+            raise ConfigError(f"AutoMLConfig: task must be 'classification', 'regression' or 'forecasting', got {task!r}")
+        if task == "forecasting":
+            _check_forecasting(forecasting_parameters, validation_data, validation_size, cv_split_column_names,
+                               weight_column_name, enable_stack_ensemble, model_explainability)
+            enable_stack_ensemble = False if enable_stack_ensemble is None else enable_stack_ensemble
+            model_explainability = False if model_explainability is None else model_explainability
+        elif forecasting_parameters is not None:
+            raise ConfigError(f"AutoMLConfig: forecasting_parameters are for task='forecasting', not {task!r}")
+        self.forecasting_parameters = forecasting_parameters
+        model_explainability = True if model_explainability is None else model_explainability
         self.task = task
         self.primary_metric = am.check_primary_metric(task, primary_metric)
         for name, value in (("enable_voting_ensemble", enable_voting_ensemble),
@@ -173,8 +181,9 @@ class AutoMLConfig:
                 raise ConfigError(f"AutoMLConfig: label {label!r} has one class only ({counts.index[0]!r}); "
                                   f"classification needs two or more")
         elif not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-            raise ConfigError(f"AutoMLConfig: task 'regression' needs a numeric label; {label!r} is {y.dtype} "
-                              f"(use task='classification' to predict categories)")
+            raise ConfigError(f"AutoMLConfig: task {self.task!r} needs a numeric label; {label!r} is {y.dtype}"
+                              + (" (use task='classification' to predict categories)" if self.task == "regression"
+                                 else ""))
         if self.weight_column_name:
             weights = train[self.weight_column_name]
             if not pd.api.types.is_numeric_dtype(weights) or weights.isna().any() or (weights < 0).any():
@@ -186,6 +195,8 @@ class AutoMLConfig:
                 raise ConfigError(f"AutoMLConfig: validation_data lacks column {lacking[0]!r} of training_data")
         if isinstance(self.featurization, FeaturizationConfig):
             self.featurization.check_columns(columns)
+        if self.task == "forecasting":
+            return self._check_forecasting(train, columns)
         plan = validation_plan(len(train), validation_data=valid if valid is not None else None,
                                validation_size=self.validation_size, n_cross_validations=self.n_cross_validations,
                                cv_split_column_names=self.cv_split_column_names, columns=columns)
@@ -210,6 +221,34 @@ class AutoMLConfig:
         classes = int(y.nunique()) if self.task == "classification" else None
         return {"plan": plan, "algorithms": algorithms, "rows": len(train), "features": features, "warning": warning,
                 "classes": classes}
+
+    def _check_forecasting(self, train: Any, columns: list[str]) -> dict[str, Any]:
+        from .forecasting import resolve
+        from .time_features import PREFIX
+        from .validation import ValidationPlan
+        if self.n_cross_validations is not None and (isinstance(self.n_cross_validations, bool) or not isinstance(
+                self.n_cross_validations, int) or not 1 <= self.n_cross_validations <= 100):
+            raise ConfigError(f"AutoMLConfig: n_cross_validations must be a whole number of rolling-origin folds from "
+                              f"1 to 100, got {self.n_cross_validations!r}")
+        clash = [c for c in columns if c.startswith(PREFIX)]
+        if clash:
+            raise ConfigError(f"AutoMLConfig: column {clash[0]!r} starts with {PREFIX!r}, which names the features "
+                              f"AutoML makes; rename it")
+        settings = resolve(self.forecasting_parameters, train, self.label_column_name, self.n_cross_validations)
+        plan = ValidationPlan("rolling_origin", folds=settings["folds"], horizon=settings["horizon"],
+                              step=settings["step"],
+                              reason="" if self.n_cross_validations is not None else "default: up to 3 folds")
+        algorithms = models.chosen(self.task, self.allowed_models, self.blocked_models, len(train))
+        covariates = len(columns) - 1 - len(self.forecasting_parameters.columns())
+        features = covariates + len(self.forecasting_parameters.time_series_id_column_names) + 4 + len(
+            settings["lags"] or []) + (3 if settings["window"] else 0)
+        warning = None
+        if self.experiment_timeout_minutes < SHORT_BUDGET_MINUTES and settings["series"] >= 100:
+            warning = (f"a budget of {self.experiment_timeout_minutes * 60:g} s for {settings['series']} series: the "
+                       f"statistical models fit each series on its own, so only the quickest will finish")
+            warnings.warn(f"AutoMLConfig: {warning}", UserWarning, stacklevel=4)
+        return {"plan": plan, "algorithms": algorithms, "rows": len(train), "features": features, "warning": warning,
+                "classes": None, "forecasting": settings}
 
     # -- submitting -------------------------------------------------------------------
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], display_name: str | None = None,
@@ -241,6 +280,7 @@ class AutoMLConfig:
             "weight_column_name": self.weight_column_name, "plan": plan.to_json(),
             "featurization": self.featurization if isinstance(self.featurization, str) else self.featurization.to_json(),
             "max_cores_per_iteration": self.max_cores_per_iteration,
+            **({"forecasting": checked["forecasting"]} if "forecasting" in checked else {}),
         }
         arguments: list[Any] = ["--settings", SETTINGS_FILE,
                                 "--training-data", training.as_named_input("training_data").as_download()]
@@ -288,6 +328,29 @@ def start_automl(experiment: "Experiment", definition: dict[str, Any], *, tags: 
         parent_run_id=parent_run_id,
         properties={"task": settings["task"], "primary_metric": settings["primary_metric"],
                     "num_iterations": str(iterations), "runTemplate": "AutoML", **(properties or {})})
+
+
+def _check_forecasting(parameters: Any, validation_data: Any, validation_size: Any, cv_split_column_names: Any,
+                       weight_column_name: Any, enable_stack_ensemble: Any, model_explainability: Any) -> None:
+    """What a forecasting config must have, and what runyard's forecasting does not take (yet)."""
+    from .forecasting import ForecastingParameters
+    if not isinstance(parameters, ForecastingParameters):
+        raise ConfigError("AutoMLConfig: task='forecasting' needs forecasting_parameters=ForecastingParameters("
+                          "time_column_name=..., forecast_horizon=...)" + (
+                              f", got {type(parameters).__name__}" if parameters is not None else ""))
+    for name, value, why in (
+            ("validation_data", validation_data, "forecasts are validated on rolling origins of the training data"),
+            ("validation_size", validation_size, "forecasts are validated on rolling origins (n_cross_validations)"),
+            ("cv_split_column_names", cv_split_column_names, "forecasts are validated on rolling origins"),
+            ("weight_column_name", weight_column_name, "forecasting models are fitted unweighted"),
+    ):
+        if value is not None:
+            raise ConfigError(f"AutoMLConfig: {name} is not taken for task='forecasting' ({why})")
+    if enable_stack_ensemble:
+        raise ConfigError("AutoMLConfig: enable_stack_ensemble is not offered for forecasting (as in Azure ML, where "
+                          "it overfits the short validation windows); the voting ensemble is")
+    if model_explainability:
+        raise ConfigError("AutoMLConfig: model_explainability is not built for forecasting yet; leave it out")
 
 
 def _check_data(value: Any, field: str) -> Any:

@@ -59,6 +59,16 @@ class VotingEnsemble:
             return np.asarray(self.classes_)[np.argmax(self.predict_proba(frame), axis=1)]
         return sum(w * np.asarray(m.predict(frame), dtype=float) for m, w in zip(self.models, self.weights))
 
+    def forecast(self, X_future: Any) -> tuple[Any, Any]:
+        """A forecasting ensemble's forecasts: its members' weighted (see ``Forecaster.forecast``)."""
+        if not all(hasattr(m, "forecast") for m in self.models):
+            raise AttributeError("forecast: this ensemble's models are not forecasting models; use predict")
+        pairs = [m.forecast(X_future) for m in self.models]
+        y = sum(w * pair[0] for pair, w in zip(pairs, self.weights))
+        frame = pairs[0][1].copy()
+        frame[frame.columns[-1]] = y
+        return y, frame
+
 
 class StackEnsemble:
     """Members' predictions, then a meta-learner over them: ``predict`` (and

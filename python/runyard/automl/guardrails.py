@@ -9,7 +9,10 @@ concerns, as Azure ML's ``run.get_guardrails()`` shows them:
   20% of the rows of the largest (Azure's threshold), else Passed;
 - *Missing feature values imputation*: Done, per column and how, where values were missing;
 - *High cardinality feature detection*: Done where columns were hashed or dropped as
-  identifiers.
+  identifiers;
+- forecasting: *Frequency detection* (Passed, naming the frequency found or given),
+  *Missing target values* (Done where periods were missing and were added, the target carried
+  forward), *Short series handling* (Passed, or Done naming the series dropped or padded).
 
 ``verifier_results`` gives them in the shape Azure keeps as ``outputs/verifier_results.json``.
 """
@@ -62,6 +65,33 @@ def check(task: str, y: Any, featurizer: Any, plan: Any) -> list[Guardrail]:
     else:
         found.append(Guardrail("High cardinality feature detection", PASSED,
                                "No high-cardinality features were detected."))
+    return found
+
+
+def forecasting(settings: dict[str, Any]) -> list[Guardrail]:
+    """The time-series guardrails of a forecasting run's resolved settings (``forecasting.resolve``)."""
+    given = settings["parameters"].get("freq")
+    found = [Guardrail("Frequency detection", PASSED,
+                       f"Every time in the data is on the frequency {settings['freq']!r} "
+                       f"({'given' if given else 'detected'}); seasonality {settings['seasonality']}.",
+                       [{"Frequency": settings["freq"], "Seasonality": str(settings["seasonality"]),
+                         "Series": str(settings["series"])}])]
+    if settings["added"]:
+        found.append(Guardrail("Missing target values", DONE,
+                               f"{settings['added']} period(s) missing inside series were added, their target "
+                               f"carried forward and their features imputed."))
+    else:
+        found.append(Guardrail("Missing target values", PASSED, "No period is missing inside any series."))
+    short = [("dropped", n) for n in settings["dropped"]] + [("padded", n) for n in settings["padded"]]
+    if short:
+        found.append(Guardrail("Short series handling", DONE,
+                               f"Series shorter than the {settings['needed']} periods training and validation need "
+                               f"were {' and '.join(sorted({a for a, _ in short}))}.",
+                               [{"Series": name, "Action": action} for action, name in short]))
+    else:
+        found.append(Guardrail("Short series handling", PASSED,
+                               f"Every series has at least the {settings['needed']} periods training and validation "
+                               f"need."))
     return found
 
 

@@ -32,6 +32,7 @@ class Algorithm:
     space: Callable[[int, int], dict[str, Any]] | None = None  # a space of its own: (rows, columns) -> space
     build: Callable[[str, dict[str, Any]], Any] | None = None  # its estimator: (task, config) -> model
     dense: bool = False  # needs a dense matrix
+    statistical: bool = False  # a forecaster per series (statsforecast), with no space to search
 
     @property
     def preprocessor(self) -> str:
@@ -109,7 +110,19 @@ _REGRESSION = (
     Algorithm("LightGBM", "lgbm", False),
     Algorithm("XGBoostRegressor", "xgboost", False),
 )
-CATALOGUE: dict[str, tuple[Algorithm, ...]] = {"classification": _CLASSIFICATION, "regression": _REGRESSION}
+#: forecasting: statsforecast's models per series, then the regression models over lag and
+#: calendar features of every series (``forecasters``)
+_FORECASTING = (
+    Algorithm("Naive", None, False, statistical=True),
+    Algorithm("SeasonalNaive", None, False, statistical=True),
+    Algorithm("Average", None, False, statistical=True),
+    Algorithm("SeasonalAverage", None, False, statistical=True),
+    Algorithm("ExponentialSmoothing", None, False, statistical=True),
+    Algorithm("AutoArima", None, False, statistical=True),
+    *_REGRESSION,
+)
+CATALOGUE: dict[str, tuple[Algorithm, ...]] = {"classification": _CLASSIFICATION, "regression": _REGRESSION,
+                                               "forecasting": _FORECASTING}
 #: Azure's names runyard does not offer, and why
 NOT_OFFERED = {
     "TensorFlowDNN": "Azure's TensorFlow models are deprecated there",
@@ -118,6 +131,9 @@ NOT_OFFERED = {
     "AveragedPerceptronClassifier": "Azure's streaming learners are for data larger than memory",
     "FastLinearRegressor": "Azure's streaming learners are for data larger than memory",
     "OnlineGradientDescentRegressor": "Azure's streaming learners are for data larger than memory",
+    "Prophet": "Prophet is not among runyard's dependencies; ExponentialSmoothing and AutoArima are",
+    "Arimax": "runyard's AutoArima takes no features; the regression models forecast from them",
+    "TCNForecaster": "Azure's deep-learning forecaster needs a GPU cluster",
 }
 #: Azure leaves these out on more rows than this unless they are allowed by name (slow there)
 SLOW_FROM_ROWS = 5000
@@ -125,7 +141,7 @@ SLOW = frozenset({"KNN", "SVM"})
 
 
 def _catalogue(task: str) -> tuple[Algorithm, ...]:
-    return CATALOGUE["regression" if task == "forecasting" else task]
+    return CATALOGUE[task]
 
 
 def names(task: str) -> tuple[str, ...]:
@@ -175,6 +191,8 @@ def space(task: str, name: str, rows: int, columns: int) -> dict[str, Any]:
     """The algorithm's search space in FLAML's form: ``{param: {"domain": ..., "init_value": ...,
     "low_cost_init_value": ...}}`` (a constant domain is a fixed value)."""
     algorithm = get(task, name)
+    if algorithm.statistical:
+        return {}  # statsforecast chooses its own parameters per series
     if algorithm.space is not None:
         return algorithm.space(rows, columns)
     flaml_task = _flaml_task(task)
@@ -193,7 +211,7 @@ def estimator_spec(task: str, name: str, config: dict[str, Any], *, classes: int
     0.8 s of each iteration's start), or ``{"algorithm": name, "config": config}`` for an
     algorithm with a space of runyard's own."""
     algorithm = get(task, name)
-    if algorithm.build is not None:
+    if algorithm.build is not None or algorithm.statistical:
         return {"algorithm": name, "config": config}
     flaml_task = _flaml_task(task, classes)
     wrapper = flaml_task.estimators[algorithm.flaml](task=flaml_task, **config)

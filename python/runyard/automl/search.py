@@ -28,9 +28,10 @@ from . import models
 
 #: the order in which algorithms are first tried (cheaper and usually strong first), as FLAML's
 #: estimated cost relative to LightGBM orders them; names not listed come after, in catalogue order
-FIRST_ORDER = ("LightGBM", "RandomForest", "XGBoostClassifier", "XGBoostRegressor", "ExtremeRandomTrees",
+FIRST_ORDER = ("SeasonalNaive", "Naive", "ExponentialSmoothing", "LightGBM", "RandomForest", "XGBoostClassifier", "XGBoostRegressor", "ExtremeRandomTrees",
                "LogisticRegression", "ElasticNet", "GradientBoosting", "SGD", "LassoLars", "DecisionTree",
-               "LinearSVM", "BernoulliNaiveBayes", "MultinomialNaiveBayes", "KNN", "SVM")
+               "LinearSVM", "BernoulliNaiveBayes", "MultinomialNaiveBayes", "KNN", "SVM", "Average",
+               "SeasonalAverage", "AutoArima")
 
 
 @dataclass
@@ -74,6 +75,9 @@ class Search:
         self.learners: dict[str, _Learner] = {}
         for name in order:
             space = models.space(task, name, rows, columns)
+            if not space:  # nothing to tune (statsforecast's models): tried once
+                self.learners[name] = _Learner(name, _Once())
+                continue
             domains = {k: v["domain"] for k, v in space.items()}
             low_cost = {k: v["low_cost_init_value"] for k, v in space.items() if "low_cost_init_value" in v}
             start = models.starting_point(space)
@@ -144,6 +148,22 @@ class Search:
         best = self.best_loss
         weights = [1 / l.eci(best) for l in open_]
         return self.rng.choices(open_, weights=weights)[0]
+
+
+class _Once:
+    """The searcher of an algorithm with no hyperparameters: one configuration, once."""
+
+    def __init__(self) -> None:
+        self.given = False
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        if self.given:
+            return None
+        self.given = True
+        return {}
+
+    def on_trial_complete(self, trial_id: str, result: Any = None, error: bool = False) -> None:
+        pass
 
 
 def _plain(value: Any) -> Any:

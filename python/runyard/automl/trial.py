@@ -52,10 +52,16 @@ def main(argv: list[str] | None = None) -> None:
     valid = _read(args.validation_data) if args.validation_data else None
     plan = ValidationPlan.from_json(settings["plan"])
     cores = settings.get("max_cores_per_iteration", 1)
-    result = fit_and_score(task, train, settings["label_column_name"], args.algorithm, config, plan,
-                           featurization=featurization, weight_column=settings.get("weight_column_name"),
-                           validation_frame=valid, cores=cores,
-                           estimator=json.loads(args.estimator) if args.estimator else None)
+    estimator = json.loads(args.estimator) if args.estimator else None
+    if task == "forecasting":
+        from .forecasters import fit_and_score as fit_and_score_forecast
+        result = fit_and_score_forecast(train, settings["label_column_name"], args.algorithm, config,
+                                        settings["forecasting"], featurization=featurization, cores=cores,
+                                        estimator=estimator)
+    else:
+        result = fit_and_score(task, train, settings["label_column_name"], args.algorithm, config, plan,
+                               featurization=featurization, weight_column=settings.get("weight_column_name"),
+                               validation_frame=valid, cores=cores, estimator=estimator)
     primary = settings["primary_metric"]
     for note in result.notes:
         print(f"note: {note}")

@@ -7,6 +7,7 @@ Azure ML's rules, checked before a run starts:
 - ``validation_size`` (0 < size < 1): that share of the training rows, held out;
 - ``n_cross_validations`` (2 to 1,000, at most the row count): that many folds;
 - both: Monte Carlo cross-validation, ``n_cross_validations`` random holdouts of that size;
+- forecasting: rolling-origin cross-validation (``series.splits``);
 - ``cv_split_column_names``: one column per fold, 1 for a training row, 0 for a validation row
   (with none of the others);
 - none of these: from 20,000 rows a 10% holdout, from 1,000 rows 3 folds, under 1,000 rows 10
@@ -45,6 +46,8 @@ class ValidationPlan:
     folds: int | None = None
     columns: tuple[str, ...] = ()
     reason: str = ""
+    horizon: int | None = None  # rolling_origin: periods each fold forecasts
+    step: int | None = None  # rolling_origin: periods between origins
 
     def describe(self) -> str:
         if self.kind == "holdout":
@@ -53,6 +56,9 @@ class ValidationPlan:
             text = f"{self.folds}-fold cross-validation"
         elif self.kind == "monte_carlo":
             text = f"Monte Carlo cross-validation: {self.folds} random {self.size:.0%} holdouts"
+        elif self.kind == "rolling_origin":
+            text = (f"rolling-origin cross-validation: {self.folds} fold(s) of {self.horizon} period(s), origins "
+                    f"{self.step} period(s) apart")
         elif self.kind == "cv_columns":
             text = f"the folds of columns {', '.join(self.columns)}"
         else:
@@ -61,16 +67,19 @@ class ValidationPlan:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "size": self.size, "folds": self.folds, "columns": list(self.columns),
-                "reason": self.reason}
+                "reason": self.reason, "horizon": self.horizon, "step": self.step}
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> "ValidationPlan":
         return ValidationPlan(data["kind"], data.get("size"), data.get("folds"), tuple(data.get("columns") or ()),
-                              data.get("reason") or "")
+                              data.get("reason") or "", data.get("horizon"), data.get("step"))
 
     def splits(self, y: Any, *, classification: bool, frame: Any = None) -> Iterator[tuple[Any, Any]]:
-        """(train rows, validation rows) index arrays; not for ``validation_data``."""
+        """(train rows, validation rows) index arrays; not for ``validation_data`` nor
+        ``rolling_origin`` (``forecasters.validation_rows``)."""
         import numpy as np
+        if self.kind == "rolling_origin":
+            raise ValueError("rolling-origin folds come from the prepared series: forecasters.validation_rows")
         rows = np.arange(len(y))
         if self.kind == "cv_columns":
             for column in self.columns:

@@ -17,7 +17,11 @@
   ``enable_vote_ensemble``, ``enable_stack_ensemble``, ``enable_model_explainability``;
 - ``featurization``: ``mode`` (``auto``, ``off`` or ``custom``), ``blocked_transformers``,
   ``column_name_and_types``, ``transformer_params`` (``imputer`` /
-  ``hash_one_hot_encoder``: a list of ``{fields, parameters}``).
+  ``hash_one_hot_encoder``: a list of ``{fields, parameters}``);
+- ``forecasting`` (``task: forecasting``): ``time_column_name``, ``forecast_horizon``,
+  ``time_series_id_column_names``, ``target_lags``, ``feature_lags``,
+  ``target_rolling_window_size``, ``seasonality``, ``frequency``,
+  ``country_or_region_for_holidays``, ``short_series_handling_config``, ``cv_step_size``.
 
 Every problem is a ``ConfigError`` naming the file, the line and the field, before
 anything is recorded.
@@ -67,7 +71,7 @@ class AutoMLTraining(_Spec):
     blocked_training_algorithms: list[str] | None = None
     enable_vote_ensemble: bool = True
     enable_stack_ensemble: bool | None = None
-    enable_model_explainability: bool = True
+    enable_model_explainability: bool | None = None  # on, except for forecasting
 
 
 class TransformerParams(_Spec):
@@ -80,6 +84,22 @@ class AutoMLFeaturization(_Spec):
     blocked_transformers: list[str] | None = None
     column_name_and_types: dict[str, str] | None = None
     transformer_params: dict[str, list[TransformerParams]] | None = None
+
+
+class AutoMLForecasting(_Spec):
+    """CLI v2's ``forecasting`` section (``ForecastingParameters`` under its names)."""
+
+    time_column_name: str = Field(min_length=1)
+    forecast_horizon: int = Field(1, ge=1)
+    time_series_id_column_names: Union[str, list[str], None] = None
+    target_lags: Union[int, list[int], Literal["auto"], None] = None
+    feature_lags: Literal["auto", "none"] | None = None
+    target_rolling_window_size: Union[int, Literal["auto"], None] = None
+    seasonality: Union[int, Literal["auto"]] = "auto"
+    frequency: str | None = None
+    country_or_region_for_holidays: str | None = None
+    short_series_handling_config: Literal["auto", "pad", "drop", "none"] | None = "auto"
+    cv_step_size: Union[int, Literal["auto"]] = "auto"
 
 
 class AutoMLJob(JobFileHeader):
@@ -97,7 +117,7 @@ class AutoMLJob(JobFileHeader):
     limits: AutoMLLimits = Field(default_factory=AutoMLLimits)
     training: AutoMLTraining = Field(default_factory=AutoMLTraining)
     featurization: AutoMLFeaturization = Field(default_factory=AutoMLFeaturization)
-    forecasting: dict[str, Any] | None = None
+    forecasting: AutoMLForecasting | None = None
 
 
 def load_automl(doc: _yaml.YamlDocument, workspace: "Workspace | None") -> JobDefinition:
@@ -107,9 +127,12 @@ def load_automl(doc: _yaml.YamlDocument, workspace: "Workspace | None") -> JobDe
         spec = AutoMLJob.model_validate(doc.data)
     except pydantic.ValidationError as e:
         raise doc.validation_error(e, data=doc.data) from e
-    if spec.task == "forecasting" or spec.forecasting is not None:
-        raise doc.error(["task"], "forecasting is not built yet in runyard; classification and regression are")
     task = spec.task
+    if (task == "forecasting") != (spec.forecasting is not None):
+        raise doc.error(["forecasting"] if spec.forecasting is not None else ["task"],
+                        "task: forecasting needs a forecasting section (time_column_name, forecast_horizon...)"
+                        if task == "forecasting" else f"a forecasting section is for task: forecasting, not {task}")
+    forecasting = None if spec.forecasting is None else _forecasting(doc, spec.forecasting)
     compute = check_compute(doc, spec.compute, workspace)
     training = _data(doc, "training_data", spec.training_data, workspace)
     validation = None if spec.validation_data is None else _data(doc, "validation_data", spec.validation_data,
@@ -129,7 +152,7 @@ def load_automl(doc: _yaml.YamlDocument, workspace: "Workspace | None") -> JobDe
             blocked_models=_algorithms(doc, task, "blocked_training_algorithms", options.blocked_training_algorithms),
             featurization=_featurization(doc, spec.featurization),
             enable_voting_ensemble=options.enable_vote_ensemble, enable_stack_ensemble=options.enable_stack_ensemble,
-            model_explainability=options.enable_model_explainability)
+            model_explainability=options.enable_model_explainability, forecasting_parameters=forecasting)
     except ConfigError as e:
         raise doc.error([], str(e).removeprefix("AutoMLConfig: ")) from None
     return JobDefinition(config=config, experiment_name=spec.experiment_name,
@@ -166,6 +189,21 @@ def _data(doc: _yaml.YamlDocument, field: str, value: DataInput | str, workspace
     except (ValueError, OSError, ImportError) as e:
         raise doc.error(at, f"{path!r} could not be read as a table: {e}") from None
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _forecasting(doc: _yaml.YamlDocument, spec: AutoMLForecasting) -> Any:
+    from .forecasting import ForecastingParameters
+    try:
+        return ForecastingParameters(
+            time_column_name=spec.time_column_name, forecast_horizon=spec.forecast_horizon,
+            time_series_id_column_names=spec.time_series_id_column_names, target_lags=spec.target_lags,
+            feature_lags=None if spec.feature_lags == "none" else spec.feature_lags,
+            target_rolling_window_size=spec.target_rolling_window_size, seasonality=spec.seasonality,
+            freq=spec.frequency, country_or_region_for_holidays=spec.country_or_region_for_holidays,
+            short_series_handling_configuration=None if spec.short_series_handling_config == "none"
+            else spec.short_series_handling_config, cv_step_size=spec.cv_step_size)
+    except ConfigError as e:
+        raise doc.error(["forecasting"], str(e).removeprefix("ForecastingParameters: ")) from None
 
 
 def _algorithms(doc: _yaml.YamlDocument, task: str, field: str, names: list[str] | None) -> list[str] | None:

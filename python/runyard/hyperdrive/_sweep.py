@@ -309,7 +309,9 @@ class SweepDriver(abc.ABC):
         self.wait_for_running()
         done = [t for t in self.trials if t.status == st.COMPLETED]
         failed = [t for t in self.trials if t.status == st.FAILED]
-        no_metric = [t for t in self.trials if t.status in (st.COMPLETED, st.CANCELED) and not t.trace]
+        # a trial the driver stopped (the budget's end, a cancel) may end before its first log line
+        no_metric = [t for t in self.trials if not t.trace and (
+            t.status == st.COMPLETED or (t.status == st.CANCELED and t.stop_reason is None))]
         notes = []
         if no_metric:
             notes.append(f"{len(no_metric)} of {len(self.trials)} {self.trial_word}(s) never logged the primary metric "
