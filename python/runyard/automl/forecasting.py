@@ -142,9 +142,12 @@ def _country(code: Any) -> str:
 
 
 def _freq(value: Any) -> str:
+    import warnings
     import pandas as pd
     try:
-        return pd.tseries.frequencies.to_offset(value).freqstr
+        with warnings.catch_warnings():  # pandas renamed 'M', 'H'... ('ME', 'h'); Azure's users write the old names
+            warnings.simplefilter("ignore", FutureWarning)
+            return pd.tseries.frequencies.to_offset(value).freqstr
     except (TypeError, ValueError):
         raise ConfigError(f"ForecastingParameters: freq must be a pandas frequency such as 'D', 'W-SUN', 'MS' or "
                           f"'h', got {value!r}") from None

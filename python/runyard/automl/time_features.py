@@ -3,8 +3,9 @@
 ``TimeFeatures`` is fitted on the prepared training series and makes, for any timestamps,
 
 - ``_automl_time_index``: periods since the training data's first time (the trend);
-- calendar parts that vary at the data's frequency (``_automl_year``, ``_automl_month``,
-  ``_automl_dayofweek``, ``_automl_hour``...);
+- the calendar parts that mean something at the data's frequency and vary in it
+  (``_automl_year``, ``_automl_month``, ``_automl_dayofweek``, ``_automl_hour``...: a month's
+  data gets no weekday);
 - ``_automl_holidays`` with ``country_or_region_for_holidays``: for periods of a day or longer,
   how many holidays the period holds; for shorter ones, whether its day is a holiday (the
   ``holidays`` package's calendar, offline);
@@ -20,6 +21,15 @@ from typing import Any
 
 PREFIX = "_automl_"
 CALENDAR = ("year", "quarter", "month", "day", "dayofweek", "dayofyear", "weekofyear", "hour", "minute")
+
+
+def _finest() -> list[tuple[str, Any]]:
+    """Each calendar part, and the longest period it describes (a month start's weekday means nothing)."""
+    import pandas as pd
+    day = pd.Timedelta(days=1)
+    return [("year", pd.Timedelta(days=366)), ("quarter", pd.Timedelta(days=92)), ("month", pd.Timedelta(days=31)),
+            ("weekofyear", 7 * day), ("day", day), ("dayofweek", day), ("dayofyear", day),
+            ("hour", pd.Timedelta(hours=1)), ("minute", pd.Timedelta(minutes=1))]
 
 
 class TimeFeatures:
@@ -41,7 +51,9 @@ class TimeFeatures:
         times = pd.DatetimeIndex(times)
         self.origin_ = times.min()
         parts = _calendar(times)
-        self.calendar_ = [name for name in CALENDAR if parts[name].nunique() > 1]
+        period = (times[0] + pd.tseries.frequencies.to_offset(self.freq)) - times[0]
+        finer = [name for name, longest in _finest() if period <= longest]
+        self.calendar_ = [name for name in CALENDAR if name in finer and parts[name].nunique() > 1]
         return self
 
     def names(self) -> list[str]:
