@@ -45,6 +45,8 @@ _EXPORTS = {
     "RScriptStep": "runyard.pipeline",
     "EstimatorStep": "runyard.pipeline",
     "HyperDriveStep": "runyard.pipeline",
+    "AutoMLStep": "runyard.pipeline",
+    "TrainingOutput": "runyard.pipeline",
     "OutputFileDatasetConfig": "runyard.pipeline",
     "PipelineData": "runyard.pipeline",
     "PipelineParameter": "runyard.pipeline",

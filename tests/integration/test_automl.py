@@ -291,3 +291,99 @@ def test_iterations_run_two_at_a_time_on_a_ray_cluster(ray_workspace, tmp_path):
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # two ran at once
     _, model = run.get_output()
     assert set(model.predict(_customers(20).drop(columns=["churned"]))) <= {"yes", "no"}
+
+
+PREPARE_HOUSES = '''
+import argparse, os
+import numpy as np, pandas as pd
+parser = argparse.ArgumentParser()
+parser.add_argument("--out")
+args = parser.parse_args()
+rng = np.random.default_rng(4)
+size = rng.uniform(40, 200, 240)
+town = rng.choice(["north", "south"], 240)
+price = 2.0 * size + (town == "north") * 60 + rng.normal(0, 10, 240)
+os.makedirs(args.out, exist_ok=True)
+pd.DataFrame({"size": size, "town": town, "price": price}).to_csv(os.path.join(args.out, "houses.csv"), index=False)
+'''
+USE_MODEL = '''
+import argparse, json, os, pickle
+import pandas as pd
+from runyard import Run
+parser = argparse.ArgumentParser()
+parser.add_argument("--model")
+parser.add_argument("--metrics")
+args = parser.parse_args()
+with open(os.path.join(args.model, "model.pkl"), "rb") as fh:
+    model = pickle.load(fh)
+predicted = model.predict(pd.DataFrame({"size": [100.0, 100.0], "town": ["north", "south"]}))
+metrics = json.load(open(os.path.join(args.metrics, "metrics.json")))
+run = Run.get_context()
+run.log("north_premium", float(predicted[0] - predicted[1]))
+run.log("iterations_seen", len(metrics))
+'''
+
+
+def test_an_automl_step_trains_on_an_earlier_steps_table_and_hands_on_its_model_and_metrics(
+        workspace, experiment, project):
+    from runyard import OutputFileDatasetConfig, Pipeline, PipelineData, PythonScriptStep
+    from runyard.pipeline import AutoMLStep, TrainingOutput
+    src = project({"prepare.py": PREPARE_HOUSES, "use.py": USE_MODEL})
+    prepared = OutputFileDatasetConfig("prepared").read_delimited_files()
+    prepare = PythonScriptStep("prepare.py", name="prepare", arguments=["--out", prepared], source_directory=src)
+    model = PipelineData("best_model", training_output=TrainingOutput("Model"))
+    metrics = PipelineData("all_metrics", training_output=TrainingOutput("Metrics"))
+    config = AutoMLConfig(task="regression", primary_metric="r2_score", training_data=prepared,
+                          label_column_name="price", iterations=4, n_cross_validations=3,
+                          allowed_models=["ElasticNet", "LightGBM"], enable_stack_ensemble=False,
+                          model_explainability=False)
+    train = AutoMLStep("train", config, outputs=[model, metrics])
+    use = PythonScriptStep("use.py", name="use", arguments=["--model", model.as_input(),
+                                                            "--metrics", metrics.as_input()], source_directory=src)
+    run = experiment.submit(Pipeline(workspace, [prepare, train, use]))
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details.get("error")
+    steps = {s.display_name: s for s in run.get_steps()}
+    automl = steps["train"]
+    assert automl.type == "automl" and len(automl.get_children()) == 4
+    assert 40 < steps["use"].get_metrics()["north_premium"] < 80  # the model learnt the town's premium of 60
+    assert steps["use"].get_metrics()["iterations_seen"] == 4
+    # the table the step read is a registered dataset version, the run's input
+    assert json.loads(automl._row["definition"])["training_data"]["name"] == f"{experiment.name}-train-training"
+
+    again = experiment.submit(Pipeline(workspace, [prepare, train, use]))
+    assert again.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+    assert all(v is not None for v in again.get_step_reuse().values())  # the same data: the AutoML run reused
+
+
+def test_an_automl_step_on_a_frame_checks_its_data_at_submission(workspace, experiment, project):
+    from runyard import OutputFileDatasetConfig, Pipeline, PythonScriptStep
+    from runyard.pipeline import AutoMLStep
+    frame = _houses(120)
+    bad = AutoMLConfig(task="regression", training_data=frame.drop(columns=["price"]).assign(price="x"),
+                       label_column_name="price", iterations=2)
+    with pytest.raises(ConfigError, match="step 'train': AutoMLConfig: task 'regression' needs a numeric label"):
+        experiment.submit(Pipeline(workspace, [AutoMLStep("train", bad)]))
+    assert list(experiment.get_runs()) == []
+    config = AutoMLConfig(task="regression", training_data=frame, label_column_name="price", iterations=2,
+                          allowed_models=["ElasticNet"], enable_voting_ensemble=False, enable_stack_ensemble=False,
+                          model_explainability=False)
+    step = AutoMLStep("train", config)  # the default outputs, Azure's names
+    assert [o.name for o in step.outputs] == ["default_model_train", "default_metrics_train"]
+    run = experiment.submit(Pipeline(workspace, [step]))
+    assert run.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+    automl = run.find_step_run("train")[0]
+    assert {"outputs/default_model_train/model.pkl", "outputs/default_metrics_train/metrics.json"} <= \
+        set(automl.get_file_names())
+
+    with pytest.raises(ConfigError, match="outputs\\[0\\] must be a PipelineData with training_output"):
+        AutoMLStep("train", config, outputs=[OutputFileDatasetConfig("other")])
+    src = project({"prepare.py": PREPARE_HOUSES})
+    files = OutputFileDatasetConfig("prepared")
+    PythonScriptStep("prepare.py", name="prepare", arguments=["--out", files], source_directory=src)
+    unread = AutoMLConfig(task="regression", training_data=files, label_column_name="price")
+    with pytest.raises(ConfigError, match="say how to read it as a table: prepared.read_delimited_files"):
+        AutoMLStep("train", unread)
+    with pytest.raises(ConfigError, match="such a config runs as an AutoMLStep"):
+        experiment.submit(AutoMLConfig(task="regression", training_data=files.read_delimited_files(),
+                                       label_column_name="price"))

@@ -194,12 +194,54 @@ class AutoMLDriver(SweepDriver):
             self.store.set_status(self.run_id, st.FAILED, error=error)
             self.log(f"AutoML run Failed: {error}")
             return
+        if self.definition.get("step_outputs") and not self.canceled():
+            try:
+                self.write_step_outputs()
+            except Exception as e:  # an AutoMLStep's outputs are what the steps after it read
+                traceback.print_exc()
+                error = f"the step's outputs could not be written: {type(e).__name__}: {e}"
+                self.store.set_status(self.run_id, st.FAILED, error=error)
+                self.log(f"AutoML run Failed: {error}")
+                return
         super().finish(timed_out)
         if self.best_run_id is not None:
             self.store.set_tags(self.run_id, {"automl_best_child_run_id": self.best_run_id,
                                               "best_score": repr(self.best_score)})
             algorithm = self.store.get_properties(self.best_run_id).get("run_algorithm")
             self.log(f"best: {self.best_run_id}, {algorithm}, {self.metric} {self.best_score:.6g}")
+
+    def write_step_outputs(self) -> None:
+        """An AutoMLStep's outputs, in this run's ``outputs/<name>/``: ``model.pkl`` (the best
+        model, or the one its ``TrainingOutput`` chooses) or ``metrics.json`` (each completed
+        iteration's run id, algorithm and metrics)."""
+        import io
+        from ..pipeline.automl_step import METRICS_FILE, MODEL_FILE
+        from ..pipeline.data import OUTPUTS_FOLDER
+        from .run import AutoMLRun
+        run = AutoMLRun._from_id(self.workspace, self.run_id)
+        for name, spec in self.definition["step_outputs"].items():
+            if spec["type"] == "Model":
+                if spec.get("metric"):
+                    chosen = run.get_best_child(metric=spec["metric"])
+                elif spec.get("iteration") is not None:
+                    chosen = run.get_output(iteration=spec["iteration"])[0]
+                else:
+                    chosen = self.child(self.best_run_id)
+                data = io_bytes(chosen, "outputs/model.pkl")
+                self.workspace._artifacts.put_file(self.run_id, f"{OUTPUTS_FOLDER}/{name}/{MODEL_FILE}", data)
+                self.log(f"step output {name!r}: the model of {chosen.id} "
+                         f"({chosen.get_properties().get('run_algorithm')})")
+            else:
+                metrics = {}
+                for child in self.store.list_runs(parent_id=self.run_id):
+                    if child["status"] == st.COMPLETED:
+                        metrics[child["run_id"]] = {
+                            "iteration": self.store.get_properties(child["run_id"]).get(ITERATION),
+                            "algorithm": self.store.get_properties(child["run_id"]).get("run_algorithm"),
+                            "metrics": self.child(child["run_id"]).get_metrics()}
+                self.workspace._artifacts.put_file(self.run_id, f"{OUTPUTS_FOLDER}/{name}/{METRICS_FILE}",
+                                                   io.BytesIO(json.dumps(metrics, indent=1, default=str).encode()))
+                self.log(f"step output {name!r}: the metrics of {len(metrics)} iteration(s)")
 
     # -- the ensembles ----------------------------------------------------------------------
     def build_ensembles(self) -> None:

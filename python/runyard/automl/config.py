@@ -79,6 +79,18 @@ class AutoMLConfig:
                  model_explainability: bool | None = None, environment: Any = None,
                  forecasting_parameters: Any = None, **kwargs: Any):
         refuse_unknown_arguments("AutoMLConfig()", kwargs, "see help(AutoMLConfig) for its arguments")
+        # what rebuilds this config around other data (an AutoMLStep whose data a step writes)
+        self._given = {
+            "task": task, "primary_metric": primary_metric, "label_column_name": label_column_name,
+            "validation_size": validation_size, "n_cross_validations": n_cross_validations,
+            "cv_split_column_names": cv_split_column_names, "weight_column_name": weight_column_name,
+            "iterations": iterations, "experiment_timeout_hours": experiment_timeout_hours,
+            "experiment_timeout_minutes": experiment_timeout_minutes,
+            "iteration_timeout_minutes": iteration_timeout_minutes, "max_concurrent_iterations": max_concurrent_iterations,
+            "max_cores_per_iteration": max_cores_per_iteration, "enable_early_stopping": enable_early_stopping,
+            "experiment_exit_score": experiment_exit_score, "allowed_models": allowed_models,
+            "blocked_models": blocked_models, "enable_voting_ensemble": enable_voting_ensemble,
+            "enable_stack_ensemble": enable_stack_ensemble, "model_explainability": model_explainability}
         if task not in am.TASKS:
             raise ConfigError(f"AutoMLConfig: task must be 'classification', 'regression' or 'forecasting', got {task!r}")
         if task == "forecasting":
@@ -256,25 +268,53 @@ class AutoMLConfig:
                 show_output: bool = False, **kwargs: Any) -> "AutoMLRun":
         refuse_unknown_arguments("Experiment.submit(AutoMLConfig)", kwargs,
                                  "it takes tags, display_name, properties, parent_run_id and show_output")
-        definition = self._definition(experiment)
+        definition = self._definition(experiment.workspace, f"{experiment.name}-automl")
         run = start_automl(experiment, definition, tags=tags, display_name=display_name, properties=properties,
                            parent_run_id=parent_run_id)
         if show_output:
             run.wait_for_completion(show_output=True)
         return run
 
-    def _definition(self, experiment: "Experiment") -> dict[str, Any]:
+    def _arguments(self) -> dict[str, Any]:
+        """This config's settings as JSON, less its data (``_from_arguments`` rebuilds it)."""
+        from ..compute import ComputeTarget
+        target = self.compute_target
+        if target is not None and not isinstance(target, str):
+            target = target.name if isinstance(target, ComputeTarget) else str(target)
+        return {**self._given, "compute_target": target,
+                "environment": None if self.environment is None else self.environment.model_dump(mode="json"),
+                "featurization": self.featurization if isinstance(self.featurization, str)
+                else self.featurization.to_json(),
+                "forecasting_parameters": None if self.forecasting_parameters is None
+                else self.forecasting_parameters.to_json()}
+
+    @staticmethod
+    def _from_arguments(arguments: dict[str, Any], training_data: Any) -> "AutoMLConfig":
+        from ..environment import Environment
+        from .forecasting import ForecastingParameters
+        given = dict(arguments)
+        featurization = given.pop("featurization")
+        forecasting = given.pop("forecasting_parameters")
+        environment = given.pop("environment")
+        return AutoMLConfig(
+            **given, training_data=training_data,
+            featurization=featurization if isinstance(featurization, str) else FeaturizationConfig.from_json(featurization),
+            forecasting_parameters=None if forecasting is None else ForecastingParameters.from_json(forecasting),
+            environment=None if environment is None else Environment(**environment))
+
+    def _definition(self, workspace: "Workspace", data_name: str) -> dict[str, Any]:
+        """What the driver runs; a DataFrame given as data is registered as dataset
+        ``{data_name}-training`` (``-validation``)."""
         from ..config import ScriptRunConfig
         from ..hyperdrive.config import trial_job
-        workspace = experiment.workspace
         train, valid = self._frames()
         checked = self._check(train, valid)
         plan = checked["plan"]
         # Azure's rule: ensembles only where the iterations leave room for one more besides them
         ensembles = self.ensembles if self.iterations >= 2 + len(self.ensembles) else []
-        training = _registered(self.training_data, train, workspace, f"{experiment.name}-automl-training")
+        training = _registered(self.training_data, train, workspace, f"{data_name}-training")
         validation = None if valid is None else _registered(self.validation_data, valid, workspace,
-                                                            f"{experiment.name}-automl-validation")
+                                                            f"{data_name}-validation")
         settings = {
             "task": self.task, "primary_metric": self.primary_metric, "label_column_name": self.label_column_name,
             "weight_column_name": self.weight_column_name, "plan": plan.to_json(),
@@ -355,13 +395,21 @@ def _check_forecasting(parameters: Any, validation_data: Any, validation_size: A
 
 def _check_data(value: Any, field: str) -> Any:
     from ..data.dataset import TabularDataset
+    from ..pipeline.data import OutputFileDatasetConfig, StepInput
     if isinstance(value, TabularDataset) or (hasattr(value, "columns") and hasattr(value, "to_parquet")):
         return value
-    raise ConfigError(f"AutoMLConfig: {field} must be a pandas DataFrame or a TabularDataset, got {type(value).__name__}")
+    if isinstance(value, (OutputFileDatasetConfig, StepInput)):  # an AutoMLStep reads it when it starts
+        return value
+    raise ConfigError(f"AutoMLConfig: {field} must be a pandas DataFrame or a TabularDataset (or, in an AutoMLStep, "
+                      f"an earlier step's output read as a table), got {type(value).__name__}")
 
 
 def _frame(value: Any, field: str) -> Any:
     from ..data.dataset import TabularDataset
+    from ..pipeline.data import OutputFileDatasetConfig, StepInput
+    if isinstance(value, (OutputFileDatasetConfig, StepInput)):
+        raise ConfigError(f"AutoMLConfig: {field} is a pipeline step's output; such a config runs as an AutoMLStep "
+                          f"of that pipeline")
     frame = value.to_pandas_dataframe() if isinstance(value, TabularDataset) else value
     return frame.rename(columns=str).reset_index(drop=True)  # a copy: the caller's frame stays as it is
 

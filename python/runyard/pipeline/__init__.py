@@ -8,7 +8,8 @@
 >>> run = Experiment(ws, "demo").submit(Pipeline(ws, [prep, train]))  # doctest: +SKIP
 """
 
-from .data import OutputFileDatasetConfig, PipelineData, PipelineParameter, StepInput
+from .data import OutputFileDatasetConfig, PipelineData, PipelineParameter, StepInput, TrainingOutput
+from .automl_step import AutoMLStep
 from .hyperdrive_step import HyperDriveStep
 from .pipeline import Pipeline
 from .published import PipelineEndpoint, PublishedPipeline
@@ -17,7 +18,7 @@ from .schedule import Schedule, ScheduleRecurrence
 from .steps import CommandStep, EstimatorStep, PipelineStep, PythonScriptStep, RFunctionStep, RScriptStep
 from .yaml_spec import load_pipeline
 
-__all__ = ["CommandStep", "EstimatorStep", "HyperDriveStep", "OutputFileDatasetConfig", "Pipeline", "PipelineData",
-           "PipelineEndpoint", "PipelineParameter", "PipelineRun", "PipelineStep", "PublishedPipeline",
+__all__ = ["AutoMLStep", "CommandStep", "EstimatorStep", "HyperDriveStep", "OutputFileDatasetConfig", "Pipeline",
+           "PipelineData", "PipelineEndpoint", "PipelineParameter", "PipelineRun", "PipelineStep", "PublishedPipeline",
            "PythonScriptStep", "RFunctionStep", "RScriptStep", "Schedule", "ScheduleRecurrence", "StepInput",
-           "load_pipeline"]
+           "TrainingOutput", "load_pipeline"]

@@ -14,13 +14,16 @@ the running steps. Whatever happens, the pipeline run ends.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from .. import status as st
+from ..errors import ConfigError
 from ..compute.local import cancel_requested, claim_run, keep_driver_log, open_detached_run, release_run
 from . import reuse
 from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
@@ -173,6 +176,8 @@ class _Driver:
         from ..data.consumption import refresh
         from ..job import submit_job
         step = self.steps[name]
+        if step["kind"] == "automl":
+            return self._start_automl(name)
         job = step["job"]
         datasets = [refresh(d, self.workspace) for d in step.get("datasets", [])]
         inputs = {i["name"]: f"{INPUTS_FOLDER}/{i['name']}" for i in step["inputs"]}
@@ -239,6 +244,49 @@ class _Driver:
         self.holder[name] = run.id
         self.log(f"step {name!r}: sweep submitted as run {run.id} ({sweep['max_total_runs']} trial(s) at most, "
                  f"{sweep['max_concurrent_runs']} at a time, on {job['target']!r})")
+
+    def _start_automl(self, name: str) -> None:
+        """An AutoMLStep: an AutoML run, a child of this one, whose driver writes the step's
+        outputs (the model, the metrics) when it ends; its data read from an earlier step's
+        output first where it comes from one."""
+        from ..automl.config import AutoMLConfig, start_automl
+        from ..compute.local_env import submitting_interpreter
+        step = self.steps[name]
+        spec = step["automl"]
+        definition = spec.get("definition")
+        if definition is None:
+            source = next(i for i in step["inputs"] if i["name"] == spec["training_input"])
+            frame = self._read_table(self.holder[source["step"]], source["output"], spec["training_format"])
+            config = AutoMLConfig._from_arguments(spec["arguments"], frame)
+            definition = config._definition(self.workspace, f"{self.experiment.name}-{name}")
+            self.log(f"step {name!r}: training data from step {source['step']!r} ({len(frame)} rows) registered as "
+                     f"dataset {definition['training_data']['name']!r} version {definition['training_data']['version']}")
+        definition = {**definition, "step_outputs": spec["outputs"]}
+        document = {"automl": {k: v for k, v in definition.items() if k != "warning"}, "python": submitting_interpreter()}
+        key = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+        if step["allow_reuse"] and not self.definition.get("regenerate_outputs"):
+            found = reuse.find_reusable(self.store, key)
+            if found is not None:
+                return self._record_reused(name, found)
+        run = start_automl(self.experiment, definition, tags={}, display_name=name,
+                           properties={reuse.KEY_PROPERTY: key, "azureml.nodeid": name}, parent_run_id=self.run_id)
+        self.running[name] = run.id
+        self.holder[name] = run.id
+        self.log(f"step {name!r}: AutoML run {run.id} submitted ({definition['max_total_runs']} iteration(s) at most, "
+                 f"{definition['max_concurrent_runs']} at a time)")
+
+    def _read_table(self, holder: str, output: str, format: dict[str, Any]) -> Any:
+        """An earlier step's output, read as one table (its files, in order)."""
+        from ..data import tabular
+        prefix = f"{OUTPUTS_FOLDER}/{output}/"
+        names = sorted(n for n in self.workspace._artifacts.list(holder) if n.startswith(prefix))
+        if not names:
+            raise ConfigError(f"step output {output!r} holds no files to read as a table")
+        files = []
+        for item in names:
+            path = self.workspace._artifacts.path(holder, item)
+            files.append((item[len(prefix):], str(path), f"{output}/{item[len(prefix):]}", Path(path).read_bytes()))
+        return tabular.read(format, files)
 
     def _best_trial(self, name: str, sweep_run: str) -> str | None:
         """A HyperDriveStep's holder of outputs: its sweep's best trial (None: no trial logged

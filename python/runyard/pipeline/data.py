@@ -167,9 +167,46 @@ class PipelineData(OutputFileDatasetConfig):
                        output_path_on_compute=output_path_on_compute)
         refuse_options(where, "read a step's outputs with run.get_steps() and the step run's files",
                        pipeline_output_name=pipeline_output_name)
-        refuse_options(where, "runyard's pipelines have no AutoML step outputs yet", training_output=training_output)
+        if training_output is not None and not isinstance(training_output, TrainingOutput):
+            raise ConfigError(f"{where}: training_output must be a TrainingOutput, got {type(training_output).__name__}")
+        #: which of an AutoMLStep's results this output holds
+        self.training_output = training_output
         if output_overwrite is not None:
             self.as_upload(overwrite=output_overwrite)
+
+
+class TrainingOutput:
+    """Which result of an ``AutoMLStep`` a ``PipelineData`` holds (Azure ML's names):
+    ``type='Model'``, a folder with the best model as ``model.pkl``, or ``type='Metrics'``, a
+    folder with ``metrics.json`` (each completed iteration's run id and its metrics). For the
+    model, ``iteration`` or ``metric`` choose another than the best by the primary metric.
+
+    >>> TrainingOutput("Model", metric="r2_score").metric
+    'r2_score'
+    """
+
+    TYPES = ("Model", "Metrics")
+
+    def __init__(self, type: str, iteration: int | None = None, metric: str | None = None,
+                 model_file: str | None = None):
+        if type not in self.TYPES:
+            raise ConfigError(f"TrainingOutput: type must be 'Model' or 'Metrics', got {type!r}")
+        if iteration is not None and metric is not None:
+            raise ConfigError("TrainingOutput: give iteration or metric, not both")
+        if type == "Metrics" and (iteration is not None or metric is not None):
+            raise ConfigError("TrainingOutput: iteration and metric choose a model; the metrics output holds every "
+                              "iteration's")
+        if iteration is not None and (isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0):
+            raise ConfigError(f"TrainingOutput: iteration must be a whole number from 0, got {iteration!r}")
+        refuse_options("TrainingOutput", "the model is written as model.pkl in the output's folder",
+                       model_file=model_file)
+        self.type, self.iteration, self.metric = type, iteration, metric
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "iteration": self.iteration, "metric": self.metric}
+
+    def __repr__(self) -> str:
+        return f"TrainingOutput(type={self.type!r})"
 
 
 def _destination(kind: str, name: Any, destination: Any) -> dict[str, str] | None:

@@ -97,6 +97,9 @@ class Pipeline:
         steps = []
         for name in self.graph.order:
             step = self.graph.steps[name]
+            if step.kind == "automl":
+                steps.append(self._automl_entry(workspace, step, take_snapshots))
+                continue
             try:
                 config = step._config(workspace)
                 source = config.validate_source()
@@ -149,6 +152,31 @@ class Pipeline:
             })
         return {"description": self.description, "max_concurrent_steps": self.max_concurrent_steps,
                 "parameters": parameters, "steps": steps}
+
+    def _automl_entry(self, workspace: "Workspace", step: Any, take_snapshots: bool) -> dict[str, Any]:
+        """An AutoMLStep's entry: its AutoML run's definition (or what completes it), and the
+        fields every step has (its "job": the job of each iteration, once known)."""
+        from ..compute import get_target
+        try:
+            automl = step.automl_entry(workspace, take_snapshots=take_snapshots, data_name=f"pipeline-{step.name}")
+            target = get_target(workspace, step.compute_target)
+        except ConfigError as e:
+            raise ConfigError(f"step {step.name!r}: {e}") from e
+        job = automl["definition"]["trial"]["job"] if "definition" in automl else {}
+        return {
+            "name": step.name, "kind": "automl", "allow_reuse": step.allow_reuse, "automl": automl,
+            "upstream": self.graph.upstream[step.name],
+            "inputs": [{"name": i.name, "output": i.output.name, "step": self.graph.producers[i.output.name]}
+                       for i in step.inputs],
+            "outputs": [o.name for o in step.outputs], "datasets": [],
+            "register": [{"output": o.name, **o.registration} for o in step.outputs if o.registration],
+            "destinations": [{"output": o.name, **o.destination} for o in step.outputs if o.destination],
+            "job": {"source_directory": None, "snapshot_hash": job.get("snapshot_hash"), "script": job.get("script"),
+                    "command": job.get("command"), "arguments": [], "environment": job.get("environment"),
+                    "environment_hash": "", "target": target.name, "target_type": target.type,
+                    "environment_variables": {}, "max_run_duration_seconds": None, "distributed": None,
+                    "max_retries": 0, "resources": {}},
+        }
 
     def __repr__(self) -> str:
         return f"Pipeline(steps={[s.name for s in self.steps]!r})"
