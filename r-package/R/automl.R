@@ -1,6 +1,6 @@
-# AutoML from R: the configuration, its featurisation settings, the best model (whose
-# predict() takes and returns R data frames), the leaderboard and the guardrails
-# (runyard.automl). Python checks every rule, so its errors are the ones R users see.
+# AutoML from R: the configuration, its featurisation and forecasting settings, the best
+# model (whose predict() and forecast_automl() take R data frames), the leaderboard and the
+# guardrails (runyard.automl). Python checks every rule, so its errors are the ones R users see.
 
 automl_module <- function() {
   rpy()
@@ -12,14 +12,16 @@ automl_module <- function() {
 #' Azure ML's `AutoMLConfig` (which its R SDK never had): a table, the column to predict and
 #' a budget. Submitted with [submit_experiment()], it tries featurisation, algorithms and
 #' hyperparameters, each iteration a child run, and ends with a voting and a stack ensemble.
-#' Classification and regression; the iterations need `runyard[automl]` in the Python that
-#' runs them. See the AutoML guide for every setting.
+#' Classification, regression and forecasting (with [forecasting_parameters()]; scored on
+#' rolling origins, no stack ensemble); the iterations need `runyard[automl]` in the Python
+#' that runs them. See the AutoML guide for every setting.
 #'
-#' @param task `"classification"` or `"regression"`.
+#' @param task `"classification"`, `"regression"` or `"forecasting"`.
 #' @param primary_metric The metric to optimise (Azure's names, e.g. `"AUC_weighted"`,
 #'   `"r2_score"`); `NULL`: `"accuracy"` for classification,
-#'   `"normalized_root_mean_squared_error"` for regression.
-#' @param training_data A data frame, or a tabular dataset ([get_dataset_by_name()]).
+#'   `"normalized_root_mean_squared_error"` for regression and forecasting.
+#' @param training_data A data frame, or a tabular dataset ([get_dataset_by_name()]). `Date`
+#'   and `POSIXct` columns reach Python as date-times (a `POSIXct` as its wall-clock time).
 #' @param label_column_name The column to predict.
 #' @param validation_data A data frame or tabular dataset to score every iteration on.
 #' @param validation_size A share of the rows to hold out (0 to 1).
@@ -39,9 +41,12 @@ automl_module <- function() {
 #'   `"RandomForest"`, `"LogisticRegression"`).
 #' @param featurization `"auto"`, `"off"` or a [featurization_config()].
 #' @param enable_voting_ensemble,enable_stack_ensemble The last two iterations.
-#' @param model_explainability Log the best model's importance per raw column.
+#' @param model_explainability Log the best model's importance per raw column (`NULL`: yes,
+#'   except for forecasting, which has none yet).
 #' @param environment The environment of the iterations ([r_environment()] is not one:
 #'   a Python environment with `runyard[automl]`); `NULL`: the Python this session uses.
+#' @param forecasting_parameters For `task = "forecasting"` (and only then): a
+#'   [forecasting_parameters()].
 #' @return An AutoML configuration, for [submit_experiment()].
 #' @examples
 #' \dontrun{
@@ -60,8 +65,8 @@ automl_config <- function(task, primary_metric = NULL, training_data = NULL, lab
                           iteration_timeout_minutes = NULL, max_concurrent_iterations = 1L,
                           max_cores_per_iteration = 1L, enable_early_stopping = TRUE, experiment_exit_score = NULL,
                           allowed_models = NULL, blocked_models = NULL, featurization = "auto",
-                          enable_voting_ensemble = TRUE, enable_stack_ensemble = NULL, model_explainability = TRUE,
-                          environment = NULL) {
+                          enable_voting_ensemble = TRUE, enable_stack_ensemble = NULL, model_explainability = NULL,
+                          environment = NULL, forecasting_parameters = NULL) {
   py_invoke(automl_module()$AutoMLConfig, task = task, primary_metric = primary_metric,
             training_data = as_table(training_data, "training_data"), label_column_name = label_column_name,
             validation_data = as_table(validation_data, "validation_data"), validation_size = validation_size,
@@ -75,6 +80,7 @@ automl_config <- function(task, primary_metric = NULL, training_data = NULL, lab
             allowed_models = allowed_models, blocked_models = blocked_models, featurization = featurization,
             enable_voting_ensemble = enable_voting_ensemble, enable_stack_ensemble = enable_stack_ensemble,
             model_explainability = model_explainability, environment = environment,
+            forecasting_parameters = forecasting_parameters,
             .integers = c("iterations", "n_cross_validations", "max_concurrent_iterations", "max_cores_per_iteration"),
             .lists = c("cv_split_column_names", "allowed_models", "blocked_models"))
 }
@@ -115,13 +121,63 @@ featurization_config <- function(blocked_transformers = NULL, column_purposes = 
             .lists = c("blocked_transformers", "drop_columns"), .dicts = "column_purposes")
 }
 
+#' Describe the time series of a forecasting AutoML run
+#'
+#' Azure ML's `ForecastingParameters`, for [automl_config()] with `task = "forecasting"`. The
+#' training data holds one row per series and period; the models forecast the periods after
+#' its end ([forecast_automl()]). Whole numbers may be given as R's doubles (`14` or `14L`).
+#'
+#' @param time_column_name The column of timestamps (`Date`, `POSIXct` or text).
+#' @param forecast_horizon How many periods past the data's end a model forecasts.
+#' @param time_series_id_column_names The columns naming each series (`NULL`: one series).
+#' @param target_lags Lags of the target as features of the regression models: a lag, a
+#'   vector of lags, `"auto"` (from the partial autocorrelation) or `NULL` (none).
+#' @param feature_lags `"auto"`: the numeric columns lagged by `target_lags` too; `NULL`: not.
+#' @param target_rolling_window_size The mean, min and max of the target over the previous
+#'   this many periods as features (2 or more), `"auto"` (one season) or `NULL` (none).
+#' @param seasonality Periods in a season, or `"auto"` (detected; 1: none).
+#' @param country_or_region_for_holidays An ISO country code (`"US"`, `"GB"`, ...): its
+#'   holidays as features.
+#' @param freq The data's frequency as a pandas offset alias (`"D"`, `"W-SUN"`, `"MS"`,
+#'   `"h"`, ...); `NULL`: detected.
+#' @param short_series_handling_configuration Series too short to validate: `"auto"`,
+#'   `"pad"`, `"drop"` or `NULL` (an error).
+#' @param cv_step_size Periods between the rolling origins of cross-validation, or `"auto"`
+#'   (the horizon).
+#' @return Forecasting parameters, for [automl_config()]'s `forecasting_parameters`.
+#' @examples
+#' \dontrun{
+#' sales <- data.frame(day = rep(as.Date("2024-01-01") + 0:89, 2), store = rep(c("a", "b"), each = 90),
+#'                     units = rpois(180, 20))
+#' parameters <- forecasting_parameters("day", forecast_horizon = 7, time_series_id_column_names = "store",
+#'                                      target_lags = c(1, 7))
+#' config <- automl_config("forecasting", training_data = sales, label_column_name = "units",
+#'                         forecasting_parameters = parameters, iterations = 5)
+#' }
+#' @export
+forecasting_parameters <- function(time_column_name, forecast_horizon = 1L, time_series_id_column_names = NULL,
+                                   target_lags = NULL, feature_lags = NULL, target_rolling_window_size = NULL,
+                                   seasonality = "auto", country_or_region_for_holidays = NULL, freq = NULL,
+                                   short_series_handling_configuration = "auto", cv_step_size = "auto") {
+  py_invoke(automl_module()$ForecastingParameters, time_column_name = time_column_name,
+            forecast_horizon = forecast_horizon, time_series_id_column_names = time_series_id_column_names,
+            target_lags = target_lags, feature_lags = feature_lags,
+            target_rolling_window_size = target_rolling_window_size, seasonality = seasonality,
+            country_or_region_for_holidays = country_or_region_for_holidays, freq = freq,
+            short_series_handling_configuration = short_series_handling_configuration, cv_step_size = cv_step_size,
+            .integers = c("forecast_horizon", "target_lags", "target_rolling_window_size", "seasonality",
+                          "cv_step_size"),
+            # lags are a list even of one; "auto" stays text
+            .lists = c("time_series_id_column_names", if (is.numeric(target_lags)) "target_lags"))
+}
+
 #' The best iteration of an AutoML run, and its model
 #'
 #' @param automl_run An AutoML run, from [submit_experiment()] with an [automl_config()].
 #' @param metric Best by this metric instead of the primary one.
 #' @param iteration This iteration instead of the best.
 #' @return A list: `run` (the iteration's run) and `model`, whose [predict()] takes a data
-#'   frame of the training columns.
+#'   frame of the training columns (and, for forecasting, [forecast_automl()] too).
 #' @examples
 #' \dontrun{
 #' output <- get_automl_output(run)
@@ -140,8 +196,9 @@ get_automl_output <- function(automl_run, metric = NULL, iteration = NULL) {
 #' Predict with an AutoML model
 #'
 #' @param object A model, from [get_automl_output()].
-#' @param newdata A data frame of the training columns (the label may be left out).
-#' @param type `"response"`: the predicted class or value of each row; `"prob"`
+#' @param newdata A data frame of the training columns (the label may be left out); for a
+#'   forecasting model, periods after the training data's end (see [forecast_automl()]).
+#' @param type `"response"`: the predicted class or value (or forecast) of each row; `"prob"`
 #'   (classification): a data frame with a column per class.
 #' @param ... Not used.
 #' @return A vector, or for `type = "prob"` a data frame.
@@ -166,6 +223,47 @@ predict.runyard_automl_model <- function(object, newdata, type = c("response", "
     return(out)
   }
   unlist(py_call(object$py$predict(frame)$tolist()))
+}
+
+#' Forecast with a forecasting AutoML model
+#'
+#' Azure's `model.forecast(X_future)`: the periods of `new_data` forecast for each of its
+#' series. Every time must come after its series' end in the training data, on the data's
+#' frequency; models with target lags or a rolling window need every period from that end
+#' on. Columns other than the time and the series ids are known future values of the
+#' training data's other columns (a promotion, a price).
+#'
+#' @param model A forecasting model, from [get_automl_output()] of a forecasting run.
+#' @param new_data A data frame of the time column, the series id columns and the other
+#'   training columns but the label.
+#' @return A data frame, a row per row of `new_data` in its order: the time column and the
+#'   series id columns as `new_data` has them (a `Date` stays a `Date`), and the forecast
+#'   as `_automl_target_col` (Azure's name).
+#' @examples
+#' \dontrun{
+#' output <- get_automl_output(run)
+#' future <- data.frame(day = rep(as.Date("2024-03-30") + 1:7, 2), store = rep(c("a", "b"), each = 7))
+#' forecast_automl(output$model, future)
+#' }
+#' @export
+forecast_automl <- function(model, new_data) {
+  if (!inherits(model, "runyard_automl_model") || !identical(model$task, "forecasting")) {
+    what <- if (inherits(model, "runyard_automl_model")) sprintf("a %s model", model$task) else describe(model)
+    arg_error("model", sprintf("must be a forecasting model (from get_automl_output() of a forecasting run), not %s",
+                               what))
+  }
+  if (!is.data.frame(new_data)) arg_error("new_data", sprintf("must be a data frame, not %s", describe(new_data)))
+  frame <- as_table(new_data, "new_data")
+  # not converted: reticulate 1.28 would turn numpy 2's array and the pandas frame into garbage
+  forecast <- reticulate::import_builtins(convert = FALSE)$getattr(model$py, "forecast")
+  pair <- py_call(forecast$`__call__`(frame))
+  values <- as.numeric(unlist(reticulate::py_to_r(reticulate::py_get_item(pair, 0L)$tolist())))
+  columns <- unlist(reticulate::py_to_r(reticulate::py_get_item(pair, 1L)$columns$tolist()))
+  # the time and id columns Python returns are new_data's own, in its order: R keeps their types
+  out <- new_data[, columns[-length(columns)], drop = FALSE]
+  out[[columns[[length(columns)]]]] <- values
+  rownames(out) <- NULL
+  out
 }
 
 #' An AutoML run's iterations, best first
@@ -214,21 +312,26 @@ get_automl_guardrails <- function(automl_run) {
              parameters = vapply(faults, text, character(1)), stringsAsFactors = FALSE)
 }
 
-# A data frame as the pandas DataFrame AutoML takes (a dataset stays one).
+# A data frame as the pandas DataFrame AutoML takes (a dataset stays one). Dates and times
+# become datetime64 columns, through their text: reticulate 1.28 cannot hand them over
+# without numpy 1. A POSIXct keeps its wall-clock time in its own time zone (what its
+# hour and weekday features should be; a daily series at local midnight stays on its grid
+# across a change of summer time, an hourly one there needs the UTC zone).
 as_table <- function(x, arg) {
   if (is.null(x) || inherits(x, "python.builtin.object")) return(x)
   if (!is.data.frame(x)) {
     arg_error(arg, sprintf("must be a data frame or a tabular dataset, not %s", describe(x)))
   }
+  pandas <- reticulate::import("pandas", convert = FALSE)
   columns <- lapply(x, function(column) {
+    dates <- inherits(column, c("Date", "POSIXt"))
     if (inherits(column, "Date")) column <- format(column, "%Y-%m-%d")
     if (inherits(column, "POSIXt")) column <- format(column, "%Y-%m-%dT%H:%M:%S")
     if (is.factor(column)) column <- as.character(column)
     values <- as.list(column)
     values[is.na(column)] <- list(NULL)
-    values
+    if (dates) pandas$to_datetime(values) else values
   })
-  pandas <- reticulate::import("pandas")
   py_call(pandas$DataFrame(reticulate::dict(columns)))
 }
 

@@ -1,5 +1,6 @@
-# AutoML built and submitted from R, on R data frames: the best model predicts R data frames,
-# the leaderboard and the guardrails are data frames, and bad settings get Python's errors.
+# AutoML built and submitted from R, on R data frames: the best model predicts R data frames
+# (and forecasts them, with Date columns), the leaderboard and the guardrails are data frames,
+# and bad settings get Python's errors.
 
 test_that("classification of iris from R: the best model predicts species of R rows", {
   skip_if_no_runyard()
@@ -55,6 +56,59 @@ test_that("regression with a featurization config, on a data frame with factors,
   expect_runyard_error(predict(output$model, cars, type = "prob"), "runyard_config_error")
 })
 
+# Daily sales of two stores: a weekly season, a level per store and a promotion known ahead.
+store_sales <- function(days, start = as.Date("2024-01-01")) {
+  set.seed(11)
+  day <- rep(start + seq_len(days) - 1, 2)
+  store <- rep(c("north", "south"), each = days)
+  promo <- sample(0:1, 2 * days, TRUE)
+  weekly <- c(0, 1, 2, 3, 6, 9, 4)[as.integer(format(day, "%u"))]
+  data.frame(day = day, store = store, promo = promo,
+             units = 20 + ifelse(store == "south", 15, 0) + 2 * weekly + 5 * promo + rnorm(2 * days, sd = 0.5))
+}
+
+test_that("forecasting two daily series from R: Date columns in, a data frame of forecasts out", {
+  skip_if_no_runyard()
+  fx <- local_workspace()
+  sales <- store_sales(85)
+  history <- sales[sales$day < as.Date("2024-03-21"), ]  # 80 days a store, then 5 to forecast
+  future <- sales[sales$day >= as.Date("2024-03-21"), ]
+  parameters <- forecasting_parameters("day", forecast_horizon = 5, time_series_id_column_names = "store",
+                                       target_lags = c(1, 7), seasonality = 7)
+  expect_identical(parameters$forecast_horizon, 5L)
+  expect_identical(parameters$target_lags, c(1L, 7L))
+  config <- automl_config("forecasting", training_data = history, label_column_name = "units",
+                          forecasting_parameters = parameters, iterations = 3,
+                          allowed_models = c("SeasonalNaive", "ElasticNet"))
+  run <- submit_experiment(experiment(fx$ws, "stores-forecast"), config)
+  expect_identical(wait_for_run_completion(run, show_output = FALSE)$status, "Completed")
+
+  board <- get_automl_leaderboard(run)
+  expect_setequal(board$algorithm, c("SeasonalNaive", "ElasticNet", "VotingEnsemble"))
+  guardrails <- get_automl_guardrails(run)
+  expect_match(guardrails$description[guardrails$type == "Frequency detection"], "'D'", fixed = TRUE)
+
+  output <- get_automl_output(run)
+  new_data <- future[order(future$store != "south", future$day), names(future) != "units"]  # south first
+  forecast <- forecast_automl(output$model, new_data)
+  expect_s3_class(forecast, "data.frame")
+  expect_identical(names(forecast), c("day", "store", "_automl_target_col"))
+  expect_s3_class(forecast$day, "Date")
+  expect_identical(forecast$day, new_data$day)
+  expect_identical(forecast$store, new_data$store)
+  actual <- future$units[match(paste(new_data$store, new_data$day), paste(future$store, future$day))]
+  expect_true(mean(abs(forecast$`_automl_target_col` - actual)) < 3)  # the stores' levels and the weekday learnt
+  expect_equal(predict(output$model, new_data), forecast$`_automl_target_col`)
+
+  err <- expect_runyard_error(forecast_automl(output$model, history[1:2, names(history) != "units"]),
+                              "runyard_config_error")
+  expect_match(conditionMessage(err), "which is not after the training data's end", fixed = TRUE)
+  regression <- list(py = NULL, task = "regression")
+  class(regression) <- "runyard_automl_model"
+  err <- expect_runyard_error(forecast_automl(regression, new_data), "runyard_argument_error")
+  expect_match(conditionMessage(err), "`model` must be a forecasting model", fixed = TRUE)
+})
+
 test_that("bad AutoML settings get runyard's condition classes with Python's message", {
   skip_if_no_runyard()
   err <- expect_runyard_error(automl_config("classification", primary_metric = "r2_score", training_data = iris,
@@ -65,4 +119,9 @@ test_that("bad AutoML settings get runyard's condition classes with Python's mes
   expect_match(conditionMessage(err), "`training_data` must be a data frame or a tabular dataset", fixed = TRUE)
   err <- expect_runyard_error(featurization_config(column_purposes = c(x = "Number")), "runyard_config_error")
   expect_match(conditionMessage(err), "feature_type must be one of Numeric", fixed = TRUE)
+  err <- expect_runyard_error(forecasting_parameters("day", forecast_horizon = 0), "runyard_config_error")
+  expect_match(conditionMessage(err), "forecast_horizon must be a whole number from 1 to 100000, got 0", fixed = TRUE)
+  err <- expect_runyard_error(automl_config("forecasting", training_data = store_sales(20), label_column_name = "units"),
+                              "runyard_config_error")
+  expect_match(conditionMessage(err), "task='forecasting' needs forecasting_parameters", fixed = TRUE)
 })
