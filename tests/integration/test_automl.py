@@ -387,3 +387,48 @@ def test_an_automl_step_on_a_frame_checks_its_data_at_submission(workspace, expe
     with pytest.raises(ConfigError, match="such a config runs as an AutoMLStep"):
         experiment.submit(AutoMLConfig(task="regression", training_data=files.read_delimited_files(),
                                        label_column_name="price"))
+
+
+def test_a_killed_automl_run_is_continued_from_what_its_iterations_found(workspace, experiment, wait_for,
+                                                                          process_gone):
+    import signal
+    from runyard import Workspace
+    frame = _houses()
+    config = AutoMLConfig(task="regression", primary_metric="r2_score", training_data=frame,
+                          label_column_name="price", iterations=30, n_cross_validations=3,
+                          allowed_models=["ElasticNet", "LightGBM", "DecisionTree"], enable_stack_ensemble=False,
+                          model_explainability=False)
+    first = experiment.submit(config)
+    wait_for(lambda: len([c for c in first.get_children() if c.get_status() == st.COMPLETED]) >= 4, timeout=180,
+             what="four iterations to complete")
+    driver = workspace._store.get_run(first.id)["supervisor_pid"]
+    os.kill(driver, signal.SIGKILL)
+    wait_for(lambda: process_gone(driver), what="the driver to die")
+    Workspace.get(workspace.path)  # opening the workspace notices the lost run
+    assert first.get_status() == st.FAILED
+    for child in first.get_children():
+        child.wait_for_completion(raise_on_error=False)
+    earlier = {c.id: json.loads(c.get_properties()["run_properties"]) for c in first.get_children()
+               if c.get_status() == st.COMPLETED}
+    best_before = max(c.get_metrics()["r2_score"] for c in first.get_children() if c.get_status() == st.COMPLETED)
+
+    with pytest.raises(ConfigError, match="it takes iterations"):
+        first.continue_experiment(training_data=frame)
+    second = first.continue_experiment(iterations=5)
+    assert second.get_properties()["continued_from"] == first.id
+    assert second.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+    children = second.get_children()
+    assert len(children) == 5
+    algorithms = [c.get_properties()["run_algorithm"] for c in children]
+    assert algorithms[-1] == "VotingEnsemble" or "VotingEnsemble" in algorithms
+    # the search went on from the earlier iterations: no starting point tried twice
+    again = [json.loads(c.get_properties()["run_properties"]) for c in children
+             if c.get_properties()["run_algorithm"] != "VotingEnsemble"]
+    assert not [c for c in again if c in earlier.values()]
+    best, _ = second.get_output()
+    assert best.get_metrics()["r2_score"] >= best_before - 1e-9  # an earlier iteration counts for the best
+    with pytest.raises(ConfigError, match="can be continued once it has ended"):
+        busy = experiment.submit(AutoMLConfig(task="regression", training_data=frame, label_column_name="price",
+                                              iterations=3, allowed_models=["ElasticNet"]))
+        busy.continue_experiment()
+    busy.wait_for_completion(raise_on_error=False)

@@ -35,6 +35,7 @@ from .search import Search
 EARLY_STOPPING_LANDMARKS = 20
 EARLY_STOPPING_ITERATIONS = 10
 ITERATION = "iteration"
+ENSEMBLES = ("VotingEnsemble", "StackEnsemble")
 
 
 def early_stop(finished: int, best_index: int) -> bool:
@@ -57,8 +58,12 @@ class AutoMLDriver(SweepDriver):
     def setup(self) -> None:
         settings = self.definition["settings"]
         self.task = settings["task"]
+        self.earlier = self.earlier_iterations()
         self.search = Search(self.task, self.definition["algorithms"], rows=self.definition["rows"],
-                             columns=self.definition["features"], maximize=self.maximize)
+                             columns=self.definition["features"], maximize=self.maximize,
+                             earlier=[(t.values["algorithm"], t.values["config"], t.trace[-1] if t.trace else None,
+                                       t.values["seconds"]) for t in self.earlier
+                                      if t.values["algorithm"] not in ENSEMBLES])
         self.trial = self.definition["trial"]
         self.best_score: float | None = None
         self.best_index = -1
@@ -74,6 +79,31 @@ class AutoMLDriver(SweepDriver):
         except Exception as e:  # the search goes on without them; the log says why
             traceback.print_exc()
             self.log(f"the data guardrails could not be computed: {type(e).__name__}: {e}")
+
+    def earlier_iterations(self) -> list[Trial]:
+        """The ended iterations of the runs this one continues (``earlier_runs``), as trials:
+        their algorithm, configuration, seconds and score."""
+        found = []
+        runs = self.definition.get("earlier_runs") or []
+        if not runs:
+            return found
+        rows = [r for run_id in runs for r in self.store.list_runs(parent_id=run_id)
+                if r["status"] in (st.COMPLETED, st.FAILED)]
+        scores = {m["run_id"]: float(m["value_num"]) for m in self.store.get_metric_rows(
+            [r["run_id"] for r in rows], name=self.metric) if m["value_num"] is not None}
+        for row in rows:
+            properties = self.store.get_properties(row["run_id"])
+            if not properties.get("run_algorithm"):
+                continue
+            seconds = float(row["end_time"]) - float(row["start_time"]) if row.get("start_time") and \
+                row.get("end_time") else 0.0
+            score = scores.get(row["run_id"]) if row["status"] == st.COMPLETED else None
+            found.append(Trial(int(properties.get(ITERATION, -1)), {
+                "algorithm": properties["run_algorithm"], "config": json.loads(properties.get("run_properties") or "{}"),
+                "seconds": seconds}, row["run_id"], [score] if score is not None else [], row["status"]))
+        scored = [t for t in found if t.trace]
+        self.log(f"continuing {', '.join(runs)}: {len(found)} earlier iteration(s), {len(scored)} with a score")
+        return found
 
     def set_deadlines(self) -> None:
         """The budget counts from the run's submission, not from this driver's start. The search
@@ -165,7 +195,7 @@ class AutoMLDriver(SweepDriver):
             self.log(f"iteration {trial.index}: {trial.values['algorithm']} {self.metric} {score:.6g} (the best so far)")
 
     def past_deadline_wait(self) -> bool:
-        if any(t.status == st.COMPLETED for t in self.trials) or not self.running:
+        if any(t.status == st.COMPLETED and t.trace for t in (*self.earlier, *self.trials)) or not self.running:
             return False
         if self.grace_until is None:
             self.grace_until = self.final_deadline + 0.1 * self.budget_s + 5
@@ -176,6 +206,9 @@ class AutoMLDriver(SweepDriver):
     def finish(self, timed_out: bool = False) -> None:
         self.wait_for_running()
         self.best_run_id = self.trials[self.best_index].run_id if self.best_index >= 0 else None
+        for trial in self.earlier:  # a continued run's best may be an earlier run's iteration
+            if trial.trace and trial.status == st.COMPLETED and am.better(self.metric, trial.trace[-1], self.best_score):
+                self.best_score, self.best_run_id = trial.trace[-1], trial.run_id
         if self.definition.get("ensembles") and not self.canceled():
             try:
                 self.build_ensembles()
@@ -188,7 +221,7 @@ class AutoMLDriver(SweepDriver):
             except Exception as e:  # the run's outcome stands without them
                 traceback.print_exc()
                 self.log(f"the feature importances could not be computed: {type(e).__name__}: {e}")
-        if self.best_index < 0 and any(t.status != st.FAILED for t in self.trials):
+        if self.best_run_id is None and any(t.status != st.FAILED for t in self.trials):
             error = (f"no iteration completed with a {self.metric} score ({len(self.trials)} started"
                      f"{', stopped at the timeout' if timed_out else ''}); see logs/{DRIVER_LOG}")
             self.store.set_status(self.run_id, st.FAILED, error=error)
@@ -250,7 +283,8 @@ class AutoMLDriver(SweepDriver):
         from . import ensemble as en
         from .run import load_model
         from .validation import ValidationPlan
-        done = [t for t in self.trials if t.status == st.COMPLETED and t.trace]
+        done = [t for t in (*self.earlier, *self.trials) if t.status == st.COMPLETED and t.trace
+                and t.values["algorithm"] not in ENSEMBLES]
         if len(done) < 2:
             self.log(f"no ensembles: {len(done)} iteration(s) completed with a score, they need 2")
             return

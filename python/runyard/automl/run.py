@@ -13,7 +13,7 @@ import math
 import pickle
 from typing import Any
 
-from ..errors import ConfigError, NotFoundError, RunyardError
+from ..errors import ConfigError, NotFoundError, RunyardError, refuse_unknown_arguments
 from ..run import Run
 from . import metrics as am
 
@@ -94,6 +94,49 @@ class AutoMLRun(Run):
         name = model_name or (self.id.replace("_", "").replace("-", "")[:15]
                               + ("best" if iteration is None else str(iteration)))[:29]
         return run.register_model(name, model_path=MODEL_FILE, description=description, tags=tags)
+
+    def continue_experiment(self, iterations: int | None = None, experiment_timeout_hours: float | None = None,
+                            experiment_timeout_minutes: float | None = None, **kwargs: Any) -> "AutoMLRun":
+        """Go on with this ended AutoML run (Completed, Canceled, or Failed: its driver killed,
+        say) as a new AutoML run of the same data and settings: ``iterations`` more iterations
+        (default: as many as this run had) within the new timeout (default: this run's). Its
+        search starts from what this run's iterations found (none is tried again as a
+        starting point), its ensembles and its best model may take this run's iterations, and
+        its ``continued_from`` property names this run.
+
+        >>> more = automl_run.continue_experiment(iterations=20)  # doctest: +SKIP
+        """
+        from .. import status as st
+        from ..experiment import Experiment
+        from .config import MAX_ITERATIONS, MAX_TIMEOUT_MINUTES, _positive, _whole, start_automl
+        refuse_unknown_arguments("AutoMLRun.continue_experiment", kwargs, "it takes iterations, "
+                                 "experiment_timeout_hours and experiment_timeout_minutes; the data and the other "
+                                 "settings are the run's own")
+        status = self.get_status()
+        if status not in st.TERMINAL:
+            raise ConfigError(f"AutoML run {self.id} is {status}: it can be continued once it has ended (wait for it, "
+                              f"or cancel it)")
+        definition = self._definition()
+        ensembles = definition.get("ensembles") or []
+        if iterations is None:
+            iterations = int(definition["max_total_runs"]) + len(ensembles)
+        iterations = _whole("iterations", iterations, 1, MAX_ITERATIONS)
+        if experiment_timeout_hours is not None and experiment_timeout_minutes is not None:
+            raise ConfigError("continue_experiment: give experiment_timeout_hours or experiment_timeout_minutes, "
+                              "not both")
+        minutes = float(definition["max_duration_minutes"])
+        if experiment_timeout_hours is not None:
+            minutes = _positive("experiment_timeout_hours", experiment_timeout_hours, MAX_TIMEOUT_MINUTES / 60) * 60
+        elif experiment_timeout_minutes is not None:
+            minutes = _positive("experiment_timeout_minutes", experiment_timeout_minutes, MAX_TIMEOUT_MINUTES)
+        ensembles = ensembles if iterations >= 2 + len(ensembles) else []
+        continued = {key: value for key, value in definition.items() if key not in ("step_outputs", "warning")}
+        continued.update({"max_total_runs": iterations - len(ensembles), "ensembles": ensembles,
+                          "max_duration_minutes": minutes,
+                          "earlier_runs": [*definition.get("earlier_runs", []), self.id]})
+        return start_automl(Experiment(self.workspace, self.experiment.name), continued,
+                            tags={"continued_from": self.id}, display_name=self.display_name,
+                            properties={"continued_from": self.id})
 
     def get_guardrails(self, to_console: bool = True) -> dict[str, Any]:
         """The data guardrails (Azure's ``verifier_results``), printed when ``to_console``."""

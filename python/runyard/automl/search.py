@@ -34,6 +34,10 @@ FIRST_ORDER = ("SeasonalNaive", "Naive", "ExponentialSmoothing", "LightGBM", "Ra
                "SeasonalAverage", "AutoArima")
 
 
+#: a searcher that answers None this many times in a row has nothing more to propose
+MAX_NONES = 3
+
+
 @dataclass
 class _Learner:
     name: str
@@ -45,7 +49,18 @@ class _Learner:
     time_best_found: float = 0.0
     time_best_found_old: float = 0.0
     done: bool = False  # its searcher has nothing more to propose
+    nones: int = 0  # its searcher's answers of None in a row
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def record(self, loss: float) -> None:
+        """A result of ``loss`` after ``time_used`` seconds in all."""
+        if loss < self.best_loss:
+            # before a first result FLAML takes "twice the loss" as the old best; losses here may be
+            # negative (a score negated), so: worse by the loss's size
+            self.best_loss_old = self.best_loss if math.isfinite(self.best_loss) else loss + max(abs(loss), 1e-9)
+            self.best_loss = loss
+            self.time_best_found_old = self.time_best_found
+            self.time_best_found = self.time_used
 
     def eci(self, global_best: float) -> float:
         """FLAML's estimated cost for improvement of this algorithm."""
@@ -63,7 +78,11 @@ class _Learner:
 class Search:
     """Proposes (algorithm, configuration) for each iteration and learns from their results."""
 
-    def __init__(self, task: str, algorithms: list[str], *, rows: int, columns: int, maximize: bool, seed: int = 0):
+    def __init__(self, task: str, algorithms: list[str], *, rows: int, columns: int, maximize: bool, seed: int = 0,
+                 earlier: list[tuple[str, dict[str, Any], float | None, float]] | None = None):
+        """``earlier``: (algorithm, configuration, score, seconds) of iterations an earlier run
+        tried (a continued run): each searcher starts from what they found, and none is tried
+        again as a starting point."""
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -74,18 +93,28 @@ class Search:
         order = sorted(algorithms, key=lambda n: FIRST_ORDER.index(n) if n in FIRST_ORDER else len(FIRST_ORDER))
         self.learners: dict[str, _Learner] = {}
         for name in order:
+            past = [(config, self.loss(score), seconds) for algorithm, config, score, seconds in earlier or []
+                    if algorithm == name]
             space = models.space(task, name, rows, columns)
             if not space:  # nothing to tune (statsforecast's models): tried once
-                self.learners[name] = _Learner(name, _Once())
-                continue
-            domains = {k: v["domain"] for k, v in space.items()}
-            low_cost = {k: v["low_cost_init_value"] for k, v in space.items() if "low_cost_init_value" in v}
-            start = models.starting_point(space)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                searcher = CFO(space=domains, metric="loss", mode="min", low_cost_partial_config=low_cost or None,
-                               points_to_evaluate=[{**start, **low_cost}], seed=seed)
-            self.learners[name] = _Learner(name, searcher)
+                self.learners[name] = _Learner(name, _Once(given=bool(past)))
+            else:
+                domains = {k: v["domain"] for k, v in space.items()}
+                low_cost = {k: v["low_cost_init_value"] for k, v in space.items() if "low_cost_init_value" in v}
+                known = [(config, loss) for config, loss, _ in past if math.isfinite(loss)
+                         and set(config) == set(domains)]
+                points = [config for config, _ in known] or [{**models.starting_point(space), **low_cost}]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    searcher = CFO(space=domains, metric="loss", mode="min", low_cost_partial_config=low_cost or None,
+                                   points_to_evaluate=points, evaluated_rewards=[loss for _, loss in known] or None,
+                                   seed=seed)
+                self.learners[name] = _Learner(name, searcher)
+            learner = self.learners[name]
+            for _, loss, seconds in past:  # what the earlier run learnt of this algorithm's cost and progress
+                learner.tried += 1
+                learner.time_used += max(seconds, 1e-3)
+                learner.record(loss)
         self.owner: dict[str, str] = {}  # trial id -> algorithm
 
     @property
@@ -106,8 +135,11 @@ class Search:
                 return None
             config = learner.searcher.suggest(trial_id)
             if config is None:
-                learner.done = True
+                # CFO answers None now and then (between its local searches): done only if it keeps on
+                learner.nones += 1
+                learner.done = learner.nones >= MAX_NONES or isinstance(learner.searcher, _Once)
                 continue
+            learner.nones = 0
             config = {k: _plain(v) for k, v in config.items()}
             learner.pending[trial_id] = config
             learner.tried += 1
@@ -129,14 +161,7 @@ class Search:
             learner.searcher.on_trial_complete(trial_id, {"loss": loss, "time_total_s": seconds, "config": config})
         else:
             learner.searcher.on_trial_complete(trial_id, None, error=True)
-        if loss < learner.best_loss:
-            # before a first result FLAML takes "twice the loss" as the old best; losses here may be
-            # negative (a score negated), so: worse by the loss's size
-            learner.best_loss_old = learner.best_loss if math.isfinite(learner.best_loss) \
-                else loss + max(abs(loss), 1e-9)
-            learner.best_loss = loss
-            learner.time_best_found_old = learner.time_best_found
-            learner.time_best_found = learner.time_used
+        learner.record(loss)
 
     def _choose(self) -> _Learner | None:
         open_ = [l for l in self.learners.values() if not l.done]
@@ -153,8 +178,8 @@ class Search:
 class _Once:
     """The searcher of an algorithm with no hyperparameters: one configuration, once."""
 
-    def __init__(self) -> None:
-        self.given = False
+    def __init__(self, given: bool = False) -> None:
+        self.given = given
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         if self.given:
