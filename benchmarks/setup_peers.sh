@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create (or reuse) the peer virtualenvs used by benchmarks/peers/*.py:
-# .peers/mlflow-venv (MLflow), .peers/raytune-venv (Ray Tune) and .peers/flaml-venv (FLAML).
+# .peers/mlflow-venv (MLflow), .peers/raytune-venv (Ray Tune), .peers/flaml-venv (FLAML) and
+# .peers/statsforecast-venv (statsforecast).
 # Idempotent: re-running only re-checks that the pinned packages are installed.
 set -euo pipefail
 
@@ -69,3 +70,15 @@ uv pip install --python "$FLAML_PY" "flaml==$FLAML_VERSION" lightgbm xgboost-cpu
 "$FLAML_PY" -m compileall -q -j 0 "$FLAML_VENV/lib" >/dev/null
 echo "setup_peers: installed $("$FLAML_PY" -c 'import flaml; print("flaml", flaml.__version__)')"
 echo "setup_peers: venv size $(du -sh "$FLAML_VENV" | cut -f1)"
+
+# statsforecast for bench_forecasting.py: its AutoETS, the statistical forecaster the
+# forecasting goal is measured against, in a venv of its own.
+STATSFORECAST_VERSION="${STATSFORECAST_VERSION:-2.1.1}"
+SF_VENV="$PEERS_DIR/statsforecast-venv"
+SF_PY="$SF_VENV/bin/python"
+venv "$SF_VENV"
+echo "setup_peers: installing statsforecast==$STATSFORECAST_VERSION into $SF_VENV"
+uv pip install --python "$SF_PY" "statsforecast==$STATSFORECAST_VERSION" pandas pyarrow
+"$SF_PY" -m compileall -q -j 0 "$SF_VENV/lib" >/dev/null
+echo "setup_peers: installed $("$SF_PY" -c 'import statsforecast; print("statsforecast", statsforecast.__version__)')"
+echo "setup_peers: venv size $(du -sh "$SF_VENV" | cut -f1)"
