@@ -432,3 +432,26 @@ def test_a_killed_automl_run_is_continued_from_what_its_iterations_found(workspa
                                               iterations=3, allowed_models=["ElasticNet"]))
         busy.continue_experiment()
     busy.wait_for_completion(raise_on_error=False)
+
+
+@pytest.mark.docker
+def test_iterations_run_two_at_a_time_in_containers(workspace, experiment, docker_target):
+    """Each iteration a container of the config's environment, two at a time; none is left (the
+    docker_target fixture checks)."""
+    from runyard import Environment
+    env = Environment("automl-docker")
+    for package in ("scikit-learn>=1.3,<2", "pandas>=2", "pyarrow>=14"):
+        env.python.conda_dependencies.add_pip_package(package)
+    config = AutoMLConfig(task="regression", training_data=_houses(200), label_column_name="price", iterations=5,
+                          n_cross_validations=3, allowed_models=["ElasticNet", "DecisionTree"],
+                          compute_target=docker_target, environment=env, max_concurrent_iterations=2,
+                          enable_stack_ensemble=False, model_explainability=False)
+    run = experiment.submit(config)
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details.get("error")
+    children = [c for c in run.get_children() if c.get_properties()["run_algorithm"] != "VotingEnsemble"]
+    assert len(children) == 4 and all(c.get_details()["target"] == docker_target for c in children)
+    spans = sorted((c._row["start_time"], c._row["end_time"]) for c in children)
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # two ran at once
+    _, model = run.get_output()
+    assert model.predict(_houses(5).drop(columns=["price"])).shape == (5,)
