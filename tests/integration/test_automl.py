@@ -455,3 +455,13 @@ def test_iterations_run_two_at_a_time_in_containers(workspace, experiment, docke
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # two ran at once
     _, model = run.get_output()
     assert model.predict(_houses(5).drop(columns=["price"])).shape == (5,)
+
+
+def test_the_regression_example_runs_as_its_docstring_says(tmp_path):
+    example = tmp_path / "automl-regression"
+    shutil.copytree(EXAMPLE.parent / "automl-regression", example, ignore=shutil.ignore_patterns(".runyard", "data"))
+    subprocess.run([sys.executable, "make_data.py"], cwd=example, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "automl.py", "--iterations", "4"], cwd=example, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "best:" in done.stdout and "held-back flats: median error" in done.stdout
