@@ -10,8 +10,9 @@ automl_module <- function() {
 #' Describe an AutoML run
 #'
 #' Azure ML's `AutoMLConfig` (which its R SDK never had): a table, the column to predict and
-#' a budget. Submitted with [submit_experiment()], it tries featurisation, algorithms and
-#' hyperparameters, each iteration a child run, and ends with a voting and a stack ensemble.
+#' a budget. Submitted with [submit_experiment()] (or run as a pipeline's [automl_step()]), it
+#' tries featurisation, algorithms and hyperparameters, each iteration a child run, and ends
+#' with a voting and a stack ensemble.
 #' Classification, regression and forecasting (with [forecasting_parameters()]; scored on
 #' rolling origins, no stack ensemble); the iterations need `runyard[automl]` in the Python
 #' that runs them. See the AutoML guide for every setting.
@@ -22,6 +23,8 @@ automl_module <- function() {
 #'   `"normalized_root_mean_squared_error"` for regression and forecasting.
 #' @param training_data A data frame, or a tabular dataset ([get_dataset_by_name()]). `Date`
 #'   and `POSIXct` columns reach Python as date-times (a `POSIXct` as its wall-clock time).
+#'   For an [automl_step()], also an earlier step's output read as a table
+#'   ([read_delimited_files()], [read_parquet_files()]), passed to Python as it is.
 #' @param label_column_name The column to predict.
 #' @param validation_data A data frame or tabular dataset to score every iteration on.
 #' @param validation_size A share of the rows to hold out (0 to 1).
@@ -312,11 +315,12 @@ get_automl_guardrails <- function(automl_run) {
              parameters = vapply(faults, text, character(1)), stringsAsFactors = FALSE)
 }
 
-# A data frame as the pandas DataFrame AutoML takes (a dataset stays one). Dates and times
-# become datetime64 columns, through their text: reticulate 1.28 cannot hand them over
-# without numpy 1. A POSIXct keeps its wall-clock time in its own time zone (what its
-# hour and weekday features should be; a daily series at local midnight stays on its grid
-# across a change of summer time, an hourly one there needs the UTC zone).
+# A data frame as the pandas DataFrame AutoML takes (a dataset, or a step's output, stays
+# what it is: Python judges it). Dates and times become datetime64 columns, through their
+# text: reticulate 1.28 cannot hand them over without numpy 1. A POSIXct keeps its
+# wall-clock time in its own time zone (what its hour and weekday features should be; a
+# daily series at local midnight stays on its grid across a change of summer time, an
+# hourly one there needs the UTC zone).
 as_table <- function(x, arg) {
   if (is.null(x) || inherits(x, "python.builtin.object")) return(x)
   if (!is.data.frame(x)) {
@@ -336,8 +340,13 @@ as_table <- function(x, arg) {
 }
 
 # A run from submit_experiment() with an automl_config() is an AutoMLRun; one found again with
-# get_run() is one too (runyard returns runs as their type).
+# get_run() (an automl_step()'s run too) is a plain run of type "automl", seen here as the
+# AutoML run it is.
 check_automl_run <- function(automl_run, arg = "automl_run") {
+  if (inherits(automl_run, "runyard.automl.run.AutoMLRun")) return(automl_run)
+  if (inherits(automl_run, "runyard.run.Run") && identical(automl_run$type, "automl")) {
+    return(py_call(automl_module()$AutoMLRun(automl_run$experiment, automl_run$id)))
+  }
   check_class(automl_run, "runyard.automl.run.AutoMLRun", arg,
               "an AutoML run (from submit_experiment() with an automl_config())")
 }

@@ -23,17 +23,42 @@ output_file_dataset_config <- function(name) {
 #' A folder a pipeline step writes (Azure ML's older name)
 #'
 #' The same as [output_file_dataset_config()], under the name `PipelineData`
-#' had in Azure ML pipelines.
+#' had in Azure ML pipelines. With a `training_output` it is an output of an
+#' [automl_step()]: its model or its metrics.
 #'
 #' @param name The output's name: letters, digits and `_`, not starting with a digit.
+#' @param training_output For an [automl_step()]'s `outputs`: which of its results
+#'   the folder holds, a [training_output()].
 #' @return An output, for [python_script_step()] and the other steps.
 #' @examples
 #' \dontrun{
-#' model <- pipeline_data("model")
+#' data <- pipeline_data("data")
+#' model <- pipeline_data("model", training_output = training_output("Model"))
 #' }
 #' @export
-pipeline_data <- function(name) {
-  py_invoke(rpy()$PipelineData, name = name)
+pipeline_data <- function(name, training_output = NULL) {
+  py_invoke(rpy()$PipelineData, name = name, training_output = training_output)
+}
+
+#' Which result of an AutoML step an output holds
+#'
+#' Azure ML's `TrainingOutput`, for [pipeline_data()]'s `training_output`:
+#' `type = "Model"` is a folder holding the chosen model as `model.pkl` (a
+#' pickled Python model, for a Python step to load), `type = "Metrics"` one
+#' holding `metrics.json`, every completed iteration's run id and metrics.
+#'
+#' @param type `"Model"` or `"Metrics"`.
+#' @param iteration For the model: this iteration's model instead of the best
+#'   (a whole number from 0).
+#' @param metric For the model: the best by this metric instead of the primary one.
+#' @return A training output, for [pipeline_data()].
+#' @examples
+#' \dontrun{
+#' best_r2 <- pipeline_data("best_r2", training_output = training_output("Model", metric = "r2_score"))
+#' }
+#' @export
+training_output <- function(type, iteration = NULL, metric = NULL) {
+  py_invoke(rpy()$TrainingOutput, type = type, iteration = iteration, metric = metric, .integers = "iteration")
 }
 
 #' A step's output, read by a later step
@@ -53,6 +78,60 @@ pipeline_data <- function(name) {
 as_input <- function(output, name = NULL) {
   check_output(output, "output")
   py_invoke(output$as_input, name = name)
+}
+
+#' Read a step's output as a table of delimited files
+#'
+#' The output's files are a table: an [automl_config()] takes the output as its
+#' `training_data` (and an [automl_step()] reads the table when it starts). The
+#' options are those of Azure ML's `read_delimited_files()` on outputs; `path_glob`
+#' is not taken (the table is every file the step writes to the output).
+#'
+#' @param output An output from [output_file_dataset_config()] or [pipeline_data()].
+#' @param include_path If `TRUE`, a `Path` column holds each row's file.
+#' @param separator The column separator: one character.
+#' @param header If `TRUE`, the first line of each file names the columns.
+#' @param partition_format A pattern of the files' paths (`"{year}/{month}/data.csv"`)
+#'   whose parts become columns.
+#' @param set_column_types A named character vector or list: column name = type
+#'   (`"string"`, `"long"`, `"float"`, `"bool"` or `"datetime"`).
+#' @param encoding The files' encoding (`"utf8"`, `"latin1"`, ...).
+#' @param support_multi_line If `TRUE`, a quoted value may hold line breaks.
+#' @param empty_as_string If `TRUE`, an empty value is `""`, not missing.
+#' @param infer_column_types If `TRUE`, the columns' types are inferred from their values.
+#' @return `output`, the same object, now read as a table (Python's method
+#'   changes the output it is called on).
+#' @examples
+#' \dontrun{
+#' prepared <- read_delimited_files(output_file_dataset_config("prepared"))
+#' config <- automl_config("regression", training_data = prepared, label_column_name = "price")
+#' }
+#' @export
+read_delimited_files <- function(output, include_path = FALSE, separator = ",", header = TRUE,
+                                 partition_format = NULL, set_column_types = NULL, encoding = "utf8",
+                                 support_multi_line = FALSE, empty_as_string = FALSE, infer_column_types = TRUE) {
+  check_output(output, "output")
+  py_invoke(output$read_delimited_files, include_path = include_path, separator = separator, header = header,
+            partition_format = partition_format, set_column_types = set_column_types, encoding = encoding,
+            support_multi_line = support_multi_line, empty_as_string = empty_as_string,
+            infer_column_types = infer_column_types, .dicts = "set_column_types")
+}
+
+#' Read a step's output as a table of Parquet files
+#'
+#' As [read_delimited_files()], for a step that writes Parquet files.
+#'
+#' @inheritParams read_delimited_files
+#' @return `output`, the same object, now read as a table.
+#' @examples
+#' \dontrun{
+#' prepared <- read_parquet_files(output_file_dataset_config("prepared"))
+#' }
+#' @export
+read_parquet_files <- function(output, include_path = FALSE, partition_format = NULL, set_column_types = NULL) {
+  check_output(output, "output")
+  py_invoke(output$read_parquet_files, include_path = include_path, partition_format = partition_format,
+            set_column_types = set_column_types, .dicts = "set_column_types")
 }
 
 #' A value given when a pipeline is submitted
@@ -247,6 +326,46 @@ estimator_step <- function(name = NULL, estimator, estimator_entry_script_argume
             .lists = "estimator_entry_script_arguments")
 }
 
+#' A pipeline step that runs AutoML
+#'
+#' Azure ML's `AutoMLStep`: the [automl_config()]'s AutoML run as a step, a child
+#' of the pipeline run. Its outputs are [pipeline_data()] with a
+#' [training_output()]: the chosen model (`model.pkl`) and the metrics of every
+#' iteration (`metrics.json`), for later steps to read through [as_input()]. The
+#' training data is the config's: a data frame or a tabular dataset, checked when
+#' the pipeline is submitted, or an earlier step's output read as a table
+#' ([read_delimited_files()], [read_parquet_files()]), read and registered as a
+#' dataset version when this step starts. An AutoML run of the same settings on
+#' the same data is reused, with its outputs.
+#'
+#' @param name The step's name; its run's display name, and part of the default outputs' names.
+#' @param automl_config An [automl_config()]; its `compute_target` is the step's.
+#' @param inputs Outputs of other steps (or [as_input()]) to run after, besides the training data.
+#' @param outputs [pipeline_data()] outputs, each with a [training_output()].
+#' @param allow_reuse If `TRUE`, an AutoML run of the same settings on the same data is reused.
+#' @param enable_default_model_output,enable_default_metrics_output If `TRUE`, a step
+#'   whose `outputs` hold no model (no metrics) has one, `default_model_<name>`
+#'   (`default_metrics_<name>`), as in Azure ML.
+#' @return A step, for [pipeline()].
+#' @examples
+#' \dontrun{
+#' prepared <- read_delimited_files(output_file_dataset_config("prepared"))
+#' prep <- r_script_step("prep.R", name = "prep", arguments = list("--out", prepared), source_directory = "src")
+#' config <- automl_config("regression", training_data = prepared, label_column_name = "price",
+#'                         iterations = 10)
+#' model <- pipeline_data("model", training_output = training_output("Model"))
+#' train <- automl_step("train", config, outputs = list(model))
+#' score <- python_script_step("score.py", arguments = list("--model", as_input(model)), source_directory = "src")
+#' run <- submit_pipeline(experiment(ws, "houses"), pipeline(ws, list(prep, train, score)))
+#' }
+#' @export
+automl_step <- function(name, automl_config, inputs = list(), outputs = list(), allow_reuse = TRUE,
+                        enable_default_model_output = TRUE, enable_default_metrics_output = TRUE) {
+  step_call(rpy()$AutoMLStep, name = name, automl_config = automl_config, inputs = inputs, outputs = outputs,
+            allow_reuse = allow_reuse, enable_default_model_output = enable_default_model_output,
+            enable_default_metrics_output = enable_default_metrics_output)
+}
+
 #' Build a pipeline from steps
 #'
 #' Steps run in the order their data needs (a step reading another's output runs
@@ -255,7 +374,7 @@ estimator_step <- function(name = NULL, estimator, estimator_entry_script_argume
 #'
 #' @param workspace A workspace.
 #' @param steps A list of steps ([python_script_step()], [r_script_step()],
-#'   [r_function_step()], [command_step()], [estimator_step()]).
+#'   [r_function_step()], [command_step()], [estimator_step()], [automl_step()]).
 #' @param description A description.
 #' @param max_concurrent_steps How many steps may run at once.
 #' @return A pipeline.
