@@ -305,7 +305,7 @@ class AutoMLConfig:
     def _definition(self, workspace: "Workspace", data_name: str) -> dict[str, Any]:
         """What the driver runs; a DataFrame given as data is registered as dataset
         ``{data_name}-training`` (``-validation``)."""
-        from ..config import ScriptRunConfig
+        from ..config import RunConfiguration, ScriptRunConfig
         from ..hyperdrive.config import trial_job
         train, valid = self._frames()
         checked = self._check(train, valid)
@@ -330,8 +330,12 @@ class AutoMLConfig:
             (Path(tmp) / SETTINGS_FILE).write_text(json.dumps(settings, indent=1))
             (Path(tmp) / ITERATION_SCRIPT).write_text(
                 "from runyard.automl.trial import main\n\nif __name__ == \"__main__\":\n    main()\n")
+            # an iteration reserves its cores where a cluster schedules by them (Ray places each
+            # on a node with that many free)
+            cores = None if self.max_cores_per_iteration == -1 else float(self.max_cores_per_iteration)
             config = ScriptRunConfig(tmp, script=ITERATION_SCRIPT, arguments=arguments,
-                                     compute_target=self.compute_target, environment=self.environment)
+                                     compute_target=self.compute_target, environment=self.environment,
+                                     run_config=RunConfiguration(num_cpus=cores))
             if self.iteration_timeout_minutes is not None:
                 config.max_run_duration_seconds = max(1, int(self.iteration_timeout_minutes * 60))
             job = trial_job(config, workspace)
