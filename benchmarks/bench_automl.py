@@ -10,10 +10,13 @@ budget and 2 cores:
             submit to Completed; the score is the best model's on the test rows.
   FLAML     AutoML.fit(time_budget=budget, n_jobs=2) in its own venv (peers/flaml_peer.py,
             .peers/flaml-venv; --no-peer or no venv: NOT MEASURED).
+  AutoGluon TabularPredictor.fit(time_limit=budget, presets="medium_quality", num_cpus=2) in its
+            own venv (peers/autogluon_peer.py, .peers/autogluon-venv; likewise NOT MEASURED
+            without it).
 
-Goals: runyard's held-out score >= FLAML's on at least half the datasets and on average; the
-wall clock of every runyard run <= 1.10 x budget + 10 s (FLAML's beside it). AutoGluon
-(medium_quality) is the other peer the issue names: not set up yet (NOT MEASURED).
+Goals: runyard's held-out score >= FLAML's on at least half the datasets and on average, and
+>= AutoGluon medium_quality's on average; the wall clock of every runyard run <= 1.10 x
+budget + 10 s (the peers' beside it).
 --quick: two datasets, one seed, a 20 s budget.
 
     python benchmarks/bench_automl.py [--budgets 60,300] [--seeds 3] [--datasets a,b]
@@ -35,6 +38,9 @@ import _common as c  # noqa: E402
 
 FLAML_SCRIPT = c.BENCH_DIR / "peers" / "flaml_peer.py"
 FLAML_PYTHON = Path(os.environ.get("RUNYARD_BENCH_FLAML_PYTHON") or c.BENCH_DIR / ".peers" / "flaml-venv" / "bin" / "python")
+AUTOGLUON_SCRIPT = c.BENCH_DIR / "peers" / "autogluon_peer.py"
+AUTOGLUON_PYTHON = Path(os.environ.get("RUNYARD_BENCH_AUTOGLUON_PYTHON")
+                        or c.BENCH_DIR / ".peers" / "autogluon-venv" / "bin" / "python")
 BUDGET_FACTOR, BUDGET_SLACK_S = 1.10, 10.0
 
 
@@ -109,17 +115,17 @@ def run_runyard(ws, name: str, task: str, metric: str, train: Any, test: Any, bu
             "best": best.get_properties().get("run_algorithm")}
 
 
-def run_flaml(work: Path, name: str, task: str, metric: str, train: Any, test: Any, budget: float,
-              seed: int) -> dict[str, Any]:
+def run_peer(python: Path, script: Path, peer: str, work: Path, name: str, task: str, metric: str, train: Any,
+             test: Any, budget: float, seed: int) -> dict[str, Any]:
     folder = work / "data" / name
     folder.mkdir(parents=True, exist_ok=True)
     train.to_parquet(folder / f"train-{seed}.parquet")
     test.to_parquet(folder / f"test-{seed}.parquet")
-    done = subprocess.run([str(FLAML_PYTHON), str(FLAML_SCRIPT), str(folder / f"train-{seed}.parquet"),
+    done = subprocess.run([str(python), str(script), str(folder / f"train-{seed}.parquet"),
                            str(folder / f"test-{seed}.parquet"), "label", task, metric, str(budget), str(seed)],
                           capture_output=True, text=True, timeout=budget * 3 + 300)
     if done.returncode != 0:
-        raise c.BrokenRun(f"FLAML peer failed on {name}: {done.stderr[-2000:]}")
+        raise c.BrokenRun(f"{peer} peer failed on {name}: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -139,6 +145,9 @@ def main() -> None:
     peer = not args.no_peer and FLAML_PYTHON.is_file()
     if not args.no_peer and not peer:
         print(f"FLAML: no peer venv at {FLAML_PYTHON} (run benchmarks/setup_peers.sh)")
+    gluon = not args.no_peer and AUTOGLUON_PYTHON.is_file()
+    if not args.no_peer and not gluon:
+        print(f"AutoGluon: no peer venv at {AUTOGLUON_PYTHON} (run benchmarks/setup_peers.sh)")
     cases = []
     with c.scratch(args.workdir, "runyard-bench-automl-") as work:
         from runyard import Workspace
@@ -154,17 +163,22 @@ def main() -> None:
                     case = {"dataset": name, "task": task, "metric": metric, "seed": seed, "budget_s": budget,
                             "rows": len(frame), "runyard": run_runyard(ws, name, task, metric, train, test, budget)}
                     if peer:
-                        case["flaml"] = run_flaml(work, name, task, metric, train, test, budget, seed)
+                        case["flaml"] = run_peer(FLAML_PYTHON, FLAML_SCRIPT, "FLAML", work, name, task, metric,
+                                                 train, test, budget, seed)
+                    if gluon:
+                        case["autogluon"] = run_peer(AUTOGLUON_PYTHON, AUTOGLUON_SCRIPT, "AutoGluon", work, name,
+                                                     task, metric, train, test, budget, seed)
                     cases.append(case)
         print(c.load_note("end"))
     rows = []
     for case in cases:
-        r, f = case["runyard"], case.get("flaml")
+        r, f, g = case["runyard"], case.get("flaml"), case.get("autogluon")
         rows.append([case["dataset"], case["seed"], f"{case['budget_s']:g} s", case["metric"], f"{r['score']:.4f}",
-                     "-" if f is None else f"{f['score']:.4f}", c.fmt_s(r["wall_s"]),
-                     "-" if f is None else c.fmt_s(f["wall_s"]), r["iterations"], r["best"]])
-    print(c.table(["dataset", "seed", "budget", "metric", "runyard", "FLAML", "runyard wall", "FLAML wall",
-                   "iterations", "best"], rows))
+                     "-" if f is None else f"{f['score']:.4f}", "-" if g is None else f"{g['score']:.4f}",
+                     c.fmt_s(r["wall_s"]), "-" if f is None else c.fmt_s(f["wall_s"]),
+                     "-" if g is None else c.fmt_s(g["wall_s"]), r["iterations"], r["best"]])
+    print(c.table(["dataset", "seed", "budget", "metric", "runyard", "FLAML", "AutoGluon", "runyard wall",
+                   "FLAML wall", "AutoGluon wall", "iterations", "best"], rows))
     goals = []
     over = [case for case in cases if case["runyard"]["wall_s"] > BUDGET_FACTOR * case["budget_s"] + BUDGET_SLACK_S]
     worst = max(cases, key=lambda k: k["runyard"]["wall_s"] / k["budget_s"])
@@ -185,7 +199,17 @@ def main() -> None:
             goals.append((f"{budget:g} s: mean score, runyard - FLAML", f"{gap:+.4f}", ">= 0", gap >= 0))
     else:
         goals.append(("held-out score >= FLAML's on half the datasets and on average", "-", "", None))
-    goals.append(("held-out score >= AutoGluon medium_quality on average", "-", "", None))
+    if gluon:
+        for budget in budgets:
+            pairs: dict[str, list[tuple[float, float]]] = {}
+            for case in (k for k in cases if k["budget_s"] == budget):
+                pairs.setdefault(case["dataset"], []).append((case["runyard"]["score"], case["autogluon"]["score"]))
+            gap = statistics.fmean(statistics.fmean(a for a, _ in v) - statistics.fmean(b for _, b in v)
+                                   for v in pairs.values())
+            goals.append((f"{budget:g} s: mean score, runyard - AutoGluon medium_quality", f"{gap:+.4f}", ">= 0",
+                          gap >= 0))
+    else:
+        goals.append(("held-out score >= AutoGluon medium_quality on average", "-", "", None))
     print("\nGoals")
     verdicts = {}
     for label, value, goal, met in goals:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create (or reuse) the peer virtualenvs used by benchmarks/peers/*.py:
-# .peers/mlflow-venv (MLflow), .peers/raytune-venv (Ray Tune), .peers/flaml-venv (FLAML) and
-# .peers/statsforecast-venv (statsforecast).
+# .peers/mlflow-venv (MLflow), .peers/raytune-venv (Ray Tune), .peers/flaml-venv (FLAML),
+# .peers/statsforecast-venv (statsforecast) and .peers/autogluon-venv (AutoGluon).
 # Idempotent: re-running only re-checks that the pinned packages are installed.
 set -euo pipefail
 
@@ -82,3 +82,21 @@ uv pip install --python "$SF_PY" "statsforecast==$STATSFORECAST_VERSION" pandas 
 "$SF_PY" -m compileall -q -j 0 "$SF_VENV/lib" >/dev/null
 echo "setup_peers: installed $("$SF_PY" -c 'import statsforecast; print("statsforecast", statsforecast.__version__)')"
 echo "setup_peers: venv size $(du -sh "$SF_VENV" | cut -f1)"
+
+# AutoGluon for bench_automl.py: TabularPredictor with its gradient-boosting libraries, and
+# PyTorch 2.13.0 (the CPU wheel on this project's machines; pip finds it, uv does not) for its
+# neural network. fastai is left out: it would fetch torchvision. The heaviest peer: about 1.5 GB.
+AUTOGLUON_VERSION="${AUTOGLUON_VERSION:-1.6.3}"
+AG_VENV="$PEERS_DIR/autogluon-venv"
+AG_PY="$AG_VENV/bin/python"
+venv "$AG_VENV"
+echo "setup_peers: installing autogluon.tabular==$AUTOGLUON_VERSION into $AG_VENV"
+uv pip install --python "$AG_PY" "autogluon.tabular[lightgbm,catboost,xgboost]==$AUTOGLUON_VERSION" pyarrow
+if ! "$AG_PY" -c 'import torch' 2>/dev/null; then
+    "$AG_PY" -m ensurepip >/dev/null
+    "$AG_PY" -m pip install -q "torch==2.13.0" \
+        || echo "setup_peers: no torch for AutoGluon: it runs without its neural network" >&2
+fi
+"$AG_PY" -m compileall -q -j 0 "$AG_VENV/lib" >/dev/null
+echo "setup_peers: installed $("$AG_PY" -c 'import autogluon.tabular as t; print("autogluon.tabular", t.__version__)')"
+echo "setup_peers: venv size $(du -sh "$AG_VENV" | cut -f1)"
