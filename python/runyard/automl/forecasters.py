@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import ConfigError
 from . import metrics as am
 from . import series as ts
-from .time_features import TimeFeatures
+from .time_features import PREFIX, TimeFeatures
 
 TARGET_COLUMN = "_automl_target_col"
 STATISTICAL = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "AutoArima")
@@ -183,11 +183,10 @@ class LagForecaster(Forecaster):
             raise ConfigError(f"no series has more than {history} periods, which the lags and windows need")
         design = self._design(frame.iloc[kept], frame[self.time].iloc[kept],
                               self.features_.of_history(Y, C, series_of[kept], position[kept]))
-        mode, config = ("auto", None) if self.featurization == "auto" else (
-            (self.featurization, None) if isinstance(self.featurization, str) else ("auto", self.featurization))
-        config = FeaturizationConfig.from_json(config.to_json()) if config is not None else FeaturizationConfig()
-        for name in self.features_.names():
-            if not name.split("_automl_")[-1] in self.features_.calendar_:
+        mode, given = (self.featurization, None) if isinstance(self.featurization, str) else ("auto", self.featurization)
+        config = FeaturizationConfig.from_json(given.to_json()) if given is not None else FeaturizationConfig()
+        for name in self.features_.names():  # lags, windows, the trend: numbers (calendar parts: as detected)
+            if name.removeprefix(PREFIX) not in self.features_.calendar_:
                 config.add_column_purpose(name, "Numeric")
         y = frame[self.label].to_numpy(dtype=float)[kept]
         self.pipeline_ = _fit("regression", self.algorithm, self.config, design, y, None, mode, config, None,
