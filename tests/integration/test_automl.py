@@ -465,3 +465,51 @@ def test_the_regression_example_runs_as_its_docstring_says(tmp_path):
                           text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "best:" in done.stdout and "held-back flats: median error" in done.stdout
+
+
+def _job_pid(run_id: str) -> int | None:
+    """The process of this machine running the job of ``run_id`` (its RUNYARD_RUN_ID)."""
+    from runyard.run import ENV_RUN_ID
+    wanted = f"{ENV_RUN_ID}={run_id}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            variables = (entry / "environ").read_bytes().split(b"\0")
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if wanted in variables and b"automl_iteration.py" in command:
+            return int(entry.name)
+    return None
+
+
+def test_an_iteration_killed_as_the_oom_killer_would_fails_alone_and_the_search_goes_on(experiment, wait_for):
+    import signal
+    frame = _houses(2000)
+    config = AutoMLConfig(task="regression", training_data=frame, label_column_name="price", iterations=6,
+                          n_cross_validations=10, allowed_models=["ElasticNet", "RandomForest"],
+                          enable_stack_ensemble=False, model_explainability=False)
+    run = experiment.submit(config)
+    found: dict[str, int] = {}
+
+    def running_job() -> bool:
+        for child in run.get_children():
+            if child.get_status() == st.RUNNING:
+                pid = _job_pid(child.id)
+                if pid is not None:
+                    found[child.id] = pid
+                    return True
+        return False
+
+    wait_for(running_job, timeout=120, what="an iteration's process")
+    victim, pid = next(iter(found.items()))
+    os.kill(pid, signal.SIGKILL)  # what the kernel's OOM killer does to the biggest process
+    details = run.wait_for_completion(raise_on_error=False)
+    assert details["status"] == st.COMPLETED, details.get("error")
+    children = {c.id: c for c in run.get_children()}
+    assert children[victim].get_status() == st.FAILED
+    assert "killed by SIGKILL" in children[victim].get_details()["error"]["message"]
+    assert len(children) == 6 and sum(c.get_status() == st.COMPLETED for c in children.values()) == 5
+    best, _ = run.get_output()
+    assert best.id != victim
