@@ -3,7 +3,8 @@
 Each algorithm has its own FLAML ``CFO`` searcher (cost-frugal optimisation: it starts
 from the algorithm's cheapest configuration, few and small trees, and moves towards
 costlier ones only while they pay off). Which algorithm gets the next iteration follows
-FLAML's AutoML: every algorithm is tried once first, cheapest first; then each is drawn
+FLAML's AutoML: every algorithm is tried once first, cheapest first (then, for LightGBM and
+XGBoost, once more at the library's defaults: ``models.LIBRARY_DEFAULTS``); then each is drawn
 with a probability proportional to 1 / its *estimated cost for improvement* (ECI): the
 time it has gone without improving, or the time it took for its last improvement, and,
 for an algorithm behind the best one, the time its recent speed of improvement would need
@@ -50,6 +51,9 @@ class _Learner:
     time_best_found_old: float = 0.0
     done: bool = False  # its searcher has nothing more to propose
     nones: int = 0  # its searcher's answers of None in a row
+    initial: int = 1  # the points it tries first (its searcher's start, the library's defaults)
+    extra: list[dict[str, Any]] = field(default_factory=list)  # points of its own, not its searcher's
+    outside: set[str] = field(default_factory=set)  # its trials of those points
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def record(self, loss: float) -> None:
@@ -97,19 +101,23 @@ class Search:
                     if algorithm == name]
             space = models.space(task, name, rows, columns)
             if not space:  # nothing to tune (statsforecast's models): tried once
-                self.learners[name] = _Learner(name, _Once(given=bool(past)))
+                self.learners[name] = _Learner(name, _Once(given=bool(past)), initial=0 if past else 1)
             else:
                 domains = {k: v["domain"] for k, v in space.items()}
                 low_cost = {k: v["low_cost_init_value"] for k, v in space.items() if "low_cost_init_value" in v}
                 known = [(config, loss) for config, loss, _ in past if math.isfinite(loss)
                          and set(config) == set(domains)]
                 points = [config for config, _ in known] or [{**models.starting_point(space), **low_cost}]
+                # the library's defaults are proposed here, not through CFO: CFO fails when one of
+                # its given points completes while another is still running
+                defaults = models.library_defaults(name, space)
+                extra = [defaults] if defaults is not None and defaults not in points and not past else []
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     searcher = CFO(space=domains, metric="loss", mode="min", low_cost_partial_config=low_cost or None,
                                    points_to_evaluate=points, evaluated_rewards=[loss for _, loss in known] or None,
                                    seed=seed)
-                self.learners[name] = _Learner(name, searcher)
+                self.learners[name] = _Learner(name, searcher, initial=0 if past else 1 + len(extra), extra=extra)
             learner = self.learners[name]
             for _, loss, seconds in past:  # what the earlier run learnt of this algorithm's cost and progress
                 learner.tried += 1
@@ -133,7 +141,11 @@ class Search:
             learner = self._choose()
             if learner is None:
                 return None
-            config = learner.searcher.suggest(trial_id)
+            if learner.extra and learner.tried >= 1:
+                config = learner.extra.pop(0)
+                learner.outside.add(trial_id)
+            else:
+                config = learner.searcher.suggest(trial_id)
             if config is None:
                 # CFO answers None now and then (between its local searches): done only if it keeps on
                 learner.nones += 1
@@ -157,7 +169,9 @@ class Search:
         config = learner.pending.pop(trial_id, None)
         loss = self.loss(score)
         learner.time_used += max(seconds, 1e-3)
-        if math.isfinite(loss):
+        if trial_id in learner.outside:  # a point the searcher did not propose: it is not told
+            learner.outside.discard(trial_id)
+        elif math.isfinite(loss):
             learner.searcher.on_trial_complete(trial_id, {"loss": loss, "time_total_s": seconds, "config": config})
         else:
             learner.searcher.on_trial_complete(trial_id, None, error=True)
@@ -167,9 +181,12 @@ class Search:
         open_ = [l for l in self.learners.values() if not l.done]
         if not open_:
             return None
-        untried = [l for l in open_ if l.tried == 0]
-        if untried:
-            return untried[0]
+        # first every algorithm's first point, cheapest algorithm first; then their other given
+        # points (the libraries' defaults); then by estimated cost for improvement
+        for round_ in range(max(l.initial for l in open_)):
+            untried = [l for l in open_ if l.tried == round_ < l.initial]
+            if untried:
+                return untried[0]
         best = self.best_loss
         weights = [1 / l.eci(best) for l in open_]
         return self.rng.choices(open_, weights=weights)[0]
