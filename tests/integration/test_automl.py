@@ -191,7 +191,7 @@ def test_bad_input_is_refused_before_anything_is_recorded(experiment, workspace)
         (dict(task="classification", primary_metric="r2_score"), "primary_metric 'r2_score' does not fit task"),
         (dict(task="classification", allowed_models=["DeepForest"]), "allowed_models: no classification model"),
         (dict(task="classification", blocked_models=["TensorFlowDNN"]), "'TensorFlowDNN' is not offered"),
-        (dict(task="forecasting"), "task='forecasting' is not built yet"),
+        (dict(task="forecasting"), "task='forecasting' needs forecasting_parameters=ForecastingParameters"),
         (dict(task="classification", model_explainability=1), "model_explainability must be True or False"),
         (dict(task="classification", enable_stack_ensemble="yes"), "enable_stack_ensemble must be True or False"),
         (dict(task="classification", iterations=0), "iterations must be a whole number from 1 to 1000"),

@@ -110,7 +110,7 @@ def test_step_output_options(workspace, experiment, project, tmp_path):
         (lambda: PipelineData("p", data_type="AnyFile"), "data_type 'AnyFile'"),
         (lambda: PipelineData("p", output_path_on_compute="/mnt/p"), "output_path_on_compute='/mnt/p' is not"),
         (lambda: PipelineData("p", pipeline_output_name="scores"), "pipeline_output_name='scores' is not"),
-        (lambda: PipelineData("p", training_output=object()), "training_output=.* is not supported"),
+        (lambda: PipelineData("p", training_output=object()), "training_output must be a TrainingOutput, got object"),
     ]:
         with pytest.raises(ConfigError, match=message):
             make()
