@@ -224,8 +224,8 @@ class AutoMLDriver(SweepDriver):
         if self.best_run_id is None and any(t.status != st.FAILED for t in self.trials):
             error = (f"no iteration completed with a {self.metric} score ({len(self.trials)} started"
                      f"{', stopped at the timeout' if timed_out else ''}); see logs/{DRIVER_LOG}")
-            self.store.set_status(self.run_id, st.FAILED, error=error)
             self.log(f"AutoML run Failed: {error}")
+            self.store.set_status(self.run_id, st.FAILED, error=error)
             return
         if self.definition.get("step_outputs") and not self.canceled():
             try:
@@ -233,15 +233,15 @@ class AutoMLDriver(SweepDriver):
             except Exception as e:  # an AutoMLStep's outputs are what the steps after it read
                 traceback.print_exc()
                 error = f"the step's outputs could not be written: {type(e).__name__}: {e}"
-                self.store.set_status(self.run_id, st.FAILED, error=error)
                 self.log(f"AutoML run Failed: {error}")
+                self.store.set_status(self.run_id, st.FAILED, error=error)
                 return
-        super().finish(timed_out)
-        if self.best_run_id is not None:
+        if self.best_run_id is not None:  # before the run ends: get_output() right after reads it
             self.store.set_tags(self.run_id, {"automl_best_child_run_id": self.best_run_id,
                                               "best_score": repr(self.best_score)})
             algorithm = self.store.get_properties(self.best_run_id).get("run_algorithm")
             self.log(f"best: {self.best_run_id}, {algorithm}, {self.metric} {self.best_score:.6g}")
+        super().finish(timed_out)
 
     def write_step_outputs(self) -> None:
         """An AutoMLStep's outputs, in this run's ``outputs/<name>/``: ``model.pkl`` (the best

@@ -330,14 +330,15 @@ class SweepDriver(abc.ABC):
             error = (f"all {len(failed)} {self.trial_word}(s) failed; the first, {self.trial_word} {first.index} "
                      f"({first.run_id}): "
                      f"{first.error or 'no error recorded'}")
-            self.store.set_status(self.run_id, st.FAILED, error=error)
+            # the log's last line first: whoever follows the log stops reading once the run has ended
             self.log(f"{self.run_word} Failed: {_first_line(error)}")
+            self.store.set_status(self.run_id, st.FAILED, error=error)
             return
-        self.store.set_status(self.run_id, st.COMPLETED)
         best = self.best_trial()
         self.log(f"{self.run_word} Completed: {len(self.trials)} {self.trial_word}(s), {len(done)} completed"
                  + (f"; best: trial {best.index} ({best.run_id}) {self.metric} {_show(best.best(self.maximize))}"
                     if best else ""))
+        self.store.set_status(self.run_id, st.COMPLETED)
 
     def best_trial(self) -> Trial | None:
         scored = [t for t in self.trials if t.trace]

@@ -421,11 +421,12 @@ class _Driver:
                 row = self.store.list_runs(parent_id=self.run_id, properties={"azureml.nodeid": name}, limit=1)
                 if row and row[0]["error"]:
                     error += f"\nstep {name!r}: {row[0]['error']}"
-            self.store.set_status(self.run_id, st.FAILED, error=error)
+            # the log's last line first: whoever follows the log stops reading once the run has ended
             self.log(f"pipeline run Failed: {error.splitlines()[0]}")
+            self.store.set_status(self.run_id, st.FAILED, error=error)
             return
-        self.store.set_status(self.run_id, st.COMPLETED)
         self.log("pipeline run Completed")
+        self.store.set_status(self.run_id, st.COMPLETED)
 
 
 def _first_line(text: str) -> str:
