@@ -96,6 +96,7 @@ class ImageResolver:
         """Around an engine call that streams (build, pull, push): cancel() ends it, and its HTTP
         response is closed on the way out, which makes the engine stop a build (tagging nothing)."""
         if self.canceled:
+            self._note_canceled()
             raise BuildCanceled("the run was canceled before its image was ready")
         responses: list[Any] = []
 
@@ -108,13 +109,18 @@ class ImageResolver:
         try:
             yield
         except BuildCanceled:
-            self.log.write("\nCanceled: the engine stops the build.\n")
+            self._note_canceled()
             raise
         finally:
             self._in_stream = False
             hooks.remove(keep)
             for response in responses:
                 response.close()
+
+    def _note_canceled(self) -> None:
+        # flushed at once: the log is read (and kept) while the supervisor still winds down
+        self.log.write("\nCanceled: the engine stops the build.\n")
+        self.log.flush()
 
     def _follow(self, events: Iterator[dict[str, Any]], every_s: float = 5.0) -> None:
         """Write a pull's or push's progress to the build log: a line each time a layer's status
