@@ -24,6 +24,7 @@ gap are not scored), then the model refitted on every period.
 
 from __future__ import annotations
 
+import abc
 import time as clock
 from typing import Any
 
@@ -36,7 +37,7 @@ TARGET_COLUMN = "_automl_target_col"
 STATISTICAL = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "AutoArima")
 
 
-class Forecaster:
+class Forecaster(abc.ABC):
     """A fitted forecasting model of the series it was trained on."""
 
     def _remember(self, prepared: ts.SeriesFrame) -> None:
@@ -101,8 +102,9 @@ class Forecaster:
         """The forecasts of ``X``'s rows (as ``forecast(X)[0]``)."""
         return self._forecast(X)
 
+    @abc.abstractmethod
     def _forecast(self, X: Any) -> Any:
-        raise NotImplementedError
+        """The forecasts of ``X``'s rows, in their order."""
 
 
 class StatisticalForecaster(Forecaster):
