@@ -166,6 +166,9 @@ def test_kill_job_finds_a_dead_jobs_leftovers_by_session_and_run_id(start):
                 text=True)
     _processes.record(job.pid, "exp_1_aaaa", JOB)
     ours, others = int(job.stdout.readline()), int(job.stdout.readline())
+    # `$!` is known at fork; the child takes its RUNYARD_RUN_ID only when it execs sleep (slow on a busy machine)
+    wait_until(lambda: psutil.Process(ours).environ().get("RUNYARD_RUN_ID") == "exp_1_aaaa"
+               and psutil.Process(others).environ().get("RUNYARD_RUN_ID") == "exp_1_other")
     job.stdin.close()
     job.wait(timeout=10)
     job.stdout.close()
