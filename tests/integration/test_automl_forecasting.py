@@ -67,6 +67,13 @@ def test_forecasting_end_to_end(experiment):
     for iteration in range(4):
         _, iteration_model = run.get_output(iteration=iteration)
         assert np.isfinite(iteration_model.forecast(X_future)[0]).all()
+    # model_explainability (on by default): per raw column; the promotion's 4 of sales counts
+    properties = run.get_properties()
+    assert properties["model_explained"] == best_run.id
+    assert "one-period-ahead forecasts of the training periods" in properties["explanation"]
+    importance = run.get_metrics()["feature_importance"]
+    ranked = dict(zip(importance["feature"], importance["importance"]))
+    assert set(ranked) == {"promo", "store", "day", "sales (past values)"} and ranked["promo"] > 0.01
 
 
 def test_forecasting_one_series_and_auto_settings(experiment):

@@ -330,19 +330,24 @@ class AutoMLDriver(SweepDriver):
         chart ``feature_importance`` (its property ``model_explained`` names the model's run)."""
         import numpy as np
         from ..run import Run
-        from .explain import chart, importances
+        from .explain import chart, forecast_importances, importances
         from .run import load_model
         settings = self.definition["settings"]
         frame = self.frame("scoring")
         label, weight = settings["label_column_name"], settings.get("weight_column_name")
-        plan_columns = settings["plan"].get("columns") or []
-        X = frame.drop(columns=[c for c in (label, weight, *plan_columns) if c and c in frame.columns])
-        classification = self.task == "classification"
+        model = load_model(self.child(self.best_run_id))
         allowance = max(3.0, self.final_deadline - time.monotonic())
-        pairs, how = importances(load_model(self.child(self.best_run_id)), X, frame[label].to_numpy(), self.task,
-                                 self.metric, seconds=allowance,
-                                 classes=np.unique(self.training_labels()) if classification else None,
-                                 y_range=None if classification else self.training_label_range())
+        if settings.get("forecasting"):
+            from .forecasters import prepare
+            pairs, how = forecast_importances(model, prepare(frame, label, settings["forecasting"]), self.metric,
+                                              seconds=allowance, y_range=self.training_label_range())
+        else:
+            plan_columns = settings["plan"].get("columns") or []
+            X = frame.drop(columns=[c for c in (label, weight, *plan_columns) if c and c in frame.columns])
+            classification = self.task == "classification"
+            pairs, how = importances(model, X, frame[label].to_numpy(), self.task, self.metric, seconds=allowance,
+                                     classes=np.unique(self.training_labels()) if classification else None,
+                                     y_range=None if classification else self.training_label_range())
         parent = Run._from_id(self.workspace, self.run_id)
         parent.add_properties({"model_explained": self.best_run_id, "explanation": how})
         self.log(f"feature importance: {how}")

@@ -95,9 +95,8 @@ class AutoMLConfig:
             raise ConfigError(f"AutoMLConfig: task must be 'classification', 'regression' or 'forecasting', got {task!r}")
         if task == "forecasting":
             _check_forecasting(forecasting_parameters, validation_data, validation_size, cv_split_column_names,
-                               weight_column_name, enable_stack_ensemble, model_explainability)
+                               weight_column_name, enable_stack_ensemble)
             enable_stack_ensemble = False if enable_stack_ensemble is None else enable_stack_ensemble
-            model_explainability = False if model_explainability is None else model_explainability
         elif forecasting_parameters is not None:
             raise ConfigError(f"AutoMLConfig: forecasting_parameters are for task='forecasting', not {task!r}")
         self.forecasting_parameters = forecasting_parameters
@@ -375,7 +374,7 @@ def start_automl(experiment: "Experiment", definition: dict[str, Any], *, tags: 
 
 
 def _check_forecasting(parameters: Any, validation_data: Any, validation_size: Any, cv_split_column_names: Any,
-                       weight_column_name: Any, enable_stack_ensemble: Any, model_explainability: Any) -> None:
+                       weight_column_name: Any, enable_stack_ensemble: Any) -> None:
     """What a forecasting config must have, and what runyard's forecasting does not take (yet)."""
     from .forecasting import ForecastingParameters
     if not isinstance(parameters, ForecastingParameters):
@@ -393,8 +392,6 @@ def _check_forecasting(parameters: Any, validation_data: Any, validation_size: A
     if enable_stack_ensemble:
         raise ConfigError("AutoMLConfig: enable_stack_ensemble is not offered for forecasting (as in Azure ML, where "
                           "it overfits the short validation windows); the voting ensemble is")
-    if model_explainability:
-        raise ConfigError("AutoMLConfig: model_explainability is not built for forecasting yet; leave it out")
 
 
 def _check_data(value: Any, field: str) -> Any:

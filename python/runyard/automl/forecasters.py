@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import abc
 import time as clock
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from ..errors import ConfigError
 from . import metrics as am
@@ -35,6 +36,22 @@ from .time_features import PREFIX, TimeFeatures
 
 TARGET_COLUMN = "_automl_target_col"
 STATISTICAL = ("Naive", "SeasonalNaive", "Average", "SeasonalAverage", "ExponentialSmoothing", "AutoArima")
+
+
+@dataclass
+class OneStep:
+    """A fitted forecaster's one-period-ahead forecasts of its own training periods, as the
+    explanation (``explain.forecast_importances``) permutes them: ``rows`` are positions in the
+    prepared frame; a statistical model gives fixed ``values`` (its fitted values: they read
+    only the target's past), a regression model its ``design`` (a row per position), the
+    ``predict`` that maps it to forecasts, and ``sources``: the raw column each design column
+    is made from (a covariate, the time column, or the target for its lags and windows)."""
+
+    rows: Any
+    values: Any = None
+    design: Any = None
+    predict: Callable[[Any], Any] | None = None
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 class Forecaster(abc.ABC):
@@ -106,6 +123,11 @@ class Forecaster(abc.ABC):
     def _forecast(self, X: Any) -> Any:
         """The forecasts of ``X``'s rows, in their order."""
 
+    @abc.abstractmethod
+    def one_step(self, prepared: ts.SeriesFrame) -> OneStep | None:
+        """One-period-ahead forecasts of ``prepared``, the frame the model was fitted on (None
+        where the model cannot give them)."""
+
 
 class StatisticalForecaster(Forecaster):
     """One statsforecast model per series (see the module)."""
@@ -140,6 +162,20 @@ class StatisticalForecaster(Forecaster):
             mean = np.asarray(self.models_[series].predict(h=int(steps[rows].max()))["mean"], dtype=float)
             out[rows] = mean[steps[rows] - 1]
         return out
+
+    def one_step(self, prepared: ts.SeriesFrame) -> OneStep | None:
+        import numpy as np
+        rows, values = [], []
+        for model, (_, positions) in zip(self.models_, prepared.positions()):
+            try:
+                fitted = np.asarray(model.predict_in_sample()["fitted"], dtype=float)
+            except Exception:  # statsforecast's SeasonalWindowAverage keeps none
+                return None
+            if len(fitted) != len(positions):
+                raise ConfigError(f"one_step: {self.algorithm} was fitted on other series than these")
+            rows.append(positions)
+            values.append(fitted)
+        return OneStep(np.concatenate(rows), values=np.concatenate(values))
 
 
 def _statistical(algorithm: str, season: int, length: int) -> Any:
@@ -179,12 +215,10 @@ class LagForecaster(Forecaster):
                   and not pd.api.types.is_bool_dtype(frame[c])] if self.feature_lags else []
         self.features_ = TimeFeatures(prepared.freq, self.lags, self.window, self.country, lagged).fit(frame[self.time])
         history = self.features_.history
-        Y, C, series_of, position = _matrices(prepared, self.label, lagged)
-        kept = np.flatnonzero(position >= history)
+        self.lagged_ = lagged
+        design, kept, (Y, C) = self._past_design(prepared)
         if not len(kept):
             raise ConfigError(f"no series has more than {history} periods, which the lags and windows need")
-        design = self._design(frame.iloc[kept], frame[self.time].iloc[kept],
-                              self.features_.of_history(Y, C, series_of[kept], position[kept]))
         mode, given = (self.featurization, None) if isinstance(self.featurization, str) else ("auto", self.featurization)
         config = FeaturizationConfig.from_json(given.to_json()) if given is not None else FeaturizationConfig()
         for name in self.features_.names():  # lags, windows, the trend: numbers (calendar parts: as detected)
@@ -198,8 +232,31 @@ class LagForecaster(Forecaster):
         lengths = np.array([len(rows) for _, rows in prepared.positions()])
         self.tail_y_ = _tails(Y, lengths, width)
         self.tail_columns_ = {c: _tails(C[c], lengths, width) for c in lagged}
-        self.lagged_ = lagged
         return self
+
+    def _past_design(self, prepared: ts.SeriesFrame) -> tuple[Any, Any, tuple[Any, Any]]:
+        """The design of every prepared period whose past the features can read, those periods'
+        positions, and the series x periods arrays of the target and the lagged columns."""
+        import numpy as np
+        frame = prepared.frame
+        Y, C, series_of, position = _matrices(prepared, self.label, self.lagged_)
+        kept = np.flatnonzero(position >= self.features_.history)
+        design = self._design(frame.iloc[kept], frame[self.time].iloc[kept],
+                              self.features_.of_history(Y, C, series_of[kept], position[kept]))
+        return design, kept, (Y, C)
+
+    def one_step(self, prepared: ts.SeriesFrame) -> OneStep | None:
+        design, kept, _ = self._past_design(prepared)
+        sources = {c: c for c in self.covariates_}
+        lags_of = {f"{PREFIX}{c}_lag{lag}": c for c in self.lagged_ for lag in self.features_.lags}
+        for name in self.features_.names():
+            if name in lags_of:
+                sources[name] = lags_of[name]
+            elif name.startswith(f"{PREFIX}target_"):
+                sources[name] = self.label
+            else:  # the trend, calendar parts and holidays
+                sources[name] = self.time
+        return OneStep(kept, design=design, predict=self.pipeline_.predict, sources=sources)
 
     def _design(self, rows: Any, times: Any, history: dict[str, Any]) -> Any:
         import pandas as pd
