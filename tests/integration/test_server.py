@@ -317,6 +317,9 @@ def _v1_store(url: str) -> None:
         conn.execute(sa.insert(schema.runs).values(
             run_id="old_1", experiment="old", run_number=1, run_type="interactive", status="Completed",
             created_at=1.0))
+        for value in (3.0, 2.0):
+            conn.execute(sa.insert(schema.metrics).values(run_id="old_1", name="loss", kind="scalar",
+                                                          value_num=value, logged_at=2.0))
     with engine.connect() as conn:
         assert "applied_requests" not in sa.inspect(conn).get_table_names()
     engine.dispose()
@@ -328,7 +331,9 @@ def test_later_migrations_apply_to_a_v1_store(backend, postgres, tmp_path):
         postgres.create_database(f"v1_{uuid.uuid4().hex[:12]}")
     _v1_store(url)
     store = SqlStore(url)
-    assert store.schema_version() == schema.LATEST_VERSION == 4
+    assert store.schema_version() == schema.LATEST_VERSION == 5
+    # v5 kept each metric's latest value: the one logged last before the migration
+    assert store.query_runs(columns=["loss"])["metrics"] == {"old_1": {"loss": 2.0}}
     assert {"applied_requests", "assets", "lineage", "schedule_firings"} <= set(
         sa.inspect(store.engine).get_table_names())
     assert store.get_run("old_1")["status"] == "Completed"

@@ -223,7 +223,96 @@ def test_list_runs_filters(store):
         store.list_runs(status="Pwned")
 
 
+def test_query_runs_pages_sorts_and_filters_with_a_total(store):
+    experiment = unique()
+    made = []
+    for i in range(5):
+        run = store.create_run({"run_id": unique(f"{experiment}_"), "experiment": experiment, "run_type": "script",
+                                "status": st.RUNNING, "display_name": f"Trial {i}"},
+                               tags={"team": "a" if i % 2 else "b"}, properties={"seed": i})
+        made.append(run["run_id"])
+        store.log_metrics([metric(run["run_id"], 10.0 - i), metric(run["run_id"], float(i))])  # the last counts
+    store.log_metrics([{**metric(made[4], 0.5), "name": "acc"}])
+    store.log_metrics([metric(made[0], 7.5)])  # a later batch replaces the latest value
+    store.set_status(made[1], st.COMPLETED)
+    ids_of = lambda page: [r["run_id"] for r in page["runs"]]  # noqa: E731
+
+    page = store.query_runs(experiment=experiment, limit=2)
+    assert page["total"] == 5 and ids_of(page) == made[::-1][:2]  # newest first
+    assert "definition" not in page["runs"][0]
+    assert ids_of(store.query_runs(experiment=experiment, limit=2, offset=4)) == [made[0]]
+    by_loss = store.query_runs(experiment=experiment, sort="metric:loss", descending=False, columns=["loss", "acc"])
+    assert ids_of(by_loss) == [made[1], made[2], made[3], made[4], made[0]]
+    assert by_loss["metrics"][made[0]] == {"loss": 7.5} and by_loss["metrics"][made[4]] == {"loss": 4.0, "acc": 0.5}
+    # runs without the value come last, whichever the direction
+    assert ids_of(store.query_runs(experiment=experiment, sort="metric:acc"))[0] == made[4]
+    assert ids_of(store.query_runs(experiment=experiment, sort="metric:acc", descending=False))[0] == made[4]
+    assert ids_of(store.query_runs(experiment=experiment, sort="property:seed", descending=False)) == made
+    assert store.query_runs(experiment=experiment, tags={"team": "a"})["total"] == 2
+    assert store.query_runs(experiment=experiment, tags={"team": None})["total"] == 5
+    assert ids_of(store.query_runs(experiment=experiment, status=[st.COMPLETED])) == [made[1]]
+    assert ids_of(store.query_runs(experiment=experiment, text="TRIAL 3")) == [made[3]]
+    assert store.query_runs(experiment=experiment, text="%")["total"] == 0  # a pattern character is a character
+    filtered = store.query_runs(experiment=experiment, metrics=[{"name": "loss", "op": ">=", "value": 3}],
+                                sort="metric:loss")
+    assert ids_of(filtered) == [made[0], made[4], made[3]]
+    assert ids_of(store.query_runs(experiment=experiment, properties={"seed": 2})) == [made[2]]
+    assert store.query_runs(experiment=unique())["total"] == 0
+
+
+@pytest.mark.parametrize("fields, error", [
+    (dict(sort="loss"), "sort: 'loss' is not one of"),
+    (dict(sort="metrics:loss"), "sort: 'metrics:loss' is not a sort key"),
+    (dict(limit=0), "limit"),
+    (dict(limit=1001), "limit"),
+    (dict(offset=-1), "offset"),
+    (dict(status=["Pwned"]), "status"),
+    (dict(metrics=[{"name": "loss", "op": "like", "value": 1}]), "op"),
+    (dict(metrics=[{"name": "loss", "op": "<", "value": "1"}]), "value"),
+    (dict(experiment="../up"), "experiment"),
+    (dict(colour="red"), "colour"),
+])
+def test_query_runs_refuses_what_does_not_fit_naming_the_field(store, fields, error):
+    with pytest.raises(ConfigError, match=error):
+        store.query_runs(**fields)
+
+
 # -- metrics -----------------------------------------------------------------------------
+def test_a_long_series_is_downsampled_keeping_every_bucket_low_and_high(store):
+    run, short = new_run(store)["run_id"], new_run(store)["run_id"]
+    values = [math.sin(i / 300) for i in range(6000)]
+    values[1234], values[4321] = 50.0, -50.0  # a spike each way
+    store.log_metrics([metric(run, v, step=i * 10) for i, v in enumerate(values)])
+    store.log_metrics([{**metric(run, 0.0), "name": "other"}, metric(short, 1.0), metric(short, 2.0)])
+    long, few = store.metric_series([run, short], "loss", points=100)
+    assert long["count"] == 6000 and long["downsampled"] is True and 50 <= len(long["i"]) <= 100
+    assert long["i"] == sorted(long["i"]) and {1234, 4321} <= set(long["i"])
+    assert all(values[i] == v for i, v in zip(long["i"], long["value"])) and long["step"][0] == long["i"][0] * 10
+    for bucket in range(50):  # each bucket of 120 rows keeps its lowest and highest
+        rows = range(bucket * 120, bucket * 120 + 120)
+        assert min(rows, key=lambda i: (values[i], i)) in long["i"] and max(values[i] for i in rows) in long["value"]
+    assert (few["count"], few["downsampled"], few["value"]) == (2, False, [1.0, 2.0])
+    zoom = store.metric_series([run], "loss", points=100, start=1200, end=1250)[0]
+    assert zoom["downsampled"] is False and zoom["i"] == list(range(1200, 1250)) and zoom["count"] == 50
+    assert store.metric_series([run], "loss", points=100, start=5990)[0]["i"] == list(range(5990, 6000))
+    assert store.metric_series([run], "absent")[0]["count"] == 0
+    for fields, error in ((dict(points=2), "points"), (dict(start=5, end=5), "end: 5 is not after start"),
+                          (dict(run_ids=[]), "run_ids")):
+        with pytest.raises(ConfigError, match=error):
+            store.metric_series(**{"run_ids": [run], "name": "loss", **fields})
+
+
+def test_metric_names_say_what_a_run_logged(store):
+    run = new_run(store)["run_id"]
+    store.log_metrics([metric(run, 3.0), metric(run, 2.0), {**metric(run, 1.0), "name": "acc"}])
+    store.log_metrics([{**metric(run, 0.0), "name": "curve", "kind": "row", "value_num": None,
+                        "value_text": '{"epoch": 1}'}, metric(run, 1.5)])
+    assert store.metric_names(run) == [{"name": "loss", "kind": "scalar", "count": 3, "latest": 1.5},
+                                       {"name": "acc", "kind": "scalar", "count": 1, "latest": 1.0},
+                                       {"name": "curve", "kind": "row", "count": 1, "latest": None}]
+    assert store.metric_names(new_run(store)["run_id"]) == []
+
+
 def test_metrics_round_trip_with_step_and_description(store):
     run = new_run(store)["run_id"]
     store.log_metrics([metric(run, 0.5, step=1, description="training loss"), metric(run, 0.25, step=2),

@@ -139,6 +139,22 @@ class RunStore(JobStore):
     @abc.abstractmethod
     def list_experiments(self) -> list[str]: ...
 
+    @abc.abstractmethod
+    def metric_series(self, run_ids: list[str], name: str, *, points: int = 1000, start: int = 0,
+                      end: int | None = None) -> list[dict[str, Any]]:
+        """Per run, a scalar metric's points ``start`` to ``end`` (``store.metric_series``): all
+        of them when they are at most ``points``, else each bucket's lowest and highest."""
+
+    @abc.abstractmethod
+    def metric_names(self, run_id: str) -> list[dict[str, Any]]:
+        """What the run logged, one entry per name and kind in the order first logged:
+        ``{"name", "kind", "count" (rows), "latest" (a scalar's last value, else None)}``."""
+
+    @abc.abstractmethod
+    def query_runs(self, query: Any = None, **fields: Any) -> dict[str, Any]:
+        """A page of runs (``store.query``: a ``RunQuery``, or its fields): ``{"total": the runs
+        the filters match, "runs": the page's rows, "metrics": run_id -> {column: latest value}}``."""
+
     # -- supervisors: process bookkeeping and job credentials
     @abc.abstractmethod
     def set_run_process(self, run_id: str, *, host: str, supervisor_pid: int | None = None,

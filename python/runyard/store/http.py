@@ -14,6 +14,7 @@ that the server failed (500) is not retried.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,8 +32,9 @@ from ..artifacts import folder_files, report_left_out
 from ..errors import (ConfigError, ConflictError, NotFoundError, PermissionDeniedError, RunNotFoundError,
                       RunyardError, SnapshotError, missing_dependency)
 from ..ids import check_experiment_name, check_id, check_sha256
-from . import checks
+from . import checks, metric_series
 from .base import ENV_RETRY_WINDOW, JOB_RETRY_WINDOW_S, RunStore, current_retry_deadline
+from .query import RunQuery
 
 try:
     import requests
@@ -197,6 +199,11 @@ class HttpStore(RunStore):
     def list_experiments(self) -> list[str]:
         return self._get("/experiments")
 
+    def query_runs(self, query: RunQuery | None = None, **fields: Any) -> dict[str, Any]:
+        query = query if query is not None else RunQuery.of(**fields)  # refused here before it is sent
+        body = dataclasses.asdict(query)
+        return self._client.request("POST", "/runs/query", json_body=body)
+
     # -- runs
     def create_run(self, row: dict[str, Any], tags: dict[str, Any] | None = None,
                    properties: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -254,6 +261,15 @@ class HttpStore(RunStore):
     def log_metrics(self, rows: list[dict[str, Any]], *, batch_id: str | None = None) -> None:
         if rows:
             self._write("POST", "/metrics", {"rows": rows}, key=batch_id)
+
+    def metric_names(self, run_id: str) -> list[dict[str, Any]]:
+        return self._get(f"/runs/{check_id(run_id, 'run_id')}/metric-names")
+
+    def metric_series(self, run_ids: list[str], name: str, *, points: int = 1000, start: int = 0,
+                      end: int | None = None) -> list[dict[str, Any]]:
+        run_ids, name, points, start, end = metric_series.check(run_ids, name, points=points, start=start, end=end)
+        return self._client.request("POST", "/metrics/series", json_body={
+            "run_ids": run_ids, "name": name, "points": points, "start": start, "end": end})
 
     def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
         return self._client.request("POST", "/metrics/query", json_body={"run_ids": list(run_ids), "name": name})

@@ -171,6 +171,18 @@ job_tokens = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
 )
 
+# Each scalar metric's last value per run (schema v5), kept as rows are logged: what a runs
+# table sorts and filters by, read from an index rather than from every metric row.
+latest_metrics = sa.Table(
+    "latest_metrics", metadata,
+    sa.Column("run_id", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("value_num", sa.Float, nullable=True),
+    sa.Column("step", sa.Integer, nullable=True),
+    sa.Column("logged_at", sa.Float, nullable=False),
+)
+sa.Index("ix_latest_metrics_value", latest_metrics.c.name, latest_metrics.c.value_num)
+
 _V1_TABLES = [schema_version, experiments, runs, status_events, metrics, tags, properties,
               environments, compute_targets]
 
@@ -205,11 +217,23 @@ def _add_steps_and_job_tokens(conn: sa.Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_applied_requests_at ON applied_requests (at)")
 
 
+def _add_latest_metrics(conn: sa.Connection) -> None:
+    latest_metrics.create(conn, checkfirst=True)
+    # the last scalar row of each run and name logged so far (ids grow in logging order)
+    last = (sa.select(sa.func.max(metrics.c.id)).where(metrics.c.kind == "scalar")
+            .group_by(metrics.c.run_id, metrics.c.name))
+    conn.execute(sa.insert(latest_metrics).from_select(
+        ["run_id", "name", "value_num", "step", "logged_at"],
+        sa.select(metrics.c.run_id, metrics.c.name, metrics.c.value_num, metrics.c.step, metrics.c.logged_at)
+        .where(metrics.c.id.in_(last))))
+
+
 #: (version, migration) in the order they apply; append, never edit.
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _create_v1),
     (2, _add_applied_requests),
     (3, _add_assets),
     (4, _add_steps_and_job_tokens),
+    (5, _add_latest_metrics),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -19,8 +19,11 @@ from .. import ids
 from .. import status as st
 from ..errors import ConfigError, ConflictError, NotFoundError, RunNotFoundError, RunyardError
 from . import checks
+from . import metric_series as series
+from . import query as run_query
 from . import schema as t
 from .base import RunStore
+from .query import RunQuery
 
 #: a job token's prefix: says what it is wherever it turns up
 JOB_TOKEN_PREFIX = "ryj_"
@@ -398,6 +401,15 @@ class SqlStore(RunStore):
         with self._read() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
+    def query_runs(self, query: RunQuery | None = None, **fields: Any) -> dict[str, Any]:
+        query = query if query is not None else RunQuery.of(**fields)
+        count, page = run_query.statements(query, time.time())
+        with self._read() as conn:
+            total = conn.execute(count).scalar_one()
+            runs = [dict(r) for r in conn.execute(page).mappings()]
+            latest = run_query.latest_values(conn, [r["run_id"] for r in runs], query.columns)
+        return {"total": total, "runs": runs, "metrics": latest}
+
     # -- metrics -------------------------------------------------------------
     def log_metrics(self, rows: list[dict[str, Any]], *, batch_id: str | None = None) -> None:
         """Insert metric rows in one transaction (the job side batches them); a ``batch_id``
@@ -419,12 +431,30 @@ class SqlStore(RunStore):
                                        f"logged to existing runs)")
             if self._sqlite:
                 conn.execute(sa.insert(t.metrics), rows)
-                return
-            # PostgreSQL: COPY, in this transaction, takes a batch several times faster than
-            # an INSERT of many rows (the server's metrics route spends most of its time here)
-            with conn.connection.driver_connection.cursor() as cursor, cursor.copy(_COPY_METRICS) as copy:
-                for row in rows:
-                    copy.write_row([row[column] for column in _METRIC_COLUMNS])
+            else:
+                # PostgreSQL: COPY, in this transaction, takes a batch several times faster than
+                # an INSERT of many rows (the server's metrics route spends most of its time here)
+                with conn.connection.driver_connection.cursor() as cursor, cursor.copy(_COPY_METRICS) as copy:
+                    for row in rows:
+                        copy.write_row([row[column] for column in _METRIC_COLUMNS])
+            self._keep_latest(conn, rows)
+
+    def _keep_latest(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """``latest_metrics`` takes each scalar's last row of the batch: the write lock (SQLite)
+        or the row lock of the upsert (PostgreSQL) orders batches as their rows are ordered."""
+        last = {(row["run_id"], row["name"]): row for row in rows if row["kind"] == "scalar"}
+        if not last:
+            return
+        if self._sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        values = [{"run_id": r["run_id"], "name": r["name"], "value_num": r["value_num"], "step": r["step"],
+                   "logged_at": r["logged_at"]} for r in last.values()]
+        statement = insert(t.latest_metrics)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[t.latest_metrics.c.run_id, t.latest_metrics.c.name],
+            set_={c: statement.excluded[c] for c in ("value_num", "step", "logged_at")}), values)
 
     def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
         run_ids = [r for r in run_ids if _valid_id(r)]
@@ -438,6 +468,24 @@ class SqlStore(RunStore):
             q = q.where(t.metrics.c.name == name)
         with self._read() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
+
+    def metric_names(self, run_id: str) -> list[dict[str, Any]]:
+        m, latest = t.metrics, t.latest_metrics
+        summary = (sa.select(m.c.name, m.c.kind, sa.func.count().label("count"), sa.func.min(m.c.id).label("first"))
+                   .where(m.c.run_id == ids.check_id(run_id, "run_id")).group_by(m.c.name, m.c.kind).subquery())
+        q = (sa.select(summary.c.name, summary.c.kind, summary.c.count, latest.c.value_num.label("latest"))
+             .outerjoin(latest, sa.and_(latest.c.run_id == run_id, latest.c.name == summary.c.name,
+                                        summary.c.kind == "scalar"))
+             .order_by(summary.c.first))
+        with self._read() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def metric_series(self, run_ids: list[str], name: str, *, points: int = 1000, start: int = 0,
+                      end: int | None = None) -> list[dict[str, Any]]:
+        run_ids, name, points, start, end = series.check(run_ids, name, points=points, start=start, end=end)
+        with self._read() as conn:
+            return [series.collect(conn.execute(series.statement(run_id, name, points, start, end)), run_id, points)
+                    for run_id in run_ids]
 
     # -- tags and properties -------------------------------------------------
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:

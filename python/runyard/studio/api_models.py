@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from .. import ids
 from .. import status as st
-from ..store import checks
+from ..store import checks, metric_series, query
 
 _NO_NUL = r"^[^\x00]*$"
 
@@ -110,8 +110,79 @@ class EndChildrenBody(Body):
     status: TerminalStatus
 
 
-class RunRow(BaseModel):
-    """A run as stored."""
+class MetricFilterBody(Body):
+    name: Key
+    op: Literal[query.OPERATORS]  # type: ignore[valid-type]
+    value: Annotated[float, Field(allow_inf_nan=False)]
+
+
+class RunQueryBody(Body):
+    """A page of runs (``runyard.store.query``): filters, one sort key (a run column,
+    ``metric:<name>``, ``tag:<key>`` or ``property:<key>``), offset and limit, and the metric
+    columns whose latest values come back."""
+
+    experiment: Optional[ExperimentName] = None
+    parent_id: Optional[Id] = None
+    top_level_only: bool = False
+    status: Optional[list[Status]] = Field(None, max_length=len(st.ALL))
+    run_type: Optional[RunType] = None
+    text: Optional[Text] = Field(None, description="in the run id or display name, any case")
+    tags: Optional[KeyValues] = Field(None, max_length=query.MAX_FILTERS,
+                                      description="key -> value, or null for any value")
+    properties: Optional[KeyValues] = Field(None, max_length=query.MAX_FILTERS)
+    metrics: Optional[list[MetricFilterBody]] = Field(None, max_length=query.MAX_FILTERS,
+                                                      description="comparisons of a metric's latest value")
+    sort: Key = "created_at"
+    descending: bool = True
+    offset: int = Field(0, ge=0, le=query.MAX_OFFSET)
+    limit: int = Field(50, ge=1, le=query.MAX_LIMIT)
+    columns: Optional[list[Key]] = Field(None, max_length=query.MAX_COLUMNS,
+                                         description="metrics whose latest value each run of the page gets")
+
+
+class SeriesBody(Body):
+    """A scalar metric's series of each run, for a chart (``runyard.store.metric_series``)."""
+
+    run_ids: list[Id] = Field(min_length=1, max_length=metric_series.MAX_RUNS)
+    name: Key
+    points: int = Field(1000, ge=metric_series.MIN_POINTS, le=metric_series.MAX_POINTS,
+                        description="a range longer than this comes back as each bucket's lowest and highest")
+    start: int = Field(0, ge=0, le=metric_series.MAX_INDEX, description="the first point (numbered from 0)")
+    end: Optional[int] = Field(None, ge=1, le=metric_series.MAX_INDEX, description="the point after the last")
+
+
+class Series(BaseModel):
+    run_id: str
+    count: int = Field(description="points in the range")
+    downsampled: bool
+    i: list[int] = Field(description="each point's number in the series")
+    value: list[float]
+    step: list[Optional[int]]
+    logged_at: list[float]
+
+
+class MetricName(BaseModel):
+    name: str
+    kind: str
+    count: int = Field(description="rows logged under this name and kind")
+    latest: Optional[float] = Field(None, description="a scalar's last value")
+
+
+class LogFile(BaseModel):
+    name: str = Field(description="a file of the run's logs/ folder")
+    size: int
+
+
+class LogChunk(BaseModel):
+    name: str
+    offset: int
+    next_offset: int = Field(description="where the next read starts: the text ends with a whole character")
+    size: int = Field(description="the log's size when it was read")
+    text: str
+
+
+class RunSummary(BaseModel):
+    """A run as stored, but for its definition (a page of runs)."""
 
     run_id: str
     experiment: str
@@ -121,7 +192,6 @@ class RunRow(BaseModel):
     run_type: str
     status: str
     target: Optional[str] = None
-    definition: Optional[str] = None
     environment_name: Optional[str] = None
     environment_version: Optional[str] = None
     environment_hash: Optional[str] = None
@@ -136,6 +206,18 @@ class RunRow(BaseModel):
     supervisor_started: Optional[float] = None
     job_pid: Optional[int] = None
     job_started: Optional[float] = None
+
+
+class RunRow(RunSummary):
+    """A run as stored."""
+
+    definition: Optional[str] = None
+
+
+class RunPage(BaseModel):
+    total: int = Field(description="how many runs the filters match")
+    runs: list[RunSummary] = Field(description="the page, without each run's definition (GET /runs/{id} has it)")
+    metrics: dict[str, dict[str, Optional[float]]] = Field(description="run id -> column -> latest value")
 
 
 class StatusEvent(BaseModel):

@@ -34,6 +34,7 @@ try:
     from fastapi import Depends, FastAPI, Header, Path as PathParam, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.staticfiles import StaticFiles
     from starlette.concurrency import run_in_threadpool
 except ModuleNotFoundError as e:  # pragma: no cover - depends on the installed extras
     raise missing_dependency(e.name or "fastapi", "server") from e
@@ -43,6 +44,7 @@ from .. import status as st
 from ..artifacts import ArtifactStore, check_file_name
 from ..store.sql import SqlStore
 from . import api_models as m
+from . import logs
 from .access import Caller, Forbidden
 from .guard import (API, CALLER, HEAD_TIMEOUT_S, KEEP_ALIVE_S, MAX_FILE_BYTES, Guard, check_token,
                     current_request, head_timeout_protocol)
@@ -57,6 +59,8 @@ HolderPath = PathParam(pattern=ids.ID_PATTERN, description="a run id, or the id 
 Sha256Path = PathParam(pattern=ids.SHA256_PATTERN, description="a snapshot's sha256 content hash")
 FileName = Query(alias="name", min_length=1, max_length=4096, pattern=r"^[^\x00]*$",
                  description="path of the file inside the run")
+#: the studio's built UI (sources in web/, built by scripts/build_ui.py), served at /
+UI_DIR = Path(__file__).resolve().parent / "ui"
 _BINARY_BODY = {"requestBody": {"required": True, "content": {
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 
@@ -205,6 +209,14 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
                                status=status, tags=_json_object("tags", tags), run_type=run_type, host=host,
                                limit=limit, properties=_json_object("properties", properties))
 
+    @app.post(f"{API}/runs/query")
+    def query_runs(body: m.RunQueryBody, caller: Caller = Who) -> m.RunPage:
+        if body.parent_id is None:
+            caller.user_only("querying runs other than a run's children")
+        else:
+            caller.reads_run(body.parent_id)
+        return store.query_runs(**body.model_dump(exclude_none=True))
+
     @app.get(f"{API}/runs/{{run_id}}")
     def get_run(run_id: str = IdPath, caller: Caller = Who) -> m.RunRow:
         caller.reads_run(run_id)
@@ -244,6 +256,16 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             exit_code=body.exit_code))
         return {"changed": changed}
 
+    @app.post(f"{API}/runs/{{run_id}}/cancel")
+    def cancel_run(run_id: str = IdPath, caller: Caller = Who) -> m.RunRow:
+        """Cancel the run as ``Run.cancel`` does: its target stops it (a supervisor on another
+        machine sees CancelRequested and stops it there)."""
+        from ..run import Run
+        caller.user_only("canceling a run")
+        existing_run(run_id)
+        Run.get(workspace_here(), run_id).cancel()
+        return existing_run(run_id)
+
     @app.get(f"{API}/runs/{{run_id}}/status-events")
     def status_events(run_id: str = IdPath, caller: Caller = Who) -> list[m.StatusEvent]:
         caller.reads_run(run_id)
@@ -266,6 +288,17 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             caller.writes(run_id, "logging metrics")
         once(key, lambda: store.log_metrics(rows))
         return {"logged": len(rows)}
+
+    @app.post(f"{API}/metrics/series")
+    def metric_series(body: m.SeriesBody, caller: Caller = Who) -> list[m.Series]:
+        for run_id in body.run_ids:
+            caller.reads_run(run_id)
+        return store.metric_series(body.run_ids, body.name, points=body.points, start=body.start, end=body.end)
+
+    @app.get(f"{API}/runs/{{run_id}}/metric-names")
+    def metric_names(run_id: str = IdPath, caller: Caller = Who) -> list[m.MetricName]:
+        caller.reads_run(run_id)
+        return store.metric_names(run_id)
 
     @app.post(f"{API}/metrics/query")
     def get_metric_rows(body: m.MetricQueryBody, caller: Caller = Who) -> list[m.StoredMetric]:
@@ -521,6 +554,18 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         check_file_read(run_id, caller)
         return FileResponse(artifacts.path(run_id, file_name), media_type="application/octet-stream")
 
+    @app.get(f"{API}/runs/{{run_id}}/logs")
+    def list_logs(run_id: str = IdPath, caller: Caller = Who) -> list[m.LogFile]:
+        caller.reads_run(run_id)
+        return logs.list_logs(artifacts, run_id)
+
+    @app.get(f"{API}/runs/{{run_id}}/logs/{{log_name}}")
+    def read_log(run_id: str = IdPath, log_name: str = PathParam(pattern=logs.NAME_PATTERN),
+                 offset: int = Query(0, ge=0, le=2 ** 62, description="the byte to read from"),
+                 caller: Caller = Who) -> m.LogChunk:
+        caller.reads_run(run_id)
+        return logs.read_log(artifacts, run_id, log_name, offset)
+
     @app.get(f"{API}/runs/{{run_id}}/files/digest")
     def file_digest(run_id: str = HolderPath, file_name: str = FileName, caller: Caller = Who) -> dict[str, Any]:
         check_file_read(run_id, caller)
@@ -565,6 +610,8 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             tmp.unlink(missing_ok=True)
         return {"hash": snapshot_hash, "size": snapshot_path(snapshot_hash).stat().st_size}
 
+    if (UI_DIR / "index.html").is_file():  # the studio: static files, public (they hold no workspace data)
+        app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="studio")
     return Guard(app, store, token)
 
 
@@ -631,6 +678,23 @@ def check_listen(host: str, token: str | None) -> None:
                           f"(or set RUNYARD_TOKEN), or listen on 127.0.0.1")
 
 
+def check_port_free(host: str, port: int) -> None:
+    """A clear error now, rather than uvicorn's log line after the app was built."""
+    import socket
+    try:
+        infos = socket.getaddrinfo(host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ConfigError(f"--host {host}: not an address of this machine ({e})") from e
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {host}:{port} ({e.strerror}): another server holds it? "
+                              f"Pass another --port") from e
+
+
 def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
           token: str | None = None, name: str = "workspace", on_ready: Callable[[str], None] | None = None,
           scheduler: bool = True, scheduler_poll_s: float | None = None) -> None:
@@ -641,6 +705,7 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
     >>> serve("sqlite:////tmp/ws.db", "/tmp/ws-artifacts", port=8000)  # doctest: +SKIP
     """
     check_listen(host, token)
+    check_port_free(host, port)
     try:
         import uvicorn
     except ModuleNotFoundError as e:
@@ -673,4 +738,4 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
         thread.stop()
 
 
-__all__ = ["create_app", "serve", "check_listen", "is_loopback", "HEAD_TIMEOUT_S"]
+__all__ = ["create_app", "serve", "check_listen", "check_port_free", "is_loopback", "HEAD_TIMEOUT_S"]

@@ -1,0 +1,209 @@
+"""A page of runs, as a runs table shows it: ``RunStore.query_runs(RunQuery)``.
+
+Filters (experiment, parent, status, run type, text in the run id or display name, tags,
+properties, comparisons of a metric's latest value), one sort key (a run column, a metric's
+latest value, a tag or a property: runs that lack it come last either way), a page (offset,
+limit) with the total the filters match, and the latest values of the metric columns asked
+for. A page's rows leave out the run's definition (the job spec, up to megabytes): ``get_run``
+has it. Metric values come from ``latest_metrics`` (schema v5): each scalar metric's last value
+per run, kept as rows are logged, so sorting 100,000 runs by a metric reads an index rather
+than every metric row.
+
+>>> RunQuery.of(sort="metric:loss", descending=False, limit=20).sort
+'metric:loss'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from .. import ids
+from .. import status as st
+from ..errors import ConfigError
+from . import checks
+from . import schema as t
+
+#: run columns a page sorts by; ``duration`` is end (or now) minus start
+RUN_SORTS = ("created_at", "start_time", "end_time", "duration", "run_number", "status", "display_name",
+             "experiment", "run_type", "target")
+#: sorts by a named value: ``metric:loss``, ``tag:team``, ``property:seed``
+NAMED_SORTS = ("metric", "tag", "property")
+OPERATORS = ("<", "<=", ">", ">=", "=", "!=")
+MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
+MAX_COLUMNS = 50
+MAX_FILTERS = 20
+FIELDS = ("experiment", "parent_id", "top_level_only", "status", "run_type", "text", "tags", "properties",
+          "metrics", "sort", "descending", "offset", "limit", "columns")
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """Runs whose latest value of metric ``name`` compares to ``value`` by ``op``."""
+
+    name: str
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    experiment: str | None = None
+    parent_id: str | None = None
+    top_level_only: bool = False
+    status: tuple[str, ...] = ()
+    run_type: str | None = None
+    text: str | None = None
+    tags: dict[str, str | None] = field(default_factory=dict)
+    properties: dict[str, str | None] = field(default_factory=dict)
+    metrics: tuple[MetricFilter, ...] = ()
+    sort: str = "created_at"
+    descending: bool = True
+    offset: int = 0
+    limit: int = 50
+    columns: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, **fields: Any) -> "RunQuery":
+        """A query from plain values (a request's JSON), each checked: a ``ConfigError`` names
+        the field that does not fit."""
+        unknown = sorted(set(fields) - set(FIELDS))
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: not a field of a run query; valid: {', '.join(FIELDS)}")
+        out: dict[str, Any] = {}
+        if fields.get("experiment") is not None:
+            out["experiment"] = ids.check_experiment_name(fields["experiment"], "experiment")
+        if fields.get("parent_id") is not None:
+            out["parent_id"] = ids.check_id(fields["parent_id"], "parent_id")
+        if fields.get("run_type") is not None:
+            out["run_type"] = checks.one_of(fields["run_type"], "run_type", checks.RUN_TYPES)
+        if fields.get("text") is not None:
+            out["text"] = checks.text(fields["text"], "text")
+        for name in ("top_level_only", "descending"):
+            if name in fields:
+                if not isinstance(fields[name], bool):
+                    raise ConfigError(f"{name}: expected true or false, got {type(fields[name]).__name__}")
+                out[name] = fields[name]
+        if fields.get("status") is not None:
+            out["status"] = tuple(checks.one_of(s, "status", st.ALL) for s in _listed(fields["status"], "status"))
+        for name in ("tags", "properties"):
+            if fields.get(name) is not None:
+                values = checks.key_values(fields[name], name)
+                if len(values) > MAX_FILTERS:
+                    raise ConfigError(f"{name}: at most {MAX_FILTERS} filters, got {len(values)}")
+                out[name] = values
+        if fields.get("metrics") is not None:
+            out["metrics"] = tuple(_metric_filter(f, f"metrics[{i}]")
+                                   for i, f in enumerate(_listed(fields["metrics"], "metrics", MAX_FILTERS)))
+        if fields.get("sort") is not None:
+            out["sort"] = _sort(fields["sort"])
+        if fields.get("offset") is not None:
+            out["offset"] = checks.integer(fields["offset"], "offset", 0, MAX_OFFSET)
+        if fields.get("limit") is not None:
+            out["limit"] = checks.integer(fields["limit"], "limit", 1, MAX_LIMIT)
+        if fields.get("columns") is not None:
+            out["columns"] = tuple(dict.fromkeys(
+                checks.text(c, "columns", empty=False) for c in _listed(fields["columns"], "columns", MAX_COLUMNS)))
+        return cls(**out)
+
+
+def _listed(value: Any, name: str, most: int = 100) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{name}: expected a list, got {type(value).__name__}")
+    if len(value) > most:
+        raise ConfigError(f"{name}: at most {most} items, got {len(value)}")
+    return list(value)
+
+
+def _metric_filter(value: Any, where: str) -> MetricFilter:
+    if isinstance(value, MetricFilter):
+        value = {"name": value.name, "op": value.op, "value": value.value}
+    if not isinstance(value, dict) or set(value) != {"name", "op", "value"}:
+        raise ConfigError(f"{where}: expected {{'name': ..., 'op': ..., 'value': ...}}, got {value!r:.200}")
+    number = value["value"]
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        raise ConfigError(f"{where}.value: expected a finite number, got {number!r:.100}")
+    return MetricFilter(checks.text(value["name"], f"{where}.name", empty=False),
+                        checks.one_of(value["op"], f"{where}.op", OPERATORS), float(number))
+
+
+def _sort(value: Any) -> str:
+    checks.text(value, "sort", empty=False)
+    kind, colon, name = value.partition(":")
+    if colon:
+        if kind not in NAMED_SORTS or not name:
+            raise ConfigError(f"sort: {value!r} is not a sort key; valid: {', '.join(RUN_SORTS)}, or "
+                              f"metric:<name>, tag:<key>, property:<key>")
+        return value
+    return checks.one_of(value, "sort", RUN_SORTS)
+
+
+def statements(query: RunQuery, now: float) -> tuple[Any, Any]:
+    """(the count of runs the filters match, the page of them) as SQLAlchemy statements."""
+    runs = t.runs
+    conditions = []
+    if query.experiment is not None:
+        conditions.append(runs.c.experiment == query.experiment)
+    if query.parent_id is not None:
+        conditions.append(runs.c.parent_id == query.parent_id)
+    elif query.top_level_only:
+        conditions.append(runs.c.parent_id.is_(None))
+    if query.status:
+        conditions.append(runs.c.status.in_(query.status))
+    if query.run_type is not None:
+        conditions.append(runs.c.run_type == query.run_type)
+    if query.text:
+        pattern = "%" + query.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(sa.or_(sa.func.lower(runs.c.run_id).like(pattern, escape="\\"),
+                                 sa.func.lower(sa.func.coalesce(runs.c.display_name, "")).like(pattern, escape="\\")))
+    for key, value in query.tags.items():
+        sub = sa.select(t.tags.c.run_id).where(t.tags.c.key == key)
+        if value is not None:
+            sub = sub.where(t.tags.c.value == value)
+        conditions.append(runs.c.run_id.in_(sub))
+    for key, value in query.properties.items():
+        conditions.append(runs.c.run_id.in_(sa.select(t.properties.c.run_id).where(
+            t.properties.c.key == sa.bindparam(None, key, literal_execute=True), t.properties.c.value == value)))
+    for f in query.metrics:
+        latest = t.latest_metrics
+        compared = {"<": latest.c.value_num < f.value, "<=": latest.c.value_num <= f.value,
+                    ">": latest.c.value_num > f.value, ">=": latest.c.value_num >= f.value,
+                    "=": latest.c.value_num == f.value, "!=": latest.c.value_num != f.value}[f.op]
+        conditions.append(runs.c.run_id.in_(sa.select(latest.c.run_id).where(latest.c.name == f.name, compared)))
+    count = sa.select(sa.func.count()).select_from(runs).where(*conditions)
+
+    page = sa.select(*(c for c in runs.c if c.name != "definition")).where(*conditions)
+    kind, _, name = query.sort.partition(":")
+    if kind == "metric":
+        joined = t.latest_metrics.alias("sort_metric")
+        page = page.outerjoin(joined, sa.and_(joined.c.run_id == runs.c.run_id, joined.c.name == name))
+        key = joined.c.value_num
+    elif kind in ("tag", "property"):
+        table = (t.tags if kind == "tag" else t.properties).alias("sort_value")
+        page = page.outerjoin(table, sa.and_(table.c.run_id == runs.c.run_id, table.c.key == name))
+        key = table.c.value
+    elif kind == "duration":
+        key = sa.func.coalesce(runs.c.end_time, now) - runs.c.start_time
+    else:
+        key = runs.c[kind]
+    # those without a value last, whichever the direction; then newest first, as list_runs
+    page = page.order_by(key.is_(None), key.desc() if query.descending else key.asc(),
+                         runs.c.created_at.desc(), runs.c.run_number.desc(), runs.c.run_id)
+    return count, page.offset(query.offset).limit(query.limit)
+
+
+def latest_values(conn: sa.Connection, run_ids: list[str], names: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Each run's latest value of each metric named (runs without any: absent)."""
+    out: dict[str, dict[str, float]] = {}
+    if not run_ids or not names:
+        return out
+    latest = t.latest_metrics
+    rows = conn.execute(sa.select(latest.c.run_id, latest.c.name, latest.c.value_num)
+                        .where(latest.c.run_id.in_(run_ids), latest.c.name.in_(names)))
+    for run_id, name, value in rows:
+        out.setdefault(run_id, {})[name] = value
+    return out
