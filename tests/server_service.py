@@ -32,38 +32,32 @@ def server_env() -> dict[str, str]:
 def start_server(store_url: str, artifacts: Path, log: Path, token: str | None = None, port: int | None = None):
     """``runyard server`` on ``port`` (a free one by default); (its process, its URL)."""
     port = port or free_port()
-    argv = [sys.executable, "-m", "runyard.cli", "server", "--store", store_url,
-            "--artifacts", str(artifacts), "--port", str(port), "--name", "served"]
-    if token:
-        argv += ["--token", token]
+    args = ["server", "--store", store_url, "--artifacts", str(artifacts), "--port", str(port), "--name", "served"]
+    return start_command(args + (["--token", token] if token else []), port, log)
+
+
+def start_command(args: list[str], port: int, log: Path, cwd: Path | None = None):
+    """``runyard ARGS`` serving on ``port``, once it answers; (its process, its URL)."""
     with open(log, "w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=server_env())
+        proc = subprocess.Popen([sys.executable, "-m", "runyard.cli", *args], stdout=out, stderr=subprocess.STDOUT,
+                                env=server_env(), cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"runyard server exited with {proc.returncode}:\n{log.read_text()}")
+                pytest.fail(f"runyard {args[0]} exited with {proc.returncode}:\n{log.read_text()}")
             try:
                 if requests.get(f"{url}/openapi.json", timeout=5).status_code == 200:
                     return proc, url
             except requests.RequestException:  # not listening yet, or too busy to answer yet
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"runyard server did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
+                pytest.fail(f"runyard {args[0]} did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
             time.sleep(0.1)
     except BaseException:  # never leave a server behind that nobody will stop
         stop_server(proc)
         raise
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def served_on_postgres(postgres, folder: Path, token: str | None = None):
@@ -76,3 +70,12 @@ def served_on_postgres(postgres, folder: Path, token: str | None = None):
         yield url
     finally:
         stop_server(proc)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -169,6 +169,38 @@ def test_a_link_planted_among_the_snapshots_is_never_served_and_is_replaced(url,
     assert served.content == taken.path.read_bytes()
 
 
+def test_logs_are_read_only_from_the_runs_logs_folder(url, server, user):
+    _url, artifacts, _proc = server
+    run, other = new_run(user), new_run(user)
+    logs = artifacts / "runs" / run / "logs"
+    logs.mkdir(parents=True)
+    (logs / "driver.log").write_bytes("naïve\n".encode())
+    (logs / "passwd.log").symlink_to("/etc/passwd")  # planted: never listed, never served
+    listed = requests.get(f"{api(url)}/runs/{run}/logs", headers=AUTH, timeout=30).json()
+    assert listed == [{"name": "driver.log", "size": 7}]
+    assert requests.get(f"{api(url)}/runs/{run}/logs/passwd.log", headers=AUTH, timeout=30).status_code == 404
+    for name in ("%2E%2E", "..%2F..%2Fetc%2Fpasswd", ".hidden", "a%00b"):
+        answer = requests.get(f"{api(url)}/runs/{run}/logs/{name}", headers=AUTH, timeout=30)
+        assert answer.status_code in (404, 422), (name, answer.status_code)
+    past = requests.get(f"{api(url)}/runs/{run}/logs/driver.log", params={"offset": 8}, headers=AUTH, timeout=30)
+    assert past.status_code == 400 and past.json()["message"].startswith("offset: 8 is past the end")
+    assert requests.get(f"{api(url)}/runs/{run}/logs/driver.log", params={"offset": -1}, headers=AUTH,
+                        timeout=30).status_code == 422
+    # a job reads its own run's log, not another run's
+    user.set_status(other, st.RUNNING)
+    job = {"Authorization": f"Bearer {user.issue_job_token(other)}"}
+    assert requests.get(f"{api(url)}/runs/{run}/logs/driver.log", headers=job, timeout=30).status_code == 403
+    assert requests.get(f"{api(url)}/runs/{run}/metric-names", headers=job, timeout=30).status_code == 403
+    assert requests.post(f"{api(url)}/runs/{other}/cancel", headers=job, timeout=30).status_code == 403
+
+
+def test_only_the_api_asks_for_the_token(url):
+    assert requests.get(f"{api(url)}/workspace", timeout=30).status_code == 401
+    assert requests.get(f"{url}/openapi.json", timeout=30).status_code == 200
+    assert requests.get(f"{url}/API/v1/workspace", timeout=30).status_code == 404  # not the API, no file
+    assert requests.get(f"{url}/%61pi/v1/workspace", timeout=30).status_code == 401  # decoded: the API
+
+
 # -- 500s and unchecked values ------------------------------------------------------------
 @pytest.mark.parametrize("path, body", [
     ("/metrics", {"rows": [{"run_id": "r", "name": "m", "kind": "bogus", "value_num": 1.0, "value_text": None,
@@ -180,6 +212,10 @@ def test_a_link_planted_among_the_snapshots_is_never_served_and_is_replaced(url,
     ("/metrics", {"rows": [{"run_id": "r", "name": "m" * 100_000, "kind": "scalar", "value_num": 1.0,
                             "value_text": None, "logged_at": 1.0}]}),
     ("/runs", {"row": {"run_id": "r1", "experiment": "e", "run_type": "script", "status": "Pwned"}}),
+    ("/runs/query", {"limit": 100_000}),
+    ("/runs/query", {"metrics": [{"name": "loss", "op": "<", "value": "0.5"}]}),
+    ("/runs/query", {"columns": ["loss"] * 51}),
+    ("/runs/query", {"sort": "x" * 300}),
     ("/runs", {"row": {"run_id": "r1", "experiment": "e", "run_type": "script", "status": "Queued",
                        "run_number": "abc"}}),
 ])
@@ -187,6 +223,11 @@ def test_bad_values_are_422_naming_the_field(url, path, body):
     answer = requests.post(f"{api(url)}{path}", json=body, headers=AUTH, timeout=30)
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["field"].startswith("body")
+
+
+def test_a_run_query_the_store_refuses_is_a_400_naming_the_field(url):
+    answer = requests.post(f"{api(url)}/runs/query", json={"sort": "metrics:loss"}, headers=AUTH, timeout=30)
+    assert answer.status_code == 400 and answer.json()["message"].startswith("sort: 'metrics:loss'")
 
 
 def test_what_the_review_found_as_500s_is_4xx(url, user):
@@ -235,6 +276,7 @@ def test_a_job_token_writes_only_its_own_run_and_the_runs_under_it(url, user, tm
     assert job.set_status(child, st.COMPLETED) is True
     job.update_run(mine, error="the script reported a problem")
     assert [r["run_id"] for r in job.list_runs(parent_id=mine)] == [child]
+    assert [r["run_id"] for r in job.query_runs(parent_id=mine)["runs"]] == [child]
     assert job.get_asset("dataset", dataset["name"])["id"] == dataset["id"]  # named: readable
 
     # everything else is refused with a 403 that says why
@@ -253,6 +295,8 @@ def test_a_job_token_writes_only_its_own_run_and_the_runs_under_it(url, user, tm
                                 "status": st.QUEUED}),
         lambda: job.list_experiments(),
         lambda: job.list_runs(experiment=user.get_run(other)["experiment"]),
+        lambda: job.query_runs(experiment=user.get_run(other)["experiment"]),
+        lambda: job.query_runs(parent_id=other),
         lambda: job.list_assets("dataset"),
         lambda: job.register_asset("dataset", "planted", DATASET_SPEC),
         lambda: job.update_asset(dataset["id"], state="disabled"),

@@ -72,36 +72,6 @@ def init(path: str, name: str | None, store_url: str | None) -> None:
     click.echo(f"{'Workspace exists' if existed else 'Created workspace'} {ws.name!r} at {ws.path}")
 
 
-@cli.command()
-@click.option("--store", "store_url", required=True,
-              help="SQLAlchemy URL of the run store, e.g. postgresql://user@db/runyard.")
-@click.option("--artifacts", "artifacts_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for the runs' files.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; any but loopback needs --token.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--token", envvar="RUNYARD_TOKEN", default=None,
-              help="Clients must send 'Authorization: Bearer TOKEN' (default: RUNYARD_TOKEN).")
-@click.option("--name", default="workspace", show_default=True, help="Workspace name clients see.")
-@click.option("--no-scheduler", is_flag=True, help="Do not fire the workspace's schedules here (run "
-                                                   "`runyard scheduler` elsewhere).")
-@click.option("--scheduler-poll", "scheduler_poll_s", type=click.FloatRange(min=0.1), default=None,
-              help="Seconds between the scheduler's passes (default: 10).")
-def server(store_url: str, artifacts_dir: str, host: str, port: int, token: str | None, name: str,
-           no_scheduler: bool, scheduler_poll_s: float | None) -> None:
-    """Serve a workspace's run history and files over HTTP (Workspace.get("http://HOST:PORT")),
-    and fire its schedules."""
-    try:
-        from ..studio.server import serve
-    except ImportError as e:
-        from ..errors import missing_dependency
-        raise missing_dependency(getattr(e, "name", None) or "fastapi", "server") from e
-    serve(store_url, artifacts_dir, host=host, port=port, token=token or None, name=name,
-          scheduler=not no_scheduler, scheduler_poll_s=scheduler_poll_s,
-          on_ready=lambda url: click.echo(f"Serving workspace {name!r} at {url} (API: {url}/api/v1, "
-                                          f"schema: {url}/openapi.json)", nl=True))
-
-
 @cli.group()
 def compute() -> None:
     """Compute targets of the workspace."""
@@ -244,7 +214,7 @@ def _print_summary(run) -> None:
 def load_commands() -> click.Group:
     """``cli`` with every command group registered (their modules add them when imported;
     the documentation's CLI reference reads it too)."""
-    from . import envs, models, pipelines, runs, schedules, workspaces  # noqa: F401
+    from . import envs, models, pipelines, runs, schedules, serving, workspaces  # noqa: F401
     return cli
 
 

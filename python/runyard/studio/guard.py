@@ -1,7 +1,7 @@
 """What every request meets before a route runs: the token, and a bound on its body.
 
-- With a workspace token, ``Authorization: Bearer <token>`` is required (401
-  otherwise): the workspace token makes the caller a user; a job token
+- With a workspace token, ``Authorization: Bearer <token>`` is required under
+  ``/api/`` (401 otherwise; the schema and the studio's static files are public): the workspace token makes the caller a user; a job token
   (``ryj_...``) the job of its run, while that run is active. The caller is put
   in the request's scope for the routes (``runyard.studio.access``).
 - JSON bodies are bounded by ``MAX_JSON_BYTES`` (413); file uploads are streamed
@@ -32,8 +32,9 @@ MAX_JSON_BYTES = 16 * 1024 * 1024
 HEAD_TIMEOUT_S = 10.0
 KEEP_ALIVE_S = 5
 MIN_TOKEN_LENGTH = 16
-#: Paths served without a token: the schema and its viewers say nothing about the workspace.
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+#: Only the API needs the token: the schema, its viewers and the studio's static files say
+#: nothing about the workspace (the studio asks for the token when the API answers 401).
+API_PREFIX = "/api/"
 CALLER = "runyard.caller"
 #: "METHOD /path" of the request being served: what an Idempotency-Key is recorded against
 current_request: contextvars.ContextVar[str | None] = contextvars.ContextVar("runyard_request", default=None)
@@ -68,7 +69,7 @@ class Guard:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         current_request.set(f"{scope['method']} {scope['path']}"[:512])
-        if scope["path"] not in PUBLIC_PATHS:
+        if scope["path"].startswith(API_PREFIX):
             caller = await self._caller(headers.get(b"authorization", b""))
             if caller is None:
                 return await reply(send, 401, "missing or wrong token: send 'Authorization: Bearer <token>' (the "

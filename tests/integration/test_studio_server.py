@@ -1,0 +1,98 @@
+"""``runyard studio`` and ``runyard server`` on a workspace folder: what the studio reads
+(live logs by offset, metric names) and does (cancel a run), through the real commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from runyard import Experiment, ScriptRunConfig, Workspace
+from runyard import status as st
+from server_service import free_port, server_env, start_command, stop_server
+
+SLOW_PRINTER = """\
+import time
+from runyard import Run
+run = Run.get_context()
+for i in range(400):
+    print(f"line {i} — naïve ✓", flush=True)
+    run.log("loss", 1.0 / (i + 1))
+    time.sleep(0.01)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    Workspace.create(tmp_path / ".runyard")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(SLOW_PRINTER)
+    return tmp_path
+
+
+def runyard(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runyard.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env=server_env(), timeout=120)
+
+
+def test_the_studio_follows_a_running_log_and_cancels_the_run(project, tmp_path):
+    ws = Workspace.get(project)
+    run = Experiment(ws, "live").submit(ScriptRunConfig(str(project / "src"), script="train.py"))
+    port = free_port()
+    proc, url = start_command(["studio", str(project), "--port", str(port)], port, tmp_path / "studio.log")
+    api = f"{url}/api/v1"
+    try:
+        assert requests.get(f"{api}/workspace", timeout=30).json()["name"] == ws.name
+        text, offset, deadline = [], 0, time.monotonic() + 120
+        while "line 150 " not in "".join(text):  # read while the run writes
+            assert time.monotonic() < deadline, "".join(text)[-500:]
+            logs = requests.get(f"{api}/runs/{run.id}/logs", timeout=30).json()
+            if any(log["name"] == "driver.log" for log in logs):
+                chunk = requests.get(f"{api}/runs/{run.id}/logs/driver.log", params={"offset": offset},
+                                     timeout=30).json()
+                assert chunk["offset"] == offset
+                text.append(chunk["text"])
+                offset = chunk["next_offset"]
+            time.sleep(0.05)
+        assert run.get_status() == st.RUNNING
+        names = requests.get(f"{api}/runs/{run.id}/metric-names", timeout=30).json()
+        assert names[0]["name"] == "loss" and names[0]["kind"] == "scalar" and names[0]["count"] > 0
+
+        canceled = requests.post(f"{api}/runs/{run.id}/cancel", timeout=60)
+        assert canceled.status_code == 200, canceled.text
+        assert run.wait_for_completion(timeout=120, raise_on_error=False)["status"] == st.CANCELED
+        while True:  # the rest, once more after the end: nothing lost, nothing twice
+            chunk = requests.get(f"{api}/runs/{run.id}/logs/driver.log", params={"offset": offset}, timeout=30).json()
+            text.append(chunk["text"])
+            if chunk["next_offset"] == offset:
+                break
+            offset = chunk["next_offset"]
+        log = (ws._artifacts.run_dir(run.id) / "logs" / "driver.log").read_text()
+        assert "".join(text) == log and "line 150 — naïve ✓\n" in log and "cancel requested" in log
+        missing = requests.post(f"{api}/runs/nope_1/cancel", timeout=30)
+        assert missing.status_code == 404 and "nope_1" in missing.json()["message"]
+    finally:
+        run.cancel()
+        stop_server(proc)
+
+
+def test_the_server_serves_the_workspace_it_finds(project, tmp_path):
+    port = free_port()
+    proc, url = start_command(["server", "--port", str(port), "--no-scheduler"], port, tmp_path / "server.log",
+                              cwd=project / "src")
+    try:
+        assert requests.get(f"{url}/api/v1/workspace", timeout=30).json()["name"] == Workspace.get(project).name
+        busy = runyard("studio", str(project), "--port", str(port))
+        assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr and "--port" in busy.stderr
+    finally:
+        stop_server(proc)
+    half = runyard("server", "--store", "sqlite:////tmp/x.db", cwd=project)
+    assert half.returncode == 2 and "--store needs --artifacts too" in half.stderr
+    nowhere = runyard("studio", cwd=tmp_path.parent)
+    assert nowhere.returncode == 3 and "runyard init" in nowhere.stderr
+    elsewhere = runyard("studio", "http://127.0.0.1:9/")
+    assert elsewhere.returncode == 0 and "serves its studio: http://127.0.0.1:9/" in elsewhere.stdout
