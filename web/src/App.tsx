@@ -1,0 +1,55 @@
+// The studio's frame: the workspace's name, the experiments beside the page the address
+// names, and, instead of them, the token prompt when the server asks for one; accepting a
+// token mounts the pages again, so everything they show is read with it.
+import { api } from "./api";
+import { ExperimentList } from "./ExperimentList";
+import { RunDetail } from "./RunDetail";
+import { RunsTable } from "./RunsTable";
+import { useRoute, type Route } from "./route";
+import { TokenPrompt } from "./TokenPrompt";
+import { useTokenState } from "./token";
+import { useFetch } from "./useFetch";
+
+export function App() {
+  const { needed } = useTokenState();
+  const route = useRoute();
+  if (needed) {
+    return (
+      <>
+        <header className="top"><h1>runyard studio</h1></header>
+        <TokenPrompt />
+      </>
+    );
+  }
+  return (
+    <div className="app">
+      <WorkspaceHeader />
+      <div className="layout">
+        <ExperimentList route={route} />
+        <main>
+          <Page route={route} />
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function WorkspaceHeader() {
+  const workspace = useFetch(api.workspace, "workspace");
+  return (
+    <header className="top">
+      <h1>runyard studio</h1>
+      <span className="workspace" aria-label="Workspace">{workspace.data?.name ?? ""}</span>
+    </header>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  if (route.page === "run") return <RunDetail key={route.runId} runId={route.runId} />;
+  return (
+    <div className="runs-page">
+      <h2>{route.experiment ? `Experiment ${route.experiment}` : "All runs"}</h2>
+      <RunsTable key={route.experiment ?? ""} label="Runs" experiment={route.experiment} />
+    </div>
+  );
+}

@@ -1,0 +1,145 @@
+// One run: what it is and how it went (status and its history, times, target, error), its
+// properties and tags, a chart per scalar metric, its live logs, child runs and files. While
+// the run is live the page reads it again every few seconds.
+import { useEffect, useId, useState, type ReactNode } from "react";
+import { api, errorMessage, TERMINAL, type MetricName, type RunRow } from "./api";
+import { FileList } from "./FileList";
+import { formatDuration, formatNumber, formatTime } from "./format";
+import { KeyValueTable } from "./KeyValueTable";
+import { LiveLog } from "./LiveLog";
+import { MetricChart } from "./MetricChart";
+import { href } from "./route";
+import { RunsTable } from "./RunsTable";
+import { StatusBadge } from "./StatusBadge";
+import { useFetch } from "./useFetch";
+
+const LIVE_REFRESH_MS = 2000;
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  const id = useId();
+  return (
+    <section className="panel" aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+/** Reload these while `live`, every `ms`. */
+function useRefreshWhile(live: boolean, ms: number, ...reloads: (() => void)[]): void {
+  useEffect(() => {
+    if (!live) return;
+    const timer = window.setInterval(() => reloads.forEach((reload) => reload()), ms);
+    return () => window.clearInterval(timer);
+  }, [live, ms]); // the reload functions are useFetch's: the same on every render
+}
+
+export function RunDetail({ runId }: { runId: string }) {
+  const run = useFetch(() => api.run(runId), runId);
+  const events = useFetch(() => api.statusEvents(runId), runId);
+  const properties = useFetch(() => api.properties(runId), runId);
+  const tags = useFetch(() => api.tags(runId), runId);
+  const metrics = useFetch(() => api.metricNames(runId), runId);
+  const live = run.data !== undefined && !TERMINAL.has(run.data.status);
+  useRefreshWhile(live, LIVE_REFRESH_MS, run.reload, events.reload, tags.reload, metrics.reload);
+
+  if (run.error) return <p role="alert" className="error">{run.error}</p>;
+  if (!run.data) return <p className="muted">Loading run…</p>;
+  const row = run.data;
+  return (
+    <article className="run-detail">
+      <header className="run-header">
+        <h2>{row.display_name ?? row.run_id}</h2>
+        <StatusBadge status={row.status} />
+        {live && <CancelButton runId={runId} onCanceled={run.reload} />}
+      </header>
+      <Overview row={row} />
+      {row.error && <pre className="run-error" aria-label="Error">{row.error}</pre>}
+      <Section title="Logs"><LiveLog runId={runId} live={live} /></Section>
+      <Section title="Metrics"><Metrics runId={runId} names={metrics.data} error={metrics.error} live={live} /></Section>
+      <div className="columns">
+        <Section title="Properties"><KeyValueTable label="Properties" values={properties.data} /></Section>
+        <Section title="Tags"><KeyValueTable label="Tags" values={tags.data} /></Section>
+        <Section title="Status history">
+          <table aria-label="Status history">
+            <tbody>
+              {events.data?.map((event, k) => (
+                <tr key={k}><td><StatusBadge status={event.status} /></td><td>{formatTime(event.time)}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </Section>
+      </div>
+      <Section title="Child runs"><RunsTable label="Child runs" parentId={runId} maxHeight={320} /></Section>
+      <Section title="Files"><FileList runId={runId} /></Section>
+    </article>
+  );
+}
+
+function Overview({ row }: { row: RunRow }) {
+  const facts: [string, ReactNode][] = [
+    ["Run id", row.run_id],
+    ["Experiment", <a href={href.experiment(row.experiment)}>{row.experiment}</a>],
+    ["Parent run", row.parent_id ? <a href={href.run(row.parent_id)}>{row.parent_id}</a> : "—"],
+    ["Type", row.run_type],
+    ["Target", row.target ?? "—"],
+    ["Created", formatTime(row.created_at)],
+    ["Started", formatTime(row.start_time) || "—"],
+    ["Ended", formatTime(row.end_time) || "—"],
+    ["Duration", formatDuration(row.start_time, row.end_time) || "—"],
+    ["Exit code", row.exit_code ?? "—"],
+    ["Environment", row.environment_name ? `${row.environment_name} ${row.environment_version ?? ""}` : "—"],
+  ];
+  return (
+    <dl className="overview">
+      {facts.map(([term, value]) => (
+        <div key={term}><dt>{term}</dt><dd>{value}</dd></div>
+      ))}
+    </dl>
+  );
+}
+
+function CancelButton({ runId, onCanceled }: { runId: string; onCanceled: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const cancel = () => {
+    setBusy(true);
+    setError(undefined);
+    api.cancel(runId).then(onCanceled, (e: unknown) => setError(errorMessage(e))).finally(() => setBusy(false));
+  };
+  return (
+    <>
+      <button type="button" onClick={cancel} disabled={busy}>{busy ? "Canceling…" : "Cancel run"}</button>
+      {error && <span role="alert" className="error">{error}</span>}
+    </>
+  );
+}
+
+function Metrics({ runId, names, error, live }: {
+  runId: string; names: MetricName[] | undefined; error: string | undefined; live: boolean;
+}) {
+  if (error) return <p role="alert" className="error">{error}</p>;
+  if (!names) return <p className="muted">Loading metrics…</p>;
+  if (names.length === 0) return <p className="muted">No metrics logged.</p>;
+  const scalars = names.filter((metric) => metric.kind === "scalar");
+  const others = names.filter((metric) => metric.kind !== "scalar");
+  return (
+    <>
+      <div className="charts">
+        {scalars.map((metric) => <MetricChart key={metric.name} name={metric.name} runIds={[runId]} live={live} />)}
+      </div>
+      {others.length > 0 && (
+        <table aria-label="Other metrics">
+          <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Rows</th></tr></thead>
+          <tbody>
+            {others.map((metric) => (
+              <tr key={`${metric.kind}:${metric.name}`}>
+                <td>{metric.name}</td><td>{metric.kind}</td><td>{formatNumber(metric.count)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,12 @@
+// A run's status as a coloured word: the colour says active, done, failed or canceled.
+
+function tone(status: string): string {
+  if (status === "Completed") return "ok";
+  if (status === "Failed") return "failed";
+  if (status === "Canceled" || status === "CancelRequested") return "canceled";
+  return "active";
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`status status-${tone(status)}`}>{status}</span>;
+}

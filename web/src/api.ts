@@ -1,0 +1,193 @@
+// The workspace server's REST API (python/runyard/studio/server.py), typed as its
+// response models (api_models.py) are. Every call sends the token when one is known; a 401
+// asks for the token (token.ts) and fails with an ApiError like any other refusal.
+import { currentToken, tokenRefused } from "./token";
+
+const API = "api/v1"; // relative: the studio is served at the server's root, or under a prefix
+
+export const STATUSES = [
+  "NotStarted", "Queued", "Preparing", "Starting", "Running", "Finalizing",
+  "CancelRequested", "Completed", "Failed", "Canceled",
+] as const;
+export type Status = (typeof STATUSES)[number];
+export const TERMINAL: ReadonlySet<string> = new Set(["Completed", "Failed", "Canceled"]);
+export const ACTIVE: Status[] = STATUSES.filter((status) => !TERMINAL.has(status));
+
+export interface RunSummary {
+  run_id: string;
+  experiment: string;
+  parent_id: string | null;
+  run_number: number;
+  display_name: string | null;
+  run_type: string;
+  status: string;
+  target: string | null;
+  environment_name: string | null;
+  environment_version: string | null;
+  environment_hash: string | null;
+  snapshot_hash: string | null;
+  created_at: number;
+  start_time: number | null;
+  end_time: number | null;
+  exit_code: number | null;
+  error: string | null;
+  host: string | null;
+}
+
+export interface RunRow extends RunSummary {
+  definition: string | null;
+}
+
+export interface MetricFilter {
+  name: string;
+  op: "<" | "<=" | ">" | ">=" | "=" | "!=";
+  value: number;
+}
+
+export interface RunQuery {
+  experiment?: string;
+  parent_id?: string;
+  top_level_only?: boolean;
+  status?: string[];
+  run_type?: string;
+  text?: string;
+  tags?: Record<string, string | null>;
+  properties?: Record<string, string | null>;
+  metrics?: MetricFilter[];
+  /** a run column, or metric:<name>, tag:<key>, property:<key> */
+  sort?: string;
+  descending?: boolean;
+  offset?: number;
+  limit?: number;
+  /** metrics whose latest value each run of the page gets */
+  columns?: string[];
+}
+
+export interface RunPage {
+  total: number;
+  runs: RunSummary[];
+  /** run id -> metric column -> latest value */
+  metrics: Record<string, Record<string, number | null>>;
+}
+
+export interface StatusEvent {
+  status: string;
+  time: number;
+}
+
+export interface MetricName {
+  name: string;
+  kind: string;
+  count: number;
+  latest: number | null;
+}
+
+export interface SeriesRequest {
+  run_ids: string[];
+  name: string;
+  points: number;
+  /** the first point, numbered from 0 */
+  start: number;
+  /** the point after the last; null for the end of the series */
+  end: number | null;
+}
+
+export interface Series {
+  run_id: string;
+  count: number;
+  downsampled: boolean;
+  i: number[];
+  value: number[];
+  step: (number | null)[];
+  logged_at: number[];
+}
+
+export interface LogFile {
+  name: string;
+  size: number;
+}
+
+export interface LogChunk {
+  name: string;
+  offset: number;
+  next_offset: number;
+  size: number;
+  text: string;
+}
+
+export type KeyValues = Record<string, string | null>;
+
+/** A refusal or failure, with the server's message (its JSON `{"error", "message"}`). */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+async function call(method: string, path: string, body?: unknown, token = currentToken()): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (token) headers["Authorization"] = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(`${API}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, `the server cannot be reached (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (response.ok) return response;
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const error: unknown = await response.json();
+    if (error && typeof error === "object" && "message" in error && typeof error.message === "string") {
+      message = error.message;
+    }
+  } catch {
+    // not JSON: a proxy's page; the status line says enough
+  }
+  if (response.status === 401) tokenRefused();
+  throw new ApiError(response.status, message);
+}
+
+async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await call(method, path, body)).json() as Promise<T>;
+}
+
+const run = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
+
+export const api = {
+  workspace: () => json<{ name: string; schema_version: number }>("GET", "/workspace"),
+  /** whether the server takes this token (the prompt checks before keeping it) */
+  acceptsToken: async (token: string): Promise<boolean> => {
+    try {
+      await call("GET", "/workspace", undefined, token);
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return false;
+      throw e;
+    }
+  },
+  experiments: () => json<string[]>("GET", "/experiments"),
+  queryRuns: (query: RunQuery) => json<RunPage>("POST", "/runs/query", query),
+  run: (runId: string) => json<RunRow>("GET", run(runId)),
+  cancel: (runId: string) => json<RunRow>("POST", `${run(runId)}/cancel`),
+  statusEvents: (runId: string) => json<StatusEvent[]>("GET", `${run(runId)}/status-events`),
+  properties: (runId: string) => json<KeyValues>("GET", `${run(runId)}/properties`),
+  tags: (runId: string) => json<KeyValues>("GET", `${run(runId)}/tags`),
+  metricNames: (runId: string) => json<MetricName[]>("GET", `${run(runId)}/metric-names`),
+  series: (request: SeriesRequest) => json<Series[]>("POST", "/metrics/series", request),
+  files: (runId: string) => json<string[]>("GET", `${run(runId)}/files`),
+  fileContent: async (runId: string, name: string): Promise<Blob> =>
+    (await call("GET", `${run(runId)}/files/content?name=${encodeURIComponent(name)}`)).blob(),
+  logs: (runId: string) => json<LogFile[]>("GET", `${run(runId)}/logs`),
+  readLog: (runId: string, name: string, offset: number) =>
+    json<LogChunk>("GET", `${run(runId)}/logs/${encodeURIComponent(name)}?offset=${offset}`),
+};
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

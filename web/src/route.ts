@@ -1,0 +1,30 @@
+// Hash routes, so the server serves one index.html and needs no fallback route:
+// #/ (every run), #/experiments/NAME (an experiment's runs), #/runs/RUN_ID (a run).
+import { useSyncExternalStore } from "react";
+
+export type Route =
+  | { page: "runs"; experiment?: string }
+  | { page: "run"; runId: string };
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  if (parts[0] === "experiments" && parts[1]) return { page: "runs", experiment: parts[1] };
+  if (parts[0] === "runs" && parts[1]) return { page: "run", runId: parts[1] };
+  return { page: "runs" };
+}
+
+export const href = {
+  allRuns: () => "#/",
+  experiment: (name: string) => `#/experiments/${encodeURIComponent(name)}`,
+  run: (runId: string) => `#/runs/${encodeURIComponent(runId)}`,
+};
+
+function subscribe(listener: () => void): () => void {
+  window.addEventListener("hashchange", listener);
+  return () => window.removeEventListener("hashchange", listener);
+}
+
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
+  return parseRoute(hash);
+}
