@@ -80,6 +80,64 @@ def test_the_studio_follows_a_running_log_and_cancels_the_run(project, tmp_path)
         stop_server(proc)
 
 
+GATED_PIPELINE = """\
+type: pipeline
+experiment_name: gated
+jobs:
+  prep:
+    type: command
+    code: src
+    command: python prep.py --out ${{outputs.rows}}
+    outputs:
+      rows: {}
+  train:
+    type: command
+    code: src
+    command: python gate.py --data ${{inputs.rows}}
+    inputs:
+      rows: ${{parent.jobs.prep.outputs.rows}}
+"""
+
+
+def test_a_pipeline_runs_steps_change_state_as_they_finish(project, tmp_path):
+    gate = tmp_path / "open"
+    (project / "pipeline.yml").write_text(GATED_PIPELINE)
+    (project / "src" / "prep.py").write_text(
+        "import argparse, os\np = argparse.ArgumentParser(); p.add_argument('--out')\n"
+        "open(os.path.join(p.parse_args().out, 'rows.txt'), 'w').write('1')\n")
+    (project / "src" / "gate.py").write_text(
+        f"import os, time\nwhile not os.path.exists({str(gate)!r}):\n    time.sleep(0.1)\n")
+    submitted = runyard("pipeline", "submit", "-f", "pipeline.yml", "--detach", cwd=project)
+    assert submitted.returncode == 0, submitted.stderr
+    run_id = submitted.stdout.strip()
+    port = free_port()
+    proc, url = start_command(["studio", str(project), "--port", str(port)], port, tmp_path / "studio.log")
+
+    def states() -> list[tuple[str, str, list[str]]]:
+        answer = requests.get(f"{url}/api/v1/runs/{run_id}/pipeline-steps", timeout=30)
+        assert answer.status_code == 200, answer.text
+        return [(s["name"], s["status"], s["upstream"]) for s in answer.json()]
+
+    def wait_for(expected, what: str) -> None:
+        deadline = time.monotonic() + 120
+        while states() != expected:
+            assert time.monotonic() < deadline, f"{what}: {states()}"
+            time.sleep(0.2)
+
+    try:
+        wait_for([("prep", st.COMPLETED, []), ("train", st.RUNNING, ["prep"])], "train never ran")
+        gate.touch()
+        wait_for([("prep", st.COMPLETED, []), ("train", st.COMPLETED, ["prep"])], "train never finished")
+        steps = requests.get(f"{url}/api/v1/runs/{run_id}/pipeline-steps", timeout=30).json()
+        assert steps[1]["inputs"] == [{"name": "rows", "output": "rows", "step": "prep"}]
+        assert all(s["run_id"] and s["duration_seconds"] > 0 and s["reused_run_id"] is None for s in steps)
+        not_a_pipeline = requests.get(f"{url}/api/v1/runs/{steps[0]['run_id']}/pipeline-steps", timeout=30)
+        assert not_a_pipeline.status_code == 400 and "not a pipeline run" in not_a_pipeline.json()["message"]
+    finally:
+        gate.touch()
+        stop_server(proc)
+
+
 def test_the_server_serves_the_workspace_it_finds(project, tmp_path):
     port = free_port()
     proc, url = start_command(["server", "--port", str(port), "--no-scheduler"], port, tmp_path / "server.log",

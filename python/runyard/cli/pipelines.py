@@ -206,21 +206,10 @@ def pipeline_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
 
 def _steps(run) -> list[dict[str, Any]]:
     """The pipeline's steps in its order, with the run each became (none yet: NotStarted)."""
-    from .. import status as st
-    from ..pipeline import reuse
-    row = run._refresh()
-    definition = json.loads(row["definition"]) if row["definition"] else {"steps": []}
-    runs = {step.display_name: step for step in run.get_steps()}
-    steps = []
-    for step in definition["steps"]:
-        found = runs.get(step["name"])
-        details = found.get_details() if found else None
-        reused = details["properties"].get(reuse.REUSED_RUN_PROPERTY) if details else None
-        steps.append({"name": step["name"], "status": details["status"] if details else st.NOT_STARTED,
-                      "runId": details["runId"] if details else None, "reusedRunId": reused,
-                      "durationSeconds": None if reused or not details else details["durationSeconds"],
-                      "error": details["error"]["message"] if details and details["error"] else None})
-    return steps
+    from ..pipeline.progress import pipeline_steps
+    return [{"name": s["name"], "status": s["status"], "runId": s["run_id"], "reusedRunId": s["reused_run_id"],
+             "durationSeconds": s["duration_seconds"], "error": s["error"]}
+            for s in pipeline_steps(run._store(), run.id)]
 
 
 def _run_json(run) -> dict[str, Any]:

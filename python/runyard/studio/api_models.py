@@ -168,6 +168,30 @@ class MetricName(BaseModel):
     latest: Optional[float] = Field(None, description="a scalar's last value")
 
 
+class StepInput(BaseModel):
+    name: str
+    output: str = Field(description="the output it reads")
+    step: str = Field(description="the step that writes that output")
+
+
+class PipelineStep(BaseModel):
+    """A step of a pipeline run's definition and where it stands (``runyard.pipeline.progress``)."""
+
+    name: str
+    kind: str
+    upstream: list[str] = Field(description="the steps it waits for")
+    inputs: list[StepInput]
+    outputs: list[str]
+    target: Optional[str] = None
+    status: str = Field(description="its step run's status; NotStarted before the driver starts it")
+    run_id: Optional[str] = None
+    reused_run_id: Optional[str] = Field(None, description="the run whose outputs it reused (it did not run)")
+    start_time: Optional[float] = None
+    end_time: Optional[float] = None
+    duration_seconds: Optional[float] = None
+    error: Optional[str] = None
+
+
 class LogFile(BaseModel):
     name: str = Field(description="a file of the run's logs/ folder")
     size: int

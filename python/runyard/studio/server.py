@@ -222,6 +222,13 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         caller.reads_run(run_id)
         return existing_run(run_id)
 
+    @app.get(f"{API}/runs/{{run_id}}/pipeline-steps")
+    def pipeline_steps(run_id: str = IdPath, caller: Caller = Who) -> list[m.PipelineStep]:
+        """A pipeline run's steps in its definition's order, each with the run it became."""
+        from ..pipeline.progress import pipeline_steps
+        caller.reads_run(run_id)
+        return pipeline_steps(store, run_id)
+
     @app.patch(f"{API}/runs/{{run_id}}")
     def update_run(body: m.RunUpdateBody, run_id: str = IdPath, key: Optional[str] = Key,
                    caller: Caller = Who) -> dict[str, Any]:
