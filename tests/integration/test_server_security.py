@@ -194,6 +194,33 @@ def test_logs_are_read_only_from_the_runs_logs_folder(url, server, user):
     assert requests.post(f"{api(url)}/runs/{other}/cancel", headers=job, timeout=30).status_code == 403
 
 
+def test_a_long_poll_answers_when_the_log_grows_and_when_the_run_ends(url, server, user):
+    import threading
+    _url, artifacts, _proc = server
+    run = new_run(user)
+    user.set_status(run, st.RUNNING)
+    log = artifacts / "runs" / run / "logs" / "driver.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("first\n")
+    answers = []
+    waiting = threading.Thread(target=lambda: answers.append(requests.get(
+        f"{api(url)}/runs/{run}/logs/driver.log", params={"offset": 6, "wait": 30}, headers=AUTH, timeout=90)))
+    waiting.start()
+    time.sleep(1.0)
+    assert not answers, answers[0].text  # nothing past the offset yet: still waiting
+    with open(log, "a") as out:
+        out.write("second\n")
+    waiting.join(timeout=30)
+    assert answers[0].json()["text"] == "second\n" and answers[0].json()["next_offset"] == 13
+    user.set_status(run, st.COMPLETED)
+    started = time.monotonic()
+    ended = requests.get(f"{api(url)}/runs/{run}/logs/driver.log", params={"offset": 13, "wait": 30}, headers=AUTH,
+                         timeout=90)
+    assert ended.json()["text"] == "" and time.monotonic() - started < 15  # an ended run's log grows no more
+    assert requests.get(f"{api(url)}/runs/{run}/logs/driver.log", params={"wait": 31}, headers=AUTH,
+                        timeout=30).status_code == 422
+
+
 def test_only_the_api_asks_for_the_token(url):
     assert requests.get(f"{api(url)}/workspace", timeout=30).status_code == 401
     assert requests.get(f"{url}/openapi.json", timeout=30).status_code == 200

@@ -4,7 +4,9 @@ A run writes its logs to ``logs/`` among its files (``driver.log``, ``rank_<n>.l
 ``environment_build.log``...), appending while it runs. A reader asks for the text from an
 offset and gets whole UTF-8 characters up to ``MAX_CHUNK`` bytes with the offset to ask from
 next: a character cut in two by the writer's flush stays for the next read, so asking again
-from ``next_offset`` after a lost connection loses and repeats nothing.
+from ``next_offset`` after a lost connection loses and repeats nothing. The server's route
+waits (``wait``, a long poll) until there is text past the offset, so a line appears in a
+live view about ``POLL_S`` after it is written.
 
 >>> whole_characters("é".encode()[:1])
 0
@@ -20,6 +22,9 @@ from ..errors import ConfigError
 
 FOLDER = "logs"
 MAX_CHUNK = 256 * 1024
+#: a live view's long poll: the server looks for new text every POLL_S, for at most MAX_WAIT_S,
+#: and at the run's status every STATUS_EVERY_POLLS looks (an ended run's log grows no more)
+MAX_WAIT_S, POLL_S, STATUS_EVERY_POLLS = 30.0, 0.1, 10
 #: a log's name: one file of the run's ``logs/`` folder
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$"
 

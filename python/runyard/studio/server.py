@@ -567,11 +567,26 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         return logs.list_logs(artifacts, run_id)
 
     @app.get(f"{API}/runs/{{run_id}}/logs/{{log_name}}")
-    def read_log(run_id: str = IdPath, log_name: str = PathParam(pattern=logs.NAME_PATTERN),
-                 offset: int = Query(0, ge=0, le=2 ** 62, description="the byte to read from"),
-                 caller: Caller = Who) -> m.LogChunk:
-        caller.reads_run(run_id)
-        return logs.read_log(artifacts, run_id, log_name, offset)
+    async def read_log(run_id: str = IdPath, log_name: str = PathParam(pattern=logs.NAME_PATTERN),
+                       offset: int = Query(0, ge=0, le=2 ** 62, description="the byte to read from"),
+                       wait: float = Query(0, ge=0, le=logs.MAX_WAIT_S,
+                                           description="seconds to wait for text past offset while the run "
+                                                       "is active (a live view's long poll)"),
+                       caller: Caller = Who) -> m.LogChunk:
+        """The log's text from ``offset`` in whole characters; with ``wait``, the answer comes as
+        soon as there is some (or the run ends, or ``wait`` runs out)."""
+        await run_in_threadpool(caller.reads_run, run_id)
+        loop = asyncio.get_running_loop()
+        deadline, polls = loop.time() + wait, 0
+        while True:
+            chunk = await run_in_threadpool(logs.read_log, artifacts, run_id, log_name, offset)
+            if chunk["text"] or loop.time() >= deadline:
+                return chunk
+            if polls % logs.STATUS_EVERY_POLLS == 0 and (await run_in_threadpool(existing_run, run_id))[
+                    "status"] in st.TERMINAL:
+                return chunk  # nothing more will come
+            polls += 1
+            await asyncio.sleep(logs.POLL_S)
 
     @app.get(f"{API}/runs/{{run_id}}/files/digest")
     def file_digest(run_id: str = HolderPath, file_name: str = FileName, caller: Caller = Who) -> dict[str, Any]:
