@@ -56,21 +56,22 @@ export interface RunsTableProps {
   /** what the table is, for screen readers: "Runs", "Child runs" */
   label: string;
   experiment?: string;
+  /** a run's children; without it the table lists top-level runs, or every run on request */
   parentId?: string;
-  topLevelOnly?: boolean;
   /** the rows' greatest height in pixels; by default they fill the page below the toolbar */
   maxHeight?: number;
 }
 
-export function RunsTable({ label, experiment, parentId, topLevelOnly, maxHeight }: RunsTableProps) {
+export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableProps) {
   const [text, setText] = useState("");
   const [statusChoice, setStatusChoice] = useState(ANY_STATUS);
+  const [withChildren, setWithChildren] = useState(false);
   const [sort, setSort] = useState({ key: "created_at", descending: true });
   const [metricNames, setMetricNames] = useState<string[]>([]);
   const searched = useDebounced(text.trim(), 250);
 
   const filter: RunFilter = {
-    experiment, parent_id: parentId, top_level_only: topLevelOnly || undefined,
+    experiment, parent_id: parentId, top_level_only: parentId === undefined && !withChildren ? true : undefined,
     status: statusChoice === ANY_STATUS ? undefined : statusChoice === ACTIVE_STATUSES ? ACTIVE : [statusChoice],
     text: searched || undefined, sort: sort.key, descending: sort.descending,
     columns: metricNames.length ? metricNames : undefined,
@@ -105,6 +106,12 @@ export function RunsTable({ label, experiment, parentId, topLevelOnly, maxHeight
             {STATUSES.map((status) => <option key={status} value={status}>{status}</option>)}
           </select>
         </label>
+        {parentId === undefined && (
+          <label>
+            <input type="checkbox" checked={withChildren} onChange={(e) => setWithChildren(e.target.checked)} />
+            {" "}Include child runs
+          </label>
+        )}
         <AddMetricColumn onAdd={(name) => setMetricNames((names) => names.includes(name) ? names : [...names, name])} />
         <button type="button" onClick={runs.refresh}>Refresh</button>
         <span role="status" className="total">

@@ -1,0 +1,334 @@
+"""The studio in a real browser: Debian's Chromium driven by Playwright against a real
+``runyard studio`` on loopback, on a workspace filled through runyard's Python API.
+
+What a user does: read and sort and filter a runs table of 3,000 runs that loads its rows as
+they scroll into view; open a run and see its status, properties, tags, a chart drawn from its
+metric (zoomed in and out), its files (a text file read in the page, one downloaded), its
+child runs; follow a live log while lines are appended; cancel a run; give the token a
+protected server asks for, once. Screenshots of the main pages go to .test-logs/studio/.
+
+Without Chromium the module is skipped, except on CI (``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from runyard import Experiment, Workspace
+from runyard import status as st
+from server_service import free_port, start_command, stop_server
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / ".test-logs" / "studio"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+BULK_RUNS = 3000
+TOKEN = "studio-test-token-0123456789"
+
+
+def bulk_score(n: int) -> float:
+    """Run n's score: 0..2999 each once (7919 is prime to 3000), in no order of n."""
+    return float((n * 7919) % BULK_RUNS)
+
+
+# -- the workspace, the studio, the browser ---------------------------------------------
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> dict:
+    """A workspace with an experiment of a parent run (properties, tags, a 5,000-point metric,
+    three child runs, files, a log) and one of 3,000 runs written straight to the store."""
+    folder = tmp_path_factory.mktemp("studio-ws")
+    ws = Workspace.create(folder / ".runyard")
+    parent = Experiment(ws, "mnist").start_logging(display_name="sweep parent",
+                                                   tags={"team": "vision", "reviewed": None})
+    parent.add_properties({"seed": "42", "framework": "torch"})
+    for step in range(5000):
+        parent.log("loss", 2.0 * math.exp(-step / 800) + 0.05 * math.sin(step / 7), step=step)
+    parent.log("accuracy", 0.93)
+    for k in range(3):
+        child = parent.child_run(name=f"trial {k}")
+        child.log("loss", 1.0 / (k + 1))
+        child.complete()
+    (folder / "notes.txt").write_text("hello from the run\nsecond line\n")
+    parent.upload_file("outputs/notes.txt", str(folder / "notes.txt"))
+    (folder / "model.bin").write_bytes(bytes(range(256)) * 16)
+    parent.upload_file("outputs/model.bin", str(folder / "model.bin"))
+    parent.complete()
+
+    store, now, metrics = ws._store, time.time(), []
+    for n in range(BULK_RUNS):
+        store.create_run({"run_id": f"bulk_{n:05d}", "experiment": "bulk", "run_type": "interactive",
+                          "status": st.FAILED if n % 3 == 0 else st.COMPLETED, "display_name": f"bulk run {n}"})
+        metrics.append({"run_id": f"bulk_{n:05d}", "name": "score", "kind": "scalar", "value_num": bulk_score(n),
+                        "value_text": None, "logged_at": now})
+    store.log_metrics(metrics)
+    return {"folder": folder, "ws": ws, "parent": parent.id}
+
+
+def start_studio(folder: Path, log: Path, *token: str):
+    port = free_port()
+    return start_command(["studio", str(folder), "--port", str(port), *(["--token", *token] if token else [])],
+                         port, log)
+
+
+@pytest.fixture(scope="module")
+def studio(seeded, tmp_path_factory) -> str:
+    proc, url = start_studio(seeded["folder"], tmp_path_factory.mktemp("studio") / "studio.log")
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        reason = "Debian's chromium is not installed (scripts/install-system-deps.sh installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Page:
+    """A fresh browser context (its own localStorage); the test fails on an uncaught error
+    in the page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"the page threw: {errors}"
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def runs_region(page: Page, name: str = "Runs"):
+    return page.get_by_role("region", name=name, exact=True)
+
+
+# -- the runs table -------------------------------------------------------------------
+def test_runs_table_sorts_filters_and_pages_as_it_scrolls(page: Page, studio: str, seeded):
+    queries: list[dict] = []
+    page.on("request", lambda r: queries.append(r.post_data_json) if r.url.endswith("/runs/query") else None)
+    page.goto(f"{studio}/#/experiments/bulk")
+    expect(page.get_by_label("Workspace")).to_have_text(seeded["ws"].name)
+    region = runs_region(page)
+    table = region.get_by_role("table", name="Runs")
+    expect(region.get_by_role("status")).to_have_text("3,000 runs")
+    expect(table.get_by_role("link", name="bulk run 2999", exact=True)).to_be_visible()  # newest first
+
+    region.get_by_label("Metric column").fill("score")
+    region.get_by_role("button", name="Add column").click()
+    score = table.get_by_role("columnheader", name="score")
+    score.get_by_role("button", name="score", exact=True).click()
+    expect(score).to_have_attribute("aria-sort", "ascending")
+    first = table.locator('tr[aria-rowindex="2"]')
+    expect(first.get_by_role("link")).to_have_text("bulk run 0")
+    expect(first.get_by_role("cell").last).to_have_text("0")
+    score.get_by_role("button", name="score", exact=True).click()
+    expect(score).to_have_attribute("aria-sort", "descending")
+    highest = next(n for n in range(BULK_RUNS) if bulk_score(n) == BULK_RUNS - 1)
+    expect(first.get_by_role("link")).to_have_text(f"bulk run {highest}")
+    expect(first.get_by_role("cell").last).to_have_text(str(BULK_RUNS - 1))
+    screenshot(page, "runs-table")
+
+    # to the bottom: the last page is fetched, not the 28 between
+    queries.clear()
+    table.evaluate("table => { const box = table.parentElement; box.scrollTop = box.scrollHeight; }")
+    last = table.locator(f'tr[aria-rowindex="{BULK_RUNS + 1}"]')
+    expect(last.get_by_role("link")).to_have_text("bulk run 0")
+    offsets = {q["offset"] for q in queries}
+    assert 2900 in offsets and len(offsets) <= 3, offsets
+    assert all(q["sort"] == "metric:score" and q["descending"] and q["columns"] == ["score"] for q in queries)
+
+    region.get_by_label("Status").select_option("Failed")
+    expect(region.get_by_role("status")).to_have_text("1,000 runs")
+    region.get_by_label("Status").select_option("any")
+    region.get_by_role("searchbox", name="Search runs").fill("run 12")
+    expect(region.get_by_role("status")).to_have_text("111 runs")  # 12, 120-129, 1200-1299
+    region.get_by_role("searchbox", name="Search runs").fill("bulk run 1234")
+    expect(table.get_by_role("link")).to_have_text(["bulk run 1234"])
+    region.get_by_role("searchbox", name="Search runs").fill("no such run")
+    expect(region.get_by_role("status")).to_have_text("0 runs")
+    expect(region.get_by_text("No runs match.")).to_be_visible()
+
+
+def test_all_runs_lists_experiments_and_top_level_runs(page: Page, studio: str, seeded):
+    page.goto(f"{studio}/")
+    nav = page.get_by_role("navigation", name="Experiments")
+    expect(nav.get_by_role("link", name="mnist")).to_be_visible()
+    expect(nav.get_by_role("link", name="bulk")).to_be_visible()
+    expect(page.get_by_role("heading", name="All runs")).to_be_visible()
+    region = runs_region(page)
+    store = seeded["ws"]._store
+    top_level = len(store.list_runs(top_level_only=True))
+    expect(region.get_by_role("status")).to_have_text(f"{top_level:,} runs")
+    region.get_by_label("Include child runs").check()
+    expect(region.get_by_role("status")).to_have_text(f"{top_level + 3:,} runs")
+
+    nav.get_by_role("link", name="mnist").click()
+    expect(page).to_have_url(f"{studio}/#/experiments/mnist")
+    expect(page.get_by_role("heading", name="Experiment mnist")).to_be_visible()
+    expect(nav.get_by_role("link", name="mnist")).to_have_attribute("aria-current", "page")
+
+
+# -- a run ----------------------------------------------------------------------------
+def test_run_page_shows_the_run_its_chart_files_and_children(page: Page, studio: str, seeded):
+    page.goto(f"{studio}/#/experiments/mnist")
+    runs_region(page).get_by_role("link", name="sweep parent").click()
+    expect(page).to_have_url(f"{studio}/#/runs/{seeded['parent']}")
+    expect(page.get_by_role("heading", name="sweep parent")).to_be_visible()
+    expect(page.locator(".run-header")).to_contain_text("Completed")
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)  # it ended
+    properties = page.get_by_role("table", name="Properties")
+    expect(properties.get_by_role("row", name="seed 42")).to_be_visible()
+    expect(properties.get_by_role("row", name="framework torch")).to_be_visible()
+    tags = page.get_by_role("table", name="Tags")
+    expect(tags.get_by_role("row", name="team vision")).to_be_visible()
+    expect(tags.get_by_role("row", name="reviewed (no value)")).to_be_visible()
+    expect(page.get_by_role("table", name="Status history")).to_contain_text("Completed")
+
+    chart = page.get_by_role("figure", name="Chart of loss")
+    expect(chart).to_contain_text("1,000 of 5,000 points")
+    expect(page.get_by_role("figure", name="Chart of accuracy")).to_contain_text("1 point")
+    canvas = chart.locator("canvas")
+    page.wait_for_function("c => c.width > 0", arg=canvas.element_handle())
+    assert series_pixels(canvas) > 200, "the loss line is not drawn"
+    screenshot(page, "run")
+
+    # zoom: drag over the middle third; that stretch of points is asked for again
+    over = chart.locator(".u-over").bounding_box()
+    with page.expect_request(lambda r: r.url.endswith("/metrics/series") and r.post_data_json["start"] > 0) as asked:
+        page.mouse.move(over["x"] + over["width"] / 3, over["y"] + over["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(over["x"] + over["width"] / 2, over["y"] + over["height"] / 2, steps=5)
+        page.mouse.up()
+    zoom = asked.value.post_data_json
+    assert 1000 < zoom["start"] < 2200 and 2000 < zoom["end"] < 3000, zoom
+    expect(chart).to_contain_text(f"{zoom['end'] - zoom['start']:,} points from point {zoom['start']:,}")
+    chart.get_by_role("button", name="Reset zoom").click()
+    expect(chart).to_contain_text("1,000 of 5,000 points")
+
+    files = page.get_by_role("list", name="Files")
+    expect(files.get_by_role("listitem")).to_have_text(["outputs/model.binViewDownload",
+                                                         "outputs/notes.txtViewDownload"])
+    page.get_by_role("button", name="View outputs/notes.txt").click()
+    expect(page.get_by_role("region", name="Content of outputs/notes.txt")).to_contain_text(
+        "hello from the run\nsecond line")
+    page.get_by_role("button", name="View outputs/model.bin").click()
+    expect(page.get_by_role("region", name="Content of outputs/model.bin")).to_contain_text(
+        "4,096 bytes that are not text")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download outputs/notes.txt").click()
+    assert download.value.suggested_filename == "notes.txt"
+    assert Path(download.value.path()).read_text() == "hello from the run\nsecond line\n"
+
+    children = runs_region(page, "Child runs")
+    expect(children.get_by_role("status")).to_have_text("3 runs")
+    children.get_by_role("link", name="trial 1").click()
+    expect(page.get_by_role("heading", name="trial 1")).to_be_visible()
+    page.get_by_role("link", name=seeded["parent"]).click()  # the child's "Parent run"
+    expect(page.get_by_role("heading", name="sweep parent")).to_be_visible()
+
+
+def series_pixels(canvas) -> int:
+    """How many pixels of the canvas have the first series' blue."""
+    return canvas.evaluate("""c => {
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let k = 0; k < d.length; k += 4) if (d[k + 2] > 150 && d[k + 2] - d[k] > 80 && d[k + 3] > 128) n++;
+        return n;
+    }""")
+
+
+def test_a_missing_run_says_so(page: Page, studio: str):
+    page.goto(f"{studio}/#/runs/nope_1")
+    expect(page.get_by_role("alert")).to_contain_text("no run 'nope_1'")
+
+
+def test_live_log_grows_while_lines_are_appended_and_nothing_is_lost_at_the_end(page: Page, studio: str, seeded):
+    run = Experiment(seeded["ws"], "live").start_logging(display_name="live run")
+    log = seeded["ws"]._artifacts.run_dir(run.id) / "logs" / "driver.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(f"line {i}\n" for i in range(50)))
+    page.goto(f"{studio}/#/runs/{run.id}")
+    view = page.get_by_role("log", name="driver.log")
+    expect(view).to_contain_text("line 49")
+    expect(page.get_by_text("following…")).to_be_visible()
+    with open(log, "ab") as out:
+        for k in range(3):
+            out.write(f"appended {k} naïve ✓\n".encode())
+            out.flush()
+            expect(view).to_contain_text(f"appended {k} naïve ✓", timeout=10_000)
+        out.write("split ✓".encode()[:-1])  # a character cut in two by a flush
+        out.flush()
+        time.sleep(1.5)
+        out.write("split ✓".encode()[-1:] + b" whole\n")
+        out.flush()
+        expect(view).to_contain_text("split ✓ whole", timeout=10_000)
+        out.write(b"the last words\n")
+    run.complete()  # right after: the read after the end still gets the last line
+    expect(page.locator(".run-header")).to_contain_text("Completed")
+    expect(page.get_by_text("following…")).to_have_count(0)
+    expect(view).to_contain_text("the last words")
+    assert view.inner_text() == log.read_text()
+    screenshot(page, "live-log")
+
+
+def test_cancel_button_cancels_a_live_run(page: Page, studio: str, seeded):
+    run = Experiment(seeded["ws"], "live").start_logging(display_name="to cancel")
+    page.goto(f"{studio}/#/runs/{run.id}")
+    expect(page.locator(".run-header")).to_contain_text("Running")
+    page.get_by_role("button", name="Cancel run").click()
+    expect(page.locator(".run-header")).to_contain_text("Canceled")
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+    assert run.get_status() == st.CANCELED
+
+
+# -- the token ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def protected_studio(seeded, tmp_path_factory) -> str:
+    proc, url = start_studio(seeded["folder"], tmp_path_factory.mktemp("protected") / "studio.log", TOKEN)
+    yield url
+    stop_server(proc)
+
+
+def test_a_protected_studio_asks_for_the_token_once(page: Page, protected_studio: str):
+    page.goto(f"{protected_studio}/#/experiments/bulk")
+    dialog = page.get_by_role("dialog", name="This workspace needs a token")
+    expect(dialog).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(1)
+    dialog.get_by_label("Token").fill("wrong-token-0123456789")
+    dialog.get_by_role("button", name="Use token").click()
+    expect(dialog.get_by_role("alert")).to_have_text("The server refused this token. Check it and try again.")
+    screenshot(page, "token-prompt")
+    dialog.get_by_label("Token").fill(TOKEN)
+    dialog.get_by_role("button", name="Use token").click()
+    expect(dialog).to_have_count(0)
+    expect(runs_region(page).get_by_role("status")).to_have_text("3,000 runs")
+    page.reload()  # kept in the browser: not asked again
+    expect(runs_region(page).get_by_role("status")).to_have_text("3,000 runs")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_a_token_in_the_address_is_kept_and_taken_out_of_it(page: Page, protected_studio: str):
+    page.goto(f"{protected_studio}/?token={TOKEN}#/experiments/bulk")
+    expect(runs_region(page).get_by_role("status")).to_have_text("3,000 runs")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert page.url == f"{protected_studio}/#/experiments/bulk"
+    assert page.evaluate("localStorage.getItem('runyard.token')") == TOKEN
