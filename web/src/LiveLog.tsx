@@ -1,12 +1,16 @@
 // A run's logs (its logs/ folder), followed while the run is live: the text from the last
-// offset read, every second, asking again at once while more is waiting, and once more after
-// the run ended. The server answers with whole characters and the offset to ask from next,
-// so a lost connection or a slow poll repeats and loses nothing. Only the last stretch of a
-// long log is kept on screen; the whole file is among the run's files.
+// offset read, asked for with a long poll (the server answers as soon as the log grows, so a
+// line shows about 0.1 s after it is written), and once more after the run ended. The server
+// answers with whole characters and the offset to ask from next, so a lost connection or a
+// slow poll repeats and loses nothing. Only the last stretch of a long log is kept on screen;
+// the whole file is among the run's files.
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { api, errorMessage, type LogFile } from "./api";
 import { formatCount } from "./format";
 
+/** how long the server may hold a read while the log does not grow */
+const LONG_POLL_S = 10;
+/** the pause after a read that brought nothing (or failed) */
 const POLL_MS = 1000;
 /** a log longer than this opens at its end */
 const TAIL_BYTES = 1024 * 1024;
@@ -93,12 +97,14 @@ function FollowedLog({ runId, name, size, live }: { runId: string; name: string;
 
     const poll = async () => {
       const wasLive = liveNow.current;
+      let grew = false;
       try {
         for (;;) { // until caught up: a chunk is at most 256 KiB
-          const chunk = await api.readLog(runId, name, offset);
+          const chunk = await api.readLog(runId, name, offset, wasLive ? LONG_POLL_S : 0);
           if (stopped) return;
           append(chunk.text);
           const moved = chunk.next_offset > offset;
+          grew ||= moved;
           offset = chunk.next_offset;
           if (!moved || offset >= chunk.size) break;
         }
@@ -107,8 +113,8 @@ function FollowedLog({ runId, name, size, live }: { runId: string; name: string;
         if (stopped) return;
         setError(errorMessage(e));
       }
-      // while live, again in a second; the first read begun after the run ended is the last
-      if (!stopped && wasLive) timer = window.setTimeout(poll, POLL_MS);
+      // while live, again (at once after new text); the first read begun after the run ended is the last
+      if (!stopped && wasLive) timer = window.setTimeout(poll, grew ? 0 : POLL_MS);
     };
     poll();
     return () => {

@@ -184,8 +184,9 @@ export const api = {
   fileContent: async (runId: string, name: string): Promise<Blob> =>
     (await call("GET", `${run(runId)}/files/content?name=${encodeURIComponent(name)}`)).blob(),
   logs: (runId: string) => json<LogFile[]>("GET", `${run(runId)}/logs`),
-  readLog: (runId: string, name: string, offset: number) =>
-    json<LogChunk>("GET", `${run(runId)}/logs/${encodeURIComponent(name)}?offset=${offset}`),
+  /** the log's text from `offset`; with `wait`, the server answers once there is some (a long poll) */
+  readLog: (runId: string, name: string, offset: number, wait = 0) =>
+    json<LogChunk>("GET", `${run(runId)}/logs/${encodeURIComponent(name)}?offset=${offset}&wait=${wait}`),
 };
 
 export function errorMessage(e: unknown): string {
