@@ -7,9 +7,10 @@ of ``web/package-lock.json`` (``npm ci``, when ``web/node_modules`` is missing o
 the lockfile) and runs ``npm run build`` (the type check, then Vite) into that folder. The
 build is deterministic: the same sources and lockfile give byte-identical files.
 
-``--check`` builds into a temporary folder instead and compares it with the committed
-folder, naming each file that differs, is missing or should not be there (``make test``
-runs this, so a commit whose UI build does not match its sources fails).
+``--check`` runs the UI's unit tests (``npm test``: Vitest), then builds into a temporary
+folder instead and compares it with the committed folder, naming each file that differs, is
+missing or should not be there (``make test`` runs this, so a commit whose UI build does not
+match its sources fails).
 
     python3 scripts/build_ui.py [--check]
 
@@ -76,6 +77,8 @@ def differences(built: Path, committed: Path) -> list[str]:
 
 
 def check() -> int:
+    install_packages()
+    npm("test")
     with tempfile.TemporaryDirectory(prefix="runyard-ui-") as tmp:
         out = Path(tmp) / "ui"
         build(out)
@@ -94,7 +97,7 @@ def check() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
-                        help="build into a temporary folder and compare with the committed build")
+                        help="run the unit tests, build into a temporary folder and compare with the committed build")
     args = parser.parse_args(argv)
     try:
         if args.check:

@@ -9,10 +9,10 @@ PostgreSQL server for the whole run and runs, at the same time:
   then R CMD check, then a third of the other pytest tests; the Ray tests (a
   loopback cluster), then the R package's testthat suite (which starts a cluster
   of its own: not while the first runs); and the other two thirds of the pytest
-  tests, the second after the check that the committed build of the studio's UI
-  matches its sources in web/ (``scripts/build_ui.py --check``: npm ci, then a
-  build compared file by file). Four processes at a time keep a two-core machine
-  busy without starving the tests that wait on timeouts.
+  tests, the second after the studio UI's checks (``scripts/build_ui.py --check``:
+  npm ci, its unit tests, then a build of web/ compared file by file with the
+  committed one). Four processes at a time keep a two-core machine busy without
+  starving the tests that wait on timeouts.
 
 Each stage writes to ``.test-logs/<stage>.log`` (a pytest shard also a JUnit XML
 report with each test's time); a line every minute says what is
@@ -93,7 +93,7 @@ def test_lanes() -> list[list[Stage]]:
                               'testthat::test_local("r-package", reporter = "summary", stop_on_failure = TRUE)'])],
         [pytest_stage("pytest rest-1", "-m", rest, *[f"--ignore={path}" for path in SECOND_PART + THIRD_PART],
                       "tests")],
-        [Stage("UI build check", [sys.executable, "scripts/build_ui.py", "--check"]),
+        [Stage("UI check", [sys.executable, "scripts/build_ui.py", "--check"]),
          pytest_stage("pytest rest-2", "-m", rest, *SECOND_PART)],
     ]
 

@@ -72,6 +72,7 @@ function FollowedLog({ runId, name, size, live }: { runId: string; name: string;
   useEffect(() => {
     let stopped = false;
     let timer: number | undefined;
+    const closed = new AbortController(); // a long poll held open for a view that is gone is ended
     let offset = Math.max(0, startSize.current - TAIL_BYTES);
     let atLineStart = offset === 0; // a tail starts mid-line: its first partial line is dropped
     let kept = 0; // characters on screen
@@ -100,7 +101,7 @@ function FollowedLog({ runId, name, size, live }: { runId: string; name: string;
       let grew = false;
       try {
         for (;;) { // until caught up: a chunk is at most 256 KiB
-          const chunk = await api.readLog(runId, name, offset, wasLive ? LONG_POLL_S : 0);
+          const chunk = await api.readLog(runId, name, offset, wasLive ? LONG_POLL_S : 0, closed.signal);
           if (stopped) return;
           append(chunk.text);
           const moved = chunk.next_offset > offset;
@@ -120,6 +121,7 @@ function FollowedLog({ runId, name, size, live }: { runId: string; name: string;
     return () => {
       stopped = true;
       window.clearTimeout(timer);
+      closed.abort();
     };
   }, [runId, name]);
 

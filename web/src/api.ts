@@ -125,7 +125,15 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method: string, path: string, body?: unknown, token = currentToken()): Promise<Response> {
+interface CallOptions {
+  body?: unknown;
+  /** by default the one kept (token.ts) */
+  token?: string | null;
+  /** a call its caller no longer needs (a long poll of a view that closed) */
+  signal?: AbortSignal;
+}
+
+async function call(method: string, path: string, { body, token = currentToken(), signal }: CallOptions = {}) {
   const headers: Record<string, string> = {};
   if (token) headers["Authorization"] = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -135,8 +143,10 @@ async function call(method: string, path: string, body?: unknown, token = curren
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
   } catch (e) {
+    if (signal?.aborted) throw e;
     throw new ApiError(0, `the server cannot be reached (${e instanceof Error ? e.message : String(e)})`);
   }
   if (response.ok) return response;
@@ -153,8 +163,8 @@ async function call(method: string, path: string, body?: unknown, token = curren
   throw new ApiError(response.status, message);
 }
 
-async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return (await call(method, path, body)).json() as Promise<T>;
+async function json<T>(method: string, path: string, options?: CallOptions): Promise<T> {
+  return (await call(method, path, options)).json() as Promise<T>;
 }
 
 const run = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
@@ -164,7 +174,7 @@ export const api = {
   /** whether the server takes this token (the prompt checks before keeping it) */
   acceptsToken: async (token: string): Promise<boolean> => {
     try {
-      await call("GET", "/workspace", undefined, token);
+      await call("GET", "/workspace", { token });
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return false;
@@ -172,21 +182,22 @@ export const api = {
     }
   },
   experiments: () => json<string[]>("GET", "/experiments"),
-  queryRuns: (query: RunQuery) => json<RunPage>("POST", "/runs/query", query),
+  queryRuns: (query: RunQuery) => json<RunPage>("POST", "/runs/query", { body: query }),
   run: (runId: string) => json<RunRow>("GET", run(runId)),
   cancel: (runId: string) => json<RunRow>("POST", `${run(runId)}/cancel`),
   statusEvents: (runId: string) => json<StatusEvent[]>("GET", `${run(runId)}/status-events`),
   properties: (runId: string) => json<KeyValues>("GET", `${run(runId)}/properties`),
   tags: (runId: string) => json<KeyValues>("GET", `${run(runId)}/tags`),
   metricNames: (runId: string) => json<MetricName[]>("GET", `${run(runId)}/metric-names`),
-  series: (request: SeriesRequest) => json<Series[]>("POST", "/metrics/series", request),
+  series: (request: SeriesRequest) => json<Series[]>("POST", "/metrics/series", { body: request }),
   files: (runId: string) => json<string[]>("GET", `${run(runId)}/files`),
   fileContent: async (runId: string, name: string): Promise<Blob> =>
     (await call("GET", `${run(runId)}/files/content?name=${encodeURIComponent(name)}`)).blob(),
   logs: (runId: string) => json<LogFile[]>("GET", `${run(runId)}/logs`),
   /** the log's text from `offset`; with `wait`, the server answers once there is some (a long poll) */
-  readLog: (runId: string, name: string, offset: number, wait = 0) =>
-    json<LogChunk>("GET", `${run(runId)}/logs/${encodeURIComponent(name)}?offset=${offset}&wait=${wait}`),
+  readLog: (runId: string, name: string, offset: number, wait: number, signal: AbortSignal) =>
+    json<LogChunk>("GET", `${run(runId)}/logs/${encodeURIComponent(name)}?offset=${offset}&wait=${wait}`,
+                   { signal }),
 };
 
 export function errorMessage(e: unknown): string {

@@ -8,7 +8,8 @@ export type XAxis = "step" | "i";
 
 export interface ChartData {
   x: XAxis;
-  /** [x, one y array per series], the series joined on x (null where one lacks a point) */
+  /** [x, one y array per series], the series joined on x (undefined where one lacks a point:
+   *  the line goes on past it) */
   aligned: uPlot.AlignedData;
 }
 
