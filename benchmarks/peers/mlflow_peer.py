@@ -11,7 +11,8 @@ Each subcommand prints exactly one JSON object on stdout; everything MLflow
 prints goes to stderr. Every subcommand works in its own temporary directory
 (SQLite backend, artifacts, MLproject) and removes it afterwards.
 
-Two more serve ../bench_server_metrics.py, which starts ``mlflow server`` itself
+``studio-populate`` fills a store with ../bench_studio.py's runs. Two more serve
+../bench_server_metrics.py, which starts ``mlflow server`` itself
 and times its job processes: ``server-job`` is one job (it creates its run,
 prints ``ready RUN_ID``, waits for a line on stdin, logs, ends the run, then
 prints its JSON), ``server-read`` reads back what the server stored.
@@ -208,6 +209,76 @@ def cmd_server_read(args: argparse.Namespace) -> dict:
     return {"bench": "server-read", "runs": runs, "status": status, **_env_info()}
 
 
+STUDIO_START_MS = 1_700_000_000_000
+
+
+def studio_run_values(i: int) -> dict:
+    """Run ``i`` of ../bench_studio.py (its ``run_values``: the same formulas)."""
+    return {"name": f"trial-{i}", "failed": i % 10 == 0, "start_ms": STUDIO_START_MS + i * 1000,
+            "end_ms": STUDIO_START_MS + i * 1000 + (i % 100 + 1) * 1000, "team": "abc"[i % 3],
+            "lr": f"{(i % 50) / 1000:.3f}",
+            "loss": [1.0 / (1 + (i * 7919 + step) % 1000) for step in range(3)],
+            "acc": [((i * 104729 + step) % 1000) / 1000 for step in range(3)]}
+
+
+def studio_wave(k: int) -> float:
+    return ((k * 2654435761) % 1000) / 1000 + k / 1_000_000
+
+
+def cmd_studio_populate(args: argparse.Namespace) -> dict:
+    """bench_studio.py's runs into MLflow's store at --uri, through MLflow's own ORM models (its
+    schema, its migrations, its latest_metrics rows), in bulk: the per-run API would take hours."""
+    import sqlalchemy as sa
+    from mlflow.store.tracking.dbmodels import models as m
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = SqlAlchemyStore(args.uri, tempfile.mkdtemp(prefix="mlflow-studio-"))
+    experiment_id, long_experiment = store.create_experiment("studio"), store.create_experiment("long")
+    started = time.monotonic()
+
+    def metric_rows(run_id: str, name: str, values: list, start_ms: int) -> list:
+        return [{"key": name, "value": v, "timestamp": start_ms + step * 1000, "step": step, "is_nan": False,
+                 "run_uuid": run_id} for step, v in enumerate(values)]
+
+    with store.ManagedSessionMaker() as session:
+        conn = session.connection()
+        batch = 5000
+        for start in range(0, args.runs, batch):
+            runs, tags, params, metrics, latest = [], [], [], [], []
+            for i in range(start, min(args.runs, start + batch)):
+                v, run_id = studio_run_values(i), f"{i:032x}"
+                runs.append({"run_uuid": run_id, "name": v["name"], "source_type": "LOCAL", "source_name": "",
+                             "entry_point_name": "", "user_id": "bench", "status": "FAILED" if v["failed"] else "FINISHED",
+                             "start_time": v["start_ms"], "end_time": v["end_ms"], "source_version": "",
+                             "lifecycle_stage": "active", "artifact_uri": f"/tmp/mlflow-studio/{run_id}",
+                             "experiment_id": int(experiment_id)})
+                tags += [{"key": "team", "value": v["team"], "run_uuid": run_id},
+                         {"key": "mlflow.runName", "value": v["name"], "run_uuid": run_id}]
+                params.append({"key": "lr", "value": v["lr"], "run_uuid": run_id})
+                for name in ("loss", "acc"):
+                    rows = metric_rows(run_id, name, v[name], v["start_ms"])
+                    metrics += rows
+                    latest.append(rows[-1])
+            conn.execute(sa.insert(m.SqlRun.__table__), runs)
+            conn.execute(sa.insert(m.SqlTag.__table__), tags)
+            conn.execute(sa.insert(m.SqlParam.__table__), params)
+            conn.execute(sa.insert(m.SqlMetric.__table__), metrics)
+            conn.execute(sa.insert(m.SqlLatestMetric.__table__), latest)
+        long_run = f"{args.runs + 1:032x}"
+        conn.execute(sa.insert(m.SqlRun.__table__), [{
+            "run_uuid": long_run, "name": "long", "source_type": "LOCAL", "source_name": "", "entry_point_name": "",
+            "user_id": "bench", "status": "RUNNING", "start_time": STUDIO_START_MS, "end_time": None,
+            "source_version": "", "lifecycle_stage": "active", "artifact_uri": f"/tmp/mlflow-studio/{long_run}",
+            "experiment_id": int(long_experiment)}])
+        for start in range(0, args.points, 100_000):
+            rows = [{"key": "loss", "value": studio_wave(k), "timestamp": k * 1000, "step": k, "is_nan": False,
+                     "run_uuid": long_run} for k in range(start, min(args.points, start + 100_000))]
+            conn.execute(sa.insert(m.SqlMetric.__table__), rows)
+        conn.execute(sa.insert(m.SqlLatestMetric.__table__), [rows[-1]])
+    return {"bench": "studio-populate", "experiment_id": experiment_id, "long_run": long_run,
+            "seconds": round(time.monotonic() - started, 1), **_env_info()}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -238,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--run-ids", required=True, help="comma-separated")
     s.add_argument("--names", default="loss,accuracy,lr,grad_norm")
     s.set_defaults(func=cmd_server_read)
+    s = sub.add_parser("studio-populate", help="bench_studio.py's runs into MLflow's store, in bulk")
+    s.add_argument("--uri", required=True)
+    s.add_argument("--runs", type=int, default=100_000)
+    s.add_argument("--points", type=int, default=1_000_000)
+    s.set_defaults(func=cmd_studio_populate)
     args = p.parse_args(argv)
     for name in ("repeat", "count", "batch"):
         if getattr(args, name, 1) < 1:
