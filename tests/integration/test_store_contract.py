@@ -244,6 +244,7 @@ def test_query_runs_pages_sorts_and_filters_with_a_total(store):
     by_loss = store.query_runs(experiment=experiment, sort="metric:loss", descending=False, columns=["loss", "acc"])
     assert ids_of(by_loss) == [made[1], made[2], made[3], made[4], made[0]]
     assert by_loss["metrics"][made[0]] == {"loss": 7.5} and by_loss["metrics"][made[4]] == {"loss": 4.0, "acc": 0.5}
+    assert by_loss["tags"][made[1]] == {"team": "a"} and by_loss["properties"][made[1]] == {"seed": "1"}
     # runs without the value come last, whichever the direction
     assert ids_of(store.query_runs(experiment=experiment, sort="metric:acc"))[0] == made[4]
     assert ids_of(store.query_runs(experiment=experiment, sort="metric:acc", descending=False))[0] == made[4]

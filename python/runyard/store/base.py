@@ -153,7 +153,8 @@ class RunStore(JobStore):
     @abc.abstractmethod
     def query_runs(self, query: Any = None, **fields: Any) -> dict[str, Any]:
         """A page of runs (``store.query``: a ``RunQuery``, or its fields): ``{"total": the runs
-        the filters match, "runs": the page's rows, "metrics": run_id -> {column: latest value}}``."""
+        the filters match, "runs": the page's rows, "metrics": run_id -> {column: latest value},
+        "tags" and "properties": run_id -> {key: value}}``."""
 
     # -- supervisors: process bookkeeping and job credentials
     @abc.abstractmethod

@@ -3,8 +3,8 @@
 Filters (experiment, parent, status, run type, text in the run id or display name, tags,
 properties, comparisons of a metric's latest value), one sort key (a run column, a metric's
 latest value, a tag or a property: runs that lack it come last either way), a page (offset,
-limit) with the total the filters match, and the latest values of the metric columns asked
-for. A page's rows leave out the run's definition (the job spec, up to megabytes): ``get_run``
+limit) with the total the filters match, the latest values of the metric columns asked for,
+and the page's tags and properties (a sweep's trials hold their hyperparameters there). A page's rows leave out the run's definition (the job spec, up to megabytes): ``get_run``
 has it. Metric values come from ``latest_metrics`` (schema v5): each scalar metric's last value
 per run, kept as rows are logged, so sorting 100,000 runs by a metric reads an index rather
 than every metric row.
@@ -194,6 +194,16 @@ def statements(query: RunQuery, now: float) -> tuple[Any, Any]:
     page = page.order_by(key.is_(None), key.desc() if query.descending else key.asc(),
                          runs.c.created_at.desc(), runs.c.run_number.desc(), runs.c.run_id)
     return count, page.offset(query.offset).limit(query.limit)
+
+
+def key_values(conn: sa.Connection, table: sa.Table, run_ids: list[str]) -> dict[str, dict[str, str | None]]:
+    """Each run's tags or properties (runs without any: absent)."""
+    out: dict[str, dict[str, str | None]] = {}
+    if run_ids:
+        for run_id, key, value in conn.execute(sa.select(table.c.run_id, table.c.key, table.c.value)
+                                               .where(table.c.run_id.in_(run_ids)).order_by(table.c.key)):
+            out.setdefault(run_id, {})[key] = value
+    return out
 
 
 def latest_values(conn: sa.Connection, run_ids: list[str], names: tuple[str, ...]) -> dict[str, dict[str, float]]:

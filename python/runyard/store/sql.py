@@ -407,8 +407,10 @@ class SqlStore(RunStore):
         with self._read() as conn:
             total = conn.execute(count).scalar_one()
             runs = [dict(r) for r in conn.execute(page).mappings()]
-            latest = run_query.latest_values(conn, [r["run_id"] for r in runs], query.columns)
-        return {"total": total, "runs": runs, "metrics": latest}
+            page_ids = [r["run_id"] for r in runs]
+            latest = run_query.latest_values(conn, page_ids, query.columns)
+            tags, properties = run_query.key_values(conn, t.tags, page_ids), run_query.key_values(conn, t.properties, page_ids)
+        return {"total": total, "runs": runs, "metrics": latest, "tags": tags, "properties": properties}
 
     # -- metrics -------------------------------------------------------------
     def log_metrics(self, rows: list[dict[str, Any]], *, batch_id: str | None = None) -> None:

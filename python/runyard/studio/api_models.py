@@ -242,6 +242,8 @@ class RunPage(BaseModel):
     total: int = Field(description="how many runs the filters match")
     runs: list[RunSummary] = Field(description="the page, without each run's definition (GET /runs/{id} has it)")
     metrics: dict[str, dict[str, Optional[float]]] = Field(description="run id -> column -> latest value")
+    tags: dict[str, dict[str, Optional[str]]] = Field(description="run id -> the run's tags")
+    properties: dict[str, dict[str, Optional[str]]] = Field(description="run id -> the run's properties")
 
 
 class StatusEvent(BaseModel):
