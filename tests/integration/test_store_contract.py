@@ -258,6 +258,8 @@ def test_query_runs_pages_sorts_and_filters_with_a_total(store):
                                 sort="metric:loss")
     assert ids_of(filtered) == [made[0], made[4], made[3]]
     assert ids_of(store.query_runs(experiment=experiment, properties={"seed": 2})) == [made[2]]
+    compared = store.query_runs(run_ids=[made[3], made[0], made[3]], sort="run_number", descending=False)
+    assert ids_of(compared) == [made[0], made[3]] and compared["total"] == 2
     assert store.query_runs(experiment=unique())["total"] == 0
 
 
@@ -271,6 +273,7 @@ def test_query_runs_pages_sorts_and_filters_with_a_total(store):
     (dict(metrics=[{"name": "loss", "op": "like", "value": 1}]), "op"),
     (dict(metrics=[{"name": "loss", "op": "<", "value": "1"}]), "value"),
     (dict(experiment="../up"), "experiment"),
+    (dict(run_ids=["../up"]), "run_ids"),
     (dict(colour="red"), "colour"),
 ])
 def test_query_runs_refuses_what_does_not_fit_naming_the_field(store, fields, error):

@@ -1,6 +1,6 @@
 """A page of runs, as a runs table shows it: ``RunStore.query_runs(RunQuery)``.
 
-Filters (experiment, parent, status, run type, text in the run id or display name, tags,
+Filters (run ids, experiment, parent, status, run type, text in the run id or display name, tags,
 properties, comparisons of a metric's latest value), one sort key (a run column, a metric's
 latest value, a tag or a property: runs that lack it come last either way), a page (offset,
 limit) with the total the filters match, the latest values of the metric columns asked for,
@@ -37,7 +37,7 @@ MAX_LIMIT = 1000
 MAX_OFFSET = 10_000_000
 MAX_COLUMNS = 50
 MAX_FILTERS = 20
-FIELDS = ("experiment", "parent_id", "top_level_only", "status", "run_type", "text", "tags", "properties",
+FIELDS = ("run_ids", "experiment", "parent_id", "top_level_only", "status", "run_type", "text", "tags", "properties",
           "metrics", "sort", "descending", "offset", "limit", "columns")
 
 
@@ -52,6 +52,7 @@ class MetricFilter:
 
 @dataclass(frozen=True)
 class RunQuery:
+    run_ids: tuple[str, ...] = ()
     experiment: str | None = None
     parent_id: str | None = None
     top_level_only: bool = False
@@ -75,6 +76,9 @@ class RunQuery:
         if unknown:
             raise ConfigError(f"{unknown[0]}: not a field of a run query; valid: {', '.join(FIELDS)}")
         out: dict[str, Any] = {}
+        if fields.get("run_ids") is not None:
+            out["run_ids"] = tuple(dict.fromkeys(
+                ids.check_id(r, "run_ids") for r in _listed(fields["run_ids"], "run_ids", MAX_LIMIT)))
         if fields.get("experiment") is not None:
             out["experiment"] = ids.check_experiment_name(fields["experiment"], "experiment")
         if fields.get("parent_id") is not None:
@@ -146,6 +150,8 @@ def statements(query: RunQuery, now: float) -> tuple[Any, Any]:
     """(the count of runs the filters match, the page of them) as SQLAlchemy statements."""
     runs = t.runs
     conditions = []
+    if query.run_ids:
+        conditions.append(runs.c.run_id.in_(query.run_ids))
     if query.experiment is not None:
         conditions.append(runs.c.experiment == query.experiment)
     if query.parent_id is not None:

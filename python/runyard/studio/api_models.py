@@ -121,6 +121,7 @@ class RunQueryBody(Body):
     ``metric:<name>``, ``tag:<key>`` or ``property:<key>``), offset and limit, and the metric
     columns whose latest values come back."""
 
+    run_ids: Optional[list[Id]] = Field(None, max_length=query.MAX_LIMIT, description="only these runs (a comparison)")
     experiment: Optional[ExperimentName] = None
     parent_id: Optional[Id] = None
     top_level_only: bool = False
