@@ -9,8 +9,6 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
-
 from runyard import Experiment, ScriptRunConfig, Workspace
 from runyard import status as st
 from server_service import start_server

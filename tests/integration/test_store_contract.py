@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from runyard import status as st
-from runyard.errors import ConfigError, ConflictError, NotFoundError, RunNotFoundError
+from runyard.errors import ConfigError, ConflictError, NotFoundError
 from runyard.store.base import RunStore
 from runyard.store.http import HttpStore
 from runyard.store.sql import SqlStore
