@@ -158,6 +158,9 @@ def test_runs_table_sorts_filters_and_pages_as_it_scrolls(page: Page, studio: st
 
     region.get_by_label("Status").select_option("Failed")
     expect(region.get_by_role("status")).to_have_text("1,000 runs")
+    best_failed = max((n for n in range(0, BULK_RUNS, 3)), key=bulk_score)
+    expect(first.get_by_role("link")).to_have_text(f"bulk run {best_failed}")
+    expect(first).to_be_in_viewport()  # a new filter shows its first rows
     region.get_by_label("Status").select_option("any")
     region.get_by_role("searchbox", name="Search runs").fill("run 12")
     expect(region.get_by_role("status")).to_have_text("111 runs")  # 12, 120-129, 1200-1299

@@ -119,7 +119,8 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
         </span>
       </div>
       {runs.error && <p role="alert" className="error">{runs.error}</p>}
-      <VirtualRows label={label} columns={columns} runs={runs} sort={sort} onSort={sortBy} maxHeight={maxHeight}
+      <VirtualRows label={label} columns={columns} runs={runs} filterKey={JSON.stringify(filter)}
+                   sort={sort} onSort={sortBy} maxHeight={maxHeight}
                    onRemoveMetric={(name) => {
                      setMetricNames((names) => names.filter((n) => n !== name));
                      if (sort.key === `metric:${name}`) setSort({ key: "created_at", descending: true });
@@ -148,13 +149,15 @@ interface VirtualRowsProps {
   label: string;
   columns: Column[];
   runs: PagedRuns;
+  /** the filters and sort: when they change, the table goes back to its top */
+  filterKey: string;
   sort: { key: string; descending: boolean };
   onSort: (key: string) => void;
   onRemoveMetric: (name: string) => void;
   maxHeight: number | undefined;
 }
 
-function VirtualRows({ label, columns, runs, sort, onSort, onRemoveMetric, maxHeight }: VirtualRowsProps) {
+function VirtualRows({ label, columns, runs, filterKey, sort, onSort, onRemoveMetric, maxHeight }: VirtualRowsProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const count = runs.total ?? 0;
   const rows = useVirtualizer({
@@ -164,7 +167,12 @@ function VirtualRows({ label, columns, runs, sort, onSort, onRemoveMetric, maxHe
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? 0;
   const { showRange } = runs;
-  useEffect(() => showRange(first, last), [showRange, first, last]);
+  useEffect(() => {
+    showRange(first, last);
+  }, [showRange, first, last]);
+  useEffect(() => {
+    scroller.current?.scrollTo({ top: 0 }); // (newer browsers return a promise: not a cleanup)
+  }, [filterKey]);
 
   const before = items[0]?.start ?? 0;
   const after = rows.getTotalSize() - (items[items.length - 1]?.end ?? 0);

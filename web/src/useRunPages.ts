@@ -1,7 +1,8 @@
 // The rows of a runs table, fetched a page at a time as they come into view: the table
 // says which rows are on screen (showRange), and only their pages are asked for, once the
-// scrolling rests for a moment. A change of filters or sort starts again from nothing;
-// refresh() asks again for the pages on screen and forgets the rest.
+// scrolling rests for a moment. A change of filters or sort starts again from the top (the
+// rows shown before stay until the first new page arrives, so nothing flickers); refresh()
+// asks again for the pages on screen and forgets the rest.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorMessage, type RunQuery, type RunSummary } from "./api";
 
@@ -26,87 +27,90 @@ export interface PagedRuns {
   refresh: () => void;
 }
 
+type Page = { runs: RunSummary[]; metrics: Record<string, Record<string, number | null>> };
+
 interface Cache {
   key: string;
-  pages: Map<number, { runs: RunSummary[]; metrics: Record<string, Record<string, number | null>> }>;
+  pages: Map<number, Page>;
+  /** the pages of the filters before, shown until a page of these arrives */
+  before: Map<number, Page>;
   /** pages asked for and not answered yet, by the generation that asked */
   pending: Map<number, number>;
   generation: number;
 }
 
+const pagesOf = (first: number, last: number) =>
+  Array.from({ length: Math.floor(last / PAGE_SIZE) - Math.floor(first / PAGE_SIZE) + 1 },
+             (_, k) => Math.floor(first / PAGE_SIZE) + k);
+
 export function useRunPages(filter: RunFilter): PagedRuns {
   const key = JSON.stringify(filter);
-  const cache = useRef<Cache>({ key: "", pages: new Map(), pending: new Map(), generation: 0 });
+  const cache = useRef<Cache>({ key: "", pages: new Map(), before: new Map(), pending: new Map(), generation: 0 });
   const range = useRef({ first: 0, last: 0 });
   const settle = useRef<number | undefined>(undefined);
   const [total, setTotal] = useState<number | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [, setArrivals] = useState(0);
 
-  const fetchPage = useCallback(
-    (page: number) => {
-      const c = cache.current;
-      if (c.pending.get(page) === c.generation) return;
-      c.pending.set(page, c.generation);
-      const { key: askedKey, generation } = c;
-      api.queryRuns({ ...JSON.parse(askedKey), offset: page * PAGE_SIZE, limit: PAGE_SIZE }).then(
-        (answer) => {
-          const now = cache.current;
-          if (now.key !== askedKey || now.generation !== generation) return; // asked for something else since
-          now.pending.delete(page);
-          now.pages.set(page, { runs: answer.runs, metrics: answer.metrics });
-          setTotal(answer.total);
-          setError(undefined);
-          setArrivals((n) => n + 1);
-        },
-        (e: unknown) => {
-          const now = cache.current;
-          if (now.key !== askedKey) return;
-          now.pending.delete(page);
-          setError(errorMessage(e));
-        },
-      );
-    },
-    [],
-  );
+  const fetchPage = useCallback((page: number) => {
+    const c = cache.current;
+    if (c.pending.get(page) === c.generation) return;
+    c.pending.set(page, c.generation);
+    const { key: askedKey, generation } = c;
+    api.queryRuns({ ...JSON.parse(askedKey), offset: page * PAGE_SIZE, limit: PAGE_SIZE }).then(
+      (answer) => {
+        const now = cache.current;
+        if (now.key !== askedKey || now.generation !== generation) return; // asked for something else since
+        now.pending.delete(page);
+        now.pages.set(page, { runs: answer.runs, metrics: answer.metrics });
+        now.before = new Map();
+        setTotal(answer.total);
+        setError(undefined);
+        setArrivals((n) => n + 1);
+      },
+      (e: unknown) => {
+        const now = cache.current;
+        if (now.key !== askedKey) return;
+        now.pending.delete(page);
+        setError(errorMessage(e));
+      },
+    );
+  }, []);
 
   const fetchVisible = useCallback(() => {
     const { first, last } = range.current;
-    for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page++) {
-      if (!cache.current.pages.has(page)) fetchPage(page);
-    }
+    for (const page of pagesOf(first, last)) if (!cache.current.pages.has(page)) fetchPage(page);
   }, [fetchPage]);
 
   useEffect(() => {
-    cache.current = { key, pages: new Map(), pending: new Map(), generation: cache.current.generation + 1 };
-    setTotal(undefined);
-    setError(undefined);
+    const c = cache.current;
+    cache.current = { key, pages: new Map(), before: c.pages, pending: new Map(), generation: c.generation + 1 };
+    const { first, last } = range.current;
+    range.current = { first: 0, last: last - first }; // the table goes back to the top
     fetchVisible();
   }, [key, fetchVisible]);
 
   useEffect(() => () => window.clearTimeout(settle.current), []);
 
-  const showRange = useCallback(
-    (first: number, last: number) => {
-      if (range.current.first === first && range.current.last === last) return;
-      range.current = { first, last };
-      window.clearTimeout(settle.current);
-      settle.current = window.setTimeout(fetchVisible, SETTLE_MS);
-    },
-    [fetchVisible],
-  );
+  const showRange = useCallback((first: number, last: number) => {
+    if (range.current.first === first && range.current.last === last) return;
+    range.current = { first, last };
+    window.clearTimeout(settle.current);
+    settle.current = window.setTimeout(fetchVisible, SETTLE_MS);
+  }, [fetchVisible]);
 
   const refresh = useCallback(() => {
     const c = cache.current;
-    const { first, last } = range.current;
-    const onScreen = new Map([...c.pages].filter(([page]) =>
-      page >= Math.floor(first / PAGE_SIZE) && page <= Math.floor(last / PAGE_SIZE)));
-    cache.current = { key: c.key, pages: onScreen, pending: new Map(), generation: c.generation + 1 };
-    for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page++) fetchPage(page);
+    const onScreen = pagesOf(range.current.first, range.current.last);
+    const kept = new Map([...c.pages].filter(([page]) => onScreen.includes(page)));
+    cache.current = { ...c, pages: kept, pending: new Map(), generation: c.generation + 1 };
+    onScreen.forEach(fetchPage);
   }, [fetchPage]);
 
   const row = (index: number): LoadedRow | undefined => {
-    const page = cache.current.pages.get(Math.floor(index / PAGE_SIZE));
+    const c = cache.current;
+    const pages = c.pages.size > 0 ? c.pages : c.before;
+    const page = pages.get(Math.floor(index / PAGE_SIZE));
     const run = page?.runs[index % PAGE_SIZE];
     return page && run ? { run, metrics: page.metrics[run.run_id] ?? {} } : undefined;
   };
