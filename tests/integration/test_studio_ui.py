@@ -4,8 +4,9 @@
 What a user does: read and sort and filter a runs table of 3,000 runs that loads its rows as
 they scroll into view; open a run and see its status, properties, tags, a chart drawn from its
 metric (zoomed in and out), its files (a text file read in the page, one downloaded), its
-child runs; follow a live log while lines are appended; cancel a run; give the token a
-protected server asks for, once. Screenshots of the main pages go to .test-logs/studio/.
+child runs; follow a live log while lines are appended; cancel a run; watch a pipeline's
+graph as its steps finish; give the token a protected server asks for, once. Screenshots of
+the main pages go to .test-logs/studio/.
 
 Without Chromium the module is skipped, except on CI (``CI`` set), where that is a failure.
 """
@@ -301,6 +302,52 @@ def test_cancel_button_cancels_a_live_run(page: Page, studio: str, seeded):
     expect(page.locator(".run-header")).to_contain_text("Canceled")
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
     assert run.get_status() == st.CANCELED
+
+
+def pipeline_step(name: str, *upstream: str) -> dict:
+    """A step of a pipeline run's definition, as the pipeline driver stores it (the fields the
+    graph reads: runyard.pipeline.progress)."""
+    return {"name": name, "kind": "python_script", "upstream": list(upstream),
+            "inputs": [{"name": f"{up}_data", "output": f"{up}_out", "step": up} for up in upstream],
+            "outputs": [f"{name}_out"], "job": {"target": "local"}}
+
+
+def test_a_pipeline_run_draws_its_steps_and_follows_them_as_they_finish(page: Page, studio: str, seeded):
+    import json
+    from runyard.pipeline.reuse import REUSED_RUN_PROPERTY
+    store = seeded["ws"]._store
+    steps = [pipeline_step("prep"), pipeline_step("train", "prep"), pipeline_step("report", "train"),
+             pipeline_step("lint")]
+    pipeline = store.create_run({"run_id": f"pipe_{time.time_ns()}", "experiment": "pipes", "run_type": "pipeline",
+                                 "status": st.RUNNING, "display_name": "nightly",
+                                 "definition": json.dumps({"steps": steps}), "start_time": time.time()})
+
+    def step_run(name: str, status: str, properties: dict | None = None) -> str:
+        row = store.create_run({"run_id": f"{name}_{time.time_ns()}", "experiment": "pipes",
+                                "parent_id": pipeline["run_id"], "run_type": "script", "status": status,
+                                "display_name": name, "start_time": time.time()}, properties=properties)
+        return row["run_id"]
+
+    step_run("prep", st.COMPLETED)
+    train = step_run("train", st.RUNNING)
+    step_run("lint", st.COMPLETED, {REUSED_RUN_PROPERTY: "lint_earlier_1"})
+
+    page.goto(f"{studio}/#/runs/{pipeline['run_id']}")
+    graph = page.get_by_role("figure", name="Pipeline graph")
+    expect(graph.get_by_label("step prep")).to_contain_text("Completed")
+    expect(graph.get_by_label("step train")).to_contain_text("Running")
+    expect(graph.get_by_label("step report")).to_contain_text("NotStarted")
+    expect(graph.get_by_label("step lint")).to_contain_text("Reused")
+    expect(graph.locator(".react-flow__edge")).to_have_count(2)
+    screenshot(page, "pipeline")
+
+    store.set_status(train, st.COMPLETED)
+    step_run("report", st.RUNNING)
+    expect(graph.get_by_label("step train")).to_contain_text("Completed")
+    expect(graph.get_by_label("step report")).to_contain_text("Running")
+    graph.get_by_role("link", name="train").click()
+    expect(page).to_have_url(f"{studio}/#/runs/{train}")
+    expect(page.get_by_role("heading", name="train")).to_be_visible()
 
 
 # -- the token ------------------------------------------------------------------------

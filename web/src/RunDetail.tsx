@@ -1,6 +1,6 @@
-// One run: what it is and how it went (status and its history, times, target, error), its
-// properties and tags, a chart per scalar metric, its live logs, child runs and files. While
-// the run is live the page reads it again every few seconds.
+// One run: what it is and how it went (status and its history, times, target, error), a
+// pipeline's graph, its properties and tags, a chart per scalar metric, its live logs, child
+// runs and files. While the run is live the page reads it again every few seconds.
 import { useEffect, useId, useState, type ReactNode } from "react";
 import { api, errorMessage, TERMINAL, type MetricName, type RunRow } from "./api";
 import { FileList } from "./FileList";
@@ -8,6 +8,7 @@ import { formatDuration, formatNumber, formatTime } from "./format";
 import { KeyValueTable } from "./KeyValueTable";
 import { LiveLog } from "./LiveLog";
 import { MetricChart } from "./MetricChart";
+import { PipelineGraph } from "./PipelineGraph";
 import { href } from "./route";
 import { RunsTable } from "./RunsTable";
 import { StatusBadge } from "./StatusBadge";
@@ -55,6 +56,9 @@ export function RunDetail({ runId }: { runId: string }) {
       </header>
       <Overview row={row} />
       {row.error && <pre className="run-error" aria-label="Error">{row.error}</pre>}
+      {row.run_type === "pipeline" && (
+        <Section title="Pipeline"><PipelineGraph runId={runId} live={live} /></Section>
+      )}
       <Section title="Logs"><LiveLog runId={runId} live={live} /></Section>
       <Section title="Metrics"><Metrics runId={runId} names={metrics.data} error={metrics.error} live={live} /></Section>
       <div className="columns">

@@ -115,6 +115,25 @@ export interface LogChunk {
   text: string;
 }
 
+export interface PipelineStep {
+  name: string;
+  kind: string;
+  /** the steps it waits for */
+  upstream: string[];
+  inputs: { name: string; output: string; step: string }[];
+  outputs: string[];
+  target: string | null;
+  /** its step run's status; NotStarted before the driver starts it */
+  status: string;
+  run_id: string | null;
+  /** the run whose outputs it reused (it did not run) */
+  reused_run_id: string | null;
+  start_time: number | null;
+  end_time: number | null;
+  duration_seconds: number | null;
+  error: string | null;
+}
+
 export type KeyValues = Record<string, string | null>;
 
 /** A refusal or failure, with the server's message (its JSON `{"error", "message"}`). */
@@ -188,6 +207,7 @@ export const api = {
   statusEvents: (runId: string) => json<StatusEvent[]>("GET", `${run(runId)}/status-events`),
   properties: (runId: string) => json<KeyValues>("GET", `${run(runId)}/properties`),
   tags: (runId: string) => json<KeyValues>("GET", `${run(runId)}/tags`),
+  pipelineSteps: (runId: string) => json<PipelineStep[]>("GET", `${run(runId)}/pipeline-steps`),
   metricNames: (runId: string) => json<MetricName[]>("GET", `${run(runId)}/metric-names`),
   series: (request: SeriesRequest) => json<Series[]>("POST", "/metrics/series", { body: request }),
   files: (runId: string) => json<string[]>("GET", `${run(runId)}/files`),
