@@ -170,6 +170,14 @@ def test_runs_table_sorts_filters_and_pages_as_it_scrolls(page: Page, studio: st
     region.get_by_role("searchbox", name="Search runs").fill("no such run")
     expect(region.get_by_role("status")).to_have_text("0 runs")
     expect(region.get_by_text("No runs match.")).to_be_visible()
+    region.get_by_role("searchbox", name="Search runs").fill("")
+
+    conditions = region.get_by_label("Filter runs")
+    conditions.fill("score < 10")
+    expect(region.get_by_role("status")).to_have_text("10 runs")
+    conditions.fill("score >= 10, score < low")
+    expect(region.get_by_role("alert")).to_have_text("score < low: low is not a number")
+    expect(conditions).to_have_attribute("aria-invalid", "true")
 
 
 def test_all_runs_lists_experiments_and_top_level_runs(page: Page, studio: str, seeded):
@@ -184,6 +192,9 @@ def test_all_runs_lists_experiments_and_top_level_runs(page: Page, studio: str, 
     expect(region.get_by_role("status")).to_have_text(f"{top_level:,} runs")
     region.get_by_label("Include child runs").check()
     expect(region.get_by_role("status")).to_have_text(f"{top_level + 3:,} runs")
+    region.get_by_label("Filter runs").fill("tag:team = vision, property:seed = 42, accuracy > 0.9")
+    expect(region.get_by_role("status")).to_have_text("1 run")
+    expect(region.get_by_role("table", name="Runs").get_by_role("link")).to_have_text(["sweep parent"])
 
     nav.get_by_role("link", name="mnist").click()
     expect(page).to_have_url(f"{studio}/#/experiments/mnist")

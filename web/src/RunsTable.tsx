@@ -1,10 +1,11 @@
-// A table of runs that stays smooth at 100,000 of them: the server filters, sorts and pages
-// (POST /runs/query); only the rows on screen are in the page (a virtualised table whose
-// spacer rows stand for the rest), and only their pages are fetched. The same table lists an
-// experiment's runs, every run, and a run's child runs.
+// A table of runs that stays smooth at 100,000 of them: the server filters (status, text,
+// metrics, tags, properties), sorts and pages (POST /runs/query); only the rows on screen are
+// in the page (a virtualised table whose spacer rows stand for the rest), and only their pages
+// are fetched. The same table lists an experiment's runs, every run, and a run's child runs.
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ACTIVE, STATUSES } from "./api";
+import { parseFilter } from "./filterSyntax";
 import { formatCount, formatDuration, formatNumber, formatTime } from "./format";
 import { href } from "./route";
 import { StatusBadge } from "./StatusBadge";
@@ -64,17 +65,24 @@ export interface RunsTableProps {
 
 export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableProps) {
   const [text, setText] = useState("");
+  const [conditions, setConditions] = useState("");
   const [statusChoice, setStatusChoice] = useState(ANY_STATUS);
   const [withChildren, setWithChildren] = useState(false);
   const [sort, setSort] = useState({ key: "created_at", descending: true });
   const [metricNames, setMetricNames] = useState<string[]>([]);
+  const filterProblem = useId();
   const searched = useDebounced(text.trim(), 250);
+  const parsed = parseFilter(useDebounced(conditions, 400));
+  const valid = "error" in parsed ? undefined : parsed;
 
   const filter: RunFilter = {
     experiment, parent_id: parentId, top_level_only: parentId === undefined && !withChildren ? true : undefined,
     status: statusChoice === ANY_STATUS ? undefined : statusChoice === ACTIVE_STATUSES ? ACTIVE : [statusChoice],
     text: searched || undefined, sort: sort.key, descending: sort.descending,
     columns: metricNames.length ? metricNames : undefined,
+    metrics: valid?.metrics.length ? valid.metrics : undefined,
+    tags: valid && Object.keys(valid.tags).length ? valid.tags : undefined,
+    properties: valid && Object.keys(valid.properties).length ? valid.properties : undefined,
   };
   const runs = useRunPages(filter);
 
@@ -98,6 +106,10 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
       <div className="toolbar">
         <input type="search" aria-label="Search runs" placeholder="Search run id or name" value={text}
                onChange={(e) => setText(e.target.value)} />
+        <input aria-label="Filter runs" placeholder="loss < 0.5, tag:team = vision" value={conditions}
+               className="conditions" aria-invalid={"error" in parsed}
+               aria-describedby={"error" in parsed ? filterProblem : undefined}
+               onChange={(e) => setConditions(e.target.value)} />
         <label>
           Status{" "}
           <select value={statusChoice} onChange={(e) => setStatusChoice(e.target.value)}>
@@ -118,6 +130,7 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
           {runs.total === undefined ? "loading…" : `${formatCount(runs.total)} ${runs.total === 1 ? "run" : "runs"}`}
         </span>
       </div>
+      {"error" in parsed && <p role="alert" id={filterProblem} className="error">{parsed.error}</p>}
       {runs.error && <p role="alert" className="error">{runs.error}</p>}
       <VirtualRows label={label} columns={columns} runs={runs} filterKey={JSON.stringify(filter)}
                    sort={sort} onSort={sortBy} maxHeight={maxHeight}
