@@ -127,7 +127,8 @@ def test_runs_table_sorts_filters_and_pages_as_it_scrolls(page: Page, studio: st
     queries: list[dict] = []
     page.on("request", lambda r: queries.append(r.post_data_json) if r.url.endswith("/runs/query") else None)
     page.goto(f"{studio}/#/experiments/bulk")
-    expect(page.get_by_label("Workspace")).to_have_text(seeded["ws"].name)
+    expect(page.get_by_role("banner")).to_contain_text(f"workspace {seeded['ws'].name}")
+    expect(page).to_have_title("bulk · runyard studio")
     region = runs_region(page)
     table = region.get_by_role("table", name="Runs")
     expect(region.get_by_role("status")).to_have_text("3,000 runs")
@@ -208,6 +209,7 @@ def test_run_page_shows_the_run_its_chart_files_and_children(page: Page, studio:
     runs_region(page).get_by_role("link", name="sweep parent").click()
     expect(page).to_have_url(f"{studio}/#/runs/{seeded['parent']}")
     expect(page.get_by_role("heading", name="sweep parent")).to_be_visible()
+    expect(page).to_have_title("Completed · sweep parent · runyard studio")
     expect(page.locator(".run-header")).to_contain_text("Completed")
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)  # it ended
     properties = page.get_by_role("table", name="Properties")

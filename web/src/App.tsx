@@ -8,6 +8,7 @@ import { RunsTable } from "./RunsTable";
 import { useRoute, type Route } from "./route";
 import { TokenPrompt } from "./TokenPrompt";
 import { useTokenState } from "./token";
+import { useDocumentTitle } from "./useDocumentTitle";
 import { useFetch } from "./useFetch";
 
 export function App() {
@@ -39,17 +40,22 @@ function WorkspaceHeader() {
   return (
     <header className="top">
       <h1>runyard studio</h1>
-      <span className="workspace" aria-label="Workspace">{workspace.data?.name ?? ""}</span>
+      {workspace.data && <span className="workspace"><span className="muted">workspace</span> {workspace.data.name}</span>}
     </header>
   );
 }
 
 function Page({ route }: { route: Route }) {
   if (route.page === "run") return <RunDetail key={route.runId} runId={route.runId} />;
+  return <RunsPage key={route.experiment ?? ""} experiment={route.experiment} />;
+}
+
+function RunsPage({ experiment }: { experiment?: string }) {
+  useDocumentTitle(experiment ?? "All runs");
   return (
     <div className="runs-page">
-      <h2>{route.experiment ? `Experiment ${route.experiment}` : "All runs"}</h2>
-      <RunsTable key={route.experiment ?? ""} label="Runs" experiment={route.experiment} />
+      <h2>{experiment ? `Experiment ${experiment}` : "All runs"}</h2>
+      <RunsTable label="Runs" experiment={experiment} />
     </div>
   );
 }

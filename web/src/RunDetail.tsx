@@ -12,6 +12,7 @@ import { PipelineGraph } from "./PipelineGraph";
 import { href } from "./route";
 import { RunsTable } from "./RunsTable";
 import { StatusBadge } from "./StatusBadge";
+import { useDocumentTitle } from "./useDocumentTitle";
 import { useFetch } from "./useFetch";
 
 const LIVE_REFRESH_MS = 2000;
@@ -43,6 +44,7 @@ export function RunDetail({ runId }: { runId: string }) {
   const metrics = useFetch(() => api.metricNames(runId), runId);
   const live = run.data !== undefined && !TERMINAL.has(run.data.status);
   useRefreshWhile(live, LIVE_REFRESH_MS, run.reload, events.reload, tags.reload, metrics.reload);
+  useDocumentTitle(run.data && `${run.data.status} · ${run.data.display_name ?? run.data.run_id}`);
 
   if (run.error) return <p role="alert" className="error">{run.error}</p>;
   if (!run.data) return <p className="muted">Loading run…</p>;
