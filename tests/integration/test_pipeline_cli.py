@@ -209,3 +209,33 @@ def test_the_example_pipeline_file_validates_and_runs(tmp_path: Path):
     assert details["experimentName"] == "pipeline-diabetes" and details["parameters"] == {"alpha": 0.1}
     evaluate = Run.get(Workspace.get(tmp_path), details["steps"][2]["runId"])
     assert set(evaluate.get_metrics()) == {"test_r2", "test_mse"}
+
+
+def test_a_registered_dataset_feeds_a_job_of_the_file(project):
+    folder = project({
+        "data/rows.csv": "x\n1\n2\n",
+        "src/count.py": """\
+            import argparse, os
+            from runyard import Run
+            p = argparse.ArgumentParser(); p.add_argument("--data")
+            rows = open(os.path.join(p.parse_args().data, "rows.csv")).read().split()[1:]
+            Run.get_context().log("rows", len(rows))
+            """,
+        "pipeline.yml": """\
+            experiment_name: with-data
+            jobs:
+              count:
+                code: src
+                command: python count.py --data ${{inputs.data}}
+                inputs:
+                  data: {path: "azureml:rows@latest"}
+            """,
+    }, name="data-pipes")
+    assert runyard("init", ".", cwd=folder).returncode == 0
+    from runyard import Dataset
+    ws = Workspace.get(folder)
+    Dataset.File.from_files(str(folder / "data")).register(ws, "rows")
+    result = runyard("pipeline", "submit", "-f", "pipeline.yml", "--json", cwd=folder)
+    assert result.returncode == 0, result.stderr + result.stdout
+    (step,) = json.loads(result.stdout)["steps"]
+    assert step["status"] == "Completed" and Run.get(ws, step["runId"]).get_metrics() == {"rows": 2}

@@ -155,6 +155,34 @@ def test_a_registered_environment_and_an_inline_one(workspace, project):
     assert two.runconfig.environment.hash == one.runconfig.environment.hash
 
 
+def test_a_registered_dataset_is_a_jobs_input_as_in_python(workspace, project):
+    from runyard import Dataset
+    folder = project({"a.py": "", "data1/rows.csv": "x\n1\n", "data2/rows.csv": "x\n2\n"})
+    for version in (1, 2):  # two versions: the file names one, @latest the other
+        Dataset.File.from_files(str(folder / f"data{version}")).register(workspace, "rows", create_new_version=True)
+    (folder / "pipeline.yml").write_text("""\
+jobs:
+  pinned:
+    command: python a.py --data ${{inputs.data}}
+    inputs:
+      data: {type: uri_folder, path: azureml:rows:1}
+  latest:
+    command: python a.py --data ${{inputs.data}}
+    inputs:
+      data: {path: "azureml:rows@latest", mode: ro_mount}
+""")
+    from_yaml = load_pipeline(folder / "pipeline.yml", workspace)
+    first, last = Dataset.get_by_name(workspace, "rows", 1), Dataset.get_by_name(workspace, "rows")
+    from_python = Pipeline(workspace, [
+        PythonScriptStep("a.py", name="pinned", source_directory=folder,
+                         arguments=["--data", first.as_named_input("data").as_download()]),
+        PythonScriptStep("a.py", name="latest", source_directory=folder,
+                         arguments=["--data", last.as_named_input("data").as_mount()])])
+    assert last.version == 2
+    assert (from_yaml._definition(workspace, {}, take_snapshots=False)
+            == from_python._definition(workspace, {}, take_snapshots=False))
+
+
 # -- bad input ---------------------------------------------------------------------
 GOOD = """\
 type: pipeline
@@ -231,7 +259,10 @@ BAD = [  # (what, old, new, the line's text, the field, words of the message)
      "      data:", "prepared: {}", "jobs.train.outputs.prepared",
      "step 'prep' also has an output named 'prepared'"),
     ("a local folder as a job input", "      data: ${{parent.jobs.prep.outputs.prepared}}",
-     "      data:\n        path: ./data", "path: ./data", "jobs.train.inputs.data.path", "come with datasets"),
+     "      data:\n        path: ./data", "path: ./data", "jobs.train.inputs.data.path",
+     "register a local folder as a dataset first"),
+    ("an unregistered dataset", "      data: ${{parent.jobs.prep.outputs.prepared}}",
+     "      data:\n        path: azureml:nosuch:2", "path: azureml", "jobs.train.inputs.data.path", "nosuch"),
     ("a job's field of the wrong type", "  train:\n", "  train:\n    allow_reuse: maybe\n", "allow_reuse:",
      "jobs.train.allow_reuse", "'maybe'"),
     ("reuse said twice, differently", "  train:\n", "  train:\n    allow_reuse: true\n    is_deterministic: false\n",

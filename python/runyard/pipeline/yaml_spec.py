@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import _yaml
 from ..config import JobResources, Limits, RunConfiguration, _job_environment
-from ..errors import ConfigError
+from ..errors import ConfigError, NotFoundError
 from .data import OutputFileDatasetConfig, PipelineParameter, StepInput
 from .pipeline import DEFAULT_MAX_CONCURRENT_STEPS, Pipeline
 from .steps import CommandStep, PipelineStep, PythonScriptStep, RScriptStep
@@ -54,6 +54,10 @@ _REF = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 #: characters that make a command need the shell (with them, words are not what shlex sees)
 _SHELL_CHARS = set("|&;<>()$`\\*?[]#~{}!\n")
 _PYTHONS = ("python", "python3")
+#: a registered dataset, as Azure ML CLI v2 names one: azureml:NAME:VERSION, azureml:NAME@latest
+_DATASET = re.compile(r"^azureml:(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]{0,254})(?::(?P<version>[0-9]{1,9})|@latest)?$")
+#: a YAML data input's mode -> the dataset's consumption mode
+_DATASET_MODES = {None: "download", "download": "download", "ro_mount": "mount", "mount": "mount"}
 
 
 # -- the file's schema -------------------------------------------------------------
@@ -68,10 +72,11 @@ class PipelineInput(BaseModel):
 
 
 class StepDataInput(BaseModel):
-    """A job input written out: ``data: {path: ${{parent.jobs.prep.outputs.prepared}}}``."""
+    """A job input written out: ``data: {path: ${{parent.jobs.prep.outputs.prepared}}}``, or a
+    registered dataset, ``data: {path: azureml:diabetes:2, mode: download}``."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["uri_folder"] | None = None
+    type: Literal["uri_folder", "uri_file", "mltable"] | None = None
     path: str
     mode: Literal["ro_mount", "download", "mount"] | None = None
     description: str | None = None
@@ -312,10 +317,14 @@ class _Builder:
         elif isinstance(value, list):
             raise self.doc.error(loc, "a job input is a value, a reference or a mapping with 'path'")
         if isinstance(value, StepDataInput):
+            dataset = _DATASET.fullmatch(value.path.strip())
+            if dataset:
+                return self._dataset_input([*loc, "path"], key, dataset, value.mode)
             if not _REF.fullmatch(value.path.strip()):
                 raise self.doc.error([*loc, "path"], f"{value.path!r}: a path here must be another job's output, "
-                                                     f"${{{{parent.jobs.STEP.outputs.NAME}}}} (local data folders "
-                                                     f"as inputs come with datasets)")
+                                                     f"${{{{parent.jobs.STEP.outputs.NAME}}}}, or a registered "
+                                                     f"dataset, azureml:NAME:VERSION (or azureml:NAME@latest); "
+                                                     f"register a local folder as a dataset first")
             loc, value = [*loc, "path"], value.path.strip()
         if not isinstance(value, str) or "${{" not in value:
             return value
@@ -324,6 +333,18 @@ class _Builder:
             raise self.doc.error(loc, f"{value!r}: a reference must be the whole value")
         target = self._reference(loc, match.group(1), step=None, inputs={})
         return target.output.as_input(key) if isinstance(target, StepInput) else target
+
+    def _dataset_input(self, loc: list[Any], key: str, match: re.Match, mode: str | None) -> Any:
+        """A registered dataset's version as the job's input ``key``: its files in the job's
+        folder (``inputs/<key>``) before the command starts, which gets that folder."""
+        from ..data.dataset import Dataset
+        name, version = match.group("name"), match.group("version")
+        try:
+            dataset = Dataset.get_by_name(self.workspace, name, int(version) if version else "latest")
+        except (ConfigError, NotFoundError) as e:
+            raise self.doc.error(loc, str(e)) from None
+        consumed = self._check(loc, dataset.as_named_input, key)
+        return consumed.as_mount() if _DATASET_MODES[mode] == "mount" else consumed.as_download()
 
     def _reference(self, loc: list[Any], ref: str, *, step: str | None, inputs: dict[str, Any]) -> Any:
         """What ``${{ref}}`` names; ``step`` (the job whose command it is in) allows
