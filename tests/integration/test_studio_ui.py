@@ -5,8 +5,9 @@ What a user does: read and sort and filter a runs table of 3,000 runs that loads
 they scroll into view; open a run and see its status, properties, tags, a chart drawn from its
 metric (zoomed in and out), its files (a text file read in the page, one downloaded), its
 child runs; follow a live log while lines are appended; cancel a run; watch a pipeline's
-graph as its steps finish; give the token a protected server asks for, once. Screenshots of
-the main pages go to .test-logs/studio/.
+graph as its steps finish; give the token a protected server asks for, once. And the main
+pages pass axe-core's accessibility scan without a serious violation. Screenshots of the main
+pages go to .test-logs/studio/.
 
 Without Chromium the module is skipped, except on CI (``CI`` set), where that is a failure.
 """
@@ -325,25 +326,29 @@ def pipeline_step(name: str, *upstream: str) -> dict:
             "outputs": [f"{name}_out"], "job": {"target": "local"}}
 
 
-def test_a_pipeline_run_draws_its_steps_and_follows_them_as_they_finish(page: Page, studio: str, seeded):
+def pipeline_run(store, *steps: dict) -> dict:
+    """A running pipeline run of these steps, written to the store as the driver writes it."""
     import json
+    return store.create_run({"run_id": f"pipe_{time.time_ns()}", "experiment": "pipes", "run_type": "pipeline",
+                             "status": st.RUNNING, "display_name": "nightly",
+                             "definition": json.dumps({"steps": list(steps)}), "start_time": time.time()})
+
+
+def step_run(store, pipeline: dict, name: str, status: str, properties: dict | None = None) -> str:
+    """The run of a pipeline's step (named as the step, a child of the pipeline run)."""
+    return store.create_run({"run_id": f"{name}_{time.time_ns()}", "experiment": "pipes",
+                             "parent_id": pipeline["run_id"], "run_type": "script", "status": status,
+                             "display_name": name, "start_time": time.time()}, properties=properties)["run_id"]
+
+
+def test_a_pipeline_run_draws_its_steps_and_follows_them_as_they_finish(page: Page, studio: str, seeded):
     from runyard.pipeline.reuse import REUSED_RUN_PROPERTY
     store = seeded["ws"]._store
-    steps = [pipeline_step("prep"), pipeline_step("train", "prep"), pipeline_step("report", "train"),
-             pipeline_step("lint")]
-    pipeline = store.create_run({"run_id": f"pipe_{time.time_ns()}", "experiment": "pipes", "run_type": "pipeline",
-                                 "status": st.RUNNING, "display_name": "nightly",
-                                 "definition": json.dumps({"steps": steps}), "start_time": time.time()})
-
-    def step_run(name: str, status: str, properties: dict | None = None) -> str:
-        row = store.create_run({"run_id": f"{name}_{time.time_ns()}", "experiment": "pipes",
-                                "parent_id": pipeline["run_id"], "run_type": "script", "status": status,
-                                "display_name": name, "start_time": time.time()}, properties=properties)
-        return row["run_id"]
-
-    step_run("prep", st.COMPLETED)
-    train = step_run("train", st.RUNNING)
-    step_run("lint", st.COMPLETED, {REUSED_RUN_PROPERTY: "lint_earlier_1"})
+    pipeline = pipeline_run(store, pipeline_step("prep"), pipeline_step("train", "prep"),
+                            pipeline_step("report", "train"), pipeline_step("lint"))
+    step_run(store, pipeline, "prep", st.COMPLETED)
+    train = step_run(store, pipeline, "train", st.RUNNING)
+    step_run(store, pipeline, "lint", st.COMPLETED, {REUSED_RUN_PROPERTY: "lint_earlier_1"})
 
     page.goto(f"{studio}/#/runs/{pipeline['run_id']}")
     graph = page.get_by_role("figure", name="Pipeline graph")
@@ -355,7 +360,7 @@ def test_a_pipeline_run_draws_its_steps_and_follows_them_as_they_finish(page: Pa
     screenshot(page, "pipeline")
 
     store.set_status(train, st.COMPLETED)
-    step_run("report", st.RUNNING)
+    step_run(store, pipeline, "report", st.RUNNING)
     expect(graph.get_by_label("step train")).to_contain_text("Completed")
     expect(graph.get_by_label("step report")).to_contain_text("Running")
     graph.get_by_role("link", name="train").click()
@@ -395,3 +400,39 @@ def test_a_token_in_the_address_is_kept_and_taken_out_of_it(page: Page, protecte
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert page.url == f"{protected_studio}/#/experiments/bulk"
     assert page.evaluate("localStorage.getItem('runyard.token')") == TOKEN
+
+
+# -- accessibility --------------------------------------------------------------------
+def test_the_main_pages_have_no_serious_accessibility_violations(page: Page, studio: str, protected_studio: str,
+                                                                 seeded):
+    """axe-core's scan (the rules of WCAG 2.x and its best practices) of each main page."""
+    from axe_playwright_python.sync_playwright import Axe
+    axe = Axe()
+    pipeline = pipeline_run(seeded["ws"]._store, pipeline_step("prep"), pipeline_step("train", "prep"))
+    step_run(seeded["ws"]._store, pipeline, "prep", st.RUNNING)
+    found = {}
+
+    def scan(what: str) -> None:
+        violations = axe.run(page).response["violations"]
+        found[what] = [f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                       for v in violations if v["impact"] in ("serious", "critical")]
+
+    page.goto(f"{studio}/#/experiments/bulk")
+    region = runs_region(page)
+    region.get_by_label("Metric column").fill("score")
+    region.get_by_role("button", name="Add column").click()
+    region.get_by_label("Filter runs").fill("score <")  # with its error shown
+    expect(region.get_by_role("alert")).to_be_visible()
+    scan("runs table")
+    page.goto(f"{studio}/#/runs/{seeded['parent']}")
+    page.get_by_role("button", name="View outputs/notes.txt").click()
+    expect(page.get_by_role("region", name="Content of outputs/notes.txt")).to_be_visible()
+    expect(page.get_by_role("figure", name="Chart of loss").locator("canvas")).to_have_count(1)
+    scan("run")
+    page.goto(f"{studio}/#/runs/{pipeline['run_id']}")
+    expect(page.get_by_role("figure", name="Pipeline graph").get_by_label("step prep")).to_contain_text("Running")
+    scan("pipeline run")
+    page.goto(f"{protected_studio}/")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    scan("token prompt")
+    assert not any(found.values()), found

@@ -53,9 +53,9 @@ function Page({ route }: { route: Route }) {
 function RunsPage({ experiment }: { experiment?: string }) {
   useDocumentTitle(experiment ?? "All runs");
   return (
-    <div className="runs-page">
+    <section className="runs-page" aria-label="Runs">
       <h2>{experiment ? `Experiment ${experiment}` : "All runs"}</h2>
       <RunsTable label="Runs" experiment={experiment} />
-    </div>
+    </section>
   );
 }

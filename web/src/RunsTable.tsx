@@ -54,7 +54,7 @@ function metricColumn(name: string): Column {
 }
 
 export interface RunsTableProps {
-  /** what the table is, for screen readers: "Runs", "Child runs" */
+  /** the table's name for screen readers: "Runs", "Child runs" */
   label: string;
   experiment?: string;
   /** a run's children; without it the table lists top-level runs, or every run on request */
@@ -102,7 +102,7 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
     setSort((now) => now.key === key ? { key, descending: !now.descending } : { key, descending: LARGEST_FIRST.has(key) });
 
   return (
-    <section className="runs-table" aria-label={label}>
+    <div className="runs-table">
       <div className="toolbar">
         <input type="search" aria-label="Search runs" placeholder="Search run id or name" value={text}
                onChange={(e) => setText(e.target.value)} />
@@ -138,7 +138,7 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
                      setMetricNames((names) => names.filter((n) => n !== name));
                      if (sort.key === `metric:${name}`) setSort({ key: "created_at", descending: true });
                    }} />
-    </section>
+    </div>
   );
 }
 
