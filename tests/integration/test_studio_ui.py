@@ -300,10 +300,13 @@ def test_live_log_grows_while_lines_are_appended_and_nothing_is_lost_at_the_end(
         out.flush()
         expect(view).to_contain_text("split ✓ whole", timeout=10_000)
         out.write(b"the last words\n")
-    run.complete()  # right after: the read after the end still gets the last line
+    run.log("loss", 0.25)
+    run.complete()  # right after: the reads after the end still get the last line and value
     expect(page.locator(".run-header")).to_contain_text("Completed")
     expect(page.get_by_text("following…")).to_have_count(0)
     expect(view).to_contain_text("the last words")
+    expect(page.get_by_role("figure", name="Chart of loss")).to_contain_text("1 point")
+    expect(page.get_by_role("table", name="Status history")).to_contain_text("Completed")
     assert view.inner_text() == log.read_text()
     screenshot(page, "live-log")
 

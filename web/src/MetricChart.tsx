@@ -9,6 +9,7 @@ import { api, type Series } from "./api";
 import { formatCount } from "./format";
 import { chartData, pointRange } from "./seriesData";
 import { useFetch } from "./useFetch";
+import { useRefreshWhile } from "./useRefreshWhile";
 
 const POINTS = 1000;
 const HEIGHT = 220;
@@ -24,7 +25,7 @@ const WHOLE: Range = { start: 0, end: null };
 export interface MetricChartProps {
   name: string;
   runIds: string[];
-  /** the runs are still logging: refetch now and then (unless zoomed in) */
+  /** the runs are still logging: refetch now and then, and once after they end */
   live?: boolean;
 }
 
@@ -43,12 +44,7 @@ export function MetricChart({ name, runIds, live = false }: MetricChartProps) {
   const latest = useRef({ shown, setRange });
   latest.current = { shown, setRange };
 
-  const { reload } = series;
-  useEffect(() => {
-    if (!live || zoomed) return;
-    const timer = window.setInterval(reload, LIVE_REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [live, zoomed, reload]);
+  useRefreshWhile(live, LIVE_REFRESH_MS, series.reload);
 
   const data = useMemo(() => shown && chartData(shown), [shown]);
   const shape = data ? `${data.x}:${name}:${runIds.join(",")}` : "";

@@ -4,13 +4,13 @@
 // keyboard) leads to its run, or to the run whose outputs it reused.
 import { Handle, Position, ReactFlow, type Node, type NodeProps } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useEffect } from "react";
 import { api, type PipelineStep } from "./api";
 import { formatDuration } from "./format";
 import { layout } from "./pipelineLayout";
 import { href } from "./route";
 import { StatusBadge } from "./StatusBadge";
 import { useFetch } from "./useFetch";
+import { useRefreshWhile } from "./useRefreshWhile";
 
 const LIVE_REFRESH_MS = 2000;
 const COLUMN_WIDTH = 240;
@@ -36,12 +36,7 @@ const nodeTypes = { step: StepBox };
 
 export function PipelineGraph({ runId, live }: { runId: string; live: boolean }) {
   const steps = useFetch(() => api.pipelineSteps(runId), runId);
-  const { reload } = steps;
-  useEffect(() => {
-    if (!live) return;
-    const timer = window.setInterval(reload, LIVE_REFRESH_MS);
-    return () => window.clearInterval(timer);
-  }, [live, reload]);
+  useRefreshWhile(live, LIVE_REFRESH_MS, steps.reload);
 
   if (steps.error) return <p role="alert" className="error">{steps.error}</p>;
   if (!steps.data) return <p className="muted">Loading steps…</p>;

@@ -1,7 +1,7 @@
 // One run: what it is and how it went (status and its history, times, target, error), a
 // pipeline's graph, its properties and tags, a chart per scalar metric, its live logs, child
 // runs and files. While the run is live the page reads it again every few seconds.
-import { useEffect, useId, useState, type ReactNode } from "react";
+import { useId, useState, type ReactNode } from "react";
 import { api, errorMessage, TERMINAL, type MetricName, type RunRow } from "./api";
 import { FileList } from "./FileList";
 import { formatDuration, formatNumber, formatTime } from "./format";
@@ -14,6 +14,7 @@ import { RunsTable } from "./RunsTable";
 import { StatusBadge } from "./StatusBadge";
 import { useDocumentTitle } from "./useDocumentTitle";
 import { useFetch } from "./useFetch";
+import { useRefreshWhile } from "./useRefreshWhile";
 
 const LIVE_REFRESH_MS = 2000;
 
@@ -25,15 +26,6 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
       {children}
     </section>
   );
-}
-
-/** Reload these while `live`, every `ms`. */
-function useRefreshWhile(live: boolean, ms: number, ...reloads: (() => void)[]): void {
-  useEffect(() => {
-    if (!live) return;
-    const timer = window.setInterval(() => reloads.forEach((reload) => reload()), ms);
-    return () => window.clearInterval(timer);
-  }, [live, ms]); // the reload functions are useFetch's: the same on every render
 }
 
 export function RunDetail({ runId }: { runId: string }) {
