@@ -4,7 +4,7 @@
 What a user does: read and sort and filter a runs table of 3,000 runs that loads its rows as
 they scroll into view; open a run and see its status, properties, tags, a chart drawn from its
 metric (zoomed in and out), its files (a text file read in the page, one downloaded), its
-child runs; follow a live log while lines are appended; cancel a run; watch a pipeline's
+child runs, compared side by side; follow a live log while lines are appended; cancel a run; watch a pipeline's
 graph as its steps finish; give the token a protected server asks for, once. And the main
 pages pass axe-core's accessibility scan without a serious violation. Screenshots of the main
 pages go to .test-logs/studio/.
@@ -55,6 +55,7 @@ def seeded(tmp_path_factory) -> dict:
     parent.log("accuracy", 0.93)
     for k in range(3):
         child = parent.child_run(name=f"trial {k}")
+        child.add_properties({"lr": ["0.1", "0.2", "0.3"][k], "framework": "torch"})
         child.log("loss", 1.0 / (k + 1))
         child.complete()
     (folder / "notes.txt").write_text("hello from the run\nsecond line\n")
@@ -272,6 +273,26 @@ def series_pixels(canvas) -> int:
         for (let k = 0; k < d.length; k += 4) if (d[k + 2] > 150 && d[k + 2] - d[k] > 80 && d[k + 3] > 128) n++;
         return n;
     }""")
+
+
+def test_runs_ticked_in_a_table_are_compared(page: Page, studio: str, seeded):
+    page.goto(f"{studio}/#/runs/{seeded['parent']}")
+    children = runs_region(page, "Child runs")
+    for k in range(3):
+        children.get_by_label(f"Compare trial {k}").check()
+    children.get_by_role("link", name="Compare 3 runs").click()
+    expect(page.get_by_role("heading", name="Comparing 3 runs")).to_be_visible()
+    table = page.get_by_role("table", name="Compared runs")
+    expect(table.get_by_role("columnheader")).to_have_text(["Run", "trial 0", "trial 1", "trial 2"])
+    expect(table.get_by_role("row").filter(has_text="property:lr").get_by_role("cell")).to_have_text(
+        ["0.1", "0.2", "0.3"])
+    expect(table.get_by_role("row").filter(has_text="loss (latest)").get_by_role("cell")).to_have_text(
+        ["1", "0.5", "0.333333"])
+    expect(table).not_to_contain_text("framework")  # the same in every run
+    chart = page.get_by_role("figure", name="Chart of loss")
+    expect(chart).to_contain_text("3 points")
+    expect(chart.locator(".u-legend")).to_contain_text("trial 2")
+    screenshot(page, "compare")
 
 
 def test_a_missing_run_says_so(page: Page, studio: str):

@@ -2,6 +2,8 @@
 // names, and, instead of them, the token prompt when the server asks for one; accepting a
 // token mounts the pages again, so everything they show is read with it.
 import { api } from "./api";
+import { MAX_COMPARED } from "./compare";
+import { CompareView } from "./CompareView";
 import { ExperimentList } from "./ExperimentList";
 import { RunDetail } from "./RunDetail";
 import { RunsTable } from "./RunsTable";
@@ -47,6 +49,7 @@ function WorkspaceHeader() {
 
 function Page({ route }: { route: Route }) {
   if (route.page === "run") return <RunDetail key={route.runId} runId={route.runId} />;
+  if (route.page === "compare") return <CompareView runIds={route.runIds.slice(0, MAX_COMPARED)} />;
   return <RunsPage key={route.experiment ?? ""} experiment={route.experiment} />;
 }
 

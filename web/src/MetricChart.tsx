@@ -25,11 +25,13 @@ const WHOLE: Range = { start: 0, end: null };
 export interface MetricChartProps {
   name: string;
   runIds: string[];
+  /** what to call each run's line (by default its id) */
+  labels?: Record<string, string>;
   /** the runs are still logging: refetch now and then, and once after they end */
   live?: boolean;
 }
 
-export function MetricChart({ name, runIds, live = false }: MetricChartProps) {
+export function MetricChart({ name, runIds, labels, live = false }: MetricChartProps) {
   const [range, setRange] = useState<Range>(WHOLE);
   const zoomed = range !== WHOLE;
   const request = { run_ids: runIds, name, points: POINTS, start: range.start, end: range.end };
@@ -57,7 +59,7 @@ export function MetricChart({ name, runIds, live = false }: MetricChartProps) {
       scales: { x: { time: false } },
       axes: [{ label: data.x === "step" ? "step" : "point" }, {}],
       series: [{ label: data.x }, ...runIds.map((runId, k) => ({
-        label: runIds.length === 1 ? name : runId,
+        label: runIds.length === 1 ? name : labels?.[runId] ?? runId,
         stroke: COLOURS[k % COLOURS.length],
         width: 1.5,
         spanGaps: true,

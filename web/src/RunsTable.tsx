@@ -1,10 +1,12 @@
 // A table of runs that stays smooth at 100,000 of them: the server filters (status, text,
 // metrics, tags, properties), sorts and pages (POST /runs/query); only the rows on screen are
 // in the page (a virtualised table whose spacer rows stand for the rest), and only their pages
-// are fetched. The same table lists an experiment's runs, every run, and a run's child runs.
+// are fetched. The same table lists an experiment's runs, every run, and a run's child runs;
+// runs ticked in it are compared side by side.
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ACTIVE, STATUSES } from "./api";
+import { MAX_COMPARED } from "./compare";
 import { parseFilter } from "./filterSyntax";
 import { formatCount, formatDuration, formatNumber, formatTime } from "./format";
 import { href } from "./route";
@@ -13,6 +15,7 @@ import { useDebounced } from "./useDebounced";
 import { useRunPages, type LoadedRow, type PagedRuns, type RunFilter } from "./useRunPages";
 
 const ROW_HEIGHT = 32;
+const TICK_WIDTH = 32;
 const REFRESH_EVERY_MS = 10_000;
 /** sorts whose first click puts the largest (newest, longest) first */
 const LARGEST_FIRST = new Set(["created_at", "start_time", "end_time", "duration", "run_number"]);
@@ -70,6 +73,7 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
   const [withChildren, setWithChildren] = useState(false);
   const [sort, setSort] = useState({ key: "created_at", descending: true });
   const [metricNames, setMetricNames] = useState<string[]>([]);
+  const [selected, setSelected] = useState<string[]>([]);
   const filterProblem = useId();
   const searched = useDebounced(text.trim(), 250);
   const parsed = parseFilter(useDebounced(conditions, 400));
@@ -126,6 +130,14 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
         )}
         <AddMetricColumn onAdd={(name) => setMetricNames((names) => names.includes(name) ? names : [...names, name])} />
         <button type="button" onClick={runs.refresh}>Refresh</button>
+        {selected.length > 0 && (
+          <span className="selection">
+            {selected.length > 1
+              ? <a href={href.compare(selected)}>Compare {selected.length} runs</a>
+              : <span className="muted">1 run ticked</span>}{" "}
+            <button type="button" onClick={() => setSelected([])}>Clear</button>
+          </span>
+        )}
         <span role="status" className="total">
           {runs.total === undefined ? "loading…" : `${formatCount(runs.total)} ${runs.total === 1 ? "run" : "runs"}`}
         </span>
@@ -133,7 +145,9 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
       {"error" in parsed && <p role="alert" id={filterProblem} className="error">{parsed.error}</p>}
       {runs.error && <p role="alert" className="error">{runs.error}</p>}
       <VirtualRows label={label} columns={columns} runs={runs} filterKey={JSON.stringify(filter)}
-                   sort={sort} onSort={sortBy} maxHeight={maxHeight}
+                   sort={sort} onSort={sortBy} maxHeight={maxHeight} selected={selected}
+                   onTick={(runId, ticked) => setSelected((now) =>
+                     ticked ? [...now, runId].slice(0, MAX_COMPARED) : now.filter((id) => id !== runId))}
                    onRemoveMetric={(name) => {
                      setMetricNames((names) => names.filter((n) => n !== name));
                      if (sort.key === `metric:${name}`) setSort({ key: "created_at", descending: true });
@@ -168,9 +182,13 @@ interface VirtualRowsProps {
   onSort: (key: string) => void;
   onRemoveMetric: (name: string) => void;
   maxHeight: number | undefined;
+  /** the runs ticked for a comparison */
+  selected: string[];
+  onTick: (runId: string, ticked: boolean) => void;
 }
 
-function VirtualRows({ label, columns, runs, filterKey, sort, onSort, onRemoveMetric, maxHeight }: VirtualRowsProps) {
+function VirtualRows(props: VirtualRowsProps) {
+  const { label, columns, runs, filterKey, sort, onSort, onRemoveMetric, maxHeight, selected, onTick } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const count = runs.total ?? 0;
   const rows = useVirtualizer({
@@ -192,9 +210,13 @@ function VirtualRows({ label, columns, runs, filterKey, sort, onSort, onRemoveMe
   return (
     <div className="scroller" ref={scroller} style={maxHeight ? { maxHeight } : undefined}>
       <table aria-label={label} aria-rowcount={count + 1}>
-        <colgroup>{columns.map((column) => <col key={column.id} style={{ width: column.width }} />)}</colgroup>
+        <colgroup>
+          <col style={{ width: TICK_WIDTH }} />
+          {columns.map((column) => <col key={column.id} style={{ width: column.width }} />)}
+        </colgroup>
         <thead>
           <tr aria-rowindex={1}>
+            <th scope="col"><span className="visually-hidden">Compare</span></th>
             {columns.map((column) => (
               <HeaderCell key={column.id} column={column} sort={sort} onSort={onSort} onRemove={onRemoveMetric} />
             ))}
@@ -206,6 +228,14 @@ function VirtualRows({ label, columns, runs, filterKey, sort, onSort, onRemoveMe
             const row = runs.row(item.index);
             return (
               <tr key={item.index} aria-rowindex={item.index + 2} style={{ height: ROW_HEIGHT }}>
+                <td>
+                  {row && (
+                    <input type="checkbox" aria-label={`Compare ${row.run.display_name ?? row.run.run_id}`}
+                           checked={selected.includes(row.run.run_id)}
+                           disabled={selected.length >= MAX_COMPARED && !selected.includes(row.run.run_id)}
+                           onChange={(e) => onTick(row.run.run_id, e.target.checked)} />
+                  )}
+                </td>
                 {columns.map((column) => <td key={column.id}>{row ? column.cell(row) : "…"}</td>)}
               </tr>
             );

@@ -13,5 +13,6 @@ describe("routes", () => {
   it("writes addresses it reads back", () => {
     expect(parseRoute(href.experiment("a b/c"))).toEqual({ page: "runs", experiment: "a b/c" });
     expect(parseRoute(href.run("run_1"))).toEqual({ page: "run", runId: "run_1" });
+    expect(parseRoute(href.compare(["a_1", "b.2"]))).toEqual({ page: "compare", runIds: ["a_1", "b.2"] });
   });
 });

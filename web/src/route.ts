@@ -1,15 +1,18 @@
 // Hash routes, so the server serves one index.html and needs no fallback route:
-// #/ (every run), #/experiments/NAME (an experiment's runs), #/runs/RUN_ID (a run).
+// #/ (every run), #/experiments/NAME (an experiment's runs), #/runs/RUN_ID (a run),
+// #/compare/RUN_ID,RUN_ID,... (runs side by side; run ids hold no commas).
 import { useSyncExternalStore } from "react";
 
 export type Route =
   | { page: "runs"; experiment?: string }
-  | { page: "run"; runId: string };
+  | { page: "run"; runId: string }
+  | { page: "compare"; runIds: string[] };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   if (parts[0] === "experiments" && parts[1]) return { page: "runs", experiment: parts[1] };
   if (parts[0] === "runs" && parts[1]) return { page: "run", runId: parts[1] };
+  if (parts[0] === "compare" && parts[1]) return { page: "compare", runIds: parts[1].split(",").filter(Boolean) };
   return { page: "runs" };
 }
 
@@ -17,6 +20,7 @@ export const href = {
   allRuns: () => "#/",
   experiment: (name: string) => `#/experiments/${encodeURIComponent(name)}`,
   run: (runId: string) => `#/runs/${encodeURIComponent(runId)}`,
+  compare: (runIds: string[]) => `#/compare/${runIds.map(encodeURIComponent).join(",")}`,
 };
 
 function subscribe(listener: () => void): () => void {
