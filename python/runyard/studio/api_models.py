@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from .. import ids
 from .. import status as st
+from ..designer.document import Graph, Problem
 from ..store import checks, metric_series, query
 
 _NO_NUL = r"^[^\x00]*$"
@@ -341,3 +342,27 @@ class PipelineSubmitBody(Body):
     display_name: Optional[Text] = None
     tags: KeyValues = {}
     pipeline_version: Optional[Key] = None
+
+
+# -- the designer ------------------------------------------------------------------------
+class Drawing(BaseModel):
+    """A designer pipeline: its graph (each parameter at the value it runs with), the YAML it
+    is saved as, and what stops it from running, per node."""
+
+    name: str
+    path: str = Field(description="its folder: runyard pipeline submit -f PATH/pipeline.yml runs it")
+    graph: Graph
+    problems: list[Problem]
+    yaml: str
+
+
+class DesignerSubmitBody(Body):
+    experiment_name: Optional[ExperimentName] = Field(None, description="default: the pipeline's, else its name")
+    display_name: Optional[Text] = None
+    tags: KeyValues = {}
+
+
+class DesignerPublishBody(Body):
+    name: Optional[Key] = Field(None, description="the published pipeline's name (default: the drawing's)")
+    description: Optional[Text] = None
+    version: Optional[Key] = None

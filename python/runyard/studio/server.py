@@ -70,11 +70,12 @@ def caller_of(request: Request) -> Caller:
 
 
 def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None = None,
-               name: str = "workspace", own_url: str | None = None) -> Any:
+               name: str = "workspace", own_url: str | None = None, designer_dir: str | Path | None = None) -> Any:
     """The ASGI app of one workspace (migrations run now). ``serve`` runs it with uvicorn.
 
     ``own_url`` is where this server answers on this machine: the pipelines it starts
-    (published pipelines submitted over REST) reach the workspace there.
+    (published pipelines submitted over REST) reach the workspace there. ``designer_dir``
+    holds the designer's pipelines (default: ``designer/`` in the artifacts folder).
 
     >>> app = create_app("sqlite:////tmp/ws.db", "/tmp/ws-artifacts")  # doctest: +SKIP
     """
@@ -511,6 +512,71 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             body.experiment_name, pipeline_parameters=body.pipeline_parameters,
             pipeline_version=body.pipeline_version, tags=body.tags, display_name=body.display_name))
 
+    # -- the designer: pipelines drawn in the studio, saved as folders of pipeline YAML
+    from .. import designer as ds
+    drawings = ds.DesignerFolder(Path(designer_dir) if designer_dir else Path(artifacts_dir) / "designer")
+
+    def drawing(pipeline_name: str, graph: Any) -> dict[str, Any]:
+        folder = drawings.path(pipeline_name)
+        found = ds.problems(graph)
+        if not found:
+            found = ds.validate(folder, workspace_here())
+        return {"name": pipeline_name, "path": str(folder), "graph": ds.with_defaults(graph), "problems": found,
+                "yaml": (folder / "pipeline.yml").read_text()}
+
+    DrawingName = PathParam(pattern=ds.document.NAME_PATTERN, description="a designer pipeline's name")
+
+    @app.get(f"{API}/designer/modules")
+    def designer_modules(caller: Caller = Who) -> dict[str, Any]:
+        """The palette: each module's ports and parameters, and the learners Train Model offers."""
+        caller.user_only("designing pipelines")
+        return {"modules": [module.describe() for module in ds.MODULES.values()], "learners": ds.LEARNERS}
+
+    @app.get(f"{API}/designer/pipelines")
+    def designer_pipelines(caller: Caller = Who) -> list[str]:
+        caller.user_only("designing pipelines")
+        return drawings.names()
+
+    @app.get(f"{API}/designer/pipelines/{{pipeline_name}}")
+    def open_drawing(pipeline_name: str = DrawingName, caller: Caller = Who) -> m.Drawing:
+        caller.user_only("designing pipelines")
+        return drawing(pipeline_name, drawings.open(pipeline_name))
+
+    @app.put(f"{API}/designer/pipelines/{{pipeline_name}}")
+    def save_drawing(graph: m.Graph, pipeline_name: str = DrawingName, caller: Caller = Who) -> m.Drawing:
+        """Save the drawing as pipeline YAML (a draft with problems is saved too: they are listed
+        per node)."""
+        caller.user_only("designing pipelines")
+        drawings.save(pipeline_name, graph)
+        return drawing(pipeline_name, graph)
+
+    def loaded_drawing(pipeline_name: str) -> Any:
+        from ..pipeline.yaml_spec import load_pipeline_file
+        found = drawing(pipeline_name, drawings.open(pipeline_name))
+        if found["problems"]:
+            first = found["problems"][0]
+            raise ConfigError(f"designer pipeline {pipeline_name!r} has {len(found['problems'])} problem(s); first"
+                              f"{f' (node {first.node})' if first.node else ''}: {first.message}")
+        return load_pipeline_file(drawings.path(pipeline_name) / "pipeline.yml", workspace_here())
+
+    @app.post(f"{API}/designer/pipelines/{{pipeline_name}}/submit")
+    def submit_drawing(body: m.DesignerSubmitBody, pipeline_name: str = DrawingName,
+                       caller: Caller = Who) -> dict[str, Any]:
+        from ..experiment import Experiment
+        caller.user_only("submitting a pipeline")
+        loaded = loaded_drawing(pipeline_name)
+        experiment = Experiment(workspace_here(), body.experiment_name or loaded.experiment_name or pipeline_name)
+        return submitted(experiment.submit(loaded.pipeline, tags={**loaded.tags, **body.tags},
+                                           display_name=body.display_name or pipeline_name))
+
+    @app.post(f"{API}/designer/pipelines/{{pipeline_name}}/publish")
+    def publish_drawing(body: m.DesignerPublishBody, pipeline_name: str = DrawingName,
+                        caller: Caller = Who) -> dict[str, Any]:
+        caller.user_only("publishing a pipeline")
+        published = loaded_drawing(pipeline_name).pipeline.publish(
+            body.name or pipeline_name, description=body.description, version=body.version)
+        return {"id": published.id, "name": published.name, "version": published.version}
+
     # -- files of runs and of registered assets (a model's own files, written once)
     def check_file_write(holder: str, file_name: str, caller: Caller) -> dict[str, Any] | None:
         check_file_name(file_name)
@@ -719,7 +785,8 @@ def check_port_free(host: str, port: int) -> None:
 
 def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
           token: str | None = None, name: str = "workspace", on_ready: Callable[[str], None] | None = None,
-          scheduler: bool = True, scheduler_poll_s: float | None = None) -> None:
+          scheduler: bool = True, scheduler_poll_s: float | None = None,
+          designer_dir: str | Path | None = None) -> None:
     """Serve a workspace until interrupted; with ``scheduler``, a scheduler thread fires its
     schedules (``runyard.pipeline.scheduler``), reaching the workspace at this server's own
     address, as the pipelines it starts do.
@@ -734,7 +801,8 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
         raise missing_dependency("uvicorn", "server") from e
     shown = f"[{host}]" if ":" in host else host
     here = "127.0.0.1" if host in ("0.0.0.0", "", "::") else shown
-    app = create_app(store_url, artifacts_dir, token=token, name=name, own_url=f"http://{here}:{port}")
+    app = create_app(store_url, artifacts_dir, token=token, name=name, own_url=f"http://{here}:{port}",
+                     designer_dir=designer_dir)
     if on_ready is not None:
         on_ready(f"http://{shown}:{port}")
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=head_timeout_protocol(),
