@@ -217,3 +217,23 @@ def test_the_studio_saves_opens_submits_and_publishes_a_drawing(diabetes_project
         assert PublishedPipeline.get(ws, published.json()["id"]).name == "price"
     finally:
         stop_server(proc)
+
+
+def test_an_automl_module_trains_the_model_score_model_uses(diabetes_project):
+    folder = diabetes_project
+    assert runyard("init", ".", cwd=folder).returncode == 0
+    ws = Workspace.get(folder)
+    Dataset.Tabular.from_delimited_files(str(folder / "data" / "diabetes.csv")).register(ws, "diabetes")
+    drawn = sample("diabetes")
+    drawn["nodes"] = [n for n in drawn["nodes"] if n["id"] not in ("in_r", "summary")]
+    drawn["edges"] = [e for e in drawn["edges"] if "in_r" not in (e["source"], e["target"])]
+    drawn["nodes"][4] = {"id": "train", "module": "automl", "params": {
+        "task": "regression", "label": "target", "timeout_minutes": 0.5, "allowed_models": "ElasticNet,LightGBM"}}
+    saved = DesignerFolder(folder / "designer").save("auto", Graph.model_validate(drawn))
+    result = runyard("pipeline", "submit", "-f", str(saved / YAML_FILE), "--json", cwd=folder)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
+    train = Run.get(ws, steps["train"]["runId"])
+    automl = Run.get(ws, train.get_tags()["automl_run_id"])
+    assert automl.type == "automl" and automl.get_status() == "Completed"
+    assert Run.get(ws, steps["evaluate"]["runId"]).get_metrics()["Coefficient of Determination"] > 0.2
