@@ -387,6 +387,7 @@ def test_a_pipeline_run_draws_its_steps_and_follows_them_as_they_finish(page: Pa
     step_run(store, pipeline, "report", st.RUNNING)
     expect(graph.get_by_label("step train")).to_contain_text("Completed")
     expect(graph.get_by_label("step report")).to_contain_text("Running")
+    expect(graph.get_by_role("link", name="report")).to_be_visible()  # still drawn after the reloads
     graph.get_by_role("link", name="train").click()
     expect(page).to_have_url(f"{studio}/#/runs/{train}")
     expect(page.get_by_role("heading", name="train")).to_be_visible()

@@ -2,7 +2,8 @@
 // puts it in, edges from the steps it waits for, coloured by where the step stands (read
 // again every few seconds while the pipeline runs). A step (its box, or its name from the
 // keyboard) leads to its run, or to the run whose outputs it reused.
-import { Handle, Position, ReactFlow, type Node, type NodeProps } from "@xyflow/react";
+import { Handle, Position, ReactFlow, useNodesState, type Node, type NodeProps } from "@xyflow/react";
+import { useEffect } from "react";
 import "@xyflow/react/dist/style.css";
 import { api, type PipelineStep } from "./api";
 import { formatDuration } from "./format";
@@ -37,19 +38,28 @@ const nodeTypes = { step: StepBox };
 export function PipelineGraph({ runId, live }: { runId: string; live: boolean }) {
   const steps = useFetch(() => api.pipelineSteps(runId), runId);
   useRefreshWhile(live, LIVE_REFRESH_MS, steps.reload);
+  // the flow keeps each node's measured size on it: a node given again without one would stay
+  // hidden until it is measured again, which a box that keeps its size never is
+  const [nodes, setNodes, onNodesChange] = useNodesState<StepNode>([]);
+  useEffect(() => {
+    if (!steps.data) return;
+    const byName = new Map(steps.data.map((step) => [step.name, step]));
+    const { placed } = layout(steps.data);
+    setNodes((shown) => placed.map(({ name, column, row }) => ({
+      ...shown.find((node) => node.id === name),
+      id: name, type: "step", position: { x: column * COLUMN_WIDTH, y: row * ROW_HEIGHT },
+      data: { step: byName.get(name)! }, ariaLabel: `step ${name}`,
+    })));
+  }, [steps.data, setNodes]);
 
   if (steps.error) return <p role="alert" className="error">{steps.error}</p>;
   if (!steps.data) return <p className="muted">Loading steps…</p>;
   const byName = new Map(steps.data.map((step) => [step.name, step]));
   const { placed, edges } = layout(steps.data);
-  const nodes: StepNode[] = placed.map(({ name, column, row }) => ({
-    id: name, type: "step", position: { x: column * COLUMN_WIDTH, y: row * ROW_HEIGHT },
-    data: { step: byName.get(name)! }, ariaLabel: `step ${name}`,
-  }));
   const rows = Math.max(1, ...placed.map((step) => step.row + 1));
   return (
     <figure className="pipeline-graph" aria-label="Pipeline graph" style={{ height: Math.min(600, 60 + rows * ROW_HEIGHT) }}>
-      <ReactFlow nodes={nodes} nodeTypes={nodeTypes} fitView fitViewOptions={{ maxZoom: 1 }}
+      <ReactFlow nodes={nodes} onNodesChange={onNodesChange} nodeTypes={nodeTypes} fitView fitViewOptions={{ maxZoom: 1 }}
                  edges={edges.map(({ from, to }) => ({
                    id: `${from}->${to}`, source: from, target: to,
                    animated: byName.get(to)?.status === "Running",
