@@ -22,6 +22,12 @@ interface Range {
 }
 const WHOLE: Range = { start: 0, end: null };
 
+function xExtent(xs: ArrayLike<number>): [number, number] {
+  const low = xs[0] ?? 0;
+  const high = xs[xs.length - 1] ?? 1;
+  return low === high ? [low - 1, high + 1] : [low, high];
+}
+
 export interface MetricChartProps {
   name: string;
   runIds: string[];
@@ -56,7 +62,9 @@ export function MetricChart({ name, runIds, labels, live = false }: MetricChartP
     const options: uPlot.Options = {
       width: element.clientWidth || 600,
       height: HEIGHT,
-      scales: { x: { time: false } },
+      // the points' extent (zooming asks the server); one point (a final accuracy) sits in the
+      // middle of a short axis rather than at the edge of uPlot's 0..100
+      scales: { x: { time: false, range: (chart) => xExtent(chart.data[0]) } },
       axes: [{ label: data.x === "step" ? "step" : "point" }, {}],
       series: [{ label: data.x }, ...runIds.map((runId, k) => ({
         label: runIds.length === 1 ? name : labels?.[runId] ?? runId,
