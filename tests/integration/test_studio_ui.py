@@ -3,7 +3,7 @@
 
 What a user does: read and sort and filter a runs table of 3,000 runs that loads its rows as
 they scroll into view; open a run and see its status, properties, tags, a chart drawn from its
-metric (zoomed in and out), its files (a text file read in the page, one downloaded), its
+metric (zoomed in and out), the table and image it logged, its files (a text file read in the page, one downloaded), its
 child runs, compared side by side; follow a live log while lines are appended; cancel a run; watch a pipeline's
 graph as its steps finish; give the token a protected server asks for, once. And the main
 pages pass axe-core's accessibility scan without a serious violation. Screenshots of the main
@@ -53,6 +53,11 @@ def seeded(tmp_path_factory) -> dict:
     for step in range(5000):
         parent.log("loss", 2.0 * math.exp(-step / 800) + 0.05 * math.sin(step / 7), step=step)
     parent.log("accuracy", 0.93)
+    parent.log_table("confusion", {"label": ["cat", "dog"], "predicted_cat": [9, 2]})
+    for epoch in range(3):
+        parent.log_row("epochs", epoch=epoch, lr=0.1 / (epoch + 1))
+    (folder / "dot.png").write_bytes(one_pixel_png())
+    parent.log_image("sample", path=str(folder / "dot.png"))
     for k in range(3):
         child = parent.child_run(name=f"trial {k}")
         child.add_properties({"lr": ["0.1", "0.2", "0.3"][k], "framework": "torch"})
@@ -72,6 +77,16 @@ def seeded(tmp_path_factory) -> dict:
                         "value_text": None, "logged_at": now})
     store.log_metrics(metrics)
     return {"folder": folder, "ws": ws, "parent": parent.id}
+
+
+def one_pixel_png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
 
 
 def start_studio(folder: Path, log: Path, *token: str):
@@ -225,6 +240,12 @@ def test_run_page_shows_the_run_its_chart_files_and_children(page: Page, studio:
     chart = page.get_by_role("figure", name="Chart of loss")
     expect(chart).to_contain_text("1,000 of 5,000 points")
     expect(page.get_by_role("figure", name="Chart of accuracy")).to_contain_text("1 point")
+    confusion = page.get_by_role("figure", name="table confusion")
+    expect(confusion.get_by_role("row")).to_have_text(["labelpredicted_cat", "cat9", "dog2"])
+    expect(page.get_by_role("figure", name="row epochs").get_by_role("row")).to_have_count(4)
+    image = page.get_by_role("figure", name="image sample").get_by_role("img", name="sample")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 1
     canvas = chart.locator("canvas")
     page.wait_for_function("c => c.width > 0", arg=canvas.element_handle())
     assert series_pixels(canvas) > 200, "the loss line is not drawn"
@@ -244,7 +265,8 @@ def test_run_page_shows_the_run_its_chart_files_and_children(page: Page, studio:
     expect(chart).to_contain_text("1,000 of 5,000 points")
 
     files = page.get_by_role("list", name="Files")
-    expect(files.get_by_role("listitem")).to_have_text(["outputs/model.binViewDownload",
+    expect(files.get_by_role("listitem")).to_have_text(["images/sample.pngViewDownload",
+                                                         "outputs/model.binViewDownload",
                                                          "outputs/notes.txtViewDownload"])
     page.get_by_role("button", name="View outputs/notes.txt").click()
     expect(page.get_by_role("region", name="Content of outputs/notes.txt")).to_contain_text(

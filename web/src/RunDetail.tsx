@@ -1,12 +1,14 @@
 // One run: what it is and how it went (status and its history, times, target, error), a
-// pipeline's graph, its properties and tags, a chart per scalar metric, its live logs, child
-// runs and files. While the run is live the page reads it again every few seconds.
+// pipeline's graph, its properties and tags, a chart per scalar metric and the tables and
+// images it logged, its live logs, child runs and files. While the run is live the page reads
+// it again every few seconds.
 import { useId, useState, type ReactNode } from "react";
 import { api, errorMessage, TERMINAL, type MetricName, type RunRow } from "./api";
 import { FileList } from "./FileList";
-import { formatDuration, formatNumber, formatTime } from "./format";
+import { formatDuration, formatTime } from "./format";
 import { KeyValueTable } from "./KeyValueTable";
 import { LiveLog } from "./LiveLog";
+import { LoggedValue } from "./LoggedValue";
 import { MetricChart } from "./MetricChart";
 import { PipelineGraph } from "./PipelineGraph";
 import { href } from "./route";
@@ -127,16 +129,9 @@ function Metrics({ runId, names, error, live }: {
         {scalars.map((metric) => <MetricChart key={metric.name} name={metric.name} runIds={[runId]} live={live} />)}
       </div>
       {others.length > 0 && (
-        <table aria-label="Other metrics">
-          <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Rows</th></tr></thead>
-          <tbody>
-            {others.map((metric) => (
-              <tr key={`${metric.kind}:${metric.name}`}>
-                <td>{metric.name}</td><td>{metric.kind}</td><td>{formatNumber(metric.count)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="charts">
+          {others.map((metric) => <LoggedValue key={`${metric.kind}:${metric.name}`} runId={runId} metric={metric} />)}
+        </div>
       )}
     </>
   );

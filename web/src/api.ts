@@ -102,6 +102,17 @@ export interface Series {
   logged_at: number[];
 }
 
+/** a metric row as stored: a number, or JSON text (a list, a row, a table, an image's file) */
+export interface StoredMetric {
+  run_id: string;
+  name: string;
+  kind: string;
+  value_num: number | null;
+  value_text: string | null;
+  logged_at: number;
+  step: number | null;
+}
+
 export interface LogFile {
   name: string;
   size: number;
@@ -209,6 +220,8 @@ export const api = {
   tags: (runId: string) => json<KeyValues>("GET", `${run(runId)}/tags`),
   pipelineSteps: (runId: string) => json<PipelineStep[]>("GET", `${run(runId)}/pipeline-steps`),
   metricNames: (runId: string) => json<MetricName[]>("GET", `${run(runId)}/metric-names`),
+  metricRows: (runId: string, name: string) =>
+    json<StoredMetric[]>("POST", "/metrics/query", { body: { run_ids: [runId], name } }),
   series: (request: SeriesRequest) => json<Series[]>("POST", "/metrics/series", { body: request }),
   files: (runId: string) => json<string[]>("GET", `${run(runId)}/files`),
   fileContent: async (runId: string, name: string): Promise<Blob> =>
