@@ -331,11 +331,13 @@ def test_later_migrations_apply_to_a_v1_store(backend, postgres, tmp_path):
         postgres.create_database(f"v1_{uuid.uuid4().hex[:12]}")
     _v1_store(url)
     store = SqlStore(url)
-    assert store.schema_version() == schema.LATEST_VERSION == 5
+    assert store.schema_version() == schema.LATEST_VERSION == 6
     # v5 kept each metric's latest value: the one logged last before the migration
     assert store.query_runs(columns=["loss"])["metrics"] == {"old_1": {"loss": 2.0}}
     assert {"applied_requests", "assets", "lineage", "schedule_firings"} <= set(
         sa.inspect(store.engine).get_table_names())
+    assert {"ix_runs_experiment_order", "ix_runs_parent_order", "ix_runs_order"} <= {
+        index["name"] for index in sa.inspect(store.engine).get_indexes("runs")}
     assert store.get_run("old_1")["status"] == "Completed"
     assert store.apply_once("k1", lambda: store.create_run(
         {"run_id": "old_2", "experiment": "old", "run_type": "interactive", "status": "Running"})

@@ -30,6 +30,8 @@ from . import schema as t
 #: run columns a page sorts by; ``duration`` is end (or now) minus start
 RUN_SORTS = ("created_at", "start_time", "end_time", "duration", "run_number", "status", "display_name",
              "experiment", "run_type", "target")
+#: run columns that always have a value (no "missing last" term, so an index serves the order)
+NEVER_NULL = ("created_at", "run_number", "status", "experiment", "run_type")
 #: sorts by a named value: ``metric:loss``, ``tag:team``, ``property:seed``
 NAMED_SORTS = ("metric", "tag", "property")
 OPERATORS = ("<", "<=", ">", ">=", "=", "!=")
@@ -196,9 +198,14 @@ def statements(query: RunQuery, now: float) -> tuple[Any, Any]:
         key = sa.func.coalesce(runs.c.end_time, now) - runs.c.start_time
     else:
         key = runs.c[kind]
-    # those without a value last, whichever the direction; then newest first, as list_runs
-    page = page.order_by(key.is_(None), key.desc() if query.descending else key.asc(),
-                         runs.c.created_at.desc(), runs.c.run_number.desc(), runs.c.run_id)
+    def direction(column: Any) -> Any:
+        return column.desc() if query.descending else column.asc()
+
+    # those without a value last, whichever the direction; ties by creation in the sort's
+    # direction, so a page by creation is read off an index (ix_runs_*_order) rather than sorted
+    order = ([] if kind in NEVER_NULL else [key.is_(None)]) + [direction(key)]
+    order += [direction(c) for c in (runs.c.created_at, runs.c.run_number, runs.c.run_id) if c is not key]
+    page = page.order_by(*order)
     return count, page.offset(query.offset).limit(query.limit)
 
 

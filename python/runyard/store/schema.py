@@ -53,6 +53,11 @@ runs = sa.Table(
 sa.Index("ix_runs_experiment", runs.c.experiment, runs.c.created_at)
 sa.Index("ix_runs_parent", runs.c.parent_id)
 sa.Index("ix_runs_status", runs.c.status)
+# the runs table's pages (schema v6): newest first within an experiment, among top-level runs
+# or a run's children, and across the workspace, read in index order rather than sorted
+sa.Index("ix_runs_experiment_order", runs.c.experiment, runs.c.created_at, runs.c.run_number)
+sa.Index("ix_runs_parent_order", runs.c.parent_id, runs.c.created_at, runs.c.run_number)
+sa.Index("ix_runs_order", runs.c.created_at, runs.c.run_number)
 
 status_events = sa.Table(
     "status_events", metadata,
@@ -228,6 +233,12 @@ def _add_latest_metrics(conn: sa.Connection) -> None:
         .where(metrics.c.id.in_(last))))
 
 
+def _add_run_order_indexes(conn: sa.Connection) -> None:
+    for index in runs.indexes:
+        if index.name in ("ix_runs_experiment_order", "ix_runs_parent_order", "ix_runs_order"):
+            index.create(conn, checkfirst=True)
+
+
 #: (version, migration) in the order they apply; append, never edit.
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _create_v1),
@@ -235,5 +246,6 @@ MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (3, _add_assets),
     (4, _add_steps_and_job_tokens),
     (5, _add_latest_metrics),
+    (6, _add_run_order_indexes),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
