@@ -105,6 +105,9 @@ def populate_runyard(store_url: str, runs: int, points: int) -> str:
                             "value_text": None, "logged_at": k, "step": k}
                            for k in range(start, min(points, start + 100_000))])
     print(f"  runyard: {runs:,} runs and {points:,} points stored      ", flush=True)
+    if store.engine.dialect.name == "postgresql":  # statistics, as autovacuum would have them
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
     store.engine.dispose()
     return long_run
 

@@ -275,6 +275,9 @@ def cmd_studio_populate(args: argparse.Namespace) -> dict:
                      "run_uuid": long_run} for k in range(start, min(args.points, start + 100_000))]
             conn.execute(sa.insert(m.SqlMetric.__table__), rows)
         conn.execute(sa.insert(m.SqlLatestMetric.__table__), [rows[-1]])
+    if store.engine.dialect.name == "postgresql":  # statistics, as autovacuum would have them
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
     return {"bench": "studio-populate", "experiment_id": experiment_id, "long_run": long_run,
             "seconds": round(time.monotonic() - started, 1), **_env_info()}
 
