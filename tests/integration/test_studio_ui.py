@@ -1,7 +1,7 @@
 """The studio in a real browser: Debian's Chromium driven by Playwright against a real
 ``runyard studio`` on loopback, on a workspace filled through runyard's Python API.
 
-What a user does: read and sort and filter a runs table of 3,000 runs that loads its rows as
+What a user does: read and sort and filter a runs table of 100,000 runs that loads its rows as
 they scroll into view; open a run and see its status, properties, tags, a chart drawn from its
 metric (zoomed in and out), the table and image it logged, its files (a text file read in the page, one downloaded), its
 child runs, compared side by side; follow a live log while lines are appended; cancel a run; watch a pipeline's
@@ -23,20 +23,23 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+import sqlalchemy as sa
+
 from runyard import Experiment, Workspace
 from runyard import status as st
+from runyard.store import schema
 from server_service import free_port, start_command, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".test-logs" / "studio"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-BULK_RUNS = 3000
+BULK_RUNS = 100_000
 TOKEN = "studio-test-token-0123456789"
 
 
 def bulk_score(n: int) -> float:
-    """Run n's score: 0..2999 each once (7919 is prime to 3000), in no order of n."""
+    """Run n's score: 0..99,999 each once (7919 is prime to 100,000), in no order of n."""
     return float((n * 7919) % BULK_RUNS)
 
 
@@ -44,7 +47,8 @@ def bulk_score(n: int) -> float:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory) -> dict:
     """A workspace with an experiment of a parent run (properties, tags, a 5,000-point metric,
-    three child runs, files, a log) and one of 3,000 runs written straight to the store."""
+    three child runs, files, a log) and one of 100,000 runs written straight to the store's
+    tables (as many create_run calls would take minutes), their metric through log_metrics."""
     folder = tmp_path_factory.mktemp("studio-ws")
     ws = Workspace.create(folder / ".runyard")
     parent = Experiment(ws, "mnist").start_logging(display_name="sweep parent",
@@ -69,13 +73,17 @@ def seeded(tmp_path_factory) -> dict:
     parent.upload_file("outputs/model.bin", str(folder / "model.bin"))
     parent.complete()
 
-    store, now, metrics = ws._store, time.time(), []
-    for n in range(BULK_RUNS):
-        store.create_run({"run_id": f"bulk_{n:05d}", "experiment": "bulk", "run_type": "interactive",
-                          "status": st.FAILED if n % 3 == 0 else st.COMPLETED, "display_name": f"bulk run {n}"})
-        metrics.append({"run_id": f"bulk_{n:05d}", "name": "score", "kind": "scalar", "value_num": bulk_score(n),
-                        "value_text": None, "logged_at": now})
-    store.log_metrics(metrics)
+    store = ws._store
+    store.create_run({"run_id": "bulk_00000", "experiment": "bulk", "run_type": "interactive", "status": st.FAILED,
+                      "display_name": "bulk run 0"})  # the experiment, and the oldest run
+    now = time.time() + 1
+    rows = [{"run_id": f"bulk_{n:05d}", "experiment": "bulk", "run_number": n + 1, "run_type": "interactive",
+             "status": st.FAILED if n % 3 == 0 else st.COMPLETED, "display_name": f"bulk run {n}",
+             "created_at": now + n / 1000} for n in range(1, BULK_RUNS)]
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(schema.runs), rows)
+    store.log_metrics([{"run_id": f"bulk_{n:05d}", "name": "score", "kind": "scalar", "value_num": bulk_score(n),
+                        "value_text": None, "logged_at": now} for n in range(BULK_RUNS)])
     return {"folder": folder, "ws": ws, "parent": parent.id}
 
 
@@ -148,8 +156,8 @@ def test_runs_table_sorts_filters_and_pages_as_it_scrolls(page: Page, studio: st
     expect(page).to_have_title("bulk · runyard studio")
     region = runs_region(page)
     table = region.get_by_role("table", name="Runs")
-    expect(region.get_by_role("status")).to_have_text("3,000 runs")
-    expect(table.get_by_role("link", name="bulk run 2999", exact=True)).to_be_visible()  # newest first
+    expect(region.get_by_role("status")).to_have_text("100,000 runs")
+    expect(table.get_by_role("link", name="bulk run 99999", exact=True)).to_be_visible()  # newest first
 
     region.get_by_label("Metric column").fill("score")
     region.get_by_role("button", name="Add column").click()
@@ -166,25 +174,25 @@ def test_runs_table_sorts_filters_and_pages_as_it_scrolls(page: Page, studio: st
     expect(first.get_by_role("cell").last).to_have_text(str(BULK_RUNS - 1))
     screenshot(page, "runs-table")
 
-    # to the bottom: the last page is fetched, not the 28 between
+    # to the bottom: the last page is fetched, not the 998 between
     queries.clear()
     table.evaluate("table => { const box = table.parentElement; box.scrollTop = box.scrollHeight; }")
     last = table.locator(f'tr[aria-rowindex="{BULK_RUNS + 1}"]')
     expect(last.get_by_role("link")).to_have_text("bulk run 0")
     offsets = {q["offset"] for q in queries}
-    assert 2900 in offsets and len(offsets) <= 3, offsets
+    assert BULK_RUNS - 100 in offsets and len(offsets) <= 3, offsets
     assert all(q["sort"] == "metric:score" and q["descending"] and q["columns"] == ["score"] for q in queries)
 
     region.get_by_label("Status").select_option("Failed")
-    expect(region.get_by_role("status")).to_have_text("1,000 runs")
+    expect(region.get_by_role("status")).to_have_text("33,334 runs")
     best_failed = max((n for n in range(0, BULK_RUNS, 3)), key=bulk_score)
     expect(first.get_by_role("link")).to_have_text(f"bulk run {best_failed}")
     expect(first).to_be_in_viewport()  # a new filter shows its first rows
     region.get_by_label("Status").select_option("any")
     region.get_by_role("searchbox", name="Search runs").fill("run 12")
-    expect(region.get_by_role("status")).to_have_text("111 runs")  # 12, 120-129, 1200-1299
-    region.get_by_role("searchbox", name="Search runs").fill("bulk run 1234")
-    expect(table.get_by_role("link")).to_have_text(["bulk run 1234"])
+    expect(region.get_by_role("status")).to_have_text("1,111 runs")  # 12, 120-129, 1200-1299, 12000-12999
+    region.get_by_role("searchbox", name="Search runs").fill("bulk run 12345")
+    expect(table.get_by_role("link")).to_have_text(["bulk run 12345"])
     region.get_by_role("searchbox", name="Search runs").fill("no such run")
     expect(region.get_by_role("status")).to_have_text("0 runs")
     expect(region.get_by_text("No runs match.")).to_be_visible()
@@ -435,15 +443,15 @@ def test_a_protected_studio_asks_for_the_token_once(page: Page, protected_studio
     dialog.get_by_label("Token").fill(TOKEN)
     dialog.get_by_role("button", name="Use token").click()
     expect(dialog).to_have_count(0)
-    expect(runs_region(page).get_by_role("status")).to_have_text("3,000 runs")
+    expect(runs_region(page).get_by_role("status")).to_have_text("100,000 runs")
     page.reload()  # kept in the browser: not asked again
-    expect(runs_region(page).get_by_role("status")).to_have_text("3,000 runs")
+    expect(runs_region(page).get_by_role("status")).to_have_text("100,000 runs")
     expect(page.get_by_role("dialog")).to_have_count(0)
 
 
 def test_a_token_in_the_address_is_kept_and_taken_out_of_it(page: Page, protected_studio: str):
     page.goto(f"{protected_studio}/?token={TOKEN}#/experiments/bulk")
-    expect(runs_region(page).get_by_role("status")).to_have_text("3,000 runs")
+    expect(runs_region(page).get_by_role("status")).to_have_text("100,000 runs")
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert page.url == f"{protected_studio}/#/experiments/bulk"
     assert page.evaluate("localStorage.getItem('runyard.token')") == TOKEN
