@@ -116,6 +116,8 @@ def test_what_cannot_be_drawn_is_refused_naming_the_field():
     refused(lambda g: g["nodes"][3]["params"].update(fraction="half"), r"nodes\[3\]\.params\.fraction: expected a number")
     refused(lambda g: g["nodes"][2]["params"].update(mode="guess"), r"nodes\[2\]\.params\.mode: 'guess' is not one of")
     refused(lambda g: g["nodes"][4]["params"].update(epochs=3), r"Train Model has no parameter 'epochs'")
+    refused(lambda g: g["nodes"][1]["params"].update(columns="${{parent.jobs.data.outputs.data_output}}"),
+            r"nodes\[1\]\.params\.columns: .* a parameter is a plain value")
     refused(lambda g: g["edges"].append({"source": "train", "source_port": "model", "target": "evaluate",
                                          "target_port": "input"}), r"gives a model and evaluate\.input takes a dataframe")
     refused(lambda g: g["edges"].append({"source": "data", "source_port": "output", "target": "clean",
@@ -164,6 +166,11 @@ def test_the_folder_refuses_bad_names_and_replaces_planted_links(tmp_path):
     graph.edges = [e for e in graph.edges if "in_r" not in (e.source, e.target)]
     designer.save("p", graph)
     assert sorted(p.name for p in (folder / "params").iterdir()) == ["summary.script.py"]  # the stale one went
+    # a hand-edited file naming a parameter file outside params/ is refused, not read
+    text = (folder / YAML_FILE).read_text()
+    (folder / YAML_FILE).write_text(text.replace("params/summary.script.py", "../../../../etc/passwd"))
+    with pytest.raises(ConfigError, match="is no file of params/"):
+        designer.open("p")
 
 
 def test_the_studio_saves_opens_submits_and_publishes_a_drawing(diabetes_project, tmp_path):

@@ -141,6 +141,9 @@ def _check_value(where: str, param: Any, value: Any) -> None:
         raise ConfigError(f"{where}: expected a {kind}, got {type(value).__name__}")
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise ConfigError(f"{where}: longer than {MAX_TEXT} characters")
+    if isinstance(value, str) and kind != "code" and ("${{" in value or "\x00" in value):
+        raise ConfigError(f"{where}: {value[:60]!r} holds '${{{{' (a reference in pipeline YAML) or a NUL; a "
+                          f"parameter is a plain value")
     if kind == "choice" and value not in param.choices:
         raise ConfigError(f"{where}: {value!r} is not one of {', '.join(param.choices)}")
     if kind == "dataset" and value and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}(:[0-9]{1,9})?", value):
@@ -303,7 +306,7 @@ def from_folder(folder: Path) -> Graph:
             if param is None:
                 continue  # what the module derives (a learner's class and task)
             if param.kind == "code":
-                value = (folder / str(value)).read_text()
+                value = _param_file(folder, str(value), f"{where}.inputs.{key}")
             elif param.kind == "dataset":
                 path = str(value["path"] if isinstance(value, dict) else value)
                 name, _, version = path.removeprefix("azureml:").partition(":")
@@ -316,6 +319,15 @@ def from_folder(folder: Path) -> Graph:
                       "position": {"x": place.get("x", 0), "y": place.get("y", 0)}})
     return Graph.model_validate({"description": document.get("description"),
                                  "experiment_name": document.get("experiment_name"), "nodes": nodes, "edges": edges})
+
+
+def _param_file(folder: Path, relative: str, where: str) -> str:
+    """A code parameter's text: a regular file of the folder's params/, never a link."""
+    path = folder / relative
+    inside = path.parent.resolve() == (folder / PARAMS_DIR).resolve() and not (folder / PARAMS_DIR).is_symlink()
+    if not inside or path.is_symlink() or not path.is_file():
+        raise ConfigError(f"{where}: {relative!r} is no file of {PARAMS_DIR}/ in the pipeline's folder")
+    return path.read_text()
 
 
 # -- the folder of designer pipelines -----------------------------------------------------
