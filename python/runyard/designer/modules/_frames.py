@@ -49,6 +49,19 @@ def columns(text: str | None, frame, what: str = "columns") -> list[str]:
     return names or list(frame.columns)
 
 
+def script_arguments():
+    """The Execute Python/R Script modules' arguments: the script, two optional input tables
+    and two output tables."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--script", required=True)
+    parser.add_argument("--dataframe1", default=None)
+    parser.add_argument("--dataframe2", default=None)
+    parser.add_argument("--result1", required=True)
+    parser.add_argument("--result2", required=True)
+    return parser.parse_args()
+
+
 def write_model(model: Any, meta: dict[str, Any], folder: str) -> None:
     Path(folder).mkdir(parents=True, exist_ok=True)
     with open(Path(folder) / "model.pkl", "wb") as out:

@@ -1,20 +1,13 @@
 """Execute Python Script: the script's azureml_main(dataframe1, dataframe2) returns up to two
 data frames (a frame, or a tuple of them), as Azure ML's designer had it."""
 
-import argparse
 import runpy
 
 import pandas as pd
 
-from _frames import read_frame, write_frame
+from _frames import read_frame, script_arguments, write_frame
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--script", required=True)
-parser.add_argument("--dataframe1", default=None)
-parser.add_argument("--dataframe2", default=None)
-parser.add_argument("--result1", required=True)
-parser.add_argument("--result2", required=True)
-args = parser.parse_args()
+args = script_arguments()
 main = runpy.run_path(args.script).get("azureml_main")
 if not callable(main):
     raise SystemExit(f"{args.script} defines no function azureml_main(dataframe1, dataframe2)")

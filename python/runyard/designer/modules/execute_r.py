@@ -2,7 +2,6 @@
 two data.frames, as Azure ML's designer had it. The tables go to R and back as CSV files (R
 needs no Parquet package)."""
 
-import argparse
 import shutil
 import subprocess
 import tempfile
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from _frames import read_frame, write_frame
+from _frames import read_frame, script_arguments, write_frame
 
 DRIVER = r'''
 args <- commandArgs(trailingOnly = TRUE)
@@ -25,13 +24,7 @@ if (length(results) == 0) stop("azureml_main returned no data.frame")
 for (i in seq_len(min(2, length(results)))) utils::write.csv(results[[i]], args[[3 + i]], row.names = FALSE)
 '''
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--script", required=True)
-parser.add_argument("--dataframe1", default=None)
-parser.add_argument("--dataframe2", default=None)
-parser.add_argument("--result1", required=True)
-parser.add_argument("--result2", required=True)
-args = parser.parse_args()
+args = script_arguments()
 rscript = shutil.which("Rscript")
 if rscript is None:
     raise SystemExit("Execute R Script needs R on the machine that runs the step: Rscript is not on its PATH")
