@@ -42,7 +42,9 @@ def served_workspace(ctx: click.Context, workspace: str | None, store_url: str |
 
 
 def _serve(store_url: str, artifacts_dir: str, *, host: str, port: int, token: str | None, name: str,
-           banner: str, open_browser: bool = False, **scheduler: Any) -> None:
+           banner: str, open_browser: bool = False, **options: Any) -> None:
+    """Serve the app (``options``: the scheduler's and the designer folder, as ``serve`` takes them)
+    and print ``banner`` once it listens."""
     try:
         from ..studio.server import serve
     except ImportError as e:
@@ -55,7 +57,7 @@ def _serve(store_url: str, artifacts_dir: str, *, host: str, port: int, token: s
             webbrowser.open(f"{url}/")
 
     serve(store_url, artifacts_dir, host=host, port=port, token=token or None, name=name, on_ready=ready,
-          **scheduler)
+          **options)
 
 
 def _listen_options(default_port: int):
