@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .. import ids
+from ..errors import ConfigError
 from . import checks
 from . import schema as t
 
@@ -29,7 +30,6 @@ MAX_INDEX = 2 ** 62
 
 def check(run_ids: Any, name: Any, *, points: Any, start: Any, end: Any) -> tuple[list[str], str, int, int, int | None]:
     """The arguments, checked: a ``ConfigError`` names the one that does not fit."""
-    from ..errors import ConfigError
     if not isinstance(run_ids, (list, tuple)) or not 1 <= len(run_ids) <= MAX_RUNS:
         raise ConfigError(f"run_ids: expected a list of 1 to {MAX_RUNS} run ids")
     run_ids = list(dict.fromkeys(ids.check_id(r, "run_ids") for r in run_ids))

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as postgresql_dialect, sqlite as sqlite_dialect
 
 from .. import ids
 from .. import status as st
@@ -447,10 +448,7 @@ class SqlStore(RunStore):
         last = {(row["run_id"], row["name"]): row for row in rows if row["kind"] == "scalar"}
         if not last:
             return
-        if self._sqlite:
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
+        insert = sqlite_dialect.insert if self._sqlite else postgresql_dialect.insert
         values = [{"run_id": r["run_id"], "name": r["name"], "value_num": r["value_num"], "step": r["step"],
                    "logged_at": r["logged_at"]} for r in last.values()]
         statement = insert(t.latest_metrics)
