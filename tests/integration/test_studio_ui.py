@@ -15,25 +15,20 @@ Without Chromium the module is skipped, except on CI (``CI`` set), where that is
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 import sqlalchemy as sa
 
 from runyard import Experiment, Workspace
 from runyard import status as st
 from runyard.store import schema
-from server_service import free_port, start_command, stop_server
+from server_service import stop_server
+from studio_browser import chromium, fresh_page, screenshot, serious_violations, start_studio
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / ".test-logs" / "studio"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 BULK_RUNS = 100_000
 TOKEN = "studio-test-token-0123456789"
 
@@ -97,12 +92,6 @@ def one_pixel_png() -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
 
 
-def start_studio(folder: Path, log: Path, *token: str):
-    port = free_port()
-    return start_command(["studio", str(folder), "--port", str(port), *(["--token", *token] if token else [])],
-                         port, log)
-
-
 @pytest.fixture(scope="module")
 def studio(seeded, tmp_path_factory) -> str:
     proc, url = start_studio(seeded["folder"], tmp_path_factory.mktemp("studio") / "studio.log")
@@ -112,35 +101,14 @@ def studio(seeded, tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Browser:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        reason = "Debian's chromium is not installed (scripts/install-system-deps.sh installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Page:
-    """A fresh browser context (its own localStorage); the test fails on an uncaught error
-    in the page."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert not errors, f"the page threw: {errors}"
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    with fresh_page(browser) as opened:
+        yield opened
 
 
 def runs_region(page: Page, name: str = "Runs"):
@@ -461,16 +429,12 @@ def test_a_token_in_the_address_is_kept_and_taken_out_of_it(page: Page, protecte
 def test_the_main_pages_have_no_serious_accessibility_violations(page: Page, studio: str, protected_studio: str,
                                                                  seeded):
     """axe-core's scan (the rules of WCAG 2.x and its best practices) of each main page."""
-    from axe_playwright_python.sync_playwright import Axe
-    axe = Axe()
     pipeline = pipeline_run(seeded["ws"]._store, pipeline_step("prep"), pipeline_step("train", "prep"))
     step_run(seeded["ws"]._store, pipeline, "prep", st.RUNNING)
     found = {}
 
     def scan(what: str) -> None:
-        violations = axe.run(page).response["violations"]
-        found[what] = [f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                       for v in violations if v["impact"] in ("serious", "critical")]
+        found[what] = serious_violations(page)
 
     page.goto(f"{studio}/#/experiments/bulk")
     region = runs_region(page)
