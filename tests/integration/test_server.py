@@ -17,6 +17,7 @@ from runyard import CondaDependencies, Environment, Experiment, ScriptRunConfig,
 from runyard.errors import ConfigError, NotFoundError
 from runyard.store import schema
 from runyard.store.sql import SqlStore
+from series_reference import expected_series
 from server_service import free_port, served_on_postgres, server_env
 
 pytestmark = pytest.mark.postgres
@@ -305,6 +306,10 @@ def test_a_public_address_needs_a_token(tmp_path):
     assert not (tmp_path / "ws.db").exists()
 
 
+def _old_curve(i: int) -> float:
+    return float((i * 7919) % 5003)
+
+
 def _v1_store(url: str) -> None:
     """A store as runyard left it before migration 2: only migration 1 applied, one run."""
     engine = sa.create_engine(url)
@@ -312,6 +317,8 @@ def _v1_store(url: str) -> None:
         version, migrate = schema.MIGRATIONS[0]
         assert version == 1
         migrate(conn)
+        conn.exec_driver_sql("DROP INDEX ix_metrics_series")  # made by today's table shapes,
+        conn.exec_driver_sql("ALTER TABLE metrics DROP COLUMN seq")  # unknown to version 1
         conn.execute(sa.insert(schema.schema_version).values(version=1))
         conn.execute(sa.insert(schema.experiments).values(name="old", created_at=1.0))
         conn.execute(sa.insert(schema.runs).values(
@@ -320,6 +327,9 @@ def _v1_store(url: str) -> None:
         for value in (3.0, 2.0):
             conn.execute(sa.insert(schema.metrics).values(run_id="old_1", name="loss", kind="scalar",
                                                           value_num=value, logged_at=2.0))
+        conn.execute(sa.insert(schema.metrics), [  # a long series, with a text scalar among its numbers
+            {"run_id": "old_1", "name": "curve", "kind": "scalar", "value_num": None if i == 70 else _old_curve(i),
+             "value_text": '"note"' if i == 70 else None, "logged_at": 2.0} for i in range(5001)])
     with engine.connect() as conn:
         assert "applied_requests" not in sa.inspect(conn).get_table_names()
     engine.dispose()
@@ -331,9 +341,18 @@ def test_later_migrations_apply_to_a_v1_store(backend, postgres, tmp_path):
         postgres.create_database(f"v1_{uuid.uuid4().hex[:12]}")
     _v1_store(url)
     store = SqlStore(url)
-    assert store.schema_version() == schema.LATEST_VERSION == 6
+    assert store.schema_version() == schema.LATEST_VERSION == 7
     # v5 kept each metric's latest value: the one logged last before the migration
     assert store.query_runs(columns=["loss"])["metrics"] == {"old_1": {"loss": 2.0}}
+    # v7 numbered each series and built its blocks: a chart reads them as one logged today
+    curve = [_old_curve(i) for i in range(5001) if i != 70]
+    store.log_metrics([{"run_id": "old_1", "name": "curve", "kind": "scalar", "value_num": v, "value_text": None,
+                        "logged_at": 3.0} for v in (-1.0, 9999.0)])
+    curve += [-1.0, 9999.0]
+    series = store.metric_series(["old_1"], "curve", points=100)[0]
+    assert series["count"] == 5002 and series["i"] == expected_series(curve, 100) and series["i"][-1] == 5001
+    assert store.metric_series(["old_1"], "curve", points=20, start=64, end=4200)[0]["i"] == expected_series(
+        curve, 20, 64, 4200)
     assert {"applied_requests", "assets", "lineage", "schedule_firings"} <= set(
         sa.inspect(store.engine).get_table_names())
     assert {"ix_runs_experiment_order", "ix_runs_parent_order", "ix_runs_order"} <= {

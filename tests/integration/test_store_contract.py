@@ -13,8 +13,10 @@ import pytest
 from runyard import status as st
 from runyard.errors import ConfigError, ConflictError, NotFoundError
 from runyard.store.base import RunStore
+from runyard.store.metric_series import grid
 from runyard.store.http import HttpStore
 from runyard.store.sql import SqlStore
+from series_reference import expected_series
 from server_service import start_server, stop_server
 
 TOKEN = "contract-suite-token-0123456789"
@@ -286,15 +288,14 @@ def test_a_long_series_is_downsampled_keeping_every_bucket_low_and_high(store):
     run, short = new_run(store)["run_id"], new_run(store)["run_id"]
     values = [math.sin(i / 300) for i in range(6000)]
     values[1234], values[4321] = 50.0, -50.0  # a spike each way
+    values[100:110] = [2.0] * 10  # equal highest values: the first is kept
     store.log_metrics([metric(run, v, step=i * 10) for i, v in enumerate(values)])
     store.log_metrics([{**metric(run, 0.0), "name": "other"}, metric(short, 1.0), metric(short, 2.0)])
     long, few = store.metric_series([run, short], "loss", points=100)
     assert long["count"] == 6000 and long["downsampled"] is True and 50 <= len(long["i"]) <= 100
-    assert long["i"] == sorted(long["i"]) and {1234, 4321} <= set(long["i"])
+    assert long["i"] == expected_series(values, 100) and {1234, 4321, 100} <= set(long["i"])
     assert all(values[i] == v for i, v in zip(long["i"], long["value"])) and long["step"][0] == long["i"][0] * 10
-    for bucket in range(50):  # each bucket of 120 rows keeps its lowest and highest
-        rows = range(bucket * 120, bucket * 120 + 120)
-        assert min(rows, key=lambda i: (values[i], i)) in long["i"] and max(values[i] for i in rows) in long["value"]
+    assert grid(6000, 100) == (1, 128)  # buckets of two blocks of 64
     assert (few["count"], few["downsampled"], few["value"]) == (2, False, [1.0, 2.0])
     zoom = store.metric_series([run], "loss", points=100, start=1200, end=1250)[0]
     assert zoom["downsampled"] is False and zoom["i"] == list(range(1200, 1250)) and zoom["count"] == 50
@@ -304,6 +305,26 @@ def test_a_long_series_is_downsampled_keeping_every_bucket_low_and_high(store):
                           (dict(run_ids=[]), "run_ids")):
         with pytest.raises(ConfigError, match=error):
             store.metric_series(**{"run_ids": [run], "name": "loss", **fields})
+
+
+def test_a_series_logged_in_uneven_batches_reads_the_same_from_its_blocks_at_every_level(store):
+    """Blocks fold batches that end anywhere inside them; ranges off the grid read their edges
+    from smaller blocks and single points; text scalars and other kinds are not points."""
+    run = new_run(store)["run_id"]
+    values = [float((i * 7919) % 10007) for i in range(20_000)]
+    at = 0
+    for size in (1, 63, 1000, 4097, 5, 9000, 10_000):
+        batch = [metric(run, v, step=at + k) for k, v in enumerate(values[at:at + size])]
+        batch.insert(len(batch) // 2, {**metric(run, 0.0), "value_num": None, "value_text": '"text"'})
+        store.log_metrics(batch)
+        at += size
+    assert at >= len(values)
+    for points, start, end in ((4, 0, None), (100, 0, None), (1000, 0, None), (100, 4000, 19_000),
+                               (50, 777, 5555), (10, 63, 4161), (200, 19_900, 20_000), (10_000, 0, None)):
+        got = store.metric_series([run], "loss", points=points, start=start, end=end)[0]
+        assert got["i"] == expected_series(values, points, start, end), (points, start, end)
+        assert got["value"] == [values[i] for i in got["i"]] and got["step"] == got["i"]
+    assert grid(20_000, 4)[0] == 2  # the coarsest case read blocks of 4,096
 
 
 def test_metric_names_say_what_a_run_logged(store):

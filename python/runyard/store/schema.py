@@ -78,8 +78,13 @@ metrics = sa.Table(
     sa.Column("logged_at", sa.Float, nullable=False),
     sa.Column("step", sa.Integer, nullable=True),  # run.log(..., step=N) (schema v4)
     sa.Column("description", sa.Text, nullable=True),  # run.log(..., description=...) (schema v4)
+    # a number's place in its run's series of that name, from 0, in logging order; null for
+    # any other row (schema v7: what a chart asks for by range, see metric_series)
+    sa.Column("seq", sa.BigInteger, nullable=True),
 )
-sa.Index("ix_metrics_run_name", metrics.c.run_id, metrics.c.name)
+# a run's rows of a name, a series' points by range (schema v7; until v6 the index was
+# ix_metrics_run_name on run_id and name: one index, as each costs every logged row time)
+sa.Index("ix_metrics_series", metrics.c.run_id, metrics.c.name, metrics.c.seq)
 
 tags = sa.Table(
     "tags", metadata,
@@ -185,8 +190,30 @@ latest_metrics = sa.Table(
     sa.Column("value_num", sa.Float, nullable=True),
     sa.Column("step", sa.Integer, nullable=True),
     sa.Column("logged_at", sa.Float, nullable=False),
+    # how many numbers the series holds (schema v7): the next one's seq
+    sa.Column("points", sa.BigInteger, nullable=False, server_default="0"),
 )
 sa.Index("ix_latest_metrics_value", latest_metrics.c.name, latest_metrics.c.value_num)
+
+# A pyramid over each series (schema v7): block B of level L covers the points whose seq // 64**L
+# is B, and keeps how many it holds and its lowest and highest point (the first of equal ones),
+# so a chart of a million points reads some thousands of rows (runyard.store.metric_blocks).
+metric_blocks = sa.Table(
+    "metric_blocks", metadata,
+    sa.Column("run_id", sa.String(255), primary_key=True),
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("block", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Column("min_seq", sa.BigInteger, nullable=False),
+    sa.Column("min_value", sa.Float, nullable=False),
+    sa.Column("min_step", sa.Integer, nullable=True),
+    sa.Column("min_logged_at", sa.Float, nullable=False),
+    sa.Column("max_seq", sa.BigInteger, nullable=False),
+    sa.Column("max_value", sa.Float, nullable=False),
+    sa.Column("max_step", sa.Integer, nullable=True),
+    sa.Column("max_logged_at", sa.Float, nullable=False),
+)
 
 _V1_TABLES = [schema_version, experiments, runs, status_events, metrics, tags, properties,
               environments, compute_targets]
@@ -239,6 +266,31 @@ def _add_run_order_indexes(conn: sa.Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _add_metric_pyramid(conn: sa.Connection) -> None:
+    """Numbers each series' points (``metrics.seq``), counts them (``latest_metrics.points``)
+    and builds each series' blocks, from the rows already there."""
+    from . import metric_blocks as blocks
+    for table, column in ((metrics, "seq"), (latest_metrics, "points")):
+        if column not in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column} BIGINT"
+                                 + (" NOT NULL DEFAULT 0" if column == "points" else ""))
+    numbered = (sa.select(metrics.c.id, (sa.func.row_number().over(partition_by=(metrics.c.run_id, metrics.c.name),
+                                                                   order_by=metrics.c.id) - 1).label("i"))
+                .where(blocks.IS_POINT).subquery("numbered"))
+    conn.execute(sa.update(metrics).values(seq=numbered.c.i).where(metrics.c.id == numbered.c.id))
+    counted = (sa.select(sa.func.count()).where(metrics.c.run_id == latest_metrics.c.run_id,
+                                                metrics.c.name == latest_metrics.c.name, blocks.IS_POINT)
+               .scalar_subquery())
+    conn.execute(sa.update(latest_metrics).values(points=counted))
+    metric_blocks.create(conn, checkfirst=True)
+    for index in metrics.indexes:
+        if index.name == "ix_metrics_series":
+            index.create(conn, checkfirst=True)
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_metrics_run_name")
+    for level in blocks.LEVELS:
+        conn.execute(blocks.backfill(level))
+
+
 #: (version, migration) in the order they apply; append, never edit.
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _create_v1),
@@ -247,5 +299,6 @@ MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (4, _add_steps_and_job_tokens),
     (5, _add_latest_metrics),
     (6, _add_run_order_indexes),
+    (7, _add_metric_pyramid),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -20,6 +20,7 @@ from .. import ids
 from .. import status as st
 from ..errors import ConfigError, ConflictError, NotFoundError, RunNotFoundError, RunyardError
 from . import checks
+from . import metric_blocks
 from . import metric_series as series
 from . import query as run_query
 from . import schema as t
@@ -56,7 +57,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cur.close()
 
 
-_METRIC_COLUMNS = ("run_id", "name", "kind", "value_num", "value_text", "logged_at", "step", "description")
+_METRIC_COLUMNS = ("run_id", "name", "kind", "value_num", "value_text", "logged_at", "step", "description", "seq")
 _COPY_METRICS = f"COPY metrics ({', '.join(_METRIC_COLUMNS)}) FROM STDIN"
 
 class SqlStore(RunStore):
@@ -432,6 +433,7 @@ class SqlStore(RunStore):
             if wanted - found:
                 raise RunNotFoundError(f"run_id {sorted(wanted - found)[0]!r}: no such run (metric rows are "
                                        f"logged to existing runs)")
+            added = self._number_points(conn, rows)
             if self._sqlite:
                 conn.execute(sa.insert(t.metrics), rows)
             else:
@@ -440,21 +442,41 @@ class SqlStore(RunStore):
                 with conn.connection.driver_connection.cursor() as cursor, cursor.copy(_COPY_METRICS) as copy:
                     for row in rows:
                         copy.write_row([row[column] for column in _METRIC_COLUMNS])
-            self._keep_latest(conn, rows)
+            metric_blocks.merge(conn, [block for (run_id, name), points in added.items()
+                                       for block in metric_blocks.of_points(points, run_id, name)], sqlite=self._sqlite)
 
-    def _keep_latest(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-        """``latest_metrics`` takes each scalar's last row of the batch: the write lock (SQLite)
-        or the row lock of the upsert (PostgreSQL) orders batches as their rows are ordered."""
-        last = {(row["run_id"], row["name"]): row for row in rows if row["kind"] == "scalar"}
-        if not last:
-            return
-        insert = sqlite_dialect.insert if self._sqlite else postgresql_dialect.insert
-        values = [{"run_id": r["run_id"], "name": r["name"], "value_num": r["value_num"], "step": r["step"],
-                   "logged_at": r["logged_at"]} for r in last.values()]
-        statement = insert(t.latest_metrics)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=[t.latest_metrics.c.run_id, t.latest_metrics.c.name],
-            set_={c: statement.excluded[c] for c in ("value_num", "step", "logged_at")}), values)
+    def _number_points(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[Any]]:
+        """Gives each number its ``seq`` in its series (every other row ``None``) and keeps
+        ``latest_metrics``: each scalar's last row of the batch and its series' count. The
+        write lock (SQLite) or the upsert's row locks, taken in key order (PostgreSQL), order
+        concurrent batches of a series as their numbers are. Answers each series' new points
+        ``(seq, value, step, logged_at)``."""
+        scalars: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in rows:
+            row["seq"] = None
+            if row["kind"] == "scalar":
+                scalars.setdefault((row["run_id"], row["name"]), []).append(row)
+        if not scalars:
+            return {}
+        values = [{"run_id": run_id, "name": name, "value_num": mine[-1]["value_num"], "step": mine[-1]["step"],
+                   "logged_at": mine[-1]["logged_at"], "points": sum(r["value_num"] is not None for r in mine)}
+                  for (run_id, name), mine in sorted(scalars.items())]
+        latest = t.latest_metrics
+        statement = (sqlite_dialect.insert if self._sqlite else postgresql_dialect.insert)(latest)
+        counted = conn.execute(statement.on_conflict_do_update(
+            index_elements=[latest.c.run_id, latest.c.name],
+            set_={**{c: statement.excluded[c] for c in ("value_num", "step", "logged_at")},
+                  "points": latest.c.points + statement.excluded.points},
+        ).returning(latest.c.run_id, latest.c.name, latest.c.points, sort_by_parameter_order=True), values)
+        added: dict[tuple[str, str], list[Any]] = {}
+        for value, (run_id, name, total) in zip(values, counted):
+            seq = total - value["points"]
+            for row in scalars[(run_id, name)]:
+                if row["value_num"] is not None:
+                    row["seq"] = seq
+                    added.setdefault((run_id, name), []).append((seq, row["value_num"], row["step"], row["logged_at"]))
+                    seq += 1
+        return added
 
     def get_metric_rows(self, run_ids: list[str], name: str | None = None) -> list[dict[str, Any]]:
         run_ids = [r for r in run_ids if _valid_id(r)]
@@ -484,8 +506,7 @@ class SqlStore(RunStore):
                       end: int | None = None) -> list[dict[str, Any]]:
         run_ids, name, points, start, end = series.check(run_ids, name, points=points, start=start, end=end)
         with self._read() as conn:
-            return [series.collect(conn.execute(series.statement(run_id, name, points, start, end)), run_id, points)
-                    for run_id in run_ids]
+            return [series.read(conn, run_id, name, points, start, end) for run_id in run_ids]
 
     # -- tags and properties -------------------------------------------------
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
