@@ -36,6 +36,9 @@ KINDS = ("experiments", "environments", "compute_targets", "runs", "status_event
 #: tables of a run's own rows: copied whole with the run, checked by count afterwards
 _RUN_TABLES = {"status_events": t.status_events, "metrics": t.metrics, "tags": t.tags,
                "properties": t.properties}
+#: tables kept from a run's metrics (their latest values, each series' blocks): copied with
+#: the run as they are, so the target charts and sorts the run without rebuilding them
+_DERIVED_TABLES = (t.latest_metrics, t.metric_blocks)
 _BATCH_ROWS = 5000
 _BATCH_IDS = 500
 _NAMED_AT_MOST = 10
@@ -364,6 +367,10 @@ class _Migration:
                     for batch in _run_rows(self.source, table, run_id):
                         conn.execute(sa.insert(table), batch)
                         self.summary.copied[kind] += len(batch)
+                for table in _DERIVED_TABLES:  # (any left without their run are stale)
+                    conn.execute(sa.delete(table).where(table.c.run_id == run_id))
+                    for batch in _run_rows(self.source, table, run_id):
+                        conn.execute(sa.insert(table), batch)
         except sa.exc.IntegrityError as e:
             raise ConfigError(f"run {run_id} appeared in the target {self.summary.target} while "
                               f"it was being copied; run the migration again to compare it") from e

@@ -111,7 +111,8 @@ def contents(url: str) -> dict[str, dict]:
     try:
         with engine.connect() as conn:
             for table in (schema.experiments, schema.runs, schema.tags, schema.properties,
-                          schema.environments, schema.compute_targets, schema.assets, schema.schedule_firings):
+                          schema.environments, schema.compute_targets, schema.assets, schema.schedule_firings,
+                          schema.latest_metrics, schema.metric_blocks):
                 found[table.name] = {tuple(r[c.name] for c in table.primary_key.columns): dict(r)
                                      for r in conn.execute(sa.select(table)).mappings()}
             for table in (schema.status_events, schema.metrics, schema.lineage):
