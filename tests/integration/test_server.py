@@ -353,6 +353,9 @@ def test_later_migrations_apply_to_a_v1_store(backend, postgres, tmp_path):
     assert series["count"] == 5002 and series["i"] == expected_series(curve, 100) and series["i"][-1] == 5001
     assert store.metric_series(["old_1"], "curve", points=20, start=64, end=4200)[0]["i"] == expected_series(
         curve, 20, 64, 4200)
+    assert store.metric_names("old_1") == [  # (first logged at the same time: by name)
+        {"name": "curve", "kind": "scalar", "count": 5003, "latest": 9999.0},
+        {"name": "loss", "kind": "scalar", "count": 2, "latest": 2.0}]
     assert {"applied_requests", "assets", "lineage", "schedule_firings"} <= set(
         sa.inspect(store.engine).get_table_names())
     assert {"ix_runs_experiment_order", "ix_runs_parent_order", "ix_runs_order"} <= {

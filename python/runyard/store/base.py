@@ -147,7 +147,7 @@ class RunStore(JobStore):
 
     @abc.abstractmethod
     def metric_names(self, run_id: str) -> list[dict[str, Any]]:
-        """What the run logged, one entry per name and kind in the order first logged:
+        """What the run logged, one entry per name and kind in the order first logged (then by name):
         ``{"name", "kind", "count" (rows), "latest" (a scalar's last value, else None)}``."""
 
     @abc.abstractmethod

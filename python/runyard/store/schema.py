@@ -85,6 +85,10 @@ metrics = sa.Table(
 # a run's rows of a name, a series' points by range (schema v7; until v6 the index was
 # ix_metrics_run_name on run_id and name: one index, as each costs every logged row time)
 sa.Index("ix_metrics_series", metrics.c.run_id, metrics.c.name, metrics.c.seq)
+# the few rows that are not scalars (tables, images, lists, rows), without the many that are
+# (schema v7: what a run logged is latest_metrics' scalars and these)
+sa.Index("ix_metrics_other_kinds", metrics.c.run_id, metrics.c.name, metrics.c.kind,
+         sqlite_where=metrics.c.kind != "scalar", postgresql_where=metrics.c.kind != "scalar")
 
 tags = sa.Table(
     "tags", metadata,
@@ -190,8 +194,11 @@ latest_metrics = sa.Table(
     sa.Column("value_num", sa.Float, nullable=True),
     sa.Column("step", sa.Integer, nullable=True),
     sa.Column("logged_at", sa.Float, nullable=False),
-    # how many numbers the series holds (schema v7): the next one's seq
+    # schema v7: how many numbers the series holds (the next one's seq), how many scalar rows
+    # the name has (numbers and text), and when the first was logged
     sa.Column("points", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("first_at", sa.Float, nullable=False, server_default="0"),
 )
 sa.Index("ix_latest_metrics_value", latest_metrics.c.name, latest_metrics.c.value_num)
 
@@ -270,21 +277,27 @@ def _add_metric_pyramid(conn: sa.Connection) -> None:
     """Numbers each series' points (``metrics.seq``), counts them (``latest_metrics.points``)
     and builds each series' blocks, from the rows already there."""
     from . import metric_blocks as blocks
-    for table, column in ((metrics, "seq"), (latest_metrics, "points")):
-        if column not in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
-            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column} BIGINT"
-                                 + (" NOT NULL DEFAULT 0" if column == "points" else ""))
+    added = {"metrics": [("seq", "BIGINT")], "latest_metrics": [("points", "BIGINT NOT NULL DEFAULT 0"),
+                                                                 ("rows", "BIGINT NOT NULL DEFAULT 0"),
+                                                                 ("first_at", "FLOAT NOT NULL DEFAULT 0")]}
+    for table, columns in added.items():
+        have = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+        for column, kind in columns:
+            if column not in have:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     numbered = (sa.select(metrics.c.id, (sa.func.row_number().over(partition_by=(metrics.c.run_id, metrics.c.name),
                                                                    order_by=metrics.c.id) - 1).label("i"))
                 .where(blocks.IS_POINT).subquery("numbered"))
     conn.execute(sa.update(metrics).values(seq=numbered.c.i).where(metrics.c.id == numbered.c.id))
-    counted = (sa.select(sa.func.count()).where(metrics.c.run_id == latest_metrics.c.run_id,
-                                                metrics.c.name == latest_metrics.c.name, blocks.IS_POINT)
-               .scalar_subquery())
-    conn.execute(sa.update(latest_metrics).values(points=counted))
+    same = sa.and_(metrics.c.run_id == latest_metrics.c.run_id, metrics.c.name == latest_metrics.c.name)
+    scalar = metrics.c.kind == "scalar"
+    conn.execute(sa.update(latest_metrics).values(
+        points=sa.select(sa.func.count()).where(same, blocks.IS_POINT).scalar_subquery(),
+        rows=sa.select(sa.func.count()).where(same, scalar).scalar_subquery(),
+        first_at=sa.select(sa.func.min(metrics.c.logged_at)).where(same, scalar).scalar_subquery()))
     metric_blocks.create(conn, checkfirst=True)
     for index in metrics.indexes:
-        if index.name == "ix_metrics_series":
+        if index.name in ("ix_metrics_series", "ix_metrics_other_kinds"):
             index.create(conn, checkfirst=True)
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_metrics_run_name")
     for level in blocks.LEVELS:

@@ -459,14 +459,16 @@ class SqlStore(RunStore):
         if not scalars:
             return {}
         values = [{"run_id": run_id, "name": name, "value_num": mine[-1]["value_num"], "step": mine[-1]["step"],
-                   "logged_at": mine[-1]["logged_at"], "points": sum(r["value_num"] is not None for r in mine)}
+                   "logged_at": mine[-1]["logged_at"], "points": sum(r["value_num"] is not None for r in mine),
+                   "rows": len(mine), "first_at": mine[0]["logged_at"]}
                   for (run_id, name), mine in sorted(scalars.items())]
         latest = t.latest_metrics
         statement = (sqlite_dialect.insert if self._sqlite else postgresql_dialect.insert)(latest)
         counted = conn.execute(statement.on_conflict_do_update(
             index_elements=[latest.c.run_id, latest.c.name],
             set_={**{c: statement.excluded[c] for c in ("value_num", "step", "logged_at")},
-                  "points": latest.c.points + statement.excluded.points},
+                  "points": latest.c.points + statement.excluded.points,
+                  "rows": latest.c.rows + statement.excluded.rows},
         ).returning(latest.c.run_id, latest.c.name, latest.c.points, sort_by_parameter_order=True), values)
         added: dict[tuple[str, str], list[Any]] = {}
         for value, (run_id, name, total) in zip(values, counted):
@@ -492,15 +494,19 @@ class SqlStore(RunStore):
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def metric_names(self, run_id: str) -> list[dict[str, Any]]:
+        """From ``latest_metrics`` (scalars) and the few other rows (an index of them alone):
+        no scan of a long series."""
         m, latest = t.metrics, t.latest_metrics
-        summary = (sa.select(m.c.name, m.c.kind, sa.func.count().label("count"), sa.func.min(m.c.id).label("first"))
-                   .where(m.c.run_id == ids.check_id(run_id, "run_id")).group_by(m.c.name, m.c.kind).subquery())
-        q = (sa.select(summary.c.name, summary.c.kind, summary.c.count, latest.c.value_num.label("latest"))
-             .outerjoin(latest, sa.and_(latest.c.run_id == run_id, latest.c.name == summary.c.name,
-                                        summary.c.kind == "scalar"))
-             .order_by(summary.c.first))
+        run_id = ids.check_id(run_id, "run_id")
+        scalars = sa.select(latest.c.name, sa.literal("scalar").label("kind"), latest.c.rows.label("count"),
+                            latest.c.value_num.label("latest"), latest.c.first_at).where(latest.c.run_id == run_id)
+        others = (sa.select(m.c.name, m.c.kind, sa.func.count().label("count"), sa.null().label("latest"),
+                            sa.func.min(m.c.logged_at).label("first_at"))
+                  .where(m.c.run_id == run_id, m.c.kind != "scalar").group_by(m.c.name, m.c.kind))
         with self._read() as conn:
-            return [dict(r) for r in conn.execute(q).mappings()]
+            found = [dict(r) for q in (scalars, others) for r in conn.execute(q).mappings()]
+        found.sort(key=lambda r: (r.pop("first_at"), r["name"], r["kind"]))
+        return found
 
     def metric_series(self, run_ids: list[str], name: str, *, points: int = 1000, start: int = 0,
                       end: int | None = None) -> list[dict[str, Any]]:
