@@ -24,8 +24,9 @@ running run's ``logs/driver.log`` until a long-polling reader (``GET .../logs/dr
 has it (MLflow has no live logs).
 
 Goals: each runs-table request <= 300 ms and >= 5x MLflow's speed, on both stores; the metric's
-chart request <= 500 ms; a log line's latency <= 1 s. (The issue times requests to a drawn page
-in the browser; these are the server's part of it.)
+chart <= 500 ms; a log line's latency <= 1 s. The goals judge the pages as drawn in Debian's
+Chromium (``_studio_browser.py``: from the click, or a fresh tab's navigation, to the rows or the
+chart on screen), the server's times shown beside them.
 
     python benchmarks/bench_studio.py [--runs 100000] [--points 1000000] [--repeat 10] [--quick] [--no-peer]
 """
@@ -43,6 +44,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
+import _studio_browser  # noqa: E402
 
 GOAL_QUERY_S, GOAL_RATIO, GOAL_CHART_S, GOAL_LOG_S = 0.300, 5.0, 0.500, 1.0
 #: a request that takes longer is stopped and counted as this long (a lower bound: "> 120 s")
@@ -178,7 +180,18 @@ def measure_runyard(store_url: str, folder: Path, runs: int, points: int, long_r
             raise c.BrokenRun(f"runyard's series: {series[0]['count']} points, {len(series[0]['value'])} kept")
         out["chart"] = seconds
         out["log latency"] = log_latency(url, folder / "files", long_run)
+        out["browser"] = _studio_browser.measure(url, EXPERIMENT, browser_expectations(runs), long_run, points, repeat)
     return out
+
+
+def browser_expectations(runs: int) -> dict[str, Any]:
+    """What the runs table's pages show first, worked out from ``run_values``."""
+    values = [run_values(i) for i in range(runs)]
+    lowest = min(v["loss"][-1] for v in values)
+    selected = [i for i in range(runs) if not values[i]["failed"] and values[i]["team"] == "a"
+                and values[i]["acc"][-1] > 0.9]
+    return {"newest": values[-1]["name"], "lowest loss": [v["name"] for v in values if v["loss"][-1] == lowest],
+            "filtered": values[max(selected)]["name"], "filtered count": len(selected)}
 
 
 def check_page(label: str, page: list, total: int | None, runs: int, run_id: Callable, name: Callable) -> None:
@@ -324,28 +337,36 @@ def measure_both(ours: str, theirs: str, folder: Path, runs: int, points: int, r
 
 
 def report(results: dict, peer: bool) -> None:
+    """Per store, each request's server time, its time to drawn in the browser, and MLflow's
+    server; the goals judge what the user sees: the browser's time (the server's when Chromium
+    is missing, said so)."""
     for kind, figures in results["stores"].items():
-        ours, theirs = figures["runyard"], figures["mlflow"]
+        ours, theirs, seen = figures["runyard"], figures["mlflow"], figures["runyard"]["browser"]
         print(f"\n{kind}, {results['runs']:,} runs:")
         rows = []
         for label in (*RUNYARD_QUERIES, "chart"):
-            ratio = theirs[label] / ours[label] if theirs else None
+            shown = seen[label] if seen else ours[label]
+            ratio = theirs[label] / shown if theirs else None
             over = ">" if theirs and label in theirs.get("too slow", []) else ""
-            rows.append((label, c.fmt_s(ours[label]), over + c.fmt_s(theirs[label] if theirs else None),
-                         f"{over}{ratio:.1f}x" if ratio else "-"))
-        print(c.table(["request", "runyard", "MLflow", "MLflow / runyard"], rows))
+            rows.append((label, c.fmt_s(ours[label]), c.fmt_s(seen[label] if seen else None),
+                         over + c.fmt_s(theirs[label] if theirs else None), f"{over}{ratio:.1f}x" if ratio else "-"))
+        print(c.table(["request", "runyard server", "runyard drawn in the browser", "MLflow server",
+                       "MLflow / runyard"], rows))
         print(f"  live log line latency (median of {LOG_LINES}): {c.fmt_s(ours['log latency'])}")
     print("\nGoals:")
     for kind, figures in results["stores"].items():
-        ours, theirs = figures["runyard"], figures["mlflow"]
+        ours, theirs, seen = figures["runyard"], figures["mlflow"], figures["runyard"]["browser"]
+        where = "in the browser" if seen else "(server only: no chromium)"
         for label in RUNYARD_QUERIES:
-            print(c.goal_line(f"{kind} {label} <= 300 ms", c.fmt_s(ours[label]), "<= 300 ms",
-                              ours[label] <= GOAL_QUERY_S))
-            ratio = theirs[label] / ours[label] if theirs else None
+            shown = seen[label] if seen else ours[label]
+            print(c.goal_line(f"{kind} {label} {where} <= 300 ms", c.fmt_s(shown), "<= 300 ms",
+                              shown <= GOAL_QUERY_S))
+            ratio = theirs[label] / shown if theirs else None
             print(c.goal_line(f"{kind} {label} vs MLflow", f"{ratio:.1f}x" if ratio else "-", ">= 5x",
                               None if ratio is None else ratio >= GOAL_RATIO))
-        print(c.goal_line(f"{kind} chart of {results['points']:,} points", c.fmt_s(ours["chart"]), "<= 500 ms",
-                          ours["chart"] <= GOAL_CHART_S))
+        shown = seen["chart"] if seen else ours["chart"]
+        print(c.goal_line(f"{kind} chart of {results['points']:,} points {where}", c.fmt_s(shown), "<= 500 ms",
+                          shown <= GOAL_CHART_S))
         print(c.goal_line(f"{kind} live log latency", c.fmt_s(ours["log latency"]), "<= 1 s",
                           ours["log latency"] <= GOAL_LOG_S))
     if not peer:

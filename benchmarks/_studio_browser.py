@@ -1,0 +1,105 @@
+"""bench_studio.py's browser side: the studio's pages timed in Debian's Chromium (Playwright),
+from the user's action to the answer drawn, against a running ``runyard server``.
+
+  first page   a fresh tab opens the experiment's runs table: until its newest run's row shows
+  sorted       a click on the ``loss`` column's header: until the first row is a lowest-loss run
+  filtered     with ``acc > 0.9, tag:team = a`` typed in the filter box, choosing the status
+               Completed: until the first row is the newest run all three select and the
+               count reads their number
+  chart        a fresh tab opens the long run: until its ``loss`` chart has its canvas and the
+               caption counts every point (and one more frame has been painted)
+
+Each is the median of ``repeat`` tries after one untimed one; a fresh tab (a new browser
+context) loads the page's scripts from the server each time, so first page and chart include
+them. ``measure`` answers ``None`` when Debian's ``chromium`` is not installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from typing import Any
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 120_000
+FIRST_ROW = 'table[aria-label="Runs"] tr[aria-rowindex="2"]'
+NEXT_FRAME = "() => new Promise(resolve => requestAnimationFrame(() => resolve()))"
+
+
+def first_row_is(page: Any, names: list[str]) -> None:
+    """Waits (checking each frame) until the runs table's first row links to one of ``names``."""
+    page.wait_for_function("([selector, names]) => { const row = document.querySelector(selector); "
+                           "const link = row && row.querySelector('a'); "
+                           "return !!link && names.includes(link.textContent.trim()); }",
+                           arg=[FIRST_ROW, names], polling="raf", timeout=TIMEOUT_MS)
+
+
+def measure(url: str, experiment: str, expect: dict[str, Any], long_run: str, points: int,
+            repeat: int) -> dict[str, float] | None:
+    """``expect``: ``newest`` (the first page's first name), ``lowest loss`` (names any of which
+    sorts first), ``filtered`` (the filtered page's first name) and ``filtered count``."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        return None
+    from playwright.sync_api import sync_playwright
+    times: dict[str, list[float]] = {"first page": [], "sorted": [], "filtered": [], "chart": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            for attempt in range(1 + repeat):
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                took = one_try(page, url, experiment, expect, long_run, points)
+                context.close()
+                if attempt > 0:
+                    for label, seconds in took.items():
+                        times[label].append(seconds)
+        finally:
+            browser.close()
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
+def one_try(page: Any, url: str, experiment: str, expect: dict[str, Any], long_run: str,
+            points: int) -> dict[str, float]:
+    took = {}
+    started = time.perf_counter()
+    page.goto(f"{url}/#/experiments/{experiment}")
+    first_row_is(page, [expect["newest"]])
+    took["first page"] = time.perf_counter() - started
+
+    region = page.get_by_role("region", name="Runs", exact=True)
+    region.get_by_label("Metric column").fill("loss")
+    region.get_by_role("button", name="Add column").click()
+    header = region.get_by_role("columnheader", name="loss").get_by_role("button", name="loss", exact=True)
+    header.wait_for()
+    started = time.perf_counter()
+    header.click()
+    first_row_is(page, expect["lowest loss"])
+    took["sorted"] = time.perf_counter() - started
+
+    region.get_by_role("button", name="loss", exact=True).click()  # back to the newest first
+    region.get_by_role("button", name="Remove column loss").click()
+    region.get_by_label("Filter runs").fill("acc > 0.9, tag:team = a")
+    page.wait_for_function("() => /^[0-9,]+ runs?$/.test(document.querySelector('[role=status].total')"
+                           "?.textContent ?? '') && !document.querySelector('[role=alert]')", polling="raf")
+    counted = f"{expect['filtered count']:,} {'run' if expect['filtered count'] == 1 else 'runs'}"
+    started = time.perf_counter()
+    region.get_by_label("Status").select_option("Completed")
+    first_row_is(page, [expect["filtered"]])
+    page.wait_for_function("(text) => document.querySelector('[role=status].total')?.textContent === text",
+                           arg=counted, polling="raf")
+    took["filtered"] = time.perf_counter() - started
+
+    page.goto("about:blank")
+    started = time.perf_counter()
+    page.goto(f"{url}/#/runs/{long_run}")
+    page.wait_for_function("(points) => { const figure = document.querySelector('figure[aria-label=\"Chart of loss\"]'); "
+                           "return !!figure && !!figure.querySelector('canvas') && "
+                           "figure.querySelector('figcaption').textContent.includes(points); }",
+                           arg=f"{points:,} points", polling="raf")
+    page.evaluate(NEXT_FRAME)
+    took["chart"] = time.perf_counter() - started
+    return took
