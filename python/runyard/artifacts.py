@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable, Iterable
 
 from . import folders
-from .errors import ConfigError, NotFoundError
+from .errors import ConfigError, ConflictError, NotFoundError
 from .folders import FolderContents, FoundFile, LeftOut
 from .ids import check_id
 
@@ -180,6 +181,33 @@ class ArtifactStore:
         """The names of the run's files: regular files in its folder and links there to such a
         file of the same run; never a link out of the run's folder, nor a file being written."""
         return [f.name for f in self.contents(run_id).files]
+
+    def append(self, run_id: str, name: str, offset: int, data: bytes) -> int:
+        """Appends to the file ``name`` (made if missing) the part of ``data``, which belongs at
+        byte ``offset``, that lies past the file's end: a retry adds nothing twice, and whoever
+        sends a log as it grows can lose a connection without losing or repeating a byte. A
+        ``ConflictError`` when ``offset`` is past the end (bytes before it are missing). Answers
+        the file's size. Never through a link; one appender at a time (a lock on the file)."""
+        target = self._writable_target(run_id, name)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise ConfigError(f"artifact {name!r} of run {run_id} is a link; runyard writes no file through a "
+                                  f"link, remove it") from e
+            raise
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            if offset > size:
+                raise ConflictError(f"offset: {offset} is past the end of {name!r} of run {run_id} ({size} bytes); "
+                                    f"send the bytes from {size}")
+            view = memoryview(data)[size - offset:]
+            while view:
+                view = view[os.write(fd, view):]
+            return max(size, offset + len(data))
+        finally:
+            os.close(fd)
 
     def path(self, run_id: str, name: str) -> Path:
         """The file ``name`` of the run (in its folder, as ``run_dir(run_id) / name``): a

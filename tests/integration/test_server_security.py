@@ -9,6 +9,7 @@ import socket
 import time
 import uuid
 import zipfile
+from pathlib import Path
 
 import psutil
 import pytest
@@ -219,6 +220,39 @@ def test_a_long_poll_answers_when_the_log_grows_and_when_the_run_ends(url, serve
     assert ended.json()["text"] == "" and time.monotonic() - started < 15  # an ended run's log grows no more
     assert requests.get(f"{api(url)}/runs/{run}/logs/driver.log", params={"wait": 31}, headers=AUTH,
                         timeout=30).status_code == 422
+
+
+def test_a_log_append_keeps_each_byte_once_and_only_for_a_running_run(url, server, user):
+    _url, artifacts, _proc = server
+    run, other = new_run(user), new_run(user)
+    user.set_status(run, st.RUNNING)
+    address = f"{api(url)}/runs/{run}/logs/driver.log"
+
+    def append(offset, data: bytes, headers=AUTH, to=address):
+        return requests.post(to, params={"offset": offset}, data=data, headers=headers, timeout=30)
+    assert append(0, "naïve ".encode()).json() == {"name": "driver.log", "size": 7}
+    assert append(0, "naïve ".encode()).json()["size"] == 7  # a retry adds nothing
+    assert append(2, "ïve line\n".encode()).json()["size"] == 12  # the part past the end only
+    past = append(99, b"gap")
+    assert past.status_code == 409 and past.json()["message"].startswith("offset: 99 is past the end")
+    assert (artifacts / "runs" / run / "logs" / "driver.log").read_bytes() == "naïve line\n".encode()
+    assert append(12, b"x" * (1024 * 1024 + 1)).status_code == 413
+    for name in ("..%2Fescape", ".hidden", "a%00b"):
+        assert 400 <= append(0, b"x", to=f"{api(url)}/runs/{run}/logs/{name}").status_code < 500, name
+    assert append(-1, b"x").status_code == 422
+    assert requests.post(address, data=b"x", headers=AUTH, timeout=30).status_code == 422  # offset is required
+    (artifacts / "runs" / run / "logs" / "planted.log").symlink_to("/tmp/planted-target")
+    planted = append(0, b"x", to=f"{api(url)}/runs/{run}/logs/planted.log")
+    assert planted.status_code == 400 and "link" in planted.json()["message"]
+    assert not Path("/tmp/planted-target").exists()
+    # a job appends to its own run's logs only
+    user.set_status(other, st.RUNNING)
+    job = {"Authorization": f"Bearer {user.issue_job_token(other)}"}
+    assert append(12, b"more", headers=job).status_code == 403
+    assert append(0, b"own", headers=job, to=f"{api(url)}/runs/{other}/logs/driver.log").status_code == 200
+    user.set_status(run, st.COMPLETED)
+    ended = append(12, b"late")
+    assert ended.status_code == 409 and "ended" in ended.json()["message"]
 
 
 def test_only_the_api_asks_for_the_token(url):

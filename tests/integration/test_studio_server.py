@@ -12,7 +12,7 @@ import requests
 
 from runyard import Experiment, ScriptRunConfig, Workspace
 from runyard import status as st
-from server_service import free_port, server_env, start_command, stop_server
+from server_service import free_port, server_env, start_command, start_server, stop_server
 
 SLOW_PRINTER = """\
 import time
@@ -39,6 +39,34 @@ def runyard(*args: str, cwd=None) -> subprocess.CompletedProcess:
                           env=server_env(), timeout=120)
 
 
+def read_while_running(api: str, run, until: str) -> tuple[list[str], int]:
+    """A live view's reads of the run's driver.log until ``until`` shows, the run still running:
+    (the texts read, the offset to go on from)."""
+    text, offset, deadline = [], 0, time.monotonic() + 120
+    while until not in "".join(text):  # read while the run writes
+        assert time.monotonic() < deadline, "".join(text)[-500:]
+        logs = requests.get(f"{api}/runs/{run.id}/logs", timeout=30).json()
+        if any(log["name"] == "driver.log" for log in logs):
+            chunk = requests.get(f"{api}/runs/{run.id}/logs/driver.log", params={"offset": offset},
+                                 timeout=30).json()
+            assert chunk["offset"] == offset
+            text.append(chunk["text"])
+            offset = chunk["next_offset"]
+        time.sleep(0.05)
+    assert run.get_status() == st.RUNNING
+    return text, offset
+
+
+def read_the_rest(api: str, run, text: list[str], offset: int) -> str:
+    """After the run's end: the rest, once more, all that was read."""
+    while True:
+        chunk = requests.get(f"{api}/runs/{run.id}/logs/driver.log", params={"offset": offset}, timeout=30).json()
+        text.append(chunk["text"])
+        if chunk["next_offset"] == offset:
+            return "".join(text)
+        offset = chunk["next_offset"]
+
+
 def test_the_studio_follows_a_running_log_and_cancels_the_run(project, tmp_path):
     ws = Workspace.get(project)
     run = Experiment(ws, "live").submit(ScriptRunConfig(str(project / "src"), script="train.py"))
@@ -47,34 +75,36 @@ def test_the_studio_follows_a_running_log_and_cancels_the_run(project, tmp_path)
     api = f"{url}/api/v1"
     try:
         assert requests.get(f"{api}/workspace", timeout=30).json()["name"] == ws.name
-        text, offset, deadline = [], 0, time.monotonic() + 120
-        while "line 150 " not in "".join(text):  # read while the run writes
-            assert time.monotonic() < deadline, "".join(text)[-500:]
-            logs = requests.get(f"{api}/runs/{run.id}/logs", timeout=30).json()
-            if any(log["name"] == "driver.log" for log in logs):
-                chunk = requests.get(f"{api}/runs/{run.id}/logs/driver.log", params={"offset": offset},
-                                     timeout=30).json()
-                assert chunk["offset"] == offset
-                text.append(chunk["text"])
-                offset = chunk["next_offset"]
-            time.sleep(0.05)
-        assert run.get_status() == st.RUNNING
+        text, offset = read_while_running(api, run, "line 150 ")
         names = requests.get(f"{api}/runs/{run.id}/metric-names", timeout=30).json()
         assert names[0]["name"] == "loss" and names[0]["kind"] == "scalar" and names[0]["count"] > 0
 
         canceled = requests.post(f"{api}/runs/{run.id}/cancel", timeout=60)
         assert canceled.status_code == 200, canceled.text
         assert run.wait_for_completion(timeout=120, raise_on_error=False)["status"] == st.CANCELED
-        while True:  # the rest, once more after the end: nothing lost, nothing twice
-            chunk = requests.get(f"{api}/runs/{run.id}/logs/driver.log", params={"offset": offset}, timeout=30).json()
-            text.append(chunk["text"])
-            if chunk["next_offset"] == offset:
-                break
-            offset = chunk["next_offset"]
+        read = read_the_rest(api, run, text, offset)  # nothing lost, nothing twice
         log = (ws._artifacts.run_dir(run.id) / "logs" / "driver.log").read_text()
-        assert "".join(text) == log and "line 150 — naïve ✓\n" in log and "cancel requested" in log
-        missing = requests.post(f"{api}/runs/nope_1/cancel", timeout=30)
+        assert read == log and "line 150 — naïve ✓\n" in log and "cancel requested" in log
+        missing = requests.post(f"{api}/runs/nope_1/cancel", timeout=60)
         assert missing.status_code == 404 and "nope_1" in missing.json()["message"]
+    finally:
+        run.cancel()
+        stop_server(proc)
+
+
+def test_a_run_on_a_served_workspace_sends_its_log_as_it_grows(project, tmp_path):
+    """The job runs on this machine, its workspace is a server's: the supervisor sends the log's
+    new bytes while it runs, so the server's live view has them before the run ends."""
+    proc, url = start_server(f"sqlite:///{tmp_path}/served.db", tmp_path / "served-files", tmp_path / "server.log")
+    api = f"{url}/api/v1"
+    run = Experiment(Workspace.get(url), "live").submit(ScriptRunConfig(str(project / "src"), script="train.py"))
+    try:
+        text, offset = read_while_running(api, run, "line 150 ")
+        run.cancel()
+        assert run.wait_for_completion(timeout=120, raise_on_error=False)["status"] == st.CANCELED
+        read = read_the_rest(api, run, text, offset)
+        log = (tmp_path / "served-files" / "runs" / run.id / "logs" / "driver.log").read_text()
+        assert read == log and "line 150 — naïve ✓\n" in log and "cancel requested" in log
     finally:
         run.cancel()
         stop_server(proc)

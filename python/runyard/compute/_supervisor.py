@@ -23,6 +23,7 @@ from ..errors import ComputeError, EnvironmentBuildError
 from . import JobSpec, _processes, get_target
 from .execution import Execution
 from .local import cancel_requested, claim_run, open_detached_run, release_run
+from .log_shipping import LogShipper
 
 _TAIL_LINES = 20
 
@@ -39,6 +40,7 @@ class _Supervisor:
         self.started = False
         self.cancel_requested = False
         self.grace_s = float(os.environ.get("RUNYARD_CANCEL_GRACE_SECONDS", "10"))
+        self.shipper = LogShipper(self.workspace, run_id, self.logs_dir)
 
     def on_sigterm(self, _signum, _frame) -> None:
         self.cancel_requested = True
@@ -52,12 +54,14 @@ class _Supervisor:
     # -- the life of a run ---------------------------------------------------
     def main(self) -> None:
         claim_run(self.workspace, self.run_id, self.on_sigterm)
+        self.shipper.start()  # a served run's logs, live (the environment build's too)
         try:
             self._run()
         except BaseException as e:  # the run must end, whatever went wrong here
             traceback.print_exc()
             self._finish(st.FAILED, error=f"runyard supervisor error: {type(e).__name__}: {e}")
         finally:
+            self.shipper.stop()
             if self.execution is not None:
                 self.execution.cleanup()
             release_run(self.run_id)
@@ -167,9 +171,11 @@ class _Supervisor:
         self._upload_logs()
 
     def _upload_logs(self) -> None:
-        """A served workspace gets the logs this machine wrote (driver, build, ranks)."""
+        """A served workspace gets the logs this machine wrote (driver, build, ranks), whole:
+        the copy the live sending made is replaced by the final one."""
         if not self.workspace.url:
             return
+        self.shipper.stop()
         try:
             self.workspace._artifacts.put_folder(self.run_id, "logs", self.logs_dir)
         except Exception:  # the run's outcome still gets recorded

@@ -28,6 +28,7 @@ from typing import Any
 from .. import status as st
 from ..errors import ConfigError
 from ..compute.local import cancel_requested, claim_run, keep_driver_log, open_detached_run, release_run
+from ..compute.log_shipping import LogShipper
 from .policies import EarlyTerminationPolicy
 
 _POLL_S = 0.1
@@ -137,6 +138,8 @@ class SweepDriver(abc.ABC):
 
     def main(self) -> None:
         claim_run(self.workspace, self.run_id, self.on_sigterm)
+        logs = self.workspace._artifacts.run_dir(self.run_id) / "logs"
+        shipper = LogShipper(self.workspace, self.run_id, logs).start()  # live on a served workspace
         try:
             self.setup()
             self.store.set_status(self.run_id, st.RUNNING)
@@ -146,6 +149,7 @@ class SweepDriver(abc.ABC):
             self.stop_running(f"the {self.run_word}'s driver failed")
             self.store.set_status(self.run_id, st.FAILED, error=f"runyard sweep driver error: {type(e).__name__}: {e}")
         finally:
+            shipper.stop()
             keep_driver_log(self.workspace, self.run_id, self.driver_log)
             release_run(self.run_id)
 

@@ -25,6 +25,7 @@ from typing import Any
 from .. import status as st
 from ..errors import ConfigError
 from ..compute.local import cancel_requested, claim_run, keep_driver_log, open_detached_run, release_run
+from ..compute.log_shipping import LogShipper
 from . import reuse
 from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
 
@@ -80,6 +81,8 @@ class _Driver:
 
     def main(self) -> None:
         claim_run(self.workspace, self.run_id, self.on_sigterm)
+        logs = self.workspace._artifacts.run_dir(self.run_id) / "logs"
+        shipper = LogShipper(self.workspace, self.run_id, logs).start()  # live on a served workspace
         try:
             self._run()
         except BaseException as e:  # the pipeline run must end, whatever went wrong here
@@ -88,6 +91,7 @@ class _Driver:
             self.store.set_status(self.run_id, st.FAILED, error=f"runyard pipeline driver error: "
                                                                 f"{type(e).__name__}: {e}")
         finally:
+            shipper.stop()
             from .pipeline import DRIVER_LOG
             keep_driver_log(self.workspace, self.run_id, DRIVER_LOG)
             release_run(self.run_id)

@@ -423,6 +423,13 @@ class HttpArtifactStore:
         report_left_out(sorted(left_out, key=lambda item: item.name), log)
         return sorted(names)
 
+    def append_log(self, run_id: str, log_name: str, offset: int, data: bytes) -> int:
+        """Send the bytes of the run's ``logs/<log_name>`` from ``offset``; the server keeps
+        those past its copy's end (a retry adds nothing twice). Answers the log's size there."""
+        answer = self._client.request("POST", f"/runs/{_segment(run_id)}/logs/{_segment(log_name)}", write=True,
+                                      params={"offset": offset}, data=data)
+        return int(answer["size"])
+
     def digest(self, run_id: str, name: str) -> str:
         """The sha256 of the run's file ``name``, as the server computes it."""
         answer = self._client.request("GET", f"/runs/{_segment(run_id)}/files/digest", params={"name": name})

@@ -22,6 +22,8 @@ from ..errors import ConfigError
 
 FOLDER = "logs"
 MAX_CHUNK = 256 * 1024
+#: the most one append to a log may carry (POST /runs/{id}/logs/{name}?offset=)
+MAX_APPEND = 1024 * 1024
 #: a live view's long poll: the server looks for new text every POLL_S, for at most MAX_WAIT_S,
 #: and at the run's status every STATUS_EVERY_POLLS looks (an ended run's log grows no more)
 MAX_WAIT_S, POLL_S, STATUS_EVERY_POLLS = 30.0, 0.1, 10

@@ -654,6 +654,27 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             polls += 1
             await asyncio.sleep(logs.POLL_S)
 
+    @app.post(f"{API}/runs/{{run_id}}/logs/{{log_name}}", openapi_extra=_BINARY_BODY)
+    async def append_log(request: Request, run_id: str = IdPath,
+                         log_name: str = PathParam(pattern=logs.NAME_PATTERN),
+                         offset: int = Query(..., ge=0, le=2 ** 62, description="where the body's bytes belong in "
+                                                                                "the log"),
+                         caller: Caller = Who) -> m.LogFile:
+        """Appends to a running run's log the body's bytes past the log's end (at most
+        ``MAX_APPEND`` at a time): a job's supervisor sends its logs as they grow, so the studio
+        follows them live; a retry adds nothing twice. 409 when ``offset`` is past the end, or
+        the run has ended (its logs are then final)."""
+        await run_in_threadpool(caller.writes, run_id, "appending to a log")
+        if (await run_in_threadpool(existing_run, run_id))["status"] in st.TERMINAL:
+            raise ConflictError(f"run {run_id} has ended: its logs are final")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > logs.MAX_APPEND:
+                raise PayloadTooLarge(f"a log append is limited to {logs.MAX_APPEND} bytes; send more in parts")
+        size = await run_in_threadpool(artifacts.append, run_id, f"{logs.FOLDER}/{log_name}", offset, bytes(body))
+        return m.LogFile(name=log_name, size=size)
+
     @app.get(f"{API}/runs/{{run_id}}/files/digest")
     def file_digest(run_id: str = HolderPath, file_name: str = FileName, caller: Caller = Who) -> dict[str, Any]:
         check_file_read(run_id, caller)
