@@ -1,0 +1,100 @@
+// The side panel of the node selected on the canvas: its parameters, its connections (each
+// removable), a way to connect each output to a free input of the same type without the
+// mouse, and removing the node.
+import { useState } from "react";
+import type { DesignerEdge, ModuleSpec, ParamValue, Problem } from "../api";
+import { connectableInputs, edgeId, type PortRef } from "./connections";
+import { paramValue, type ModuleNodeData } from "./drawing";
+import { ParamField } from "./ParamField";
+
+interface Props {
+  id: string;
+  data: ModuleNodeData;
+  nodes: { id: string; module: string }[];
+  edges: DesignerEdge[];
+  modules: Map<string, ModuleSpec>;
+  learners: Record<string, Record<string, string>>;
+  datasets: string[];
+  onParam: (name: string, value: ParamValue) => void;
+  onConnect: (edge: DesignerEdge) => void;
+  onDisconnect: (edge: DesignerEdge) => void;
+  onRemove: () => void;
+}
+
+export function NodePanel({ id, data, nodes, edges, modules, learners, datasets, onParam, onConnect, onDisconnect,
+                            onRemove }: Props) {
+  const { module, problems } = data;
+  const problemOf = (field: string) => problems.find((problem: Problem) => problem.field === field)?.message;
+  const mine = edges.filter((edge) => edge.source === id || edge.target === id);
+  return (
+    <aside className="node-panel" aria-labelledby="node-panel-title">
+      <h3 id="node-panel-title">{module.title} <span className="muted">{id}</span></h3>
+      <p className="muted">{module.description}</p>
+      {module.params.length > 0 && (
+        <fieldset>
+          <legend>Parameters</legend>
+          {module.params.map((param) => (
+            <ParamField key={`${id}-${param.name}`} nodeId={id} param={param} value={paramValue(data, param.name)}
+                        onChange={(value) => onParam(param.name, value)} learners={learners} datasets={datasets}
+                        problem={problemOf(`params.${param.name}`)} />
+          ))}
+        </fieldset>
+      )}
+      {module.inputs.some((port) => problemOf(`inputs.${port.name}`)) && (
+        <ul className="error">
+          {module.inputs.map((port) => problemOf(`inputs.${port.name}`)).filter(Boolean)
+            .map((message) => <li key={message}>{message}</li>)}
+        </ul>
+      )}
+      {module.outputs.map((port) => (
+        <ConnectOutput key={`${id}-${port.name}`} port={port.name}
+                       choices={connectableInputs(id, port.name, nodes, modules, edges)}
+                       onConnect={(to) => onConnect({ source: id, source_port: port.name, target: to.node,
+                                                      target_port: to.port })} />
+      ))}
+      {mine.length > 0 && (
+        <section aria-label="Connections">
+          <h4>Connections</h4>
+          <ul className="connections">
+            {mine.map((edge) => {
+              const words = `${edge.source}.${edge.source_port} to ${edge.target}.${edge.target_port}`;
+              return (
+                <li key={edgeId(edge)}>
+                  {words}{" "}
+                  <button type="button" onClick={() => onDisconnect(edge)} aria-label={`Disconnect ${words}`}>
+                    Disconnect
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
+      <button type="button" className="danger" onClick={onRemove}>Remove node {id}</button>
+    </aside>
+  );
+}
+
+function ConnectOutput({ port, choices, onConnect }: {
+  port: string; choices: PortRef[]; onConnect: (to: PortRef) => void;
+}) {
+  const [chosen, setChosen] = useState("");
+  const selectId = `connect-${port}`;
+  const target = choices.find((choice) => `${choice.node}.${choice.port}` === chosen) ?? choices[0];
+  return (
+    <div className="connect">
+      <label htmlFor={selectId}>Connect output {port} to</label>
+      <select id={selectId} value={target ? `${target.node}.${target.port}` : ""} disabled={choices.length === 0}
+              onChange={(e) => setChosen(e.target.value)}>
+        {choices.length === 0 && <option value="">no free input of its type</option>}
+        {choices.map((choice) => (
+          <option key={`${choice.node}.${choice.port}`} value={`${choice.node}.${choice.port}`}>
+            {choice.node}.{choice.port}
+          </option>
+        ))}
+      </select>
+      <button type="button" disabled={!target} onClick={() => target && onConnect(target)}
+              aria-label={`Connect output ${port}`}>Connect</button>
+    </div>
+  );
+}
