@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -265,6 +266,18 @@ def test_a_drafts_problems_are_shown_on_their_nodes_and_a_refused_save_says_why(
     expect(panel.get_by_label("label (required)")).to_have_attribute("aria-invalid", "true")
     screenshot(page, "designer-problems")
 
+    panel.get_by_label("Step name").fill("fit")
+    panel.get_by_role("button", name="Rename").click()
+    expect(canvas(page).get_by_label("fit (Train Model)")).to_be_visible()
+    expect(problems).to_contain_text("fit: Train Model needs its 'label' parameter")
+    page.get_by_role("button", name="Select enter_data").click()  # from the list to its node
+    expect(node(page, "enter_data")).to_be_focused()
+    expect(page.locator(".node-panel").get_by_role("heading", level=3)).to_contain_text("enter_data")
+    panel = select(page, "fit")
+    panel.get_by_label("Step name").fill("2fit")
+    panel.get_by_role("button", name="Rename").click()
+    expect(panel.get_by_text("A step name is a letter")).to_be_visible()
+
     panel.get_by_label("label (required)").fill("${{inputs.x}}")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("Not saved: nodes[1].params.label:")
@@ -283,11 +296,13 @@ def test_submitting_from_the_canvas_shows_live_states_and_publishing_names_the_p
     page.get_by_role("button", name="Submit").click()
     run_link = page.locator(".run-line").get_by_role("link")
     expect(run_link).to_be_visible(timeout=60_000)
+    # each node follows its step: not finished at first (the steps take seconds), then Completed
+    expect(node(page, "clean").locator(".status")).to_have_text(re.compile("NotStarted|Queued|Preparing|Starting|Running"))
     for node_id in ("typed", "clean"):
         expect(node(page, node_id).locator(".status")).to_have_text("Completed", timeout=180_000)
     screenshot(page, "designer-live")
     expect(page.locator(".run-line .status")).to_have_text("Completed")
-    node(page, "clean").get_by_role("link", name="step run").click()
+    node(page, "clean").get_by_role("link", name="step run of clean").click()
     expect(page.get_by_role("heading", name="clean")).to_be_visible()
 
     page.go_back()
@@ -316,6 +331,8 @@ def test_a_hand_written_pipeline_folder_opens_on_the_canvas(page: Page, studio: 
     expect(canvas(page).get_by_label("rows (Enter Data Manually)")).to_be_visible()
     expect(canvas(page).get_by_label("tidy (Clean Missing Data)")).to_be_visible()
     expect(edges(page)).to_have_count(1)
+    rows, tidy = node(page, "rows").bounding_box(), node(page, "tidy").bounding_box()
+    assert tidy["x"] > rows["x"] + rows["width"]  # laid out by its edges, not stacked at the origin
     expect(select(page, "tidy").get_by_label("mode")).to_have_value("median")
 
 

@@ -74,6 +74,14 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
     setPublished(undefined);
   };
 
+  // closing the tab with unsaved changes asks first
+  useEffect(() => {
+    if (!dirty) return;
+    const ask = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener("beforeunload", ask);
+    return () => window.removeEventListener("beforeunload", ask);
+  }, [dirty]);
+
   // a node added from the keyboard gets the focus once it is drawn (measured, so visible)
   useEffect(() => {
     const id = focusNext.current;
@@ -141,6 +149,19 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
     changed();
   };
 
+  const renameNode = (from: string, to: string) => {
+    const rename = (id: string) => (id === from ? to : id);
+    setNodes((shown) => shown.map((node) => node.id !== from ? node
+      : { ...node, id: to, ariaLabel: nodeLabel(to, node.data.module) }));
+    setEdges((shown) => shown.map((edge) => {
+      const moved = { ...designerEdge(edge), source: rename(edge.source), target: rename(edge.target) };
+      return edge.source === from || edge.target === from ? flowEdge(moved) : edge;
+    }));
+    setProblems((found) => found.map((problem) => ({ ...problem, node: problem.node && rename(problem.node) })));
+    setNotice(`Renamed ${from} to ${to}`);
+    changed();
+  };
+
   const nodesChanged = (changes: NodeChange<ModuleNodeType>[]) => {
     onNodesChange(changes);
     if (changes.some((change) => change.type === "position" || change.type === "remove")) changed();
@@ -205,6 +226,13 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
     setPublished(await api.publishDrawing(name));
   });
 
+  /** select a node (from the problems' list) and give it the focus */
+  const selectNode = (id: string) => {
+    setNodes((shown) => shown.map((node) => ({ ...node, selected: node.id === id })));
+    focusNext.current = id;
+  };
+  const listed = problems.filter((problem) => !problem.node || nodes.some((node) => node.id === problem.node));
+
   const stepOf = new Map((runId ? steps.data ?? [] : []).map((step) => [step.name, step]));
   const shown = nodes.map((node) => ({
     ...node, data: { ...node.data, problems: problems.filter((p) => p.node === node.id), step: stepOf.get(node.id) },
@@ -258,19 +286,26 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
                                                                                          module: node.data.module.name }))}
                        edges={graphEdges} modules={modules} learners={palette.learners} datasets={datasetNames}
                        onParam={(param, value) => setParam(current.id, param, value)} onConnect={connect}
-                       onDisconnect={disconnect} onRemove={() => removeNode(current.id)} />
+                       onDisconnect={disconnect} onRemove={() => removeNode(current.id)}
+                       onRename={(to) => renameNode(current.id, to)} />
           ) : (
             <PipelineSettings settings={settings} onChange={(next) => { setSettings(next); changed(); }}
                               savedAs={savedAs} />
           )}
         </div>
       </div>
-      {problems.length > 0 && (
+      {listed.length > 0 && (
         <section className="problems" aria-label="Problems">
           <h3>Problems</h3>
           <ul>
-            {problems.map((problem, k) => (
-              <li key={k}>{problem.node ? <strong>{problem.node}: </strong> : null}{problem.message}</li>
+            {listed.map((problem, k) => (
+              <li key={k}>
+                {problem.node && (
+                  <><button type="button" className="link" onClick={() => selectNode(problem.node!)}
+                            aria-label={`Select ${problem.node}`}>{problem.node}</button>: </>
+                )}
+                {problem.message}
+              </li>
             ))}
           </ul>
         </section>

@@ -32,7 +32,8 @@ export function ModuleNode({ id, data, selected }: NodeProps<ModuleNodeType>) {
       {state && (
         <div className="node-state">
           <StatusBadge status={state.status} />{" "}
-          {state.runId && <a className="nodrag" href={href.run(state.runId)}>step run</a>}
+          {state.runId && <a className="nodrag" href={href.run(state.runId)} aria-label={`step run of ${id}`}>step run</a>}
+          {step?.error && <div className="error step-error" title={step.error}>{step.error}</div>}
         </div>
       )}
       {problems.length > 0 && (

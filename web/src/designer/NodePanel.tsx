@@ -1,7 +1,7 @@
 // The side panel of the node selected on the canvas: its parameters, its connections (each
 // removable), a way to connect each output to a free input of the same type without the
 // mouse, and removing the node.
-import { useState } from "react";
+import { useState, type FormEvent } from "react";
 import type { DesignerEdge, ModuleSpec, ParamValue, Problem } from "../api";
 import { connectableInputs, edgeId, type PortRef } from "./connections";
 import { paramValue, type ModuleNodeData } from "./drawing";
@@ -19,10 +19,11 @@ interface Props {
   onConnect: (edge: DesignerEdge) => void;
   onDisconnect: (edge: DesignerEdge) => void;
   onRemove: () => void;
+  onRename: (id: string) => void;
 }
 
 export function NodePanel({ id, data, nodes, edges, modules, learners, datasets, onParam, onConnect, onDisconnect,
-                            onRemove }: Props) {
+                            onRemove, onRename }: Props) {
   const { module, problems } = data;
   const problemOf = (field: string) => problems.find((problem: Problem) => problem.field === field)?.message;
   const mine = edges.filter((edge) => edge.source === id || edge.target === id);
@@ -30,6 +31,7 @@ export function NodePanel({ id, data, nodes, edges, modules, learners, datasets,
     <aside className="node-panel" aria-labelledby="node-panel-title">
       <h3 id="node-panel-title">{module.title} <span className="muted">{id}</span></h3>
       <p className="muted">{module.description}</p>
+      <Rename key={id} id={id} taken={nodes.map((node) => node.id)} onRename={onRename} />
       {module.params.length > 0 && (
         <fieldset>
           <legend>Parameters</legend>
@@ -96,5 +98,31 @@ function ConnectOutput({ port, choices, onConnect }: {
       <button type="button" disabled={!target} onClick={() => target && onConnect(target)}
               aria-label={`Connect output ${port}`}>Connect</button>
     </div>
+  );
+}
+
+/** a node's id is its step's name in the YAML (and its run's name) */
+const STEP_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+function Rename({ id, taken, onRename }: { id: string; taken: string[]; onRename: (id: string) => void }) {
+  const [name, setName] = useState(id);
+  const [problem, setProblem] = useState<string | undefined>();
+  const rename = (event: FormEvent) => {
+    event.preventDefault();
+    const given = name.trim();
+    if (given === id) return;
+    if (!STEP_NAME.test(given)) setProblem("A step name is a letter, then letters, digits and '_' (up to 64).");
+    else if (taken.includes(given)) setProblem(`Another node is called ${given}.`);
+    else onRename(given);
+  };
+  return (
+    <form className="rename" onSubmit={rename}>
+      <label htmlFor="step-name">Step name</label>
+      <input id="step-name" type="text" value={name} aria-describedby="step-name-problem"
+             aria-invalid={problem ? true : undefined}
+             onChange={(e) => { setName(e.target.value); setProblem(undefined); }} />
+      <button type="submit">Rename</button>
+      <span id="step-name-problem" className="error about">{problem}</span>
+    </form>
   );
 }

@@ -26,6 +26,18 @@ describe("drawing", () => {
     expect(toGraph(nodes, edges, graph)).toEqual(graph);
   });
 
+  it("lays out a graph saved without positions in columns by its edges", () => {
+    const at0 = { x: 0, y: 0 };
+    const graph: DesignerGraph = {
+      nodes: [{ id: "b", module: "split_data", params: {}, position: at0 },
+              { id: "a", module: "split_data", params: {}, position: at0 },
+              { id: "c", module: "split_data", params: {}, position: at0 }],
+      edges: [{ source: "a", source_port: "output1", target: "b", target_port: "input" }],
+    };
+    expect(flowNodes(graph, modules).map((node) => [node.id, node.position])).toEqual([
+      ["b", { x: 240, y: 0 }], ["a", { x: 0, y: 0 }], ["c", { x: 0, y: 120 }]]);
+  });
+
   it("leaves out parameters left empty and reads defaults", () => {
     const data = { module: split, params: { fraction: null, seed: 3 }, problems: [] };
     const node = { id: "s", type: "module" as const, position: { x: 0.4, y: 1.6 }, data };

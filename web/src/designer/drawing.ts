@@ -1,9 +1,11 @@
 // The canvas's nodes and edges (React Flow's) and the drawing the server saves (its graph),
 // each made from the other: a node carries its module and parameters, an edge's handles are
 // the ports it joins.
-import type { Edge, Node } from "@xyflow/react";
+import { MarkerType, type Edge, type Node } from "@xyflow/react";
 import type { DesignerEdge, DesignerGraph, ModuleSpec, ParamValue, PipelineStep, Problem } from "../api";
+import { layout } from "../pipelineLayout";
 import { edgeId } from "./connections";
+import { CELL } from "./placement";
 
 export type ModuleNodeData = {
   module: ModuleSpec;
@@ -20,17 +22,32 @@ export function nodeLabel(id: string, module: ModuleSpec): string {
 }
 
 export function flowNodes(graph: DesignerGraph, modules: Map<string, ModuleSpec>): ModuleNode[] {
+  const places = placed(graph);
   return graph.nodes.flatMap((node) => {
     const module = modules.get(node.module);
     if (!module) return [];
-    return [{ id: node.id, type: "module" as const, position: node.position, ariaLabel: nodeLabel(node.id, module),
+    return [{ id: node.id, type: "module" as const, position: places.get(node.id)!, ariaLabel: nodeLabel(node.id, module),
               data: { module, params: node.params, problems: [] } }];
   });
 }
 
+/** where each node is drawn: where it was saved, or, when every node is at one spot (a
+ * pipeline.yml written by hand, without the designer's positions), in columns by its edges */
+function placed(graph: DesignerGraph): Map<string, { x: number; y: number }> {
+  const first = graph.nodes[0]?.position;
+  const stacked = graph.nodes.length > 1
+    && graph.nodes.every((node) => node.position.x === first?.x && node.position.y === first?.y);
+  if (!stacked) return new Map(graph.nodes.map((node) => [node.id, node.position]));
+  const steps = graph.nodes.map((node) => ({
+    name: node.id, upstream: graph.edges.filter((edge) => edge.target === node.id).map((edge) => edge.source),
+  }));
+  return new Map(layout(steps).placed.map(({ name, column, row }) =>
+    [name, { x: column * CELL.width, y: row * CELL.height }]));
+}
+
 export function flowEdge(edge: DesignerEdge): Edge {
   return { id: edgeId(edge), source: edge.source, sourceHandle: edge.source_port, target: edge.target,
-           targetHandle: edge.target_port,
+           targetHandle: edge.target_port, markerEnd: { type: MarkerType.ArrowClosed },
            ariaLabel: `edge from ${edge.source} ${edge.source_port} to ${edge.target} ${edge.target_port}` };
 }
 
