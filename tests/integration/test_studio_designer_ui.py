@@ -330,6 +330,7 @@ def test_a_hand_written_pipeline_folder_opens_on_the_canvas(page: Page, studio: 
     page.goto(f"{studio}/#/designer/hand")
     expect(canvas(page).get_by_label("rows (Enter Data Manually)")).to_be_visible()
     expect(canvas(page).get_by_label("tidy (Clean Missing Data)")).to_be_visible()
+    screenshot(page, "designer-hand")
     expect(edges(page)).to_have_count(1)
     rows, tidy = node(page, "rows").bounding_box(), node(page, "tidy").bounding_box()
     assert tidy["x"] > rows["x"] + rows["width"]  # laid out by its edges, not stacked at the origin

@@ -9,22 +9,22 @@ import {
 import { useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import "@xyflow/react/dist/style.css";
 import {
-  ApiError, TERMINAL, api, errorMessage, type DesignerEdge, type Drawing, type ModuleSpec, type Palette as PaletteData,
+  ApiError, api, errorMessage, type DesignerEdge, type Drawing, type ModuleSpec, type Palette as PaletteData,
   type ParamValue, type Problem,
 } from "../api";
 import { href } from "../route";
 import { StatusBadge } from "../StatusBadge";
 import { useDocumentTitle } from "../useDocumentTitle";
 import { useFetch } from "../useFetch";
-import { useRefreshWhile } from "../useRefreshWhile";
 import { connectionProblem, edgeId } from "./connections";
 import { designerEdge, flowEdge, flowNodes, nodeLabel, toGraph, type ModuleNode as ModuleNodeType } from "./drawing";
-import { ModuleNode } from "./ModuleNode";
+import { ModuleNode, NodeFindings } from "./ModuleNode";
 import { NodePanel } from "./NodePanel";
+import { PipelineSettings } from "./PipelineSettings";
 import { MODULE_DRAG_TYPE, Palette } from "./Palette";
 import { freeSpot, newNodeId } from "./placement";
+import { useLiveRun } from "./useLiveRun";
 
-const LIVE_REFRESH_MS = 2000;
 const nodeTypes = { module: ModuleNode };
 
 export function DesignerPage({ name }: { name: string }) {
@@ -62,10 +62,7 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
   const { screenToFlowPosition } = useReactFlow();
   const focusNext = useRef<string | undefined>(undefined);
 
-  const run = useFetch(() => (runId ? api.run(runId) : Promise.resolve(undefined)), `run ${runId ?? ""}`);
-  const steps = useFetch(() => (runId ? api.pipelineSteps(runId) : Promise.resolve([])), `steps ${runId ?? ""}`);
-  const live = runId !== undefined && !(run.data && TERMINAL.has(run.data.status));
-  useRefreshWhile(live, LIVE_REFRESH_MS, run.reload, steps.reload);
+  const { run, steps } = useLiveRun(runId);
 
   const graphEdges = edges.map(designerEdge);
   const moduleOf = (id: string) => nodes.find((node) => node.id === id)?.data.module;
@@ -103,7 +100,7 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
     const place = position ?? freeSpot(nodes.map((node) => node.position));
     setNodes((shown) => [...shown.map((node) => ({ ...node, selected: false })), {
       id, type: "module", position: place, selected: true, ariaLabel: nodeLabel(id, module),
-      data: { module, params: {}, problems: [] },
+      data: { module, params: {} },
     }]);
     if (!position) focusNext.current = id;
     setNotice(`Added ${module.title} as ${id}`);
@@ -233,22 +230,24 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
   };
   const listed = problems.filter((problem) => !problem.node || nodes.some((node) => node.id === problem.node));
 
-  const stepOf = new Map((runId ? steps.data ?? [] : []).map((step) => [step.name, step]));
-  const shown = nodes.map((node) => ({
-    ...node, data: { ...node.data, problems: problems.filter((p) => p.node === node.id), step: stepOf.get(node.id) },
-  }));
-  const selected = shown.filter((node) => node.selected);
+  const findings = useMemo(() => ({ problems, steps: new Map((steps.data ?? []).map((step) => [step.name, step])) }),
+                           [problems, steps.data]);
+  const selected = nodes.filter((node) => node.selected);
   const current = selected.length === 1 ? selected[0] : undefined;
   const datasetNames = [...new Set((datasets.data ?? []).flatMap((d) => [d.name, `${d.name}:${d.version}`]))];
+  const nodeModules = nodes.map((node) => ({ id: node.id, module: node.data.module.name }));
+  const empty = nodes.length === 0;
 
   return (
     <section className="designer" aria-label={`Designer ${name}`}>
       <div className="designer-bar">
         <h2>Designer <span className="muted">/</span> {name}</h2>
-        <span className={dirty ? "dirty" : "muted"}>{dirty ? "Unsaved changes" : savedAs ? "Saved" : "Not saved yet"}</span>
+        <span className={dirty ? "dirty" : "muted"}>
+          {dirty ? "Unsaved changes" : savedAs ? "Saved" : "Not saved yet"}
+        </span>
         <button type="button" onClick={() => void save()} disabled={busy !== undefined}>Save</button>
-        <button type="button" onClick={() => void submit()} disabled={busy !== undefined || nodes.length === 0}>Submit</button>
-        <button type="button" onClick={() => void publish()} disabled={busy !== undefined || nodes.length === 0}>Publish</button>
+        <button type="button" onClick={() => void submit()} disabled={busy !== undefined || empty}>Submit</button>
+        <button type="button" onClick={() => void publish()} disabled={busy !== undefined || empty}>Publish</button>
         <a href={href.drawings()}>All drawings</a>
         <span role="status" className="muted notice">{busy ?? notice}</span>
       </div>
@@ -262,29 +261,33 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
       )}
       {published && (
         <p className="run-line" role="status">
-          Published pipeline <strong>{published.name}</strong>{published.version ? ` version ${published.version}` : ""}:
-          id <code>{published.id}</code>
+          Published pipeline <strong>{published.name}</strong>
+          {published.version ? ` version ${published.version}` : ""}: id <code>{published.id}</code>
         </p>
       )}
       <div className="designer-body">
         <Palette modules={palette.modules} onAdd={(module) => addModule(module)} />
         <div className="canvas" aria-label="Canvas" role="group">
-          <ReactFlow nodes={shown} edges={edges} nodeTypes={nodeTypes} onNodesChange={nodesChanged}
-                     onEdgesChange={edgesChanged}
-                     onConnect={(c) => c.sourceHandle && c.targetHandle && connect(designerEdge(c as Edge))}
-                     onConnectEnd={refused}
-                     isValidConnection={(c) => connectionProblem(asWanted(c), moduleOf, graphEdges) === null}
-                     onDragOver={dragOver} onDrop={drop} deleteKeyCode={["Backspace", "Delete"]}
-                     fitView={saved !== null} fitViewOptions={{ maxZoom: 1 }}>
-            <Background />
-            <Controls />
-          </ReactFlow>
+          <NodeFindings.Provider value={findings}>
+            <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} onNodesChange={nodesChanged}
+                       onEdgesChange={edgesChanged}
+                       onConnect={(c) => c.sourceHandle && c.targetHandle && connect(designerEdge(c as Edge))}
+                       onConnectEnd={refused}
+                       isValidConnection={(c) => connectionProblem(asWanted(c), moduleOf, graphEdges) === null}
+                       onDragOver={dragOver} onDrop={drop} deleteKeyCode={["Backspace", "Delete"]}
+                       fitView={saved !== null} fitViewOptions={{ maxZoom: 1 }}>
+              <Background />
+              <Controls />
+            </ReactFlow>
+          </NodeFindings.Provider>
+          {empty && (
+            <p className="canvas-hint muted">Drag modules here from the palette, or press Enter on one to add it.</p>
+          )}
         </div>
         <div className="side">
           {current ? (
-            <NodePanel id={current.id} data={current.data} nodes={nodes.map((node) => ({ id: node.id,
-                                                                                         module: node.data.module.name }))}
-                       edges={graphEdges} modules={modules} learners={palette.learners} datasets={datasetNames}
+            <NodePanel id={current.id} data={current.data} problems={problems.filter((p) => p.node === current.id)}
+                       nodes={nodeModules} edges={graphEdges} modules={modules} learners={palette.learners} datasets={datasetNames}
                        onParam={(param, value) => setParam(current.id, param, value)} onConnect={connect}
                        onDisconnect={disconnect} onRemove={() => removeNode(current.id)}
                        onRename={(to) => renameNode(current.id, to)} />
@@ -311,39 +314,5 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
         </section>
       )}
     </section>
-  );
-}
-
-function PipelineSettings({ settings, onChange, savedAs }: {
-  settings: { description: string; experiment_name: string };
-  onChange: (settings: { description: string; experiment_name: string }) => void;
-  savedAs?: { path: string; yaml: string };
-}) {
-  return (
-    <aside className="node-panel" aria-labelledby="settings-title">
-      <h3 id="settings-title">Pipeline</h3>
-      <p className="muted">Select a node to set its parameters and connect it.</p>
-      <div className="param">
-        <label htmlFor="pipeline-experiment">Experiment</label>
-        <input id="pipeline-experiment" type="text" value={settings.experiment_name}
-               aria-describedby="pipeline-experiment-about"
-               onChange={(e) => onChange({ ...settings, experiment_name: e.target.value })} />
-        <p id="pipeline-experiment-about" className="muted about">where its runs go (default: the drawing's name)</p>
-      </div>
-      <div className="param">
-        <label htmlFor="pipeline-description">Description</label>
-        <textarea id="pipeline-description" rows={3} value={settings.description}
-                  onChange={(e) => onChange({ ...settings, description: e.target.value })} />
-      </div>
-      {savedAs && (
-        <details>
-          <summary>Saved pipeline YAML</summary>
-          <p className="muted">
-            Run it with <code>runyard pipeline submit -f {savedAs.path}/pipeline.yml</code>
-          </p>
-          <pre className="yaml">{savedAs.yaml}</pre>
-        </details>
-      )}
-    </aside>
   );
 }

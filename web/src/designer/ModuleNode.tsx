@@ -2,7 +2,8 @@
 // the right, each a handle typed by its class), the problems the last save found on it, and,
 // once the pipeline is submitted, its step's state, leading to the step's run.
 import { Handle, Position, type NodeProps } from "@xyflow/react";
-import type { PortSpec } from "../api";
+import { createContext, useContext } from "react";
+import type { PipelineStep, PortSpec, Problem } from "../api";
 import { href } from "../route";
 import { StatusBadge } from "../StatusBadge";
 import { stepState, type ModuleNode as ModuleNodeType } from "./drawing";
@@ -18,8 +19,14 @@ function Port({ port, kind }: { port: PortSpec; kind: "input" | "output" }) {
   );
 }
 
-export function ModuleNode({ id, data, selected }: NodeProps<ModuleNodeType>) {
-  const { module, problems, step } = data;
+/** what the last save found (every node's problems) and the submitted run's steps by name */
+export const NodeFindings = createContext<{ problems: Problem[]; steps: Map<string, PipelineStep> }>(
+  { problems: [], steps: new Map() });
+
+export function ModuleNode({ id, data: { module }, selected }: NodeProps<ModuleNodeType>) {
+  const findings = useContext(NodeFindings);
+  const problems = findings.problems.filter((problem) => problem.node === id);
+  const step = findings.steps.get(id);
   const state = step ? stepState(step) : undefined;
   return (
     <div className={`module-node${selected ? " selected" : ""}${problems.length ? " has-problems" : ""}`}>
@@ -32,7 +39,9 @@ export function ModuleNode({ id, data, selected }: NodeProps<ModuleNodeType>) {
       {state && (
         <div className="node-state">
           <StatusBadge status={state.status} />{" "}
-          {state.runId && <a className="nodrag" href={href.run(state.runId)} aria-label={`step run of ${id}`}>step run</a>}
+          {state.runId && (
+            <a className="nodrag" href={href.run(state.runId)} aria-label={`step run of ${id}`}>step run</a>
+          )}
           {step?.error && <div className="error step-error" title={step.error}>{step.error}</div>}
         </div>
       )}

@@ -10,6 +10,8 @@ import { ParamField } from "./ParamField";
 interface Props {
   id: string;
   data: ModuleNodeData;
+  /** what the last save found on it */
+  problems: Problem[];
   nodes: { id: string; module: string }[];
   edges: DesignerEdge[];
   modules: Map<string, ModuleSpec>;
@@ -22,9 +24,9 @@ interface Props {
   onRename: (id: string) => void;
 }
 
-export function NodePanel({ id, data, nodes, edges, modules, learners, datasets, onParam, onConnect, onDisconnect,
+export function NodePanel({ id, data, problems, nodes, edges, modules, learners, datasets, onParam, onConnect, onDisconnect,
                             onRemove, onRename }: Props) {
-  const { module, problems } = data;
+  const { module } = data;
   const problemOf = (field: string) => problems.find((problem: Problem) => problem.field === field)?.message;
   const mine = edges.filter((edge) => edge.source === id || edge.target === id);
   return (

@@ -20,7 +20,9 @@ export function ParamField({ nodeId, param, value, onChange, learners, datasets,
   const common = { id, "aria-describedby": described || undefined, "aria-invalid": problem ? true : undefined };
   let control;
   if (param.kind === "boolean") {
-    control = <input type="checkbox" {...common} checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
+    control = (
+      <input type="checkbox" {...common} checked={value === true} onChange={(e) => onChange(e.target.checked)} />
+    );
   } else if (param.kind === "number" || param.kind === "integer") {
     control = <NumberInput common={common} integer={param.kind === "integer"} value={value} onChange={onChange} />;
   } else if (param.kind === "choice") {
@@ -42,7 +44,8 @@ export function ParamField({ nodeId, param, value, onChange, learners, datasets,
     const list = param.kind === "dataset" ? `${id}-datasets` : undefined;
     control = (
       <>
-        <input type="text" {...common} list={list} value={String(value ?? "")} onChange={(e) => onChange(e.target.value)} />
+        <input type="text" {...common} list={list} value={String(value ?? "")}
+               onChange={(e) => onChange(e.target.value)} />
         {list && <datalist id={list}>{datasets.map((name) => <option key={name} value={name} />)}</datalist>}
       </>
     );

@@ -39,7 +39,7 @@ describe("drawing", () => {
   });
 
   it("leaves out parameters left empty and reads defaults", () => {
-    const data = { module: split, params: { fraction: null, seed: 3 }, problems: [] };
+    const data = { module: split, params: { fraction: null, seed: 3 } };
     const node = { id: "s", type: "module" as const, position: { x: 0.4, y: 1.6 }, data };
     expect(toGraph([node], [], {}).nodes[0]).toEqual(
       { id: "s", module: "split_data", params: { seed: 3 }, position: { x: 0, y: 2 } });

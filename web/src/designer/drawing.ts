@@ -2,18 +2,17 @@
 // each made from the other: a node carries its module and parameters, an edge's handles are
 // the ports it joins.
 import { MarkerType, type Edge, type Node } from "@xyflow/react";
-import type { DesignerEdge, DesignerGraph, ModuleSpec, ParamValue, PipelineStep, Problem } from "../api";
+import type { DesignerEdge, DesignerGraph, ModuleSpec, ParamValue, PipelineStep } from "../api";
 import { layout } from "../pipelineLayout";
 import { edgeId } from "./connections";
 import { CELL } from "./placement";
 
+// (what the last save found and the submitted run's steps reach the nodes through
+// NodeFindings, not in their data: a node object given again while React Flow measures it
+// would lose its ports' places, and its edges would not be drawn)
 export type ModuleNodeData = {
   module: ModuleSpec;
   params: Record<string, ParamValue>;
-  /** what the last save found on this node */
-  problems: Problem[];
-  /** its step in the pipeline run submitted from the canvas */
-  step?: PipelineStep;
 };
 export type ModuleNode = Node<ModuleNodeData, "module">;
 
@@ -26,8 +25,8 @@ export function flowNodes(graph: DesignerGraph, modules: Map<string, ModuleSpec>
   return graph.nodes.flatMap((node) => {
     const module = modules.get(node.module);
     if (!module) return [];
-    return [{ id: node.id, type: "module" as const, position: places.get(node.id)!, ariaLabel: nodeLabel(node.id, module),
-              data: { module, params: node.params, problems: [] } }];
+    return [{ id: node.id, type: "module" as const, position: places.get(node.id)!,
+              ariaLabel: nodeLabel(node.id, module), data: { module, params: node.params } }];
   });
 }
 
@@ -64,7 +63,8 @@ export function toGraph(nodes: ModuleNode[], edges: Edge[],
     experiment_name: settings.experiment_name || null,
     nodes: nodes.map((node) => ({
       id: node.id, module: node.data.module.name,
-      params: Object.fromEntries(Object.entries(node.data.params).filter(([, value]) => value !== null && value !== undefined)),
+      params: Object.fromEntries(Object.entries(node.data.params)
+        .filter(([, value]) => value !== null && value !== undefined)),
       position: { x: Math.round(node.position.x), y: Math.round(node.position.y) },
     })),
     edges: edges.map(designerEdge),
