@@ -246,10 +246,24 @@ def test_a_pipeline_is_built_and_connected_with_the_keyboard_alone(page: Page, s
 
     panel.get_by_role("button", name="Disconnect enter_data.output to clean_missing.input").press("Enter")
     expect(edges(page)).to_have_count(0)
+    panel.get_by_role("button", name="Connect output output").press("Enter")
+    edge = canvas(page).get_by_label("edge from enter_data output to clean_missing input")
+    edge.press("Enter")  # an edge on the canvas, selected and removed from the keyboard
+    edge.press("Delete")
+    expect(edges(page)).to_have_count(0)
     node(page, "clean_missing").press("Enter")
     node(page, "clean_missing").press("Delete")
     expect(node(page, "clean_missing")).to_have_count(0)
     expect(page.get_by_text("Unsaved changes")).to_be_visible()
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("link", name="All drawings").press("Enter")  # leaving with unsaved changes asks first
+    expect(page.get_by_text("Unsaved changes")).to_be_visible()
+    assert asked == ["Leave this drawing? Its unsaved changes will be lost."] and page.url.endswith("#/designer/keys")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("link", name="All drawings").press("Enter")
+    expect(page.get_by_role("list", name="Saved drawings")).to_be_visible()
 
 
 def test_a_drafts_problems_are_shown_on_their_nodes_and_a_refused_save_says_why(page: Page, studio: str):

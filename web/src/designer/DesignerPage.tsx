@@ -71,12 +71,23 @@ function Editor({ name, palette, saved }: { name: string; palette: PaletteData; 
     setPublished(undefined);
   };
 
-  // closing the tab with unsaved changes asks first
+  // closing the tab with unsaved changes asks first...
   useEffect(() => {
     if (!dirty) return;
     const ask = (event: BeforeUnloadEvent) => event.preventDefault();
     window.addEventListener("beforeunload", ask);
     return () => window.removeEventListener("beforeunload", ask);
+  }, [dirty]);
+
+  // and so does following a link of the studio away from the canvas
+  useEffect(() => {
+    if (!dirty) return;
+    const leaving = (event: MouseEvent) => {
+      const link = event.target instanceof Element ? event.target.closest("a[href^='#']") : null;
+      if (link && !window.confirm("Leave this drawing? Its unsaved changes will be lost.")) event.preventDefault();
+    };
+    document.addEventListener("click", leaving, true);
+    return () => document.removeEventListener("click", leaving, true);
   }, [dirty]);
 
   // a node added from the keyboard gets the focus once it is drawn (measured, so visible)
