@@ -4,10 +4,12 @@
 import { api } from "./api";
 import { MAX_COMPARED } from "./compare";
 import { CompareView } from "./CompareView";
+import { DesignerPage } from "./designer/DesignerPage";
+import { DrawingList } from "./designer/DrawingList";
 import { ExperimentList } from "./ExperimentList";
 import { RunDetail } from "./RunDetail";
 import { RunsTable } from "./RunsTable";
-import { useRoute, type Route } from "./route";
+import { href, useRoute, type Route } from "./route";
 import { TokenPrompt } from "./TokenPrompt";
 import { useTokenState } from "./token";
 import { useDocumentTitle } from "./useDocumentTitle";
@@ -24,11 +26,12 @@ export function App() {
       </>
     );
   }
+  const designing = route.page === "drawings" || route.page === "drawing";
   return (
     <div className="app">
-      <WorkspaceHeader />
+      <WorkspaceHeader route={route} />
       <div className="layout">
-        <ExperimentList route={route} />
+        {!designing && <ExperimentList route={route} />}
         <main>
           <Page route={route} />
         </main>
@@ -37,12 +40,17 @@ export function App() {
   );
 }
 
-function WorkspaceHeader() {
+function WorkspaceHeader({ route }: { route: Route }) {
   const workspace = useFetch(api.workspace, "workspace");
+  const designing = route.page === "drawings" || route.page === "drawing";
   return (
     <header className="top">
       <h1>runyard studio</h1>
       {workspace.data && <span className="workspace"><span className="muted">workspace</span> {workspace.data.name}</span>}
+      <nav className="sections" aria-label="Sections">
+        <a href={href.allRuns()} aria-current={designing ? undefined : "page"}>Runs</a>
+        <a href={href.drawings()} aria-current={designing ? "page" : undefined}>Designer</a>
+      </nav>
     </header>
   );
 }
@@ -50,6 +58,8 @@ function WorkspaceHeader() {
 function Page({ route }: { route: Route }) {
   if (route.page === "run") return <RunDetail key={route.runId} runId={route.runId} />;
   if (route.page === "compare") return <CompareView runIds={route.runIds.slice(0, MAX_COMPARED)} />;
+  if (route.page === "drawings") return <DrawingList />;
+  if (route.page === "drawing") return <DesignerPage key={route.name} name={route.name} />;
   return <RunsPage key={route.experiment ?? ""} experiment={route.experiment} />;
 }
 

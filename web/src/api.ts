@@ -147,6 +147,87 @@ export interface PipelineStep {
 
 export type KeyValues = Record<string, string | null>;
 
+// -- the designer (python/runyard/designer): its palette, and drawings saved as pipeline YAML
+
+/** a port's type: an edge joins ports of one type */
+export interface PortSpec {
+  name: string;
+  type: string;
+  optional: boolean;
+  description: string;
+}
+
+export interface ParamSpec {
+  name: string;
+  /** string, number, integer, boolean, choice, columns, code or dataset */
+  kind: string;
+  default: ParamValue;
+  required: boolean;
+  choices: string[];
+  description: string;
+}
+
+export interface ModuleSpec {
+  name: string;
+  title: string;
+  category: string;
+  description: string;
+  inputs: PortSpec[];
+  outputs: PortSpec[];
+  params: ParamSpec[];
+}
+
+export interface Palette {
+  modules: ModuleSpec[];
+  /** task -> learner's name -> scikit-learn's class */
+  learners: Record<string, Record<string, string>>;
+}
+
+export type ParamValue = string | number | boolean | null;
+
+export interface DesignerNode {
+  /** the step's name in the YAML */
+  id: string;
+  module: string;
+  params: Record<string, ParamValue>;
+  position: { x: number; y: number };
+}
+
+export interface DesignerEdge {
+  source: string;
+  source_port: string;
+  target: string;
+  target_port: string;
+}
+
+export interface DesignerGraph {
+  description?: string | null;
+  experiment_name?: string | null;
+  nodes: DesignerNode[];
+  edges: DesignerEdge[];
+}
+
+/** what stops a saved drawing from running, on the node it concerns (none: the whole pipeline) */
+export interface Problem {
+  node: string | null;
+  field: string | null;
+  message: string;
+}
+
+export interface Drawing {
+  name: string;
+  /** its folder: runyard pipeline submit -f PATH/pipeline.yml runs it */
+  path: string;
+  graph: DesignerGraph;
+  problems: Problem[];
+  yaml: string;
+}
+
+export interface Asset {
+  name: string;
+  version: number;
+}
+
 /** A refusal or failure, with the server's message (its JSON `{"error", "message"}`). */
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
@@ -198,6 +279,7 @@ async function json<T>(method: string, path: string, options?: CallOptions): Pro
 }
 
 const run = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
+const drawing = (name: string) => `/designer/pipelines/${encodeURIComponent(name)}`;
 
 export const api = {
   workspace: () => json<{ name: string; schema_version: number }>("GET", "/workspace"),
@@ -231,6 +313,16 @@ export const api = {
   readLog: (runId: string, name: string, offset: number, wait: number, signal: AbortSignal) =>
     json<LogChunk>("GET", `${run(runId)}/logs/${encodeURIComponent(name)}?offset=${offset}&wait=${wait}`,
                    { signal }),
+  datasets: () => json<Asset[]>("GET", "/assets/dataset"),
+  palette: () => json<Palette>("GET", "/designer/modules"),
+  drawings: () => json<string[]>("GET", "/designer/pipelines"),
+  drawing: (name: string) => json<Drawing>("GET", drawing(name)),
+  /** saved with its problems listed; refused (400, naming the field) when it cannot be drawn */
+  saveDrawing: (name: string, graph: DesignerGraph) => json<Drawing>("PUT", drawing(name), { body: graph }),
+  submitDrawing: (name: string) =>
+    json<{ run_id: string; experiment: string; status: string }>("POST", `${drawing(name)}/submit`, { body: {} }),
+  publishDrawing: (name: string) =>
+    json<{ id: string; name: string; version: string | null }>("POST", `${drawing(name)}/publish`, { body: {} }),
 };
 
 export function errorMessage(e: unknown): string {
