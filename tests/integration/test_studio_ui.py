@@ -392,10 +392,18 @@ def test_a_pipeline_run_draws_its_steps_and_follows_them_as_they_finish(page: Pa
 
 
 # -- the token ------------------------------------------------------------------------
+class Served(str):
+    """A studio's URL, with the file its output went to (``.log``)."""
+    log: Path
+
+
 @pytest.fixture(scope="module")
 def protected_studio(seeded, tmp_path_factory) -> str:
-    proc, url = start_studio(seeded["folder"], tmp_path_factory.mktemp("protected") / "studio.log", TOKEN)
-    yield url
+    log = tmp_path_factory.mktemp("protected") / "studio.log"
+    proc, url = start_studio(seeded["folder"], log, TOKEN)
+    served = Served(url)
+    served.log = log
+    yield served
     stop_server(proc)
 
 
@@ -417,7 +425,9 @@ def test_a_protected_studio_asks_for_the_token_once(page: Page, protected_studio
     expect(page.get_by_role("dialog")).to_have_count(0)
 
 
-def test_a_token_in_the_address_is_kept_and_taken_out_of_it(page: Page, protected_studio: str):
+def test_a_token_in_the_address_is_kept_and_taken_out_of_it(page: Page, protected_studio: Served):
+    printed = f"at {protected_studio}/?token={TOKEN} (Ctrl-C stops it)"  # the address to open, as printed
+    assert printed in protected_studio.log.read_text()
     page.goto(f"{protected_studio}/?token={TOKEN}#/experiments/bulk")
     expect(runs_region(page).get_by_role("status")).to_have_text("100,000 runs")
     expect(page.get_by_role("dialog")).to_have_count(0)

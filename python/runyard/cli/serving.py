@@ -10,6 +10,7 @@ from __future__ import annotations
 import webbrowser
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 
@@ -52,9 +53,12 @@ def _serve(store_url: str, artifacts_dir: str, *, host: str, port: int, token: s
         raise missing_dependency(getattr(e, "name", None) or "fastapi", "server") from e
 
     def ready(url: str) -> None:
-        click.echo(banner.format(url=url, name=name), nl=True)
+        # the studio's address carries the token, which the page keeps and takes out of the
+        # address bar (as Jupyter prints its URL): opening it asks for nothing
+        studio = f"{url}/" + (f"?token={quote(token, safe='')}" if token else "")
+        click.echo(banner.format(url=url, name=name, studio=studio), nl=True)
         if open_browser:
-            webbrowser.open(f"{url}/")
+            webbrowser.open(studio)
 
     serve(store_url, artifacts_dir, host=host, port=port, token=token or None, name=name, on_ready=ready,
           **options)
@@ -122,7 +126,7 @@ def studio(ctx: click.Context, workspace: str | None, store_url: str | None, art
     store_url, artifacts_dir, found, designer_dir = served_workspace(ctx, workspace, store_url, artifacts_dir)
     _serve(store_url, artifacts_dir, host=host, port=port, token=token, name=found or "workspace",
            designer_dir=designer_dir,
-           banner="Studio of workspace {name!r} at {url}/ (Ctrl-C stops it)", open_browser=open_browser,
+           banner="Studio of workspace {name!r} at {studio} (Ctrl-C stops it)", open_browser=open_browser,
            scheduler=False)
 
 
