@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as postgresql_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from . import schema as t
 
@@ -97,24 +95,40 @@ def of_points(points: Iterable[tuple[int, float, int | None, float]], run_id: st
     return out
 
 
+#: the columns of metric_blocks, in the order ``merge`` sends them
+_COLUMNS = ("run_id", "name", "level", "block", "n", "min_seq", "min_value", "min_step", "min_logged_at",
+            "max_seq", "max_value", "max_step", "max_logged_at")
+
+
+def _kept(side: str, better: str) -> str:
+    """SET clauses keeping a side's point, replaced by the new block's when it is ``better``
+    (each right-hand side reads the row as it was: standard SQL, SQLite and PostgreSQL alike)."""
+    return ", ".join(f"{side}_{part} = CASE WHEN excluded.{side}_value {better} metric_blocks.{side}_value "
+                     f"THEN excluded.{side}_{part} ELSE metric_blocks.{side}_{part} END"
+                     for part in ("seq", "value", "step", "logged_at"))
+
+
+#: the upsert, as each driver marks its parameters (the same SQL on both databases)
+_MERGE = (f"INSERT INTO metric_blocks ({', '.join(_COLUMNS)}) VALUES ({{marks}}) "
+          f"ON CONFLICT (run_id, name, level, block) DO UPDATE SET n = metric_blocks.n + excluded.n, "
+          f"{_kept('min', '<')}, {_kept('max', '>')}")
+_MERGE_SQLITE = _MERGE.format(marks=", ".join("?" * len(_COLUMNS)))
+_MERGE_POSTGRESQL = _MERGE.format(marks=", ".join(["%s"] * len(_COLUMNS)))
+
+
 def merge(conn: sa.Connection, blocks: list[Block], *, sqlite: bool) -> None:
     """Folds ``blocks`` (made of points logged after those stored) into the stored ones: the
-    counts add up, a lower minimum or a higher maximum replaces the stored one. In one
-    statement, in key order (so concurrent writers take row locks in the same order)."""
+    counts add up, a lower minimum or a higher maximum replaces the stored one. One upsert
+    through the driver (SQLAlchemy's per-row handling cost more than the statement), in key
+    order (so concurrent writers take row locks in the same order)."""
     if not blocks:
         return
-    table = t.metric_blocks
-    statement = (sqlite_dialect.insert if sqlite else postgresql_dialect.insert)(table)
-    new = statement.excluded
-
-    def pick(side: str, better: Any) -> dict[str, Any]:
-        return {f"{side}_{part}": sa.case((better, new[f"{side}_{part}"]), else_=table.c[f"{side}_{part}"])
-                for part in ("seq", "value", "step", "logged_at")}
-    update = {"n": table.c.n + new.n, **pick("min", new.min_value < table.c.min_value),
-              **pick("max", new.max_value > table.c.max_value)}
-    rows = sorted((b.row() for b in blocks), key=lambda r: (r["run_id"], r["name"], r["level"], r["block"]))
-    conn.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.run_id, table.c.name, table.c.level, table.c.block], set_=update), rows)
+    rows = sorted((tuple(getattr(b, c) for c in _COLUMNS) for b in blocks), key=lambda r: r[:4])
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(_MERGE_SQLITE if sqlite else _MERGE_POSTGRESQL, rows)
+    finally:
+        cursor.close()
 
 
 def backfill(level: int) -> Any:
