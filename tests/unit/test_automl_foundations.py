@@ -54,6 +54,9 @@ def test_classification_scores_follow_azures_definitions():
     per_class = [roc_auc_score(y == c, proba[:, i]) for i, c in enumerate(classes)]
     assert scores["AUC_weighted"] == pytest.approx(np.average(per_class, weights=[3, 2, 1]))
     assert scores["AUC_macro"] == pytest.approx(np.mean(per_class))
+    for name in am.CLASSIFICATION_METRICS:  # one metric alone (what ensemble selection asks) is the same
+        alone = am.classification_scores(y, pred, proba, classes, only={name})
+        assert name in alone and len(alone) <= 4 and alone[name] == scores[name], name
 
 
 def test_regression_scores_normalise_by_the_training_range_and_clip():

@@ -104,39 +104,50 @@ def better(metric: str, a: float | None, b: float | None) -> bool:
 
 # -- computing them ------------------------------------------------------------------------
 def classification_scores(y_true: Any, y_pred: Any, proba: Any, classes: Any,
-                          sample_weight: Any = None) -> dict[str, float]:
-    """Every classification metric. ``proba``: one column per entry of ``classes`` (the
-    model's ``classes_`` order). A metric that a validation set cannot define (AUC of a class
-    absent from it) is NaN."""
+                          sample_weight: Any = None, only: Any = None) -> dict[str, float]:
+    """Every classification metric (``only``: just these names, where a caller such as the
+    ensemble selection needs one of them many times). ``proba``: one column per entry of
+    ``classes`` (the model's ``classes_`` order). A metric that a validation set cannot define
+    (AUC of a class absent from it) is NaN."""
     import numpy as np
     from sklearn import metrics as skm
 
+    def wanted(*names: str) -> bool:
+        return only is None or any(name in only for name in names)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     proba = np.asarray(proba, dtype=float)
     classes = np.asarray(classes)
     w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     labels = list(classes)
-    out: dict[str, float] = {
-        "accuracy": skm.accuracy_score(y_true, y_pred, sample_weight=w),
-        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred, sample_weight=w),
-        "matthews_correlation": skm.matthews_corrcoef(y_true, y_pred, sample_weight=w),
-        "log_loss": skm.log_loss(y_true, np.clip(proba, 1e-15, 1), labels=labels, sample_weight=w),
-    }
-    # weighted accuracy: each sample weighted by the share of its class (Azure's definition)
-    share = {c: np.mean(y_true == c) for c in classes}
-    class_w = np.array([share[c] for c in y_true]) * (1 if w is None else w)
-    out["weighted_accuracy"] = float(np.sum(class_w * (y_true == y_pred)) / np.sum(class_w)) if np.sum(class_w) else math.nan
+    out: dict[str, float] = {}
+    if wanted("accuracy"):
+        out["accuracy"] = skm.accuracy_score(y_true, y_pred, sample_weight=w)
+    if wanted("balanced_accuracy"):
+        out["balanced_accuracy"] = skm.balanced_accuracy_score(y_true, y_pred, sample_weight=w)
+    if wanted("matthews_correlation"):
+        out["matthews_correlation"] = skm.matthews_corrcoef(y_true, y_pred, sample_weight=w)
+    if wanted("log_loss"):
+        out["log_loss"] = skm.log_loss(y_true, np.clip(proba, 1e-15, 1), labels=labels, sample_weight=w)
+    if wanted("weighted_accuracy"):
+        # weighted accuracy: each sample weighted by the share of its class (Azure's definition)
+        share = {c: np.mean(y_true == c) for c in classes}
+        class_w = np.array([share[c] for c in y_true]) * (1 if w is None else w)
+        out["weighted_accuracy"] = (float(np.sum(class_w * (y_true == y_pred)) / np.sum(class_w))
+                                    if np.sum(class_w) else math.nan)
     for average in ("macro", "micro", "weighted"):
-        precision, recall, f1, _ = skm.precision_recall_fscore_support(
-            y_true, y_pred, labels=labels, average=average, sample_weight=w, zero_division=0)
-        out[f"precision_score_{average}"], out[f"recall_score_{average}"], out[f"f1_score_{average}"] = \
-            precision, recall, f1
-    chance = 1 / max(len(classes), 2)  # macro recall of random predictions
-    out["norm_macro_recall"] = max(0.0, (out["recall_score_macro"] - chance) / (1 - chance))
+        names = (f"precision_score_{average}", f"recall_score_{average}", f"f1_score_{average}")
+        if wanted(*names, *(("norm_macro_recall",) if average == "macro" else ())):
+            out.update(zip(names, skm.precision_recall_fscore_support(
+                y_true, y_pred, labels=labels, average=average, sample_weight=w, zero_division=0)[:3]))
+    if "recall_score_macro" in out:
+        chance = 1 / max(len(classes), 2)  # macro recall of random predictions
+        out["norm_macro_recall"] = max(0.0, (out["recall_score_macro"] - chance) / (1 - chance))
     onehot = np.stack([(y_true == c).astype(int) for c in classes], axis=1)
     present = [i for i in range(len(classes)) if 0 < onehot[:, i].sum() < len(y_true)]
     support = onehot.sum(axis=0)
     for name, score in (("AUC", skm.roc_auc_score), ("average_precision_score", skm.average_precision_score)):
+        if not wanted(*(f"{name}_{a}" for a in ("macro", "micro", "weighted"))):
+            continue
         if not present:
             out.update({f"{name}_{a}": math.nan for a in ("macro", "micro", "weighted")})
             continue
