@@ -263,13 +263,19 @@ def test_query_runs_pages_sorts_and_filters_with_a_total(store):
     compared = store.query_runs(run_ids=[made[3], made[0], made[3]], sort="run_number", descending=False)
     assert ids_of(compared) == [made[0], made[3]] and compared["total"] == 2
     assert store.query_runs(experiment=unique())["total"] == 0
+    # the page without its count, and the count alone (a table draws its rows first)
+    quick = store.query_runs(experiment=experiment, tags={"team": "a"}, total=False)
+    assert quick["total"] is None and ids_of(quick) == [made[3], made[1]]
+    counted = store.query_runs(experiment=experiment, tags={"team": "a"}, limit=0)
+    assert counted["total"] == 2 and counted["runs"] == [] and counted["metrics"] == {}
 
 
 @pytest.mark.parametrize("fields, error", [
     (dict(sort="loss"), "sort: 'loss' is not one of"),
     (dict(sort="metrics:loss"), "sort: 'metrics:loss' is not a sort key"),
-    (dict(limit=0), "limit"),
+    (dict(limit=-1), "limit"),
     (dict(limit=1001), "limit"),
+    (dict(total="yes"), "total: expected true or false"),
     (dict(offset=-1), "offset"),
     (dict(status=["Pwned"]), "status"),
     (dict(metrics=[{"name": "loss", "op": "like", "value": 1}]), "op"),

@@ -3,7 +3,9 @@
 Filters (run ids, experiment, parent, status, run type, text in the run id or display name, tags,
 properties, comparisons of a metric's latest value), one sort key (a run column, a metric's
 latest value, a tag or a property: runs that lack it come last either way), a page (offset,
-limit) with the total the filters match, the latest values of the metric columns asked for,
+limit) with the total the filters match (``total=False`` leaves the count out: it reads every
+matching run, where a page of the newest reads a page's worth; ``limit=0`` asks for the count
+alone, so a table can draw its rows first and its count when it comes), the latest values of the metric columns asked for,
 and the page's tags and properties (a sweep's trials hold their hyperparameters there). A page's rows leave out the run's definition (the job spec, up to megabytes): ``get_run``
 has it. Metric values come from ``latest_metrics`` (schema v5): each scalar metric's last value
 per run, kept as rows are logged, so sorting 100,000 runs by a metric reads an index rather
@@ -40,7 +42,7 @@ MAX_OFFSET = 10_000_000
 MAX_COLUMNS = 50
 MAX_FILTERS = 20
 FIELDS = ("run_ids", "experiment", "parent_id", "top_level_only", "status", "run_type", "text", "tags", "properties",
-          "metrics", "sort", "descending", "offset", "limit", "columns")
+          "metrics", "sort", "descending", "offset", "limit", "columns", "total")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class RunQuery:
     offset: int = 0
     limit: int = 50
     columns: tuple[str, ...] = ()
+    total: bool = True
 
     @classmethod
     def of(cls, **fields: Any) -> "RunQuery":
@@ -89,7 +92,7 @@ class RunQuery:
             out["run_type"] = checks.one_of(fields["run_type"], "run_type", checks.RUN_TYPES)
         if fields.get("text") is not None:
             out["text"] = checks.text(fields["text"], "text")
-        for name in ("top_level_only", "descending"):
+        for name in ("top_level_only", "descending", "total"):
             if name in fields:
                 if not isinstance(fields[name], bool):
                     raise ConfigError(f"{name}: expected true or false, got {type(fields[name]).__name__}")
@@ -110,7 +113,7 @@ class RunQuery:
         if fields.get("offset") is not None:
             out["offset"] = checks.integer(fields["offset"], "offset", 0, MAX_OFFSET)
         if fields.get("limit") is not None:
-            out["limit"] = checks.integer(fields["limit"], "limit", 1, MAX_LIMIT)
+            out["limit"] = checks.integer(fields["limit"], "limit", 0, MAX_LIMIT)
         if fields.get("columns") is not None:
             out["columns"] = tuple(dict.fromkeys(
                 checks.text(c, "columns", empty=False) for c in _listed(fields["columns"], "columns", MAX_COLUMNS)))
@@ -168,20 +171,20 @@ def statements(query: RunQuery, now: float) -> tuple[Any, Any]:
         pattern = "%" + query.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(sa.or_(sa.func.lower(runs.c.run_id).like(pattern, escape="\\"),
                                  sa.func.lower(sa.func.coalesce(runs.c.display_name, "")).like(pattern, escape="\\")))
+    # each named filter as EXISTS on the run's own row of it (a primary-key lookup): a page of
+    # the newest runs stops after its limit's worth of matches, where IN (...) built the list
+    # of every matching run first
     for key, value in query.tags.items():
-        sub = sa.select(t.tags.c.run_id).where(t.tags.c.key == key)
-        if value is not None:
-            sub = sub.where(t.tags.c.value == value)
-        conditions.append(runs.c.run_id.in_(sub))
+        conditions.append(_has(t.tags, t.tags.c.key == key, *([t.tags.c.value == value] if value is not None else [])))
     for key, value in query.properties.items():
-        conditions.append(runs.c.run_id.in_(sa.select(t.properties.c.run_id).where(
-            t.properties.c.key == sa.bindparam(None, key, literal_execute=True), t.properties.c.value == value)))
+        conditions.append(_has(t.properties, t.properties.c.key == sa.bindparam(None, key, literal_execute=True),
+                               t.properties.c.value == value))
     for f in query.metrics:
         latest = t.latest_metrics
         compared = {"<": latest.c.value_num < f.value, "<=": latest.c.value_num <= f.value,
                     ">": latest.c.value_num > f.value, ">=": latest.c.value_num >= f.value,
                     "=": latest.c.value_num == f.value, "!=": latest.c.value_num != f.value}[f.op]
-        conditions.append(runs.c.run_id.in_(sa.select(latest.c.run_id).where(latest.c.name == f.name, compared)))
+        conditions.append(_has(latest, latest.c.name == f.name, compared))
     count = sa.select(sa.func.count()).select_from(runs).where(*conditions)
 
     page = sa.select(*(c for c in runs.c if c.name != "definition")).where(*conditions)
@@ -207,6 +210,11 @@ def statements(query: RunQuery, now: float) -> tuple[Any, Any]:
     order += [direction(c) for c in (runs.c.created_at, runs.c.run_number, runs.c.run_id) if c is not key]
     page = page.order_by(*order)
     return count, page.offset(query.offset).limit(query.limit)
+
+
+def _has(table: sa.Table, *where: Any) -> Any:
+    """The run has a row in ``table`` (keyed by run id) where ``where`` holds."""
+    return sa.exists().where(table.c.run_id == t.runs.c.run_id, *where)
 
 
 def key_values(conn: sa.Connection, table: sa.Table, run_ids: list[str]) -> dict[str, dict[str, str | None]]:

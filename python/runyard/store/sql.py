@@ -408,8 +408,8 @@ class SqlStore(RunStore):
         query = query if query is not None else RunQuery.of(**fields)
         count, page = run_query.statements(query, time.time())
         with self._read() as conn:
-            total = conn.execute(count).scalar_one()
-            runs = [dict(r) for r in conn.execute(page).mappings()]
+            total = conn.execute(count).scalar_one() if query.total else None
+            runs = [dict(r) for r in conn.execute(page).mappings()] if query.limit else []
             page_ids = [r["run_id"] for r in runs]
             latest = run_query.latest_values(conn, page_ids, query.columns)
             tags, properties = run_query.key_values(conn, t.tags, page_ids), run_query.key_values(conn, t.properties, page_ids)

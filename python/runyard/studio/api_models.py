@@ -137,9 +137,11 @@ class RunQueryBody(Body):
     sort: Key = "created_at"
     descending: bool = True
     offset: int = Field(0, ge=0, le=query.MAX_OFFSET)
-    limit: int = Field(50, ge=1, le=query.MAX_LIMIT)
+    limit: int = Field(50, ge=0, le=query.MAX_LIMIT, description="0: the total alone")
     columns: Optional[list[Key]] = Field(None, max_length=query.MAX_COLUMNS,
                                          description="metrics whose latest value each run of the page gets")
+    total: bool = Field(True, description="count the runs the filters match; false: total is null and the page "
+                                          "comes back without waiting for the count")
 
 
 class SeriesBody(Body):
@@ -241,7 +243,7 @@ class RunRow(RunSummary):
 
 
 class RunPage(BaseModel):
-    total: int = Field(description="how many runs the filters match")
+    total: Optional[int] = Field(description="how many runs the filters match (null when not asked for)")
     runs: list[RunSummary] = Field(description="the page, without each run's definition (GET /runs/{id} has it)")
     metrics: dict[str, dict[str, Optional[float]]] = Field(description="run id -> column -> latest value")
     tags: dict[str, dict[str, Optional[str]]] = Field(description="run id -> the run's tags")
