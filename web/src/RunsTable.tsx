@@ -139,7 +139,8 @@ export function RunsTable({ label, experiment, parentId, maxHeight }: RunsTableP
           </span>
         )}
         <span role="status" className="total">
-          {runs.total === undefined ? "loading…" : `${formatCount(runs.total)} ${runs.total === 1 ? "run" : "runs"}`}
+          {runs.total === undefined ? "loading…" : runs.counting ? `${formatCount(runs.total)}+ runs, counting…`
+            : `${formatCount(runs.total)} ${runs.total === 1 ? "run" : "runs"}`}
         </span>
       </div>
       {"error" in parsed && <p role="alert" id={filterProblem} className="error">{parsed.error}</p>}

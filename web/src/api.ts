@@ -61,10 +61,13 @@ export interface RunQuery {
   limit?: number;
   /** metrics whose latest value each run of the page gets */
   columns?: string[];
+  /** count the runs the filters match (the default); false: the page comes without waiting for it */
+  total?: boolean;
 }
 
 export interface RunPage {
-  total: number;
+  /** null when the query said total: false */
+  total: number | null;
   runs: RunSummary[];
   /** run id -> metric column -> latest value */
   metrics: Record<string, Record<string, number | null>>;

@@ -2,7 +2,10 @@
 // says which rows are on screen (showRange), and only their pages are asked for, once the
 // scrolling rests for a moment. A change of filters or sort starts again from the top (the
 // rows shown before stay until the first new page arrives, so nothing flickers); refresh()
-// asks again for the pages on screen and forgets the rest.
+// asks again for the pages on screen and forgets the rest. Pages come without the count of
+// the runs the filters match, which is asked for beside them (counting reads every match,
+// a page only its own): the rows show as soon as they come, the total when it does. Until
+// then the total is what the pages say: at least the rows seen, exactly so after a short page.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorMessage, type RunQuery, type RunSummary } from "./api";
 
@@ -18,8 +21,10 @@ export interface LoadedRow {
 }
 
 export interface PagedRuns {
-  /** how many runs the filters match; undefined until the first page arrives */
+  /** how many runs the filters match; undefined until the first page or the count arrives */
   total: number | undefined;
+  /** the total is a lower bound (the rows seen) until the count arrives */
+  counting: boolean;
   error: string | undefined;
   /** the row at this position, once its page has arrived */
   row: (index: number) => LoadedRow | undefined;
@@ -37,6 +42,10 @@ interface Cache {
   /** pages asked for and not answered yet, by the generation that asked */
   pending: Map<number, number>;
   generation: number;
+  /** the count, once it came for these filters */
+  counted: number | undefined;
+  /** the rows the pages show there are at least */
+  seen: number;
 }
 
 const pagesOf = (first: number, last: number) =>
@@ -45,7 +54,9 @@ const pagesOf = (first: number, last: number) =>
 
 export function useRunPages(filter: RunFilter): PagedRuns {
   const key = JSON.stringify(filter);
-  const cache = useRef<Cache>({ key: "", pages: new Map(), before: new Map(), pending: new Map(), generation: 0 });
+  const cache = useRef<Cache>({
+    key: "", pages: new Map(), before: new Map(), pending: new Map(), generation: 0, counted: undefined, seen: 0,
+  });
   const range = useRef({ first: 0, last: 0 });
   const settle = useRef<number | undefined>(undefined);
   const [total, setTotal] = useState<number | undefined>(undefined);
@@ -57,14 +68,20 @@ export function useRunPages(filter: RunFilter): PagedRuns {
     if (c.pending.get(page) === c.generation) return;
     c.pending.set(page, c.generation);
     const { key: askedKey, generation } = c;
-    api.queryRuns({ ...JSON.parse(askedKey), offset: page * PAGE_SIZE, limit: PAGE_SIZE }).then(
+    api.queryRuns({ ...JSON.parse(askedKey), offset: page * PAGE_SIZE, limit: PAGE_SIZE, total: false }).then(
       (answer) => {
         const now = cache.current;
         if (now.key !== askedKey || now.generation !== generation) return; // asked for something else since
         now.pending.delete(page);
         now.pages.set(page, { runs: answer.runs, metrics: answer.metrics });
         now.before = new Map();
-        setTotal(answer.total);
+        if (now.counted === undefined) {
+          const end = page * PAGE_SIZE + answer.runs.length;
+          // a short page is the last: its end is the count (an empty one past the end says nothing)
+          if (answer.runs.length < PAGE_SIZE && (answer.runs.length > 0 || page === 0)) now.counted = end;
+          now.seen = Math.max(now.seen, end);
+          setTotal(now.counted ?? now.seen);
+        }
         setError(undefined);
         setArrivals((n) => n + 1);
       },
@@ -77,6 +94,22 @@ export function useRunPages(filter: RunFilter): PagedRuns {
     );
   }, []);
 
+  const fetchCount = useCallback(() => {
+    const { key: askedKey, generation } = cache.current;
+    api.queryRuns({ ...JSON.parse(askedKey), limit: 0 }).then(
+      (answer) => {
+        const now = cache.current;
+        if (now.key !== askedKey || now.generation !== generation || answer.total === null) return;
+        now.counted = answer.total;
+        setTotal(answer.total);
+        setArrivals((n) => n + 1);
+      },
+      (e: unknown) => {
+        if (cache.current.key === askedKey) setError(errorMessage(e));
+      },
+    );
+  }, []);
+
   const fetchVisible = useCallback(() => {
     const { first, last } = range.current;
     for (const page of pagesOf(first, last)) if (!cache.current.pages.has(page)) fetchPage(page);
@@ -84,11 +117,15 @@ export function useRunPages(filter: RunFilter): PagedRuns {
 
   useEffect(() => {
     const c = cache.current;
-    cache.current = { key, pages: new Map(), before: c.pages, pending: new Map(), generation: c.generation + 1 };
+    cache.current = {
+      key, pages: new Map(), before: c.pages, pending: new Map(), generation: c.generation + 1,
+      counted: undefined, seen: 0,
+    };
     const { first, last } = range.current;
     range.current = { first: 0, last: last - first }; // the table goes back to the top
     fetchVisible();
-  }, [key, fetchVisible]);
+    fetchCount();
+  }, [key, fetchVisible, fetchCount]);
 
   useEffect(() => () => window.clearTimeout(settle.current), []);
 
@@ -103,9 +140,11 @@ export function useRunPages(filter: RunFilter): PagedRuns {
     const c = cache.current;
     const onScreen = pagesOf(range.current.first, range.current.last);
     const kept = new Map([...c.pages].filter(([page]) => onScreen.includes(page)));
+    // the count stands until the new one comes (the table does not shrink meanwhile)
     cache.current = { ...c, pages: kept, pending: new Map(), generation: c.generation + 1 };
     onScreen.forEach(fetchPage);
-  }, [fetchPage]);
+    fetchCount();
+  }, [fetchPage, fetchCount]);
 
   const row = (index: number): LoadedRow | undefined => {
     const c = cache.current;
@@ -114,5 +153,5 @@ export function useRunPages(filter: RunFilter): PagedRuns {
     const run = page?.runs[index % PAGE_SIZE];
     return page && run ? { run, metrics: page.metrics[run.run_id] ?? {} } : undefined;
   };
-  return { total, error, row, showRange, refresh };
+  return { total, counting: cache.current.counted === undefined, error, row, showRange, refresh };
 }
