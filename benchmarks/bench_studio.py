@@ -14,8 +14,9 @@ the three requests a runs table makes, over HTTP from this process:
   sorted         the 50 runs with the lowest latest ``loss``
   filtered       completed runs with latest ``acc`` > 0.9 and tag ``team`` = ``a``, newest first
 
-runyard: ``POST /api/v1/runs/query`` (with the page's total); MLflow: ``POST
-/api/2.0/mlflow/runs/search`` (no total). The median of --repeat requests counts, after two
+runyard: ``POST /api/v1/runs/query`` as its table asks (the page with ``total: false``, its rows
+drawn first; the count, asked for beside it with ``limit: 0``, is timed and shown apart); MLflow:
+``POST /api/2.0/mlflow/runs/search`` (no total). The median of --repeat requests counts, after two
 untimed ones. Then one run's metric of --points values (default 1,000,000): runyard's chart
 request (``POST /api/v1/metrics/series``, 1,000 points keeping each bucket's extremes) against
 MLflow's sampled history (``/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval``, the
@@ -171,9 +172,13 @@ def measure_runyard(store_url: str, folder: Path, runs: int, points: int, long_r
     out: dict[str, Any] = {}
     with c.http_server(argv, f"{url}/openapi.json", folder / "runyard-server.log", "runyard server"):
         for label, body in RUNYARD_QUERIES.items():
-            seconds, answer = timed(lambda: post(f"{url}/api/v1/runs/query", body), repeat)
+            # the page as the table asks for it (its rows first), then the count it asks beside it
+            seconds, answer = timed(lambda: post(f"{url}/api/v1/runs/query", {**body, "total": False}), repeat)
             out[label] = seconds
             check_page(label, answer["runs"], answer["total"], runs, lambda r: r["run_id"], lambda r: r["display_name"])
+            seconds, answer = timed(lambda: post(f"{url}/api/v1/runs/query", {**body, "limit": 0}), repeat)
+            out[f"{label} count"] = seconds
+            check_page(label, [], answer["total"], runs, None, None, count_only=True)
         seconds, series = timed(lambda: post(f"{url}/api/v1/metrics/series",
                                              {"run_ids": [long_run], "name": "loss", "points": 1000}), repeat)
         if series[0]["count"] != points or not 500 <= len(series[0]["value"]) <= 1000:
@@ -188,14 +193,20 @@ def browser_expectations(runs: int) -> dict[str, Any]:
     """What the runs table's pages show first, worked out from ``run_values``."""
     values = [run_values(i) for i in range(runs)]
     lowest = min(v["loss"][-1] for v in values)
-    selected = [i for i in range(runs) if not values[i]["failed"] and values[i]["team"] == "a"
-                and values[i]["acc"][-1] > 0.9]
+    typed = [i for i in range(runs) if values[i]["team"] == "a" and values[i]["acc"][-1] > 0.9]
+    selected = [i for i in typed if not values[i]["failed"]]
     return {"newest": values[-1]["name"], "lowest loss": [v["name"] for v in values if v["loss"][-1] == lowest],
-            "filtered": values[max(selected)]["name"], "filtered count": len(selected)}
+            "typed count": len(typed), "filtered": values[max(selected)]["name"], "filtered count": len(selected)}
 
 
-def check_page(label: str, page: list, total: int | None, runs: int, run_id: Callable, name: Callable) -> None:
-    """The page each side answers is the one the data makes."""
+def check_page(label: str, page: list, total: int | None, runs: int, run_id: Callable | None, name: Callable | None,
+               count_only: bool = False) -> None:
+    """The page each side answers is the one the data makes (``count_only``: its total)."""
+    if count_only:
+        want = {"first page": runs, "sorted": runs, "filtered": expected_filtered(runs)}[label]
+        if total != want:
+            raise c.BrokenRun(f"{label}: the count is {total}, the data makes {want}")
+        return
     names = [name(r) for r in page]
     if label == "first page":
         want = [run_values(i)["name"] for i in range(runs - 1, max(-1, runs - 1 - PAGE), -1)]
@@ -352,6 +363,8 @@ def report(results: dict, peer: bool) -> None:
                          over + c.fmt_s(theirs[label] if theirs else None), f"{over}{ratio:.1f}x" if ratio else "-"))
         print(c.table(["request", "runyard server", "runyard drawn in the browser", "MLflow server",
                        "MLflow / runyard"], rows))
+        print("  the count a table asks for beside its rows: " + ", ".join(
+            f"{label} {c.fmt_s(ours[f'{label} count'])}" for label in RUNYARD_QUERIES))
         print(f"  live log line latency (median of {LOG_LINES}): {c.fmt_s(ours['log latency'])}")
     print("\nGoals:")
     for kind, figures in results["stores"].items():
