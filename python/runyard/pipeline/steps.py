@@ -440,3 +440,6 @@ def _check_r_python(environment: Any) -> None:
 # Azure ML's import path: ``from azureml.pipeline.steps import ParallelRunStep, ParallelRunConfig``
 from .parallel_run_config import ParallelRunConfig  # noqa: E402
 from .parallel_run_step import ParallelRunStep  # noqa: E402
+
+__all__ = ["CommandStep", "EstimatorStep", "ParallelRunConfig", "ParallelRunStep", "PipelineStep", "PythonScriptStep",
+           "RFunctionStep", "RScriptStep"]
