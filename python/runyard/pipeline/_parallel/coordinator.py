@@ -67,6 +67,7 @@ class Coordinator:
         self.spool = tempfile.TemporaryFile()  # each succeeded mini batch's lines, until written in order
         self.spans: dict[int, tuple[int, int]] = {}
         self.aborted: str | None = None
+        self.carried = 0  # mini batches an earlier run finished
 
     # -- the run -----------------------------------------------------------------------
     def run(self) -> int:
@@ -74,8 +75,8 @@ class Coordinator:
         self.batches = {b.index: b for b in batches}
         queue = collections.deque(b for b in batches if self.rows[b.index]["status"] != "Succeeded")
         self.total = len(batches)
-        count = self.settings["process_count_per_node"] or os.cpu_count() or 1
-        reused = self.total - len(queue)
+        count = self.settings["process_count_per_node"] or len(os.sched_getaffinity(0)) or 1
+        reused = self.carried = self.total - len(queue)
         self.log(f"{self.total} mini batch(es) from {', '.join(self._input_names()) or 'no input'}"
                  + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
                  + f"; {min(count, len(queue)) if queue else 0} worker process(es)")
@@ -161,7 +162,7 @@ class Coordinator:
                         next_id += 1
                     if self.aborted:
                         break
-                if not queue and len(scheduled) == self.total - self._carried() and self.aborted is None:
+                if not queue and len(scheduled) == self.total - self.carried and self.aborted is None:
                     self._check_percent()
         finally:
             for slot in slots:
@@ -169,9 +170,6 @@ class Coordinator:
                     slot.handle.close(10)
                 else:
                     slot.handle.kill()
-
-    def _carried(self) -> int:
-        return sum(1 for row in self.rows.values() if row["reused_from"])
 
     def _attend(self, slot: _Slot, queue: collections.deque) -> bool:
         """Read the worker's messages and notice its death or timeout; True: replace it."""
@@ -282,7 +280,7 @@ class Coordinator:
                         sink.write(self.spool.read(length))
         counts = collections.Counter(row["status"] for row in rows)
         summary = {"batches": self.total, "succeeded": counts["Succeeded"], "failed": counts["Failed"],
-                   "not_run": counts["NotRun"], "reused": self._carried(), "failed_items": self.failed_items,
+                   "not_run": counts["NotRun"], "reused": self.carried, "failed_items": self.failed_items,
                    "aborted": self.aborted}
         run = Run.get_context()
         document = {"version": 1, "run_id": run.id, "summary": summary,

@@ -52,7 +52,10 @@ def main(connection: Any, settings: dict[str, Any], worker_id: int, arguments: l
     takes_context = _takes_context(run)
     connection.send(("ready",))
     while True:
-        batch = connection.recv()
+        try:
+            batch = connection.recv()
+        except EOFError:  # the coordinator is gone (the step was canceled): nothing more to do
+            return
         if batch is None:
             break
         started = time.monotonic()
