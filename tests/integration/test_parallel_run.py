@@ -329,3 +329,45 @@ def test_bad_input_fails_before_work_starts(project, tmp_path):
         ParallelRunStep("score", ParallelRunConfig(**{**base, "partition_keys": ["a"]}),
                         inputs=[Dataset.File.from_files(str(files))])
     assert os.listdir(tmp_path)  # nothing else to check: no run was recorded, nothing started
+
+
+SIDE_SCRIPT = """\
+    import argparse, os
+
+    def init():
+        global factor
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--factor")
+        path = parser.parse_known_args()[0].factor
+        factor = int(open(os.path.join(path, "factor.txt")).read())
+
+    def run(mini_batch):
+        return [f"{os.path.basename(p)} {int(open(p).read()) * factor}" for p in mini_batch]
+    """
+PREP_SCRIPT = """\
+    import argparse, os
+    parser = argparse.ArgumentParser(); parser.add_argument("--out"); out = parser.parse_args().out
+    for i in range(4):
+        open(os.path.join(out, f"n{i}.txt"), "w").write(str(i))
+    """
+
+
+def test_step_output_as_input_and_a_side_input(workspace, experiment, project, tmp_path):
+    from runyard import PythonScriptStep
+    src = project({"score.py": SIDE_SCRIPT, "prep.py": PREP_SCRIPT})
+    side = project({"factor.txt": "10"}, name="side")
+    numbers = OutputFileDatasetConfig("numbers")
+    prep = PythonScriptStep("prep.py", name="prep", arguments=["--out", numbers], source_directory=str(src))
+    factor = Dataset.File.from_files(str(side)).as_named_input("factor").as_mount()
+    config = ParallelRunConfig(environment=None, entry_script="score.py", error_threshold=0,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(src), process_count_per_node=2, mini_batch_size=3,
+                               description="times ten")
+    step = ParallelRunStep("score", config, inputs=[numbers.as_input()], side_inputs=[factor],
+                           arguments=["--factor", factor], output=OutputFileDatasetConfig("scores"))
+    run = experiment.submit(Pipeline(workspace, [prep, step]))
+    step_run = finish(run)
+    assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
+    assert appended(step_run, tmp_path) == "n0.txt 0\nn1.txt 10\nn2.txt 20\nn3.txt 30\n"
+    assert [r["batch_id"] for r in step_run.get_partition_results()] == ["numbers:0", "numbers:1"]
+    assert "ParallelRunStep: times ten" in step_run.get_log()

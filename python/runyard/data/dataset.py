@@ -411,7 +411,8 @@ class TabularDataset(Dataset):
         refuse_options(where, "a partitioned dataset here is tabular; read a partition's files with "
                        "to_pandas_dataframe()", partition_as_file_dataset=partition_as_file_dataset)
         if (not isinstance(partition_keys, (list, tuple)) or not partition_keys
-                or not all(isinstance(k, str) and k for k in partition_keys) or len(set(partition_keys)) != len(partition_keys)):
+                or not all(isinstance(k, str) and k for k in partition_keys)
+                or len(set(partition_keys)) != len(partition_keys)):
             raise ConfigError(f"{where}: partition_keys must be a non-empty list of distinct column names, "
                               f"got {partition_keys!r}")
         datastore, path = (target, "") if isinstance(target, Datastore) else (

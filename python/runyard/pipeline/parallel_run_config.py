@@ -14,6 +14,7 @@ config is made, naming the argument.
 - ``allowed_failed_count``: failed mini batches allowed (-1: any); ``allowed_failed_percent``
   (0-100): the percentage allowed, checked once every mini batch has been handed out.
   A mini batch counts as failed once its ``run_max_try`` tries are used up.
+- ``description``: shown in the step's log and kept with its partition table.
 - ``run_invocation_timeout``: seconds one ``run()`` call may take; past it the worker is
   killed and replaced and the try is a failure. ``run_max_try``: tries per mini batch.
 
@@ -126,7 +127,8 @@ class ParallelRunConfig:
                 "mini_batch_size": self.mini_batch_size, "logging_level": self.logging_level,
                 "run_invocation_timeout": self.run_invocation_timeout, "run_max_try": self.run_max_try,
                 "append_row_file_name": self.append_row_file_name, "allowed_failed_count": self.allowed_failed_count,
-                "allowed_failed_percent": self.allowed_failed_percent, "partition_keys": self.partition_keys}
+                "allowed_failed_percent": self.allowed_failed_percent, "partition_keys": self.partition_keys,
+                "description": self.description}
 
     def __repr__(self) -> str:
         return (f"ParallelRunConfig(entry_script={self.entry_script!r}, output_action={self.output_action!r}, "

@@ -77,6 +77,8 @@ class Coordinator:
         self.total = len(batches)
         count = self.settings["process_count_per_node"] or len(os.sched_getaffinity(0)) or 1
         reused = self.carried = self.total - len(queue)
+        if self.settings.get("description"):
+            self.log(self.settings["description"])
         self.log(f"{self.total} mini batch(es) from {', '.join(self._input_names()) or 'no input'}"
                  + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
                  + f"; {min(count, len(queue)) if queue else 0} worker process(es)")
@@ -283,7 +285,7 @@ class Coordinator:
                    "not_run": counts["NotRun"], "reused": self.carried, "failed_items": self.failed_items,
                    "aborted": self.aborted}
         run = Run.get_context()
-        document = {"version": 1, "run_id": run.id, "summary": summary,
+        document = {"version": 1, "run_id": run.id, "description": self.settings.get("description"), "summary": summary,
                     "output_folder": os.path.relpath(self.output_dir) + "/",
                     "append_row_file": os.path.relpath(self.append_file) if self.append_file else None,
                     "partitions": rows}
