@@ -99,6 +99,11 @@ def appended(step_run, tmp_path, name="outputs/scores/parallel_run_step.txt"):
     return Path(step_run.download_file(name, str(tmp_path / f"{step_run.id}.txt"))).read_text()
 
 
+def run_log(step_run):
+    """The pipeline driver's log of the pipeline run that holds ``step_run``."""
+    return step_run.parent.get_log()
+
+
 def by_file(step_run):
     """Partition rows by their one file (mini_batch_size=1)."""
     return {row["batch_id"]: row for row in step_run.get_partition_results()}
@@ -166,26 +171,32 @@ def test_thresholds_apply_exactly(workspace, experiment, files_step, settings, f
         assert step_run.get_partition_results(status="Failed")
 
 
-def test_resubmission_runs_only_unfinished_batches(workspace, experiment, files_step, tmp_path):
+@pytest.mark.parametrize("allowed_failed_count", [-1, 0])
+def test_resubmission_runs_only_unfinished_batches(workspace, experiment, files_step, tmp_path, allowed_failed_count):
     step, calls = files_step({"a.txt": "ok", "b.txt": "flaky", "c.txt": "ok"}, run_max_try=1,
-                             allowed_failed_count=-1)
+                             allowed_failed_count=allowed_failed_count, process_count_per_node=1)
     pipeline = Pipeline(workspace, [step])
     first = finish(experiment.submit(pipeline))
-    assert first.get_status() == st.COMPLETED  # within its thresholds, with one mini batch failed
+    # within its thresholds, with one mini batch failed; or Failed at the first failure
+    assert first.get_status() == (st.COMPLETED if allowed_failed_count == -1 else st.FAILED)
     assert [r["batch_id"] for r in first.get_partition_results(status="Failed")] == ["files:1"]
+    assert [r["status"] for r in first.get_partition_results()][2] == (
+        "Succeeded" if allowed_failed_count == -1 else "NotRun")
     (calls / "fixed").touch()
     (calls / "run.txt").unlink()
     second = finish(experiment.submit(pipeline))
     assert second.get_status() == st.COMPLETED
-    assert (calls / "run.txt").read_text().split() == ["b.txt"]  # only the failed mini batch ran
+    rerun = ["b.txt"] if allowed_failed_count == -1 else ["b.txt", "c.txt"]
+    assert (calls / "run.txt").read_text().split() == rerun  # only what did not succeed ran
     rows = by_file(second)
     assert all(r["status"] == "Succeeded" for r in rows.values())
     assert rows["files:0"]["reused_from"] == first.id and rows["files:1"]["reused_from"] is None
+    assert "resumes run" in run_log(second)
     assert appended(second, tmp_path) == "a.txt ok\nb.txt flaky\nc.txt ok\n"
     third = experiment.submit(pipeline)
     third.wait_for_completion(timeout=60)
     assert third.get_step_reuse() == {"score": second.id}  # every mini batch done: the step is reused
-    assert (calls / "run.txt").read_text().split() == ["b.txt"]
+    assert (calls / "run.txt").read_text().split() == rerun
     assert len(third.find_step_run("score")[0].get_partition_results()) == 3
 
 
