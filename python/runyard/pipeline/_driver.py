@@ -209,7 +209,7 @@ class _Driver:
         if step["allow_reuse"] and not self.definition.get("regenerate_outputs"):
             found = reuse.find_reusable(self.store, key)
             if found is not None and step["kind"] == "parallel" and not reuse.parallel_finished(self.store, found):
-                found = None  # a ParallelRunStep whose mini batches did not all succeed runs again: the rest
+                found = None  # some of its mini batches did not succeed: resumed below, not reused
             if found is not None:
                 return self._record_reused(name, found)
             if step["kind"] == "parallel":
@@ -220,10 +220,11 @@ class _Driver:
         environment = Environment(**job["environment"]) if job["environment"] else None
         step_inputs = [{"run_id": self.holder[i["step"]], "prefix": f"{OUTPUTS_FOLDER}/{i['output']}/",
                         "folder": inputs[i["name"]]} for i in step["inputs"]] + datasets
-        if resume_from is not None:  # only the mini batches that run did not finish run now
+        if resume_from is not None:  # only the mini batches that run did not finish run now; see _parallel
             from ._parallel import RESUME_ENV
+            earlier = (("table", "parallel_run/"), ("output", resume_from["output_folder"]))
             step_inputs += [{"run_id": resume_from["run_id"], "prefix": prefix, "folder": f"{RESUME_FOLDER}/{folder}"}
-                            for folder, prefix in (("table", "parallel_run/"), ("output", resume_from["output_folder"]))]
+                            for folder, prefix in earlier]
             variables[RESUME_ENV] = RESUME_FOLDER
             self.log(f"step {name!r}: resumes run {resume_from['run_id']}: its {resume_from['unfinished']} "
                      f"unfinished mini batch(es) run again, the others are carried over")
