@@ -25,11 +25,12 @@ RESUME_ENV = "RUNYARD_PARALLEL_RESUME"
 
 
 def main(argv: list[str]) -> int:
+    from ...errors import RunyardError
     from .coordinator import Coordinator, StepFailed, parse_arguments
     options = parse_arguments(argv)
     try:
         return Coordinator(options).run()
-    except StepFailed as e:
+    except (StepFailed, RunyardError) as e:  # a threshold, or data that cannot be read into mini batches
         sys.stdout.flush()
         print(f"Error: {e}", file=sys.stderr, flush=True)
         return 1
