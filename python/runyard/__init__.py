@@ -46,6 +46,8 @@ _EXPORTS = {
     "EstimatorStep": "runyard.pipeline",
     "HyperDriveStep": "runyard.pipeline",
     "AutoMLStep": "runyard.pipeline",
+    "ParallelRunStep": "runyard.pipeline",
+    "ParallelRunConfig": "runyard.pipeline",
     "TrainingOutput": "runyard.pipeline",
     "OutputFileDatasetConfig": "runyard.pipeline",
     "PipelineData": "runyard.pipeline",

@@ -427,6 +427,30 @@ class Run:
     def get_file_names(self) -> list[str]:
         return self.workspace._artifacts.list(self.id)
 
+    def get_partition_results(self, status: str | None = None) -> list[dict[str, Any]]:
+        """A ParallelRunStep run's partition table: one dict per mini batch (``batch_id``,
+        ``input``, ``partition`` (its key values), ``status`` ('Succeeded', 'Failed' or
+        'NotRun'), ``tries``, ``duration_s``, ``items``, ``results``, ``error``, ``traceback``,
+        ``reused_from``: the earlier run that ran it), in mini batch order; ``status`` keeps
+        those rows only. ``pandas.DataFrame(rows)`` makes it a table. A reused step reads the
+        run it reused.
+
+        >>> failed = step_run.get_partition_results(status="Failed")  # doctest: +SKIP
+        >>> print(failed[0]["partition"], failed[0]["traceback"])  # doctest: +SKIP
+        """
+        from .pipeline import reuse
+        from .pipeline._parallel import table
+        if status is not None and status not in table.STATUSES:
+            raise ConfigError(f"get_partition_results: status must be one of {', '.join(table.STATUSES)} or None, "
+                              f"got {status!r}")
+        holder = self.get_properties().get(reuse.REUSED_RUN_PROPERTY) or self.id
+        if table.FILE not in self.workspace._artifacts.list(holder):
+            raise ConfigError(f"run {self.id} keeps no partition table: it is not a ParallelRunStep's run, or it "
+                              f"ended before planning its mini batches (see its log)")
+        with tempfile.TemporaryDirectory(prefix="runyard-partitions-") as tmp:
+            path = self.workspace._artifacts.download(holder, table.FILE, Path(tmp) / "partitions.json")
+            return table.partition_results(table.read(path), status)
+
     def download_file(self, name: str, output_file_path: str | os.PathLike | None = None) -> str:
         _check_path_argument("name", name, "the file's name in the run")
         _check_path_argument("output_file_path", output_file_path, "a path", optional=True)

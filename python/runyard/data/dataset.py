@@ -360,6 +360,99 @@ class TabularDataset(Dataset):
                                             f"{item['path']!r} ({src.describe(source)})", self._read(source, item))
                                            for source, item in src.iter_files(self._sources, files)))
 
+    # -- partitions --------------------------------------------------------------------------
+    @property
+    def partition_keys(self) -> list[str]:
+        """The keys the dataset is partitioned by: the columns of its ``partition_format``."""
+        return tabular.partition_columns(self._format)
+
+    def get_partition_key_values(self, partition_keys: list[str] | None = None) -> list[dict[str, Any]]:
+        """Each distinct combination of ``partition_keys``' values (default: all the dataset's
+        partition keys), read from the files' paths (no data is read), in file order.
+
+        >>> sales.get_partition_key_values(["store"])  # doctest: +SKIP
+        [{'store': '1'}, {'store': '2'}]
+        """
+        keys = self._check_partition_keys(partition_keys, "get_partition_key_values")
+        found: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for source, item in src.iter_files(self._sources, self._current_files()):
+            full = src.join(source["base"], item["path"])
+            values = tabular.partition_values(self._format, full, repr(item["path"]))
+            found.setdefault(tuple(values[k] for k in keys), {k: values[k] for k in keys})
+        return list(found.values())
+
+    def _check_partition_keys(self, partition_keys: Any, where: str) -> list[str]:
+        known = self.partition_keys
+        if partition_keys is None:
+            if not known:
+                raise ConfigError(f"{where}: {self._what()} is not partitioned (no partition_format); partition it "
+                                  f"with partition_by(partition_keys, target)")
+            return known
+        if (not isinstance(partition_keys, (list, tuple)) or not partition_keys
+                or not all(isinstance(k, str) for k in partition_keys)):
+            raise ConfigError(f"{where}: partition_keys must be a non-empty list of key names, got {partition_keys!r}")
+        missing = [k for k in partition_keys if k not in known]
+        if missing:
+            raise ConfigError(f"{where}: {missing!r} are not partition keys of {self._what()} (its partition keys: "
+                              f"{known or 'none'})")
+        return list(partition_keys)
+
+    def partition_by(self, partition_keys: list[str], target: Any, name: str | None = None,
+                     show_progress: bool = True, partition_as_file_dataset: bool = False) -> "TabularDataset":
+        """Write the table to ``target`` (``(datastore, "path")`` or a datastore), a folder of
+        Parquet files per distinct combination of the ``partition_keys`` columns (in a new
+        folder under the path, so nothing there is overwritten), and return it as a
+        partitioned dataset (registered as ``name`` when given). As in Azure ML, the keys come
+        back from the folder names as text columns.
+
+        >>> sales.partition_by(["store"], (datastore, "sales-by-store"), name="sales_by_store")  # doctest: +SKIP
+        """
+        where = "partition_by"
+        refuse_options(where, "a partitioned dataset here is tabular; read a partition's files with "
+                       "to_pandas_dataframe()", partition_as_file_dataset=partition_as_file_dataset)
+        if (not isinstance(partition_keys, (list, tuple)) or not partition_keys
+                or not all(isinstance(k, str) and k for k in partition_keys)
+                or len(set(partition_keys)) != len(partition_keys)):
+            raise ConfigError(f"{where}: partition_keys must be a non-empty list of distinct column names, "
+                              f"got {partition_keys!r}")
+        datastore, path = (target, "") if isinstance(target, Datastore) else (
+            target if isinstance(target, tuple) and len(target) == 2 else (None, None))
+        if not isinstance(datastore, Datastore) or not isinstance(path, str):
+            raise ConfigError(f"{where}: target must be a datastore or (datastore, 'path'), got {target!r}")
+        frame = self.to_pandas_dataframe()
+        missing = [k for k in partition_keys if k not in frame.columns]
+        if missing:
+            raise ConfigError(f"{where}: {missing!r} are not columns of {self._what()} (its columns: "
+                              f"{', '.join(map(str, frame.columns))})")
+        for key in partition_keys:
+            if frame[key].isna().any():
+                raise ConfigError(f"{where}: column {key!r} has empty values (row {int(frame[key].isna().idxmax()) + 1}"
+                                  f"); every row needs a value for each partition key")
+        folder = f"{path.strip('/')}/{uuid.uuid4().hex}".lstrip("/")
+        with tempfile.TemporaryDirectory(prefix="runyard-partitions-") as tmp:
+            files = []
+            for values, group in frame.groupby(list(partition_keys), sort=True):
+                values = values if isinstance(values, tuple) else (values,)
+                parts = [str(v) for v in values]
+                bad = next((p for p in parts if not p or "/" in p or "\\" in p or p in (".", "..")), None)
+                if bad is not None:
+                    raise ConfigError(f"{where}: partition key value {bad!r} cannot name a folder (empty, '.', "
+                                      f"'..' or holding a slash)")
+                file = Path(tmp, *parts, "part-0.parquet")
+                file.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    group.drop(columns=list(partition_keys)).to_parquet(file, index=False)
+                except ImportError as e:
+                    from ..errors import missing_dependency
+                    raise missing_dependency("pyarrow", "data") from e
+                files.append(file)
+            datastore.upload_files(files, relative_root=tmp, target_path=folder, show_progress=show_progress)
+        partition_format = "/" + "/".join(f"{{{k}}}" for k in partition_keys) + "/part-0.parquet"
+        dataset = TabularDatasetFactory.from_parquet_files((datastore, folder), partition_format=partition_format)
+        if name is not None:
+            dataset = dataset.register(datastore.workspace, name, create_new_version=True)
+        return dataset
+
 
 class MountContext:
     """A dataset's files in ``mount_point`` between ``start()`` and ``stop()`` (or ``with``)."""

@@ -397,6 +397,12 @@ def _literal(text: str) -> str:
     return ".*".join("[^/]*".join(re.escape(p) for p in part.split("*")) for part in text.split("**"))
 
 
+def partition_columns(format: dict[str, Any] | None) -> list[str]:
+    """The columns ``partition_format`` takes from each file's path, in its order."""
+    text = (format or {}).get("partition_format")
+    return list(_partition_pattern(text)[1]) if text else []
+
+
 def partition_values(format: dict[str, Any], full: str, shown: str) -> dict[str, Any]:
     """The partition columns of the file at ``full`` (its path or URL): column -> value."""
     text = format.get("partition_format")

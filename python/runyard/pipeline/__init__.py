@@ -11,6 +11,8 @@
 from .data import OutputFileDatasetConfig, PipelineData, PipelineParameter, StepInput, TrainingOutput
 from .automl_step import AutoMLStep
 from .hyperdrive_step import HyperDriveStep
+from .parallel_run_config import ParallelRunConfig
+from .parallel_run_step import ParallelRunStep
 from .pipeline import Pipeline
 from .published import PipelineEndpoint, PublishedPipeline
 from .run import PipelineRun
@@ -18,7 +20,8 @@ from .schedule import Schedule, ScheduleRecurrence
 from .steps import CommandStep, EstimatorStep, PipelineStep, PythonScriptStep, RFunctionStep, RScriptStep
 from .yaml_spec import load_pipeline
 
-__all__ = ["AutoMLStep", "CommandStep", "EstimatorStep", "HyperDriveStep", "OutputFileDatasetConfig", "Pipeline",
+__all__ = ["AutoMLStep", "CommandStep", "EstimatorStep", "HyperDriveStep", "OutputFileDatasetConfig", "ParallelRunConfig",
+           "ParallelRunStep", "Pipeline",
            "PipelineData", "PipelineEndpoint", "PipelineParameter", "PipelineRun", "PipelineStep", "PublishedPipeline",
            "PythonScriptStep", "RFunctionStep", "RScriptStep", "Schedule", "ScheduleRecurrence", "StepInput",
            "TrainingOutput", "load_pipeline"]

@@ -31,6 +31,8 @@ from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
 
 _CHECK_EVERY_S = 2.0
 _CANCEL_WAIT_S = 120.0
+#: where a resumed ParallelRunStep finds the run it resumes (its partition table and output)
+RESUME_FOLDER = "inputs/_parallel_resume"
 
 
 def fill(tokens: list[dict[str, Any]], parameters: dict[str, Any], inputs: dict[str, str],
@@ -203,16 +205,29 @@ class _Driver:
             outputs=step["outputs"] + [f"{d['output']} -> {d['datastore']}:{d['path']}"
                                        for d in step.get("destinations", [])],
             python=submitting_interpreter())
+        resume_from = None
         if step["allow_reuse"] and not self.definition.get("regenerate_outputs"):
             found = reuse.find_reusable(self.store, key)
+            if found is not None and step["kind"] == "parallel" and not reuse.parallel_finished(self.store, found):
+                found = None  # some of its mini batches did not succeed: resumed below, not reused
             if found is not None:
                 return self._record_reused(name, found)
+            if step["kind"] == "parallel":
+                resume_from = reuse.find_parallel_resumable(self.store, self.workspace, key)
         variables = dict(job["environment_variables"])
         for data_name, path in {**inputs, **outputs}.items():  # Azure ML's variables for a step's data
             variables.setdefault(f"AZUREML_DATAREFERENCE_{data_name}", path)
         environment = Environment(**job["environment"]) if job["environment"] else None
         step_inputs = [{"run_id": self.holder[i["step"]], "prefix": f"{OUTPUTS_FOLDER}/{i['output']}/",
                         "folder": inputs[i["name"]]} for i in step["inputs"]] + datasets
+        if resume_from is not None:  # only the mini batches that run did not finish run now; see _parallel
+            from ._parallel import RESUME_ENV
+            earlier = (("table", "parallel_run/"), ("output", resume_from["output_folder"]))
+            step_inputs += [{"run_id": resume_from["run_id"], "prefix": prefix, "folder": f"{RESUME_FOLDER}/{folder}"}
+                            for folder, prefix in earlier]
+            variables[RESUME_ENV] = RESUME_FOLDER
+            self.log(f"step {name!r}: resumes run {resume_from['run_id']}: its {resume_from['unfinished']} "
+                     f"unfinished mini batch(es) run again, the others are carried over")
         if sweep:
             return self._start_sweep(name, sweep, key, variables, inputs, outputs, step_inputs)
         run = submit_job(

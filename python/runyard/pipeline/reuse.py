@@ -58,3 +58,26 @@ def find_reusable(store: Any, key: str) -> dict[str, Any] | None:
     from .. import status as st
     rows = store.list_runs(properties={KEY_PROPERTY: key}, status=st.COMPLETED, limit=1)
     return rows[0] if rows else None
+
+
+def parallel_finished(store: Any, row: dict[str, Any]) -> bool:
+    """A ParallelRunStep's run all of whose mini batches succeeded (one that completed within
+    its failure thresholds with some failed is not reused: it is resumed)."""
+    from ._parallel import table
+    return store.get_properties(row["run_id"]).get(table.UNFINISHED_PROPERTY) == "0"
+
+
+def find_parallel_resumable(store: Any, workspace: Any, key: str) -> dict[str, Any] | None:
+    """The newest ended run of a ParallelRunStep with reuse key ``key`` that kept a partition
+    table: its id, output folder and how many mini batches it did not finish; or None."""
+    import json
+    from .. import status as st
+    from ._parallel import table
+    for row in store.list_runs(properties={KEY_PROPERTY: key}, status=list(st.TERMINAL), limit=5):
+        if table.FILE not in workspace._artifacts.list(row["run_id"]):
+            continue
+        with open(workspace._artifacts.path(row["run_id"], table.FILE), encoding="utf-8") as fh:
+            document = json.load(fh)
+        return {"run_id": row["run_id"], "output_folder": document["output_folder"],
+                "unfinished": document["summary"]["batches"] - document["summary"]["succeeded"]}
+    return None

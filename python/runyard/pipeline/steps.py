@@ -435,3 +435,11 @@ def _check_r_python(environment: Any) -> None:
     if not os.environ.get("R_HOME") and shutil.which("R") is None:
         raise ConfigError("an RFunctionStep needs R, and there is no R on this machine's PATH (nor R_HOME): "
                           "install R (Debian/Ubuntu: apt-get install r-base)")
+
+
+# Azure ML's import path: ``from azureml.pipeline.steps import ParallelRunStep, ParallelRunConfig``
+from .parallel_run_config import ParallelRunConfig  # noqa: E402
+from .parallel_run_step import ParallelRunStep  # noqa: E402
+
+__all__ = ["CommandStep", "EstimatorStep", "ParallelRunConfig", "ParallelRunStep", "PipelineStep", "PythonScriptStep",
+           "RFunctionStep", "RScriptStep"]

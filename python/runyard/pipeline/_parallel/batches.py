@@ -1,0 +1,93 @@
+"""The mini batches of a ParallelRunStep's inputs, planned once by the coordinator.
+
+A ``MiniBatch`` says what a worker hands to ``run()``: file paths (a file input), table
+files to read as one DataFrame (a partition of a partitioned tabular dataset), or a
+DataFrame (rows of a tabular dataset). Its ``batch_id`` is stable for the same data and
+settings (the partition's key values, or the input and the batch's number), so a later run
+of the step can tell which mini batches an earlier one finished.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ...data import tabular
+from ..parallel_run_config import bytes_per_batch, files_per_batch
+
+
+@dataclasses.dataclass
+class MiniBatch:
+    index: int
+    batch_id: str
+    input: str
+    kind: str  # "files" | "table_files" | "frame"
+    partition: dict[str, Any] | None = None
+    files: list[str] = dataclasses.field(default_factory=list)
+    format: dict[str, Any] | None = None
+    frame: Any = None
+    #: files or rows; for table files, known once a worker has read them
+    items: int | None = None
+
+
+def plan(settings: dict[str, Any], file_inputs: dict[str, list[str]], tables: dict[str, Any]) -> list[MiniBatch]:
+    """Every mini batch: ``file_inputs`` maps an input to its files, ``tables`` an input to its
+    delivered ``TabularDataset``."""
+    batches: list[MiniBatch] = []
+    for name, files in file_inputs.items():
+        size = files_per_batch(settings["mini_batch_size"])
+        for number, start in enumerate(range(0, len(files), size)):
+            chunk = files[start:start + size]
+            batches.append(MiniBatch(len(batches), f"{name}:{number}", name, "files", files=chunk, items=len(chunk)))
+    for name, dataset in tables.items():
+        if settings["partition_keys"]:
+            batches += _partitions(name, dataset, settings["partition_keys"], len(batches))
+        else:
+            batches += _row_batches(name, dataset, bytes_per_batch(settings["mini_batch_size"]), len(batches))
+    return batches
+
+
+def _partitions(name: str, dataset: Any, keys: list[str], first: int) -> list[MiniBatch]:
+    groups: dict[tuple[Any, ...], MiniBatch] = {}
+    for item in dataset._files:
+        full = str(dataset._delivered / item["path"])
+        values = tabular.partition_values(dataset._format, full, repr(item["path"]))
+        key = tuple(values[k] for k in keys)
+        if key not in groups:
+            partition = {k: values[k] for k in keys}
+            shown = ",".join(f"{k}={v}" for k, v in partition.items())
+            groups[key] = MiniBatch(first + len(groups), f"{name}:{shown}", name, "table_files", partition=partition,
+                                    format=dataset._format)
+        groups[key].files.append(full)
+    return list(groups.values())
+
+
+def _row_batches(name: str, dataset: Any, batch_bytes: int, first: int) -> list[MiniBatch]:
+    """Rows in mini batches of about ``batch_bytes`` of the files' data each."""
+    frame = dataset.to_pandas_dataframe()
+    data_bytes = sum(int(item.get("size") or 0) for item in dataset._files) or 1
+    rows = len(frame)
+    per_batch = max(1, int(batch_bytes * rows / data_bytes)) if rows else 1
+    return [MiniBatch(first + number, f"{name}:{number}", name, "frame", frame=frame.iloc[start:start + per_batch],
+                      items=len(frame.iloc[start:start + per_batch]))
+            for number, start in enumerate(range(0, rows, per_batch))]
+
+
+def folder_files(folder: str) -> list[str]:
+    """The files of an earlier step's output folder, in path order."""
+    root = Path(folder)
+    return [str(p) for p in sorted(root.rglob("*")) if p.is_file()] if root.is_dir() else \
+        ([str(root)] if root.is_file() else [])
+
+
+def read_mini_batch(batch: MiniBatch) -> Any:
+    """What ``run()`` gets: the file paths, or a DataFrame."""
+    if batch.kind == "files":
+        return list(batch.files)
+    if batch.kind == "frame":
+        return batch.frame.reset_index(drop=True)
+    files = []
+    for full in batch.files:
+        files.append((Path(full).name, full, repr(full), Path(full).read_bytes()))
+    return tabular.read(batch.format, files)

@@ -1,0 +1,114 @@
+"""Where a ParallelRunStep's workers run: a pool that starts a worker and gives back a handle.
+
+The coordinator speaks to workers only through ``WorkerHandle`` (send a mini batch, read
+messages, notice death, kill), so the pool is the one thing a target changes: the local
+target's ``LocalProcessPool`` starts processes next to the coordinator (on Docker that is
+inside the run's container, unchanged); a Ray pool will start actors on the cluster's nodes.
+"""
+
+from __future__ import annotations
+
+import abc
+import multiprocessing
+from typing import Any
+
+from . import worker
+
+
+class WorkerHandle(abc.ABC):
+    """One worker process: it sends ``("ready",)`` once ``init()`` has run, then for each mini
+    batch ``("started", index, items)`` and ``("done", ...)`` or ``("failed", ...)``."""
+
+    worker_id: int
+
+    @abc.abstractmethod
+    def send(self, message: Any) -> None:
+        """A mini batch to run, or None: no more work."""
+
+    @abc.abstractmethod
+    def waitables(self) -> list[Any]:
+        """What ``multiprocessing.connection.wait`` watches for this worker (messages, death)."""
+
+    @abc.abstractmethod
+    def receive(self) -> Any | None:
+        """The next message, or None when there is none now."""
+
+    @abc.abstractmethod
+    def exit_reason(self) -> str | None:
+        """None while the worker lives; else how it ended ("killed by signal 9")."""
+
+    @abc.abstractmethod
+    def kill(self) -> None:
+        """End the worker now."""
+
+    @abc.abstractmethod
+    def close(self, timeout: float) -> None:
+        """Let an idle worker end (``shutdown()``), killing it after ``timeout`` seconds."""
+
+
+class WorkerPool(abc.ABC):
+    @abc.abstractmethod
+    def start(self, worker_id: int) -> WorkerHandle:
+        """Start one worker (it imports the entry script and calls ``init()``)."""
+
+
+class LocalProcessPool(WorkerPool):
+    """Worker processes forked from a fork server that has runyard (and pandas) imported, so a
+    worker, or its replacement, starts in milliseconds and shares no state with the
+    coordinator."""
+
+    def __init__(self, settings: dict[str, Any], arguments: list[str], output_dir: str):
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["runyard.pipeline._parallel.worker", "runyard.run"])
+        self.settings = settings
+        self.arguments = arguments
+        self.output_dir = output_dir
+
+    def start(self, worker_id: int) -> WorkerHandle:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=worker.main, name=f"runyard-worker-{worker_id}", daemon=True,
+                                       args=(theirs, self.settings, worker_id, self.arguments, self.output_dir))
+        process.start()
+        theirs.close()
+        return _LocalWorker(worker_id, process, ours)
+
+
+class _LocalWorker(WorkerHandle):
+    def __init__(self, worker_id: int, process: Any, connection: Any):
+        self.worker_id = worker_id
+        self.process = process
+        self.connection = connection
+
+    def send(self, message: Any) -> None:
+        self.connection.send(message)
+
+    def waitables(self) -> list[Any]:
+        return [self.connection, self.process.sentinel]
+
+    def receive(self) -> Any | None:
+        try:
+            if self.connection.poll():
+                return self.connection.recv()
+        except (EOFError, OSError):
+            return None
+        return None
+
+    def exit_reason(self) -> str | None:
+        code = self.process.exitcode
+        if code is None:
+            return None
+        return f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+
+    def kill(self) -> None:
+        if self.process.exitcode is None:
+            self.process.kill()
+        self.process.join(5)
+        self.connection.close()
+
+    def close(self, timeout: float) -> None:
+        try:
+            self.connection.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        self.kill()

@@ -1,0 +1,112 @@
+"""A ParallelRunStep's worker process: import the entry script, call ``init()`` once, then
+``run()`` each mini batch the coordinator sends until it sends None."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+#: the entry script's logger (``EntryScript().logger``)
+LOGGER_NAME = "runyard.entry_script"
+OUTPUT_DIR_ENV = "RUNYARD_PARALLEL_OUTPUT_DIR"
+
+
+class MiniBatchContext:
+    """``run(mini_batch, mini_batch_context)``'s second argument."""
+
+    def __init__(self, batch: Any):
+        #: the partition's key values ({"store": "1"}), or {} for a mini batch of no partition
+        self.partition_key_value = dict(batch.partition or {})
+        #: the input (dataset input name) the mini batch comes from
+        self.dataset = batch.input
+        self.minibatch_index = batch.index
+
+    def __repr__(self) -> str:
+        return f"MiniBatchContext(partition_key_value={self.partition_key_value!r}, dataset={self.dataset!r})"
+
+
+def main(connection: Any, settings: dict[str, Any], worker_id: int, arguments: list[str], output_dir: str) -> None:
+    from .batches import read_mini_batch
+    script = Path(settings["entry_script"]).resolve()
+    sys.argv = [str(script), *arguments]
+    sys.path.insert(0, str(script.parent))
+    os.environ[OUTPUT_DIR_ENV] = output_dir
+    _set_up_logging(settings["logging_level"], worker_id)
+    try:
+        spec = importlib.util.spec_from_file_location(script.stem, script)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[script.stem] = module
+        spec.loader.exec_module(module)
+        module.init()
+    except BaseException:
+        connection.send(("init_failed", traceback.format_exc()))
+        return
+    run = module.run
+    takes_context = _takes_context(run)
+    connection.send(("ready",))
+    while True:
+        try:
+            batch = connection.recv()
+        except EOFError:  # the coordinator is gone (the step was canceled): nothing more to do
+            return
+        if batch is None:
+            break
+        started = time.monotonic()
+        try:
+            mini_batch = read_mini_batch(batch)
+            connection.send(("started", batch.index, len(mini_batch)))
+            result = run(mini_batch, MiniBatchContext(batch)) if takes_context else run(mini_batch)
+            count, text = _result_rows(result, settings["output_action"])
+            connection.send(("done", batch.index, count, text, time.monotonic() - started))
+        except BaseException as e:
+            connection.send(("failed", batch.index, f"{type(e).__name__}: {e}", traceback.format_exc(),
+                             time.monotonic() - started))
+        finally:
+            _flush_run()
+    shutdown = getattr(module, "shutdown", None)
+    if callable(shutdown):
+        shutdown()
+    _flush_run()
+
+
+def _takes_context(run: Any) -> bool:
+    try:
+        parameters = list(inspect.signature(run).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
+def _result_rows(result: Any, output_action: str) -> tuple[int, str]:
+    """How many items succeeded (one per element or row) and, for append_row, their lines."""
+    if hasattr(result, "to_csv") and hasattr(result, "columns"):  # a pandas DataFrame
+        text = result.to_csv(sep=" ", header=False, index=False) if output_action == "append_row" else ""
+        return len(result), text
+    if isinstance(result, (list, tuple)):
+        text = "".join(f"{item}\n" for item in result) if output_action == "append_row" else ""
+        return len(result), text
+    raise TypeError(f"run() returned {type(result).__name__}; it must return a list or a pandas DataFrame, one "
+                    f"element or row per item of the mini batch that succeeded")
+
+
+def _flush_run() -> None:
+    from ...run import Run
+    if Run._context is not None:
+        Run._context.flush()
+
+
+def _set_up_logging(level: str, worker_id: int) -> None:
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.setLevel(level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"%(asctime)s worker {worker_id} %(levelname)s %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.propagate = False

@@ -1,0 +1,220 @@
+"""``ParallelRunConfig``: how a ``ParallelRunStep`` splits its data and treats failures.
+
+Azure ML's names and defaults; every value is checked here, so a bad one fails when the
+config is made, naming the argument.
+
+- ``mini_batch_size``: for a file dataset, a number of files per ``run()`` call (default
+  10); for a tabular dataset, an approximate size of data per call (``"1MB"``, ``"512KB"``,
+  ``1024`` bytes; default ``"1MB"``), which becomes a row count from the table's in-memory
+  size per row, as Azure's size in data did. Not with ``partition_keys``.
+- ``partition_keys``: each distinct combination of these keys' values is one mini batch.
+- ``error_threshold``: failed items (files, or rows) allowed over the whole input; -1 ignores
+  every failure. A mini batch that fails counts all its items; a ``run()`` that returns
+  fewer results than items it was given counts the difference, as in Azure ML.
+- ``allowed_failed_count``: failed mini batches allowed (-1: any); ``allowed_failed_percent``
+  (0-100): the percentage allowed, checked once every mini batch has been handed out.
+  A mini batch counts as failed once its ``run_max_try`` tries are used up.
+- ``description``: shown in the step's log and kept with its partition table.
+- ``run_invocation_timeout``: seconds one ``run()`` call may take; past it the worker is
+  killed and replaced and the try is a failure. ``run_max_try``: tries per mini batch.
+
+>>> config = ParallelRunConfig(environment=None, entry_script="score.py", error_threshold=10,
+...                            output_action="append_row", compute_target="local", node_count=1,
+...                            source_directory="src", mini_batch_size=5)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..errors import ConfigError
+
+OUTPUT_ACTIONS = ("append_row", "summary_only")
+LOGGING_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+DEFAULT_APPEND_ROW_FILE = "parallel_run_step.txt"
+DEFAULT_FILES_PER_BATCH = 10
+DEFAULT_TABULAR_BATCH_BYTES = 1024 * 1024
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+
+
+class ParallelRunConfig:
+    """The settings of a ``ParallelRunStep`` (see the module for each argument's meaning)."""
+
+    def __init__(self, environment: Any, entry_script: str, error_threshold: int, output_action: str,
+                 compute_target: Any, node_count: int, process_count_per_node: int | None = None,
+                 mini_batch_size: int | str | None = None, source_directory: str | os.PathLike | None = None,
+                 description: str | None = None, logging_level: str = "INFO", run_invocation_timeout: int = 60,
+                 run_max_try: int = 3, append_row_file_name: str | None = None,
+                 allowed_failed_count: int | None = None, allowed_failed_percent: float | None = None,
+                 partition_keys: list[str] | None = None, environment_variables: dict[str, str] | None = None):
+        from ..environment import Environment
+        what = "ParallelRunConfig"
+        if environment is not None and not isinstance(environment, Environment):
+            raise ConfigError(f"{what}: environment must be an Environment (or None: this Python), "
+                              f"got {type(environment).__name__}")
+        self.environment = environment
+        if source_directory is not None and not isinstance(source_directory, (str, os.PathLike)):
+            raise ConfigError(f"{what}: source_directory must be a folder path, got {type(source_directory).__name__}")
+        self.source_directory = str(Path(source_directory if source_directory is not None else ".").absolute())
+        self.entry_script = _check_entry_script(entry_script, self.source_directory)
+        self.error_threshold = _whole(error_threshold, "error_threshold", minimum=-1)
+        if output_action not in OUTPUT_ACTIONS:
+            raise ConfigError(f"{what}: output_action must be 'append_row' or 'summary_only', got {output_action!r}")
+        self.output_action = output_action
+        self.compute_target = _check_target(compute_target)
+        self.node_count = _whole(node_count, "node_count", minimum=1)
+        if self.node_count > 1:
+            raise ConfigError(f"{what}: node_count={self.node_count}: this version runs a ParallelRunStep on one "
+                              f"node (the local target); use node_count=1 and process_count_per_node for more "
+                              f"workers (several nodes come with the Ray target)")
+        self.process_count_per_node = (None if process_count_per_node is None else
+                                       _whole(process_count_per_node, "process_count_per_node", minimum=1))
+        if partition_keys is not None:
+            if (not isinstance(partition_keys, (list, tuple)) or not partition_keys
+                    or not all(isinstance(k, str) and k for k in partition_keys)):
+                raise ConfigError(f"{what}: partition_keys must be a non-empty list of key names, "
+                                  f"got {partition_keys!r}")
+            if len(set(partition_keys)) != len(partition_keys):
+                raise ConfigError(f"{what}: partition_keys {list(partition_keys)!r} names a key twice")
+            if mini_batch_size is not None:
+                raise ConfigError(f"{what}: give partition_keys or mini_batch_size, not both (with partition_keys "
+                                  f"each partition is one mini batch)")
+        self.partition_keys = list(partition_keys) if partition_keys is not None else None
+        self.mini_batch_size = mini_batch_size
+        _mini_batch_number(mini_batch_size)  # checked now; read per input type when the step runs
+        if description is not None and not isinstance(description, str):
+            raise ConfigError(f"{what}: description must be text, got {type(description).__name__}")
+        self.description = description
+        if not isinstance(logging_level, str) or logging_level.upper() not in LOGGING_LEVELS:
+            raise ConfigError(f"{what}: logging_level must be one of {', '.join(LOGGING_LEVELS)}, "
+                              f"got {logging_level!r}")
+        self.logging_level = logging_level.upper()
+        self.run_invocation_timeout = _whole(run_invocation_timeout, "run_invocation_timeout", minimum=1)
+        self.run_max_try = _whole(run_max_try, "run_max_try", minimum=1)
+        if append_row_file_name is not None:
+            if output_action != "append_row":
+                raise ConfigError(f"{what}: append_row_file_name is for output_action='append_row'; with "
+                                  f"{output_action!r} no file is written")
+            if (not isinstance(append_row_file_name, str) or not append_row_file_name
+                    or "/" in append_row_file_name or "\\" in append_row_file_name
+                    or append_row_file_name in (".", "..")):
+                raise ConfigError(f"{what}: append_row_file_name must be a file name (no folders), "
+                                  f"got {append_row_file_name!r}")
+        self.append_row_file_name = append_row_file_name or DEFAULT_APPEND_ROW_FILE
+        self.allowed_failed_count = (None if allowed_failed_count is None else
+                                     _whole(allowed_failed_count, "allowed_failed_count", minimum=-1))
+        if allowed_failed_percent is not None:
+            if (isinstance(allowed_failed_percent, bool) or not isinstance(allowed_failed_percent, (int, float))
+                    or not 0 <= allowed_failed_percent <= 100):
+                raise ConfigError(f"{what}: allowed_failed_percent must be a number from 0 to 100, "
+                                  f"got {allowed_failed_percent!r}")
+        self.allowed_failed_percent = allowed_failed_percent
+        if environment_variables is not None and (
+                not isinstance(environment_variables, dict)
+                or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in environment_variables.items())):
+            raise ConfigError(f"{what}: environment_variables must be a dict of name -> text, "
+                              f"got {environment_variables!r}")
+        self.environment_variables = dict(environment_variables or {})
+
+    def _settings(self) -> dict[str, Any]:
+        """What the step's job reads (``runyard.pipeline._parallel``)."""
+        return {"entry_script": self.entry_script, "error_threshold": self.error_threshold,
+                "output_action": self.output_action, "process_count_per_node": self.process_count_per_node,
+                "mini_batch_size": self.mini_batch_size, "logging_level": self.logging_level,
+                "run_invocation_timeout": self.run_invocation_timeout, "run_max_try": self.run_max_try,
+                "append_row_file_name": self.append_row_file_name, "allowed_failed_count": self.allowed_failed_count,
+                "allowed_failed_percent": self.allowed_failed_percent, "partition_keys": self.partition_keys,
+                "description": self.description}
+
+    def __repr__(self) -> str:
+        return (f"ParallelRunConfig(entry_script={self.entry_script!r}, output_action={self.output_action!r}, "
+                f"mini_batch_size={self.mini_batch_size!r}, partition_keys={self.partition_keys!r})")
+
+
+def _whole(value: Any, name: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"ParallelRunConfig: {name} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_target(target: Any) -> Any:
+    if target is None or target in ("local", "azureml:local") or getattr(target, "type", None) == "local":
+        return target
+    shown = getattr(target, "name", target)
+    raise ConfigError(f"ParallelRunConfig: compute_target {shown!r} is not the local target; this version runs "
+                      f"a ParallelRunStep's workers as processes on the local target only (Docker and Ray "
+                      f"targets come next)")
+
+
+def _check_entry_script(entry_script: Any, source_directory: str) -> str:
+    """The script exists and defines ``init()`` and ``run(mini_batch)`` or ``run(mini_batch,
+    mini_batch_context)`` at its top level (read, not run)."""
+    import ast
+    if not isinstance(entry_script, str) or not entry_script.endswith(".py"):
+        raise ConfigError(f"ParallelRunConfig: entry_script must name a Python file (ending in .py), "
+                          f"got {entry_script!r}")
+    relative = PurePosixPath(entry_script.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r} must be a path relative to "
+                          f"source_directory")
+    path = Path(source_directory) / relative
+    if not path.is_file():
+        raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r} does not exist in source_directory "
+                          f"{source_directory!r}")
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as e:
+        raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r} is not valid Python: line "
+                          f"{e.lineno}: {e.msg}") from None
+    functions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    missing = [name for name in ("init", "run") if name not in functions]
+    if missing:
+        raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r} defines no "
+                          f"{' and no '.join(f'{m}()' for m in missing)} at its top level; an entry script "
+                          f"defines init() (called once per worker process) and run(mini_batch) or "
+                          f"run(mini_batch, mini_batch_context)")
+    args = functions["run"].args
+    positional = len(args.posonlyargs) + len(args.args)
+    required = positional - len(args.defaults)
+    if args.vararg is None and not (positional >= 1 and required <= 2):
+        raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r}: run() must take mini_batch, or "
+                          f"mini_batch and mini_batch_context, as its arguments")
+    return relative.as_posix()
+
+
+def _mini_batch_number(value: Any) -> int | None:
+    """``mini_batch_size`` as a number: files, or bytes for a size with a unit."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        if value >= 1:
+            return value
+    elif isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if match and int(match.group(1)) >= 1:
+            return int(match.group(1)) * _UNITS[(match.group(2) or "").upper()]
+    raise ConfigError(f"ParallelRunConfig: mini_batch_size must be a whole number >= 1 (files per mini batch) or a "
+                      f"size such as '1MB', '512KB', '1024' (data per mini batch of a tabular dataset), "
+                      f"got {value!r}")
+
+
+def files_per_batch(value: Any) -> int:
+    """Files per mini batch of a file dataset."""
+    if value is None:
+        return DEFAULT_FILES_PER_BATCH
+    match = _SIZE_RE.match(value) if isinstance(value, str) else None
+    if match and match.group(2):
+        raise ConfigError(f"ParallelRunConfig: mini_batch_size {value!r} is a size; for a file dataset it is a "
+                          f"number of files per mini batch")
+    return _mini_batch_number(value)
+
+
+def bytes_per_batch(value: Any) -> int:
+    """Approximate bytes of data per mini batch of a tabular dataset."""
+    return DEFAULT_TABULAR_BATCH_BYTES if value is None else _mini_batch_number(value)

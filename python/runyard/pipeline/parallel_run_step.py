@@ -1,0 +1,162 @@
+"""``ParallelRunStep``: an entry script's ``run()`` over mini batches of a dataset, by a pool of
+worker processes, as one step run.
+
+The step is an ordinary job (``python -m runyard.pipeline._parallel``) on the local target:
+that process plans the mini batches, starts ``process_count_per_node`` workers (each imports
+the entry script and calls its ``init()`` once), hands them mini batches until none are left,
+applies the failure settings of the ``ParallelRunConfig`` and keeps a **partition table** with
+the step run (``run.get_partition_results()``). Workers log through the step run
+(``EntryScript().logger``, ``Run.get_context().log``); no mini batch becomes a run of its own.
+
+Inputs are datasets (``FileDataset``: a mini batch is a list of file paths; ``TabularDataset``:
+a pandas DataFrame) or an earlier step's output (its files); ``side_inputs`` reach every
+worker whole. With ``output_action='append_row'`` every ``run()`` result is collected into
+``append_row_file_name`` in ``output`` (or in the run's outputs/ without one).
+
+Submitting the pipeline again runs only the mini batches that did not succeed in the newest
+earlier run of the same step (same reuse key: script, settings, data): the others' results and
+output files are carried over.
+
+>>> config = ParallelRunConfig(environment=None, entry_script="train.py", error_threshold=-1,
+...                            output_action="append_row", compute_target="local", node_count=1,
+...                            source_directory="src", partition_keys=["store"])  # doctest: +SKIP
+>>> step = ParallelRunStep("train", config, inputs=[sales.as_named_input("sales")],
+...                        output=OutputFileDatasetConfig("models"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..config import RunConfiguration, ScriptRunConfig
+from ..data import Dataset, DatasetConsumptionConfig
+from ..errors import ConfigError
+from .data import OutputFileDatasetConfig, StepInput
+from .parallel_run_config import ParallelRunConfig, files_per_batch
+from .steps import PipelineStep
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
+#: the module the step's job runs
+MODULE = "runyard.pipeline._parallel"
+
+
+class ParallelRunStep(PipelineStep):
+    """Run ``parallel_run_config.entry_script`` over ``inputs`` in mini batches (see the module).
+
+    >>> step = ParallelRunStep("score", config, inputs=[images.as_named_input("images")],
+    ...                        output=OutputFileDatasetConfig("scores"), arguments=["--threshold", 0.5])  # doctest: +SKIP
+    """
+
+    kind = "parallel"
+
+    def __init__(self, name: str, parallel_run_config: ParallelRunConfig, inputs: list[Any],
+                 output: Any = None, side_inputs: list[Any] | None = None, arguments: list[Any] | None = None,
+                 allow_reuse: bool = True):
+        what = f"ParallelRunStep {name!r}"
+        if not isinstance(parallel_run_config, ParallelRunConfig):
+            raise ConfigError(f"{what}: parallel_run_config must be a ParallelRunConfig, "
+                              f"got {type(parallel_run_config).__name__}")
+        config = self.parallel_run_config = parallel_run_config
+        if not isinstance(inputs, (list, tuple)) or not inputs:
+            raise ConfigError(f"{what}: inputs must be a non-empty list of datasets (or their as_named_input()) "
+                              f"or step outputs, the data split into mini batches")
+        partitioned = [_as_partitioned_input(item, f"{what}: inputs[{index}]") for index, item in enumerate(inputs)]
+        kinds = {_input_type(item) for item in partitioned}
+        if len(kinds) > 1:
+            raise ConfigError(f"{what}: inputs mixes file and tabular data; every input of a ParallelRunStep is of "
+                              f"one type (a mini batch is a list of files or a DataFrame)")
+        self.input_type = kinds.pop()
+        if self.input_type == "file":
+            files_per_batch(config.mini_batch_size)
+        if config.partition_keys is not None:
+            for item in partitioned:
+                _check_partition_keys(item, config.partition_keys, what)
+        if output is not None and not isinstance(output, OutputFileDatasetConfig):
+            raise ConfigError(f"{what}: output must be an OutputFileDatasetConfig or PipelineData, "
+                              f"got {type(output).__name__}")
+        if side_inputs is not None and not isinstance(side_inputs, (list, tuple)):
+            raise ConfigError(f"{what}: side_inputs must be a list, got {type(side_inputs).__name__}")
+        side = [item.delivered() if isinstance(item, DatasetConsumptionConfig) else
+                item.as_named_input(item._input_name()).as_download() if isinstance(item, Dataset) else item
+                for item in side_inputs or []]
+        runconfig = RunConfiguration(target=config.compute_target if config.compute_target is not None else "local",
+                                     environment=config.environment,
+                                     environment_variables=config.environment_variables)
+        super().__init__(name, arguments=arguments, inputs=[*partitioned, *side],
+                         outputs=[output] if output is not None else [], allow_reuse=allow_reuse,
+                         compute_target=config.compute_target, runconfig=runconfig,
+                         source_directory=config.source_directory)
+        self.output = output
+        # the user's arguments go to the entry script (after "--"), not to the job's command line
+        self.user_arguments, self.arguments = self.arguments, []
+        self.partitioned = [item.name for item in partitioned]
+        if len(set(self.partitioned)) != len(self.partitioned):
+            raise ConfigError(f"{what}: two inputs are named {self.partitioned!r}; name them apart with "
+                              f"as_named_input(name) / as_input(name=...)")
+        self.command = self._command(partitioned)
+
+    def _command(self, partitioned: list[Any]) -> list[dict[str, Any]]:
+        words: list[Any] = ["/bin/sh", "-c", f'exec "${{RETICULATE_PYTHON:-python3}}" -m {MODULE} "$@"', "parallel",
+                            "--settings", json.dumps({**self.parallel_run_config._settings(),
+                                                      "input_type": self.input_type}, sort_keys=True)]
+        tokens = [{"text": w} for w in words]
+        for item in partitioned:
+            if isinstance(item, DatasetConsumptionConfig):
+                tokens += [{"text": "--dataset"}, {"text": item.name}, {"input": item.name}]
+            else:
+                tokens += [{"text": "--folder"}, {"text": item.name}, {"input": item.name}]
+        if self.output is not None:
+            tokens += [{"text": "--output"}, {"output": self.output.name}]
+        return tokens + [{"text": "--"}, *self.user_arguments]
+
+    def parameters(self) -> list[Any]:
+        return [t["object"] for t in self.command if "parameter" in t]
+
+    def _config(self, workspace: "Workspace") -> ScriptRunConfig:
+        from ..compute import get_target
+        config = ScriptRunConfig(source_directory=self.source_directory, command="true", run_config=self.runconfig,
+                                 compute_target=self.compute_target)
+        target = get_target(workspace, config.resolved_target())
+        if target.type != "local":
+            raise ConfigError(f"compute_target {target.name!r} is a {target.type} target; this version runs a "
+                              f"ParallelRunStep on the local target only (Docker and Ray come next)")
+        return config
+
+
+def _as_partitioned_input(item: Any, where: str) -> DatasetConsumptionConfig | StepInput:
+    if isinstance(item, Dataset):
+        item = item.as_named_input(item._input_name())
+    if isinstance(item, OutputFileDatasetConfig):
+        item = item.as_input()
+    if isinstance(item, DatasetConsumptionConfig):
+        return item.delivered()  # the workers read the files in the job's folder
+    if isinstance(item, StepInput):
+        if item.output._format is not None:
+            raise ConfigError(f"{where}: step output {item.output.name!r} read as a table is not taken yet; give "
+                              f"it as files (the output itself) or register it as a tabular dataset")
+        return item
+    raise ConfigError(f"{where} must be a FileDataset or TabularDataset (or its as_named_input()), or a step "
+                      f"output, got {type(item).__name__}")
+
+
+def _input_type(item: Any) -> str:
+    if isinstance(item, DatasetConsumptionConfig):
+        return item.dataset._type
+    return "file"
+
+
+def _check_partition_keys(item: Any, keys: list[str], what: str) -> None:
+    """Partition keys are keys of every input (Azure ML: a partitioned tabular dataset's
+    ``partition_format`` columns)."""
+    if not isinstance(item, DatasetConsumptionConfig) or item.dataset._type != "tabular":
+        raise ConfigError(f"{what}: partition_keys {keys!r} need partitioned tabular datasets as inputs; input "
+                          f"{item.name!r} is files")
+    known = item.dataset.partition_keys
+    missing = [k for k in keys if k not in known]
+    if missing:
+        raise ConfigError(f"{what}: partition_keys {missing!r} are not partition keys of input {item.name!r} "
+                          f"(its partition keys: {known or 'none'}); partition it with "
+                          f"dataset.partition_by({keys!r}, target) or read it with partition_format")
