@@ -2,9 +2,12 @@
 // names, and, instead of them, the token prompt when the server asks for one; accepting a
 // token mounts the pages again, so everything they show is read with it.
 import { api } from "./api";
+import { AssetsPage } from "./AssetsPage";
 import { MAX_COMPARED } from "./compare";
 import { CompareView } from "./CompareView";
 import { ExperimentList } from "./ExperimentList";
+import { HeaderNav } from "./HeaderNav";
+import { PipelinesPage } from "./PipelinesPage";
 import { RunDetail } from "./RunDetail";
 import { RunsTable } from "./RunsTable";
 import { useRoute, type Route } from "./route";
@@ -26,7 +29,7 @@ export function App() {
   }
   return (
     <div className="app">
-      <WorkspaceHeader />
+      <WorkspaceHeader route={route} />
       <div className="layout">
         <ExperimentList route={route} />
         <main>
@@ -37,11 +40,12 @@ export function App() {
   );
 }
 
-function WorkspaceHeader() {
+function WorkspaceHeader({ route }: { route: Route }) {
   const workspace = useFetch(api.workspace, "workspace");
   return (
     <header className="top">
       <h1>runyard studio</h1>
+      <HeaderNav route={route} />
       {workspace.data && <span className="workspace"><span className="muted">workspace</span> {workspace.data.name}</span>}
     </header>
   );
@@ -50,6 +54,10 @@ function WorkspaceHeader() {
 function Page({ route }: { route: Route }) {
   if (route.page === "run") return <RunDetail key={route.runId} runId={route.runId} />;
   if (route.page === "compare") return <CompareView runIds={route.runIds.slice(0, MAX_COMPARED)} />;
+  if (route.page === "assets") {
+    return <AssetsPage key={`${route.kind}/${route.name ?? ""}`} kind={route.kind} name={route.name} version={route.version} />;
+  }
+  if (route.page === "pipelines") return <PipelinesPage />;
   return <RunsPage key={route.experiment ?? ""} experiment={route.experiment} />;
 }
 

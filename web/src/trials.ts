@@ -1,0 +1,109 @@
+// A HyperDrive sweep's trials (its child runs) as a table and a chart take them: each trial's
+// values (its "hyperparameters" property, JSON), its score (the best value of the primary
+// metric it logged, as HyperDriveRun ranks them), and why a policy stopped it ("stopped_by").
+import type { KeyValues, RunSummary, StoredMetric } from "./api";
+
+export type HyperValue = string | number | boolean | null;
+
+export interface TrialRow {
+  runId: string;
+  name: string;
+  /** its number in the sweep (hyperdrive.trial_index); null when the property is missing */
+  index: number | null;
+  status: string;
+  values: Record<string, HyperValue>;
+  /** the best value of the primary metric it logged; null before it logs one */
+  score: number | null;
+  stoppedBy: string | null;
+}
+
+export interface SweepDefinition {
+  metric: string;
+  maximize: boolean;
+}
+
+/** the primary metric and goal of a hyperdrive (or AutoML) run's definition, if it has them */
+export function sweepDefinition(definition: string | null): SweepDefinition | undefined {
+  if (!definition) return undefined;
+  try {
+    const parsed = JSON.parse(definition) as { primary_metric_name?: unknown; goal?: unknown };
+    if (typeof parsed.primary_metric_name !== "string") return undefined;
+    return { metric: parsed.primary_metric_name, maximize: parsed.goal === "MAXIMIZE" };
+  } catch {
+    return undefined;
+  }
+}
+
+function parsedValues(text: string | null | undefined): Record<string, HyperValue> {
+  if (!text) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed as Record<string, HyperValue> : {};
+  } catch {
+    return {};
+  }
+}
+
+export function trialRows(children: RunSummary[], properties: KeyValues[], rows: StoredMetric[],
+                          sweep: SweepDefinition): TrialRow[] {
+  const logged = new Map<string, number[]>();
+  for (const row of rows) {
+    if (row.value_num === null || !Number.isFinite(row.value_num)) continue;
+    if (row.kind !== "scalar" && row.kind !== "list") continue;
+    logged.set(row.run_id, [...(logged.get(row.run_id) ?? []), row.value_num]);
+  }
+  const best = sweep.maximize ? Math.max : Math.min;
+  return children.map((child, k) => {
+    const own = properties[k] ?? {};
+    const values = logged.get(child.run_id);
+    const index = Number.parseInt(own["hyperdrive.trial_index"] ?? "", 10);
+    return {
+      runId: child.run_id,
+      name: child.display_name ?? child.run_id,
+      index: Number.isNaN(index) ? null : index,
+      status: child.status,
+      values: parsedValues(own["hyperparameters"]),
+      score: values && values.length > 0 ? best(...values) : null,
+      stoppedBy: own["stopped_by"] ?? null,
+    };
+  });
+}
+
+/** every hyperparameter any trial has, in the order first seen */
+export function hyperparameterNames(trials: TrialRow[]): string[] {
+  return [...new Set(trials.flatMap((trial) => Object.keys(trial.values)))];
+}
+
+/** the trial with the best score (ties: the first), or undefined when none has one */
+export function bestTrial(trials: TrialRow[], maximize: boolean): TrialRow | undefined {
+  let found: TrialRow | undefined;
+  for (const trial of trials) {
+    if (trial.score === null) continue;
+    if (!found || (maximize ? trial.score > found.score! : trial.score < found.score!)) found = trial;
+  }
+  return found;
+}
+
+export type TrialSort = { key: string; descending: boolean };
+
+function compared(a: HyperValue | undefined, b: HyperValue | undefined): number {
+  const missingA = a === undefined || a === null;
+  const missingB = b === undefined || b === null;
+  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1; // missing last
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a).localeCompare(String(b), undefined, { numeric: true });
+}
+
+/** sorted by "index", "status", "score" or "value:<hyperparameter>"; trials without the value last */
+export function sortTrials(trials: TrialRow[], { key, descending }: TrialSort): TrialRow[] {
+  const valueOf = (trial: TrialRow): HyperValue | undefined =>
+    key === "index" ? trial.index : key === "status" ? trial.status : key === "score" ? trial.score
+      : key.startsWith("value:") ? trial.values[key.slice(6)] : undefined;
+  return [...trials].sort((a, b) => {
+    const va = valueOf(a);
+    const vb = valueOf(b);
+    const order = compared(va, vb);
+    const eitherMissing = va === undefined || va === null || vb === undefined || vb === null;
+    return descending && !eitherMissing ? -order : order;
+  });
+}
