@@ -43,7 +43,9 @@ export function ParallelCoordinates({ runIds, labels, columns }: {
           {axes.map((axis, k) => (
             <g key={axis.key} className="pc-axis" aria-hidden="true">
               <line x1={x(k)} y1={PAD.top} x2={x(k)} y2={PAD.top + plotH} className="axis" />
-              <text x={x(k)} y={PAD.top - 18} textAnchor="middle" className="axis-label">{cut(axis.key, LABEL_CHARS)}</text>
+              <text x={x(k)} y={PAD.top - 18} textAnchor="middle" className="axis-label">
+                <title>{axis.key}</title>{cut(axis.key, LABEL_CHARS)}
+              </text>
               {axis.scale.ticks.map((tick) => (
                 <text key={tick.label} x={x(k) - 5} y={y(tick.at) + 4} textAnchor="end" className="tick">{cut(tick.label, TICK_CHARS)}</text>
               ))}
@@ -64,7 +66,7 @@ export function ParallelCoordinates({ runIds, labels, columns }: {
           })}
         </svg>
       </div>
-      <p className="muted" aria-live="polite">{highlighted ? describe(runIds.indexOf(highlighted)) : ""}</p>
+      <p className="muted pc-status" aria-live="polite">{highlighted ? describe(runIds.indexOf(highlighted)) : ""}</p>
       <details>
         <summary>The chart's values as a table</summary>
         <table aria-label="Parallel coordinates values">

@@ -45,7 +45,7 @@ export function TrialsSection({ runId, sweep, live }: { runId: string; sweep: Sw
   const best = bestTrial(trials, sweep.maximize);
   return (
     <>
-      <p className="muted">
+      <p className="muted in-text">
         {trials.length} {trials.length === 1 ? "trial" : "trials"}; primary metric {sweep.metric} (
         {sweep.maximize ? "higher" : "lower"} is better, a trial's best value)
         {best && <>; best: <a href={href.run(best.runId)}>{best.name}</a> {formatNumber(best.score)}</>}
