@@ -5,6 +5,7 @@ import { api, type KeyValues, type MetricName, type RunRow } from "./api";
 import { differences } from "./compare";
 import { formatNumber } from "./format";
 import { MetricChart } from "./MetricChart";
+import { expandObjects } from "./parallelCoordinates";
 import { ParallelCoordinates } from "./ParallelCoordinates";
 import { href } from "./route";
 import { StatusBadge } from "./StatusBadge";
@@ -79,7 +80,7 @@ export function CompareView({ runIds }: { runIds: string[] }) {
       {differing.length === 0 && <p className="muted">The runs have the same properties and tags.</p>}
       {runs.length > 1 && (
         <ParallelCoordinates runIds={runs.map((run) => run.run_id)} labels={names} columns={[
-          ...differing,
+          ...expandObjects(differing),
           ...scalars.map((name) => ({ key: name, values: runs.map((_, k) => latest(k, name)) })),
         ]} />
       )}

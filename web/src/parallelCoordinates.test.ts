@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { asNumberIfNumeric, linePath, parallelCoordinates } from "./parallelCoordinates";
+import { asNumberIfNumeric, expandObjects, linePath, parallelCoordinates } from "./parallelCoordinates";
 
 describe("parallel coordinates", () => {
   it("reads numbers in text and leaves other text as categories", () => {
@@ -24,6 +24,19 @@ describe("parallel coordinates", () => {
     expect(lines[2]!.positions[0]).toBeCloseTo(0.5);
     expect(lines.map((line) => line.positions[1])).toEqual([1, 0, undefined]);
     expect(lines.map((line) => line.positions[2])).toEqual([0, 1, undefined]);
+  });
+
+  it("makes a column per key of JSON objects, keeping the keys whose values differ", () => {
+    expect(expandObjects([
+      { key: "property:hyperparameters", values: ['{"--lr": 0.1, "--opt": "adam", "n": {"a": 1}}', '{"--lr": 0.2, "--opt": "adam"}', '{"--opt": "adam"}'] },
+      { key: "property:note", values: ["{not json", "{}", "x"] },
+      { key: "acc", values: [0.9, 0.8, 0.7] },
+    ])).toEqual([
+      { key: "property:hyperparameters.--lr", values: [0.1, 0.2, undefined] },
+      { key: "property:hyperparameters.n", values: ['{"a":1}', undefined, undefined] },  // (--opt is the same)
+      { key: "property:note", values: ["{not json", "{}", "x"] },
+      { key: "acc", values: [0.9, 0.8, 0.7] },
+    ]);
   });
 
   it("draws a path broken where a value is missing", () => {

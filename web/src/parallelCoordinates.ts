@@ -21,6 +21,37 @@ export interface PcLine {
   positions: (number | undefined)[];
 }
 
+function jsonObject(value: AxisValue): Record<string, unknown> | undefined {
+  if (typeof value !== "string" || !value.startsWith("{")) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function scalar(value: unknown): AxisValue {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === "object" ? JSON.stringify(value) : value as string | number | boolean;
+}
+
+/**
+ * A column whose values are JSON objects (a trial's "hyperparameters" property) becomes a
+ * column per key of them (`property:hyperparameters.--lr`), keeping those whose values differ:
+ * each value a sweep tried is an axis of its own.
+ */
+export function expandObjects(columns: PcColumn[]): PcColumn[] {
+  return columns.flatMap((column) => {
+    const objects = column.values.map(jsonObject);
+    if (!objects.some(Boolean) || column.values.some((value, k) => value != null && !objects[k])) return [column];
+    const keys = [...new Set(objects.flatMap((object) => Object.keys(object ?? {})))];
+    return keys
+      .map((key) => ({ key: `${column.key}.${key}`, values: objects.map((object) => scalar(object?.[key])) }))
+      .filter(({ values }) => values.some((value) => value !== values[0]));
+  });
+}
+
 export function asNumberIfNumeric(value: AxisValue): AxisValue {
   if (typeof value !== "string") return value;
   const trimmed = value.trim();
