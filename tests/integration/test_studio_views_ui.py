@@ -177,6 +177,20 @@ def test_a_sweeps_trials_are_tabled_and_charted_with_the_stopped_ones_marked(pag
     expect(page).to_have_url(f"{studio}/#/runs/{trials['C'].id}")
 
 
+def test_a_running_sweeps_trials_are_followed_until_it_ends(page: Page, studio: str, seeded):
+    sweep = Experiment(seeded["ws"], "sweeps").submit(HyperDriveConfig(
+        run_config=ScriptRunConfig(str(seeded["folder"] / "src"), script="trace.py", compute_target="local"),
+        hyperparameter_sampling=GridParameterSampling({"--trace": choice("A", "C")}), primary_metric_name="acc",
+        primary_metric_goal="MAXIMIZE", max_total_runs=2, max_concurrent_runs=1))
+    page.goto(f"{studio}/#/runs/{sweep.id}")
+    expect(page.locator(".run-header")).not_to_contain_text("Completed")  # each trial takes 2 s or more
+    rows = section(page, "Trials").get_by_role("table", name="Trials").locator("tbody tr")
+    expect(rows.locator("td:nth-child(2)")).to_have_text(["Completed", "Completed"], timeout=60_000)
+    expect(rows.filter(has_text="(best)").locator("td:nth-child(3)")).to_have_text("C")
+    expect(page.locator(".run-header")).to_contain_text("Completed", timeout=30_000)
+    assert sweep.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+
+
 def test_an_automl_run_shows_its_leaderboard_guardrails_and_feature_importances(page: Page, studio: str, seeded):
     automl = seeded["automl"]
     best_id = automl.get_tags()["automl_best_child_run_id"]

@@ -71,7 +71,7 @@ export function SubmitPipelineForm({ target, title, parameters, onClose }: {
       </div>
       {error && <p role="alert" className="error">{error}</p>}
       {started && (
-        <p role="status">
+        <p role="status" className="in-text">
           Submitted: <a href={href.run(started.run_id)}>{started.run_id}</a> in experiment {started.experiment} ({started.status})
         </p>
       )}
