@@ -2,8 +2,9 @@
 // primary metric, a policy's stop marked) linking to each trial, and a chart of the primary
 // metric against the hyperparameter picked, stopped trials drawn apart and the best ringed.
 // While the sweep runs it reads them again.
-import { useId, useState } from "react";
+import { useId, useRef, useState } from "react";
 import { api, type KeyValues, type RunSummary, type StoredMetric } from "./api";
+import { childProperties, type PropertiesCache } from "./childProperties";
 import { axisScale } from "./axisScale";
 import { formatNumber } from "./format";
 import { href } from "./route";
@@ -23,18 +24,19 @@ interface Loaded {
   rows: StoredMetric[];
 }
 
-async function load(runId: string, metric: string): Promise<Loaded> {
+async function load(runId: string, metric: string, cache: PropertiesCache): Promise<Loaded> {
   const page = await api.queryRuns({ parent_id: runId, sort: "created_at", descending: false, limit: MAX_TRIALS });
   const ids = page.runs.map((run) => run.run_id);
   const [properties, rows] = await Promise.all([
-    Promise.all(ids.map(api.properties)),
+    childProperties(page.runs, cache),
     ids.length > 0 ? api.metricRowsOf(ids, metric) : [],
   ]);
   return { children: page.runs, properties, rows };
 }
 
 export function TrialsSection({ runId, sweep, live }: { runId: string; sweep: SweepDefinition; live: boolean }) {
-  const loaded = useFetch(() => load(runId, sweep.metric), `${runId}/trials`);
+  const cache = useRef<PropertiesCache>(new Map());
+  const loaded = useFetch(() => load(runId, sweep.metric, cache.current), `${runId}/trials`);
   useRefreshWhile(live, REFRESH_MS, loaded.reload);
   if (loaded.error) return <p role="alert" className="error">{loaded.error}</p>;
   if (!loaded.data) return <p className="muted">Loading trials…</p>;
