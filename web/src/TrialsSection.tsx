@@ -3,7 +3,7 @@
 // metric against the hyperparameter picked, stopped trials drawn apart and the best ringed.
 // While the sweep runs it reads them again.
 import { useId, useRef, useState } from "react";
-import { api, type KeyValues, type RunSummary, type StoredMetric } from "./api";
+import { api, type KeyValues, type RunSummary, type Series } from "./api";
 import { childProperties, type PropertiesCache } from "./childProperties";
 import { axisScale } from "./axisScale";
 import { formatNumber } from "./format";
@@ -17,21 +17,27 @@ import { useRefreshWhile } from "./useRefreshWhile";
 
 const REFRESH_MS = 3000;
 const MAX_TRIALS = 1000;
+/** points per trial: the server keeps each bucket's lowest and highest, so the best is among them */
+const POINTS = 64;
+/** the most runs one series request takes */
+const RUNS_PER_REQUEST = 100;
 
 interface Loaded {
   children: RunSummary[];
   properties: KeyValues[];
-  rows: StoredMetric[];
+  series: Series[];
 }
 
 async function load(runId: string, metric: string, cache: PropertiesCache): Promise<Loaded> {
   const page = await api.queryRuns({ parent_id: runId, sort: "created_at", descending: false, limit: MAX_TRIALS });
   const ids = page.runs.map((run) => run.run_id);
-  const [properties, rows] = await Promise.all([
+  const chunks = Array.from({ length: Math.ceil(ids.length / RUNS_PER_REQUEST) },
+                            (_, k) => ids.slice(k * RUNS_PER_REQUEST, (k + 1) * RUNS_PER_REQUEST));
+  const [properties, series] = await Promise.all([
     childProperties(page.runs, cache),
-    ids.length > 0 ? api.metricRowsOf(ids, metric) : [],
+    Promise.all(chunks.map((run_ids) => api.series({ run_ids, name: metric, points: POINTS, start: 0, end: null }))),
   ]);
-  return { children: page.runs, properties, rows };
+  return { children: page.runs, properties, series: series.flat() };
 }
 
 export function TrialsSection({ runId, sweep, live }: { runId: string; sweep: SweepDefinition; live: boolean }) {
@@ -40,9 +46,9 @@ export function TrialsSection({ runId, sweep, live }: { runId: string; sweep: Sw
   useRefreshWhile(live, REFRESH_MS, loaded.reload);
   if (loaded.error) return <p role="alert" className="error">{loaded.error}</p>;
   if (!loaded.data) return <p className="muted">Loading trials…</p>;
-  const { children, properties, rows } = loaded.data;
+  const { children, properties, series } = loaded.data;
   if (children.length === 0) return <p className="muted">No trials yet.</p>;
-  const trials = trialRows(children, properties, rows, sweep);
+  const trials = trialRows(children, properties, series, sweep);
   const names = hyperparameterNames(trials);
   const best = bestTrial(trials, sweep.maximize);
   return (

@@ -286,9 +286,6 @@ export const api = {
   metricNames: (runId: string) => json<MetricName[]>("GET", `${run(runId)}/metric-names`),
   metricRows: (runId: string, name: string) =>
     json<StoredMetric[]>("POST", "/metrics/query", { body: { run_ids: [runId], name } }),
-  /** every row of one metric of many runs (up to 10,000) */
-  metricRowsOf: (runIds: string[], name: string) =>
-    json<StoredMetric[]>("POST", "/metrics/query", { body: { run_ids: runIds, name } }),
   series: (request: SeriesRequest) => json<Series[]>("POST", "/metrics/series", { body: request }),
   files: (runId: string) => json<string[]>("GET", `${run(runId)}/files`),
   fileContent: async (runId: string, name: string): Promise<Blob> =>

@@ -1,7 +1,9 @@
 // A HyperDrive sweep's trials (its child runs) as a table and a chart take them: each trial's
 // values (its "hyperparameters" property, JSON), its score (the best value of the primary
 // metric it logged, as HyperDriveRun ranks them), and why a policy stopped it ("stopped_by").
-import type { KeyValues, RunSummary, StoredMetric } from "./api";
+// The values logged come as the server's series, whose buckets keep their lowest and highest
+// values, so a few points per trial still hold its best.
+import type { KeyValues, RunSummary, Series } from "./api";
 
 export type HyperValue = string | number | boolean | null;
 
@@ -44,13 +46,12 @@ function parsedValues(text: string | null | undefined): Record<string, HyperValu
   }
 }
 
-export function trialRows(children: RunSummary[], properties: KeyValues[], rows: StoredMetric[],
+export function trialRows(children: RunSummary[], properties: KeyValues[], series: Series[],
                           sweep: SweepDefinition): TrialRow[] {
   const logged = new Map<string, number[]>();
-  for (const row of rows) {
-    if (row.value_num === null || !Number.isFinite(row.value_num)) continue;
-    if (row.kind !== "scalar" && row.kind !== "list") continue;
-    logged.set(row.run_id, [...(logged.get(row.run_id) ?? []), row.value_num]);
+  for (const one of series) {
+    const values = one.value.filter((value) => Number.isFinite(value));
+    logged.set(one.run_id, [...(logged.get(one.run_id) ?? []), ...values]);
   }
   const best = sweep.maximize ? Math.max : Math.min;
   return children.map((child, k) => {
