@@ -22,10 +22,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, expect
 
 from runyard import (AutoMLConfig, BanditPolicy, Dataset, Experiment, GridParameterSampling, HyperDriveConfig,
-                     Pipeline, PipelineParameter, PythonScriptStep, ScriptRunConfig, Workspace, choice)
+                     Pipeline, PipelineParameter, PythonScriptStep, Run, ScriptRunConfig, Workspace, choice)
 from runyard import status as st
 from runyard.pipeline import PipelineEndpoint, Schedule, ScheduleRecurrence
 from server_service import stop_server
@@ -290,6 +291,24 @@ def test_a_published_pipeline_is_submitted_from_its_form_and_its_run_appears(pag
     (step,) = ws._store.list_runs(parent_id=run_id)
     page.goto(f"{studio}/#/runs/{step['run_id']}")
     expect(page.locator(".log")).to_contain_text("step arguments ['--factor', '5', '--where', 'here']")
+
+
+def test_an_endpoint_is_submitted_at_its_default_version(page: Page, studio: str, seeded):
+    page.goto(f"{studio}/#/pipelines")
+    page.get_by_role("button", name="Submit endpoint scoring-endpoint").click()
+    form = page.get_by_role("form", name="Submit endpoint scoring-endpoint (version 0)")
+    expect(form.get_by_label("where")).to_have_value("here")
+    form.get_by_label("Experiment").fill("from-endpoint")
+    form.get_by_label("where").fill("there")
+    form.get_by_role("button", name="Submit", exact=True).click()
+    expect(form.get_by_role("status")).to_contain_text("in experiment from-endpoint", timeout=30_000)
+    run_id = form.get_by_role("status").get_by_role("link").inner_text()
+    assert Run._from_id(seeded["ws"], run_id).wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+    (step,) = seeded["ws"]._store.list_runs(parent_id=run_id)
+    logs = f"{studio}/api/v1/runs/{step['run_id']}/logs"
+    text = "".join(requests.get(f"{logs}/{log['name']}", timeout=30).json()["text"]
+                   for log in requests.get(logs, timeout=30).json())
+    assert "step arguments ['--factor', '2', '--where', 'there']" in text
 
 
 # -- comparing ------------------------------------------------------------------------
