@@ -21,9 +21,10 @@ async function loadIterations(runId: string, metric: string,
   return { page, properties: await childProperties(page.runs, cache) };
 }
 
+/** null before the driver has written them (or when it could not) */
 async function loadGuardrails(runId: string) {
   const files = await api.files(runId);
-  if (!files.includes(GUARDRAILS_FILE)) return undefined;
+  if (!files.includes(GUARDRAILS_FILE)) return null;
   return guardrails(await (await api.fileContent(runId, GUARDRAILS_FILE)).text());
 }
 
@@ -45,7 +46,7 @@ export function AutoMLSection({ runId, sweep, bestRunId, live }: {
       )}
       <h4>Data guardrails</h4>
       {checks.error && <p role="alert" className="error">{checks.error}</p>}
-      {checks.data === undefined && !checks.error && <p className="muted">No guardrails yet.</p>}
+      {checks.data === null && <p className="muted">No guardrails recorded.</p>}
       {checks.data && (
         <table aria-label="Guardrails">
           <thead><tr><th scope="col">Guardrail</th><th scope="col">Result</th><th scope="col">Description</th></tr></thead>

@@ -4,7 +4,9 @@
 import { useState } from "react";
 import { api, type Asset } from "./api";
 import { formatTime } from "./format";
-import { pipelineEndpoint, publishedPipeline, schedule, type Parameter } from "./pipelines";
+import {
+  pipelineEndpoint, publishedPipeline, schedule, type Parameter, type PublishedPipelineFacts,
+} from "./pipelines";
 import { href } from "./route";
 import { SubmitPipelineForm, type SubmitTarget } from "./SubmitPipelineForm";
 import { useDocumentTitle } from "./useDocumentTitle";
@@ -12,9 +14,11 @@ import { useFetch } from "./useFetch";
 
 const RECENT_FIRINGS = 5;
 
+const pipelineTitle = (p: PublishedPipelineFacts) => `${p.name} ${p.version ?? ""}`.trim();
+
 async function load() {
   const [pipelines, endpoints, schedules] = await Promise.all([
-    api.assets("published_pipeline"), api.assets("pipeline_endpoint", undefined), api.assets("schedule"),
+    api.assets("published_pipeline"), api.assets("pipeline_endpoint"), api.assets("schedule"),
   ]);
   return { pipelines, endpoints, schedules };
 }
@@ -54,7 +58,7 @@ export function PipelinesPage() {
                   <td>{p.state}</td>
                   <td><code>{p.id}</code></td>
                   <td>
-                    <button type="button" aria-expanded={open === p.id} aria-label={`Submit ${p.name} ${p.version ?? ""}`.trim()}
+                    <button type="button" aria-expanded={open === p.id} aria-label={`Submit ${pipelineTitle(p)}`}
                             disabled={p.state !== "active"} onClick={() => setOpen(open === p.id ? undefined : p.id)}>Submit…</button>
                   </td>
                 </tr>
@@ -62,7 +66,7 @@ export function PipelinesPage() {
             </tbody>
           </table>
         )}
-        {pipelines.map((p) => form(p.id, { kind: "pipeline", id: p.id }, `${p.name} ${p.version ?? ""}`.trim(), p.parameters))}
+        {pipelines.map((p) => form(p.id, { kind: "pipeline", id: p.id }, pipelineTitle(p), p.parameters))}
       </section>
 
       <section className="panel" aria-labelledby="endpoints-heading">
@@ -80,7 +84,7 @@ export function PipelinesPage() {
                   <td>{e.defaultVersion}</td>
                   <td>{e.pipelines.map(({ version, pipelineId }) => {
                     const p = byId.get(pipelineId);
-                    return `${version}: ${p ? `${p.name} ${p.version ?? ""}`.trim() : pipelineId}`;
+                    return `${version}: ${p ? pipelineTitle(p) : pipelineId}`;
                   }).join("; ")}</td>
                   <td>{e.state}</td>
                   <td>
@@ -117,12 +121,11 @@ export function PipelinesPage() {
   );
 }
 
-function ScheduleRow({ asset, pipelines }: { asset: Asset; pipelines: Map<string, { name: string; version: string | null }> }) {
+function ScheduleRow({ asset, pipelines }: { asset: Asset; pipelines: Map<string, PublishedPipelineFacts> }) {
   const facts = schedule(asset);
   const firings = useFetch(() => api.firings(facts.id), facts.id);
-  const target = facts.pipelineId
-    ? (pipelines.get(facts.pipelineId) ? `${pipelines.get(facts.pipelineId)!.name} ${pipelines.get(facts.pipelineId)!.version ?? ""}`.trim() : facts.pipelineId)
-    : `endpoint ${facts.endpointId}`;
+  const pipeline = facts.pipelineId ? pipelines.get(facts.pipelineId) : undefined;
+  const target = pipeline ? pipelineTitle(pipeline) : facts.pipelineId ?? `endpoint ${facts.endpointId}`;
   const recent = [...(firings.data ?? [])].sort((a, b) => b.fired_at - a.fired_at).slice(0, RECENT_FIRINGS);
   return (
     <tr>
