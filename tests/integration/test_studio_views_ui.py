@@ -234,6 +234,8 @@ def test_a_runs_source_files_and_lineage_lead_to_its_dataset_and_model(page: Pag
     expect(files.get_by_role("row", name="read.py")).to_contain_text(f"{len(textwrap.dedent(READ))}")
     source.get_by_role("button", name="View source read.py").click()
     expect(source.get_by_role("region", name="Source of read.py")).to_contain_text('fh.write("weights")')
+    source.scroll_into_view_if_needed()
+    screenshot(page, "views-run-source")
 
     lineage = section(page, "Lineage")
     expect(lineage.get_by_role("region", name="Inputs")).to_contain_text("dataset raw-files version 1 as raw")
@@ -253,6 +255,7 @@ def test_a_runs_source_files_and_lineage_lead_to_its_dataset_and_model(page: Pag
     detail = page.get_by_role("article", name="raw-files version 1")
     expect(detail).to_contain_text("1 (8 bytes)")
     expect(detail.get_by_role("region", name="Read by")).to_contain_text(f"{reader.id} as raw")
+    screenshot(page, "views-dataset")
     detail.get_by_role("region", name="Read by").get_by_role("link").click()
     expect(page).to_have_url(f"{studio}/#/runs/{reader.id}")
 

@@ -46,6 +46,7 @@ export function AutoMLSection({ runId, sweep, bestRunId, live }: {
       )}
       <h4>Data guardrails</h4>
       {checks.error && <p role="alert" className="error">{checks.error}</p>}
+      {checks.data === undefined && !checks.error && <p className="muted">Loading guardrails…</p>}
       {checks.data === null && <p className="muted">No guardrails recorded.</p>}
       {checks.data && (
         <table aria-label="Guardrails">
