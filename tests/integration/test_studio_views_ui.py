@@ -87,6 +87,13 @@ def seeded(tmp_path_factory) -> dict:
         iterations=4, max_concurrent_iterations=2, allowed_models=["LogisticRegression", "LightGBM"],
         n_cross_validations=2))
 
+    trace = PipelineParameter("trace", default_value="A")
+    pipeline_sweep = Experiment(ws, "pipeline-sweeps").submit(HyperDriveConfig(
+        pipeline=Pipeline(ws, [PythonScriptStep("trace.py", name="train", arguments=["--trace", trace],
+                                                source_directory=str(src))]),
+        hyperparameter_sampling=GridParameterSampling({"trace": choice("A", "C")}), primary_metric_name="acc",
+        primary_metric_goal="MAXIMIZE", max_total_runs=2, max_concurrent_runs=2))
+
     data = folder / "data"
     data.mkdir()
     (data / "a.csv").write_text("x,y\n1,2\n")
@@ -109,9 +116,11 @@ def seeded(tmp_path_factory) -> dict:
 
     assert sweep.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
     assert automl.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+    assert pipeline_sweep.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
     trials = {json.loads(child.get_properties()["hyperparameters"])["--trace"]: child
               for child in sweep.get_children()}
-    return {"folder": folder, "ws": ws, "sweep": sweep, "trials": trials, "automl": automl, "reader": reader,
+    return {"folder": folder, "ws": ws, "sweep": sweep, "trials": trials, "pipeline_sweep": pipeline_sweep,
+            "automl": automl, "reader": reader,
             "model": model, "published": published}
 
 
@@ -176,6 +185,16 @@ def test_a_sweeps_trials_are_tabled_and_charted_with_the_stopped_ones_marked(pag
 
     table.get_by_role("link", name="2", exact=True).click()
     expect(page).to_have_url(f"{studio}/#/runs/{trials['C'].id}")
+
+
+def test_a_sweep_over_a_pipeline_scores_each_trial_by_what_its_steps_logged(page: Page, studio: str, seeded):
+    page.goto(f"{studio}/#/runs/{seeded['pipeline_sweep'].id}")
+    table = section(page, "Trials").get_by_role("table", name="Trials")
+    expect(table.get_by_role("columnheader")).to_have_text(["Trial ▲", "Status", "trace", "acc", "Stopped by"])
+    rows = table.locator("tbody tr")
+    expect(rows.locator("td:nth-child(3)")).to_have_text(["A", "C"])
+    expect(rows.locator("td:nth-child(4)")).to_have_text(["0.9", "0.95"])
+    expect(rows.filter(has_text="(best)").locator("td:nth-child(3)")).to_have_text("C")
 
 
 def test_a_running_sweeps_trials_are_followed_until_it_ends(page: Page, studio: str, seeded):

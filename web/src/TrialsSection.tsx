@@ -10,7 +10,7 @@ import { formatNumber } from "./format";
 import { href } from "./route";
 import { StatusBadge } from "./StatusBadge";
 import {
-  bestTrial, hyperparameterNames, sortTrials, trialRows, type SweepDefinition, type TrialRow, type TrialSort,
+  bestTrial, hyperparameterNames, seriesOfTrials, sortTrials, trialRows, type SweepDefinition, type TrialRow, type TrialSort,
 } from "./trials";
 import { useFetch } from "./useFetch";
 import { useRefreshWhile } from "./useRefreshWhile";
@@ -30,14 +30,20 @@ interface Loaded {
 
 async function load(runId: string, metric: string, cache: PropertiesCache): Promise<Loaded> {
   const page = await api.queryRuns({ parent_id: runId, sort: "created_at", descending: false, limit: MAX_TRIALS });
-  const ids = page.runs.map((run) => run.run_id);
+  // a pipeline trial's metric is logged by its steps (HyperDriveRun scores it over them)
+  const trialOf: Record<string, string> = {};
+  await Promise.all(page.runs.filter((run) => run.run_type === "pipeline").map(async (trial) => {
+    const steps = await api.queryRuns({ parent_id: trial.run_id, limit: MAX_TRIALS });
+    for (const step of steps.runs) trialOf[step.run_id] = trial.run_id;
+  }));
+  const ids = [...page.runs.map((run) => run.run_id), ...Object.keys(trialOf)];
   const chunks = Array.from({ length: Math.ceil(ids.length / RUNS_PER_REQUEST) },
                             (_, k) => ids.slice(k * RUNS_PER_REQUEST, (k + 1) * RUNS_PER_REQUEST));
   const [properties, series] = await Promise.all([
     childProperties(page.runs, cache),
     Promise.all(chunks.map((run_ids) => api.series({ run_ids, name: metric, points: POINTS, start: 0, end: null }))),
   ]);
-  return { children: page.runs, properties, series: series.flat() };
+  return { children: page.runs, properties, series: seriesOfTrials(series.flat(), trialOf) };
 }
 
 export function TrialsSection({ runId, sweep, live }: { runId: string; sweep: SweepDefinition; live: boolean }) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunSummary, Series } from "./api";
-import { bestTrial, hyperparameterNames, sortTrials, sweepDefinition, trialRows } from "./trials";
+import { bestTrial, hyperparameterNames, seriesOfTrials, sortTrials, sweepDefinition, trialRows } from "./trials";
 
 const child = (run_id: string, status = "Completed") => ({ run_id, status, display_name: null }) as RunSummary;
 const series = (run_id: string, ...value: number[]) =>
@@ -31,6 +31,11 @@ describe("trials", () => {
     expect(bestTrial(rows, false)?.runId).toBe("b");
     const lowest = trialRows([child("a")], [{}], [series("a", 0.5, 0.2)], { metric: "acc", maximize: false });
     expect(lowest[0]!.score).toBe(0.2);
+  });
+
+  it("counts a pipeline trial's steps' values as its own", () => {
+    const merged = seriesOfTrials([series("p", 0.1), series("step1", 0.4), series("step2", 0.7)], { step1: "p", step2: "p" });
+    expect(trialRows([child("p")], [{}], merged, { metric: "acc", maximize: true })[0]!.score).toBe(0.7);
   });
 
   it("sorts by score or a value, trials without one last either way", () => {

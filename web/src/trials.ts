@@ -46,6 +46,11 @@ function parsedValues(text: string | null | undefined): Record<string, HyperValu
   }
 }
 
+/** a pipeline trial's score is over what its steps logged: each step's series counted as its trial's */
+export function seriesOfTrials(series: Series[], trialOf: Record<string, string>): Series[] {
+  return series.map((one) => ({ ...one, run_id: trialOf[one.run_id] ?? one.run_id }));
+}
+
 export function trialRows(children: RunSummary[], properties: KeyValues[], series: Series[],
                           sweep: SweepDefinition): TrialRow[] {
   const logged = new Map<string, number[]>();
