@@ -165,6 +165,8 @@ def test_a_sweeps_trials_are_tabled_and_charted_with_the_stopped_ones_marked(pag
     best = rows.filter(has_text="(best)")
     expect(best).to_have_count(1)
     expect(best.get_by_role("cell").nth(2)).to_have_text("C")  # its 0.95 beats A's 0.9
+    expect(region).to_contain_text("4 of at most 4 trials, grid sampling, stopped early by Bandit policy; "
+                                   "primary metric acc")
     expect(region).to_contain_text("best:")
 
     acc = table.get_by_role("columnheader", name="acc")
@@ -375,7 +377,8 @@ def test_the_new_views_have_no_serious_accessibility_violations(page: Page, stud
     found = {}
     trials = seeded["trials"]
     visits = [
-        ("sweep", f"#/runs/{seeded['sweep'].id}", lambda: expect(page.get_by_role("table", name="Trials")).to_be_visible()),
+        ("sweep", f"#/runs/{seeded['sweep'].id}",
+         lambda: expect(page.get_by_role("table", name="Trials")).to_be_visible()),
         ("automl", f"#/runs/{seeded['automl'].id}",
          lambda: expect(page.get_by_role("table", name="Feature importance")).to_be_visible()),
         ("run source", f"#/runs/{seeded['reader'].id}", lambda: (
@@ -383,7 +386,8 @@ def test_the_new_views_have_no_serious_accessibility_violations(page: Page, stud
             page.get_by_role("button", name="View source read.py").click(),
             expect(page.get_by_role("region", name="Source of read.py")).to_be_visible())),
         ("models", "#/models", lambda: expect(page.get_by_role("table", name="Models")).to_be_visible()),
-        ("model", "#/models/churn-model", lambda: expect(page.get_by_role("region", name="Produced by")).to_be_visible()),
+        ("model", "#/models/churn-model",
+         lambda: expect(page.get_by_role("region", name="Produced by")).to_be_visible()),
         ("dataset", "#/datasets/raw-files", lambda: expect(page.get_by_role("region", name="Read by")).to_be_visible()),
         ("pipelines", "#/pipelines", lambda: (
             page.get_by_role("button", name="Submit endpoint scoring-endpoint").click(),

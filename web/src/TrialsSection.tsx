@@ -10,7 +10,7 @@ import { formatNumber } from "./format";
 import { href } from "./route";
 import { StatusBadge } from "./StatusBadge";
 import {
-  bestTrial, hyperparameterNames, seriesOfTrials, sortTrials, trialRows, type SweepDefinition, type TrialRow, type TrialSort,
+  bestTrial, hyperparameterNames, POLICY_NAMES, seriesOfTrials, sortTrials, trialRows, type SweepDefinition, type TrialRow, type TrialSort,
 } from "./trials";
 import { useFetch } from "./useFetch";
 import { useRefreshWhile } from "./useRefreshWhile";
@@ -60,8 +60,10 @@ export function TrialsSection({ runId, sweep, live }: { runId: string; sweep: Sw
   return (
     <>
       <p className="muted in-text">
-        {trials.length} {trials.length === 1 ? "trial" : "trials"}; primary metric {sweep.metric} (
-        {sweep.maximize ? "higher" : "lower"} is better, a trial's best value)
+        {trials.length}{sweep.maxTrials ? ` of at most ${sweep.maxTrials}` : ""} {trials.length === 1 ? "trial" : "trials"}
+        {sweep.sampling && `, ${sweep.sampling} sampling`}
+        {`, ${sweep.policy ? `stopped early by ${POLICY_NAMES[sweep.policy] ?? sweep.policy}` : "no early termination"}`};
+        primary metric {sweep.metric} ({sweep.maximize ? "higher" : "lower"} is better, a trial's best value)
         {best && <>; best: <a href={href.run(best.runId)}>{best.name}</a> {formatNumber(best.score)}</>}
       </p>
       <TrialsChart trials={trials} names={names} metric={sweep.metric} best={best} />

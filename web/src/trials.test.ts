@@ -10,6 +10,11 @@ describe("trials", () => {
   it("reads the primary metric and goal of a sweep's definition", () => {
     expect(sweepDefinition('{"primary_metric_name": "acc", "goal": "MAXIMIZE"}')).toEqual({ metric: "acc", maximize: true });
     expect(sweepDefinition('{"primary_metric_name": "loss", "goal": "MINIMIZE"}')).toEqual({ metric: "loss", maximize: false });
+    expect(sweepDefinition(JSON.stringify({ primary_metric_name: "acc", goal: "MAXIMIZE", sampling: { kind: "grid" },
+                                            policy: { kind: "bandit", slack_factor: 0.1 }, max_total_runs: 4 })))
+      .toEqual({ metric: "acc", maximize: true, sampling: "grid", policy: "bandit", maxTrials: 4 });
+    expect(sweepDefinition('{"primary_metric_name": "acc", "policy": null}')).toEqual({ metric: "acc", maximize: false });
+    expect(sweepDefinition('{"primary_metric_name": "acc", "policy": {"kind": "none"}}')?.policy).toBeUndefined();
     expect(sweepDefinition('{"script": "x"}')).toBeUndefined();
     expect(sweepDefinition("not json")).toBeUndefined();
     expect(sweepDefinition(null)).toBeUndefined();

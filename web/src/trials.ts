@@ -22,15 +22,32 @@ export interface TrialRow {
 export interface SweepDefinition {
   metric: string;
   maximize: boolean;
+  /** how it picks values ("random", "grid", "bayesian"; none for AutoML) */
+  sampling?: string;
+  /** its early termination policy ("bandit", "median", "truncation"), if it has one */
+  policy?: string;
+  maxTrials?: number;
 }
 
-/** the primary metric and goal of a hyperdrive (or AutoML) run's definition, if it has them */
+/** a policy's kind as people call it */
+export const POLICY_NAMES: Record<string, string> = {
+  bandit: "Bandit policy", median: "median stopping", truncation: "truncation selection",
+};
+
+/** what a hyperdrive (or AutoML) run's definition says of its search, if it has a primary metric */
 export function sweepDefinition(definition: string | null): SweepDefinition | undefined {
   if (!definition) return undefined;
   try {
-    const parsed = JSON.parse(definition) as { primary_metric_name?: unknown; goal?: unknown };
+    const parsed = JSON.parse(definition) as {
+      primary_metric_name?: unknown; goal?: unknown; sampling?: { kind?: unknown } | null;
+      policy?: { kind?: unknown } | null; max_total_runs?: unknown;
+    };
     if (typeof parsed.primary_metric_name !== "string") return undefined;
-    return { metric: parsed.primary_metric_name, maximize: parsed.goal === "MAXIMIZE" };
+    const sweep: SweepDefinition = { metric: parsed.primary_metric_name, maximize: parsed.goal === "MAXIMIZE" };
+    if (typeof parsed.sampling?.kind === "string") sweep.sampling = parsed.sampling.kind;
+    if (typeof parsed.policy?.kind === "string" && parsed.policy.kind !== "none") sweep.policy = parsed.policy.kind;
+    if (typeof parsed.max_total_runs === "number") sweep.maxTrials = parsed.max_total_runs;
+    return sweep;
   } catch {
     return undefined;
   }
