@@ -275,6 +275,7 @@ def test_a_runs_source_files_and_lineage_lead_to_its_dataset_and_model(page: Pag
     datasets.get_by_role("link", name="raw-files").click()
     detail = page.get_by_role("article", name="raw-files version 1")
     expect(detail).to_contain_text("1 (8 bytes)")
+    expect(detail.get_by_role("table", name="Files of the version").get_by_role("row", name="a.csv")).to_contain_text("8")
     expect(detail.get_by_role("region", name="Read by")).to_contain_text(f"{reader.id} as raw")
     screenshot(page, "views-dataset")
     detail.get_by_role("region", name="Read by").get_by_role("link").click()

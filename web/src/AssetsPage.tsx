@@ -3,7 +3,7 @@
 // lineage both ways (the runs that produced it, the runs that read it), each run a link.
 import { api, type Asset } from "./api";
 import { byName, versionFacts, versionLineage } from "./assets";
-import { formatTime } from "./format";
+import { formatCount, formatTime } from "./format";
 import { KeyValueTable } from "./KeyValueTable";
 import { href } from "./route";
 import { useDocumentTitle } from "./useDocumentTitle";
@@ -11,6 +11,7 @@ import { useFetch } from "./useFetch";
 
 type Kind = "model" | "dataset";
 const TITLES: Record<Kind, string> = { model: "Models", dataset: "Datasets" };
+const MAX_FILES = 200;
 
 export function AssetsPage({ kind, name, version }: { kind: Kind; name?: string; version?: number }) {
   useDocumentTitle(name ? `${name} · ${TITLES[kind]}` : TITLES[kind]);
@@ -102,6 +103,32 @@ function VersionDetail({ asset }: { asset: Asset }) {
         <section aria-label="Tags"><h4>Tags</h4><KeyValueTable label="Tags" values={facts.tags} /></section>
         <section aria-label="Properties"><h4>Properties</h4><KeyValueTable label="Properties" values={facts.properties} /></section>
       </div>
+      {facts.files.length > 0 && (
+        <>
+          <h4>Files</h4>
+          <table aria-label="Files of the version">
+            <thead><tr><th scope="col">Path</th>{asset.kind === "dataset" && <th scope="col">Size (bytes)</th>}</tr></thead>
+            <tbody>
+              {facts.files.slice(0, MAX_FILES).map((file) => (
+                <tr key={file.path}><td>{file.path}</td>{asset.kind === "dataset" && <td>{formatCount(file.size ?? 0)}</td>}</tr>
+              ))}
+            </tbody>
+          </table>
+          {facts.files.length > MAX_FILES && <p className="muted">The first {MAX_FILES} of {formatCount(facts.files.length)} files.</p>}
+        </>
+      )}
+      {facts.datasets.length > 0 && (
+        <>
+          <h4>Datasets it names</h4>
+          <ul>
+            {facts.datasets.map((d) => (
+              <li key={`${d.scenario}/${d.name}/${d.version}`}>
+                {d.scenario}: <a href={href.asset("dataset", d.name, d.version)}>dataset {d.name} version {d.version}</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       <h4>Lineage</h4>
       {lineage.error && <p role="alert" className="error">{lineage.error}</p>}
       {ways && (

@@ -21,9 +21,14 @@ describe("assets", () => {
                                         path: "model.pkl", files: ["outputs/model.pkl"], framework: "sklearn",
                                         experiment_name: "train" })))
       .toEqual({ description: "d", tags: { stage: "dev", empty: null }, properties: { q: "2" },
-                 facts: [["Path", "model.pkl"], ["Files", "1"], ["Framework", "sklearn"], ["Experiment", "train"]] });
-    const dataset = versionFacts(asset("d", 1, { type: "file", files: [{ size: 1000 }, { size: 24 }] }, { kind: "dataset" }));
+                 facts: [["Path", "model.pkl"], ["Files", "1"], ["Framework", "sklearn"], ["Experiment", "train"]],
+                 files: [{ path: "outputs/model.pkl", size: null }], datasets: [] });
+    const dataset = versionFacts(asset("d", 1, { type: "file", files: [{ path: "a.csv", size: 1000 }, { path: "b/c.csv", size: 24 }] },
+                                       { kind: "dataset" }));
     expect(dataset.facts).toEqual([["Type", "file"], ["Files", "2 (1,024 bytes)"]]);
+    expect(dataset.files).toEqual([{ path: "a.csv", size: 1000 }, { path: "b/c.csv", size: 24 }]);
+    expect(versionFacts(asset("m", 1, { datasets: [{ scenario: "training", name: "raw", version: 2 }] })).datasets)
+      .toEqual([{ scenario: "training", name: "raw", version: 2 }]);
     expect(dataset.description).toBeNull();
   });
 

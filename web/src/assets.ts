@@ -33,6 +33,10 @@ export interface VersionFacts {
   properties: Strings;
   /** what else says what the version is: a dataset's type and files, a model's framework and files */
   facts: [string, string][];
+  /** its files: a dataset's paths with their sizes, a model's names among its run's files */
+  files: { path: string; size: number | null }[];
+  /** the datasets a model names (Model.register's datasets: scenario, name, version) */
+  datasets: { scenario: string; name: string; version: number }[];
 }
 
 export function versionFacts(asset: Asset): VersionFacts {
@@ -51,11 +55,18 @@ export function versionFacts(asset: Asset): VersionFacts {
     }
     if (typeof spec["experiment_name"] === "string") facts.push(["Experiment", spec["experiment_name"]]);
   }
+  const datasets = Array.isArray(spec["datasets"]) ? spec["datasets"] as VersionFacts["datasets"] : [];
   return {
     description: typeof spec["description"] === "string" ? spec["description"] : null,
     tags: strings(spec["tags"]),
     properties: strings(spec["properties"]),
     facts,
+    files: files.map((file) => {
+      if (typeof file === "string") return { path: file, size: null };
+      const { path, size } = (file ?? {}) as { path?: unknown; size?: unknown };
+      return { path: String(path ?? ""), size: typeof size === "number" ? size : null };
+    }),
+    datasets,
   };
 }
 
