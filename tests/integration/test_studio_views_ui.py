@@ -288,6 +288,11 @@ def test_a_runs_source_files_and_lineage_lead_to_its_dataset_and_model(page: Pag
 
 # -- pipelines ------------------------------------------------------------------------
 def test_a_published_pipeline_is_submitted_from_its_form_and_its_run_appears(page: Page, studio: str, seeded):
+    store = seeded["ws"]._store
+    nightly = store.get_asset("schedule", "nightly")
+    for slot, run_id, error in (("2030-01-01T00:00", seeded["reader"].id, None), ("2030-01-02T00:00", None, "boom")):
+        assert store.claim_firing(nightly["id"], slot)  # as the scheduler records one (no scheduler runs here)
+        store.end_firing(nightly["id"], slot, run_id=run_id, error=error)
     page.goto(f"{studio}/#/pipelines")
     published = page.get_by_role("table", name="Published pipelines")
     expect(published.get_by_role("row", name="scoring")).to_contain_text("factor=2, where=here")
@@ -295,6 +300,10 @@ def test_a_published_pipeline_is_submitted_from_its_form_and_its_run_appears(pag
     schedules = page.get_by_role("table", name="Schedules")
     expect(schedules.get_by_role("row", name="nightly")).to_contain_text("every 1 Day")
     expect(schedules.get_by_role("row", name="nightly")).to_contain_text("factor=3")
+    firings = schedules.get_by_role("row", name="nightly").get_by_role("listitem")
+    expect(firings).to_have_count(2)
+    expect(firings.first).to_contain_text("boom")  # the latest first
+    expect(firings.last.get_by_role("link")).to_have_text(seeded["reader"].id)
 
     published.get_by_role("button", name="Submit scoring 1.0").click()
     form = page.get_by_role("form", name="Submit scoring 1.0")

@@ -126,7 +126,9 @@ function ScheduleRow({ asset, pipelines }: { asset: Asset; pipelines: Map<string
   const firings = useFetch(() => api.firings(facts.id), facts.id);
   const pipeline = facts.pipelineId ? pipelines.get(facts.pipelineId) : undefined;
   const target = pipeline ? pipelineTitle(pipeline) : facts.pipelineId ?? `endpoint ${facts.endpointId}`;
-  const recent = [...(firings.data ?? [])].sort((a, b) => b.fired_at - a.fired_at).slice(0, RECENT_FIRINGS);
+  const recent = [...(firings.data ?? [])]
+    .sort((a, b) => b.fired_at - a.fired_at || b.slot.localeCompare(a.slot))
+    .slice(0, RECENT_FIRINGS);
   return (
     <tr>
       <td>{facts.name}</td>
