@@ -244,6 +244,20 @@ def test_an_automl_run_shows_its_leaderboard_guardrails_and_feature_importances(
     expect(page).to_have_url(f"{studio}/#/runs/{best_id}")
 
 
+def test_a_running_automl_runs_leaderboard_fills_in_as_it_goes(page: Page, studio: str, seeded):
+    automl = Experiment(seeded["ws"], "automl").submit(AutoMLConfig(
+        task="classification", primary_metric="accuracy", training_data=_frame(), label_column_name="label",
+        iterations=2, max_concurrent_iterations=1, allowed_models=["LogisticRegression"], n_cross_validations=2,
+        model_explainability=False))
+    page.goto(f"{studio}/#/runs/{automl.id}")
+    expect(page.locator(".run-header")).not_to_contain_text("Completed")
+    board = section(page, "AutoML").get_by_role("table", name="Leaderboard")
+    expect(board.locator("tbody tr td:nth-child(6)")).to_have_text(["Completed", "Completed"], timeout=90_000)
+    expect(board.locator("tbody tr").filter(has_text="(best)")).to_have_count(1, timeout=30_000)
+    expect(section(page, "AutoML").get_by_role("table", name="Guardrails")).to_be_visible()
+    assert automl.wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+
+
 # -- a run's source and lineage, models and datasets -----------------------------------
 def test_a_runs_source_files_and_lineage_lead_to_its_dataset_and_model(page: Page, studio: str, seeded):
     reader = seeded["reader"]
