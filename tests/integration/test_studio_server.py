@@ -184,3 +184,22 @@ def test_the_server_serves_the_workspace_it_finds(project, tmp_path):
     assert nowhere.returncode == 3 and "runyard init" in nowhere.stderr
     elsewhere = runyard("studio", "http://127.0.0.1:9/")
     assert elsewhere.returncode == 0 and "serves its studio: http://127.0.0.1:9/" in elsewhere.stdout
+
+
+def test_the_studio_serves_the_snapshots_a_folders_own_runs_took(project, tmp_path):
+    import io
+    import zipfile
+    ws = Workspace.get(project)
+    run = Experiment(ws, "source").start_logging(snapshot_directory=str(project / "src"))
+    run.complete()
+    snapshot_hash = ws._store.get_run(run.id)["snapshot_hash"]
+    assert snapshot_hash and (ws.snapshots_dir / f"{snapshot_hash}.zip").is_file()
+    port = free_port()
+    proc, url = start_command(["studio", str(project), "--port", str(port)], port, tmp_path / "studio.log")
+    try:
+        info = requests.get(f"{url}/api/v1/snapshots/{snapshot_hash}", timeout=30)
+        assert info.status_code == 200, info.text
+        content = requests.get(f"{url}/api/v1/snapshots/{snapshot_hash}/content", timeout=30)
+        assert zipfile.ZipFile(io.BytesIO(content.content)).namelist() == ["train.py"]
+    finally:
+        stop_server(proc)

@@ -1,19 +1,26 @@
-// The studio's frame: the workspace's name, the experiments beside the page the address
-// names, and, instead of them, the token prompt when the server asks for one; accepting a
-// token mounts the pages again, so everything they show is read with it.
+// The studio's frame: the workspace's name, the sections, the experiments beside the page the
+// address names, and, instead of them, the token prompt when the server asks for one;
+// accepting a token mounts the pages again, so everything they show is read with it. Pages
+// other than the runs table are loaded when first opened (their own script files: charts,
+// graphs and the designer's canvas), so the runs table a fresh tab opens reads less script.
+import { lazy, Suspense } from "react";
 import { api } from "./api";
 import { MAX_COMPARED } from "./compare";
-import { CompareView } from "./CompareView";
-import { DesignerPage } from "./designer/DesignerPage";
-import { DrawingList } from "./designer/DrawingList";
 import { ExperimentList } from "./ExperimentList";
-import { RunDetail } from "./RunDetail";
+import { HeaderNav } from "./HeaderNav";
 import { RunsTable } from "./RunsTable";
-import { href, useRoute, type Route } from "./route";
+import { useRoute, type Route } from "./route";
 import { TokenPrompt } from "./TokenPrompt";
 import { useTokenState } from "./token";
 import { useDocumentTitle } from "./useDocumentTitle";
 import { useFetch } from "./useFetch";
+
+const RunDetail = lazy(() => import("./RunDetail").then((m) => ({ default: m.RunDetail })));
+const CompareView = lazy(() => import("./CompareView").then((m) => ({ default: m.CompareView })));
+const AssetsPage = lazy(() => import("./AssetsPage").then((m) => ({ default: m.AssetsPage })));
+const PipelinesPage = lazy(() => import("./PipelinesPage").then((m) => ({ default: m.PipelinesPage })));
+const DrawingList = lazy(() => import("./designer/DrawingList").then((m) => ({ default: m.DrawingList })));
+const DesignerPage = lazy(() => import("./designer/DesignerPage").then((m) => ({ default: m.DesignerPage })));
 
 export function App() {
   const { needed } = useTokenState();
@@ -33,7 +40,9 @@ export function App() {
       <div className="layout">
         {!designing && <ExperimentList route={route} />}
         <main>
-          <Page route={route} />
+          <Suspense fallback={<p className="muted" role="status">loading…</p>}>
+            <Page route={route} />
+          </Suspense>
         </main>
       </div>
     </div>
@@ -42,15 +51,11 @@ export function App() {
 
 function WorkspaceHeader({ route }: { route: Route }) {
   const workspace = useFetch(api.workspace, "workspace");
-  const designing = route.page === "drawings" || route.page === "drawing";
   return (
     <header className="top">
       <h1>runyard studio</h1>
       {workspace.data && <span className="workspace"><span className="muted">workspace</span> {workspace.data.name}</span>}
-      <nav className="sections" aria-label="Sections">
-        <a href={href.allRuns()} aria-current={designing ? undefined : "page"}>Runs</a>
-        <a href={href.drawings()} aria-current={designing ? "page" : undefined}>Designer</a>
-      </nav>
+      <HeaderNav route={route} />
     </header>
   );
 }
@@ -60,6 +65,10 @@ function Page({ route }: { route: Route }) {
   if (route.page === "compare") return <CompareView runIds={route.runIds.slice(0, MAX_COMPARED)} />;
   if (route.page === "drawings") return <DrawingList />;
   if (route.page === "drawing") return <DesignerPage key={route.name} name={route.name} />;
+  if (route.page === "assets") {
+    return <AssetsPage key={`${route.kind}/${route.name ?? ""}`} kind={route.kind} name={route.name} version={route.version} />;
+  }
+  if (route.page === "pipelines") return <PipelinesPage />;
   return <RunsPage key={route.experiment ?? ""} experiment={route.experiment} />;
 }
 

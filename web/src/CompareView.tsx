@@ -1,9 +1,12 @@
 // Runs side by side (up to 100, picked in a runs table): the properties and tags that differ,
-// each metric's latest value, and each scalar metric's series overlaid on one chart.
+// each metric's latest value, parallel coordinates over those, and each scalar metric's series
+// overlaid on one chart.
 import { api, type KeyValues, type MetricName, type RunRow } from "./api";
 import { differences } from "./compare";
 import { formatNumber } from "./format";
 import { MetricChart } from "./MetricChart";
+import { expandObjects } from "./parallelCoordinates";
+import { ParallelCoordinates } from "./ParallelCoordinates";
 import { href } from "./route";
 import { StatusBadge } from "./StatusBadge";
 import { useDocumentTitle } from "./useDocumentTitle";
@@ -75,6 +78,12 @@ export function CompareView({ runIds }: { runIds: string[] }) {
         </table>
       </div>
       {differing.length === 0 && <p className="muted">The runs have the same properties and tags.</p>}
+      {runs.length > 1 && (
+        <ParallelCoordinates runIds={runs.map((run) => run.run_id)} labels={names} columns={[
+          ...expandObjects(differing),
+          ...scalars.map((name) => ({ key: name, values: runs.map((_, k) => latest(k, name)) })),
+        ]} />
+      )}
       <div className="charts">
         {scalars.map((name) => (
           <MetricChart key={name} name={name} labels={names}

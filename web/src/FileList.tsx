@@ -11,7 +11,8 @@ const MAX_VIEW_BYTES = 4 * 1024 * 1024;
 
 type Shown = { name: string; text?: string; note?: string };
 
-async function readText(blob: Blob): Promise<string | undefined> {
+/** the text of a file to show here, or undefined for one too large or not UTF-8 text */
+export async function readText(blob: Blob): Promise<string | undefined> {
   if (blob.size > MAX_VIEW_BYTES) return undefined;
   const bytes = new Uint8Array(await blob.arrayBuffer());
   if (bytes.subarray(0, 8192).includes(0)) return undefined;

@@ -1,9 +1,12 @@
 // One run: what it is and how it went (status and its history, times, target, error), a
-// pipeline's graph, its properties and tags, a chart per scalar metric and the tables and
-// images it logged, its live logs, child runs and files. While the run is live the page reads
-// it again every few seconds.
+// pipeline's graph, a sweep's trials or an AutoML run's leaderboard, its properties and tags,
+// a chart per scalar metric and the tables and images it logged, its live logs, child runs,
+// files, source snapshot, and the datasets and models it read and wrote. While the run is
+// live the page reads it again every few seconds.
 import { useId, useState, type ReactNode } from "react";
 import { api, errorMessage, TERMINAL, type MetricName, type RunRow } from "./api";
+import { AutoMLSection } from "./AutoMLSection";
+import { BEST_TAG } from "./automl";
 import { FileList } from "./FileList";
 import { formatDuration, formatTime } from "./format";
 import { KeyValueTable } from "./KeyValueTable";
@@ -12,8 +15,12 @@ import { LoggedValue } from "./LoggedValue";
 import { MetricChart } from "./MetricChart";
 import { PipelineGraph } from "./PipelineGraph";
 import { href } from "./route";
+import { RunLineage } from "./RunLineage";
 import { RunsTable } from "./RunsTable";
+import { SnapshotFiles } from "./SnapshotFiles";
 import { StatusBadge } from "./StatusBadge";
+import { sweepDefinition } from "./trials";
+import { TrialsSection } from "./TrialsSection";
 import { useDocumentTitle } from "./useDocumentTitle";
 import { useFetch } from "./useFetch";
 import { useRefreshWhile } from "./useRefreshWhile";
@@ -43,6 +50,7 @@ export function RunDetail({ runId }: { runId: string }) {
   if (run.error) return <p role="alert" className="error">{run.error}</p>;
   if (!run.data) return <p className="muted">Loading run…</p>;
   const row = run.data;
+  const sweep = row.run_type === "hyperdrive" || row.run_type === "automl" ? sweepDefinition(row.definition) : undefined;
   return (
     <article className="run-detail">
       <header className="run-header">
@@ -54,6 +62,14 @@ export function RunDetail({ runId }: { runId: string }) {
       {row.error && <pre className="run-error" aria-label="Error">{row.error}</pre>}
       {row.run_type === "pipeline" && (
         <Section title="Pipeline"><PipelineGraph runId={runId} live={live} /></Section>
+      )}
+      {sweep && row.run_type === "hyperdrive" && (
+        <Section title="Trials"><TrialsSection runId={runId} sweep={sweep} live={live} /></Section>
+      )}
+      {sweep && row.run_type === "automl" && (
+        <Section title="AutoML">
+          <AutoMLSection runId={runId} sweep={sweep} bestRunId={tags.data?.[BEST_TAG]} live={live} />
+        </Section>
       )}
       <Section title="Logs"><LiveLog runId={runId} live={live} /></Section>
       <Section title="Metrics"><Metrics runId={runId} names={metrics.data} error={metrics.error} live={live} /></Section>
@@ -72,6 +88,8 @@ export function RunDetail({ runId }: { runId: string }) {
       </div>
       <Section title="Child runs"><RunsTable label="Child runs" parentId={runId} maxHeight={320} /></Section>
       <Section title="Files"><FileList runId={runId} /></Section>
+      <Section title="Lineage"><RunLineage runId={runId} /></Section>
+      {row.snapshot_hash && <Section title="Source snapshot"><SnapshotFiles hash={row.snapshot_hash} /></Section>}
     </article>
   );
 }

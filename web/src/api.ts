@@ -226,9 +226,63 @@ export interface Drawing {
   yaml: string;
 }
 
+export const ASSET_KINDS = ["dataset", "model", "published_pipeline", "pipeline_endpoint", "schedule"] as const;
+export type AssetKind = (typeof ASSET_KINDS)[number];
+
+/** a registered version of a dataset, model, published pipeline, endpoint or schedule; its
+ *  spec is the kind's (python/runyard/store/asset_specs.py) */
 export interface Asset {
+  kind: string;
   name: string;
   version: number;
+  id: string;
+  hash: string | null;
+  spec: Record<string, unknown>;
+  state: string;
+  /** the run that registered it (a model from run.register_model, a step's output dataset) */
+  run_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** that a run read (input) or wrote (output) an asset version */
+export interface LineageRow {
+  run_id: string;
+  role: "input" | "output";
+  kind: string;
+  name: string;
+  version: number;
+  /** the input's name in the run */
+  label: string | null;
+  at: number;
+}
+
+export interface LineageQuery {
+  run_id?: string;
+  kind?: string;
+  name?: string;
+  version?: number;
+  role?: "input" | "output";
+}
+
+export interface Firing {
+  schedule_id: string;
+  slot: string;
+  fired_at: number;
+  run_id: string | null;
+  error: string | null;
+}
+
+export interface PipelineSubmission {
+  experiment_name: string;
+  pipeline_parameters: Record<string, string | number | boolean>;
+  pipeline_version?: string;
+}
+
+export interface Submitted {
+  run_id: string;
+  experiment: string;
+  status: string;
 }
 
 /** A refusal or failure, with the server's message (its JSON `{"error", "message"}`). */
@@ -281,6 +335,11 @@ async function json<T>(method: string, path: string, options?: CallOptions): Pro
   return (await call(method, path, options)).json() as Promise<T>;
 }
 
+function queryString(values: Record<string, string | number | undefined>): string {
+  const given = Object.entries(values).filter((entry): entry is [string, string | number] => entry[1] !== undefined);
+  return given.length === 0 ? "" : `?${given.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&")}`;
+}
+
 const run = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
 const drawing = (name: string) => `/designer/pipelines/${encodeURIComponent(name)}`;
 
@@ -326,6 +385,16 @@ export const api = {
     json<{ run_id: string; experiment: string; status: string }>("POST", `${drawing(name)}/submit`, { body: {} }),
   publishDrawing: (name: string) =>
     json<{ id: string; name: string; version: string | null }>("POST", `${drawing(name)}/publish`, { body: {} }),
+  /** the zip of a run's source folder (content-addressed by its hash) */
+  snapshot: async (hash: string): Promise<ArrayBuffer> =>
+    (await call("GET", `/snapshots/${encodeURIComponent(hash)}/content`)).arrayBuffer(),
+  assets: (kind: AssetKind, name?: string) => json<Asset[]>("GET", `/assets/${kind}${queryString({ name })}`),
+  lineage: (query: LineageQuery) => json<LineageRow[]>("GET", `/lineage${queryString({ ...query })}`),
+  firings: (scheduleId: string) => json<Firing[]>("GET", `/schedule-firings/${encodeURIComponent(scheduleId)}`),
+  submitPublishedPipeline: (pipelineId: string, body: PipelineSubmission) =>
+    json<Submitted>("POST", `/published-pipelines/${encodeURIComponent(pipelineId)}/submit`, { body }),
+  submitPipelineEndpoint: (endpointName: string, body: PipelineSubmission) =>
+    json<Submitted>("POST", `/pipeline-endpoints/${encodeURIComponent(endpointName)}/submit`, { body }),
 };
 
 export function errorMessage(e: unknown): string {

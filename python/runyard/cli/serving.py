@@ -22,8 +22,9 @@ _ARTIFACTS_HELP = "Folder for the runs' files (default: the workspace's)."
 
 
 def served_workspace(ctx: click.Context, workspace: str | None, store_url: str | None,
-                     artifacts_dir: str | None) -> tuple[str, str, str | None, Path | None]:
-    """(store URL, artifacts folder, the workspace's name, the designer's folder): as given,
+                     artifacts_dir: str | None) -> tuple[str, str, str | None, Path | None, Path | None]:
+    """(store URL, artifacts folder, the workspace's name, the designer's folder, the snapshots'
+    folder): as given,
     else the workspace's — ``workspace`` or the one every command finds (``-w``,
     RUNYARD_WORKSPACE, the nearest ``.runyard/``), whose designer pipelines go to ``designer/``
     of its project folder (beside ``.runyard/``)."""
@@ -33,19 +34,20 @@ def served_workspace(ctx: click.Context, workspace: str | None, store_url: str |
     if store_url is not None:
         if workspace is not None:
             raise ConfigError(f"give either a WORKSPACE folder ({workspace!r}) or --store and --artifacts, not both")
-        return store_url, artifacts_dir, None, None
+        return store_url, artifacts_dir, None, None, None
     from ..workspace import Workspace
     ws = Workspace.get(workspace) if workspace is not None else open_workspace(ctx)
     if ws.url is not None:
         raise ConfigError(f"the workspace is served by {ws.url} already, with its studio at {ws.url}/; "
                           f"runyard serves a workspace folder or a database")
-    return ws.store_url, str(ws._artifacts.root), ws.name, ws.path.parent / "designer"
+    # the folder's own snapshots: those of runs started here, and those uploaded over HTTP
+    return ws.store_url, str(ws._artifacts.root), ws.name, ws.path.parent / "designer", ws.snapshots_dir
 
 
 def _serve(store_url: str, artifacts_dir: str, *, host: str, port: int, token: str | None, name: str,
            banner: str, open_browser: bool = False, **options: Any) -> None:
-    """Serve the app (``options``: the scheduler's and the designer folder, as ``serve`` takes them)
-    and print ``banner`` once it listens."""
+    """Serve the app (``options``: the scheduler's, the designer's and the snapshots' folders, as
+    ``serve`` takes them) and print ``banner`` once it listens."""
     try:
         from ..studio.server import serve
     except ImportError as e:
@@ -94,9 +96,9 @@ def server(ctx: click.Context, store_url: str | None, artifacts_dir: str | None,
     """Serve a workspace's run history and files over HTTP (Workspace.get("http://HOST:PORT")),
     with the studio at its address, and fire its schedules. Without --store and --artifacts it
     serves the workspace folder every command finds."""
-    store_url, artifacts_dir, found, designer_dir = served_workspace(ctx, None, store_url, artifacts_dir)
+    store_url, artifacts_dir, found, designer_dir, snapshots_dir = served_workspace(ctx, None, store_url, artifacts_dir)
     _serve(store_url, artifacts_dir, host=host, port=port, token=token, name=name or found or "workspace",
-           designer_dir=designer_dir,
+           designer_dir=designer_dir, snapshots_dir=snapshots_dir,
            banner="Serving workspace {name!r} at {url} (studio: {url}/, API: {url}/api/v1, "
                   "schema: {url}/openapi.json)",
            scheduler=not no_scheduler, scheduler_poll_s=scheduler_poll_s)
@@ -123,9 +125,10 @@ def studio(ctx: click.Context, workspace: str | None, store_url: str | None, art
         if open_browser:
             webbrowser.open(f"{url}/")
         return
-    store_url, artifacts_dir, found, designer_dir = served_workspace(ctx, workspace, store_url, artifacts_dir)
+    store_url, artifacts_dir, found, designer_dir, snapshots_dir = served_workspace(ctx, workspace, store_url,
+                                                                                   artifacts_dir)
     _serve(store_url, artifacts_dir, host=host, port=port, token=token, name=found or "workspace",
-           designer_dir=designer_dir,
+           designer_dir=designer_dir, snapshots_dir=snapshots_dir,
            banner="Studio of workspace {name!r} at {studio} (Ctrl-C stops it)", open_browser=open_browser,
            scheduler=False)
 

@@ -70,12 +70,15 @@ def caller_of(request: Request) -> Caller:
 
 
 def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None = None,
-               name: str = "workspace", own_url: str | None = None, designer_dir: str | Path | None = None) -> Any:
+               name: str = "workspace", own_url: str | None = None, designer_dir: str | Path | None = None,
+               snapshots_dir: str | Path | None = None) -> Any:
     """The ASGI app of one workspace (migrations run now). ``serve`` runs it with uvicorn.
 
     ``own_url`` is where this server answers on this machine: the pipelines it starts
     (published pipelines submitted over REST) reach the workspace there. ``designer_dir``
-    holds the designer's pipelines (default: ``designer/`` in the artifacts folder).
+    holds the designer's pipelines (default: ``designer/`` in the artifacts folder);
+    ``snapshots_dir`` the runs' source snapshots (default: ``snapshots/`` there; a workspace
+    folder served as it is keeps them in its own ``snapshots/``, where its local runs put them).
 
     >>> app = create_app("sqlite:////tmp/ws.db", "/tmp/ws-artifacts")  # doctest: +SKIP
     """
@@ -682,8 +685,10 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         return {"name": file_name, "size": path.stat().st_size, "sha256": _sha256_of(path)}
 
     # -- snapshots: content-addressed zips of runs' source folders, verified and written once
+    snapshots = Path(snapshots_dir) if snapshots_dir else artifacts.root / "snapshots"
+
     def snapshot_path(snapshot_hash: str) -> Path:
-        return artifacts.root / "snapshots" / f"{snapshot_hash}.zip"
+        return snapshots / f"{snapshot_hash}.zip"
 
     def existing_snapshot(snapshot_hash: str, caller: Caller) -> Path:
         caller.reads_snapshot(snapshot_hash)
@@ -807,7 +812,7 @@ def check_port_free(host: str, port: int) -> None:
 def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000,
           token: str | None = None, name: str = "workspace", on_ready: Callable[[str], None] | None = None,
           scheduler: bool = True, scheduler_poll_s: float | None = None,
-          designer_dir: str | Path | None = None) -> None:
+          designer_dir: str | Path | None = None, snapshots_dir: str | Path | None = None) -> None:
     """Serve a workspace until interrupted; with ``scheduler``, a scheduler thread fires its
     schedules (``runyard.pipeline.scheduler``), reaching the workspace at this server's own
     address, as the pipelines it starts do.
@@ -823,7 +828,7 @@ def serve(store_url: str, artifacts_dir: str | Path, *, host: str = "127.0.0.1",
     shown = f"[{host}]" if ":" in host else host
     here = "127.0.0.1" if host in ("0.0.0.0", "", "::") else shown
     app = create_app(store_url, artifacts_dir, token=token, name=name, own_url=f"http://{here}:{port}",
-                     designer_dir=designer_dir)
+                     designer_dir=designer_dir, snapshots_dir=snapshots_dir)
     if on_ready is not None:
         on_ready(f"http://{shown}:{port}")
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", http=head_timeout_protocol(),
