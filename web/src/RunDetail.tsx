@@ -3,7 +3,7 @@
 // a chart per scalar metric and the tables and images it logged, its live logs, child runs,
 // files, source snapshot, and the datasets and models it read and wrote. While the run is
 // live the page reads it again every few seconds.
-import { useId, useState, type ReactNode } from "react";
+import { lazy, Suspense, useId, useState, type ReactNode } from "react";
 import { api, errorMessage, TERMINAL, type MetricName, type RunRow } from "./api";
 import { AutoMLSection } from "./AutoMLSection";
 import { BEST_TAG } from "./automl";
@@ -13,7 +13,6 @@ import { KeyValueTable } from "./KeyValueTable";
 import { LiveLog } from "./LiveLog";
 import { LoggedValue } from "./LoggedValue";
 import { MetricChart } from "./MetricChart";
-import { PipelineGraph } from "./PipelineGraph";
 import { href } from "./route";
 import { RunLineage } from "./RunLineage";
 import { RunsTable } from "./RunsTable";
@@ -24,6 +23,9 @@ import { TrialsSection } from "./TrialsSection";
 import { useDocumentTitle } from "./useDocumentTitle";
 import { useFetch } from "./useFetch";
 import { useRefreshWhile } from "./useRefreshWhile";
+
+// the graph library loads only for a pipeline's run (most runs' pages never need it)
+const PipelineGraph = lazy(() => import("./PipelineGraph").then((m) => ({ default: m.PipelineGraph })));
 
 const LIVE_REFRESH_MS = 2000;
 
@@ -61,7 +63,11 @@ export function RunDetail({ runId }: { runId: string }) {
       <Overview row={row} />
       {row.error && <pre className="run-error" aria-label="Error">{row.error}</pre>}
       {row.run_type === "pipeline" && (
-        <Section title="Pipeline"><PipelineGraph runId={runId} live={live} /></Section>
+        <Section title="Pipeline">
+          <Suspense fallback={<p className="muted" role="status">loading the graph…</p>}>
+            <PipelineGraph runId={runId} live={live} />
+          </Suspense>
+        </Section>
       )}
       {sweep && row.run_type === "hyperdrive" && (
         <Section title="Trials"><TrialsSection runId={runId} sweep={sweep} live={live} /></Section>
