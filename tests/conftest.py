@@ -324,3 +324,19 @@ def ray_workspace(ray_cluster, workspace_server):
     ws = Workspace.get(workspace_server, token=SERVER_TOKEN)
     ws.compute_targets.attach("ray", RayCluster(address=ray_cluster.address))
     return ws
+
+
+# -- the studio in a real browser (tests/studio_browser.py): Chromium once per module, a fresh
+# page (its own storage) per test
+@pytest.fixture(scope="module")
+def browser():
+    from studio_browser import chromium
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser):
+    from studio_browser import fresh_page
+    with fresh_page(browser) as opened:
+        yield opened

@@ -1,15 +1,6 @@
 """The studio in a real browser, for tests: Debian's Chromium driven by Playwright against a
-``runyard studio`` on loopback. Test modules wrap these in their own fixtures:
-
-    @pytest.fixture(scope="module")
-    def browser():
-        with chromium() as launched:
-            yield launched
-
-    @pytest.fixture
-    def page(browser):
-        with fresh_page(browser) as opened:
-            yield opened
+``runyard studio`` on loopback. tests/conftest.py makes the fixtures ``browser`` (one per
+module) and ``page`` (a fresh one per test) of these.
 
 Never downloads a browser: without Debian's ``chromium`` the module is skipped, except on CI
 (``CI`` set), where that is a failure.

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from runyard import Dataset, Run, Workspace
 from server_service import stop_server
-from studio_browser import chromium, fresh_page, screenshot, serious_violations, start_studio
+from studio_browser import screenshot, serious_violations, start_studio
 
 SAMPLE_COLUMNS = "age,bmi,bp,s1,s5,target"
 SMALL_CSV = "x,y\n1,2\n2,\n3,6\n"
@@ -60,18 +60,6 @@ def studio(workspace, tmp_path_factory) -> str:
     proc, url = start_studio(workspace["folder"], tmp_path_factory.mktemp("designer-studio") / "studio.log")
     yield url
     stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Page:
-    with fresh_page(browser) as opened:
-        yield opened
 
 
 # -- what a user does on the canvas ---------------------------------------------------------

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 import sqlalchemy as sa
 
@@ -28,7 +28,7 @@ from runyard import Experiment, Workspace
 from runyard import status as st
 from runyard.store import schema
 from server_service import stop_server
-from studio_browser import chromium, fresh_page, screenshot, serious_violations, start_studio
+from studio_browser import screenshot, serious_violations, start_studio
 
 BULK_RUNS = 100_000
 TOKEN = "studio-test-token-0123456789"
@@ -98,18 +98,6 @@ def studio(seeded, tmp_path_factory) -> str:
     proc, url = start_studio(seeded["folder"], tmp_path_factory.mktemp("studio") / "studio.log")
     yield url
     stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Page:
-    with fresh_page(browser) as opened:
-        yield opened
 
 
 def runs_region(page: Page, name: str = "Runs"):

@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from runyard import (AutoMLConfig, BanditPolicy, Dataset, Experiment, GridParameterSampling, HyperDriveConfig,
                      Pipeline, PipelineParameter, PythonScriptStep, Run, ScriptRunConfig, Workspace, choice)
 from runyard import status as st
 from runyard.pipeline import PipelineEndpoint, Schedule, ScheduleRecurrence
 from server_service import stop_server
-from studio_browser import chromium, fresh_page, screenshot, serious_violations, start_studio
+from studio_browser import screenshot, serious_violations, start_studio
 
 # each trial logs its trace of "acc"; with the Bandit policy below (slack 0.1, one trial at a
 # time) B stops at its 3rd value (0.7 < 0.8 / 1.1) and D at its 1st (0.3 < 0.6 / 1.1)
@@ -129,18 +129,6 @@ def studio(seeded, tmp_path_factory) -> str:
     proc, url = start_studio(seeded["folder"], tmp_path_factory.mktemp("views-studio") / "studio.log")
     yield url
     stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Page:
-    with fresh_page(browser) as opened:
-        yield opened
 
 
 def section(page: Page, title: str):
