@@ -250,6 +250,12 @@ def test_query_runs_pages_sorts_and_filters_with_a_total(store):
     # runs without the value come last, whichever the direction
     assert ids_of(store.query_runs(experiment=experiment, sort="metric:acc"))[0] == made[4]
     assert ids_of(store.query_runs(experiment=experiment, sort="metric:acc", descending=False))[0] == made[4]
+    # pages across the end of the runs with the value, and past it, in either direction
+    for descending, order in ((True, [made[4], *made[3::-1]]), (False, [made[4], *made[:4]])):
+        for offset, limit in ((0, 1), (0, 2), (1, 2), (3, 2), (4, 5), (5, 1)):
+            page = store.query_runs(experiment=experiment, sort="metric:acc", descending=descending, offset=offset,
+                                    limit=limit, total=False)
+            assert ids_of(page) == order[offset:offset + limit], (descending, offset, limit)
     assert ids_of(store.query_runs(experiment=experiment, sort="property:seed", descending=False)) == made
     assert store.query_runs(experiment=experiment, tags={"team": "a"})["total"] == 2
     assert store.query_runs(experiment=experiment, tags={"team": None})["total"] == 5

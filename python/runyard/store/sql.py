@@ -407,13 +407,29 @@ class SqlStore(RunStore):
     def query_runs(self, query: RunQuery | None = None, **fields: Any) -> dict[str, Any]:
         query = query if query is not None else RunQuery.of(**fields)
         count, page = run_query.statements(query, time.time())
+        split = run_query.by_metric(query)
         with self._read() as conn:
             total = conn.execute(count).scalar_one() if query.total else None
-            runs = [dict(r) for r in conn.execute(page).mappings()] if query.limit else []
+            runs = self._page_by_metric(conn, query, *split) if split else None
+            if runs is None:
+                runs = [dict(r) for r in conn.execute(page).mappings()] if query.limit else []
             page_ids = [r["run_id"] for r in runs]
             latest = run_query.latest_values(conn, page_ids, query.columns)
             tags, properties = run_query.key_values(conn, t.tags, page_ids), run_query.key_values(conn, t.properties, page_ids)
         return {"total": total, "runs": runs, "metrics": latest, "tags": tags, "properties": properties}
+
+    @staticmethod
+    def _page_by_metric(conn: sa.Connection, query: RunQuery, having: Any, lacking: Any) -> list[dict[str, Any]] | None:
+        """The page from ``run_query.by_metric``'s two parts: the runs with the value from the
+        offset, then, where they run out, those without it. None when the page starts past the
+        runs with the value (how many there are is then unknown: the one statement answers)."""
+        runs = [dict(r) for r in conn.execute(having.offset(query.offset).limit(query.limit)).mappings()]
+        if len(runs) == query.limit:
+            return runs
+        if not runs and query.offset:
+            return None
+        # the runs with the value end inside this page: those without it follow from their first
+        return runs + [dict(r) for r in conn.execute(lacking.limit(query.limit - len(runs))).mappings()]
 
     # -- metrics -------------------------------------------------------------
     def log_metrics(self, rows: list[dict[str, Any]], *, batch_id: str | None = None) -> None:
