@@ -1,7 +1,10 @@
 """bench_studio.py's browser side: the studio's pages timed in Debian's Chromium (Playwright),
 from the user's action to the answer drawn, against a running ``runyard server``.
 
-  first page   a fresh tab opens the experiment's runs table: until its newest run's row shows
+  first page   in the studio, open on another experiment, a click on the experiment in the
+               side bar: until its newest run's row shows (the studio is kept open all day)
+  fresh tab    a fresh tab opens the experiment's runs table: until its newest run's row shows
+               (the page's scripts loaded and run first)
   sorted       a click on the ``loss`` column's header: until the first row is a lowest-loss run
   filtered     with ``acc > 0.9, tag:team = a`` typed in the filter box, choosing the status
                Completed: until the first row is the newest run all three select (the count,
@@ -10,7 +13,7 @@ from the user's action to the answer drawn, against a running ``runyard server``
                caption counts every point (and one more frame has been painted)
 
 Each is the median of ``repeat`` tries after one untimed one; a fresh tab (a new browser
-context) loads the page's scripts from the server each time, so first page and chart include
+context) loads the page's scripts from the server each time, so "fresh tab" and chart include
 them. ``measure`` answers ``None`` when Debian's ``chromium`` is not installed.
 """
 
@@ -43,14 +46,15 @@ def first_row_is(page: Any, names: list[str]) -> None:
 
 def measure(url: str, experiment: str, expect: dict[str, Any], long_run: str, points: int,
             repeat: int) -> dict[str, float] | None:
-    """``expect``: ``newest`` (the first page's first name), ``lowest loss`` (names any of which
+    """``expect``: ``newest`` (the first page's first name), ``other experiment`` and ``other
+    newest`` (another experiment and its newest run's name), ``lowest loss`` (names any of which
     sorts first), ``typed count`` (the runs the typed filter selects, any status), ``filtered``
     (the filtered page's first name) and ``filtered count``."""
     chromium = shutil.which("chromium")
     if chromium is None:
         return None
     from playwright.sync_api import sync_playwright
-    times: dict[str, list[float]] = {"first page": [], "sorted": [], "filtered": [], "chart": []}
+    times: dict[str, list[float]] = {"fresh tab": [], "first page": [], "sorted": [], "filtered": [], "chart": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
@@ -73,6 +77,14 @@ def one_try(page: Any, url: str, experiment: str, expect: dict[str, Any], long_r
     took = {}
     started = time.perf_counter()
     page.goto(f"{url}/#/experiments/{experiment}")
+    first_row_is(page, [expect["newest"]])
+    took["fresh tab"] = time.perf_counter() - started
+
+    sidebar = page.get_by_role("navigation", name="Experiments")
+    sidebar.get_by_role("link", name=expect["other experiment"], exact=True).click()
+    first_row_is(page, [expect["other newest"]])
+    started = time.perf_counter()
+    sidebar.get_by_role("link", name=experiment, exact=True).click()
     first_row_is(page, [expect["newest"]])
     took["first page"] = time.perf_counter() - started
 

@@ -102,7 +102,7 @@ def populate_runyard(store_url: str, runs: int, points: int) -> str:
         store.log_metrics(metrics)
         print(f"  runyard: {min(runs, start + batch):,} of {runs:,} runs", end="\r", flush=True)
     long_run = store.create_run({"run_id": f"long_{uuid.uuid4().hex[:8]}", "experiment": "long",
-                                 "run_type": "script", "status": "Running"})["run_id"]
+                                 "run_type": "script", "status": "Running", "display_name": "long run"})["run_id"]
     for start in range(0, points, 100_000):
         store.log_metrics([{"run_id": long_run, "name": "loss", "kind": "scalar", "value_num": _wave(k),
                             "value_text": None, "logged_at": k, "step": k}
@@ -195,7 +195,8 @@ def browser_expectations(runs: int) -> dict[str, Any]:
     lowest = min(v["loss"][-1] for v in values)
     typed = [i for i in range(runs) if values[i]["team"] == "a" and values[i]["acc"][-1] > 0.9]
     selected = [i for i in typed if not values[i]["failed"]]
-    return {"newest": values[-1]["name"], "lowest loss": [v["name"] for v in values if v["loss"][-1] == lowest],
+    return {"newest": values[-1]["name"], "other experiment": "long", "other newest": "long run",
+            "lowest loss": [v["name"] for v in values if v["loss"][-1] == lowest],
             "typed count": len(typed), "filtered": values[max(selected)]["name"], "filtered count": len(selected)}
 
 
@@ -363,6 +364,8 @@ def report(results: dict, peer: bool) -> None:
                          over + c.fmt_s(theirs[label] if theirs else None), f"{over}{ratio:.1f}x" if ratio else "-"))
         print(c.table(["request", "runyard server", "runyard drawn in the browser", "MLflow server",
                        "MLflow / runyard"], rows))
+        if seen:
+            print(f"  the first page in a fresh tab (the page's scripts loaded first): {c.fmt_s(seen['fresh tab'])}")
         print("  the count a table asks for beside its rows: " + ", ".join(
             f"{label} {c.fmt_s(ours[f'{label} count'])}" for label in RUNYARD_QUERIES))
         print(f"  live log line latency (median of {LOG_LINES}): {c.fmt_s(ours['log latency'])}")
@@ -377,6 +380,9 @@ def report(results: dict, peer: bool) -> None:
             ratio = theirs[label] / shown if theirs else None
             print(c.goal_line(f"{kind} {label} vs MLflow", f"{ratio:.1f}x" if ratio else "-", ">= 5x",
                               None if ratio is None else ratio >= GOAL_RATIO))
+        if seen:
+            print(c.goal_line(f"{kind} first page in a fresh tab <= 300 ms", c.fmt_s(seen["fresh tab"]), "<= 300 ms",
+                              seen["fresh tab"] <= GOAL_QUERY_S))
         shown = seen["chart"] if seen else ours["chart"]
         print(c.goal_line(f"{kind} chart of {results['points']:,} points {where}", c.fmt_s(shown), "<= 500 ms",
                           shown <= GOAL_CHART_S))
