@@ -3,9 +3,10 @@
 // scrolling rests for a moment. A change of filters or sort starts again from the top (the
 // rows shown before stay until the first new page arrives, so nothing flickers); refresh()
 // asks again for the pages on screen and forgets the rest. Pages come without the count of
-// the runs the filters match, which is asked for beside them (counting reads every match,
-// a page only its own): the rows show as soon as they come, the total when it does. Until
-// then the total is what the pages say: at least the rows seen, exactly so after a short page.
+// the runs the filters match, which is asked for once the first page is in (counting reads
+// every match, a page only its own): the rows show as soon as they come, the total when it
+// does. Until then the total is what the pages say: at least the rows seen, exactly so after
+// a short page (which needs no count).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorMessage, type RunQuery, type RunSummary } from "./api";
 
@@ -46,6 +47,8 @@ interface Cache {
   counted: number | undefined;
   /** the rows the pages show there are at least */
   seen: number;
+  /** the count was asked for (after the first page: a short one needs none) */
+  countAsked: boolean;
 }
 
 const pagesOf = (first: number, last: number) =>
@@ -56,12 +59,29 @@ export function useRunPages(filter: RunFilter): PagedRuns {
   const key = JSON.stringify(filter);
   const cache = useRef<Cache>({
     key: "", pages: new Map(), before: new Map(), pending: new Map(), generation: 0, counted: undefined, seen: 0,
+    countAsked: false,
   });
   const range = useRef({ first: 0, last: 0 });
   const settle = useRef<number | undefined>(undefined);
   const [total, setTotal] = useState<number | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [, setArrivals] = useState(0);
+
+  const fetchCount = useCallback(() => {
+    const { key: askedKey, generation } = cache.current;
+    api.queryRuns({ ...JSON.parse(askedKey), limit: 0 }).then(
+      (answer) => {
+        const now = cache.current;
+        if (now.key !== askedKey || now.generation !== generation || answer.total === null) return;
+        now.counted = answer.total;
+        setTotal(answer.total);
+        setArrivals((n) => n + 1);
+      },
+      (e: unknown) => {
+        if (cache.current.key === askedKey) setError(errorMessage(e));
+      },
+    );
+  }, []);
 
   const fetchPage = useCallback((page: number) => {
     const c = cache.current;
@@ -81,6 +101,11 @@ export function useRunPages(filter: RunFilter): PagedRuns {
           if (answer.runs.length < PAGE_SIZE && (answer.runs.length > 0 || page === 0)) now.counted = end;
           now.seen = Math.max(now.seen, end);
           setTotal(now.counted ?? now.seen);
+          // the count once the rows are in (not beside them: it would slow their answer down)
+          if (now.counted === undefined && !now.countAsked) {
+            now.countAsked = true;
+            fetchCount();
+          }
         }
         setError(undefined);
         setArrivals((n) => n + 1);
@@ -92,23 +117,7 @@ export function useRunPages(filter: RunFilter): PagedRuns {
         setError(errorMessage(e));
       },
     );
-  }, []);
-
-  const fetchCount = useCallback(() => {
-    const { key: askedKey, generation } = cache.current;
-    api.queryRuns({ ...JSON.parse(askedKey), limit: 0 }).then(
-      (answer) => {
-        const now = cache.current;
-        if (now.key !== askedKey || now.generation !== generation || answer.total === null) return;
-        now.counted = answer.total;
-        setTotal(answer.total);
-        setArrivals((n) => n + 1);
-      },
-      (e: unknown) => {
-        if (cache.current.key === askedKey) setError(errorMessage(e));
-      },
-    );
-  }, []);
+  }, [fetchCount]);
 
   const fetchVisible = useCallback(() => {
     const { first, last } = range.current;
@@ -119,13 +128,12 @@ export function useRunPages(filter: RunFilter): PagedRuns {
     const c = cache.current;
     cache.current = {
       key, pages: new Map(), before: c.pages, pending: new Map(), generation: c.generation + 1,
-      counted: undefined, seen: 0,
+      counted: undefined, seen: 0, countAsked: false,
     };
     const { first, last } = range.current;
     range.current = { first: 0, last: last - first }; // the table goes back to the top
     fetchVisible();
-    fetchCount();
-  }, [key, fetchVisible, fetchCount]);
+  }, [key, fetchVisible]);
 
   useEffect(() => () => window.clearTimeout(settle.current), []);
 
