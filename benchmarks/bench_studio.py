@@ -197,7 +197,8 @@ def browser_expectations(runs: int) -> dict[str, Any]:
     selected = [i for i in typed if not values[i]["failed"]]
     return {"newest": values[-1]["name"], "other experiment": "long", "other newest": "long run",
             "lowest loss": [v["name"] for v in values if v["loss"][-1] == lowest],
-            "typed count": len(typed), "filtered": values[max(selected)]["name"], "filtered count": len(selected)}
+            "typed count": len(typed), "failed first": values[max(i for i in typed if values[i]["failed"])]["name"],
+            "filtered": values[max(selected)]["name"], "filtered count": len(selected)}
 
 
 def check_page(label: str, page: list, total: int | None, runs: int, run_id: Callable | None, name: Callable | None,
