@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import sys
@@ -18,6 +19,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_kept_for_a_restart() -> int:
+    """A free port below the kernel's ephemeral range, for a server that is stopped and started
+    again on the same address: a port from ``free_port()`` (the ephemeral range) may be handed
+    to another test's server, or a client's socket, while ours is down (the CI runs shards side
+    by side), and the jobs that hold the address would then talk to a stranger."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(20000, low), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between 20000 and {low}")
 
 
 def server_env() -> dict[str, str]:
@@ -49,7 +66,9 @@ def start_command(args: list[str], port: int, log: Path, cwd: Path | None = None
                 pytest.fail(f"runyard {args[0]} exited with {proc.returncode}:\n{log.read_text()}")
             try:
                 if requests.get(f"{url}/openapi.json", timeout=5).status_code == 200:
-                    return proc, url
+                    time.sleep(0.2)  # the server answering may be another's, ours failing to bind
+                    if proc.poll() is None:
+                        return proc, url
             except requests.RequestException:  # not listening yet, or too busy to answer yet
                 pass
             if time.monotonic() > deadline:

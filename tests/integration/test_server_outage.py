@@ -11,7 +11,7 @@ from pathlib import Path
 
 from runyard import Experiment, ScriptRunConfig, Workspace
 from runyard import status as st
-from server_service import start_server
+from server_service import port_kept_for_a_restart, start_server
 
 TOKEN = "outage-test-token-0123456789"
 JOBS = 8
@@ -35,7 +35,8 @@ def test_jobs_ride_out_a_minute_without_the_server(tmp_path, project, wait_for):
     folder = tmp_path / "server"
     folder.mkdir()
     store_url = f"sqlite:///{folder}/ws.db"
-    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log", token=TOKEN)
+    proc, url = start_server(store_url, folder / "artifacts", folder / "server.log", token=TOKEN,
+                             port=port_kept_for_a_restart())
     ready = tmp_path / "ready"
     ready.mkdir()
     try:
@@ -55,7 +56,8 @@ def test_jobs_ride_out_a_minute_without_the_server(tmp_path, project, wait_for):
         outage = time.monotonic() - killed_at
         for run in runs:
             details = run.wait_for_completion(raise_on_error=False, timeout=300)
-            assert details["status"] == st.COMPLETED, details
+            assert details["status"] == st.COMPLETED, (f"{run.id}: {details['error']}\nthe server's log:\n"
+                                                       + _tail(folder / "server.log") + _tail(folder / "server-2.log"))
         for run in runs:
             history = run.get_metric_history("value")
             assert [h["value"] for h in history] == list(range(VALUES)), run.id  # none lost, none twice
@@ -67,3 +69,6 @@ def test_jobs_ride_out_a_minute_without_the_server(tmp_path, project, wait_for):
         proc.terminate()
         proc.wait(timeout=30)
 
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
