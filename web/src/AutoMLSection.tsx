@@ -1,9 +1,7 @@
 // An AutoML run: its leaderboard (each iteration's algorithm, primary metric and duration,
 // the best and the ensembles marked), its data guardrails and the best model's feature
 // importances as bars. While the run goes on it reads them again.
-import { useRef } from "react";
 import { api, type KeyValues, type RunPage } from "./api";
-import { childProperties, type PropertiesCache } from "./childProperties";
 import { GUARDRAILS_FILE, guardrails, IMPORTANCE_TABLE, importances, leaderboard } from "./automl";
 import { formatNumber } from "./format";
 import { href } from "./route";
@@ -15,10 +13,10 @@ import { useRefreshWhile } from "./useRefreshWhile";
 const REFRESH_MS = 3000;
 const MAX_ITERATIONS = 1000;
 
-async function loadIterations(runId: string, metric: string,
-                              cache: PropertiesCache): Promise<{ page: RunPage; properties: KeyValues[] }> {
+async function loadIterations(runId: string, metric: string): Promise<{ page: RunPage; properties: KeyValues[] }> {
   const page = await api.queryRuns({ parent_id: runId, limit: MAX_ITERATIONS, columns: [metric] });
-  return { page, properties: await childProperties(page.runs, cache) };
+  // each iteration's properties (its algorithm, its score) come with the page
+  return { page, properties: page.runs.map((run) => page.properties[run.run_id] ?? {}) };
 }
 
 /** null before the driver has written them (or when it could not) */
@@ -31,8 +29,7 @@ async function loadGuardrails(runId: string) {
 export function AutoMLSection({ runId, sweep, bestRunId, live }: {
   runId: string; sweep: SweepDefinition; bestRunId: string | null | undefined; live: boolean;
 }) {
-  const cache = useRef<PropertiesCache>(new Map());
-  const iterations = useFetch(() => loadIterations(runId, sweep.metric, cache.current), `${runId}/iterations`);
+  const iterations = useFetch(() => loadIterations(runId, sweep.metric), `${runId}/iterations`);
   const checks = useFetch(() => loadGuardrails(runId), `${runId}/guardrails`);
   const features = useFetch(() => api.metricRows(runId, IMPORTANCE_TABLE), `${runId}/importance`);
   useRefreshWhile(live, REFRESH_MS, iterations.reload, checks.reload, features.reload);

@@ -2,9 +2,8 @@
 // primary metric, a policy's stop marked) linking to each trial, and a chart of the primary
 // metric against the hyperparameter picked, stopped trials drawn apart and the best ringed.
 // While the sweep runs it reads them again.
-import { useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import { api, type KeyValues, type RunSummary, type Series } from "./api";
-import { childProperties, type PropertiesCache } from "./childProperties";
 import { axisScale } from "./axisScale";
 import { formatNumber } from "./format";
 import { href } from "./route";
@@ -28,7 +27,7 @@ interface Loaded {
   series: Series[];
 }
 
-async function load(runId: string, metric: string, cache: PropertiesCache): Promise<Loaded> {
+async function load(runId: string, metric: string): Promise<Loaded> {
   const page = await api.queryRuns({ parent_id: runId, sort: "created_at", descending: false, limit: MAX_TRIALS });
   // a pipeline trial's metric is logged by its steps (HyperDriveRun scores it over them)
   const trialOf: Record<string, string> = {};
@@ -39,16 +38,15 @@ async function load(runId: string, metric: string, cache: PropertiesCache): Prom
   const ids = [...page.runs.map((run) => run.run_id), ...Object.keys(trialOf)];
   const chunks = Array.from({ length: Math.ceil(ids.length / RUNS_PER_REQUEST) },
                             (_, k) => ids.slice(k * RUNS_PER_REQUEST, (k + 1) * RUNS_PER_REQUEST));
-  const [properties, series] = await Promise.all([
-    childProperties(page.runs, cache),
-    Promise.all(chunks.map((run_ids) => api.series({ run_ids, name: metric, points: POINTS, start: 0, end: null }))),
-  ]);
+  const series = await Promise.all(
+    chunks.map((run_ids) => api.series({ run_ids, name: metric, points: POINTS, start: 0, end: null })));
+  // each trial's properties (its hyperparameters, a policy's stop) come with the page
+  const properties = page.runs.map((run) => page.properties[run.run_id] ?? {});
   return { children: page.runs, properties, series: seriesOfTrials(series.flat(), trialOf) };
 }
 
 export function TrialsSection({ runId, sweep, live }: { runId: string; sweep: SweepDefinition; live: boolean }) {
-  const cache = useRef<PropertiesCache>(new Map());
-  const loaded = useFetch(() => load(runId, sweep.metric, cache.current), `${runId}/trials`);
+  const loaded = useFetch(() => load(runId, sweep.metric), `${runId}/trials`);
   useRefreshWhile(live, REFRESH_MS, loaded.reload);
   if (loaded.error) return <p role="alert" className="error">{loaded.error}</p>;
   if (!loaded.data) return <p className="muted">Loading trials…</p>;

@@ -71,6 +71,10 @@ export interface RunPage {
   runs: RunSummary[];
   /** run id -> metric column -> latest value */
   metrics: Record<string, Record<string, number | null>>;
+  /** run id -> the run's tags (runs without any: absent) */
+  tags: Record<string, KeyValues>;
+  /** run id -> the run's properties (runs without any: absent) */
+  properties: Record<string, KeyValues>;
 }
 
 export interface StatusEvent {

@@ -11,6 +11,8 @@ describe("automl", () => {
       total: 4,
       runs: [run("a", 10, 12), run("b", 10, 15), run("c", 20, null), run("d", 30, 31)],
       metrics: { a: { accuracy: 0.8 }, b: { accuracy: 0.9 }, c: { accuracy: null }, d: { accuracy: 0.85 } },
+      tags: {},
+      properties: {},
     };
     const board = leaderboard(page, [
       { iteration: "0", run_algorithm: "LightGBM", run_preprocessor: "MaxAbsScaler" },
