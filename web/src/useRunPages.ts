@@ -10,7 +10,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorMessage, type RunQuery, type RunSummary } from "./api";
 
-export const PAGE_SIZE = 100;
+export const PAGE_SIZE = 50;
 const SETTLE_MS = 80;
 
 export type RunFilter = Omit<RunQuery, "offset" | "limit">;
