@@ -110,7 +110,10 @@ def seeded(tmp_path_factory) -> dict:
         arguments=["--factor", PipelineParameter("factor", default_value=2),
                    "--where", PipelineParameter("where", default_value="here")])]).publish(
         "scoring", version="1.0", description="scores the rows")
-    PipelineEndpoint.publish(ws, "scoring-endpoint", "the scoring endpoint", published)
+    endpoint = PipelineEndpoint.publish(ws, "scoring-endpoint", "the scoring endpoint", published)
+    endpoint.add(Pipeline(ws, [PythonScriptStep(  # version 1, not the default: its own parameter
+        "step.py", name="rank", source_directory=str(src),
+        arguments=["--factor", PipelineParameter("depth", default_value=5)])]).publish("ranking", version="2.0"))
     Schedule.create(ws, "nightly", published.id, "scheduled", recurrence=ScheduleRecurrence("Day", 1),
                     pipeline_parameters={"factor": 3})
 
@@ -333,7 +336,8 @@ def test_a_published_pipeline_is_submitted_from_its_form_and_its_run_appears(pag
 def test_an_endpoint_is_submitted_at_its_default_version(page: Page, studio: str, seeded):
     page.goto(f"{studio}/#/pipelines")
     page.get_by_role("button", name="Submit endpoint scoring-endpoint").click()
-    form = page.get_by_role("form", name="Submit endpoint scoring-endpoint (version 0)")
+    form = page.get_by_role("form", name="Submit endpoint scoring-endpoint")
+    expect(form.get_by_label("Version")).to_have_value("0")
     expect(form.get_by_label("where")).to_have_value("here")
     form.get_by_label("Experiment").fill("from-endpoint")
     form.get_by_label("where").fill("there")
@@ -346,6 +350,28 @@ def test_an_endpoint_is_submitted_at_its_default_version(page: Page, studio: str
     text = "".join(requests.get(f"{logs}/{log['name']}", timeout=30).json()["text"]
                    for log in requests.get(logs, timeout=30).json())
     assert "step arguments ['--factor', '2', '--where', 'there']" in text
+
+
+def test_an_endpoint_is_submitted_at_the_version_chosen_with_that_versions_parameters(page: Page, studio: str,
+                                                                                     seeded):
+    page.goto(f"{studio}/#/pipelines")
+    page.get_by_role("button", name="Submit endpoint scoring-endpoint").click()
+    form = page.get_by_role("form", name="Submit endpoint scoring-endpoint")
+    form.get_by_label("Version").select_option("1")
+    expect(form.get_by_label("depth")).to_have_value("5")
+    expect(form.get_by_label("where")).to_have_count(0)
+    form.get_by_label("Experiment").fill("from-endpoint-v1")
+    form.get_by_label("depth").fill("7")
+    form.get_by_role("button", name="Submit", exact=True).click()
+    expect(form.get_by_role("status")).to_contain_text("in experiment from-endpoint-v1", timeout=30_000)
+    run_id = form.get_by_role("status").get_by_role("link").inner_text()
+    assert Run._from_id(seeded["ws"], run_id).wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
+    (step,) = seeded["ws"]._store.list_runs(parent_id=run_id)
+    assert step["display_name"] == "rank"
+    logs = f"{studio}/api/v1/runs/{step['run_id']}/logs"
+    text = "".join(requests.get(f"{logs}/{log['name']}", timeout=30).json()["text"]
+                   for log in requests.get(logs, timeout=30).json())
+    assert "step arguments ['--factor', '7']" in text
 
 
 # -- comparing ------------------------------------------------------------------------
@@ -404,7 +430,7 @@ def test_the_new_views_have_no_serious_accessibility_violations(page: Page, stud
         ("dataset", "#/datasets/raw-files", lambda: expect(page.get_by_role("region", name="Read by")).to_be_visible()),
         ("pipelines", "#/pipelines", lambda: (
             page.get_by_role("button", name="Submit endpoint scoring-endpoint").click(),
-            expect(page.get_by_role("form", name="Submit endpoint scoring-endpoint (version 0)")).to_be_visible())),
+            expect(page.get_by_role("form", name="Submit endpoint scoring-endpoint")).to_be_visible())),
         ("compare", f"#/compare/{trials['A'].id},{trials['B'].id},{trials['C'].id}", lambda: (
             page.get_by_text("The chart's values as a table").click(),
             expect(page.get_by_role("table", name="Parallel coordinates values")).to_be_visible())),

@@ -5,10 +5,10 @@ import { useState } from "react";
 import { api, type Asset } from "./api";
 import { formatTime } from "./format";
 import {
-  pipelineEndpoint, publishedPipeline, schedule, type Parameter, type PublishedPipelineFacts,
+  pipelineEndpoint, publishedPipeline, schedule, type PublishedPipelineFacts,
 } from "./pipelines";
 import { href } from "./route";
-import { SubmitPipelineForm, type SubmitTarget } from "./SubmitPipelineForm";
+import { SubmitPipelineForm } from "./SubmitPipelineForm";
 import { useDocumentTitle } from "./useDocumentTitle";
 import { useFetch } from "./useFetch";
 
@@ -33,10 +33,7 @@ export function PipelinesPage() {
   const byId = new Map(pipelines.map((p) => [p.id, p]));
   const endpoints = loaded.data.endpoints.map(pipelineEndpoint);
   const schedules = loaded.data.schedules;
-  const form = (key: string, target: SubmitTarget, title: string, parameters: Parameter[]) =>
-    open === key
-      ? <SubmitPipelineForm target={target} title={title} parameters={parameters} onClose={() => setOpen(undefined)} />
-      : null;
+  const close = () => setOpen(undefined);
 
   return (
     <section className="pipelines-page" aria-label="Pipelines">
@@ -66,7 +63,10 @@ export function PipelinesPage() {
             </tbody>
           </table>
         )}
-        {pipelines.map((p) => form(p.id, { kind: "pipeline", id: p.id }, pipelineTitle(p), p.parameters))}
+        {pipelines.map((p) => open === p.id && (
+          <SubmitPipelineForm key={p.id} target={{ kind: "pipeline", id: p.id }} title={pipelineTitle(p)}
+                              parameters={p.parameters} onClose={close} />
+        ))}
       </section>
 
       <section className="panel" aria-labelledby="endpoints-heading">
@@ -96,11 +96,15 @@ export function PipelinesPage() {
             </tbody>
           </table>
         )}
-        {endpoints.map((e) => {
-          const pipelineId = e.pipelines.find((p) => p.version === e.defaultVersion)?.pipelineId;
-          const parameters = (pipelineId && byId.get(pipelineId)?.parameters) || [];
-          return form(`endpoint:${e.name}`, { kind: "endpoint", name: e.name }, `endpoint ${e.name} (version ${e.defaultVersion})`, parameters);
-        })}
+        {endpoints.map((e) => open === `endpoint:${e.name}` && (
+          <SubmitPipelineForm key={e.name} target={{ kind: "endpoint", name: e.name }} title={`endpoint ${e.name}`}
+                              versions={e.pipelines.map(({ version, pipelineId }) => {
+                                const p = byId.get(pipelineId);
+                                return { version, label: `${version}: ${p ? pipelineTitle(p) : pipelineId}`,
+                                         parameters: p?.parameters ?? [] };
+                              })}
+                              defaultVersion={e.defaultVersion} onClose={close} />
+        ))}
       </section>
 
       <section className="panel" aria-labelledby="schedules-heading">

@@ -1,5 +1,6 @@
-// Submitting a published pipeline or an endpoint: an experiment name and each parameter
-// (filled in with its default), then a link to the run it started.
+// Submitting a published pipeline or an endpoint: an experiment name, for an endpoint the
+// version (its default first; each version's pipeline has its own parameters), and each
+// parameter (filled in with its default), then a link to the run it started.
 import { useId, useState, type FormEvent } from "react";
 import { api, errorMessage, type PipelineSubmission, type Submitted } from "./api";
 import { changedParameters, type Parameter } from "./pipelines";
@@ -7,19 +8,33 @@ import { href } from "./route";
 
 export type SubmitTarget = { kind: "pipeline"; id: string } | { kind: "endpoint"; name: string };
 
+/** one version of an endpoint: what the choice reads, and its pipeline's parameters */
+export interface EndpointVersion {
+  version: string;
+  label: string;
+  parameters: Parameter[];
+}
+
+const defaults = (parameters: Parameter[]) => Object.fromEntries(parameters.map((p) => [p.name, String(p.default)]));
+
 function submit(target: SubmitTarget, body: PipelineSubmission): Promise<Submitted> {
   return target.kind === "pipeline"
     ? api.submitPublishedPipeline(target.id, body)
     : api.submitPipelineEndpoint(target.name, body);
 }
 
-export function SubmitPipelineForm({ target, title, parameters, onClose }: {
-  target: SubmitTarget; title: string; parameters: Parameter[]; onClose: () => void;
+export function SubmitPipelineForm({ target, title, parameters: fixed, versions, defaultVersion, onClose }: {
+  target: SubmitTarget; title: string; onClose: () => void;
+  /** a published pipeline's parameters */
+  parameters?: Parameter[];
+  /** an endpoint's versions, and the one submitted unless another is chosen */
+  versions?: EndpointVersion[]; defaultVersion?: string;
 }) {
   const id = useId();
   const [experiment, setExperiment] = useState("");
-  const [texts, setTexts] = useState<Record<string, string>>(
-    Object.fromEntries(parameters.map((p) => [p.name, String(p.default)])));
+  const [version, setVersion] = useState(defaultVersion ?? "");
+  const parameters = (versions ? versions.find((v) => v.version === version)?.parameters : fixed) ?? [];
+  const [texts, setTexts] = useState<Record<string, string>>(defaults(parameters));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
   const [started, setStarted] = useState<Submitted | undefined>(undefined);
@@ -37,7 +52,10 @@ export function SubmitPipelineForm({ target, title, parameters, onClose }: {
     }
     setBusy(true);
     try {
-      setStarted(await submit(target, { experiment_name: experiment.trim(), pipeline_parameters: pipelineParameters }));
+      setStarted(await submit(target, {
+        experiment_name: experiment.trim(), pipeline_parameters: pipelineParameters,
+        ...(versions ? { pipeline_version: version } : {}),
+      }));
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -50,6 +68,19 @@ export function SubmitPipelineForm({ target, title, parameters, onClose }: {
       <h4>Submit {title}</h4>
       <label htmlFor={`${id}-experiment`}>Experiment</label>
       <input id={`${id}-experiment`} required value={experiment} onChange={(e) => setExperiment(e.target.value)} />
+      {versions && (
+        <div className="field">
+          <label htmlFor={`${id}-version`}>Version</label>
+          <select id={`${id}-version`} value={version} onChange={(e) => {
+            setVersion(e.target.value);
+            setTexts(defaults(versions.find((v) => v.version === e.target.value)?.parameters ?? []));
+          }}>
+            {versions.map((v) => (
+              <option key={v.version} value={v.version}>{v.label}{v.version === defaultVersion ? " (default)" : ""}</option>
+            ))}
+          </select>
+        </div>
+      )}
       {parameters.map((parameter) => (
         <div key={parameter.name} className="field">
           <label htmlFor={`${id}-${parameter.name}`}>{parameter.name} <span className="muted">({parameter.type})</span></label>
