@@ -154,8 +154,8 @@ function TrialsChart({ trials, names, metric, best }: {
           ● completed or running, ✕ stopped by the policy ({stopped}), ring: the best
         </span>
       </figcaption>
-      <svg width={WIDTH} height={HEIGHT} role="img"
-           aria-label={`Chart of ${metric} against ${name} for ${scored.length} trials; the table below has the same values`}>
+      <svg width={WIDTH} height={HEIGHT} role="group"
+           aria-label={`Chart of ${metric} against ${name} for ${scored.length} trials; each point links to its trial, the table below has the same values`}>
         <line x1={PAD.left} y1={PAD.top + plotH} x2={PAD.left + plotW} y2={PAD.top + plotH} className="axis" />
         <line x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={PAD.top + plotH} className="axis" />
         {x.ticks.map((tick) => (
@@ -170,15 +170,17 @@ function TrialsChart({ trials, names, metric, best }: {
           if (at === undefined) return null;
           const cx = px(at);
           const cy = py(y.position(trial.score)!);
+          const says = `trial ${trial.index ?? trial.name}: ${name} ${String(trial.values[name])}, ${metric} `
+            + `${formatNumber(trial.score)}${trial.stoppedBy ? ", stopped" : ""}${trial === best ? ", the best" : ""}`;
           return (
-            <g key={trial.runId} data-trial={trial.index ?? trial.runId}
+            <a key={trial.runId} href={href.run(trial.runId)} aria-label={says} data-trial={trial.index ?? trial.runId}
                className={trial.stoppedBy ? "point stopped" : "point"}>
-              <title>{`trial ${trial.index ?? trial.name}: ${name} ${String(trial.values[name])}, ${metric} ${formatNumber(trial.score)}${trial.stoppedBy ? ", stopped" : ""}`}</title>
+              <title>{says}</title>
               {trial.stoppedBy
                 ? <path d={`M${cx - 5},${cy - 5}L${cx + 5},${cy + 5}M${cx - 5},${cy + 5}L${cx + 5},${cy - 5}`} />
                 : <circle cx={cx} cy={cy} r={5} />}
               {trial === best && <circle cx={cx} cy={cy} r={10} className="best-ring" />}
-            </g>
+            </a>
           );
         })}
       </svg>
