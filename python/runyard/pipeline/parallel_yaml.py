@@ -138,7 +138,7 @@ class _ParallelFields(_Spec):
     task: RunFunctionTask
 
 
-class ParallelJob(JobFileHeader, _ParallelFields):
+class ParallelJob(_ParallelFields, JobFileHeader):
     """A parallel job file (``type: parallel``), submitted on its own."""
 
     type: Literal["parallel"] = "parallel"
@@ -395,6 +395,7 @@ class ParallelBuilder:
         glued to other text must be a value (``--alpha=${{inputs.alpha}}``)."""
         loc = ("task", "program_arguments")
         objects: list[Any] = []
+        written: list[str] = []  # each reference as the file has it, to show in errors
         for match in _REF.finditer(text):
             parts = match.group(1).split(".")
             if parts[0] in ("inputs", "outputs") and len(parts) == 2:
@@ -406,6 +407,7 @@ class ParallelBuilder:
                 raise self.error(loc, f"{match.group(0)} is no reference runyard knows here; use "
                                       f"${{{{inputs.NAME}}}} or ${{{{outputs.NAME}}}}")
             objects.append(obj)
+            written.append(match.group(0))
         marks = iter(range(len(objects)))
         marked = _REF.sub(lambda _: f"\ue000{next(marks)}\ue001", text)
         try:
@@ -422,7 +424,8 @@ class ParallelBuilder:
             def value(m: re.Match) -> str:
                 obj = objects[int(m.group(1))]
                 if not _is_literal(obj) or isinstance(obj, PipelineParameter):
-                    raise self.error(loc, f"{word!r}: a reference to data, an output or a pipeline input must "
+                    shown = re.sub("\ue000([0-9]+)\ue001", lambda m: written[int(m.group(1))], word)
+                    raise self.error(loc, f"{shown!r}: a reference to data, an output or a pipeline input must "
                                           f"stand as a word of its own ('--data ${{{{inputs.NAME}}}}')")
                 return _text(obj)
             out.append(re.sub("\ue000([0-9]+)\ue001", value, word))
