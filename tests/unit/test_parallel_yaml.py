@@ -123,6 +123,8 @@ BAD = [  # (what, old, new, the line's text, the field, words of the message)
      "valid fields here: max_retries, timeout"),
     ("unknown resources field", "  instance_count: 1", "  instance_count: 1\n  gpus: 1", "gpus:",
      "resources.gpus", "valid fields here: instance_count"),
+    ("environment at the top level", "input_data:", "environment: azureml:env:1\ninput_data:", "environment:",
+     "environment", "environment belongs under task (task.environment)"),
     ("task type", "  type: run_function", "  type: model", "type: model", "task.type",
      "task type 'model' is not supported; runyard runs type: run_function"),
     ("no input_data", "input_data: ${{inputs.files}}\n", "", "$schema", "input_data", "Field required"),

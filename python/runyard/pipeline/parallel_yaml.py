@@ -71,6 +71,8 @@ _DATA_TYPES = {"uri_folder": "file", "uri_file": "file", "mltable": "tabular"}
 #: Azure's predefined program arguments runyard reads -> the ParallelRunConfig setting
 _PREDEFINED = {"--error_threshold": "error_threshold", "--allowed_failed_percent": "allowed_failed_percent"}
 #: Azure's predefined program arguments with no runyard counterpart (refused, not ignored)
+#: fields of ``task`` that a command job has at its top level
+_TASK_FIELDS = ("code", "entry_script", "environment", "program_arguments", "append_row_to")
 _PREDEFINED_ELSEWHERE = ("--task_overhead_timeout", "--progress_update_timeout", "--first_task_creation_timeout",
                          "--copy_logs_to_parent", "--metrics_name_prefix", "--push_metrics_to_parent",
                          "--resource_monitor_interval")
@@ -163,6 +165,10 @@ def validate(doc: _yaml.YamlDocument, data: Any, model: type[BaseModel], loc: tu
         if kind != "run_function":
             raise doc.error([*loc, "task", "type"], f"task type {kind!r} is not supported; runyard runs type: "
                                                     f"run_function (an entry script defining init() and run())")
+    misplaced = next((k for k in _TASK_FIELDS if isinstance(data, dict) and k in data), None)
+    if misplaced is not None:
+        raise doc.error([*loc, misplaced], f"{misplaced} belongs under task (task.{misplaced}), where Azure ML "
+                                           f"CLI v2's parallel job has it")
     _yaml.refuse_unknown_fields(doc, data, model, loc)
     try:
         return model.model_validate(data)
