@@ -312,3 +312,17 @@ def test_a_parallel_job_of_a_pipeline_file_runs_and_resumes(workspace, project, 
     (again,) = second.find_step_run("score")
     assert calls_of(calls) == ["n2.txt"]
     assert appended(again, tmp_path) == "n0.txt ok x5\nn1.txt ok x5\nn2.txt flaky x5\n"
+
+
+def test_a_parallel_job_file_past_its_threshold_fails_and_the_cli_says_so(workspace, project, tmp_path):
+    text = FILE_JOB.replace("FIXED_PATH", str(tmp_path / "fixed")).replace("--calls CALLS ", "")
+    text = text.replace("mini_batch_error_threshold: -1", "mini_batch_error_threshold: 0")
+    folder = project({"job.yml": text, "src/score.py": SCORE, "data/a.txt": "flaky", "data/b.txt": "ok",
+                      "data/c.txt": "ok"})
+    done = runyard("-w", str(workspace.path), "job", "submit", "-f", "job.yml", cwd=folder)
+    assert done.returncode == 1, done.stdout + done.stderr
+    from runyard import Experiment
+    (run,) = Experiment(workspace, "yaml-parallel").get_runs()
+    assert run.get_status() == st.FAILED
+    assert "allowed_failed_count=0 exceeded: 1 mini batch(es) failed" in run.get_details()["error"]["message"]
+    assert run.get_partition_results(status="Failed")[0]["batch_id"] == "files:0"
