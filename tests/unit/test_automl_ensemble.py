@@ -64,3 +64,18 @@ def test_classification_ensembles_average_probabilities():
     assert scores["accuracy"] >= max(m.score for m in members) - 0.02
     meta, stacked = en.fit_stack("classification", members, y, folds, classes, None)
     assert 0.5 < stacked["accuracy"] <= 1 and meta.predict_proba(np.zeros((2, 6))).shape == (2, 2)
+
+
+def test_an_ensemble_is_built_only_in_what_is_left_of_the_budget():
+    import time
+    from types import SimpleNamespace
+    from runyard.automl._driver import AutoMLDriver
+    said: list[str] = []
+    driver = SimpleNamespace(final_deadline=time.monotonic() + 10, log=said.append)
+    assert AutoMLDriver.budget_left(driver, "VotingEnsemble")
+    assert AutoMLDriver.budget_left(driver, "StackEnsemble", 4.0, 12)
+    assert not AutoMLDriver.budget_left(driver, "StackEnsemble", 30.0, 12)
+    assert said == ["StackEnsemble not built: its 12 models would take about 30 s, over the 10 s left in the budget"]
+    driver.final_deadline = time.monotonic() - 1
+    assert not AutoMLDriver.budget_left(driver, "VotingEnsemble")
+    assert said[-1] == "VotingEnsemble not built: the budget is spent"

@@ -312,18 +312,37 @@ class AutoMLDriver(SweepDriver):
                                      predictions if classification else predictions.reshape(-1)))
         members = en.pool(members, self.metric)
         index = len(self.trials)
-        if "VotingEnsemble" in self.definition["ensembles"]:
+        # an ensemble's time goes mostly to loading its members' models and saving them again:
+        # the voting one's pace per model says whether the stack of every member fits the budget
+        per_model_s = None
+        if "VotingEnsemble" in self.definition["ensembles"] and self.budget_left("VotingEnsemble"):
+            started = time.monotonic()
             weights, scores = en.select_voting(self.task, self.metric, members, y, folds, classes, y_range)
             chosen = [(m, w) for m, w in zip(members, weights) if w > 0]
             model = en.VotingEnsemble(self.task, [load_model(self.child(m.run_id)) for m, _ in chosen],
                                       [w for _, w in chosen], classes)
             self.record_ensemble(index, "VotingEnsemble", model, scores, [m for m, _ in chosen],
                                  [w for _, w in chosen])
+            per_model_s = (time.monotonic() - started) / len(chosen)
             index += 1
-        if "StackEnsemble" in self.definition["ensembles"]:
+        if "StackEnsemble" in self.definition["ensembles"] and self.budget_left(
+                "StackEnsemble", None if per_model_s is None else per_model_s * len(members), len(members)):
             meta, scores = en.fit_stack(self.task, members, y, folds, classes, y_range)
             model = en.StackEnsemble(self.task, [load_model(self.child(m.run_id)) for m in members], meta, classes)
             self.record_ensemble(index, "StackEnsemble", model, scores, members, None)
+
+    def budget_left(self, what: str, needs_s: float | None = None, models: int = 0) -> bool:
+        """Whether ``what`` (about ``needs_s`` seconds, when known) fits in what is left of the
+        budget; when it does not, the log says so."""
+        left = self.final_deadline - time.monotonic()
+        if left <= 0:
+            self.log(f"{what} not built: the budget is spent")
+            return False
+        if needs_s is not None and needs_s > left:
+            self.log(f"{what} not built: its {models} models would take about {needs_s:.0f} s, over the "
+                     f"{left:.0f} s left in the budget")
+            return False
+        return True
 
     def explain(self) -> None:
         """The best model's importances per raw column, logged on this run as the table and the
