@@ -1,0 +1,158 @@
+"""ParallelRunStep with an entry script in R: real Rscript workers started once, file and
+partitioned tabular mini batches, R errors with their calls, a wrong result type, a killed
+worker, and scripts refused before anything runs. (The R package's testthat suite runs the
+same from R.)"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runyard import Dataset, Datastore, OutputFileDatasetConfig, Pipeline
+from runyard import status as st
+from runyard.errors import ConfigError
+from runyard.pipeline.steps import ParallelRunConfig, ParallelRunStep
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="needs R (Rscript)")
+
+# Each file holds a word: "ok", "raise" (stop() in a helper), "kill-once" (the worker kills
+# itself on the first try). init() and run() leave lines in the folder given by --calls.
+FILES_SCRIPT = """\
+    calls <- NULL
+    init <- function() {
+      args <- commandArgs(trailingOnly = TRUE)
+      calls <<- args[[match("--calls", args) + 1]]
+      cat(Sys.getpid(), "\\n", file = file.path(calls, "init.txt"), append = TRUE)
+    }
+    check <- function(word, name) {
+      if (word == "raise") stop("cannot score ", name)
+    }
+    run <- function(mini_batch) {
+      vapply(mini_batch, function(path) {
+        name <- basename(path)
+        word <- readLines(path)
+        seen <- file.path(calls, paste0(name, ".seen"))
+        first <- !file.exists(seen)
+        file.create(seen)
+        if (word == "kill-once" && first) tools::pskill(Sys.getpid(), 9L)
+        check(word, name)
+        paste(name, word)
+      }, character(1), USE.NAMES = FALSE)
+    }
+    """
+
+
+def finish(pipeline_run, name):
+    pipeline_run.wait_for_completion(timeout=120, raise_on_error=False)
+    (step_run,) = pipeline_run.find_step_run(name)
+    return step_run
+
+
+def appended(step_run, tmp_path, name):
+    return Path(step_run.download_file(name, str(tmp_path / f"{step_run.id}.txt"))).read_text()
+
+
+def test_r_workers_run_file_batches_with_init_once_errors_and_a_killed_worker(workspace, experiment, project,
+                                                                              tmp_path):
+    data = project({"a.txt": "ok", "b.txt": "raise", "c.txt": "kill-once", "d.txt": "ok", "e.txt": "ok"},
+                   name="data")
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    src = project({"score.R": FILES_SCRIPT}, name="src")
+    config = ParallelRunConfig(environment=None, entry_script="score.R", error_threshold=-1,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(src), process_count_per_node=2, mini_batch_size=1,
+                               run_max_try=2)
+    step = ParallelRunStep("score", config, inputs=[Dataset.File.from_files(str(data)).as_named_input("files")],
+                           output=OutputFileDatasetConfig("scores"), arguments=["--calls", str(calls)])
+    step_run = finish(experiment.submit(Pipeline(workspace, [step])), "score")
+    assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
+    rows = {row["batch_id"]: row for row in step_run.get_partition_results()}
+    assert [rows[f"files:{i}"]["status"] for i in range(5)] == ["Succeeded", "Failed", "Succeeded", "Succeeded",
+                                                                 "Succeeded"]
+    failed = rows["files:1"]
+    assert failed["tries"] == 2 and failed["error"] == "Error in check(word, name) : cannot score b.txt"
+    assert "R traceback (most recent call last):" in failed["traceback"]
+    assert "check(word, name) at score.R#" in failed["traceback"] and "run(mini_batch)" in failed["traceback"]
+    assert rows["files:2"]["tries"] == 2  # its worker was killed, then it ran again
+    assert appended(step_run, tmp_path, "outputs/scores/parallel_run_step.txt") == \
+        "a.txt ok\nc.txt kill-once\nd.txt ok\ne.txt ok\n"
+    inits = (calls / "init.txt").read_text().split()
+    assert len(inits) == len(set(inits)) == 3  # two workers, and the one that replaced the killed one
+    assert "WorkerDied" in step_run.get_log() and "killed by signal 9" in step_run.get_log()
+
+
+PARTITION_SCRIPT = """\
+    init <- function() NULL
+    run <- function(mini_batch, mini_batch_context) {
+      store <- mini_batch_context$partition_key_value$store
+      if (store == "3") stop("no model for store 3")
+      stopifnot(is.data.frame(mini_batch), is.integer(mini_batch$week), is.double(mini_batch$sales),
+                is.character(mini_batch$note))
+      model <- lm(sales ~ week, data = mini_batch)
+      data.frame(store = store, rows = nrow(mini_batch), slope = round(unname(coef(model)[["week"]]), 3),
+                 note = mini_batch$note[[1]])
+    }
+    """
+
+
+def test_r_workers_get_a_data_frame_per_partition_and_return_rows(workspace, experiment, project, tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    frame = pd.DataFrame({"store": [1, 1, 1, 2, 2, 3], "week": [1, 2, 3, 1, 2, 1],
+                          "sales": [10.0, 12.0, 14.0, 5.0, 4.0, 1.0], "note": ["a b", "a b", "a b", "x", "x", "y"]})
+    frame.to_csv(folder / "sales.csv", index=False)
+    store = Datastore.register_local(workspace, "raw", str(folder))
+    sales = Dataset.Tabular.from_delimited_files((store, "sales.csv")).partition_by(["store"], (store, "by-store"))
+    src = project({"train.R": PARTITION_SCRIPT})
+    config = ParallelRunConfig(environment=None, entry_script="train.R", error_threshold=-1,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(src), process_count_per_node=1, partition_keys=["store"],
+                               run_max_try=1)
+    step = ParallelRunStep("train", config, inputs=[sales.as_named_input("sales")])
+    step_run = finish(experiment.submit(Pipeline(workspace, [step])), "train")
+    assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
+    rows = step_run.get_partition_results()
+    assert [(r["partition"], r["status"], r["items"], r["results"]) for r in rows] == [
+        ({"store": "1"}, "Succeeded", 3, 1), ({"store": "2"}, "Succeeded", 2, 1), ({"store": "3"}, "Failed", 1, None)]
+    assert rows[2]["error"] == "Error in run(mini_batch, mini_batch_context) : no model for store 3"
+    assert appended(step_run, tmp_path, "outputs/parallel_run_step.txt") == '1 3 2 "a b"\n2 2 -1 x\n'
+
+
+def test_r_run_returning_the_wrong_type_and_init_failing(workspace, experiment, project):
+    data = project({"a.txt": "x"}, name="data")
+    src = project({"score.R": "init <- function() NULL\nrun <- function(mini_batch) lm(1 ~ 1)\n",
+                   "broken.R": "init <- function() stop('no model file')\nrun <- function(mini_batch) mini_batch\n"})
+    config = ParallelRunConfig(environment=None, entry_script="score.R", error_threshold=-1,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(src), process_count_per_node=1, run_max_try=1)
+    step_run = finish(experiment.submit(Pipeline(workspace, [
+        ParallelRunStep("score", config, inputs=[Dataset.File.from_files(str(data))])])), "score")
+    (row,) = step_run.get_partition_results()
+    assert row["status"] == "Failed"
+    assert row["error"].startswith("Error: run() returned lm; it must return a data.frame")
+    config = ParallelRunConfig(environment=None, entry_script="broken.R", error_threshold=-1,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(src), process_count_per_node=1)
+    step_run = finish(experiment.submit(Pipeline(workspace, [
+        ParallelRunStep("broken", config, inputs=[Dataset.File.from_files(str(data))])])), "broken")
+    assert step_run.get_status() == st.FAILED
+    assert "init() of the entry script failed" in step_run.get_details()["error"]["message"]
+    assert "Error in entry$init() : no model file" in step_run.get_log()
+
+
+@pytest.mark.parametrize("script, message", [
+    ("run <- function(mini_batch) mini_batch\n", r"defines no init\(\) at its top level"),
+    ("init <- function() NULL\n", r"defines no run\(\) at its top level"),
+    ("init <- function() NULL\nrun <- function() 1\n", r"run must take mini_batch, or mini_batch and"),
+    ("init <- function( NULL\n", r"is not valid R: "),
+])
+def test_bad_r_entry_scripts_are_refused_when_the_config_is_made(project, script, message):
+    src = project({"score.R": script})
+    with pytest.raises(ConfigError, match=message):
+        ParallelRunConfig(environment=None, entry_script="score.R", error_threshold=-1, output_action="append_row",
+                          compute_target="local", node_count=1, source_directory=str(src))
