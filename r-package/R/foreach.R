@@ -64,7 +64,7 @@ registerDoRunyard <- function(compute_target = "local", workspace = NULL, experi
   experiment(workspace, experiment_name)
   foreach::setDoPar(do_runyard, data = settings, info = function(data, item) {
     switch(item, name = "doRunyard", version = as.character(utils::packageVersion("runyard")),
-           workers = data$process_count_per_node %||% parallel_cpu_count(), NULL)
+           workers = as.integer(data$process_count_per_node %||% parallel_cpu_count()), NULL)
   })
   invisible(NULL)
 }
