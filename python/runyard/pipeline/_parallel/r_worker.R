@@ -8,8 +8,8 @@ local({
                       "RUNYARD_PARALLEL_OUTPUT_ACTION"))
   Sys.unsetenv("RUNYARD_PARALLEL_TOKEN")
   con <- socketConnection("127.0.0.1", as.integer(env[["RUNYARD_PARALLEL_PORT"]]), blocking = TRUE,
-                          open = "r+", timeout = 31536000L)
-  writeLines(env[["RUNYARD_PARALLEL_TOKEN"]], con)
+                          open = "r+b", timeout = 31536000L, options = "no-delay")
+  writeBin(charToRaw(paste0(env[["RUNYARD_PARALLEL_TOKEN"]], "\n")), con)
   flush(con)
 
   if (!requireNamespace("jsonlite", quietly = TRUE)) {
@@ -19,10 +19,10 @@ local({
     flush(con)
     quit(save = "no", status = 1)
   }
-  say <- function(...) {
-    writeLines(enc2utf8(as.character(jsonlite::toJSON(list(...), auto_unbox = TRUE, null = "null", na = "null",
-                                                      digits = NA))), con, useBytes = TRUE)
-    flush(con)
+  say <- function(...) {  # one line, written at once
+    text <- enc2utf8(as.character(jsonlite::toJSON(list(...), auto_unbox = TRUE, null = "null", na = "null",
+                                                   digits = NA)))
+    writeBin(charToRaw(paste0(text, "\n")), con)
   }
 
   # The calls from `first` (the entry script's function) down to where the error was signalled,
@@ -129,7 +129,11 @@ local({
     if (isTRUE(message$stop)) break
     started <- Sys.time()
     index <- message$index
-    read <- traced(mini_batch_of(message), mini_batch_of)
+    read <- if (!is.null(message$error)) {  # the coordinator could not read the mini batch's data
+      list(ok = FALSE, error = message$error, traceback = message$traceback)
+    } else {
+      traced(mini_batch_of(message), mini_batch_of)
+    }
     if (read$ok) {
       mini_batch <- read$value
       say(kind = "started", index = index, items = if (is.data.frame(mini_batch)) nrow(mini_batch) else length(mini_batch))

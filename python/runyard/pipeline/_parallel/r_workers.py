@@ -13,7 +13,9 @@ sends the token it was given, so nothing else on the machine can speak for it. M
 JSON object per line. To R: ``{"index", "input", "partition", "files"}`` for file paths or
 ``{"index", "input", "partition", "names", "types", "levels", "rows", "data"}`` for a table
 (columns typed ``integer``, ``double``, ``logical``, ``character``, ``factor`` or ``datetime``),
-and ``{"stop": true}``. From R: ``ready``, ``init_failed``, ``started``, ``done`` and ``failed``,
+``{"index", "error", "traceback"}`` for a mini batch whose data could not be read (the worker
+reports the failed try) and ``{"stop": true}``. A thread per worker reads and sends its next mini
+batch, so the coordinator goes on attending to the others meanwhile. From R: ``ready``, ``init_failed``, ``started``, ``done`` and ``failed``,
 which become the tuples ``worker.main`` sends.
 
 ``check_entry_script`` parses the script with R when the config is made: it must assign
@@ -23,14 +25,16 @@ functions to ``init`` and ``run`` at its top level.
 from __future__ import annotations
 
 import json
-import math
 import os
+import queue
 import secrets
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -154,19 +158,38 @@ class _RWorker(WorkerHandle):
         self.buffer = b""
         self.messages: list[Any] = []
         self.pidfd = os.pidfd_open(process.pid) if hasattr(os, "pidfd_open") else None
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.sender: threading.Thread | None = None
 
     def send(self, message: Any) -> None:
         if self.connection is None:  # the coordinator sends only to a worker that said "ready"
             raise RuntimeError(f"R worker {self.worker_id} is not connected")
-        try:
-            data = {"stop": True} if message is None else encode_batch(message)
-        except Exception as e:  # data that cannot be read: a failed try, as in a Python worker
-            self.messages.append(("failed", message.index, f"{type(e).__name__}: {e}", traceback.format_exc(), 0.0))
-            return
-        try:
-            self.connection.sendall(json.dumps(data, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n")
-        except OSError:
-            pass  # the worker died: exit_reason() says so on the next look
+        if self.sender is None:
+            self.sender = threading.Thread(target=self._send_loop, args=(self.connection,), daemon=True,
+                                           name=f"runyard-r-worker-{self.worker_id}")
+            self.sender.start()
+        self.outbox.put(message)
+
+    def _send_loop(self, connection: socket.socket) -> None:
+        """Read and send each mini batch here, so the coordinator attends to the other workers
+        meanwhile (reading a partition's files takes milliseconds, like its run())."""
+        while True:
+            message = self.outbox.get()
+            if message is _CLOSED:
+                return
+            if message is None:
+                data: dict[str, Any] = {"stop": True}
+            else:
+                try:
+                    data = encode_batch(message)
+                except Exception as e:  # data that cannot be read: the worker reports the failed try
+                    data = {"index": message.index, "error": f"{type(e).__name__}: {e}",
+                            "traceback": traceback.format_exc()}
+            line = json.dumps(data, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
+            try:
+                _send_all(connection, line)
+            except OSError:
+                return  # the worker died: exit_reason() says so on the coordinator's next look
 
     def waitables(self) -> list[Any]:
         return [w for w in (self.connection or self.listener, self.pidfd) if w is not None]
@@ -218,6 +241,7 @@ class _RWorker(WorkerHandle):
             connection.close()  # not our worker
             return
         connection.setblocking(False)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small messages, no waiting
         self.connection = connection
         self.listener.close()
         self.listener = None
@@ -247,6 +271,7 @@ class _RWorker(WorkerHandle):
         self.kill()
 
     def _close(self) -> None:
+        self.outbox.put(_CLOSED)
         for handle in (self.connection, self.listener):
             if handle is not None:
                 handle.close()
@@ -254,6 +279,19 @@ class _RWorker(WorkerHandle):
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
+
+
+_CLOSED = object()
+
+
+def _send_all(connection: socket.socket, data: bytes) -> None:
+    """``sendall`` on a socket that does not block (the coordinator reads it without waiting)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[connection.send(view):]
+        except (BlockingIOError, InterruptedError):
+            select.select([], [connection], [], 1.0)
 
 
 def _translate(message: dict[str, Any]) -> tuple[Any, ...]:
@@ -291,29 +329,39 @@ def encode_batch(batch: MiniBatch) -> dict[str, Any]:
 
 def _column(column: Any) -> tuple[str, list[Any], list[str] | None]:
     """A pandas column as (R type, JSON values with None for missing, factor levels)."""
+    import numpy as np
     import pandas as pd
-    types = pd.api.types
-    missing = column.isna().tolist()
+    missing = column.isna().to_numpy()
+    gaps = bool(missing.any())
+
+    def listed(values: Any) -> list[Any]:
+        values = values.tolist() if hasattr(values, "tolist") else list(values)
+        if gaps:
+            values = [None if m else v for v, m in zip(values, missing.tolist())]
+        return values
+
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return "factor", [None if m else str(v) for v, m in zip(column.tolist(), missing)], \
-            [str(v) for v in column.cat.categories]
-    if types.is_bool_dtype(column.dtype):
-        return "logical", [None if m else bool(v) for v, m in zip(column.tolist(), missing)], None
-    if types.is_integer_dtype(column.dtype):
-        values = [None if m else int(v) for v, m in zip(column.tolist(), missing)]
-        small = all(v is None or abs(v) <= 2 ** 31 - 1 for v in values)
+        return "factor", listed(column.astype(str)), [str(v) for v in column.cat.categories]
+    kind = column.dtype.kind
+    if kind == "b":
+        return "logical", listed(column.to_numpy(dtype=object)), None
+    if kind in "iu":
+        values = listed(column.to_numpy(dtype=object) if gaps else column.to_numpy())
+        present = column[~missing] if gaps else column
+        small = not len(present) or (int(present.min()) >= -(2 ** 31 - 1) and int(present.max()) <= 2 ** 31 - 1)
         return ("integer" if small else "double"), values, None
-    if types.is_float_dtype(column.dtype):
-        values = [None if m else float(v) for v, m in zip(column.tolist(), missing)]
-        if any(v is not None and math.isinf(v) for v in values):  # JSON has no infinity: R reads the text
-            return "double", [None if v is None else repr(v).replace("inf", "Inf") for v in values], None
-        return "double", values, None
-    if types.is_datetime64_any_dtype(column.dtype):
+    if kind == "f":
+        numbers = column.to_numpy(dtype=float)
+        if np.isinf(numbers).any():  # JSON has no infinity: R reads the text
+            return "double", listed([repr(v).replace("inf", "Inf") for v in numbers.tolist()]), None
+        return "double", listed(numbers), None
+    if kind == "M":
         if getattr(column.dt, "tz", None) is not None:
             column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        seconds = ((column - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)).tolist()
-        return "datetime", [None if m else s for s, m in zip(seconds, missing)], None
-    values = column.tolist()
-    if all(m or isinstance(v, bool) for v, m in zip(values, missing)) and not all(missing):
-        return "logical", [None if m else v for v, m in zip(values, missing)], None
-    return "character", [None if m else str(v) for v, m in zip(values, missing)], None
+        seconds = (column - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)
+        return "datetime", listed(seconds.to_numpy(dtype=float)), None
+    values = listed(column.to_numpy(dtype=object))
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return "logical", values, None
+    return "character", [v if v is None or isinstance(v, str) else str(v) for v in values], None
