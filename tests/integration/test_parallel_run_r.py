@@ -39,6 +39,7 @@ FILES_SCRIPT = """\
         first <- !file.exists(seen)
         file.create(seen)
         if (word == "kill-once" && first) tools::pskill(Sys.getpid(), 9L)
+        if (word == "hang-once" && first) Sys.sleep(60)
         check(word, name)
         paste(name, word)
       }, character(1), USE.NAMES = FALSE)
@@ -56,9 +57,9 @@ def appended(step_run, tmp_path, name):
     return Path(step_run.download_file(name, str(tmp_path / f"{step_run.id}.txt"))).read_text()
 
 
-def test_r_workers_run_file_batches_with_init_once_errors_and_a_killed_worker(workspace, experiment, project,
+def test_r_workers_run_file_batches_with_init_once_errors_a_timeout_and_a_killed_worker(workspace, experiment, project,
                                                                               tmp_path):
-    data = project({"a.txt": "ok", "b.txt": "raise", "c.txt": "kill-once", "d.txt": "ok", "e.txt": "ok"},
+    data = project({"a.txt": "ok", "b.txt": "raise", "c.txt": "kill-once", "d.txt": "hang-once", "e.txt": "ok"},
                    name="data")
     calls = tmp_path / "calls"
     calls.mkdir()
@@ -66,7 +67,7 @@ def test_r_workers_run_file_batches_with_init_once_errors_and_a_killed_worker(wo
     config = ParallelRunConfig(environment=None, entry_script="score.R", error_threshold=-1,
                                output_action="append_row", compute_target="local", node_count=1,
                                source_directory=str(src), process_count_per_node=2, mini_batch_size=1,
-                               run_max_try=2)
+                               run_max_try=2, run_invocation_timeout=4)
     step = ParallelRunStep("score", config, inputs=[Dataset.File.from_files(str(data)).as_named_input("files")],
                            output=OutputFileDatasetConfig("scores"), arguments=["--calls", str(calls)])
     step_run = finish(experiment.submit(Pipeline(workspace, [step])), "score")
@@ -78,12 +79,14 @@ def test_r_workers_run_file_batches_with_init_once_errors_and_a_killed_worker(wo
     assert failed["tries"] == 2 and failed["error"] == "Error in check(word, name) : cannot score b.txt"
     assert "R traceback (most recent call last):" in failed["traceback"]
     assert "check(word, name) at score.R#" in failed["traceback"] and "run(mini_batch)" in failed["traceback"]
-    assert rows["files:2"]["tries"] == 2  # its worker was killed, then it ran again
+    assert rows["files:2"]["tries"] == rows["files:3"]["tries"] == 2  # killed / hung once, then done
     assert appended(step_run, tmp_path, "outputs/scores/parallel_run_step.txt") == \
-        "a.txt ok\nc.txt kill-once\nd.txt ok\ne.txt ok\n"
+        "a.txt ok\nc.txt kill-once\nd.txt hang-once\ne.txt ok\n"
     inits = (calls / "init.txt").read_text().split()
-    assert len(inits) == len(set(inits)) == 3  # two workers, and the one that replaced the killed one
-    assert "WorkerDied" in step_run.get_log() and "killed by signal 9" in step_run.get_log()
+    assert len(inits) == len(set(inits)) == 4  # two workers, and the two that replaced the killed ones
+    log = step_run.get_log()
+    assert "WorkerDied" in log and "killed by signal 9" in log
+    assert "TimeoutError: run() did not return within run_invocation_timeout=4s" in log
 
 
 PARTITION_SCRIPT = """\
@@ -121,6 +124,42 @@ def test_r_workers_get_a_data_frame_per_partition_and_return_rows(workspace, exp
         ({"store": "1"}, "Succeeded", 3, 1), ({"store": "2"}, "Succeeded", 2, 1), ({"store": "3"}, "Failed", 1, None)]
     assert rows[2]["error"] == "Error in run(mini_batch, mini_batch_context) : no model for store 3"
     assert appended(step_run, tmp_path, "outputs/parallel_run_step.txt") == '1 3 2 "a b"\n2 2 -1 x\n'
+
+
+COLUMNS_SCRIPT = """\
+    init <- function() NULL
+    run <- function(mini_batch) {
+      describe <- function(x) {
+        shown <- if (inherits(x, "POSIXct")) format(x[!is.na(x)]) else as.character(x[!is.na(x)])
+        paste0(class(x)[[1]], ":", sum(is.na(x)), ":", paste(shown, collapse = "|"))
+      }
+      vapply(names(mini_batch), function(name) paste(name, describe(mini_batch[[name]])), character(1),
+             USE.NAMES = FALSE)
+    }
+    """
+
+
+def test_r_workers_get_each_column_type_with_missing_values(workspace, experiment, project, tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    pd.DataFrame({
+        "i": pd.array([1, None, 3], dtype="Int64"), "f": [0.5, float("nan"), float("inf")],
+        "b": [True, False, True], "s": ["a b", None, "c"],
+        "t": pd.to_datetime(["2024-01-02 03:04:05", None, "2024-12-31 00:00:00"]),
+        "c": pd.Categorical(["x", "y", None], categories=["y", "x"]),
+    }).to_parquet(folder / "table.parquet", index=False)
+    store = Datastore.register_local(workspace, "raw", str(folder))
+    table = Dataset.Tabular.from_parquet_files((store, "table.parquet"))
+    src = project({"columns.R": COLUMNS_SCRIPT})
+    config = ParallelRunConfig(environment=None, entry_script="columns.R", error_threshold=-1,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(src), process_count_per_node=1, mini_batch_size="1MB")
+    step_run = finish(experiment.submit(Pipeline(workspace, [
+        ParallelRunStep("columns", config, inputs=[table.as_named_input("table")])])), "columns")
+    assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
+    assert appended(step_run, tmp_path, "outputs/parallel_run_step.txt").splitlines() == [
+        "i integer:1:1|3", "f numeric:1:0.5|Inf", "b logical:0:TRUE|FALSE|TRUE", "s character:1:a b|c",
+        "t POSIXct:1:2024-01-02 03:04:05|2024-12-31 00:00:00", "c factor:1:x|y"]
 
 
 def test_r_run_returning_the_wrong_type_and_init_failing(workspace, experiment, project):

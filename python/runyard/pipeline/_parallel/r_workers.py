@@ -15,8 +15,9 @@ JSON object per line. To R: ``{"index", "input", "partition", "files"}`` for fil
 (columns typed ``integer``, ``double``, ``logical``, ``character``, ``factor`` or ``datetime``),
 ``{"index", "error", "traceback"}`` for a mini batch whose data could not be read (the worker
 reports the failed try) and ``{"stop": true}``. A thread per worker reads and sends its next mini
-batch, so the coordinator goes on attending to the others meanwhile. From R: ``ready``, ``init_failed``, ``started``, ``done`` and ``failed``,
-which become the tuples ``worker.main`` sends.
+batch, so the coordinator goes on attending to the others meanwhile. From R: ``ready``,
+``init_failed``, ``started``, ``done`` and ``failed``, which become the tuples ``worker.main``
+sends.
 
 ``check_entry_script`` parses the script with R when the config is made: it must assign
 functions to ``init`` and ``run`` at its top level.
