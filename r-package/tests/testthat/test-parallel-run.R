@@ -160,9 +160,14 @@ test_that("foreach loops run as runyard runs: results in order, .combine, errors
   expect_identical(removed, c(1L, 3L))
   expect_error(foreach::foreach(i = 1:3) %dopar% bad(i), "task 2 failed - \"two is bad\"", fixed = TRUE)
 
-  # each loop is a tracked run: a pipeline run in the experiment, its step's partition table
+  # a package the workers cannot load fails the loop with R's message, before any iteration
+  cnd <- expect_runyard_error(foreach::foreach(i = 1:2, .packages = "runyardNoSuchPackage") %dopar% i,
+                              "runyard_run_failed_error")
+  expect_match(conditionMessage(cnd), "there is no package called .runyardNoSuchPackage.")
+
+  # each loop is a tracked run: a pipeline run in the experiment
   runs <- get_runs_in_experiment(experiment(fx$ws, "loops"))
-  expect_length(runs, 6)
+  expect_length(runs, 7)
   expect_error(foreach::foreach(i = 1:2, .options.runyard = list(chunks = 2)) %dopar% i, "it takes chunk_size")
   cnd <- expect_runyard_error(registerDoRunyard("local", workspace = fx$ws, run_max_try = 0), "runyard_config_error")
   expect_match(conditionMessage(cnd), "run_max_try must be a whole number >= 1", fixed = TRUE)
