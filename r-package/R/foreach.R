@@ -168,7 +168,10 @@ run_loop <- function(obj, expr, envir, data, arguments, chunk_size) {
   step <- py_call(rpy()$ParallelRunStep("foreach", config, inputs = list(iterations), allow_reuse = FALSE))
   run <- py_call(experiment(ws, data$experiment_name)$submit(rpy()$Pipeline(ws, list(step))))
   if (isTRUE(obj$verbose)) message("foreach loop: pipeline run ", run$id)
+  ended <- FALSE
+  on.exit(if (!ended) try(run$cancel(), silent = TRUE), add = TRUE)  # an interrupted loop stops its workers
   py_call(run$wait_for_completion(show_output = FALSE, raise_on_error = FALSE))
+  ended <- TRUE
   step_run <- py_call(run$find_step_run("foreach"))
   if (!length(step_run)) {
     stop(runyard_condition(sprintf("the foreach loop's pipeline run %s ended (%s) before its step ran: %s", run$id,
