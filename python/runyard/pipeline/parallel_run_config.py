@@ -3,6 +3,9 @@
 Azure ML's names and defaults; every value is checked here, so a bad one fails when the
 config is made, naming the argument.
 
+- ``entry_script``: a Python file, or an R file (``.R``: ``init <- function()`` and
+  ``run <- function(mini_batch, mini_batch_context)``, parsed by R here and run by ``Rscript``
+  workers, see ``_parallel/r_workers.py``; the environment's ``r.rscript_path`` names the R).
 - ``mini_batch_size``: for a file dataset, a number of files per ``run()`` call (default
   10); for a tabular dataset, an approximate size of data per call (``"1MB"``, ``"512KB"``,
   ``1024`` bytes; default ``"1MB"``), which becomes a row count from the table's in-memory
