@@ -195,3 +195,17 @@ def test_bad_r_entry_scripts_are_refused_when_the_config_is_made(project, script
     with pytest.raises(ConfigError, match=message):
         ParallelRunConfig(environment=None, entry_script="score.R", error_threshold=-1, output_action="append_row",
                           compute_target="local", node_count=1, source_directory=str(src))
+
+
+def test_an_r_entry_script_needs_the_environments_rscript(project):
+    from runyard import Environment
+    src = project({"score.R": "init <- function() NULL\nrun <- function(mini_batch) mini_batch\n"})
+    missing = Environment(name="r", r={"rscript_path": "/nonexistent/Rscript"})
+    with pytest.raises(ConfigError, match=r"'/nonexistent/Rscript' was not found: install R"):
+        ParallelRunConfig(environment=missing, entry_script="score.R", error_threshold=-1, output_action="append_row",
+                          compute_target="local", node_count=1, source_directory=str(src))
+    found = Environment(name="r", r={"rscript_path": shutil.which("Rscript")})
+    config = ParallelRunConfig(environment=found, entry_script="score.R", error_threshold=-1,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(src))
+    assert config._settings()["rscript_path"] == shutil.which("Rscript")  # the workers' R
