@@ -43,6 +43,7 @@ from typing import Any
 from ...errors import ConfigError
 from .batches import MiniBatch, read_mini_batch
 from .pool import WorkerHandle, WorkerPool
+from .worker import OUTPUT_DIR_ENV
 
 WORKER_SCRIPT = Path(__file__).with_name("r_worker.R")
 #: what the R worker reads besides its command line (the entry script's arguments)
@@ -141,7 +142,7 @@ class RProcessPool(WorkerPool):
         env.update({PORT_ENV: str(listener.getsockname()[1]), TOKEN_ENV: token,
                     SCRIPT_ENV: self.settings["entry_script"], WORKER_ID_ENV: str(worker_id),
                     LOGGING_LEVEL_ENV: self.settings["logging_level"],
-                    OUTPUT_ACTION_ENV: self.settings["output_action"], "RUNYARD_PARALLEL_OUTPUT_DIR": self.output_dir})
+                    OUTPUT_ACTION_ENV: self.settings["output_action"], OUTPUT_DIR_ENV: self.output_dir})
         # log_metric_to_run() in a worker reaches runyard through reticulate: this Python has it
         env.setdefault("RETICULATE_PYTHON", sys.executable)
         process = subprocess.Popen([self.rscript, "--no-save", "--no-restore", str(WORKER_SCRIPT), *self.arguments],
@@ -189,7 +190,7 @@ class _RWorker(WorkerHandle):
             line = json.dumps(data, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
             try:
                 _send_all(connection, line)
-            except OSError:
+            except (OSError, ValueError):  # ValueError: the socket was closed meanwhile
                 return  # the worker died: exit_reason() says so on the coordinator's next look
 
     def waitables(self) -> list[Any]:
