@@ -44,15 +44,16 @@ registerDoRunyard <- function(compute_target = "local", workspace = NULL, experi
                               process_count_per_node = NULL, environment = NULL, chunk_size = NULL,
                               run_invocation_timeout = 3600L, run_max_try = 1L) {
   if (!requireNamespace("foreach", quietly = TRUE) || !requireNamespace("iterators", quietly = TRUE)) {
-    stop(runyard_condition("registerDoRunyard() needs the foreach and iterators packages: install.packages(\"foreach\")",
-                           "runyard_config_error", call = sys.call()))
+    stop(runyard_condition(
+      "registerDoRunyard() needs the foreach and iterators packages: install.packages(\"foreach\")",
+      "runyard_config_error", call = sys.call()))
   }
   if (is.null(workspace)) {
     workspace <- if (inherits(compute_target, "python.builtin.object")) compute_target$workspace else
       load_workspace_from_config()
   }
   check_workspace(workspace)
-  if (!is.null(chunk_size)) check_chunk_size(chunk_size, "chunk_size")
+  if (!is.null(chunk_size)) chunk_size <- check_chunk_size(chunk_size, "chunk_size")
   settings <- list(workspace = workspace, compute_target = compute_target, experiment_name = experiment_name,
                    process_count_per_node = process_count_per_node, environment = environment,
                    chunk_size = chunk_size, run_invocation_timeout = run_invocation_timeout,

@@ -136,7 +136,8 @@ local({
     }
     if (read$ok) {
       mini_batch <- read$value
-      say(kind = "started", index = index, items = if (is.data.frame(mini_batch)) nrow(mini_batch) else length(mini_batch))
+      items <- if (is.data.frame(mini_batch)) nrow(mini_batch) else length(mini_batch)
+      say(kind = "started", index = index, items = items)
       partition <- message$partition
       if (!length(partition)) partition <- structure(list(), names = character())
       mini_batch_context <- list(partition_key_value = as.list(partition), dataset = message$input,
