@@ -2,7 +2,8 @@
 # Run every runyard benchmark: setup_peers.sh first (the MLflow and Ray Tune peer venvs), then
 # each bench_*.py in its own fresh temporary workspace folder and RUNYARD_CACHE_DIR.
 #
-#   bash benchmarks/run_all.sh            # full run (several minutes: mlflow run is slow)
+#   bash benchmarks/run_all.sh            # full run (hours: the AutoML and forecasting
+#                                         # benchmarks train for their budgets on every dataset)
 #   bash benchmarks/run_all.sh --quick    # smoke test; extra arguments go to every benchmark
 #
 # PYTHON picks the interpreter that has runyard installed (default: python3).
@@ -29,7 +30,9 @@ fi
 
 echo "run_all: $("$PYTHON" -c 'import platform, runyard; print("runyard", runyard.__version__, "on Python", platform.python_version())'), $(nproc 2>/dev/null || echo '?') CPUs, $(date +%F)"
 
-for bench in bench_submit_overhead bench_metric_logging bench_server_metrics bench_env_lookup bench_r_overhead bench_ddp_scaling bench_pipeline_chain bench_hyperdrive bench_studio; do
+for bench in bench_submit_overhead bench_metric_logging bench_server_metrics bench_env_lookup bench_r_overhead \
+             bench_ray_submit bench_ddp_scaling bench_pipeline_chain bench_hyperdrive bench_studio \
+             bench_automl bench_automl_ray bench_forecasting; do
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/runyard-$bench.XXXXXX")"
     mkdir -p "$tmp/work" "$tmp/cache"
     json_args=()

@@ -3,7 +3,7 @@
 A page asks for a generated part with a marker line of its own:
 
 - ``<!-- generated: yaml-schemas -->``: the YAML files runyard reads (command job, sweep
-  job, pipeline, environment), each a table per object from its pydantic model's JSON Schema, with an
+  job, AutoML job, parallel job, pipeline, environment), each a table per object from its pydantic model's JSON Schema, with an
   example file of the repository;
 - ``<!-- generated: rest-api -->``: every route of ``runyard server`` from its OpenAPI
   document, grouped by the path's first part, with parameters, body and answers.
@@ -37,11 +37,17 @@ YAML_FILES = [
     ("automl-job", "AutoML job file", "`runyard job submit -f automl.yml`, `load_job_file()`; its iterations run "
      "as child runs of the AutoML run", "runyard.automl.yaml_spec:AutoMLJob",
      "examples/automl-classification/automl.yml"),
+    ("parallel-job", "Parallel job file", "`runyard job submit -f parallel.yml`, `load_job_file()`; a "
+     "`ParallelRunStep` run on its own (see [Parallel runs](../how-to/parallel-run.md#yaml-type-parallel))",
+     "runyard.pipeline.parallel_yaml:ParallelJob", None),
     ("pipeline-job", "Pipeline file", "`runyard pipeline submit -f pipeline.yml`, `load_pipeline()`; "
-     "each entry of `jobs:` is a command step", "runyard.pipeline.yaml_spec:PipelineJobSpec",
+     "each entry of `jobs:` is a command step or a parallel step", "runyard.pipeline.yaml_spec:PipelineJobSpec",
      "examples/pipeline-diabetes/pipeline.yml"),
-    ("pipeline-step", "Pipeline step (`jobs.<name>`)", "one entry of a pipeline file's `jobs:`",
-     "runyard.pipeline.yaml_spec:CommandStepSpec", None),
+    ("pipeline-step", "Pipeline step (`jobs.<name>`)", "one entry of a pipeline file's `jobs:` with "
+     "`type: command` (the default)", "runyard.pipeline.yaml_spec:CommandStepSpec", None),
+    ("pipeline-parallel-step", "Pipeline parallel step (`jobs.<name>` with `type: parallel`)",
+     "one entry of a pipeline file's `jobs:` with `type: parallel`: a `ParallelRunStep`",
+     "runyard.pipeline.parallel_yaml:ParallelStepSpec", None),
     ("environment", "Environment file", "`--env-file`, `Environment.from_file()`, "
      "`Environment.load_from_directory()` (what `save_to_directory` writes)",
      "runyard.environment:Environment", None),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -61,6 +63,37 @@ class YamlDocument:
             at = f"line {line}, " if line else ""
             problems.append(f"{at}field '{field}': {message}{_shown(value)}")
         return ConfigError(f"{self.path}: " + "; ".join(problems))
+
+
+def refuse_unknown_fields(doc: YamlDocument, data: Any, model: type[pydantic.BaseModel],
+                          loc: Sequence[Any] = ()) -> None:
+    """Raise the file's error for the first key of ``data`` (at ``loc``) that is no field of
+    ``model``, or of the models its fields hold (``task: {...}``, ``outputs: {name: {...}}``),
+    listing the fields there are; pydantic's own error says only that the key is not allowed."""
+    if not isinstance(data, dict):
+        return
+    fields = {(f.alias or name): f for name, f in model.model_fields.items()}
+    for key, value in data.items():
+        if key not in fields:
+            if model.model_config.get("extra") == "forbid":
+                raise doc.error([*loc, key], f"unknown field {key!r}; valid fields here: {', '.join(fields)}")
+            continue
+        annotation = fields[key].annotation
+        for inner in _models_in(annotation):
+            refuse_unknown_fields(doc, value, inner, [*loc, key])
+        if typing.get_origin(annotation) is dict and isinstance(value, dict):
+            for item_model in _models_in(typing.get_args(annotation)[1]):
+                for item_key, item in value.items():
+                    refuse_unknown_fields(doc, item, item_model, [*loc, key, item_key])
+
+
+def _models_in(annotation: Any) -> list[type[pydantic.BaseModel]]:
+    """The models an annotation names directly or as a member of a union (``Task | None``)."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
 
 
 def _shown(value: Any) -> str:

@@ -306,7 +306,7 @@ class CommandJob(JobFileHeader):
 #: The job files ``load_job_file`` reads as this union, told apart by ``type`` (sweep jobs are
 #: read by ``runyard.hyperdrive.yaml_spec``; pipeline jobs by ``runyard pipeline submit``).
 JobFile = Annotated[Union[CommandJob], Field(discriminator="type")]
-_JOB_TYPES = ("command", "sweep", "automl")
+_JOB_TYPES = ("command", "sweep", "automl", "parallel")
 _INPUT_REF = re.compile(r"\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -314,7 +314,8 @@ class JobDefinition(BaseModel):
     """A job file turned into what ``Experiment.submit`` takes, plus its naming fields."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    #: a ``ScriptRunConfig`` (a command job) or a ``HyperDriveConfig`` (a sweep job)
+    #: a ``ScriptRunConfig`` (a command job), a ``HyperDriveConfig`` (a sweep job), an
+    #: ``AutoMLConfig`` (an AutoML job) or a ``ParallelRunStep`` (a parallel job)
     config: Any
     experiment_name: str | None
     display_name: str | None
@@ -322,8 +323,8 @@ class JobDefinition(BaseModel):
 
 
 def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
-    """Read a command-job, sweep-job or AutoML-job YAML; ``code``, input paths, data and env files
-    are relative to it.
+    """Read a command-job, sweep-job, AutoML-job or parallel-job YAML; ``code``, input paths, data
+    and env files are relative to it.
 
     >>> load_job_file("examples/sklearn-diabetes/job.yml").config.command  # doctest: +SKIP
     """
@@ -339,6 +340,9 @@ def load_job_file(path: str | Path, workspace=None) -> JobDefinition:
     if kind == "automl":
         from .automl.yaml_spec import load_automl
         return load_automl(doc, workspace)
+    if kind == "parallel":
+        from .pipeline.parallel_yaml import load_parallel
+        return load_parallel(doc, workspace)
     try:
         job = pydantic.TypeAdapter(JobFile).validate_python({"type": "command", **doc.data})
     except pydantic.ValidationError as e:

@@ -40,13 +40,14 @@ class Experiment:
         """Validate ``config``, snapshot its source, record the run Queued and start it.
 
         ``config`` is anything with a ``_submit(experiment, tags, **kwargs)`` method:
-        ``ScriptRunConfig``, an estimator, or a ``Pipeline`` (with ``pipeline_parameters=``
-        and ``regenerate_outputs=``; it returns a ``PipelineRun``).
+        ``ScriptRunConfig``, an estimator, a ``Pipeline`` (with ``pipeline_parameters=``
+        and ``regenerate_outputs=``; it returns a ``PipelineRun``), or a ``ParallelRunStep``
+        (a job of its own, with ``regenerate_outputs=``).
         """
         submit = getattr(config, "_submit", None)
         if submit is None:
             raise ConfigError(f"Experiment.submit: cannot submit a {type(config).__name__}; "
-                              f"pass a ScriptRunConfig, an estimator or a Pipeline")
+                              f"pass a ScriptRunConfig, an estimator, a Pipeline or a ParallelRunStep")
         if tags is not None and not isinstance(tags, dict):
             raise ConfigError(f"tags must be a dict, got {type(tags).__name__}")
         return submit(self, tags=tags or {}, **kwargs)

@@ -7,7 +7,7 @@
 // every match, a page only its own): the rows show as soon as they come, the total when it
 // does. Until then the total is what the pages say: at least the rows seen, exactly so after
 // a short page (which needs no count).
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { api, errorMessage, type RunQuery, type RunSummary } from "./api";
 
 export const PAGE_SIZE = 50;
@@ -124,7 +124,9 @@ export function useRunPages(filter: RunFilter): PagedRuns {
     for (const page of pagesOf(first, last)) if (!cache.current.pages.has(page)) fetchPage(page);
   }, [fetchPage]);
 
-  useEffect(() => {
+  // a layout effect: the first page is asked for as the table is put in the page, not after
+  // the browser has painted it (a fresh tab's first paint takes tens of milliseconds)
+  useLayoutEffect(() => {
     const c = cache.current;
     cache.current = {
       key, pages: new Map(), before: c.pages, pending: new Map(), generation: c.generation + 1,

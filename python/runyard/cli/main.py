@@ -134,7 +134,7 @@ def compute_detach(ctx: click.Context, name: str) -> None:
 
 @cli.group()
 def job() -> None:
-    """Jobs described in YAML files (close to Azure ML CLI v2 command, sweep and AutoML jobs)."""
+    """Jobs described in YAML files (close to Azure ML CLI v2 command, sweep, AutoML and parallel jobs)."""
 
 
 @job.command("submit")
@@ -146,9 +146,9 @@ def job() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run's details as JSON at the end.")
 @click.pass_context
 def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, detach: bool, as_json: bool) -> None:
-    """Submit a job file (a command job, or a sweep or AutoML job whose trials run as child runs)
-    and stream its output (a sweep's: its driver's log, then its trials, best first; AutoML's:
-    its leaderboard)."""
+    """Submit a job file (a command job, a sweep or AutoML job whose trials run as child runs, or
+    a parallel job) and stream its output (a sweep's: its driver's log, then its trials, best
+    first; AutoML's: its leaderboard; a parallel job's: its mini batches that did not succeed)."""
     from ..config import ScriptRunConfig, load_job_file
     from ..experiment import Experiment
     ws = open_workspace(ctx)
@@ -158,6 +158,10 @@ def job_submit(ctx: click.Context, file_path: str, experiment_name: str | None, 
         run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name,
                                 snapshot_progress=snapshot_progress())
         return finish_submission(run, detach, as_json)
+    from ..pipeline.parallel_run_step import ParallelRunStep
+    if isinstance(definition.config, ParallelRunStep):
+        run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name)
+        return finish_submission(run, detach, as_json, summary=_print_partitions)
     from .runs import print_leaderboard, print_trials, trials_json
     run = experiment.submit(definition.config, tags=definition.tags, display_name=definition.display_name)
     if run.type == "automl":
@@ -199,6 +203,21 @@ def finish_submission(run, detach: bool, as_json: bool, *, summary=None, json_de
         sys.exit(1)
     if details["status"] == st.CANCELED:
         sys.exit(EXIT_CANCELED)
+
+
+def _print_partitions(run) -> None:
+    """A parallel job's end: its mini batches that did not succeed (the log's last line counts them all)."""
+    from ..errors import ConfigError
+    try:
+        rows = run.get_partition_results()
+    except ConfigError:  # it ended before planning its mini batches: its error says why
+        return
+    unfinished = [r for r in rows if r["status"] != "Succeeded"]
+    if unfinished:
+        print_table(f"Mini batches not succeeded ({len(unfinished)} of {len(rows)})",
+                    ["mini batch", "status", "tries", "error"],
+                    [(r["batch_id"], r["status"], r["tries"], (r["error"] or "").splitlines()[0] if r["error"] else "")
+                     for r in unfinished])
 
 
 def _print_summary(run) -> None:

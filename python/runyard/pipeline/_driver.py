@@ -31,8 +31,6 @@ from .data import INPUTS_FOLDER, OUTPUTS_FOLDER
 
 _CHECK_EVERY_S = 2.0
 _CANCEL_WAIT_S = 120.0
-#: where a resumed ParallelRunStep finds the run it resumes (its partition table and output)
-RESUME_FOLDER = "inputs/_parallel_resume"
 
 
 def fill(tokens: list[dict[str, Any]], parameters: dict[str, Any], inputs: dict[str, str],
@@ -49,6 +47,31 @@ def fill(tokens: list[dict[str, Any]], parameters: dict[str, Any], inputs: dict[
         else:
             filled.append(outputs[token["output"]])
     return filled
+
+
+def step_reuse_key(step: dict[str, Any], parameters: dict[str, Any], upstream: dict[str, str],
+                   datasets: list[dict[str, Any]]) -> str:
+    """The reuse key (``reuse.step_key``) of ``step``, an entry of ``Pipeline._definition``:
+    ``upstream`` maps each input read from an earlier step to the hash of that output's files,
+    ``datasets`` are its dataset inputs as they are now (``consumption.refresh``). A
+    ParallelRunStep submitted on its own is keyed here too, so it resumes as its step would."""
+    from ..compute.local_env import submitting_interpreter
+    job = step["job"]
+    # a dataset counts by its content, not its name or path: changed data always reruns
+    input_hashes = {**upstream, **{d["name"]: d["dataset"]["content_hash"] for d in datasets}}
+    keyed = {n: f"<input:{h}>" for n, h in input_hashes.items()}
+    key_outputs = {o: f"<output:{o}>" for o in step["outputs"]}
+    command = job["command"]
+    sweep = step.get("hyperdrive")  # a HyperDriveStep: its sweep's settings count too
+    return reuse.step_key(
+        job, fill(job["arguments"], parameters, keyed, key_outputs)
+        + ([f"<hyperdrive:{json.dumps(sweep, sort_keys=True)}>"] if sweep else []),
+        fill(command, parameters, keyed, key_outputs) if isinstance(command, list) else command,
+        input_hashes=[input_hashes[i["name"]] for i in step["inputs"]] +
+                     [d["dataset"]["content_hash"] for d in datasets],
+        outputs=step["outputs"] + [f"{d['output']} -> {d['datastore']}:{d['path']}"
+                                   for d in step.get("destinations", [])],
+        python=submitting_interpreter())
 
 
 class _Driver:
@@ -177,7 +200,6 @@ class _Driver:
                     self._record_not_run(name, st.FAILED, f"could not start: {type(e).__name__}: {e}")
 
     def _start(self, name: str) -> None:
-        from ..compute.local_env import submitting_interpreter
         from ..environment import Environment
         from ..data.consumption import refresh
         from ..job import submit_job
@@ -189,22 +211,10 @@ class _Driver:
         inputs = {i["name"]: f"{INPUTS_FOLDER}/{i['name']}" for i in step["inputs"]}
         inputs.update({d["name"]: d["argument"] for d in datasets if d["mode"] != "direct"})
         outputs = {o: f"{OUTPUTS_FOLDER}/{o}" for o in step["outputs"]}
-        input_hashes = {i["name"]: self._output_hash(i["step"], i["output"]) for i in step["inputs"]}
-        # a dataset counts by its content, not its name or path: changed data always reruns
-        input_hashes.update({d["name"]: d["dataset"]["content_hash"] for d in datasets})
-        keyed = {n: f"<input:{h}>" for n, h in input_hashes.items()}
-        key_outputs = {o: f"<output:{o}>" for o in step["outputs"]}
+        upstream = {i["name"]: self._output_hash(i["step"], i["output"]) for i in step["inputs"]}
         command = job["command"]
-        sweep = step.get("hyperdrive")  # a HyperDriveStep: its sweep's settings count too
-        key = reuse.step_key(
-            job, fill(job["arguments"], self.parameters, keyed, key_outputs)
-            + ([f"<hyperdrive:{json.dumps(sweep, sort_keys=True)}>"] if sweep else []),
-            fill(command, self.parameters, keyed, key_outputs) if isinstance(command, list) else command,
-            input_hashes=[input_hashes[i["name"]] for i in step["inputs"]] +
-                         [d["dataset"]["content_hash"] for d in datasets],
-            outputs=step["outputs"] + [f"{d['output']} -> {d['datastore']}:{d['path']}"
-                                       for d in step.get("destinations", [])],
-            python=submitting_interpreter())
+        sweep = step.get("hyperdrive")
+        key = step_reuse_key(step, self.parameters, upstream, datasets)
         resume_from = None
         if step["allow_reuse"] and not self.definition.get("regenerate_outputs"):
             found = reuse.find_reusable(self.store, key)
@@ -221,11 +231,9 @@ class _Driver:
         step_inputs = [{"run_id": self.holder[i["step"]], "prefix": f"{OUTPUTS_FOLDER}/{i['output']}/",
                         "folder": inputs[i["name"]]} for i in step["inputs"]] + datasets
         if resume_from is not None:  # only the mini batches that run did not finish run now; see _parallel
-            from ._parallel import RESUME_ENV
-            earlier = (("table", "parallel_run/"), ("output", resume_from["output_folder"]))
-            step_inputs += [{"run_id": resume_from["run_id"], "prefix": prefix, "folder": f"{RESUME_FOLDER}/{folder}"}
-                            for folder, prefix in earlier]
-            variables[RESUME_ENV] = RESUME_FOLDER
+            resume_inputs, resume_variables = reuse.parallel_resume_inputs(resume_from)
+            step_inputs += resume_inputs
+            variables.update(resume_variables)
             self.log(f"step {name!r}: resumes run {resume_from['run_id']}: its {resume_from['unfinished']} "
                      f"unfinished mini batch(es) run again, the others are carried over")
         if sweep:

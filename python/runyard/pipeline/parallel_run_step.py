@@ -17,6 +17,9 @@ Submitting the pipeline again runs only the mini batches that did not succeed in
 earlier run of the same step (same reuse key: script, settings, data): the others' results and
 output files are carried over.
 
+Azure ML v1 ran a ParallelRunStep in pipelines only; here ``Experiment.submit(step)`` also runs
+it as a job of its own (``_submit``): one run, the same job, table and resubmission.
+
 >>> config = ParallelRunConfig(environment=None, entry_script="train.py", error_threshold=-1,
 ...                            output_action="append_row", compute_target="local", node_count=1,
 ...                            source_directory="src", partition_keys=["store"])  # doctest: +SKIP
@@ -31,12 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfiguration, ScriptRunConfig
 from ..data import Dataset, DatasetConsumptionConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, refuse_unknown_arguments
 from .data import OutputFileDatasetConfig, StepInput
 from .parallel_run_config import ParallelRunConfig, files_per_batch
 from .steps import PipelineStep
 
 if TYPE_CHECKING:
+    from ..experiment import Experiment
+    from ..run import Run
     from ..workspace import Workspace
 
 #: the module the step's job runs
@@ -114,6 +119,67 @@ class ParallelRunStep(PipelineStep):
 
     def parameters(self) -> list[Any]:
         return [t["object"] for t in self.command if "parameter" in t]
+
+    def _submit(self, experiment: "Experiment", tags: dict[str, Any], display_name: str | None = None,
+                properties: dict[str, Any] | None = None, regenerate_outputs: bool = False,
+                **kwargs: Any) -> "Run":
+        """``Experiment.submit(step)``: the step as a job of its own, one run whose job is the
+        coordinator (no pipeline run around it). Its mini batches, partition table, append_row
+        file, thresholds are the step's; submitting it again (same script, settings and data)
+        resumes the newest earlier run of it, as its pipeline step would: only the mini batches
+        that did not succeed there run. ``regenerate_outputs=True`` (or ``allow_reuse=False``)
+        runs every mini batch again.
+
+        >>> run = Experiment(ws, "score").submit(ParallelRunStep("score", config, inputs=[images]))  # doctest: +SKIP
+        >>> run.wait_for_completion(); run.get_partition_results(status="Failed")  # doctest: +SKIP
+        """
+        from ..data.consumption import refresh
+        from ..environment import Environment
+        from ..job import submit_job
+        from . import reuse
+        from ._driver import fill, step_reuse_key
+        from .data import OUTPUTS_FOLDER
+        from .pipeline import Pipeline
+        refuse_unknown_arguments("Experiment.submit(ParallelRunStep)", kwargs,
+                                 "it takes tags, display_name, properties and regenerate_outputs")
+        if not isinstance(regenerate_outputs, bool):
+            raise ConfigError(f"regenerate_outputs must be True or False, got {regenerate_outputs!r}")
+        what = f"ParallelRunStep {self.name!r} submitted on its own"
+        if self.inputs:
+            raise ConfigError(f"{what}: input {self.inputs[0].name!r} is another step's output, which only a "
+                              f"pipeline run makes; submit the steps together in a Pipeline, or give datasets")
+        for output in self.outputs:
+            if output.registration or output.destination:
+                raise ConfigError(f"{what}: output {output.name!r} asks to be registered or copied to a datastore "
+                                  f"when the step completes, which a pipeline run does; submit it in a Pipeline, "
+                                  f"or register the run's output files yourself once it has completed")
+        workspace = experiment.workspace
+        (step,) = Pipeline(workspace, [self])._definition(workspace, {}, take_snapshots=True)["steps"]
+        job = step["job"]
+        datasets = [refresh(d, workspace) for d in step["datasets"]]
+        inputs = {d["name"]: d["argument"] for d in datasets if d["mode"] != "direct"}
+        outputs = {o: f"{OUTPUTS_FOLDER}/{o}" for o in step["outputs"]}
+        key = step_reuse_key(step, {}, {}, datasets)
+        variables = dict(job["environment_variables"])
+        for data_name, path in {**inputs, **outputs}.items():  # Azure ML's variables for a step's data
+            variables.setdefault(f"AZUREML_DATAREFERENCE_{data_name}", path)
+        job_inputs = list(datasets)
+        earlier = (reuse.find_parallel_resumable(workspace._store, workspace, key)
+                   if self.allow_reuse and not regenerate_outputs else None)
+        if earlier is not None:  # its succeeded mini batches are carried over; see _parallel
+            resume_inputs, resume_variables = reuse.parallel_resume_inputs(earlier)
+            job_inputs += resume_inputs
+            variables.update(resume_variables)
+        return submit_job(
+            experiment, source_directory=None, snapshot_hash=job["snapshot_hash"], script=None,
+            command=fill(job["command"], {}, inputs, outputs), arguments=[],
+            environment=Environment(**job["environment"]) if job["environment"] else None,
+            compute_target=job["target"], environment_variables=variables,
+            max_run_duration_seconds=job["max_run_duration_seconds"], tags=tags,
+            display_name=display_name or self.name,
+            properties={**(properties or {}), reuse.KEY_PROPERTY: key},
+            max_retries=job["max_retries"], resources=job["resources"], inputs=job_inputs,
+            output_folders=list(outputs.values()))
 
     def _config(self, workspace: "Workspace") -> ScriptRunConfig:
         from ..compute import get_target

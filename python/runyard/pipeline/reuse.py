@@ -81,3 +81,18 @@ def find_parallel_resumable(store: Any, workspace: Any, key: str) -> dict[str, A
         return {"run_id": row["run_id"], "output_folder": document["output_folder"],
                 "unfinished": document["summary"]["batches"] - document["summary"]["succeeded"]}
     return None
+
+
+#: where a resumed ParallelRunStep finds the run it resumes (its partition table and output)
+RESUME_FOLDER = "inputs/_parallel_resume"
+
+
+def parallel_resume_inputs(resumable: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The job inputs and variables that make a ParallelRunStep's job resume ``resumable``
+    (what ``find_parallel_resumable`` found): its partition table and output files in the
+    job's folder, where the coordinator (``runyard.pipeline._parallel``) reads them."""
+    from ._parallel import RESUME_ENV
+    earlier = (("table", "parallel_run/"), ("output", resumable["output_folder"]))
+    inputs = [{"run_id": resumable["run_id"], "prefix": prefix, "folder": f"{RESUME_FOLDER}/{folder}"}
+              for folder, prefix in earlier]
+    return inputs, {RESUME_ENV: RESUME_FOLDER}

@@ -42,6 +42,8 @@ from .. import _yaml
 from ..config import JobResources, Limits, RunConfiguration, _job_environment
 from ..errors import ConfigError, NotFoundError
 from .data import OutputFileDatasetConfig, PipelineParameter, StepInput
+from .parallel_yaml import ParallelBuilder, ParallelStepSpec
+from .parallel_yaml import validate as validate_parallel
 from .pipeline import DEFAULT_MAX_CONCURRENT_STEPS, Pipeline
 from .steps import CommandStep, PipelineStep, PythonScriptStep, RScriptStep
 
@@ -112,8 +114,8 @@ class CommandStepSpec(BaseModel):
 
 
 #: Every kind of job a pipeline file holds, told apart by ``type``.
-StepSpec = Annotated[Union[CommandStepSpec], Field(discriminator="type")]
-_STEP_TYPES = ("command",)
+StepSpec = Annotated[Union[CommandStepSpec, ParallelStepSpec], Field(discriminator="type")]
+_STEP_TYPES = ("command", "parallel")
 
 
 class PipelineSettings(BaseModel):
@@ -176,9 +178,9 @@ def load_pipeline_file(path: str | Path, workspace: "Workspace") -> PipelineFile
     if not isinstance(doc.data, dict):
         raise doc.error([], "a pipeline file must be a YAML mapping")
     kind = doc.data.get("type", "pipeline")
-    if kind == "command":
-        raise doc.error(["type"], "this is a command job; submit it with 'runyard job submit -f', or describe "
-                                  "its steps under 'jobs:' with 'type: pipeline'")
+    if kind in ("command", "parallel"):
+        raise doc.error(["type"], f"this is a {kind} job; submit it with 'runyard job submit -f', or make it a "
+                                  f"job under 'jobs:' of a file with 'type: pipeline'")
     if kind != "pipeline":
         raise doc.error(["type"], f"a pipeline file has 'type: pipeline', got {kind!r}")
     try:
@@ -195,7 +197,7 @@ class _Builder:
         self.workspace = workspace
         self.base = doc.path.parent.absolute()
         self.parameters = {name: _parameter(doc, name, value) for name, value in spec.inputs.items()}
-        self.steps: dict[str, CommandStepSpec] = {}
+        self.steps: dict[str, CommandStepSpec | ParallelStepSpec] = {}
         #: step -> its outputs, made once so every reader shares the writer's object
         self.outputs: dict[str, dict[str, OutputFileDatasetConfig]] = {}
 
@@ -240,7 +242,7 @@ class _Builder:
         except ConfigError as e:
             raise self.doc.error(loc, str(e)) from None
 
-    def _step_spec(self, name: str, raw: Any) -> CommandStepSpec:
+    def _step_spec(self, name: str, raw: Any) -> CommandStepSpec | ParallelStepSpec:
         loc = ["jobs", name]
         if not isinstance(raw, dict):
             raise self.doc.error(loc, f"a job is a mapping (type, command, code, ...), got {raw!r}")
@@ -250,23 +252,38 @@ class _Builder:
                                                       "'command', 'code' and 'environment' here")
         if kind not in _STEP_TYPES:
             raise self.doc.error([*loc, "type"], f"unknown job type {kind!r}; valid types: {', '.join(_STEP_TYPES)}")
+        if kind == "parallel":
+            return validate_parallel(self.doc, raw, ParallelStepSpec, tuple(loc))
         try:
             return pydantic.TypeAdapter(StepSpec).validate_python({"type": "command", **raw})
         except pydantic.ValidationError as e:
             raise self.doc.validation_error(e, prefix=loc, union_tag=kind) from e
 
     # -- one job -> one step --------------------------------------------------------
-    def _step(self, name: str, step: CommandStepSpec) -> PipelineStep:
+    def _allow_reuse(self, name: str, step: CommandStepSpec | ParallelStepSpec) -> bool:
+        if step.allow_reuse is not None and step.is_deterministic is not None \
+                and step.allow_reuse != step.is_deterministic:
+            raise self.doc.error(["jobs", name, "is_deterministic"], "allow_reuse and is_deterministic say the same "
+                                                                     "thing (may the step be reused); give one")
+        return next((v for v in (step.allow_reuse, step.is_deterministic) if v is not None), True)
+
+    def _parallel_step(self, name: str, step: ParallelStepSpec) -> PipelineStep:
+        """A ``type: parallel`` job: its ``ParallelRunStep`` (``parallel_yaml``)."""
+        builder = ParallelBuilder(self.doc, ("jobs", name), self.workspace, outputs=self.outputs[name],
+                                  parent=lambda loc, ref: self._reference(loc, ref, step=None, inputs={}))
+        return builder.build(name, step, compute=step.compute or self.spec.settings.default_compute,
+                             compute_loc=("jobs", name, "compute") if step.compute else ("settings", "default_compute"),
+                             allow_reuse=self._allow_reuse(name, step))
+
+    def _step(self, name: str, step: CommandStepSpec | ParallelStepSpec) -> PipelineStep:
+        if isinstance(step, ParallelStepSpec):
+            return self._parallel_step(name, step)
         doc, loc = self.doc, ["jobs", name]
         code = Path(step.code).expanduser()
         code = Path(os.path.normpath(code if code.is_absolute() else self.base / code))
         if not code.is_dir():
             raise doc.error([*loc, "code"], f"folder {step.code!r} does not exist (relative to {self.base})")
-        if step.allow_reuse is not None and step.is_deterministic is not None \
-                and step.allow_reuse != step.is_deterministic:
-            raise doc.error([*loc, "is_deterministic"], "allow_reuse and is_deterministic say the same thing "
-                                                        "(may the step be reused); give one")
-        allow_reuse = next((v for v in (step.allow_reuse, step.is_deterministic) if v is not None), True)
+        allow_reuse = self._allow_reuse(name, step)
         if step.resources.instance_count != 1:
             raise doc.error([*loc, "resources", "instance_count"], "a pipeline job runs on one node; distributed "
                                                                     "steps are not supported in pipeline files yet")
