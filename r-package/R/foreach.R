@@ -1,13 +1,14 @@
-# A foreach %dopar% backend: each loop is one tracked runyard run, a parallel run step whose
-# mini batches are chunks of the loop's iterations (inst/foreach/entry.R runs them in R workers).
+# A foreach %dopar% backend: each loop is one tracked runyard run, a parallel run step submitted
+# on its own whose mini batches are chunks of the loop's iterations (inst/foreach/entry.R runs
+# them in R workers).
 
 #' Run foreach loops as runyard runs
 #'
 #' Registers a [foreach][foreach::foreach] backend: each `%dopar%` loop
-#' becomes a pipeline run (in `experiment_name`) with one [parallel_run_step()]
-#' whose R workers ([parallel_run_config()]) evaluate the loop's iterations on
-#' `compute_target`, so the loop is tracked like any run: its log, its
-#' partition table (one row per chunk of iterations) and its timings. The loop's
+#' becomes one run (in `experiment_name`) of a [parallel_run_step()] submitted
+#' on its own, whose R workers ([parallel_run_config()]) evaluate the loop's
+#' iterations on `compute_target`, so the loop is tracked like any run: its log,
+#' its partition table (one row per chunk of iterations) and its timings. The loop's
 #' variables (found in its expression, and `.export`) and `.packages` go to the
 #' workers with the loop; each worker also gets this session's library paths.
 #' Results come back in iteration order and are combined with `.combine`; an
@@ -16,8 +17,8 @@
 #' died or timed out. A loop may set its own chunk size with
 #' `.options.runyard = list(chunk_size = 10)`.
 #'
-#' Each loop costs a few seconds to start (a pipeline run, a job, R workers
-#' that load the packages): worth it for iterations of seconds, not milliseconds
+#' Each loop costs a second or two to start (a job, R workers that load the
+#' packages): worth it for iterations of seconds, not milliseconds
 #' (chunks amortise it). Exported values travel in the run's snapshot (see its
 #' size limit, `RUNYARD_SNAPSHOT_MAX_MB`).
 #'
@@ -142,7 +143,7 @@ loop_chunk_size <- function(options, data, count) {
   max(1L, as.integer(ceiling(count / (4 * workers))))
 }
 
-# The loop as a pipeline run: its task (expression, variables, packages) in the snapshot, its
+# The loop as a run: its task (expression, variables, packages) in the snapshot, its
 # iterations in chunk files as a file dataset; the results in iteration order.
 run_loop <- function(obj, expr, envir, data, arguments, chunk_size) {
   folder <- tempfile("runyard-foreach-")
@@ -167,25 +168,18 @@ run_loop <- function(obj, expr, envir, data, arguments, chunk_size) {
   config <- loop_config(data, source, "registerDoRunyard", description)
   iterations <- py_call(rpy()$Dataset$File$from_files(chunks)$as_named_input("iterations"))
   step <- py_call(rpy()$ParallelRunStep("foreach", config, inputs = list(iterations), allow_reuse = FALSE))
-  run <- py_call(experiment(ws, data$experiment_name)$submit(rpy()$Pipeline(ws, list(step))))
-  if (isTRUE(obj$verbose)) message("foreach loop: pipeline run ", run$id)
+  run <- py_call(experiment(ws, data$experiment_name)$submit(step))  # the step on its own: one run
+  if (isTRUE(obj$verbose)) message("foreach loop: run ", run$id)
   ended <- FALSE
   on.exit(if (!ended) try(run$cancel(), silent = TRUE), add = TRUE)  # an interrupted loop stops its workers
   py_call(run$wait_for_completion(show_output = FALSE, raise_on_error = FALSE))
   ended <- TRUE
-  step_run <- py_call(run$find_step_run("foreach"))
-  if (!length(step_run)) {
-    stop(runyard_condition(sprintf("the foreach loop's pipeline run %s ended (%s) before its step ran: %s", run$id,
-                                   run$get_status(), py_call(run$get_details())$error$message %||% "see its log"),
+  if (!identical(run$get_status(), "Completed")) {
+    stop(runyard_condition(sprintf("the foreach loop's run %s failed: %s", run$id,
+                                   py_call(run$get_details())$error$message %||% "see its log"),
                            "runyard_run_failed_error"))
   }
-  step_run <- step_run[[1]]
-  if (!identical(step_run$get_status(), "Completed")) {
-    stop(runyard_condition(sprintf("the foreach loop's run %s failed: %s", step_run$id,
-                                   py_call(step_run$get_details())$error$message %||% "see its log"),
-                           "runyard_run_failed_error"))
-  }
-  loop_results(step_run, folder, count)
+  loop_results(run, folder, count)
 }
 
 loop_results <- function(step_run, folder, count) {

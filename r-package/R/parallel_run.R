@@ -84,7 +84,8 @@ parallel_run_config <- function(environment = NULL, entry_script, error_threshol
 #'
 #' Azure ML's `ParallelRunStep`: `parallel_run_config`'s entry script run by a
 #' pool of worker processes over `inputs` split into mini batches, as one step
-#' run. The run keeps a partition table, one row per mini batch
+#' run of a [pipeline()], or as a run of its own with [submit_experiment()]
+#' (then its inputs are datasets). The run keeps a partition table, one row per mini batch
 #' ([get_partition_results()]), and ends its log with a summary line; no mini
 #' batch becomes a run of its own. Submitting the pipeline again runs only the
 #' mini batches that did not succeed (same script, settings and data).
@@ -108,6 +109,7 @@ parallel_run_config <- function(environment = NULL, entry_script, error_threshol
 #' step <- parallel_run_step("train", config, inputs = list(sales = sales),
 #'                           output = output_file_dataset_config("models"))
 #' run <- submit_pipeline(experiment(ws, "many-models"), pipeline(ws, list(step)))
+#' # or on its own: run <- submit_experiment(experiment(ws, "many-models"), step)
 #' }
 #' @export
 parallel_run_step <- function(name, parallel_run_config, inputs, output = NULL, side_inputs = NULL,
@@ -135,7 +137,8 @@ named_inputs <- function(inputs) {
 #'
 #' One row per mini batch of a [parallel_run_step()]'s run, in mini batch order.
 #'
-#' @param run The step's run (from [get_pipeline_steps()] and [get_run()]).
+#' @param run The step's run (from [get_pipeline_steps()] and [get_run()], or
+#'   [submit_experiment()] for a step submitted on its own).
 #' @param status `"Succeeded"`, `"Failed"` or `"NotRun"` to keep those rows only; `NULL` for all.
 #' @return A data frame: `batch_id` (the input and the partition's keys, or the
 #'   mini batch's number), `input`, one column per partition key, `status`,

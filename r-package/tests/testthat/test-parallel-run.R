@@ -52,7 +52,8 @@ test_that("an R entry script trains one model per partition in R workers that st
                                 run_max_try = 1, append_row_file_name = "models.txt")
   expect_s3_class(config, "runyard.pipeline.parallel_run_config.ParallelRunConfig")
   models <- output_file_dataset_config("models")
-  step <- parallel_run_step("train", config, inputs = list(sales = sales_dataset(fx$dir)), output = models,
+  sales <- sales_dataset(fx$dir)
+  step <- parallel_run_step("train", config, inputs = list(sales = sales), output = models,
                             arguments = list("--calls", calls))
   exp <- experiment(fx$ws, "many-models")
   run <- submit_pipeline(exp, pipeline(fx$ws, list(step)))
@@ -91,6 +92,13 @@ test_that("an R entry script trains one model per partition in R workers that st
   log <- paste(unlist(log), collapse = "\n")
   expect_match(log, "worker [01] INFO store D: 6 rows")
   expect_match(log, "summary: 3 of 4 mini batches succeeded, 1 failed (sales:store=C)", fixed = TRUE)
+
+  # the step on its own is one run with the same table
+  alone <- submit_experiment(exp, parallel_run_step("train", config, inputs = list(sales = sales),
+                                                    arguments = list("--calls", calls)))
+  wait_for_run_completion(alone, show_output = FALSE)
+  table <- get_partition_results(alone)
+  expect_identical(table$status, c("Succeeded", "Succeeded", "Failed", "Succeeded"))
 })
 
 test_that("bad R entry scripts and settings are refused when the config is made", {

@@ -264,8 +264,10 @@ class _RWorker(WorkerHandle):
         self._close()
 
     def close(self, timeout: float) -> None:
-        if self.connection is not None:
-            self.send(None)
+        if self.connection is None:  # still starting (the others did the work): nothing to end well
+            self.kill()
+            return
+        self.send(None)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
