@@ -209,3 +209,41 @@ def test_an_r_entry_script_needs_the_environments_rscript(project):
                                output_action="append_row", compute_target="local", node_count=1,
                                source_directory=str(src))
     assert config._settings()["rscript_path"] == shutil.which("Rscript")  # the workers' R
+
+
+R_JOB = """\
+type: parallel
+experiment_name: r-scoring
+inputs:
+  files: {type: uri_folder, path: ./data}
+outputs:
+  scores: {}
+input_data: ${{inputs.files}}
+mini_batch_size: "1"
+max_concurrency_per_instance: 2
+task:
+  type: run_function
+  code: ./src
+  entry_script: score.R
+  program_arguments: --suffix scored
+  append_row_to: ${{outputs.scores}}
+"""
+R_SCORE = """\
+    suffix <- NULL
+    init <- function() {
+      args <- commandArgs(trailingOnly = TRUE)
+      suffix <<- args[[match("--suffix", args) + 1]]
+    }
+    run <- function(mini_batch) paste(basename(mini_batch), readLines(mini_batch[[1]]), suffix)
+    """
+
+
+def test_a_type_parallel_job_file_runs_an_r_entry_script(workspace, experiment, project, tmp_path):
+    from runyard import load_job_file
+    folder = project({"job.yml": R_JOB, "src/score.R": R_SCORE, "data/a.txt": "x", "data/b.txt": "y"})
+    job = load_job_file(folder / "job.yml", workspace)
+    run = experiment.submit(job.config)
+    run.wait_for_completion(timeout=120, raise_on_error=False)
+    assert run.get_status() == st.COMPLETED, run.get_details().get("error")
+    assert appended(run, tmp_path, "outputs/scores/parallel_run_step.txt") == "a.txt x scored\nb.txt y scored\n"
+    assert [row["status"] for row in run.get_partition_results()] == ["Succeeded", "Succeeded"]
