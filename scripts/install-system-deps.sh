@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the tests need beyond Python, from Debian's packages: R with the R packages
-# runyard's R package and its tests use, pandoc to render the vignettes, and for the
-# Docker target the engine, debootstrap (base images are made locally) and a registry;
+# runyard's R package and its tests use (foreach for its %dopar% backend), pandoc to render
+# the vignettes, and for the Docker target the engine, debootstrap (base images are made
+# locally) and a registry;
 # Open MPI (mpirun, and mpicc to build mpi4py) for MPI jobs on the local target;
 # Chromium for the studio's browser tests (driven by Playwright, which downloads no browser).
 set -euo pipefail
 
-packages=(r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-jsonlite
+packages=(r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cran-foreach
           r-cran-rmarkdown r-cran-knitr r-cran-pkgdown r-cran-remotes pandoc docker.io debootstrap docker-registry postgresql
           openmpi-bin libopenmpi-dev chromium)
 missing=()

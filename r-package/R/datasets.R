@@ -81,3 +81,58 @@ pandas_column <- function(series, types) {
   }
   as.character(listed(series$astype("object")$fillna("")$astype("str")))
 }
+
+#' A file dataset
+#'
+#' azuremlsdk's `create_file_dataset_from_files()`: the files `path` names, for a
+#' [parallel_run_step()] (each mini batch is a character vector of their paths)
+#' or to register. Nothing is copied until a run reads them.
+#'
+#' @param path A local path or URL (globs allowed: `"images/*.png"`), or a
+#'   character vector of them; a folder gives every file below it.
+#' @param validate If `TRUE`, the files are listed now, so a path that names none is an error here.
+#' @return A file dataset.
+#' @examples
+#' \dontrun{
+#' images <- create_file_dataset_from_files("data/images")
+#' }
+#' @export
+create_file_dataset_from_files <- function(path, validate = TRUE) {
+  py_invoke(rpy()$Dataset$File$from_files, path = path, validate = validate, .paths = "path")
+}
+
+#' A tabular dataset of delimited files
+#'
+#' azuremlsdk's `create_tabular_dataset_from_delimited_files()`: a table in CSV
+#' (or other delimited) files. With `partition_format`, parts of each file's path
+#' become columns, and partition keys for a [parallel_run_config()]'s
+#' `partition_keys`: `"{store}.csv"` makes `store` a key, one partition per file.
+#'
+#' @param path A local path or URL (globs allowed: `"data/*.csv"`), or a character vector of them.
+#' @param validate If `TRUE`, each file's start is checked now (columns, partition paths).
+#' @param include_path If `TRUE`, a `Path` column holds each row's file.
+#' @param infer_column_types If `TRUE`, the columns' types are inferred from their values; else text.
+#' @param set_column_types A named list: column name = type (`"string"`, `"long"`,
+#'   `"float"`, `"bool"` or `"datetime"`).
+#' @param separator The column separator.
+#' @param header If `TRUE`, the first line of each file names the columns.
+#' @param partition_format A pattern of the files' paths, relative to `path`
+#'   (`"{store}/{week}.csv"`), whose parts become text columns.
+#' @param support_multi_line If `TRUE`, a quoted value may hold line breaks.
+#' @param empty_as_string If `TRUE`, an empty value is `""`, not missing.
+#' @return A tabular dataset.
+#' @examples
+#' \dontrun{
+#' sales <- create_tabular_dataset_from_delimited_files("data/sales", partition_format = "{store}.csv")
+#' }
+#' @export
+create_tabular_dataset_from_delimited_files <- function(path, validate = TRUE, include_path = FALSE,
+                                                        infer_column_types = TRUE, set_column_types = NULL,
+                                                        separator = ",", header = TRUE, partition_format = NULL,
+                                                        support_multi_line = FALSE, empty_as_string = FALSE) {
+  py_invoke(rpy()$Dataset$Tabular$from_delimited_files, path = path, validate = validate,
+            include_path = include_path, infer_column_types = infer_column_types,
+            set_column_types = set_column_types, separator = separator, header = header,
+            partition_format = partition_format, support_multi_line = support_multi_line,
+            empty_as_string = empty_as_string, .dicts = "set_column_types", .paths = "path")
+}

@@ -107,6 +107,9 @@ EXPECTED = {
                        "diabetes-lm:1", "diabetes-lm:2",  # registered, then again with a new test_size
                        "fit in R reused pipeline-mixed_"],  # the resubmission reused the R step's run
     "automl-from-r": ["Missing feature values imputation", "VotingEnsemble", "StackEnsemble"],
+    "many-models-from-r": ["no sales recorded for S05", "outputs/models/S08.rds",  # the R workers ran
+                           "summary: 7 of 8 mini batches succeeded, 1 failed (sales:store=S05)",
+                           "S01 Succeeded         TRUE"],  # the resubmission carried S01 over
 }
 
 

@@ -3,6 +3,9 @@
 Azure ML's names and defaults; every value is checked here, so a bad one fails when the
 config is made, naming the argument.
 
+- ``entry_script``: a Python file, or an R file (``.R``: ``init <- function()`` and
+  ``run <- function(mini_batch, mini_batch_context)``, parsed by R here and run by ``Rscript``
+  workers, see ``_parallel/r_workers.py``; the environment's ``r.rscript_path`` names the R).
 - ``mini_batch_size``: for a file dataset, a number of files per ``run()`` call (default
   10); for a tabular dataset, an approximate size of data per call (``"1MB"``, ``"512KB"``,
   ``1024`` bytes; default ``"1MB"``), which becomes a row count from the table's in-memory
@@ -60,7 +63,7 @@ class ParallelRunConfig:
         if source_directory is not None and not isinstance(source_directory, (str, os.PathLike)):
             raise ConfigError(f"{what}: source_directory must be a folder path, got {type(source_directory).__name__}")
         self.source_directory = str(Path(source_directory if source_directory is not None else ".").absolute())
-        self.entry_script = _check_entry_script(entry_script, self.source_directory)
+        self.entry_script = _check_entry_script(entry_script, self.source_directory, environment)
         self.error_threshold = _whole(error_threshold, "error_threshold", minimum=-1)
         if output_action not in OUTPUT_ACTIONS:
             raise ConfigError(f"{what}: output_action must be 'append_row' or 'summary_only', got {output_action!r}")
@@ -122,13 +125,17 @@ class ParallelRunConfig:
 
     def _settings(self) -> dict[str, Any]:
         """What the step's job reads (``runyard.pipeline._parallel``)."""
+        from ._parallel import r_workers
         return {"entry_script": self.entry_script, "error_threshold": self.error_threshold,
                 "output_action": self.output_action, "process_count_per_node": self.process_count_per_node,
                 "mini_batch_size": self.mini_batch_size, "logging_level": self.logging_level,
                 "run_invocation_timeout": self.run_invocation_timeout, "run_max_try": self.run_max_try,
                 "append_row_file_name": self.append_row_file_name, "allowed_failed_count": self.allowed_failed_count,
                 "allowed_failed_percent": self.allowed_failed_percent, "partition_keys": self.partition_keys,
-                "description": self.description}
+                "description": self.description,
+                # R's Rscript for an R entry script's workers (None: the one on PATH)
+                **({"rscript_path": _rscript_path(self.environment)} if r_workers.is_r_script(self.entry_script)
+                   else {})}
 
     def __repr__(self) -> str:
         return (f"ParallelRunConfig(entry_script={self.entry_script!r}, output_action={self.output_action!r}, "
@@ -150,13 +157,14 @@ def _check_target(target: Any) -> Any:
                       f"targets come next)")
 
 
-def _check_entry_script(entry_script: Any, source_directory: str) -> str:
+def _check_entry_script(entry_script: Any, source_directory: str, environment: Any) -> str:
     """The script exists and defines ``init()`` and ``run(mini_batch)`` or ``run(mini_batch,
-    mini_batch_context)`` at its top level (read, not run)."""
+    mini_batch_context)`` at its top level (read, not run; an R script is parsed by R)."""
     import ast
-    if not isinstance(entry_script, str) or not entry_script.endswith(".py"):
-        raise ConfigError(f"ParallelRunConfig: entry_script must name a Python file (ending in .py), "
-                          f"got {entry_script!r}")
+    from ._parallel import r_workers
+    if not isinstance(entry_script, str) or not (entry_script.endswith(".py") or r_workers.is_r_script(entry_script)):
+        raise ConfigError(f"ParallelRunConfig: entry_script must name a Python file (ending in .py) or an R file "
+                          f"(ending in .R), got {entry_script!r}")
     relative = PurePosixPath(entry_script.replace("\\", "/"))
     if relative.is_absolute() or ".." in relative.parts:
         raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r} must be a path relative to "
@@ -165,6 +173,9 @@ def _check_entry_script(entry_script: Any, source_directory: str) -> str:
     if not path.is_file():
         raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r} does not exist in source_directory "
                           f"{source_directory!r}")
+    if r_workers.is_r_script(entry_script):
+        r_workers.check_entry_script(path, entry_script, _rscript_path(environment))
+        return relative.as_posix()
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except SyntaxError as e:
@@ -184,6 +195,10 @@ def _check_entry_script(entry_script: Any, source_directory: str) -> str:
         raise ConfigError(f"ParallelRunConfig: entry_script {entry_script!r}: run() must take mini_batch, or "
                           f"mini_batch and mini_batch_context, as its arguments")
     return relative.as_posix()
+
+
+def _rscript_path(environment: Any) -> str | None:
+    return environment.r.rscript_path if environment is not None and environment.r is not None else None
 
 
 def _mini_batch_number(value: Any) -> int | None:

@@ -41,6 +41,14 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return options
 
 
+def _pool(settings: dict[str, Any], arguments: list[str], output_dir: str) -> WorkerPool:
+    """Python workers, or R workers for an entry script in R."""
+    from . import r_workers
+    if r_workers.is_r_script(settings["entry_script"]):
+        return r_workers.RProcessPool(settings, arguments, output_dir)
+    return LocalProcessPool(settings, arguments, output_dir)
+
+
 class _Slot:
     """A worker and what it is doing."""
 
@@ -60,7 +68,7 @@ class Coordinator:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.append_file = self.output_dir / self.settings["append_row_file_name"] \
             if self.settings["output_action"] == "append_row" else None
-        self.pool = pool or LocalProcessPool(self.settings, options.arguments, str(self.output_dir))
+        self.pool = pool or _pool(self.settings, options.arguments, str(self.output_dir))
         self.rows: dict[int, dict[str, Any]] = {}
         self.failed_batches = 0
         self.failed_items = 0
