@@ -17,6 +17,7 @@ from typing import Any
 from . import RESUME_ENV
 from . import table
 from .batches import MiniBatch, folder_files, plan
+from .models import ModelWriter, remover
 from .pool import LocalProcessPool, WorkerHandle, WorkerPool
 
 
@@ -68,6 +69,7 @@ class Coordinator:
         self.spans: dict[int, tuple[int, int]] = {}
         self.aborted: str | None = None
         self.carried = 0  # mini batches an earlier run finished
+        self.models: ModelWriter | None = None  # the models the workers register, once work starts
 
     # -- the run -----------------------------------------------------------------------
     def run(self) -> int:
@@ -83,7 +85,12 @@ class Coordinator:
                  + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
                  + f"; {min(count, len(queue)) if queue else 0} worker process(es)")
         if queue:
+            from ...run import Run
+            self.workspace = Run.get_context().workspace
+            self.models = ModelWriter(remover(self.workspace, Run.get_context().id))
             self._work(queue, min(count, len(queue)))
+            if self.models.pending:  # the step stopped early: the mini batches that succeeded keep their models
+                self._flush_models(None)
         self._finish()
         return 0
 
@@ -106,7 +113,8 @@ class Coordinator:
         for batch in batches:
             self.rows[batch.index] = {"batch_id": batch.batch_id, "input": batch.input, "partition": batch.partition,
                                       "status": "NotRun", "tries": 0, "duration_s": 0.0, "items": batch.items,
-                                      "results": None, "error": None, "traceback": None, "reused_from": None}
+                                      "results": None, "error": None, "traceback": None, "reused_from": None,
+                                      "models": []}
         self.resumed_from = self._carry_over(batches)
         return batches
 
@@ -131,7 +139,7 @@ class Coordinator:
             if old is None:
                 continue
             self.rows[batch.index].update(status="Succeeded", tries=old["tries"], duration_s=old["duration_s"],
-                                          items=old["items"], results=old["results"],
+                                          items=old["items"], results=old["results"], models=old.get("models") or [],
                                           reused_from=old.get("reused_from") or earlier["run_id"])
             if self.append_file is not None and old.get("result_span"):
                 start, length = old["result_span"]
@@ -144,7 +152,7 @@ class Coordinator:
         next_id = workers
         scheduled: set[int] = set()
         try:
-            while (queue or any(s.batch for s in slots)) and self.aborted is None:
+            while (queue or any(s.batch for s in slots) or self.models.pending) and self.aborted is None:
                 for slot in slots:
                     if slot.ready and slot.batch is None and queue:
                         batch = queue.popleft()
@@ -156,7 +164,8 @@ class Coordinator:
                 now = time.monotonic()
                 busy = [s.deadline for s in slots if s.batch is not None]
                 timeout = max(0.0, min(busy) - now) if busy else 1.0
-                wait([w for s in slots for w in s.handle.waitables()], timeout=min(timeout, 1.0))
+                wait([w for s in slots for w in s.handle.waitables()],
+                     timeout=min(timeout, 1.0, self.models.seconds_to_due()))
                 for index, slot in enumerate(list(slots)):
                     replace = self._attend(slot, queue)
                     if replace:
@@ -164,6 +173,8 @@ class Coordinator:
                         next_id += 1
                     if self.aborted:
                         break
+                if self.aborted is None and self.models.due(idle=not any(s.batch for s in slots)):
+                    self._flush_models(queue)
                 if not queue and len(scheduled) == self.total - self.carried and self.aborted is None:
                     self._check_percent()
         finally:
@@ -187,12 +198,16 @@ class Coordinator:
                 return False
             elif kind == "started":
                 self.rows[message[1]]["items"] = message[2]
+            elif kind == "models":
+                self.models.stage(message[1], message[2])
             elif kind == "done":
                 _, index, count, text, duration = message
-                self._succeeded(index, count, text.encode("utf-8"), duration)
+                if not self.models.done(index, (count, text, duration)):  # else: once its models are written
+                    self._succeeded(index, count, text.encode("utf-8"), duration)
                 slot.batch = None
             elif kind == "failed":
                 _, index, error, trace, duration = message
+                self.models.failed(index)
                 self._try_failed(index, error, trace, duration, queue)
                 slot.batch = None
         reason = slot.handle.exit_reason()
@@ -202,6 +217,7 @@ class Coordinator:
                                 f"log above")
                 return False
             if slot.batch is not None:
+                self.models.failed(slot.batch.index)
                 self._try_failed(slot.batch.index, f"WorkerDied: the worker process ended while running this mini "
                                                    f"batch ({reason}); it was replaced", None,
                                  time.monotonic() - slot.started, queue)
@@ -211,6 +227,7 @@ class Coordinator:
         if slot.batch is not None and time.monotonic() > slot.deadline:
             timeout = self.settings["run_invocation_timeout"]
             slot.handle.kill()
+            self.models.failed(slot.batch.index)
             self._try_failed(slot.batch.index, f"TimeoutError: run() did not return within run_invocation_timeout="
                                                f"{timeout}s; its worker was killed and replaced", None,
                              time.monotonic() - slot.started, queue)
@@ -219,6 +236,23 @@ class Coordinator:
         return False
 
     # -- outcomes ------------------------------------------------------------------------
+    def _flush_models(self, queue: collections.deque | None) -> None:
+        """Register the models of the mini batches that returned; then they have succeeded. A
+        flush the store refuses is a failed try of each (``queue`` None: the step is ending, so
+        they have failed)."""
+        written, error = self.models.flush(self.workspace)
+        for index, (ids, (count, text, duration)) in sorted(written.items()):
+            if error is None:
+                self.rows[index]["models"] = ids
+                self._succeeded(index, count, text.encode("utf-8"), duration)
+                continue
+            message = f"ModelRegistrationError: the mini batch's models were not registered: {error}"
+            if queue is not None:
+                self._try_failed(index, message, None, duration, queue)
+            else:
+                self.rows[index]["tries"] = self.settings["run_max_try"]  # no try is left: the step ends
+                self._try_failed(index, message, None, duration, collections.deque())
+
     def _succeeded(self, index: int, count: int, data: bytes, duration: float) -> None:
         row = self.rows[index]
         row.update(status="Succeeded", results=count, error=None, traceback=None)
@@ -294,6 +328,8 @@ class Coordinator:
             path.write_text(json.dumps(document, default=str), encoding="utf-8")
             run.upload_file(table.FILE, str(path))
         run.add_properties({table.UNFINISHED_PROPERTY: str(self.total - counts["Succeeded"])})
+        if self.models is not None and self.models.written:
+            self.log(f"{self.models.written} model(s) registered in bulk in {self.models.seconds:.2f} s")
         failed = [row["batch_id"] for row in rows if row["status"] == "Failed"]
         shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
         self.log(f"summary: {counts['Succeeded']} of {self.total} mini batches succeeded"
