@@ -43,14 +43,30 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 
 class _Slot:
-    """A worker and what it is doing."""
+    """A worker, the mini batch it runs and the one sent to wait behind it."""
 
     def __init__(self, handle: WorkerHandle):
         self.handle = handle
         self.ready = False
         self.batch: MiniBatch | None = None
+        #: sent ahead while ``batch`` runs, so that the worker never waits for the coordinator
+        #: between mini batches; not tried until it starts
+        self.next: MiniBatch | None = None
         self.deadline = 0.0
         self.started = 0.0
+
+    def begin_next(self, timeout: float) -> None:
+        """The running mini batch ended: the one sent ahead runs now."""
+        self.batch, self.next = self.next, None
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+
+    def take_back(self, rows: dict[int, dict[str, Any]], queue: collections.deque) -> None:
+        """The worker is gone: the mini batch sent ahead goes back to the queue, untried."""
+        if self.next is not None:
+            rows[self.next.index]["tries"] -= 1
+            queue.appendleft(self.next)
+            self.next = None
 
 
 class Coordinator:
@@ -154,12 +170,22 @@ class Coordinator:
         try:
             while (queue or any(s.batch for s in slots) or self.models.pending) and self.aborted is None:
                 for slot in slots:
-                    if slot.ready and slot.batch is None and queue:
+                    if not slot.ready:
+                        continue
+                    # one mini batch to run, and, while more are left than there are workers,
+                    # one sent ahead (the tail is left to whichever worker is free first)
+                    for ahead in (False, True):
+                        if (slot.next if ahead else slot.batch) is not None or len(queue) <= (len(slots) if ahead
+                                                                                              else 0):
+                            continue
                         batch = queue.popleft()
                         scheduled.add(batch.index)
                         self.rows[batch.index]["tries"] += 1
-                        slot.batch, slot.started = batch, time.monotonic()
-                        slot.deadline = slot.started + settings["run_invocation_timeout"]
+                        if ahead:
+                            slot.next = batch
+                        else:
+                            slot.batch, slot.started = batch, time.monotonic()
+                            slot.deadline = slot.started + settings["run_invocation_timeout"]
                         slot.handle.send(batch)
                 now = time.monotonic()
                 busy = [s.deadline for s in slots if s.batch is not None]
@@ -204,18 +230,19 @@ class Coordinator:
                 _, index, count, text, duration = message
                 if not self.models.done(index, (count, text, duration)):  # else: once its models are written
                     self._succeeded(index, count, text.encode("utf-8"), duration)
-                slot.batch = None
+                slot.begin_next(self.settings["run_invocation_timeout"])
             elif kind == "failed":
                 _, index, error, trace, duration = message
                 self.models.failed(index)
                 self._try_failed(index, error, trace, duration, queue)
-                slot.batch = None
+                slot.begin_next(self.settings["run_invocation_timeout"])
         reason = slot.handle.exit_reason()
         if reason is not None:
             if not slot.ready:
                 self.aborted = (f"worker {slot.handle.worker_id} ended before init() returned ({reason}); see the "
                                 f"log above")
                 return False
+            slot.take_back(self.rows, queue)
             if slot.batch is not None:
                 self.models.failed(slot.batch.index)
                 self._try_failed(slot.batch.index, f"WorkerDied: the worker process ended while running this mini "
@@ -227,6 +254,7 @@ class Coordinator:
         if slot.batch is not None and time.monotonic() > slot.deadline:
             timeout = self.settings["run_invocation_timeout"]
             slot.handle.kill()
+            slot.take_back(self.rows, queue)
             self.models.failed(slot.batch.index)
             self._try_failed(slot.batch.index, f"TimeoutError: run() did not return within run_invocation_timeout="
                                                f"{timeout}s; its worker was killed and replaced", None,
