@@ -177,3 +177,36 @@ def test_partition_tags_and_properties_are_checked(workspace):
         Model.get_by_partition(workspace, "sales", {"store": "1"})
     with pytest.raises(ConfigError, match="whole number"):
         Model.get_by_partition(workspace, "sales", {"store": "1"}, version=0)
+
+
+TAMPER = """\
+    import argparse
+    import pandas as pd
+
+    def init():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--tamper")
+        path = parser.parse_known_args()[0].tamper
+        pd.DataFrame({"sales": [999]}).to_parquet(path, index=False)  # a partition's file changes mid-step
+
+    def run(mini_batch, mini_batch_context):
+        return [int(mini_batch["sales"].sum())]
+    """
+
+
+def test_partitions_are_read_where_they_are_and_a_file_changed_meanwhile_fails_its_mini_batch(
+        workspace, experiment, project, by_store):
+    (tampered,) = [f"{by_store._sources[0]['base']}/{item['path']}" for item in by_store._files
+                   if item["path"].startswith("2/")]
+    config = ParallelRunConfig(environment=None, entry_script="tamper.py", error_threshold=-1,
+                               output_action="summary_only", compute_target="local", node_count=1,
+                               source_directory=str(project({"tamper.py": TAMPER})), process_count_per_node=1,
+                               partition_keys=["store"], run_max_try=1)
+    step = ParallelRunStep("read", config, inputs=[by_store.as_named_input("sales")], arguments=["--tamper", tampered])
+    run = experiment.submit(Pipeline(workspace, [step]))
+    run.wait_for_completion(timeout=120, raise_on_error=False)
+    (step_run,) = run.find_step_run("read")
+    rows = {r["partition"]["store"]: r for r in step_run.get_partition_results()}
+    assert rows["1"]["status"] == "Succeeded" and rows["2"]["status"] == "Failed"
+    # the datastore's own file was read (not a copy in the job's folder), and checked
+    assert f"file {tampered!r} of input 'sales' changed since the step was submitted" in rows["2"]["error"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import RESUME_ENV
 from . import table
-from .batches import MiniBatch, folder_files, plan
+from .batches import MiniBatch, dataset_files, folder_files, plan
 from .models import ModelWriter, remover
 from .pool import LocalProcessPool, WorkerHandle, WorkerPool
 
@@ -102,11 +102,16 @@ class Coordinator:
                  + f"; {min(count, len(queue)) if queue else 0} worker process(es)")
         if queue:
             from ...run import Run
-            self.workspace = Run.get_context().workspace
-            self.models = ModelWriter(remover(self.workspace, Run.get_context().id))
-            self._work(queue, min(count, len(queue)))
-            if self.models.pending:  # the step stopped early: the mini batches that succeeded keep their models
-                self._flush_models(None)
+            workspace = Run.get_context().workspace
+            self.models = ModelWriter(workspace, remover(workspace, Run.get_context().id))
+            try:
+                self._work(queue, min(count, len(queue)))
+                # the step stopped early: the mini batches that returned keep their models
+                self._flushed(self.models.finished(wait=True), None)
+                if self.models.pending:
+                    self._flushed(self.models.flush(), None)
+            finally:
+                self.models.close()
         self._finish()
         return 0
 
@@ -124,7 +129,7 @@ class Coordinator:
                 if dataset._type == "tabular":
                     tables[name] = dataset
                 else:
-                    file_inputs[name] = [str(dataset._delivered / item["path"]) for item in dataset._files]
+                    file_inputs[name] = [full for full, _ in dataset_files(dataset)]
         batches = plan(self.settings, file_inputs, tables)
         for batch in batches:
             self.rows[batch.index] = {"batch_id": batch.batch_id, "input": batch.input, "partition": batch.partition,
@@ -168,7 +173,7 @@ class Coordinator:
         next_id = workers
         scheduled: set[int] = set()
         try:
-            while (queue or any(s.batch for s in slots) or self.models.pending) and self.aborted is None:
+            while (queue or any(s.batch for s in slots) or self.models.busy) and self.aborted is None:
                 for slot in slots:
                     if not slot.ready:
                         continue
@@ -199,8 +204,9 @@ class Coordinator:
                         next_id += 1
                     if self.aborted:
                         break
+                self._flushed(self.models.finished(), queue)
                 if self.aborted is None and self.models.due(idle=not any(s.batch for s in slots)):
-                    self._flush_models(queue)
+                    self.models.start_flush()
                 if not queue and len(scheduled) == self.total - self.carried and self.aborted is None:
                     self._check_percent()
         finally:
@@ -264,11 +270,13 @@ class Coordinator:
         return False
 
     # -- outcomes ------------------------------------------------------------------------
-    def _flush_models(self, queue: collections.deque | None) -> None:
-        """Register the models of the mini batches that returned; then they have succeeded. A
-        flush the store refuses is a failed try of each (``queue`` None: the step is ending, so
-        they have failed)."""
-        written, error = self.models.flush(self.workspace)
+    def _flushed(self, outcome: Any, queue: collections.deque | None) -> None:
+        """A flush of registered models ended: its mini batches have succeeded. One the store
+        refused is a failed try of each (``queue`` None: the step is ending, so they have
+        failed)."""
+        if outcome is None:
+            return
+        written, error = outcome
         for index, (ids, (count, text, duration)) in sorted(written.items()):
             if error is None:
                 self.rows[index]["models"] = ids

@@ -8,8 +8,9 @@ version points at them, as a version ``run.register_model`` makes does) and is k
 mini batch. When ``run()`` returns the worker sends them, ``("models", index, [...])``, ahead of
 its ``("done", ...)``; a try that raises sends none. The coordinator (``ModelWriter``) holds a
 mini batch that registered models until they are written: every ``FLUSH_MODELS`` models or
-``FLUSH_SECONDS``, and at the end, in one ``store.register_assets`` call; only then is the mini
-batch Succeeded. So a failed try (raised, timed out, its worker killed) registers nothing, a
+``FLUSH_SECONDS``, and at the end, in one ``store.register_assets`` call made by a thread of its
+own (so the workers get their next mini batches meanwhile); only then is the mini batch
+Succeeded. So a failed try (raised, timed out, its worker killed) registers nothing, a
 retried mini batch registers its models once, and a flush the store refuses is a failed try of
 each mini batch in it. On a workspace folder a failed try's files are removed; a workspace
 server keeps them until the next try writes over them.
@@ -19,9 +20,10 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
-from ...errors import ConfigError, RunyardError
+from ...errors import ConfigError
 
 #: where in the step run's files the workers put the models' files
 MODELS_FOLDER = "parallel_run/models"
@@ -89,19 +91,32 @@ def register(model_name: str, model_path: Any, partition: Any, options: dict[str
 
 
 # -- the coordinator side ---------------------------------------------------------------
+#: what a flush gives back: each mini batch's model ids (none when it failed) and its "done",
+#: and the error that failed the flush, if one did
+Outcome = tuple[dict[int, tuple[list[str], tuple]], str | None]
+
+
 class ModelWriter:
     """The coordinator's registrations: staged per mini batch while it runs, pending once it
-    returned, written in bulk."""
+    returned, written in bulk by a thread (one flush at a time)."""
 
-    def __init__(self, remove_files: Callable[[int], None]):
+    def __init__(self, workspace: Any, remove_files: Callable[[int], None]):
+        self.workspace = workspace
         self.staged: dict[int, list[dict[str, Any]]] = {}
         #: mini batch index -> (its registrations, what its "done" said)
         self.pending: dict[int, tuple[list[dict[str, Any]], tuple]] = {}
         self.pending_count = 0
         self.oldest: float | None = None
         self._remove_files = remove_files
+        self._writer: ThreadPoolExecutor | None = None
+        self._flushing: Future | None = None
         self.written = 0
         self.seconds = 0.0  # spent writing
+
+    @property
+    def busy(self) -> bool:
+        """Registrations wait, or are being written."""
+        return bool(self.pending) or self._flushing is not None
 
     def stage(self, index: int, items: list[dict[str, Any]]) -> None:
         self.staged[index] = items
@@ -122,21 +137,47 @@ class ModelWriter:
         self._remove_files(index)
 
     def due(self, idle: bool) -> bool:
-        return bool(self.pending) and (idle or self.pending_count >= FLUSH_MODELS
-                                       or time.monotonic() - (self.oldest or 0.0) >= FLUSH_SECONDS)
+        """Time to start a flush: none runs, and many wait, or one waited long, or nothing else
+        is going on."""
+        return bool(self.pending) and self._flushing is None and (
+            idle or self.pending_count >= FLUSH_MODELS or time.monotonic() - (self.oldest or 0.0) >= FLUSH_SECONDS)
 
     def seconds_to_due(self) -> float:
+        """How long the coordinator may wait for its workers before it looks here again."""
+        if self._flushing is not None:
+            return 0.02
         return max(0.0, (self.oldest or 0.0) + FLUSH_SECONDS - time.monotonic()) if self.pending else 1.0
 
-    def flush(self, workspace: Any) -> tuple[dict[int, tuple[list[str], tuple]], str | None]:
-        """Write the pending registrations: (each mini batch's model ids and "done", error)."""
-        from ...model import _register_many
+    def start_flush(self) -> None:
+        """Write the pending registrations in the writer's thread; ``finished`` has the outcome."""
         batches, self.pending, self.pending_count, self.oldest = self.pending, {}, 0, None
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="runyard-models")
+        self._flushing = self._writer.submit(self._write, batches)
+
+    def finished(self, wait: bool = False) -> Outcome | None:
+        """The outcome of the flush that ran, once it is done (``wait``: waiting for it)."""
+        if self._flushing is None or not (wait or self._flushing.done()):
+            return None
+        outcome, self._flushing = self._flushing.result(), None
+        return outcome
+
+    def flush(self) -> Outcome:
+        """Write the pending registrations now (the step is ending)."""
+        batches, self.pending, self.pending_count, self.oldest = self.pending, {}, 0, None
+        return self._write(batches)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+
+    def _write(self, batches: dict[int, tuple[list[dict[str, Any]], tuple]]) -> Outcome:
+        from ...model import _register_many
         items = [item for registrations, _ in batches.values() for item in registrations]
         started = time.perf_counter()
         try:
-            models = iter(_register_many(workspace, items))
-        except (RunyardError, OSError) as e:
+            models = iter(_register_many(self.workspace, items))
+        except Exception as e:  # the store's, whatever it is: each mini batch's try failed
             for index in batches:
                 self._remove_files(index)
             return {index: ([], outcome) for index, (_, outcome) in batches.items()}, f"{type(e).__name__}: {e}"
