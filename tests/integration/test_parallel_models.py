@@ -210,3 +210,42 @@ def test_partitions_are_read_where_they_are_and_a_file_changed_meanwhile_fails_i
     assert rows["1"]["status"] == "Succeeded" and rows["2"]["status"] == "Failed"
     # the datastore's own file was read (not a copy in the job's folder), and checked
     assert f"file {tampered!r} of input 'sales' changed since the step was submitted" in rows["2"]["error"]
+
+
+@pytest.mark.postgres
+def test_a_model_per_partition_on_a_workspace_server(workspace_server, project, tmp_path):
+    """The workers upload the files with the step's job token; the registrations go to the
+    server in bulk (POST /asset-batches/model)."""
+    import uuid
+    from conftest import SERVER_TOKEN
+    from runyard import Experiment, Workspace
+    ws = Workspace.get(workspace_server, token=SERVER_TOKEN)
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    pd.DataFrame({"store": [1, 2, 3, 4, 5, 1, 2], "sales": [10, 20, 30, 40, 50, 60, 70]}).to_csv(
+        folder / "sales.csv", index=False)
+    store = Datastore.register_local(ws, f"raw{uuid.uuid4().hex[:8]}", str(folder))
+    by_store = Dataset.Tabular.from_delimited_files((store, "sales.csv")).partition_by(["store"], (store, "by-store"))
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    name = f"sales{uuid.uuid4().hex[:8]}"
+    src = project({"train.py": TRAIN.replace('"sales", path', f'"{name}", path')})
+    config = ParallelRunConfig(environment=None, entry_script="train.py", error_threshold=-1, output_action="append_row",
+                               compute_target="local", node_count=1, source_directory=str(src),
+                               process_count_per_node=2, partition_keys=["store"], run_max_try=2)
+    step = ParallelRunStep("train", config, inputs=[by_store.as_named_input("sales")],
+                           arguments=["--calls", str(calls)])
+    run = Experiment(ws, "parallel-models").submit(Pipeline(ws, [step]))
+    run.wait_for_completion(timeout=180, raise_on_error=False)
+    (step_run,) = run.find_step_run("train")
+    assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
+    rows = {r["partition"]["store"]: r for r in step_run.get_partition_results()}
+    assert {s: (r["status"], len(r["models"])) for s, r in rows.items()} == {
+        "1": ("Succeeded", 1), "2": ("Succeeded", 1), "3": ("Succeeded", 1), "4": ("Failed", 0), "5": ("Failed", 0)}
+    for store_value in ("1", "2", "3"):
+        model = Model.get_by_partition(ws, name, {"store": store_value})
+        assert (model.version, model.run_id) == (1, step_run.id)
+        with open(model.download(tmp_path / "dl" / store_value), "rb") as fh:
+            assert pickle.load(fh)["store"] == store_value
+    with pytest.raises(NotFoundError):
+        Model.get_by_partition(ws, name, {"store": "4"})
