@@ -168,30 +168,18 @@ class Coordinator:
         return earlier["run_id"]
 
     def _work(self, queue: collections.deque, workers: int) -> None:
-        settings = self.settings
         slots = [_Slot(self.pool.start(worker_id)) for worker_id in range(workers)]
         next_id = workers
         scheduled: set[int] = set()
         try:
             while (queue or any(s.batch for s in slots) or self.models.busy) and self.aborted is None:
                 for slot in slots:
-                    if not slot.ready:
-                        continue
-                    # one mini batch to run, and, while more are left than there are workers,
-                    # one sent ahead (the tail is left to whichever worker is free first)
-                    for ahead in (False, True):
-                        if (slot.next if ahead else slot.batch) is not None or len(queue) <= (len(slots) if ahead
-                                                                                              else 0):
-                            continue
-                        batch = queue.popleft()
-                        scheduled.add(batch.index)
-                        self.rows[batch.index]["tries"] += 1
-                        if ahead:
-                            slot.next = batch
-                        else:
-                            slot.batch, slot.started = batch, time.monotonic()
-                            slot.deadline = slot.started + settings["run_invocation_timeout"]
-                        slot.handle.send(batch)
+                    if slot.ready and slot.batch is None and queue:
+                        self._send(slot, queue.popleft(), scheduled)
+                    # while more are left than there are workers, one more waits in the worker's
+                    # pipe (the tail goes to whichever worker is free first)
+                    if slot.batch is not None and slot.next is None and len(queue) > len(slots):
+                        self._send(slot, queue.popleft(), scheduled, ahead=True)
                 now = time.monotonic()
                 busy = [s.deadline for s in slots if s.batch is not None]
                 timeout = max(0.0, min(busy) - now) if busy else 1.0
@@ -215,6 +203,16 @@ class Coordinator:
                     slot.handle.close(10)
                 else:
                     slot.handle.kill()
+
+    def _send(self, slot: _Slot, batch: MiniBatch, scheduled: set[int], ahead: bool = False) -> None:
+        scheduled.add(batch.index)
+        self.rows[batch.index]["tries"] += 1
+        if ahead:
+            slot.next = batch
+        else:
+            slot.batch, slot.started = batch, time.monotonic()
+            slot.deadline = slot.started + self.settings["run_invocation_timeout"]
+        slot.handle.send(batch)
 
     def _attend(self, slot: _Slot, queue: collections.deque) -> bool:
         """Read the worker's messages and notice its death or timeout; True: replace it."""
