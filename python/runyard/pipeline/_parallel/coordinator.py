@@ -7,10 +7,10 @@ import argparse
 import collections
 import json
 import os
+import selectors
 import shutil
 import tempfile
 import time
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ class _Slot:
         self.next: MiniBatch | None = None
         self.deadline = 0.0
         self.started = 0.0
+        self.fds: list[int] = []  # what the coordinator's selector watches for it
 
     def begin_next(self, timeout: float) -> None:
         """The running mini batch ended: the one sent ahead runs now."""
@@ -168,7 +169,10 @@ class Coordinator:
         return earlier["run_id"]
 
     def _work(self, queue: collections.deque, workers: int) -> None:
-        slots = [_Slot(self.pool.start(worker_id)) for worker_id in range(workers)]
+        # one selector for the whole step (what ``multiprocessing.connection.wait`` builds anew
+        # on every call, about 60 us each, several times per mini batch)
+        self.selector = selectors.DefaultSelector()
+        slots = [self._watch(_Slot(self.pool.start(worker_id))) for worker_id in range(workers)]
         next_id = workers
         scheduled: set[int] = set()
         try:
@@ -183,12 +187,12 @@ class Coordinator:
                 now = time.monotonic()
                 busy = [s.deadline for s in slots if s.batch is not None]
                 timeout = max(0.0, min(busy) - now) if busy else 1.0
-                wait([w for s in slots for w in s.handle.waitables()],
-                     timeout=min(timeout, 1.0, self.models.seconds_to_due()))
+                self.selector.select(min(timeout, 1.0, self.models.seconds_to_due()))
                 for index, slot in enumerate(list(slots)):
                     replace = self._attend(slot, queue)
                     if replace:
-                        slots[index] = _Slot(self.pool.start(next_id))
+                        self._unwatch(slot)
+                        slots[index] = self._watch(_Slot(self.pool.start(next_id)))
                         next_id += 1
                     if self.aborted:
                         break
@@ -199,10 +203,26 @@ class Coordinator:
                     self._check_percent()
         finally:
             for slot in slots:
+                self._unwatch(slot)
                 if self.aborted is None and slot.batch is None:
                     slot.handle.close(10)
                 else:
                     slot.handle.kill()
+            self.selector.close()
+
+    def _watch(self, slot: _Slot) -> _Slot:
+        slot.fds = [w if isinstance(w, int) else w.fileno() for w in slot.handle.waitables()]
+        for fd in slot.fds:
+            self.selector.register(fd, selectors.EVENT_READ)
+        return slot
+
+    def _unwatch(self, slot: _Slot) -> None:
+        for fd in slot.fds:
+            try:
+                self.selector.unregister(fd)
+            except (KeyError, ValueError):
+                pass
+        slot.fds = []
 
     def _send(self, slot: _Slot, batch: MiniBatch, scheduled: set[int], ahead: bool = False) -> None:
         scheduled.add(batch.index)
