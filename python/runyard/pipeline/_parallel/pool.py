@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import multiprocessing
+import multiprocessing.forkserver
 import select
 from typing import Any
 
@@ -65,6 +66,8 @@ class LocalProcessPool(WorkerPool):
         # them): imported once, not by each worker (the fork server passes over a missing one)
         self.context.set_forkserver_preload(["runyard.pipeline._parallel.worker", "runyard.run", "pandas",
                                              "pyarrow.parquet"])
+        # started now, it imports those while the coordinator plans the mini batches
+        multiprocessing.forkserver.ensure_running()
         self.settings = settings
         self.arguments = arguments
         self.output_dir = output_dir
