@@ -216,7 +216,9 @@ def main() -> None:
         ["runyard, registering each model", c.fmt_s(reg_s), c.fmt_s(reg_s / partitions)],
         ["  of which the bulk writes (coordinator)", c.fmt_s(write_s), c.fmt_s(write_s / partitions)],
     ]))
-    print(f"\nrunyard / multiprocessing: {ratio:.2f}x")
+    print(f"\nrunyard / multiprocessing: {ratio:.2f}x (each round: "
+          f"{', '.join(f'{r / p_:.2f}x' for r, p_ in zip(plain, peer))}; other processes on the machine move "
+          f"single rounds)")
     print("\nGoals")
     print(c.goal_line("runyard / multiprocessing.Pool(2)", f"{ratio:.2f}x", f"<= {GOAL_RATIO}x", ratio <= GOAL_RATIO))
     print(c.goal_line("overhead per partition (vs the pool)", c.fmt_s(overhead),
