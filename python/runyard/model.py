@@ -297,7 +297,7 @@ class Model:
         rows = [row for row in workspace._store.list_assets(KIND, name, state=_ACTIVE)
                 if version is None or row["version"] == version]
         if not rows:
-            what = f"version {version} of the model" if version is not None else "no model"
+            what = f"no version {version} of the model" if version is not None else "no model"
             raise NotFoundError(f"{what} registered for partition {_partition_values(partition)} of {model_name!r} "
                                 f"(its name would be {name!r}) in workspace {workspace.name!r}; "
                                 f"Model.list(ws, tags=[[key, value]]) lists models by their tags")
