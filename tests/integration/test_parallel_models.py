@@ -249,3 +249,22 @@ def test_a_model_per_partition_on_a_workspace_server(workspace_server, project, 
             assert pickle.load(fh)["store"] == store_value
     with pytest.raises(NotFoundError):
         Model.get_by_partition(ws, name, {"store": "4"})
+
+
+def test_a_step_stopped_by_a_threshold_keeps_exactly_the_models_of_what_succeeded(
+        workspace, experiment, project, by_store, tmp_path):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    step = train_step(project, by_store, calls, run_max_try=1, allowed_failed_count=0, process_count_per_node=1)
+    run = experiment.submit(Pipeline(workspace, [step]))
+    run.wait_for_completion(timeout=180, raise_on_error=False)
+    (step_run,) = run.find_step_run("train")
+    assert step_run.get_status() == st.FAILED
+    assert "allowed_failed_count=0 exceeded" in step_run.get_details()["error"]["message"]
+    rows = step_run.get_partition_results()
+    succeeded = {r["partition"]["store"] for r in rows if r["status"] == "Succeeded"}
+    assert succeeded == {"1"}  # one worker, in order: store 2's failed try stops the step
+    assert sorted(m.name for m in Model.list(workspace)) == [partition_model_name("sales", {"store": "1"})]
+    assert all(r["models"] == [] for r in rows if r["status"] != "Succeeded")
+    files = [n for n in step_run.get_file_names() if n.startswith(MODELS_FOLDER)]
+    assert files == [f"{MODELS_FOLDER}/0/{partition_model_name('sales', {'store': '1'})}/model-1.pkl"]

@@ -208,6 +208,8 @@ class Coordinator:
                     slot.handle.close(10)
                 else:
                     slot.handle.kill()
+                    if slot.batch is not None:  # stopped mid-try: what it registered goes
+                        self.models.failed(slot.batch.index)
             self.selector.close()
 
     def _watch(self, slot: _Slot) -> _Slot:
