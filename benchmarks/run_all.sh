@@ -31,7 +31,7 @@ fi
 echo "run_all: $("$PYTHON" -c 'import platform, runyard; print("runyard", runyard.__version__, "on Python", platform.python_version())'), $(nproc 2>/dev/null || echo '?') CPUs, $(date +%F)"
 
 for bench in bench_submit_overhead bench_metric_logging bench_server_metrics bench_env_lookup bench_r_overhead \
-             bench_ray_submit bench_ddp_scaling bench_pipeline_chain bench_hyperdrive bench_studio \
+             bench_ray_submit bench_ddp_scaling bench_pipeline_chain bench_hyperdrive bench_studio bench_parallel \
              bench_automl bench_automl_ray bench_forecasting; do
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/runyard-$bench.XXXXXX")"
     mkdir -p "$tmp/work" "$tmp/cache"

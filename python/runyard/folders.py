@@ -151,11 +151,15 @@ def make_folders(base: Path, parts: "tuple[str, ...] | list[str]") -> Path:
     path = base
     for part in parts:
         path = path / part
-        try:
-            os.mkdir(path)
-        except FileExistsError:
-            pass
-        if not stat.S_ISDIR(os.lstat(path).st_mode):
+        try:  # most folders exist already: a look costs less than a refused mkdir
+            info = os.lstat(path)
+        except FileNotFoundError:
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                pass
+            info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode):
             raise LinkOnPathError(errno.ENOTDIR, "a link or no folder", str(path))
     return path
 

@@ -282,6 +282,33 @@ class Model:
         return models
 
     @staticmethod
+    def get_by_partition(workspace: "Workspace", model_name: str, partition: dict[str, Any],
+                         version: int | str | None = None) -> "Model":
+        """The model registered for one partition of a ParallelRunStep's data (the latest
+        version, or ``version``): what ``EntryScript().register_model(model_name, path,
+        partition=...)`` registered under ``partition_model_name(model_name, partition)``.
+
+        >>> model = Model.get_by_partition(ws, "sales", {"store": "S1"})  # doctest: +SKIP
+        >>> regressor = joblib.load(model.download("models/S1", exist_ok=True))  # doctest: +SKIP
+        """
+        _check_workspace(workspace)
+        name = partition_model_name(model_name, partition)
+        version = _check_version(version)
+        rows = [row for row in workspace._store.list_assets(KIND, name, state=_ACTIVE)
+                if version is None or row["version"] == version]
+        if not rows:
+            what = f"no version {version} of the model" if version is not None else "no model"
+            raise NotFoundError(f"{what} registered for partition {_partition_values(partition)} of {model_name!r} "
+                                f"(its name would be {name!r}) in workspace {workspace.name!r}; "
+                                f"Model.list(ws, tags=[[key, value]]) lists models by their tags")
+        model = Model._from_row(workspace, rows[-1])
+        if model.properties.get(PARTITION_PROPERTY) != _partition_text(partition):
+            raise RunyardError(f"model {model.id} is not the model of partition {_partition_values(partition)} of "
+                               f"{model_name!r} (its properties say {model.properties.get(PARTITION_PROPERTY)!r}); "
+                               f"it was registered under that name by other means")
+        return model
+
+    @staticmethod
     def get_model_path(model_name: str, version: int | str | None = None,
                        _workspace: "Workspace | None" = None) -> str:
         """A local path of the model's file or folder: from ``./azureml-models/NAME/VERSION``,
@@ -415,6 +442,71 @@ class Model:
         spec = row["spec"]
         edit(spec)
         self._init(self.workspace, store.update_asset(row["id"], spec=spec))
+
+
+# -- a model per partition ------------------------------------------------------------
+#: properties of a model registered for a partition: the model name it was registered as,
+#: and the partition's key values (JSON, keys sorted)
+PARTITION_OF_PROPERTY = "runyard.partition_of"
+PARTITION_PROPERTY = "runyard.partition"
+_UNSAFE = re.compile(r"[^A-Za-z0-9.]+")
+
+
+def partition_model_name(model_name: str, partition: dict[str, Any]) -> str:
+    """The name a partition's model is registered under: ``model_name``, the partition's values
+    made name-safe (for people reading a list) and a hash of both (what tells partitions
+    apart, whatever their values hold).
+
+    >>> partition_model_name("sales", {"store": "S1"})
+    'sales-S1-f25554f42138b366'
+    """
+    _check_name(model_name)
+    text = _partition_text(partition)
+    digest = hashlib.sha256(json.dumps([model_name, text]).encode()).hexdigest()[:16]
+    values = _partition_values(partition)
+    readable = _UNSAFE.sub("_", "-".join(values[key] for key in sorted(values))).strip("_.")
+    room = 255 - len(model_name) - len(digest) - 2
+    if room < 0:
+        raise ConfigError(f"model name {model_name!r}: a model per partition needs a name of at most "
+                          f"{255 - len(digest) - 2} characters (the partition's hash is added to it)")
+    readable = readable[:max(room - 1, 0)].rstrip("_.")
+    return f"{model_name}-{readable}-{digest}" if readable else f"{model_name}-{digest}"
+
+
+def _partition_values(partition: Any) -> dict[str, str]:
+    """A partition's key values as text (``{"store": 1}`` is ``{"store": "1"}``, as
+    ``mini_batch_context.partition_key_value`` has it)."""
+    if not isinstance(partition, dict) or not partition:
+        raise ConfigError(f"partition must be a dict of the partition's key values, e.g. {{'store': 'S1'}} "
+                          f"(mini_batch_context.partition_key_value), got {partition!r}")
+    values = {}
+    for key, value in partition.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(f"partition: key {key!r} must be a non-empty string")
+        if value is None or isinstance(value, (dict, list, tuple, set)):
+            raise ConfigError(f"partition: the value of {key!r} must be a single value, got {value!r}")
+        values[key] = str(value)
+    return values
+
+
+def _partition_text(partition: Any) -> str:
+    return json.dumps(_partition_values(partition), sort_keys=True)
+
+
+def partition_metadata(meta: dict[str, Any], model_name: str, partition: Any) -> dict[str, Any]:
+    """``meta`` (``_metadata``'s) of a partition's model: the partition's key values as tags
+    (a tag given with another value is an error) and the properties that say whose it is."""
+    values = _partition_values(partition)
+    clashes = {k: v for k, v in meta["tags"].items() if k in values and v != values[k]}
+    if clashes:
+        raise ConfigError(f"tags {clashes} contradict the partition {values}; leave the partition's keys out of "
+                          f"tags (they are set from the partition)")
+    for key in (PARTITION_OF_PROPERTY, PARTITION_PROPERTY):
+        if key in meta["properties"]:
+            raise ConfigError(f"properties: {key!r} is set by runyard for a partition's model; use another key")
+    return {**meta, "tags": {**values, **meta["tags"]},
+            "properties": {**meta["properties"], PARTITION_OF_PROPERTY: model_name,
+                           PARTITION_PROPERTY: _partition_text(values)}}
 
 
 # -- checking arguments ----------------------------------------------------------------
@@ -611,6 +703,24 @@ def _register(workspace: "Workspace", name: str, spec: dict[str, Any], content_h
         if all(row["spec"].get(key) == spec[key] for key in _METADATA_KEYS):
             return row
         content_hash = _hash({"edited since registration": row["id"]})
+
+
+def _register_many(workspace: "Workspace", items: list[dict[str, Any]]) -> list[str]:
+    """Register versions prepared elsewhere (a ParallelRunStep's workers: files in place,
+    ``{"name", "spec", "content_hash", "run_id"}``) in bulk; their ids, ``name:version``. A
+    version found by its content that was deleted or edited since is handled one by one, as
+    ``run.register_model`` handles it."""
+    store = workspace._store
+    found = []
+    for item, row in zip(items, store.register_assets(KIND, items)):
+        if row["state"] != _ACTIVE or any(row["spec"].get(key) != item["spec"][key] for key in _METADATA_KEYS):
+            row = _register(workspace, item["name"], item["spec"], item["content_hash"], run_id=item["run_id"],
+                            state=_ACTIVE)
+            if row["state"] != _ACTIVE:
+                row = store.update_asset(row["id"], state=_ACTIVE)
+            store.record_lineage(item["run_id"], "output", KIND, row["name"], row["version"])
+        found.append(f"{row['name']}:{row['version']}")
+    return found
 
 
 def _run_path(model_path: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 __all__ = ["EntryScript"]
 
@@ -32,3 +33,29 @@ class EntryScript:
     @property
     def working_dir(self) -> str:
         return os.getcwd()
+
+    def register_model(self, model_name: str, model_path: str | os.PathLike, tags: dict[str, Any] | None = None,
+                       properties: dict[str, Any] | None = None, description: str | None = None,
+                       model_framework: str | None = None, model_framework_version: str | None = None,
+                       datasets: list[tuple[str, Any]] | None = None, sample_input_dataset: Any = None,
+                       sample_output_dataset: Any = None, resource_configuration: dict[str, Any] | None = None,
+                       partition: dict[str, Any] | None = None) -> str:
+        """Register the local file or folder ``model_path`` as a model of the step's run, in
+        bulk with the other workers' once this mini batch has succeeded (a try that fails
+        registers nothing; a retried one registers once). ``partition`` (the mini batch's
+        ``partition_key_value``) makes it that partition's model: registered as
+        ``partition_model_name(model_name, partition)``, tagged with the partition's key
+        values, found again with ``Model.get_by_partition``. Returns the name it is
+        registered under; the partition table's ``models`` column has its version.
+
+        >>> def run(mini_batch, mini_batch_context):
+        ...     joblib.dump(fit(mini_batch), "model.pkl")
+        ...     EntryScript().register_model("sales", "model.pkl", partition=mini_batch_context.partition_key_value)
+        ...     return [1]
+        """
+        from .pipeline._parallel import models
+        return models.register(model_name, model_path, partition, dict(
+            tags=tags, properties=properties, description=description, datasets=datasets,
+            model_framework=model_framework, model_framework_version=model_framework_version,
+            sample_input_dataset=sample_input_dataset, sample_output_dataset=sample_output_dataset,
+            resource_configuration=resource_configuration))

@@ -431,7 +431,8 @@ class Run:
         """A ParallelRunStep run's partition table: one dict per mini batch (``batch_id``,
         ``input``, ``partition`` (its key values), ``status`` ('Succeeded', 'Failed' or
         'NotRun'), ``tries``, ``duration_s``, ``items``, ``results``, ``error``, ``traceback``,
-        ``reused_from``: the earlier run that ran it), in mini batch order; ``status`` keeps
+        ``reused_from``: the earlier run that ran it, ``models``: the ids of the models it
+        registered with ``EntryScript().register_model``), in mini batch order; ``status`` keeps
         those rows only. ``pandas.DataFrame(rows)`` makes it a table. A reused step reads the
         run it reused.
 

@@ -37,3 +37,14 @@ def test_the_batch_scoring_example_versions_its_datasets(tmp_path):
     other = _submit("pipeline-batch-scoring", ws, "2")
     assert "dataset diabetes-batch version 2" in other and "dataset diabetes-scores version 2" in other
     assert other.count("reused: None") == 2
+
+
+def test_the_many_models_example_trains_and_scores_a_model_per_store(tmp_path):
+    first = _submit("many-models", str(tmp_path / "ws" / ".runyard"), "--stores", "12", "--workers", "2")
+    assert "train: 12 of 12 stores succeeded, reused: None" in first
+    assert "score: 12 of 12 stores succeeded, reused: None" in first
+    assert "models registered: 12, e.g. sales-forecast-S0000-" in first
+    assert "forecasts: 48 lines (store week forecast model), first: S0000 52 " in first
+    again = _submit("many-models", str(tmp_path / "ws" / ".runyard"), "--stores", "12", "--workers", "2")
+    assert "reused: None" not in again  # the same data and scripts: both steps reused
+    assert "models registered: 12, e.g. sales-forecast-S0000-" in again and ":1," in again

@@ -360,6 +360,8 @@ def test_a_job_token_writes_only_its_own_run_and_the_runs_under_it(url, user, tm
         lambda: job.query_runs(parent_id=other),
         lambda: job.list_assets("dataset"),
         lambda: job.register_asset("dataset", "planted", DATASET_SPEC),
+        lambda: job.register_assets("dataset", [{"name": "planted", "spec": DATASET_SPEC}]),
+        lambda: job.register_assets("model", [{"name": "planted", "spec": DATASET_SPEC, "run_id": other}]),
         lambda: job.update_asset(dataset["id"], state="disabled"),
         lambda: job.save_compute_target("evil", "docker", {}),
         lambda: job.register_environment("evil", "ab" * 32, {}),

@@ -481,6 +481,44 @@ def test_assets(store):
         store.update_asset("no-such-id", state="active")
 
 
+def test_register_assets_registers_many_at_once_keyed_by_content_with_lineage(store):
+    run = new_run(store)["run_id"]
+    names = [unique("m") for _ in range(3)]
+    kept = store.register_asset("dataset", names[0], dataset_spec(1), content_hash=HASH)
+    items = [{"name": names[0], "spec": dataset_spec(1), "content_hash": HASH, "run_id": run},
+             {"name": names[1], "spec": dataset_spec(2), "content_hash": HASH, "run_id": run},
+             {"name": names[1], "spec": dataset_spec(3), "content_hash": "cd" * 32, "run_id": run},
+             {"name": names[2], "spec": dataset_spec(4)}]
+    rows = store.register_assets("dataset", items)
+    assert [(r["name"], r["version"], r["spec"], r["state"]) for r in rows] == [
+        (names[0], 1, dataset_spec(1), "active"), (names[1], 1, dataset_spec(2), "active"),
+        (names[1], 2, dataset_spec(3), "active"), (names[2], 1, dataset_spec(4), "active")]
+    assert rows[0]["id"] == kept["id"]  # the content its name had: that version
+    assert [r["run_id"] for r in rows[1:]] == [run, run, None]
+    again = store.register_assets("dataset", items[:3])  # a retry registers nothing twice
+    assert [r["id"] for r in again] == [r["id"] for r in rows[:3]]
+    assert [a["version"] for a in store.list_assets("dataset", names[1])] == [1, 2]
+    assert sorted((r["role"], r["name"], r["version"]) for r in store.list_lineage(run_id=run)) == sorted(
+        [("output", names[0], 1), ("output", names[1], 1), ("output", names[1], 2)])
+    assert store.register_assets("dataset", []) == []
+
+
+@pytest.mark.parametrize("bad, error", [
+    ({"spec": {"type": "file", "files": []}}, r"assets\[1\].*field 'sources'"),
+    ({"name": "../x"}, r"assets(\[1\]|\.1\.).*name"),  # the server names it body.assets.1.name
+    ({"content_hash": "zz"}, r"assets(\[1\]|\.1\.).*content_hash"),
+    ({"state": "Pwned"}, r"assets(\[1\]|\.1\.).*state"),
+])
+def test_register_assets_checks_every_item_before_writing_any(store, bad, error):
+    good = {"name": unique("m"), "spec": dataset_spec(1)}
+    with pytest.raises(ConfigError, match=error):
+        store.register_assets("dataset", [good, {"name": unique("m"), "spec": dataset_spec(2), **bad}])
+    assert store.get_asset("dataset", good["name"]) is None
+    with pytest.raises(NotFoundError):
+        store.register_assets("dataset", [{**good, "run_id": "no_such_run"}])
+    assert store.get_asset("dataset", good["name"]) is None
+
+
 def test_a_spec_that_does_not_fit_its_kind_is_refused_naming_the_field(store):
     name = unique("ds")
     with pytest.raises(ConfigError, match=r"spec of a dataset: field 'sources': Field required"):

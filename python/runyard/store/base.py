@@ -196,6 +196,15 @@ class RunStore(JobStore):
                        asset_id: str | None = None, state: str = "active") -> dict[str, Any]: ...
 
     @abc.abstractmethod
+    def register_assets(self, kind: str, assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Register many active versions at once (a ParallelRunStep's models): each item
+        ``{"name", "spec", "content_hash" (optional), "run_id" (optional)}`` is registered as
+        ``register_asset`` would (a content hash its name already has returns that version),
+        and an item with a ``run_id`` is recorded as that run's ``output`` (lineage). The rows,
+        in the items' order. Every item is checked before any is written; a store writes a
+        request's items in one transaction (all or none)."""
+
+    @abc.abstractmethod
     def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod

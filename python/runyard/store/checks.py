@@ -281,6 +281,36 @@ def asset(kind: Any, name: Any, spec: Any, content_hash: Any, asset_id: Any, sta
     one_of(state, "state", ASSET_STATES)
 
 
+#: the fields of an item of ``register_assets``
+ASSET_ITEM_FIELDS = frozenset({"name", "spec", "content_hash", "run_id"})
+
+
+def asset_items(kind: Any, items: Any) -> list[dict[str, Any]]:
+    """The items of ``register_assets``, each checked as ``asset`` checks one (an error names
+    the item: ``assets[3]: ...``); each with its spec's JSON text as ``spec_text``."""
+    one_of(kind, "kind", ASSET_KINDS)
+    if not isinstance(items, list):
+        raise ConfigError(f"assets: expected a list of assets, got {type(items).__name__}")
+    checked = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise ConfigError(f"expected a mapping with {', '.join(sorted(ASSET_ITEM_FIELDS))}, "
+                                  f"got {type(item).__name__}")
+            unknown = sorted(set(item) - ASSET_ITEM_FIELDS)
+            if unknown:
+                raise ConfigError(f"unknown field(s) {', '.join(map(repr, unknown))}; an asset has "
+                                  f"{', '.join(sorted(ASSET_ITEM_FIELDS))}")
+            asset(kind, item.get("name"), item.get("spec"), item.get("content_hash"), None, "active")
+            if item.get("run_id") is not None:
+                ids.check_id(item["run_id"], "run_id")
+        except ConfigError as e:
+            raise ConfigError(f"assets[{index}]: {e}") from None
+        checked.append({"name": item["name"], "spec_text": spec_json(item["spec"]),
+                        "content_hash": item.get("content_hash"), "run_id": item.get("run_id")})
+    return checked
+
+
 def spec_json(spec: Any) -> str:
     if not isinstance(spec, dict):
         raise ConfigError(f"spec: expected a mapping, got {type(spec).__name__}")

@@ -44,6 +44,8 @@ except ModuleNotFoundError as e:  # pragma: no cover - depends on the installed 
 API = "/api/v1"
 ENV_TOKEN = "RUNYARD_TOKEN"
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: asset versions per ``register_assets`` request (the server takes at most 1,000)
+ASSET_BATCH = 500
 #: the same for an interactive call (a notebook, the CLI), which should fail fast
 INTERACTIVE_RETRY_WINDOW_S = 10.0
 _RETRY_STATUSES = frozenset({502, 503, 504})
@@ -319,6 +321,14 @@ class HttpStore(RunStore):
         return self._write("POST", f"/assets/{_segment(kind)}", {
             "name": name, "spec": spec, "content_hash": content_hash, "create_new_version": create_new_version,
             "run_id": run_id, "asset_id": asset_id, "state": state})
+
+    def register_assets(self, kind: str, assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """In requests of at most ``ASSET_BATCH`` items, each all or none on the server."""
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(assets), ASSET_BATCH):
+            rows += self._write("POST", f"/asset-batches/{_segment(kind)}",
+                                {"assets": assets[start:start + ASSET_BATCH]})
+        return rows
 
     def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
         params = {"version": version} if version is not None else None

@@ -682,6 +682,63 @@ class SqlStore(RunStore):
             conn.execute(sa.insert(t.assets).values(**row))
             return _asset_row(row)
 
+    def register_assets(self, kind: str, assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Many versions in one transaction (see ``RunStore.register_assets``): a few queries for
+        the whole batch, not a few per item."""
+        items = checks.asset_items(kind, assets)
+        if not items:
+            return []
+        now = time.time()
+        with self._write() as conn:
+            runs = sorted({item["run_id"] for item in items if item["run_id"] is not None})
+            for run_id in runs:
+                self._existing(conn, run_id)
+            names = sorted({item["name"] for item in items})
+            hashes = sorted({item["content_hash"] for item in items if item["content_hash"] is not None})
+            known: dict[tuple[str, str], dict[str, Any]] = {}  # (name, hash) -> its newest version's row
+            latest: dict[str, int] = {}
+            for start in range(0, len(names), 400):
+                chunk = names[start:start + 400]
+                if hashes:
+                    for begin in range(0, len(hashes), 400):
+                        found = conn.execute(sa.select(t.assets).where(
+                            t.assets.c.kind == kind, t.assets.c.name.in_(chunk),
+                            t.assets.c.hash.in_(hashes[begin:begin + 400])).order_by(t.assets.c.version)).mappings()
+                        known.update({(row["name"], row["hash"]): dict(row) for row in found})
+                latest.update(conn.execute(sa.select(t.assets.c.name, sa.func.max(t.assets.c.version)).where(
+                    t.assets.c.kind == kind, t.assets.c.name.in_(chunk)).group_by(t.assets.c.name)).all())
+            rows, new = [], []
+            for item in items:
+                key = (item["name"], item["content_hash"])
+                if item["content_hash"] is not None and key in known:
+                    rows.append(known[key])
+                    continue
+                version = latest.get(item["name"], 0) + 1
+                latest[item["name"]] = version
+                row = {"kind": kind, "name": item["name"], "version": version, "id": uuid.uuid4().hex,
+                       "hash": item["content_hash"], "spec": item["spec_text"], "state": "active",
+                       "run_id": item["run_id"], "created_at": now, "updated_at": now}
+                new.append(row)
+                rows.append(row)
+                if item["content_hash"] is not None:
+                    known[key] = row
+            if new:
+                conn.execute(sa.insert(t.assets), new)
+            outputs = {(item["run_id"], row["name"], row["version"])
+                       for item, row in zip(items, rows) if item["run_id"] is not None}
+            if outputs:
+                recorded: set[tuple[str, str, int]] = set()
+                for start in range(0, len(runs), 400):
+                    recorded.update(conn.execute(sa.select(t.lineage.c.run_id, t.lineage.c.name, t.lineage.c.version)
+                                                 .where(t.lineage.c.run_id.in_(runs[start:start + 400]),
+                                                        t.lineage.c.role == "output", t.lineage.c.kind == kind,
+                                                        t.lineage.c.label.is_(None))).all())
+                lines = [{"run_id": run_id, "role": "output", "kind": kind, "name": name, "version": version,
+                          "label": None, "at": now} for run_id, name, version in sorted(outputs - recorded)]
+                if lines:
+                    conn.execute(sa.insert(t.lineage), lines)
+        return [_asset_row(row) for row in rows]
+
     def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
         """Version ``version`` of ``name`` (the latest without one), or None."""
         checks.one_of(kind, "kind", checks.ASSET_KINDS)

@@ -317,6 +317,19 @@ class AssetBody(Body):
     state: AssetState = "active"
 
 
+class AssetItem(Body):
+    name: Id
+    spec: dict[str, JsonValue] = Field(description="in the shape of the asset's kind (runyard.store.asset_specs)")
+    content_hash: Optional[Sha256] = None
+    run_id: Optional[Id] = None
+
+
+class AssetsBody(Body):
+    """Many versions registered at once, all or none (``RunStore.register_assets``)."""
+
+    assets: list[AssetItem] = Field(max_length=1000)
+
+
 class AssetUpdateBody(Body):
     spec: Optional[dict[str, JsonValue]] = Field(None, description="the whole new spec, in the shape of the "
                                                                    "asset's kind (runyard.store.asset_specs)")

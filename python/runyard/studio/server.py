@@ -414,6 +414,14 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             kind, body.name, body.spec, content_hash=body.content_hash, create_new_version=body.create_new_version,
             run_id=body.run_id, asset_id=body.asset_id, state=body.state))
 
+    @app.post(f"{API}/asset-batches/{{kind}}")
+    def register_assets(kind: m.AssetKind, body: m.AssetsBody, key: Optional[str] = Key,
+                        caller: Caller = Who) -> list[dict[str, Any]]:
+        for item in body.assets:
+            caller.registers_asset(kind, item.run_id)
+        return once(key, lambda: store.register_assets(
+            kind, [item.model_dump(exclude_none=True) for item in body.assets]))
+
     @app.get(f"{API}/assets/{{kind}}/{{asset_name}}")
     def get_asset(kind: m.AssetKind, asset_name: str = PathParam(pattern=ids.ID_PATTERN),
                   version: Optional[int] = Query(None, ge=1, le=2 ** 31 - 1)) -> dict[str, Any]:

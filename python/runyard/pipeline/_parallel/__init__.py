@@ -1,8 +1,10 @@
 """The job of a ParallelRunStep: ``python -m runyard.pipeline._parallel --settings JSON
-[--dataset NAME PATH | --folder NAME PATH]... [--output PATH] -- ARGUMENTS...``.
+[--dataset NAME PATH|direct | --folder NAME PATH]... [--output PATH] -- ARGUMENTS...``.
 
 This process is the coordinator: it plans the mini batches (``batches``), starts the workers
-(``pool``), hands each ready worker the next mini batch, and applies the config's failure
+(``pool``), hands each ready worker the next mini batch (and, while more are left than there
+are workers, one more to wait behind it, so that no worker waits for the coordinator), writes
+the models the workers register in bulk (``models``), and applies the config's failure
 settings as Azure ML defined them: a ``run()`` that raises, returns a wrong value, outlives
 ``run_invocation_timeout`` (its worker is killed) or whose worker dies is a failed try, and
 the mini batch goes back to the queue until it has had ``run_max_try`` tries; then it is

@@ -2,7 +2,9 @@
 
 A ``MiniBatch`` says what a worker hands to ``run()``: file paths (a file input), table
 files to read as one DataFrame (a partition of a partitioned tabular dataset), or a
-DataFrame (rows of a tabular dataset). Its ``batch_id`` is stable for the same data and
+DataFrame (rows of a tabular dataset). A dataset delivered into the job's folder is read
+there; one read where it is (``direct``, on this machine's folders) has each file's sha256
+with it, and the worker refuses bytes that hash otherwise, as a dataset's own reads do. Its ``batch_id`` is stable for the same data and
 settings (the partition's key values, or the input and the batch's number), so a later run
 of the step can tell which mini batches an earlier one finished.
 """
@@ -10,10 +12,12 @@ of the step can tell which mini batches an earlier one finished.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from ...data import tabular
+from ...errors import ConfigError
 from ..parallel_run_config import bytes_per_batch, files_per_batch
 
 
@@ -29,6 +33,8 @@ class MiniBatch:
     frame: Any = None
     #: files or rows; for table files, known once a worker has read them
     items: int | None = None
+    #: each table file's sha256, when it is read where it is (not delivered into the job's folder)
+    sha256: list[str | None] | None = None
 
 
 def plan(settings: dict[str, Any], file_inputs: dict[str, list[str]], tables: dict[str, Any]) -> list[MiniBatch]:
@@ -48,18 +54,30 @@ def plan(settings: dict[str, Any], file_inputs: dict[str, list[str]], tables: di
     return batches
 
 
+def dataset_files(dataset: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(full path, the file's entry) of each file of a dataset input: in the job's folder when
+    it was delivered there, else where it is on this machine."""
+    if dataset._delivered is not None:
+        return [(str(dataset._delivered / item["path"]), item) for item in dataset._files]
+    from ...data import sources as src
+    return [(str(src.local_path(source, item["path"], dataset._workspace)), item)
+            for source, item in src.iter_files(dataset._sources, dataset._files)]
+
+
 def _partitions(name: str, dataset: Any, keys: list[str], first: int) -> list[MiniBatch]:
     groups: dict[tuple[Any, ...], MiniBatch] = {}
-    for item in dataset._files:
-        full = str(dataset._delivered / item["path"])
+    direct = dataset._delivered is None
+    for full, item in dataset_files(dataset):
         values = tabular.partition_values(dataset._format, full, repr(item["path"]))
         key = tuple(values[k] for k in keys)
         if key not in groups:
             partition = {k: values[k] for k in keys}
             shown = ",".join(f"{k}={v}" for k, v in partition.items())
             groups[key] = MiniBatch(first + len(groups), f"{name}:{shown}", name, "table_files", partition=partition,
-                                    format=dataset._format)
+                                    format=dataset._format, sha256=[] if direct else None)
         groups[key].files.append(full)
+        if direct:
+            groups[key].sha256.append(item.get("sha256"))
     return list(groups.values())
 
 
@@ -88,6 +106,11 @@ def read_mini_batch(batch: MiniBatch) -> Any:
     if batch.kind == "frame":
         return batch.frame.reset_index(drop=True)
     files = []
-    for full in batch.files:
-        files.append((Path(full).name, full, repr(full), Path(full).read_bytes()))
+    for number, full in enumerate(batch.files):
+        data = Path(full).read_bytes()
+        expected = batch.sha256[number] if batch.sha256 else None
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+            raise ConfigError(f"file {full!r} of input {batch.input!r} changed since the step was submitted (its "
+                              f"bytes hash otherwise); a dataset's files must not change while it is in use")
+        files.append((Path(full).name, full, repr(full), data))
     return tabular.read(batch.format, files)

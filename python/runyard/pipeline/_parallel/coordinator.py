@@ -7,16 +7,17 @@ import argparse
 import collections
 import json
 import os
+import selectors
 import shutil
 import tempfile
 import time
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 from . import RESUME_ENV
 from . import table
-from .batches import MiniBatch, folder_files, plan
+from .batches import MiniBatch, dataset_files, folder_files, plan
+from .models import ModelWriter, remover
 from .pool import LocalProcessPool, WorkerHandle, WorkerPool
 
 
@@ -50,14 +51,31 @@ def _pool(settings: dict[str, Any], arguments: list[str], output_dir: str) -> Wo
 
 
 class _Slot:
-    """A worker and what it is doing."""
+    """A worker, the mini batch it runs and the one sent to wait behind it."""
 
     def __init__(self, handle: WorkerHandle):
         self.handle = handle
         self.ready = False
         self.batch: MiniBatch | None = None
+        #: sent ahead while ``batch`` runs, so that the worker never waits for the coordinator
+        #: between mini batches; not tried until it starts
+        self.next: MiniBatch | None = None
         self.deadline = 0.0
         self.started = 0.0
+        self.fds: list[int] = []  # what the coordinator's selector watches for it
+
+    def begin_next(self, timeout: float) -> None:
+        """The running mini batch ended: the one sent ahead runs now."""
+        self.batch, self.next = self.next, None
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+
+    def take_back(self, rows: dict[int, dict[str, Any]], queue: collections.deque) -> None:
+        """The worker is gone: the mini batch sent ahead goes back to the queue, untried."""
+        if self.next is not None:
+            rows[self.next.index]["tries"] -= 1
+            queue.appendleft(self.next)
+            self.next = None
 
 
 class Coordinator:
@@ -76,6 +94,7 @@ class Coordinator:
         self.spans: dict[int, tuple[int, int]] = {}
         self.aborted: str | None = None
         self.carried = 0  # mini batches an earlier run finished
+        self.models: ModelWriter | None = None  # the models the workers register, once work starts
 
     # -- the run -----------------------------------------------------------------------
     def run(self) -> int:
@@ -91,7 +110,17 @@ class Coordinator:
                  + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
                  + f"; {min(count, len(queue)) if queue else 0} worker process(es)")
         if queue:
-            self._work(queue, min(count, len(queue)))
+            from ...run import Run
+            workspace = Run.get_context().workspace
+            self.models = ModelWriter(workspace, remover(workspace, Run.get_context().id))
+            try:
+                self._work(queue, min(count, len(queue)))
+                # the step stopped early: the mini batches that returned keep their models
+                self._flushed(self.models.finished(wait=True), None)
+                if self.models.pending:
+                    self._flushed(self.models.flush(), None)
+            finally:
+                self.models.close()
         self._finish()
         return 0
 
@@ -109,12 +138,13 @@ class Coordinator:
                 if dataset._type == "tabular":
                     tables[name] = dataset
                 else:
-                    file_inputs[name] = [str(dataset._delivered / item["path"]) for item in dataset._files]
+                    file_inputs[name] = [full for full, _ in dataset_files(dataset)]
         batches = plan(self.settings, file_inputs, tables)
         for batch in batches:
             self.rows[batch.index] = {"batch_id": batch.batch_id, "input": batch.input, "partition": batch.partition,
                                       "status": "NotRun", "tries": 0, "duration_s": 0.0, "items": batch.items,
-                                      "results": None, "error": None, "traceback": None, "reused_from": None}
+                                      "results": None, "error": None, "traceback": None, "reused_from": None,
+                                      "models": []}
         self.resumed_from = self._carry_over(batches)
         return batches
 
@@ -139,7 +169,7 @@ class Coordinator:
             if old is None:
                 continue
             self.rows[batch.index].update(status="Succeeded", tries=old["tries"], duration_s=old["duration_s"],
-                                          items=old["items"], results=old["results"],
+                                          items=old["items"], results=old["results"], models=old.get("models") or [],
                                           reused_from=old.get("reused_from") or earlier["run_id"])
             if self.append_file is not None and old.get("result_span"):
                 start, length = old["result_span"]
@@ -147,39 +177,72 @@ class Coordinator:
         return earlier["run_id"]
 
     def _work(self, queue: collections.deque, workers: int) -> None:
-        settings = self.settings
-        slots = [_Slot(self.pool.start(worker_id)) for worker_id in range(workers)]
+        # one selector for the whole step (what ``multiprocessing.connection.wait`` builds anew
+        # on every call, about 60 us each, several times per mini batch)
+        self.selector = selectors.DefaultSelector()
+        slots = [self._watch(_Slot(self.pool.start(worker_id))) for worker_id in range(workers)]
         next_id = workers
         scheduled: set[int] = set()
         try:
-            while (queue or any(s.batch for s in slots)) and self.aborted is None:
+            while (queue or any(s.batch for s in slots) or self.models.busy) and self.aborted is None:
                 for slot in slots:
                     if slot.ready and slot.batch is None and queue:
-                        batch = queue.popleft()
-                        scheduled.add(batch.index)
-                        self.rows[batch.index]["tries"] += 1
-                        slot.batch, slot.started = batch, time.monotonic()
-                        slot.deadline = slot.started + settings["run_invocation_timeout"]
-                        slot.handle.send(batch)
+                        self._send(slot, queue.popleft(), scheduled)
+                    # while more are left than there are workers, one more waits in the worker's
+                    # pipe (the tail goes to whichever worker is free first)
+                    if slot.batch is not None and slot.next is None and len(queue) > len(slots):
+                        self._send(slot, queue.popleft(), scheduled, ahead=True)
                 now = time.monotonic()
                 busy = [s.deadline for s in slots if s.batch is not None]
                 timeout = max(0.0, min(busy) - now) if busy else 1.0
-                wait([w for s in slots for w in s.handle.waitables()], timeout=min(timeout, 1.0))
+                self.selector.select(min(timeout, 1.0, self.models.seconds_to_due()))
                 for index, slot in enumerate(list(slots)):
                     replace = self._attend(slot, queue)
                     if replace:
-                        slots[index] = _Slot(self.pool.start(next_id))
+                        self._unwatch(slot)
+                        slots[index] = self._watch(_Slot(self.pool.start(next_id)))
                         next_id += 1
                     if self.aborted:
                         break
+                self._flushed(self.models.finished(), queue)
+                if self.aborted is None and self.models.due(idle=not any(s.batch for s in slots)):
+                    self.models.start_flush()
                 if not queue and len(scheduled) == self.total - self.carried and self.aborted is None:
                     self._check_percent()
         finally:
             for slot in slots:
+                self._unwatch(slot)
                 if self.aborted is None and slot.batch is None:
                     slot.handle.close(10)
                 else:
                     slot.handle.kill()
+                    if slot.batch is not None:  # stopped mid-try: what it registered goes
+                        self.models.failed(slot.batch.index)
+            self.selector.close()
+
+    def _watch(self, slot: _Slot) -> _Slot:
+        slot.fds = [w if isinstance(w, int) else w.fileno() for w in slot.handle.waitables()]
+        for fd in slot.fds:
+            self.selector.register(fd, selectors.EVENT_READ)
+        return slot
+
+    def _unwatch(self, slot: _Slot) -> None:
+        for fd in slot.fds:
+            try:
+                self.selector.unregister(fd)
+            except (KeyError, ValueError):
+                pass
+        slot.fds = []
+
+    def _send(self, slot: _Slot, batch: MiniBatch, scheduled: set[int], ahead: bool = False) -> None:
+        scheduled.add(batch.index)
+        self.rows[batch.index]["tries"] += 1
+        if ahead:
+            slot.next = batch
+        else:
+            slot.batch, slot.started = batch, time.monotonic()
+            slot.deadline = slot.started + self.settings["run_invocation_timeout"]
+        slot.handle.send(batch)
 
     def _attend(self, slot: _Slot, queue: collections.deque) -> bool:
         """Read the worker's messages and notice its death or timeout; True: replace it."""
@@ -195,21 +258,27 @@ class Coordinator:
                 return False
             elif kind == "started":
                 self.rows[message[1]]["items"] = message[2]
+            elif kind == "models":
+                self.models.stage(message[1], message[2])
             elif kind == "done":
                 _, index, count, text, duration = message
-                self._succeeded(index, count, text.encode("utf-8"), duration)
-                slot.batch = None
+                if not self.models.done(index, (count, text, duration)):  # else: once its models are written
+                    self._succeeded(index, count, text.encode("utf-8"), duration)
+                slot.begin_next(self.settings["run_invocation_timeout"])
             elif kind == "failed":
                 _, index, error, trace, duration = message
+                self.models.failed(index)
                 self._try_failed(index, error, trace, duration, queue)
-                slot.batch = None
+                slot.begin_next(self.settings["run_invocation_timeout"])
         reason = slot.handle.exit_reason()
         if reason is not None:
             if not slot.ready:
                 self.aborted = (f"worker {slot.handle.worker_id} ended before init() returned ({reason}); see the "
                                 f"log above")
                 return False
+            slot.take_back(self.rows, queue)
             if slot.batch is not None:
+                self.models.failed(slot.batch.index)
                 self._try_failed(slot.batch.index, f"WorkerDied: the worker process ended while running this mini "
                                                    f"batch ({reason}); it was replaced", None,
                                  time.monotonic() - slot.started, queue)
@@ -219,6 +288,8 @@ class Coordinator:
         if slot.batch is not None and time.monotonic() > slot.deadline:
             timeout = self.settings["run_invocation_timeout"]
             slot.handle.kill()
+            slot.take_back(self.rows, queue)
+            self.models.failed(slot.batch.index)
             self._try_failed(slot.batch.index, f"TimeoutError: run() did not return within run_invocation_timeout="
                                                f"{timeout}s; its worker was killed and replaced", None,
                              time.monotonic() - slot.started, queue)
@@ -227,6 +298,25 @@ class Coordinator:
         return False
 
     # -- outcomes ------------------------------------------------------------------------
+    def _flushed(self, outcome: Any, queue: collections.deque | None) -> None:
+        """A flush of registered models ended: its mini batches have succeeded. One the store
+        refused is a failed try of each (``queue`` None: the step is ending, so they have
+        failed)."""
+        if outcome is None:
+            return
+        written, error = outcome
+        for index, (ids, (count, text, duration)) in sorted(written.items()):
+            if error is None:
+                self.rows[index]["models"] = ids
+                self._succeeded(index, count, text.encode("utf-8"), duration)
+                continue
+            message = f"ModelRegistrationError: the mini batch's models were not registered: {error}"
+            if queue is not None:
+                self._try_failed(index, message, None, duration, queue)
+            else:
+                self.rows[index]["tries"] = self.settings["run_max_try"]  # no try is left: the step ends
+                self._try_failed(index, message, None, duration, collections.deque())
+
     def _succeeded(self, index: int, count: int, data: bytes, duration: float) -> None:
         row = self.rows[index]
         row.update(status="Succeeded", results=count, error=None, traceback=None)
@@ -302,6 +392,8 @@ class Coordinator:
             path.write_text(json.dumps(document, default=str), encoding="utf-8")
             run.upload_file(table.FILE, str(path))
         run.add_properties({table.UNFINISHED_PROPERTY: str(self.total - counts["Succeeded"])})
+        if self.models is not None and self.models.written:
+            self.log(f"{self.models.written} model(s) registered in bulk in {self.models.seconds:.2f} s")
         failed = [row["batch_id"] for row in rows if row["status"] == "Failed"]
         shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
         self.log(f"summary: {counts['Succeeded']} of {self.total} mini batches succeeded"

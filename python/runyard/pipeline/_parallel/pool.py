@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import abc
 import multiprocessing
+import multiprocessing.forkserver
+import select
 from typing import Any
 
 from . import worker
@@ -27,7 +29,8 @@ class WorkerHandle(abc.ABC):
 
     @abc.abstractmethod
     def waitables(self) -> list[Any]:
-        """What ``multiprocessing.connection.wait`` watches for this worker (messages, death)."""
+        """What the coordinator's selector watches for this worker (messages, death): file
+        descriptors, or objects with a ``fileno()``; the same ones for the worker's life."""
 
     @abc.abstractmethod
     def receive(self) -> Any | None:
@@ -59,7 +62,12 @@ class LocalProcessPool(WorkerPool):
 
     def __init__(self, settings: dict[str, Any], arguments: list[str], output_dir: str):
         self.context = multiprocessing.get_context("forkserver")
-        self.context.set_forkserver_preload(["runyard.pipeline._parallel.worker", "runyard.run"])
+        # pandas and pyarrow too, when they are there (a worker reads tabular mini batches with
+        # them): imported once, not by each worker (the fork server passes over a missing one)
+        self.context.set_forkserver_preload(["runyard.pipeline._parallel.worker", "runyard.run", "pandas",
+                                             "pyarrow.parquet"])
+        # started now, it imports those while the coordinator plans the mini batches
+        multiprocessing.forkserver.ensure_running()
         self.settings = settings
         self.arguments = arguments
         self.output_dir = output_dir
@@ -78,6 +86,9 @@ class _LocalWorker(WorkerHandle):
         self.worker_id = worker_id
         self.process = process
         self.connection = connection
+        # whether a message waits, in a microsecond (Connection.poll builds a selector each time)
+        self._poller = select.poll()
+        self._poller.register(connection.fileno(), select.POLLIN)
 
     def send(self, message: Any) -> None:
         self.connection.send(message)
@@ -87,7 +98,7 @@ class _LocalWorker(WorkerHandle):
 
     def receive(self) -> Any | None:
         try:
-            if self.connection.poll():
+            if self._poller.poll(0):
                 return self.connection.recv()
         except (EOFError, OSError):
             return None

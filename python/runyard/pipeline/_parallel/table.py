@@ -6,7 +6,8 @@ Stored as the run's file ``parallel_run/partitions.json``::
      "summary": {"batches": 120, "succeeded": 118, "failed": 2, "not_run": 0, "reused": 0, ...},
      "partitions": [{"batch_id": "sales:store=1", "input": "sales", "partition": {"store": "1"},
                      "status": "Succeeded", "tries": 1, "duration_s": 0.12, "items": 200, "results": 1,
-                     "error": null, "traceback": null, "reused_from": null, "result_span": [0, 14]}, ...]}
+                     "error": null, "traceback": null, "reused_from": null, "models": ["sales-1-...:1"],
+                     "result_span": [0, 14]}, ...]}
 
 ``result_span`` (offset and length in bytes of the mini batch's lines in the append_row file)
 lets a later run carry a succeeded mini batch's results over; ``get_partition_results``

@@ -33,6 +33,7 @@ class MiniBatchContext:
 
 
 def main(connection: Any, settings: dict[str, Any], worker_id: int, arguments: list[str], output_dir: str) -> None:
+    from . import models
     from .batches import read_mini_batch
     script = Path(settings["entry_script"]).resolve()
     sys.argv = [str(script), *arguments]
@@ -59,13 +60,18 @@ def main(connection: Any, settings: dict[str, Any], worker_id: int, arguments: l
         if batch is None:
             break
         started = time.monotonic()
+        models.start(batch.index)
         try:
             mini_batch = read_mini_batch(batch)
             connection.send(("started", batch.index, len(mini_batch)))
             result = run(mini_batch, MiniBatchContext(batch)) if takes_context else run(mini_batch)
             count, text = _result_rows(result, settings["output_action"])
+            registered = models.take()
+            if registered:  # the coordinator registers them once the mini batch is done
+                connection.send(("models", batch.index, registered))
             connection.send(("done", batch.index, count, text, time.monotonic() - started))
         except BaseException as e:
+            models.take()
             connection.send(("failed", batch.index, f"{type(e).__name__}: {e}", traceback.format_exc(),
                              time.monotonic() - started))
         finally:
