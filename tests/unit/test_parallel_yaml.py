@@ -162,7 +162,7 @@ BAD = [  # (what, old, new, the line's text, the field, words of the message)
      "folder './nowhere' does not exist"),
     ("missing entry script", "  entry_script: score.py", "  entry_script: other.py", "entry_script:",
      "task.entry_script", "'other.py' does not exist in source_directory"),
-    ("entry script not Python", "  entry_script: score.py", "  entry_script: score.R", "entry_script:",
+    ("entry script neither Python nor R", "  entry_script: score.py", "  entry_script: score.sh", "entry_script:",
      "task.entry_script", "must name a Python file"),
     ("unknown environment", "  entry_script: score.py", "  entry_script: score.py\n  environment: azureml:nosuch:3",
      "environment:", "task.environment", "environment 'nosuch' version 3 is not registered"),

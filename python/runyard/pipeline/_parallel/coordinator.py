@@ -63,6 +63,7 @@ class _Slot:
         self.deadline = 0.0
         self.started = 0.0
         self.fds: list[int] = []  # what the coordinator's selector watches for it
+        self.watched: list[Any] = []  # the handle's waitables they are the descriptors of
 
     def begin_next(self, timeout: float) -> None:
         """The running mini batch ended: the one sent ahead runs now."""
@@ -202,6 +203,8 @@ class Coordinator:
                         self._unwatch(slot)
                         slots[index] = self._watch(_Slot(self.pool.start(next_id)))
                         next_id += 1
+                    else:
+                        self._rewatch(slot)
                     if self.aborted:
                         break
                 self._flushed(self.models.finished(), queue)
@@ -221,10 +224,20 @@ class Coordinator:
             self.selector.close()
 
     def _watch(self, slot: _Slot) -> _Slot:
-        slot.fds = [w if isinstance(w, int) else w.fileno() for w in slot.handle.waitables()]
+        slot.watched = slot.handle.waitables()
+        slot.fds = [w if isinstance(w, int) else w.fileno() for w in slot.watched]
         for fd in slot.fds:
             self.selector.register(fd, selectors.EVENT_READ)
         return slot
+
+    def _rewatch(self, slot: _Slot) -> None:
+        """A worker whose waitables changed (an R worker's listener, then its connection) is
+        watched by what it has now; the objects are compared, since a closed one's descriptor
+        number may come back for its successor."""
+        now = slot.handle.waitables()
+        if len(now) != len(slot.watched) or any(a is not b for a, b in zip(now, slot.watched)):
+            self._unwatch(slot)
+            self._watch(slot)
 
     def _unwatch(self, slot: _Slot) -> None:
         for fd in slot.fds:

@@ -30,7 +30,8 @@ class WorkerHandle(abc.ABC):
     @abc.abstractmethod
     def waitables(self) -> list[Any]:
         """What the coordinator's selector watches for this worker (messages, death): file
-        descriptors, or objects with a ``fileno()``; the same ones for the worker's life."""
+        descriptors, or objects with a ``fileno()``. They may change (an R worker's listener,
+        then its connection): the coordinator asks again after each look at the worker."""
 
     @abc.abstractmethod
     def receive(self) -> Any | None:
