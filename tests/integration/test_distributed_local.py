@@ -120,11 +120,14 @@ def test_the_ranks_entry_point_reports_a_failing_mpi_rank(tmp_path, process_gone
     assert not (tmp_path / "logs" / ".failed_rank").exists()
 
 
-def test_canceling_an_mpi_job_signals_every_rank(experiment, project, wait_for, process_gone):
-    """SIGTERM reaches each rank's own process (under mpirun and runyard's rank wrapper)."""
+def test_canceling_an_mpi_job_signals_every_rank(experiment, project, wait_for, process_gone, monkeypatch):
+    """SIGTERM reaches each rank's own process (under mpirun and runyard's rank wrapper), and
+    each has the cancel's grace, not Open MPI's one second, before SIGKILL."""
+    monkeypatch.setenv("RUNYARD_CANCEL_GRACE_SECONDS", "10")  # the job's supervisor inherits it
     src = project({"t.py": """\
 import os, signal, sys, time
 def stop(*_):
+    time.sleep(3)  # past Open MPI's own second before its SIGKILL
     open(os.path.join(os.environ["RUNYARD_OUTPUTS_DIR"], f"sigterm_{os.environ['RANK']}"), "w").close()
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
@@ -143,7 +146,9 @@ time.sleep(60)
     run.cancel()
     details = run.wait_for_completion(timeout=60, raise_on_error=False)
     assert details["status"] == st.CANCELED
-    assert {"outputs/sigterm_0", "outputs/sigterm_1"} <= set(run.get_file_names())
+    names = run.get_file_names()
+    assert {"outputs/sigterm_0", "outputs/sigterm_1"} <= set(names)
+    assert not [name for name in names if ".rank_pid" in name]  # the ranks' records are not the run's files
     assert all(process_gone(pid) for pid in started)
 
 

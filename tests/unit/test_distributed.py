@@ -93,7 +93,7 @@ def test_a_python_command_runs_under_mpi4py_when_its_python_has_it(tmp_path):
 
 def _rank_wrapper(tmp_path, rank: int, command: str) -> tuple[list[str], dict[str, str]]:
     """The command line and variables of the shell mpirun would start as rank ``rank``."""
-    argv = mpirun_argv("mpirun", 2, ["/bin/sh", "-c", command])
+    argv = mpirun_argv("mpirun", 2, ["/bin/sh", "-c", command], 10)
     env = {**os.environ, "OMPI_COMM_WORLD_RANK": str(rank), "OMPI_COMM_WORLD_SIZE": "2",
            "OMPI_COMM_WORLD_LOCAL_RANK": str(rank), "OMPI_COMM_WORLD_LOCAL_SIZE": "2",
            "RUNYARD_LOGS_DIR": str(tmp_path)}

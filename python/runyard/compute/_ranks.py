@@ -14,6 +14,7 @@ As torchrun does, the first process that fails ends the others and its exit code
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -83,9 +84,14 @@ def wait_all(procs: list[subprocess.Popen], timeout: float) -> int | None:
         time.sleep(min(0.05, left))
 
 
-def stop_all(procs: list[subprocess.Popen], grace_s: float) -> None:
+def stop_all(procs: list[subprocess.Popen], grace_s: float, rank_pids: Path | None = None) -> None:
     """SIGTERM to every process's group, SIGKILL to those still there after ``grace_s``, then
-    to anything they left behind."""
+    to anything they left behind. ``rank_pids``: the folder where ranks under mpirun record
+    their process ids (see ``_MPI_RANK``): their groups are signalled directly, since mpirun
+    passes a SIGTERM on to its ranks only after ``odls_base_sigkill_timeout``."""
+    groups = _rank_groups(rank_pids) if rank_pids is not None else []
+    for group in groups:
+        signal_group(group, signal.SIGTERM)
     for proc in procs:
         signal_group(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
@@ -95,8 +101,25 @@ def stop_all(procs: list[subprocess.Popen], grace_s: float) -> None:
         except subprocess.TimeoutExpired:
             signal_group(proc.pid, signal.SIGKILL)
             proc.wait()
+    for group in groups:
+        signal_group(group, signal.SIGKILL)
     for proc in procs:
         signal_group(proc.pid, signal.SIGKILL)
+
+
+def _rank_groups(folder: Path) -> list[int]:
+    """The process groups of the ranks still running that recorded themselves in ``folder``
+    (never this process's own group)."""
+    own = os.getpgid(0)
+    groups = []
+    for path in folder.glob(f"{RANK_PID_FILE}.*"):
+        try:
+            group = os.getpgid(int(path.read_text().strip()))
+        except (OSError, ValueError):  # ended (its wrapper removes the file) or half-written
+            continue
+        if group != own and group not in groups:
+            groups.append(group)
+    return groups
 
 
 def signal_group(pid: int, sig: int) -> None:
@@ -122,19 +145,24 @@ def free_ports(count: int) -> list[int]:
 
 #: where the first rank under mpirun that failed records itself ("RANK CODE"), for the run's error
 FAILED_RANK_FILE = ".failed_rank"
+#: where each rank under mpirun records its process id while it runs (``.rank_pid.RANK``)
+RANK_PID_FILE = ".rank_pid"
 
 #: run by mpirun as each rank: torch.distributed's variables from Open MPI's, rank 0's output
 #: to mpirun's (the run's driver log), every other rank's to its own log. The command runs as a
 #: child, not exec'd, so that a rank failing on its own records which one it was (mpirun then
-#: ends the others and exits with its code). Open MPI signals each rank's process group, child
-#: included: the traps keep this shell waiting for its child, and a rank stopped that way
-#: (cancel, or mpirun ending the job) records nothing.
+#: ends the others and exits with its code). Each rank is a process group of its own (Open MPI
+#: makes it one), recorded while it runs for a cancel to signal at once (``stop_all``); a
+#: signal to the group reaches the child too: the traps keep this shell waiting for its child,
+#: and a rank stopped that way (cancel, or mpirun ending the job) records nothing.
 _MPI_RANK = ('export RANK="$OMPI_COMM_WORLD_RANK" WORLD_SIZE="$OMPI_COMM_WORLD_SIZE" '
              'LOCAL_RANK="$OMPI_COMM_WORLD_LOCAL_RANK" LOCAL_WORLD_SIZE="$OMPI_COMM_WORLD_LOCAL_SIZE" '
              'NODE_RANK=0 GROUP_RANK=0 RUNYARD_PROCESS_RANK="$OMPI_COMM_WORLD_RANK" '
              'PMI_RANK="$OMPI_COMM_WORLD_RANK" PMI_SIZE="$OMPI_COMM_WORLD_SIZE"; '
              'stopping=; trap stopping=1 TERM INT HUP; trap : USR1 USR2; '
+             'pid="$RUNYARD_LOGS_DIR/{pid}.$RANK"; echo $$ >"$pid"; '
              'if [ "$RANK" = 0 ]; then "$@"; else "$@" >>"$RUNYARD_LOGS_DIR/{log}" 2>&1; fi; code=$?; '
+             'rm -f "$pid"; '
              'if [ "$code" != 0 ] && [ -z "$stopping" ]; then failed="$RUNYARD_LOGS_DIR/{failed}"; '
              'echo "$RANK $code" >"$failed.$RANK" && ln "$failed.$RANK" "$failed" 2>/dev/null; '
              'rm -f "$failed.$RANK"; fi; exit "$code"')
@@ -148,14 +176,23 @@ def mpi_env(logs_dir: Path) -> dict[str, str]:
     return {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_ports(1)[0]), "RUNYARD_LOGS_DIR": str(logs_dir)}
 
 
-def mpirun_argv(mpirun: str, count: int, argv: list[str]) -> list[str]:
+def cancel_grace_s() -> float:
+    """How long a canceled job's processes have between SIGTERM and SIGKILL."""
+    return float(os.environ.get("RUNYARD_CANCEL_GRACE_SECONDS", "10"))
+
+
+def mpirun_argv(mpirun: str, count: int, argv: list[str], grace_s: float) -> list[str]:
     """``argv`` as ``count`` ranks on this machine under Open MPI's ``mpirun``: as many as asked
-    whatever the cores (--oversubscribe), unbound, and as root when the job is root's."""
+    whatever the cores (--oversubscribe), unbound, and as root when the job is root's. A
+    SIGTERM to mpirun reaches every rank, which then has ``grace_s`` (whole seconds, at least
+    one) before mpirun's SIGKILL: Open MPI's own default is one second, which a rank on a busy
+    machine can miss."""
     from ..distributed import rank_log_name  # its pydantic models: not for every supervisor
-    options = ["-np", str(count), "--oversubscribe", "--bind-to", "none"]
+    options = ["-np", str(count), "--oversubscribe", "--bind-to", "none",
+               "--mca", "odls_base_sigkill_timeout", str(max(1, math.ceil(grace_s)))]
     if os.geteuid() == 0:
         options.append("--allow-run-as-root")
-    wrapper = _MPI_RANK.format(log=rank_log_name("$RANK"), failed=FAILED_RANK_FILE)
+    wrapper = _MPI_RANK.format(log=rank_log_name("$RANK"), failed=FAILED_RANK_FILE, pid=RANK_PID_FILE)
     return [mpirun, *options, "/bin/sh", "-c", wrapper, "runyard-rank", *argv]
 
 
@@ -190,7 +227,10 @@ def failed_rank_message(rank: int, count: int, code: int) -> str:
 
 def take_failed_rank(logs_dir: Path) -> tuple[int, int] | None:
     """The rank under mpirun that failed first and its exit code, as its wrapper recorded them
-    in ``logs_dir``; the record is removed. None when no rank failed on its own."""
+    in ``logs_dir``; the record is removed, with the process ids of ranks killed before their
+    wrapper could remove them. None when no rank failed on its own."""
+    for pid in logs_dir.glob(f"{RANK_PID_FILE}.*"):
+        pid.unlink(missing_ok=True)
     path = logs_dir / FAILED_RANK_FILE
     try:
         rank, code = path.read_text().split()
@@ -211,15 +251,15 @@ def main(args: list[str]) -> int:
     if mpirun:
         env = {**os.environ, **mpi_env(logs_dir)}
         argv = abort_on_error(argv, env, Path.cwd())
-        procs = [spawn(mpirun_argv(mpirun, int(plan["process_count"]), argv), env, Path.cwd(), None,
+        procs = [spawn(mpirun_argv(mpirun, int(plan["process_count"]), argv, cancel_grace_s()), env, Path.cwd(), None,
                        parent_death_signal=signal.SIGTERM)]
     else:
         if plan.get("framework") == "mpi":
             print("runyard: no mpirun in this image; the ranks start without an MPI runtime "
                   "(install Open MPI in the environment's image for MPI programs)", flush=True)
         procs = start_ranks(plan, argv, dict(os.environ), Path.cwd(), logs_dir, None)
-    grace = float(os.environ.get("RUNYARD_CANCEL_GRACE_SECONDS", "10"))
-    signal.signal(signal.SIGTERM, lambda *_: stop_all(procs, grace))
+    grace = cancel_grace_s()
+    signal.signal(signal.SIGTERM, lambda *_: stop_all(procs, grace, logs_dir if mpirun else None))
     code = wait_all(procs, float("inf"))
     failed = take_failed_rank(logs_dir) if mpirun else None
     if failed is not None:  # mpirun's own code says only that the job was stopped

@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import status as st
 from ..errors import ComputeError, EnvironmentBuildError
 from . import JobSpec, _processes, get_target
+from ._ranks import cancel_grace_s
 from .execution import Execution
 from .local import cancel_requested, claim_run, open_detached_run, release_run
 from .log_shipping import LogShipper
@@ -39,7 +40,7 @@ class _Supervisor:
         self.execution: Execution | None = None
         self.started = False
         self.cancel_requested = False
-        self.grace_s = float(os.environ.get("RUNYARD_CANCEL_GRACE_SECONDS", "10"))
+        self.grace_s = cancel_grace_s()
         self.shipper = LogShipper(self.workspace, run_id, self.logs_dir)
 
     def on_sigterm(self, _signum, _frame) -> None:

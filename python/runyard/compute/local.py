@@ -29,7 +29,7 @@ from .. import resume
 from .. import status as st
 from ..errors import ComputeError, ConfigError
 from . import ComputeTarget, JobSpec, _launcher, _processes
-from ._ranks import (FAILED_RANK_FILE, abort_on_error, failed_rank_message, mpi_env, mpirun_argv,
+from ._ranks import (FAILED_RANK_FILE, abort_on_error, cancel_grace_s, failed_rank_message, mpi_env, mpirun_argv,
                      spawn, start_ranks, stop_all, take_failed_rank, wait_all)
 from ..metrics import SPILL_ENV, SPILL_FILE
 from .execution import Execution, collect_folder, job_argv, job_credentials, send_spilled_metrics
@@ -163,8 +163,10 @@ class LocalExecution(Execution):
             env.update(mpi_env(self.logs_dir))
             (self.logs_dir / FAILED_RANK_FILE).unlink(missing_ok=True)
             argv = abort_on_error(argv, env, self.work)
-            # SIGTERM if the supervisor dies: mpirun then stops its ranks itself
-            self.procs = [self._spawn(mpirun_argv(self.mpirun, count, argv), env, output, signal.SIGTERM)]
+            # SIGTERM if the supervisor dies: mpirun then stops its ranks itself (SIGTERM after
+            # the cancel's grace, SIGKILL after twice that)
+            mpirun = mpirun_argv(self.mpirun, count, argv, cancel_grace_s())
+            self.procs = [self._spawn(mpirun, env, output, signal.SIGTERM)]
         else:  # every rank on this machine, each marked below
             try:
                 self.procs = start_ranks(self.job.distributed, argv, env, self.work, self.logs_dir, output)
@@ -222,7 +224,7 @@ class LocalExecution(Execution):
         if not self.procs:
             stop_build()
             return
-        stop_all(self.procs, grace_s)
+        stop_all(self.procs, grace_s, self.logs_dir if self.mpirun else None)
 
     tick_s = 0.1  # a sweep's early-termination policy sees a trial's metric within this
 
