@@ -33,7 +33,7 @@ from ..config import RunConfiguration, ScriptRunConfig
 from ..data import Dataset, DatasetConsumptionConfig
 from ..errors import ConfigError
 from .data import OutputFileDatasetConfig, StepInput
-from .parallel_run_config import ParallelRunConfig, files_per_batch
+from .parallel_run_config import ParallelRunConfig, files_per_batch, node_count_error
 from .steps import PipelineStep
 
 if TYPE_CHECKING:
@@ -96,18 +96,26 @@ class ParallelRunStep(PipelineStep):
         if len(set(self.partitioned)) != len(self.partitioned):
             raise ConfigError(f"{what}: two inputs are named {self.partitioned!r}; name them apart with "
                               f"as_named_input(name) / as_input(name=...)")
-        self.command = self._command(partitioned)
+        self._partitioned_inputs = partitioned
+        # every other input (side_inputs, data in arguments) reaches each worker whole
+        self.side = [name for name in [*(i.name for i in self.inputs), *(d.name for d in self.datasets)]
+                     if name not in self.partitioned]
+        self.command = self._command("processes")
 
-    def _command(self, partitioned: list[Any]) -> list[dict[str, Any]]:
+    def _command(self, workers: str) -> list[dict[str, Any]]:
+        """The job's command line; ``workers``: "processes" (next to the coordinator: the local
+        target, or the run's container) or "ray" (actors on the cluster's nodes)."""
         words: list[Any] = ["/bin/sh", "-c", f'exec "${{RETICULATE_PYTHON:-python3}}" -m {MODULE} "$@"', "parallel",
-                            "--settings", json.dumps({**self.parallel_run_config._settings(),
+                            "--settings", json.dumps({**self.parallel_run_config._settings(), "workers": workers,
                                                       "input_type": self.input_type}, sort_keys=True)]
         tokens = [{"text": w} for w in words]
-        for item in partitioned:
+        for item in self._partitioned_inputs:
             if isinstance(item, DatasetConsumptionConfig):
                 tokens += [{"text": "--dataset"}, {"text": item.name}, {"input": item.name}]
             else:
                 tokens += [{"text": "--folder"}, {"text": item.name}, {"input": item.name}]
+        for name in self.side:
+            tokens += [{"text": "--side"}, {"text": name}, {"input": name}]
         if self.output is not None:
             tokens += [{"text": "--output"}, {"output": self.output.name}]
         return tokens + [{"text": "--"}, *self.user_arguments]
@@ -120,9 +128,11 @@ class ParallelRunStep(PipelineStep):
         config = ScriptRunConfig(source_directory=self.source_directory, command="true", run_config=self.runconfig,
                                  compute_target=self.compute_target)
         target = get_target(workspace, config.resolved_target())
-        if target.type != "local":
-            raise ConfigError(f"compute_target {target.name!r} is a {target.type} target; this version runs a "
-                              f"ParallelRunStep on the local target only (Docker and Ray come next)")
+        node_count = self.parallel_run_config.node_count
+        if node_count > 1 and target.type != "ray":
+            raise node_count_error(node_count, target.name, target.type)
+        # the target decides where the workers run, so the command says it once the target is known
+        self.command = self._command("ray" if target.type == "ray" else "processes")
         return config
 
 

@@ -10,7 +10,6 @@ import os
 import shutil
 import tempfile
 import time
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--settings", required=True)
     parser.add_argument("--dataset", nargs=2, action="append", default=[], metavar=("NAME", "PATH"))
     parser.add_argument("--folder", nargs=2, action="append", default=[], metavar=("NAME", "PATH"))
+    parser.add_argument("--side", nargs=2, action="append", default=[], metavar=("NAME", "PATH"))
     parser.add_argument("--output")
     options = parser.parse_args(argv)
     options.settings = json.loads(options.settings)
@@ -60,7 +60,7 @@ class Coordinator:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.append_file = self.output_dir / self.settings["append_row_file_name"] \
             if self.settings["output_action"] == "append_row" else None
-        self.pool = pool or LocalProcessPool(self.settings, options.arguments, str(self.output_dir))
+        self.pool = pool or self._pool()
         self.rows: dict[int, dict[str, Any]] = {}
         self.failed_batches = 0
         self.failed_items = 0
@@ -69,21 +69,34 @@ class Coordinator:
         self.aborted: str | None = None
         self.carried = 0  # mini batches an earlier run finished
 
+    def _pool(self) -> WorkerPool:
+        """The step's target's workers: processes here (local, Docker) or Ray actors."""
+        if self.settings.get("workers") == "ray":
+            from .ray_pool import RayActorPool
+            return RayActorPool(self.settings, self.options.arguments, str(self.output_dir),
+                                [path for _, path in self.options.side])
+        return LocalProcessPool(self.settings, self.options.arguments, str(self.output_dir))
+
     # -- the run -----------------------------------------------------------------------
     def run(self) -> int:
-        batches = self._plan()
-        self.batches = {b.index: b for b in batches}
-        queue = collections.deque(b for b in batches if self.rows[b.index]["status"] != "Succeeded")
-        self.total = len(batches)
-        count = self.settings["process_count_per_node"] or len(os.sched_getaffinity(0)) or 1
-        reused = self.carried = self.total - len(queue)
-        if self.settings.get("description"):
-            self.log(self.settings["description"])
-        self.log(f"{self.total} mini batch(es) from {', '.join(self._input_names()) or 'no input'}"
-                 + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
-                 + f"; {min(count, len(queue)) if queue else 0} worker process(es)")
-        if queue:
-            self._work(queue, min(count, len(queue)))
+        try:
+            batches = self._plan()
+            self.batches = {b.index: b for b in batches}
+            queue = collections.deque(b for b in batches if self.rows[b.index]["status"] != "Succeeded")
+            self.total = len(batches)
+            reused = self.carried = self.total - len(queue)
+            if self.settings.get("description"):
+                self.log(self.settings["description"])
+            count = min(self.pool.capacity(), len(queue)) if queue else 0
+            nodes = self.settings.get("node_count") or 1
+            self.log(f"{self.total} mini batch(es) from {', '.join(self._input_names()) or 'no input'}"
+                     + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
+                     + (f"; {count} Ray actor(s) on {nodes} node(s)" if self.settings.get("workers") == "ray"
+                        else f"; {count} worker process(es)"))
+            if queue:
+                self._work(queue, count)
+        finally:
+            self.pool.close()
         self._finish()
         return 0
 
@@ -156,7 +169,7 @@ class Coordinator:
                 now = time.monotonic()
                 busy = [s.deadline for s in slots if s.batch is not None]
                 timeout = max(0.0, min(busy) - now) if busy else 1.0
-                wait([w for s in slots for w in s.handle.waitables()], timeout=min(timeout, 1.0))
+                self.pool.wait([s.handle for s in slots], min(timeout, 1.0))
                 for index, slot in enumerate(list(slots)):
                     replace = self._attend(slot, queue)
                     if replace:
