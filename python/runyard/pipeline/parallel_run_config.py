@@ -17,6 +17,12 @@ config is made, naming the argument.
 - ``description``: shown in the step's log and kept with its partition table.
 - ``run_invocation_timeout``: seconds one ``run()`` call may take; past it the worker is
   killed and replaced and the try is a failure. ``run_max_try``: tries per mini batch.
+- ``compute_target``: a target's name or object: local and Docker run the workers as
+  processes next to the step's job (one node: ``node_count`` must be 1); a Ray target runs
+  ``node_count`` x ``process_count_per_node`` actors over that many nodes. A target object's
+  type is checked here; a name's, when the step is submitted.
+- ``process_count_per_node``: workers per node; default, the node's CPUs (on Docker the
+  container's ``cpus`` limit; on Ray the CPUs of the ``node_count``-th largest node).
 
 >>> config = ParallelRunConfig(environment=None, entry_script="score.py", error_threshold=10,
 ...                            output_action="append_row", compute_target="local", node_count=1,
@@ -121,8 +127,9 @@ class ParallelRunConfig:
 
     def _settings(self) -> dict[str, Any]:
         """What the step's job reads (``runyard.pipeline._parallel``)."""
-        return {"entry_script": self.entry_script, "error_threshold": self.error_threshold, "node_count": self.node_count,
-                "output_action": self.output_action, "process_count_per_node": self.process_count_per_node,
+        return {"entry_script": self.entry_script, "error_threshold": self.error_threshold,
+                "node_count": self.node_count, "output_action": self.output_action,
+                "process_count_per_node": self.process_count_per_node,
                 "mini_batch_size": self.mini_batch_size, "logging_level": self.logging_level,
                 "run_invocation_timeout": self.run_invocation_timeout, "run_max_try": self.run_max_try,
                 "append_row_file_name": self.append_row_file_name, "allowed_failed_count": self.allowed_failed_count,

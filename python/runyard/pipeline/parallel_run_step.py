@@ -1,12 +1,15 @@
 """``ParallelRunStep``: an entry script's ``run()`` over mini batches of a dataset, by a pool of
 worker processes, as one step run.
 
-The step is an ordinary job (``python -m runyard.pipeline._parallel``) on the local target:
-that process plans the mini batches, starts ``process_count_per_node`` workers (each imports
-the entry script and calls its ``init()`` once), hands them mini batches until none are left,
+The step is an ordinary job (``python -m runyard.pipeline._parallel``) on its compute target:
+that process, the coordinator, plans the mini batches, starts the workers (each imports the
+entry script and calls its ``init()`` once), hands them mini batches until none are left,
 applies the failure settings of the ``ParallelRunConfig`` and keeps a **partition table** with
-the step run (``run.get_partition_results()``). Workers log through the step run
-(``EntryScript().logger``, ``Run.get_context().log``); no mini batch becomes a run of its own.
+the step run (``run.get_partition_results()``). The workers are ``process_count_per_node``
+processes next to the coordinator on the local target and, on Docker, in the run's container;
+on a Ray target, ``node_count`` x ``process_count_per_node`` Ray actors spread over the
+cluster's nodes. Workers log through the step run (``EntryScript().logger``,
+``Run.get_context().log``); no mini batch becomes a run of its own.
 
 Inputs are datasets (``FileDataset``: a mini batch is a list of file paths; ``TabularDataset``:
 a pandas DataFrame) or an earlier step's output (its files); ``side_inputs`` reach every

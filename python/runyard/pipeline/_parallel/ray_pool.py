@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import io
 import os
+import shutil
 import sys
 import tarfile
 import time
@@ -255,8 +256,13 @@ class _WorkerActor:
                     pass
 
     def stop(self) -> dict[str, Any]:
+        """``shutdown()``, and this actor's folder goes (a killed actor's stays in the node's
+        temporary folder)."""
         self.runner.shutdown()
-        return self._reply([])
+        reply = self._reply([])
+        os.chdir(self.work.parent)
+        shutil.rmtree(self.work, ignore_errors=True)
+        return reply
 
     def _reply(self, messages: list[Any]) -> dict[str, Any]:
         sys.stdout.flush()
