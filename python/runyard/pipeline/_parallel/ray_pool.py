@@ -60,6 +60,7 @@ class RayActorPool(WorkerPool):
         self.group: Any = None
         self.side_archive: Any = None
         self.on_bundle: list[int] = []
+        self.actor_class: Any = None
 
     # -- the cluster -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -104,7 +105,9 @@ class RayActorPool(WorkerPool):
         ray = self._connect()
         bundle = min(range(self.node_count), key=lambda b: self.on_bundle[b])
         self.on_bundle[bundle] += 1
-        actor = ray.remote(_WorkerActor).options(
+        if self.actor_class is None:
+            self.actor_class = ray.remote(_WorkerActor)
+        actor = self.actor_class.options(
             num_cpus=1, max_restarts=0, max_task_retries=0, name=None,
             scheduling_strategy=PlacementGroupSchedulingStrategy(self.group, placement_group_bundle_index=bundle),
         ).remote(self.settings, worker_id, self.arguments, self.output_below, self.side_archive)
