@@ -24,21 +24,24 @@ from runyard.pipeline.steps import ParallelRunConfig, ParallelRunStep
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
-# Each file holds a word that says what run() does with it: "ok", "raise", "flaky" (raises
-# until an earlier try left its mark in the step's output, which a resubmission carries over),
-# "kill-once" / "hang-once" (SIGKILL its worker / hang past the timeout on the first try: the
-# mark is in the temporary folder every worker of the step sees: the machine's, the
-# container's, the loopback cluster's machine's).
+# Each file holds a word that says what run() does with it: "ok", "raise", "flaky" (raises on
+# its first try of the test; its mark is in the step's output, which a resubmission carries
+# over, and, for Ray actors, which start with an empty output folder, in this machine's
+# temporary folder, which the loopback cluster's nodes share), "kill-once" / "hang-once"
+# (SIGKILL its worker / hang past the timeout on the first try of the run: the mark is in the
+# temporary folder every worker of the step sees: the machine's, the container's, the loopback
+# cluster's machine's).
 FILES_SCRIPT = """\
     import argparse, os, signal, tempfile, time
     from runyard import Run
     from runyard.parallel_run import EntryScript
 
     def init():
-        global factor
+        global factor, key
         parser = argparse.ArgumentParser()
         parser.add_argument("--side")
-        side = parser.parse_known_args()[0].side
+        parser.add_argument("--key")
+        side, key = parser.parse_known_args()[0].side, parser.parse_known_args()[0].key
         factor = int(open(os.path.join(side, "factor.txt")).read()) if side else 1
         Run.get_context().log("inits", 1)
 
@@ -58,9 +61,10 @@ FILES_SCRIPT = """\
             if word == "raise":
                 raise ValueError(f"cannot score {name}")
             if word == "flaky":
-                mark = os.path.join(out, f"tried-{name}")
-                if not os.path.exists(mark):
-                    open(mark, "w").close()
+                marks = [os.path.join(out, f"tried-{name}"), os.path.join(tempfile.gettempdir(), f"{key}-{name}")]
+                if not any(os.path.exists(mark) for mark in marks):
+                    for mark in marks:
+                        open(mark, "w").close()
                     raise ValueError(f"{name} fails on its first run")
             if word == "kill-once" and first_try(name):
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -114,10 +118,10 @@ def files_step(experiment, target, project, files_input, files, *, side=None, wo
                                   "output_action": "append_row", "compute_target": target,
                                   "source_directory": str(src), "mini_batch_size": 1, "run_invocation_timeout": 30,
                                   **placement(target, workers), **settings})
-    arguments, side_inputs = [], []
+    arguments, side_inputs = ["--key", f"runyard-test-{uuid.uuid4().hex}"], []
     if side is not None:
         factor = files_input(experiment, side).as_named_input("factor").as_mount()
-        arguments, side_inputs = ["--side", factor], [factor]
+        arguments, side_inputs = [*arguments, "--side", factor], [factor]
     return ParallelRunStep("score", config, inputs=[files_input(experiment, files).as_named_input("files")],
                            output=OutputFileDatasetConfig("scores"), side_inputs=side_inputs, arguments=arguments)
 

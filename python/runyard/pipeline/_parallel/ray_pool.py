@@ -17,8 +17,9 @@ from it by path:
   written into the actor's folder at the same relative paths for ``run()`` and removed after
   it; a partition's table files as bytes, read into the DataFrame there; a DataFrame of rows
   as it is;
-- what a worker writes under ``outputs/`` (``EntryScript().output_dir`` is there) comes back
-  to the same path of the job folder after each call, and its printed output and log lines
+- what a worker writes under ``outputs/`` (``EntryScript().output_dir`` is there; it starts
+  empty) comes back to the same path of the job folder after each call, and its printed
+  output and log lines
   come back with each answer and are written to the step's log (a killed actor's last lines
   stay in Ray's log of that worker).
 """
