@@ -301,6 +301,17 @@ class _Tee(io.TextIOBase):
     def fileno(self) -> int:
         return self.stream.fileno()
 
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.stream, "errors", None)
+
 
 def _node_cpus(ray: Any, node_count: int) -> int:
     """The most CPUs ``node_count`` nodes of the cluster each have."""
