@@ -1,5 +1,7 @@
-"""A ParallelRunStep's worker process: import the entry script, call ``init()`` once, then
-``run()`` each mini batch the coordinator sends until it sends None."""
+"""A ParallelRunStep's worker: import the entry script, call ``init()`` once, then ``run()``
+each mini batch the coordinator sends until it sends None. ``EntryScriptRunner`` does the
+work; ``main`` is a worker process of ``LocalProcessPool`` (messages through a pipe), and the
+Ray pool's actors drive the same runner (``ray_pool``)."""
 
 from __future__ import annotations
 
