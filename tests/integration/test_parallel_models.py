@@ -16,8 +16,7 @@ from runyard.model import partition_model_name
 from runyard.pipeline._parallel.models import MODELS_FOLDER
 from runyard.pipeline.steps import ParallelRunConfig, ParallelRunStep
 
-pd = pytest.importorskip("pandas")
-pytest.importorskip("pyarrow")
+import pandas as pd
 
 # Store "1" trains at once; "2" raises on its first try, "3" kills its worker on its first try
 # (both after registering); "4" always raises; "5" registers twice (bad input). Each try

@@ -15,9 +15,7 @@ from runyard import status as st
 from runyard.errors import ConfigError
 from runyard.pipeline.steps import ParallelRunConfig, ParallelRunStep
 
-pd = pytest.importorskip("pandas")
-pytest.importorskip("pyarrow")
-pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="needs R (Rscript)")
+import pandas as pd
 
 # Each file holds a word: "ok", "raise" (stop() in a helper), "kill-once" (the worker kills
 # itself on the first try). init() and run() leave lines in the folder given by --calls.

@@ -350,15 +350,21 @@ def test_an_endpoint_is_submitted_at_its_default_version(page: Page, studio: str
     expect(form.get_by_label("where")).to_have_value("here")
     form.get_by_label("Experiment").fill("from-endpoint")
     form.get_by_label("where").fill("there")
+    step, text = _submitted_step(form, studio, seeded, "from-endpoint")
+    assert "step arguments ['--factor', '2', '--where', 'there']" in text
+
+
+def _submitted_step(form, studio: str, seeded, experiment: str) -> tuple[dict, str]:
+    """Submits ``form``; the one step of the pipeline run it started, once that ended
+    Completed, and the step's logs."""
     form.get_by_role("button", name="Submit", exact=True).click()
-    expect(form.get_by_role("status")).to_contain_text("in experiment from-endpoint", timeout=30_000)
+    expect(form.get_by_role("status")).to_contain_text(f"in experiment {experiment}", timeout=30_000)
     run_id = form.get_by_role("status").get_by_role("link").inner_text()
     assert Run._from_id(seeded["ws"], run_id).wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
     (step,) = seeded["ws"]._store.list_runs(parent_id=run_id)
     logs = f"{studio}/api/v1/runs/{step['run_id']}/logs"
-    text = "".join(requests.get(f"{logs}/{log['name']}", timeout=30).json()["text"]
-                   for log in requests.get(logs, timeout=30).json())
-    assert "step arguments ['--factor', '2', '--where', 'there']" in text
+    return step, "".join(requests.get(f"{logs}/{log['name']}", timeout=30).json()["text"]
+                         for log in requests.get(logs, timeout=30).json())
 
 
 def test_an_endpoint_is_submitted_at_the_version_chosen_with_that_versions_parameters(page: Page, studio: str,
@@ -371,15 +377,8 @@ def test_an_endpoint_is_submitted_at_the_version_chosen_with_that_versions_param
     expect(form.get_by_label("where")).to_have_count(0)
     form.get_by_label("Experiment").fill("from-endpoint-v1")
     form.get_by_label("depth").fill("7")
-    form.get_by_role("button", name="Submit", exact=True).click()
-    expect(form.get_by_role("status")).to_contain_text("in experiment from-endpoint-v1", timeout=30_000)
-    run_id = form.get_by_role("status").get_by_role("link").inner_text()
-    assert Run._from_id(seeded["ws"], run_id).wait_for_completion(raise_on_error=False)["status"] == st.COMPLETED
-    (step,) = seeded["ws"]._store.list_runs(parent_id=run_id)
+    step, text = _submitted_step(form, studio, seeded, "from-endpoint-v1")
     assert step["display_name"] == "rank"
-    logs = f"{studio}/api/v1/runs/{step['run_id']}/logs"
-    text = "".join(requests.get(f"{logs}/{log['name']}", timeout=30).json()["text"]
-                   for log in requests.get(logs, timeout=30).json())
     assert "step arguments ['--factor', '7']" in text
 
 

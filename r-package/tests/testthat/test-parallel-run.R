@@ -141,7 +141,7 @@ test_that("entry_script()'s logger writes at or above the logging level, marked 
 
 test_that("foreach loops run as runyard runs: results in order, .combine, errors, exports and packages", {
   skip_if_no_runyard()
-  skip_if_not_installed("foreach")
+  library(foreach)  # the CI installs it (r-cran-foreach): a missing one fails here
   fx <- local_workspace()
   registerDoRunyard("local", workspace = fx$ws, experiment_name = "loops", process_count_per_node = 2)
   on.exit(foreach::registerDoSEQ(), add = TRUE)
