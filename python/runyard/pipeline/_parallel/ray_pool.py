@@ -33,6 +33,7 @@ import shutil
 import sys
 import tarfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -222,24 +223,32 @@ class _WorkerActor:
 
     def __init__(self, settings: dict[str, Any], worker_id: int, arguments: list[str], output_below: str,
                  side_archive: bytes):
-        from ...compute._ray_job import private_copy
-        self.work = private_copy(os.getcwd(), f"{os.environ.get('RUNYARD_RUN_ID', 'run')}-worker{worker_id}")
-        os.chdir(self.work)
-        with tarfile.open(fileobj=io.BytesIO(side_archive)) as tar:
-            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
-                tar.extractall(self.work, filter="data")
-            else:  # the coordinator made the archive of its own folder's paths
-                tar.extractall(self.work)
-        self.outputs = self.work / _OUTPUTS
-        (self.outputs / output_below).mkdir(parents=True, exist_ok=True)
-        self.sent: dict[str, tuple[int, int]] = {}
+        # a failure here is answered by start() as init()'s would be: an exception raised in an
+        # actor's constructor reaches the coordinator only as Ray's "could not deserialize"
         self.captured: list[str] = []
-        sys.stdout = _Tee(sys.stdout, self.captured)
-        sys.stderr = _Tee(sys.stderr, self.captured)
-        self.runner = EntryScriptRunner(settings, worker_id, arguments, str(self.outputs / output_below))
+        self.sent: dict[str, tuple[int, int]] = {}
+        self.setup_error: str | None = None
+        try:
+            from ...compute._ray_job import private_copy
+            self.work = private_copy(os.getcwd(), f"{os.environ.get('RUNYARD_RUN_ID', 'run')}-worker{worker_id}")
+            os.chdir(self.work)
+            with tarfile.open(fileobj=io.BytesIO(side_archive)) as tar:
+                if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
+                    tar.extractall(self.work, filter="data")
+                else:  # the coordinator made the archive of its own folder's paths
+                    tar.extractall(self.work)
+            self.outputs = self.work / _OUTPUTS
+            (self.outputs / output_below).mkdir(parents=True, exist_ok=True)
+            sys.stdout = _Tee(sys.stdout, self.captured)
+            sys.stderr = _Tee(sys.stderr, self.captured)
+            self.runner = EntryScriptRunner(settings, worker_id, arguments, str(self.outputs / output_below))
+        except Exception:  # noqa: BLE001 - answered by start()
+            self.setup_error = "the worker's Ray actor could not be set up:\n" + traceback.format_exc()
         self.read_ok = False
 
     def start(self) -> dict[str, Any]:
+        if self.setup_error is not None:
+            return {"messages": [("init_failed", self.setup_error)], "output": "", "files": []}
         return self._reply([self.runner.start()])
 
     def read(self, batch: Any) -> dict[str, Any]:
@@ -264,10 +273,15 @@ class _WorkerActor:
     def stop(self) -> dict[str, Any]:
         """``shutdown()``, and this actor's folder goes (a killed actor's stays in the node's
         temporary folder)."""
-        self.runner.shutdown()
-        reply = self._reply([])
-        os.chdir(self.work.parent)
-        shutil.rmtree(self.work, ignore_errors=True)
+        if self.setup_error is not None:
+            reply = {"messages": [], "output": "", "files": []}
+        else:
+            self.runner.shutdown()
+            reply = self._reply([])
+        work = getattr(self, "work", None)
+        if work is not None:
+            os.chdir(work.parent)
+            shutil.rmtree(work, ignore_errors=True)
         return reply
 
     def _reply(self, messages: list[Any]) -> dict[str, Any]:
@@ -324,10 +338,13 @@ def _node_cpus(ray: Any, node_count: int) -> int:
 
 
 def _archive(paths: list[str]) -> bytes:
-    """The side inputs inside the job folder, as a tar of their paths relative to it."""
+    """The side inputs inside the job folder, as a tar of their paths relative to it (the files
+    links point to, not the links)."""
     here = Path.cwd()
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
+    # dereference: a side input in the job folder is a link to the datastore, which the
+    # actor's node may not have
+    with tarfile.open(fileobj=buffer, mode="w", dereference=True) as tar:
         for path in paths:
             full = Path(path).absolute()
             if full.exists() and _inside(full, here):
