@@ -104,7 +104,7 @@ class ParallelRunStep(PipelineStep):
         if len(set(self.partitioned)) != len(self.partitioned):
             raise ConfigError(f"{what}: two inputs are named {self.partitioned!r}; name them apart with "
                               f"as_named_input(name) / as_input(name=...)")
-        self._partitioned_inputs = partitioned
+        self._given_inputs = self._partitioned_inputs = partitioned
         # every other input (side_inputs, data in arguments) reaches each worker whole
         self.side = [name for name in [*(i.name for i in self.inputs), *(d.name for d in self.datasets)]
                      if name not in self.partitioned]
@@ -206,9 +206,19 @@ class ParallelRunStep(PipelineStep):
                               f"({self.parallel_run_config.entry_script!r}) runs on the local target or in a "
                               f"container, not on the Ray target {target.name!r}: its workers are R processes "
                               f"next to the step's coordinator")
+        # a table read where it is needs the coordinator and workers on this machine's folders:
+        # elsewhere (a container, a Ray node) its files are delivered into the job's folder
+        self._partitioned_inputs = [item.delivered() if target.type != "local" and _read_in_place(item) else item
+                                    for item in self._given_inputs]
+        delivered = {item.name: item for item in self._partitioned_inputs}
+        self.datasets = [delivered.get(d.name, d) if _read_in_place(d) else d for d in self.datasets]
         # the target decides where the workers run, so the command says it once the target is known
         self.command = self._command("ray" if target.type == "ray" else "processes")
         return config
+
+
+def _read_in_place(item: Any) -> bool:
+    return isinstance(item, DatasetConsumptionConfig) and item.mode == "direct"
 
 
 def _as_partitioned_input(item: Any, where: str) -> DatasetConsumptionConfig | StepInput:
@@ -221,7 +231,7 @@ def _as_partitioned_input(item: Any, where: str) -> DatasetConsumptionConfig | S
                 all(source["kind"] == "local" for source in item.dataset._sources):
             # read where they are: delivering thousands of partitions' files into the job's
             # folder first cost about a millisecond each (each file's sha256 goes with its mini
-            # batch, and the worker checks it)
+            # batch, and the worker checks it); on the local target only (see _config)
             return item
         return item.delivered()  # the workers read the files in the job's folder
     if isinstance(item, StepInput):
