@@ -308,8 +308,9 @@ def test_bad_input_fails_before_work_starts(project, tmp_path):
         ({"entry_script": "missing.py"}, "does not exist in source_directory"),
         ({"error_threshold": -2}, "error_threshold must be a whole number >= -1"),
         ({"output_action": "append"}, "output_action must be 'append_row' or 'summary_only'"),
-        ({"node_count": 2}, "node_count=2: this version runs a ParallelRunStep on one node"),
-        ({"compute_target": "my-docker"}, "compute_target 'my-docker' is not the local target"),
+        ({"node_count": 2}, "node_count=2 with compute_target 'local', a local target, which is one node: use "
+                            "node_count=1 and process_count_per_node for more workers there, or a Ray target"),
+        ({"compute_target": 5}, "compute_target must be a compute target's name"),
         ({"process_count_per_node": 0}, "process_count_per_node must be a whole number >= 1"),
         ({"mini_batch_size": "1XB"}, "mini_batch_size must be a whole number >= 1"),
         ({"mini_batch_size": 0}, "mini_batch_size must be a whole number >= 1"),
@@ -340,6 +341,27 @@ def test_bad_input_fails_before_work_starts(project, tmp_path):
         ParallelRunStep("score", ParallelRunConfig(**{**base, "partition_keys": ["a"]}),
                         inputs=[Dataset.File.from_files(str(files))])
     assert os.listdir(tmp_path)  # nothing else to check: no run was recorded, nothing started
+
+
+def test_node_count_over_one_only_on_ray(workspace, experiment, project):
+    """A target object tells its type when the config is made; a target's name, when the step
+    is submitted: both before any run."""
+    from runyard import RayCluster
+    from runyard.compute.docker import DockerCompute
+    src = project({"score.py": "def init():\n    pass\n\ndef run(mini_batch):\n    return mini_batch\n"})
+    files = project({"a.txt": "x"}, name="data")
+    base = {"environment": None, "entry_script": "score.py", "error_threshold": 5, "output_action": "append_row",
+            "source_directory": str(src), "node_count": 2}
+    assert ParallelRunConfig(**base, compute_target=RayCluster(address="http://127.0.0.1:1")).node_count == 2
+    with pytest.raises(ConfigError, match="node_count=2 with compute_target 'docker', a docker target"):
+        ParallelRunConfig(**base, compute_target=DockerCompute())
+    workspace.compute_targets.attach("box", DockerCompute())
+    step = ParallelRunStep("score", ParallelRunConfig(**base, compute_target="box"),
+                           inputs=[Dataset.File.from_files(str(files))])
+    with pytest.raises(ConfigError, match=r"step 'score': ParallelRunConfig: node_count=2 with compute_target "
+                                          r"'box', a docker target, which is one node: .* or a Ray target"):
+        experiment.submit(Pipeline(workspace, [step]))
+    assert not list(experiment.get_runs())
 
 
 SIDE_SCRIPT = """\

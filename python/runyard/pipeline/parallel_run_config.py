@@ -20,6 +20,12 @@ config is made, naming the argument.
 - ``description``: shown in the step's log and kept with its partition table.
 - ``run_invocation_timeout``: seconds one ``run()`` call may take; past it the worker is
   killed and replaced and the try is a failure. ``run_max_try``: tries per mini batch.
+- ``compute_target``: a target's name or object: local and Docker run the workers as
+  processes next to the step's job (one node: ``node_count`` must be 1); a Ray target runs
+  ``node_count`` x ``process_count_per_node`` actors over that many nodes. A target object's
+  type is checked here; a name's, when the step is submitted.
+- ``process_count_per_node``: workers per node; default, the node's CPUs (on Docker the
+  container's ``cpus`` limit; on Ray the CPUs of the ``node_count``-th largest node).
 
 >>> config = ParallelRunConfig(environment=None, entry_script="score.py", error_threshold=10,
 ...                            output_action="append_row", compute_target="local", node_count=1,
@@ -70,10 +76,9 @@ class ParallelRunConfig:
         self.output_action = output_action
         self.compute_target = _check_target(compute_target)
         self.node_count = _whole(node_count, "node_count", minimum=1)
-        if self.node_count > 1:
-            raise ConfigError(f"{what}: node_count={self.node_count}: this version runs a ParallelRunStep on one "
-                              f"node (the local target); use node_count=1 and process_count_per_node for more "
-                              f"workers (several nodes come with the Ray target)")
+        kind = target_type(compute_target)
+        if self.node_count > 1 and kind is not None and kind != "ray":
+            raise node_count_error(self.node_count, shown_target(compute_target), kind)
         self.process_count_per_node = (None if process_count_per_node is None else
                                        _whole(process_count_per_node, "process_count_per_node", minimum=1))
         if partition_keys is not None:
@@ -127,7 +132,8 @@ class ParallelRunConfig:
         """What the step's job reads (``runyard.pipeline._parallel``)."""
         from ._parallel import r_workers
         return {"entry_script": self.entry_script, "error_threshold": self.error_threshold,
-                "output_action": self.output_action, "process_count_per_node": self.process_count_per_node,
+                "node_count": self.node_count, "output_action": self.output_action,
+                "process_count_per_node": self.process_count_per_node,
                 "mini_batch_size": self.mini_batch_size, "logging_level": self.logging_level,
                 "run_invocation_timeout": self.run_invocation_timeout, "run_max_try": self.run_max_try,
                 "append_row_file_name": self.append_row_file_name, "allowed_failed_count": self.allowed_failed_count,
@@ -149,12 +155,29 @@ def _whole(value: Any, name: str, *, minimum: int) -> int:
 
 
 def _check_target(target: Any) -> Any:
-    if target is None or target in ("local", "azureml:local") or getattr(target, "type", None) == "local":
+    from ..compute import ComputeTarget
+    if target is None or isinstance(target, ComputeTarget) or (isinstance(target, str) and target):
         return target
-    shown = getattr(target, "name", target)
-    raise ConfigError(f"ParallelRunConfig: compute_target {shown!r} is not the local target; this version runs "
-                      f"a ParallelRunStep's workers as processes on the local target only (Docker and Ray "
-                      f"targets come next)")
+    raise ConfigError(f"ParallelRunConfig: compute_target must be a compute target's name (\"local\", "
+                      f"\"docker\", ...) or a target object, got {type(target).__name__}")
+
+
+def target_type(target: Any) -> str | None:
+    """The target's type where the config alone tells it (None, "local", an object); None for
+    a name, resolved in its workspace when the step is submitted."""
+    if target is None or target in ("local", "azureml:local"):
+        return "local"
+    return getattr(target, "type", None)
+
+
+def shown_target(target: Any) -> str:
+    return str(getattr(target, "name", None) or target or "local")
+
+
+def node_count_error(node_count: int, target: str, kind: str) -> ConfigError:
+    return ConfigError(f"ParallelRunConfig: node_count={node_count} with compute_target {target!r}, a {kind} "
+                       f"target, which is one node: use node_count=1 and process_count_per_node for more workers "
+                       f"there, or a Ray target (RayCluster) to spread workers over several nodes")
 
 
 def _check_entry_script(entry_script: Any, source_directory: str, environment: Any) -> str:

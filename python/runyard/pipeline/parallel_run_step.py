@@ -1,12 +1,15 @@
 """``ParallelRunStep``: an entry script's ``run()`` over mini batches of a dataset, by a pool of
 worker processes, as one step run.
 
-The step is an ordinary job (``python -m runyard.pipeline._parallel``) on the local target:
-that process plans the mini batches, starts ``process_count_per_node`` workers (each imports
-the entry script and calls its ``init()`` once), hands them mini batches until none are left,
+The step is an ordinary job (``python -m runyard.pipeline._parallel``) on its compute target:
+that process, the coordinator, plans the mini batches, starts the workers (each imports the
+entry script and calls its ``init()`` once), hands them mini batches until none are left,
 applies the failure settings of the ``ParallelRunConfig`` and keeps a **partition table** with
-the step run (``run.get_partition_results()``). Workers log through the step run
-(``EntryScript().logger``, ``Run.get_context().log``); no mini batch becomes a run of its own.
+the step run (``run.get_partition_results()``). The workers are ``process_count_per_node``
+processes next to the coordinator on the local target and, on Docker, in the run's container;
+on a Ray target, ``node_count`` x ``process_count_per_node`` Ray actors spread over the
+cluster's nodes. Workers log through the step run (``EntryScript().logger``,
+``Run.get_context().log``); no mini batch becomes a run of its own.
 
 Inputs are datasets (``FileDataset``: a mini batch is a list of file paths; ``TabularDataset``:
 a pandas DataFrame) or an earlier step's output (its files); ``side_inputs`` reach every
@@ -36,7 +39,7 @@ from ..config import RunConfiguration, ScriptRunConfig
 from ..data import Dataset, DatasetConsumptionConfig
 from ..errors import ConfigError, refuse_unknown_arguments
 from .data import OutputFileDatasetConfig, StepInput
-from .parallel_run_config import ParallelRunConfig, files_per_batch
+from .parallel_run_config import ParallelRunConfig, files_per_batch, node_count_error
 from .steps import PipelineStep
 
 if TYPE_CHECKING:
@@ -101,19 +104,27 @@ class ParallelRunStep(PipelineStep):
         if len(set(self.partitioned)) != len(self.partitioned):
             raise ConfigError(f"{what}: two inputs are named {self.partitioned!r}; name them apart with "
                               f"as_named_input(name) / as_input(name=...)")
-        self.command = self._command(partitioned)
+        self._given_inputs = self._partitioned_inputs = partitioned
+        # every other input (side_inputs, data in arguments) reaches each worker whole
+        self.side = [name for name in [*(i.name for i in self.inputs), *(d.name for d in self.datasets)]
+                     if name not in self.partitioned]
+        self.command = self._command("processes")
 
-    def _command(self, partitioned: list[Any]) -> list[dict[str, Any]]:
+    def _command(self, workers: str) -> list[dict[str, Any]]:
+        """The job's command line; ``workers``: "processes" (next to the coordinator: the local
+        target, or the run's container) or "ray" (actors on the cluster's nodes)."""
         words: list[Any] = ["/bin/sh", "-c", f'exec "${{RETICULATE_PYTHON:-python3}}" -m {MODULE} "$@"', "parallel",
-                            "--settings", json.dumps({**self.parallel_run_config._settings(),
+                            "--settings", json.dumps({**self.parallel_run_config._settings(), "workers": workers,
                                                       "input_type": self.input_type}, sort_keys=True)]
         tokens = [{"text": w} for w in words]
-        for item in partitioned:
+        for item in self._partitioned_inputs:
             if isinstance(item, DatasetConsumptionConfig):  # a direct one has no folder: its files are where they are
                 tokens += [{"text": "--dataset"}, {"text": item.name},
                            {"text": "direct"} if item.mode == "direct" else {"input": item.name}]
             else:
                 tokens += [{"text": "--folder"}, {"text": item.name}, {"input": item.name}]
+        for name in self.side:
+            tokens += [{"text": "--side"}, {"text": name}, {"input": name}]
         if self.output is not None:
             tokens += [{"text": "--output"}, {"output": self.output.name}]
         return tokens + [{"text": "--"}, *self.user_arguments]
@@ -187,10 +198,27 @@ class ParallelRunStep(PipelineStep):
         config = ScriptRunConfig(source_directory=self.source_directory, command="true", run_config=self.runconfig,
                                  compute_target=self.compute_target)
         target = get_target(workspace, config.resolved_target())
-        if target.type != "local":
-            raise ConfigError(f"compute_target {target.name!r} is a {target.type} target; this version runs a "
-                              f"ParallelRunStep on the local target only (Docker and Ray come next)")
+        node_count = self.parallel_run_config.node_count
+        if node_count > 1 and target.type != "ray":
+            raise node_count_error(node_count, target.name, target.type)
+        if target.type == "ray" and self.parallel_run_config.entry_script.lower().endswith(".r"):
+            raise ConfigError(f"ParallelRunStep {self.name!r}: an entry script in R "
+                              f"({self.parallel_run_config.entry_script!r}) runs on the local target or in a "
+                              f"container, not on the Ray target {target.name!r}: its workers are R processes "
+                              f"next to the step's coordinator")
+        # a table read where it is needs the coordinator and workers on this machine's folders:
+        # elsewhere (a container, a Ray node) its files are delivered into the job's folder
+        self._partitioned_inputs = [item.delivered() if target.type != "local" and _read_in_place(item) else item
+                                    for item in self._given_inputs]
+        delivered = {item.name: item for item in self._partitioned_inputs}
+        self.datasets = [delivered.get(d.name, d) if _read_in_place(d) else d for d in self.datasets]
+        # the target decides where the workers run, so the command says it once the target is known
+        self.command = self._command("ray" if target.type == "ray" else "processes")
         return config
+
+
+def _read_in_place(item: Any) -> bool:
+    return isinstance(item, DatasetConsumptionConfig) and item.mode == "direct"
 
 
 def _as_partitioned_input(item: Any, where: str) -> DatasetConsumptionConfig | StepInput:
@@ -203,7 +231,7 @@ def _as_partitioned_input(item: Any, where: str) -> DatasetConsumptionConfig | S
                 all(source["kind"] == "local" for source in item.dataset._sources):
             # read where they are: delivering thousands of partitions' files into the job's
             # folder first cost about a millisecond each (each file's sha256 goes with its mini
-            # batch, and the worker checks it)
+            # batch, and the worker checks it); on the local target only (see _config)
             return item
         return item.delivered()  # the workers read the files in the job's folder
     if isinstance(item, StepInput):

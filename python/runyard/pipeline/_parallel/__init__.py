@@ -1,10 +1,14 @@
 """The job of a ParallelRunStep: ``python -m runyard.pipeline._parallel --settings JSON
-[--dataset NAME PATH|direct | --folder NAME PATH]... [--output PATH] -- ARGUMENTS...``.
+[--dataset NAME PATH|direct | --folder NAME PATH]... [--side NAME PATH]... [--output PATH] --
+ARGUMENTS...`` (``--side``: an input every worker gets whole).
 
 This process is the coordinator: it plans the mini batches (``batches``), starts the workers
-(``pool``), hands each ready worker the next mini batch (and, while more are left than there
-are workers, one more to wait behind it, so that no worker waits for the coordinator), writes
-the models the workers register in bulk (``models``), and applies the config's failure
+(``pool``: processes here, on the local target or in the run's container; ``ray_pool``: Ray
+actors on the cluster's nodes, with ``"workers": "ray"`` in the settings; ``r_workers``: R
+processes for an entry script in R), hands each ready worker the next mini batch (and, while
+more are left than there are workers, one more to wait behind it, so that no worker waits for
+the coordinator), writes the models the workers register in bulk (``models``), and applies the
+config's failure
 settings as Azure ML defined them: a ``run()`` that raises, returns a wrong value, outlives
 ``run_invocation_timeout`` (its worker is killed) or whose worker dies is a failed try, and
 the mini batch goes back to the queue until it has had ``run_max_try`` tries; then it is

@@ -7,6 +7,11 @@ there; one read where it is (``direct``, on this machine's folders) has each fil
 with it, and the worker refuses bytes that hash otherwise, as a dataset's own reads do. Its ``batch_id`` is stable for the same data and
 settings (the partition's key values, or the input and the batch's number), so a later run
 of the step can tell which mini batches an earlier one finished.
+
+A worker on another machine (a Ray actor) cannot read the coordinator's files: ``packed``
+gives it a copy of the mini batch that carries their bytes; the worker writes a file batch's
+files into its own folder, at the same path relative to it as in the coordinator's job
+folder, and reads a partition's table files from the bytes.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class MiniBatch:
     items: int | None = None
     #: each table file's sha256, when it is read where it is (not delivered into the job's folder)
     sha256: list[str | None] | None = None
+    #: for a worker elsewhere: each file's (full path, path relative to the job folder, bytes)
+    contents: list[tuple[str, str, bytes]] | None = None
 
 
 def plan(settings: dict[str, Any], file_inputs: dict[str, list[str]], tables: dict[str, Any]) -> list[MiniBatch]:
@@ -99,12 +106,40 @@ def folder_files(folder: str) -> list[str]:
         ([str(root)] if root.is_file() else [])
 
 
-def read_mini_batch(batch: MiniBatch) -> Any:
-    """What ``run()`` gets: the file paths, or a DataFrame."""
+def packed(batch: MiniBatch) -> MiniBatch:
+    """``batch`` with its files' bytes in it (a DataFrame's rows travel as they are)."""
+    if batch.kind == "frame":
+        return batch
+    here = Path.cwd()
+    contents = []
+    for full in batch.files:
+        path = Path(full)
+        try:
+            relative = path.relative_to(here).as_posix()
+        except ValueError:  # not in the job folder: kept apart, under its full path
+            relative = "_elsewhere/" + path.as_posix().lstrip("/")
+        contents.append((full, relative, path.read_bytes()))
+    return dataclasses.replace(batch, contents=contents)
+
+
+def read_mini_batch(batch: MiniBatch, folder: str | None = None) -> Any:
+    """What ``run()`` gets: the file paths, or a DataFrame. The files of a packed file batch are
+    written below ``folder`` first."""
     if batch.kind == "files":
-        return list(batch.files)
+        if batch.contents is None:
+            return list(batch.files)
+        paths = []
+        for _, relative, data in batch.contents:
+            target = Path(folder or ".").absolute() / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            paths.append(str(target))
+        return paths
     if batch.kind == "frame":
         return batch.frame.reset_index(drop=True)
+    if batch.contents is not None:
+        return tabular.read(batch.format, [(Path(full).name, full, repr(full), data)
+                                           for full, _, data in batch.contents])
     files = []
     for number, full in enumerate(batch.files):
         data = Path(full).read_bytes()

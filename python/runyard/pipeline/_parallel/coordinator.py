@@ -35,19 +35,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--settings", required=True)
     parser.add_argument("--dataset", nargs=2, action="append", default=[], metavar=("NAME", "PATH"))
     parser.add_argument("--folder", nargs=2, action="append", default=[], metavar=("NAME", "PATH"))
+    parser.add_argument("--side", nargs=2, action="append", default=[], metavar=("NAME", "PATH"))
     parser.add_argument("--output")
     options = parser.parse_args(argv)
     options.settings = json.loads(options.settings)
     options.arguments = arguments
     return options
-
-
-def _pool(settings: dict[str, Any], arguments: list[str], output_dir: str) -> WorkerPool:
-    """Python workers, or R workers for an entry script in R."""
-    from . import r_workers
-    if r_workers.is_r_script(settings["entry_script"]):
-        return r_workers.RProcessPool(settings, arguments, output_dir)
-    return LocalProcessPool(settings, arguments, output_dir)
 
 
 class _Slot:
@@ -87,7 +80,7 @@ class Coordinator:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.append_file = self.output_dir / self.settings["append_row_file_name"] \
             if self.settings["output_action"] == "append_row" else None
-        self.pool = pool or _pool(self.settings, options.arguments, str(self.output_dir))
+        self.pool = pool or self._pool()
         self.rows: dict[int, dict[str, Any]] = {}
         self.failed_batches = 0
         self.failed_items = 0
@@ -97,31 +90,48 @@ class Coordinator:
         self.carried = 0  # mini batches an earlier run finished
         self.models: ModelWriter | None = None  # the models the workers register, once work starts
 
+    def _pool(self) -> WorkerPool:
+        """The step's target's workers: processes here (local, Docker; R processes for an entry
+        script in R) or Ray actors."""
+        from . import r_workers
+        if r_workers.is_r_script(self.settings["entry_script"]):
+            return r_workers.RProcessPool(self.settings, self.options.arguments, str(self.output_dir))
+        if self.settings.get("workers") == "ray":
+            from .ray_pool import RayActorPool
+            return RayActorPool(self.settings, self.options.arguments, str(self.output_dir),
+                                [path for _, path in self.options.side])
+        return LocalProcessPool(self.settings, self.options.arguments, str(self.output_dir))
+
     # -- the run -----------------------------------------------------------------------
     def run(self) -> int:
-        batches = self._plan()
-        self.batches = {b.index: b for b in batches}
-        queue = collections.deque(b for b in batches if self.rows[b.index]["status"] != "Succeeded")
-        self.total = len(batches)
-        count = self.settings["process_count_per_node"] or len(os.sched_getaffinity(0)) or 1
-        reused = self.carried = self.total - len(queue)
-        if self.settings.get("description"):
-            self.log(self.settings["description"])
-        self.log(f"{self.total} mini batch(es) from {', '.join(self._input_names()) or 'no input'}"
-                 + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
-                 + f"; {min(count, len(queue)) if queue else 0} worker process(es)")
-        if queue:
-            from ...run import Run
-            workspace = Run.get_context().workspace
-            self.models = ModelWriter(workspace, remover(workspace, Run.get_context().id))
-            try:
-                self._work(queue, min(count, len(queue)))
-                # the step stopped early: the mini batches that returned keep their models
-                self._flushed(self.models.finished(wait=True), None)
-                if self.models.pending:
-                    self._flushed(self.models.flush(), None)
-            finally:
-                self.models.close()
+        try:
+            batches = self._plan()
+            self.batches = {b.index: b for b in batches}
+            queue = collections.deque(b for b in batches if self.rows[b.index]["status"] != "Succeeded")
+            self.total = len(batches)
+            reused = self.carried = self.total - len(queue)
+            if self.settings.get("description"):
+                self.log(self.settings["description"])
+            count = min(self.pool.capacity(), len(queue)) if queue else 0
+            nodes = self.settings.get("node_count") or 1
+            self.log(f"{self.total} mini batch(es) from {', '.join(self._input_names()) or 'no input'}"
+                     + (f", {reused} carried over from run {self.resumed_from}" if reused else "")
+                     + (f"; {count} Ray actor(s) on {nodes} node(s)" if self.settings.get("workers") == "ray"
+                        else f"; {count} worker process(es)"))
+            if queue:
+                from ...run import Run
+                workspace = Run.get_context().workspace
+                self.models = ModelWriter(workspace, remover(workspace, Run.get_context().id))
+                try:
+                    self._work(queue, count)
+                    # the step stopped early: the mini batches that returned keep their models
+                    self._flushed(self.models.finished(wait=True), None)
+                    if self.models.pending:
+                        self._flushed(self.models.flush(), None)
+                finally:
+                    self.models.close()
+        finally:
+            self.pool.close()
         self._finish()
         return 0
 
@@ -196,7 +206,11 @@ class Coordinator:
                 now = time.monotonic()
                 busy = [s.deadline for s in slots if s.batch is not None]
                 timeout = max(0.0, min(busy) - now) if busy else 1.0
-                self.selector.select(min(timeout, 1.0, self.models.seconds_to_due()))
+                wait_s = min(timeout, 1.0, self.models.seconds_to_due())
+                if self.pool.descriptors:
+                    self.selector.select(wait_s)
+                else:  # Ray actors: the pool waits on their answers
+                    self.pool.wait([s.handle for s in slots], wait_s)
                 for index, slot in enumerate(list(slots)):
                     replace = self._attend(slot, queue)
                     if replace:

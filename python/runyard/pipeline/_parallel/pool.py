@@ -1,17 +1,24 @@
-"""Where a ParallelRunStep's workers run: a pool that starts a worker and gives back a handle.
+"""Where a ParallelRunStep's workers run: a pool that starts workers, hands back a handle for
+each and waits on them.
 
 The coordinator speaks to workers only through ``WorkerHandle`` (send a mini batch, read
-messages, notice death, kill), so the pool is the one thing a target changes: the local
-target's ``LocalProcessPool`` starts processes next to the coordinator (on Docker that is
-inside the run's container, unchanged); a Ray pool will start actors on the cluster's nodes.
+messages, notice death, kill) and ``WorkerPool``, so the pool is the one thing a target
+changes: ``LocalProcessPool`` starts processes next to the coordinator (the local target's
+machine, or the run's container on Docker); ``RayActorPool`` (``ray_pool``) starts Ray actors
+on ``node_count`` nodes of the cluster; ``RProcessPool`` (``r_workers``) runs R entry scripts.
+A pool whose workers have file descriptors (``descriptors``) lets the coordinator watch them
+in one selector for the whole step; another one waits in ``wait``.
 """
 
 from __future__ import annotations
 
 import abc
+import math
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import select
+from multiprocessing.connection import wait
 from typing import Any
 
 from . import worker
@@ -27,11 +34,12 @@ class WorkerHandle(abc.ABC):
     def send(self, message: Any) -> None:
         """A mini batch to run, or None: no more work."""
 
-    @abc.abstractmethod
     def waitables(self) -> list[Any]:
         """What the coordinator's selector watches for this worker (messages, death): file
         descriptors, or objects with a ``fileno()``. They may change (an R worker's listener,
-        then its connection): the coordinator asks again after each look at the worker."""
+        then its connection): the coordinator asks again after each look at the worker. None (an
+        empty list) for a worker of a pool without ``descriptors``."""
+        return []
 
     @abc.abstractmethod
     def receive(self) -> Any | None:
@@ -51,15 +59,43 @@ class WorkerHandle(abc.ABC):
 
 
 class WorkerPool(abc.ABC):
+    #: its workers' ``waitables()`` are file descriptors the coordinator may watch itself
+    descriptors = True
+
+    @abc.abstractmethod
+    def capacity(self) -> int:
+        """How many workers run at once at most (``node_count`` x ``process_count_per_node``)."""
+
     @abc.abstractmethod
     def start(self, worker_id: int) -> WorkerHandle:
         """Start one worker (it imports the entry script and calls ``init()``)."""
+
+    def wait(self, handles: list[WorkerHandle], timeout: float) -> None:
+        """Return once one of ``handles`` has a message or has ended, or after ``timeout`` seconds."""
+        wait([w for h in handles for w in h.waitables()], timeout=timeout)
+
+    def close(self) -> None:
+        """Give back what the pool holds beyond its workers (called once, at the end)."""
+
+
+def available_cpus() -> int:
+    """The CPUs this process may use: its affinity, bounded by a cgroup's CPU quota (a Docker
+    container's ``cpus`` limit)."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as fh:  # cgroup v2: "max 100000" or "150000 100000"
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
 
 
 class LocalProcessPool(WorkerPool):
     """Worker processes forked from a fork server that has runyard (and pandas) imported, so a
     worker, or its replacement, starts in milliseconds and shares no state with the
-    coordinator."""
+    coordinator. Default size: the CPUs this process may use."""
 
     def __init__(self, settings: dict[str, Any], arguments: list[str], output_dir: str):
         self.context = multiprocessing.get_context("forkserver")
@@ -72,6 +108,9 @@ class LocalProcessPool(WorkerPool):
         self.settings = settings
         self.arguments = arguments
         self.output_dir = output_dir
+
+    def capacity(self) -> int:
+        return self.settings["process_count_per_node"] or available_cpus()
 
     def start(self, worker_id: int) -> WorkerHandle:
         ours, theirs = self.context.Pipe()

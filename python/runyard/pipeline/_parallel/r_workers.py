@@ -42,7 +42,7 @@ from typing import Any
 
 from ...errors import ConfigError
 from .batches import MiniBatch, read_mini_batch
-from .pool import WorkerHandle, WorkerPool
+from .pool import WorkerHandle, WorkerPool, available_cpus
 from .worker import OUTPUT_DIR_ENV
 
 WORKER_SCRIPT = Path(__file__).with_name("r_worker.R")
@@ -132,6 +132,9 @@ class RProcessPool(WorkerPool):
             raise ConfigError(f"the entry script {settings['entry_script']!r} is an R script and "
                               f"{settings.get('rscript_path') or 'Rscript'!r} is not on this machine's PATH")
         self.rscript = rscript
+
+    def capacity(self) -> int:
+        return self.settings["process_count_per_node"] or available_cpus()
 
     def start(self, worker_id: int) -> WorkerHandle:
         from ...compute._processes import die_with_parent

@@ -1,5 +1,7 @@
-"""A ParallelRunStep's worker process: import the entry script, call ``init()`` once, then
-``run()`` each mini batch the coordinator sends until it sends None."""
+"""A ParallelRunStep's worker: import the entry script, call ``init()`` once, then ``run()``
+each mini batch the coordinator sends until it sends None. ``EntryScriptRunner`` does the
+work; ``main`` is a worker process of ``LocalProcessPool`` (messages through a pipe), and the
+Ray pool's actors drive the same runner (``ray_pool``)."""
 
 from __future__ import annotations
 
@@ -33,25 +35,12 @@ class MiniBatchContext:
 
 
 def main(connection: Any, settings: dict[str, Any], worker_id: int, arguments: list[str], output_dir: str) -> None:
-    from . import models
-    from .batches import read_mini_batch
-    script = Path(settings["entry_script"]).resolve()
-    sys.argv = [str(script), *arguments]
-    sys.path.insert(0, str(script.parent))
-    os.environ[OUTPUT_DIR_ENV] = output_dir
-    _set_up_logging(settings["logging_level"], worker_id)
-    try:
-        spec = importlib.util.spec_from_file_location(script.stem, script)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[script.stem] = module
-        spec.loader.exec_module(module)
-        module.init()
-    except BaseException:
-        connection.send(("init_failed", traceback.format_exc()))
+    """A worker process of ``LocalProcessPool``: messages through ``connection``."""
+    runner = EntryScriptRunner(settings, worker_id, arguments, output_dir)
+    message = runner.start()
+    connection.send(message)
+    if message[0] != "ready":
         return
-    run = module.run
-    takes_context = _takes_context(run)
-    connection.send(("ready",))
     while True:
         try:
             batch = connection.recv()
@@ -59,27 +48,91 @@ def main(connection: Any, settings: dict[str, Any], worker_id: int, arguments: l
             return
         if batch is None:
             break
-        started = time.monotonic()
-        models.start(batch.index)
+        message = runner.read(batch)
+        connection.send(message)
+        if message[0] == "started":
+            for message in runner.run():
+                connection.send(message)
+    runner.shutdown()
+
+
+class EntryScriptRunner:
+    """What a worker does, whatever carries its messages (a pipe, Ray): import the entry script
+    and call ``init()`` (``start``), read a mini batch (``read``: ``("started", index, items)``),
+    call ``run()`` on it (``run``: the models it registered, ``("models", index, [...])``, if
+    any, then ``("done", index, results, lines, seconds)``; or ``("failed", index, error,
+    traceback, seconds)``), and ``shutdown()`` at the end."""
+
+    def __init__(self, settings: dict[str, Any], worker_id: int, arguments: list[str], output_dir: str):
+        self.settings = settings
+        self.worker_id = worker_id
+        script = self.script = Path(settings["entry_script"]).resolve()
+        sys.argv = [str(script), *arguments]
+        sys.path.insert(0, str(script.parent))
+        os.environ[OUTPUT_DIR_ENV] = output_dir
+        _set_up_logging(settings["logging_level"], worker_id)
+        self.module: Any = None
+        self.batch: Any = None
+        self.mini_batch: Any = None
+        self.started = 0.0
+
+    def start(self) -> tuple[Any, ...]:
         try:
-            mini_batch = read_mini_batch(batch)
-            connection.send(("started", batch.index, len(mini_batch)))
-            result = run(mini_batch, MiniBatchContext(batch)) if takes_context else run(mini_batch)
-            count, text = _result_rows(result, settings["output_action"])
-            registered = models.take()
-            if registered:  # the coordinator registers them once the mini batch is done
-                connection.send(("models", batch.index, registered))
-            connection.send(("done", batch.index, count, text, time.monotonic() - started))
-        except BaseException as e:
-            models.take()
-            connection.send(("failed", batch.index, f"{type(e).__name__}: {e}", traceback.format_exc(),
-                             time.monotonic() - started))
+            spec = importlib.util.spec_from_file_location(self.script.stem, self.script)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[self.script.stem] = module
+            spec.loader.exec_module(module)
+            module.init()
+        except BaseException:
+            return ("init_failed", traceback.format_exc())
         finally:
             _flush_run()
-    shutdown = getattr(module, "shutdown", None)
-    if callable(shutdown):
-        shutdown()
-    _flush_run()
+        self.module = module
+        self.takes_context = _takes_context(module.run)
+        return ("ready",)
+
+    def read(self, batch: Any, folder: str | None = None) -> tuple[Any, ...]:
+        """``folder``: where the files of a mini batch that carries them are written."""
+        from . import models
+        from .batches import read_mini_batch
+        self.started = time.monotonic()
+        self.batch = batch
+        models.start(batch.index)
+        try:
+            self.mini_batch = read_mini_batch(batch, folder)
+        except BaseException as e:
+            self.mini_batch = None
+            return self._failed(e)
+        return ("started", batch.index, len(self.mini_batch))
+
+    def run(self) -> list[tuple[Any, ...]]:
+        from . import models
+        batch, mini_batch, self.mini_batch = self.batch, self.mini_batch, None
+        try:
+            run = self.module.run
+            result = run(mini_batch, MiniBatchContext(batch)) if self.takes_context else run(mini_batch)
+            count, text = _result_rows(result, self.settings["output_action"])
+            registered = models.take()
+            # the coordinator registers them once the mini batch is done
+            return [*([("models", batch.index, registered)] if registered else []),
+                    ("done", batch.index, count, text, time.monotonic() - self.started)]
+        except BaseException as e:
+            return [self._failed(e)]
+        finally:
+            _flush_run()
+
+    def _failed(self, error: BaseException) -> tuple[Any, ...]:
+        from . import models
+        models.take()  # a failed try registers nothing
+        _flush_run()
+        return ("failed", self.batch.index, f"{type(error).__name__}: {error}", traceback.format_exc(),
+                time.monotonic() - self.started)
+
+    def shutdown(self) -> None:
+        shutdown = getattr(self.module, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
+        _flush_run()
 
 
 def _takes_context(run: Any) -> bool:
