@@ -249,3 +249,16 @@ def test_provisioning_configuration_refuses_bad_settings(settings, message):
     from runyard.compute.amlcompute import AmlCompute
     with pytest.raises(ConfigError, match=message):
         AmlCompute.provisioning_configuration(**settings)
+
+
+@pytest.mark.slow
+def test_the_example_project_runs_unchanged(tmp_path: Path):
+    import shutil
+    example = tmp_path / "azureml-v1"
+    shutil.copytree(ROOT / "examples" / "azureml-v1", example)
+    result = _python("import runpy; runpy.run_path('driver.py', run_name='__main__')", example)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Workspace:\ndiabetes-ws\nml-examples\nlocal\n" in result.stdout
+    assert "Registered diabetes-ridge version 1" in result.stdout
+    run, = Workspace.get(example).experiments["diabetes-v1"].get_runs()
+    assert run.get_status() == "Completed" and 2000 < run.get_metrics()["mse"] < 5000
