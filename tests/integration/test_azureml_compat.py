@@ -84,6 +84,7 @@ assert metrics["loss"] == [0.9, 0.5, 0.25], metrics
 assert metrics["alpha"] == 0.5, metrics
 model = run.register_model(model_name="v1-model", model_path="outputs/model.pkl")
 print("registered", model.name, model.version)
+print("default datastore:", ws.get_default_datastore().name)
 """
 
 
@@ -118,6 +119,7 @@ def test_v1_notebook_runs_unchanged_on_the_local_target(v1_project: Path):
     assert "cpu-cluster: provisioning state Succeeded" in first.stdout
     assert "'provisioningState': 'Succeeded'" in first.stdout
     assert "registered v1-model 1" in first.stdout
+    assert "default datastore: workspaceblobstore" in first.stdout
     assert first.stderr.count("runyard collects no diagnostics") == 1
 
     # the workspace from_config opened is the .runyard beside .azureml/, recording Azure's names
@@ -262,3 +264,21 @@ def test_the_example_project_runs_unchanged(tmp_path: Path):
     assert "Registered diabetes-ridge version 1" in result.stdout
     run, = Workspace.get(example).experiments["diabetes-v1"].get_runs()
     assert run.get_status() == "Completed" and 2000 < run.get_metrics()["mse"] < 5000
+
+
+def test_the_distribution_ships_every_module_and_depends_on_runyard(tmp_path: Path):
+    import shutil
+    import subprocess
+    import zipfile
+    source = tmp_path / "source"  # a copy: building leaves build/ and egg-info beside the sources
+    shutil.copytree(COMPAT, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                            "-w", str(tmp_path), str(source)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    wheel, = tmp_path.glob("azureml_runyard-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if name.startswith("azureml/")}
+        metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+    sources = {str(p.relative_to(COMPAT)) for p in (COMPAT / "azureml").rglob("*.py")}
+    assert shipped == sources
+    assert "Name: azureml-runyard" in metadata and "Requires-Dist: runyard==0.1.0" in metadata
