@@ -308,6 +308,10 @@ def _azure_workspace_folder(subscription_id: Any, resource_group: Any, workspace
     from . import azure_config
     wanted = azure_config.identity(subscription_id, resource_group, workspace_name)
     if os.environ.get("RUNYARD_WORKSPACE"):
+        if is_server_url(os.environ["RUNYARD_WORKSPACE"]):
+            raise ConfigError(f"Workspace(subscription_id, resource_group, workspace_name) opens a workspace folder, "
+                              f"and RUNYARD_WORKSPACE names a server ({os.environ['RUNYARD_WORKSPACE']}); open it "
+                              f"with Workspace.get(url), or unset RUNYARD_WORKSPACE")
         folder = Path(os.environ["RUNYARD_WORKSPACE"])
         folder = folder / DEFAULT_FOLDER if (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file() else folder
     else:
@@ -322,7 +326,7 @@ def _open_for_azure(project: Path, wanted: Any, folder: Path | None = None) -> P
     folder = folder or project / DEFAULT_FOLDER
     if not (folder / CONFIG_FILE).is_file():
         Workspace.create(folder, name=wanted.workspace_name)
-    config = yaml.safe_load((folder / CONFIG_FILE).read_text()) or {}
+    config = Workspace(folder, _check_lost_runs=False, _open_store=False)._config  # a bad config.yaml says so
     recorded = config.get("azure")
     if recorded == wanted.to_dict():
         return folder

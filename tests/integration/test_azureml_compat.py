@@ -212,6 +212,14 @@ def test_workspace_by_azure_names_without_a_config_creates_one_here(tmp_path: Pa
     assert (ws.name, ws.subscription_id, ws.resource_group, ws.location) == ("fresh", "sub", "rg", "local")
 
 
+def test_workspace_by_azure_names_records_them_in_the_projects_runyard_workspace(tmp_path: Path, monkeypatch):
+    mine = Workspace.create(tmp_path / ".runyard", name="mine")
+    monkeypatch.chdir(tmp_path)
+    ws = Workspace("sub", "rg", "azure-name")
+    assert ws == mine and ws.name == "mine"  # the folder keeps its own name; Azure's names are recorded
+    assert (Workspace.get(tmp_path).subscription_id, Workspace.get(tmp_path).resource_group) == ("sub", "rg")
+
+
 def test_a_runyard_workspace_reports_offline_identity(workspace):
     assert (workspace.subscription_id, workspace.resource_group, workspace.location) == ("offline", "offline", "local")
 
@@ -239,6 +247,23 @@ def test_unknown_compute_target_raises_what_get_or_create_catches(workspace):
         ComputeTarget(workspace, "cpu-cluster")
     with pytest.raises(ConfigError):  # still a ConfigError for code that caught that
         ComputeTarget(workspace=workspace, name="cpu-cluster")
+
+
+def test_create_refuses_a_name_that_exists(workspace):
+    from runyard import ComputeTarget
+    from runyard.compute.amlcompute import AmlCompute
+    ComputeTarget.create(workspace, "cpu-cluster", AmlCompute.provisioning_configuration(max_nodes=2))
+    with pytest.raises(ConfigError, match="compute target 'cpu-cluster' exists"):
+        ComputeTarget.create(workspace, "cpu-cluster", AmlCompute.provisioning_configuration(max_nodes=8))
+    assert AmlCompute(workspace, "cpu-cluster").config["max_nodes"] == 2
+
+
+def test_workspace_by_azure_names_refuses_a_server_in_runyard_workspace(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("RUNYARD_WORKSPACE", "http://127.0.0.1:9")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="RUNYARD_WORKSPACE names a server"):
+        Workspace("sub", "rg", "ws")
+    assert not (tmp_path / ".runyard").exists()
 
 
 @pytest.mark.parametrize("settings, message", [

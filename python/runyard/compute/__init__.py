@@ -130,6 +130,10 @@ class ComputeTarget(abc.ABC, metaclass=_FoundByName):
         """
         from ..workspace import check_workspace
         check_workspace(workspace)
+        check_target_name(name)
+        if name in list_targets(workspace):
+            raise ConfigError(f"ComputeTarget.create: compute target {name!r} exists in workspace {workspace.name!r}; "
+                              f"ComputeTarget(ws, {name!r}) returns it, or detach it first to replace it")
         return ComputeTarget.attach(workspace, name, provisioning_configuration)
 
     @staticmethod
