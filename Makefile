@@ -18,7 +18,7 @@ install: $(BIN)/python
 
 # system-deps first: rpy2 (a test dependency) builds against the R it installs
 install-test: system-deps $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test]" -e ./compat/azureml-runyard
 
 system-deps:
 	bash scripts/install-system-deps.sh

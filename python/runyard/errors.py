@@ -40,6 +40,11 @@ class RunNotFoundError(NotFoundError):
     """No run with that id in this workspace."""
 
 
+class ComputeTargetNotFoundError(NotFoundError, ConfigError):
+    """No compute target of that name in this workspace (Azure's get-or-create idiom catches
+    it as ``ComputeTargetException``); a ``ConfigError`` too, as a config naming it is invalid."""
+
+
 class EnvironmentBuildError(RunyardError):
     """An environment could not be materialised (package resolution, interpreter)."""
 

@@ -33,10 +33,23 @@ class Workspace:
     >>> ws.compute_targets["local"]  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike, *, token: str | None = None, _check_lost_runs: bool = True,
-                 _open_store: bool = True):
+    def __init__(self, path: str | os.PathLike | None = None, resource_group: str | None = None,
+                 workspace_name: str | None = None, *, subscription_id: str | None = None, token: str | None = None,
+                 _check_lost_runs: bool = True, _open_store: bool = True):
+        """``Workspace(path)`` opens a workspace folder or server; Azure's
+        ``Workspace(subscription_id, resource_group, workspace_name)`` opens the workspace folder
+        recorded for that Azure workspace (see ``runyard.azure_config``)."""
         #: the workspace server's address, or None for a workspace folder
         self.url: str | None = None
+        if subscription_id is not None or resource_group is not None or workspace_name is not None:
+            if subscription_id is not None and path is not None:
+                raise ConfigError("Workspace(): give a folder path or Azure's subscription_id, resource_group and "
+                                  "workspace_name, not both")
+            path = _azure_workspace_folder(subscription_id if subscription_id is not None else path,
+                                           resource_group, workspace_name)
+        elif path is None:
+            raise ConfigError("Workspace(): give a workspace folder (or server URL), or Azure's subscription_id, "
+                              "resource_group and workspace_name; Workspace.from_config() finds the project's")
         if is_server_url(path):
             self._open_server(str(path), token)
             return
@@ -179,16 +192,34 @@ class Workspace:
         if path is None and os.environ.get("RUNYARD_WORKSPACE"):
             return cls.get(os.environ["RUNYARD_WORKSPACE"])
         start = Path(_check_path(path) if path is not None else os.getcwd()).resolve()
-        if start.is_file():
-            start = start.parent
-        for folder in (start, *start.parents):
-            if (folder / CONFIG_FILE).is_file() and folder.name == DEFAULT_FOLDER:
-                return cls(folder)
-            if (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file():
-                return cls(folder / DEFAULT_FOLDER)
-        raise NotFoundError(
-            f"no .runyard/config.yaml in {start} or any folder above it. "
-            f"Run `runyard init` in your project folder, or set RUNYARD_WORKSPACE.")
+        if start.is_file() and start.suffix == ".json":
+            from . import azure_config
+            return cls(_open_for_azure(azure_config.project_folder(start), azure_config.read_config(start)))
+        found = _discover(start.parent if start.is_file() else start)
+        if found is None:
+            raise NotFoundError(
+                f"no .runyard/config.yaml (nor Azure's .azureml/config.json) in {start} or any folder above it. "
+                f"Run `runyard init` in your project folder, or set RUNYARD_WORKSPACE.")
+        return cls(found)
+
+    # -- Azure's identity ----------------------------------------------------
+    @property
+    def subscription_id(self) -> str:
+        """The Azure subscription this workspace was opened for (``offline`` if none)."""
+        from .azure_config import OFFLINE_SUBSCRIPTION
+        return str(self._config.get("azure", {}).get("subscription_id", OFFLINE_SUBSCRIPTION))
+
+    @property
+    def resource_group(self) -> str:
+        """The Azure resource group this workspace was opened for (``offline`` if none)."""
+        from .azure_config import OFFLINE_RESOURCE_GROUP
+        return str(self._config.get("azure", {}).get("resource_group", OFFLINE_RESOURCE_GROUP))
+
+    @property
+    def location(self) -> str:
+        """Where the workspace is: ``local`` (a folder or server of runyard's, not an Azure region)."""
+        from .azure_config import OFFLINE_LOCATION
+        return OFFLINE_LOCATION
 
     # -- what is in it -------------------------------------------------------
     @property
@@ -254,6 +285,63 @@ class Workspace:
         path = self._local_folder("locks") / "locks"
         path.mkdir(exist_ok=True)
         return path
+
+
+def _discover(start: Path) -> Path | None:
+    """The workspace folder for ``start``: the nearest ``.runyard`` in it or a folder above, or
+    beside the nearest Azure ``config.json`` (created and recorded on first use)."""
+    from . import azure_config
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file() and folder.name == DEFAULT_FOLDER:
+            return folder
+        if (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file():
+            return folder / DEFAULT_FOLDER
+        config = azure_config.find_config(folder)
+        if config is not None:
+            return _open_for_azure(folder, azure_config.read_config(config))
+    return None
+
+
+def _azure_workspace_folder(subscription_id: Any, resource_group: Any, workspace_name: Any) -> Path:
+    """Azure's ``Workspace(subscription_id, resource_group, workspace_name)``: the workspace
+    ``Workspace.from_config()`` finds from the current folder, else ``./.runyard`` (created)."""
+    from . import azure_config
+    wanted = azure_config.identity(subscription_id, resource_group, workspace_name)
+    if os.environ.get("RUNYARD_WORKSPACE"):
+        if is_server_url(os.environ["RUNYARD_WORKSPACE"]):
+            raise ConfigError(f"Workspace(subscription_id, resource_group, workspace_name) opens a workspace folder, "
+                              f"and RUNYARD_WORKSPACE names a server ({os.environ['RUNYARD_WORKSPACE']}); open it "
+                              f"with Workspace.get(url), or unset RUNYARD_WORKSPACE")
+        folder = Path(os.environ["RUNYARD_WORKSPACE"])
+        folder = folder / DEFAULT_FOLDER if (folder / DEFAULT_FOLDER / CONFIG_FILE).is_file() else folder
+    else:
+        folder = _discover(Path.cwd()) or Path.cwd() / DEFAULT_FOLDER
+    return _open_for_azure(folder.parent if folder.name == DEFAULT_FOLDER else folder, wanted, folder)
+
+
+def _open_for_azure(project: Path, wanted: Any, folder: Path | None = None) -> Path:
+    """The workspace folder (``project/.runyard`` unless ``folder``) recording Azure identity
+    ``wanted``: created if absent, the identity added if it records none; another identity
+    recorded there is an error naming both."""
+    folder = folder or project / DEFAULT_FOLDER
+    if not (folder / CONFIG_FILE).is_file():
+        Workspace.create(folder, name=wanted.workspace_name)
+    config = Workspace(folder, _check_lost_runs=False, _open_store=False)._config  # a bad config.yaml says so
+    recorded = config.get("azure")
+    if recorded == wanted.to_dict():
+        return folder
+    if recorded is not None:
+        raise ConfigError(
+            f"workspace {folder} records Azure workspace {recorded.get('workspace_name')!r} (subscription "
+            f"{recorded.get('subscription_id')!r}, resource group {recorded.get('resource_group')!r}), not "
+            f"{wanted.workspace_name!r} ({wanted.subscription_id!r}, {wanted.resource_group!r}); open that one by "
+            f"its folder, or set RUNYARD_WORKSPACE to another folder for it")
+    config["azure"] = wanted.to_dict()
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".config-")
+    with os.fdopen(fd, "w") as fh:
+        yaml.safe_dump(config, fh, sort_keys=False)
+    os.replace(tmp, folder / CONFIG_FILE)
+    return folder
 
 
 def check_workspace(value: Any, field: str = "workspace") -> "Workspace":

@@ -54,7 +54,9 @@ get_workspace <- function(name = NULL, path = NULL, token = NULL, ...) {
 #' Load the workspace of the current project
 #'
 #' Uses `RUNYARD_WORKSPACE` if set, else the nearest `.runyard/config.yaml` in
-#' `path` or a folder above it.
+#' `path` or a folder above it; a folder on the way holding Azure's
+#' `.azureml/config.json` has its workspace in `.runyard` beside it (created on
+#' first use, recording the subscription, resource group and workspace name).
 #'
 #' @param path Where to start searching (default: the working directory).
 #' @return A workspace.

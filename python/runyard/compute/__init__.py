@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
-from ..errors import ConfigError
+from ..errors import ComputeTargetNotFoundError, ConfigError
 
 if TYPE_CHECKING:
     from ..environment import Environment
@@ -68,10 +68,44 @@ class JobSpec:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-class ComputeTarget(abc.ABC):
-    """The protocol every target implements; ``handle`` is whatever ``submit`` returned."""
+class _FoundByName(abc.ABCMeta):
+    """``ComputeTarget(workspace, name)`` is Azure's lookup of a registered target (it raises
+    ``ComputeTargetNotFoundError`` for an unknown name, which get-or-create code catches);
+    a concrete target class is constructed as usual."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls.__dict__.get("_found_by_name"):
+            return _registered(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+def _registered(workspace: "Workspace", name: str) -> "ComputeTarget":
+    from ..workspace import check_workspace
+    check_workspace(workspace)
+    check_target_name(name)
+    return get_target(workspace, name)
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """What ``ComputeTarget.get_status()`` returns: a registered target is always ready."""
+
+    name: str
+    type: str
+    provisioning_state: str = "Succeeded"
+
+    def serialize(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "provisioningState": self.provisioning_state}
+
+
+class ComputeTarget(abc.ABC, metaclass=_FoundByName):
+    """The protocol every target implements; ``handle`` is whatever ``submit`` returned.
+
+    ``ComputeTarget(ws, "cpu-cluster")`` returns the target registered under that name.
+    """
 
     type: ClassVar[str]
+    _found_by_name: ClassVar[bool] = True
 
     def __init__(self, workspace: "Workspace | None" = None, name: str | None = None,
                  config: dict[str, Any] | None = None):
@@ -86,6 +120,45 @@ class ComputeTarget(abc.ABC):
         >>> ComputeTarget.attach(ws, "docker", DockerCompute(cpus=2))  # doctest: +SKIP
         """
         return workspace.compute_targets.attach(name, target)
+
+    @staticmethod
+    def create(workspace: "Workspace", name: str, provisioning_configuration: "ComputeTarget") -> "ComputeTarget":
+        """Azure's spelling of ``attach``: register ``provisioning_configuration`` (a target, such as
+        ``AmlCompute.provisioning_configuration(...)`` returns) under ``name``.
+
+        >>> ComputeTarget.create(ws, "cpu-cluster", AmlCompute.provisioning_configuration(max_nodes=4))  # doctest: +SKIP
+        """
+        from ..workspace import check_workspace
+        check_workspace(workspace)
+        check_target_name(name)
+        if name in list_targets(workspace):
+            raise ConfigError(f"ComputeTarget.create: compute target {name!r} exists in workspace {workspace.name!r}; "
+                              f"ComputeTarget(ws, {name!r}) returns it, or detach it first to replace it")
+        return ComputeTarget.attach(workspace, name, provisioning_configuration)
+
+    @staticmethod
+    def list(workspace: "Workspace") -> list["ComputeTarget"]:
+        """The workspace's targets, ``local`` first."""
+        return list(list_targets(workspace).values())
+
+    @property
+    def provisioning_state(self) -> str:
+        return self.get_status().provisioning_state
+
+    def get_status(self) -> TargetStatus:
+        """Azure's provisioning status: a registered target is ready (``Succeeded``); whether
+        it can take jobs now is checked when a job is submitted to it."""
+        return TargetStatus(self.name, self.type)
+
+    def wait_for_completion(self, show_output: bool = False, min_node_count: int | None = None,
+                            timeout_in_minutes: int = 20) -> None:
+        """Azure waited for a cluster to be provisioned; a registered target already is, so this
+        returns at once (printing the state with ``show_output``)."""
+        if min_node_count is not None and (not isinstance(min_node_count, int) or min_node_count > 1):
+            raise ConfigError(f"wait_for_completion: min_node_count={min_node_count!r}; compute target {self.name!r} "
+                              f"is one machine, so wait for at most 1 node")
+        if show_output:
+            print(f"{self.name}: provisioning state {self.provisioning_state}", flush=True)
 
     @abc.abstractmethod
     def prepare(self, environment: "Environment", log) -> Any:
@@ -192,6 +265,6 @@ def get_target(workspace: "Workspace", target: "str | ComputeTarget | None") -> 
         name = name[len("azureml:"):]
     targets = list_targets(workspace)
     if name not in targets:
-        raise ConfigError(f"compute_target {name!r} is not in workspace {workspace.name!r}; "
+        raise ComputeTargetNotFoundError(f"compute_target {name!r} is not in workspace {workspace.name!r}; "
                           f"valid names: {', '.join(sorted(targets))}")
     return targets[name]

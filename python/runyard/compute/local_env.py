@@ -63,18 +63,37 @@ class PreparedPython:
 
 
 def client_path() -> str:
-    """A folder holding only a ``runyard`` link to this runyard, for a job's PYTHONPATH."""
-    package = Path(__file__).resolve().parent.parent
-    key = hashlib.sha256(str(package).encode()).hexdigest()[:16]
+    """A folder holding only a ``runyard`` link to this runyard (and an ``azureml`` link to
+    runyard's Azure ML v1 compatibility layer when it is installed), for a job's PYTHONPATH."""
+    packages = {"runyard": Path(__file__).resolve().parent.parent}
+    compat = _azureml_compat_package()
+    if compat is not None:
+        packages["azureml"] = compat
+    key = hashlib.sha256("\n".join(str(p) for p in packages.values()).encode()).hexdigest()[:16]
     folder = cache_root() / "client" / key
-    link = folder / "runyard"
-    if not link.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".runyard-{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(package, target_is_directory=True)
-        os.replace(tmp, link)
+    for name, package in packages.items():
+        link = folder / name
+        if not link.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{name}-{os.getpid()}"
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(package, target_is_directory=True)
+            os.replace(tmp, link)
     return str(folder)
+
+
+def _azureml_compat_package() -> Path | None:
+    """The folder of the ``azureml`` package of ``azureml-runyard`` (compat/), if this Python has
+    it; Microsoft's ``azureml`` is never linked (found without importing either)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec("azureml")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(location) / "_runyard_compat.py").is_file():
+            return Path(location).resolve()
+    return None
 
 
 def client_requirements() -> list[str]:

@@ -38,6 +38,22 @@ test_that("workspaces are created, opened by path and found from a nested folder
   expect_identical(targets$type[targets$name == "gpu-box"], "docker")
 })
 
+test_that("load_workspace_from_config() opens the workspace beside Azure's .azureml/config.json", {
+  skip_if_no_runyard()
+  dir <- local_test_dir()
+  dir.create(file.path(dir, ".azureml"))
+  writeLines('{"subscription_id": "sub-1", "resource_group": "rg-1", "workspace_name": "azure-ws"}',
+             file.path(dir, ".azureml", "config.json"))
+  nested <- file.path(dir, "src")
+  dir.create(nested)
+  old <- setwd(nested)
+  on.exit(setwd(old), add = TRUE)
+  ws <- load_workspace_from_config()
+  expect_identical(ws$name, "azure-ws")
+  expect_identical(c(ws$subscription_id, ws$resource_group, ws$location), c("sub-1", "rg-1", "local"))
+  expect_identical(normalizePath(as.character(ws$path)), normalizePath(file.path(dir, ".runyard")))
+})
+
 test_that("docker_compute() takes the build settings a proxy needs, and checks them", {
   skip_if_no_runyard()
   wheels <- tempfile("wheels")

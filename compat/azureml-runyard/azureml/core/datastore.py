@@ -1,0 +1,5 @@
+"""Azure's ``azureml.core.datastore``."""
+
+from runyard.data import Datastore
+
+__all__ = ['Datastore']

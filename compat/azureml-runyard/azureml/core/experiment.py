@@ -1,0 +1,5 @@
+"""Azure's ``azureml.core.experiment``."""
+
+from runyard.experiment import Experiment
+
+__all__ = ['Experiment']

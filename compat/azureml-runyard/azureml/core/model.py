@@ -1,0 +1,5 @@
+"""Azure's ``azureml.core.model``."""
+
+from runyard.model import Model
+
+__all__ = ['Model']

@@ -1,0 +1,5 @@
+"""Azure's ``azureml.core.script_run_config``."""
+
+from runyard.config import ScriptRunConfig
+
+__all__ = ['ScriptRunConfig']

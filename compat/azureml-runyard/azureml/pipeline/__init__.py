@@ -1,0 +1,1 @@
+"""Azure's ``azureml.pipeline`` (see ``azureml.pipeline.core`` and ``azureml.pipeline.steps``)."""

@@ -1,0 +1,1 @@
+"""Azure's ``azureml.train``: estimators, HyperDrive and AutoML."""

@@ -1,0 +1,5 @@
+"""Azure's ``azureml.train.automl``."""
+
+from runyard.automl import AutoMLConfig
+
+__all__ = ['AutoMLConfig']

@@ -1,0 +1,5 @@
+"""Azure's ``azureml.train.sklearn``."""
+
+from runyard.estimators import SKLearn
+
+__all__ = ['SKLearn']
