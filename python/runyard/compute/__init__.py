@@ -266,5 +266,5 @@ def get_target(workspace: "Workspace", target: "str | ComputeTarget | None") -> 
     targets = list_targets(workspace)
     if name not in targets:
         raise ComputeTargetNotFoundError(f"compute_target {name!r} is not in workspace {workspace.name!r}; "
-                          f"valid names: {', '.join(sorted(targets))}")
+                                         f"valid names: {', '.join(sorted(targets))}")
     return targets[name]

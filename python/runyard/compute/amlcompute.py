@@ -20,8 +20,6 @@ from ..errors import ConfigError
 from .local import LocalTarget
 
 
-
-
 class AmlCompute(LocalTarget):
     """A cluster that runs its jobs on this machine; ``AmlCompute(ws, name)`` finds a registered one.
 
