@@ -145,6 +145,7 @@ def test_r_workers_get_each_column_type_with_missing_values(workspace, experimen
         "b": [True, False, True], "s": ["a b", None, "c"],
         "t": pd.to_datetime(["2024-01-02 03:04:05", None, "2024-12-31 00:00:00"]),
         "c": pd.Categorical(["x", "y", None], categories=["y", "x"]),
+        "n": [7, -2, 2 ** 31 - 1], "w": [1, 2 ** 31, -3],  # R's integers, and past them (doubles)
     }).to_parquet(folder / "table.parquet", index=False)
     store = Datastore.register_local(workspace, "raw", str(folder))
     table = Dataset.Tabular.from_parquet_files((store, "table.parquet"))
@@ -157,7 +158,8 @@ def test_r_workers_get_each_column_type_with_missing_values(workspace, experimen
     assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
     assert appended(step_run, tmp_path, "outputs/parallel_run_step.txt").splitlines() == [
         "i integer:1:1|3", "f numeric:1:0.5|Inf", "b logical:0:TRUE|FALSE|TRUE", "s character:1:a b|c",
-        "t POSIXct:1:2024-01-02 03:04:05|2024-12-31 00:00:00", "c factor:1:x|y"]
+        "t POSIXct:1:2024-01-02 03:04:05|2024-12-31 00:00:00", "c factor:1:x|y",
+        "n integer:0:7|-2|2147483647", "w numeric:0:1|2147483648|-3"]
 
 
 def test_r_run_returning_the_wrong_type_and_init_failing(workspace, experiment, project):

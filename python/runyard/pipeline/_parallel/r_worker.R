@@ -82,8 +82,17 @@ local({
 
   mini_batch_of <- function(message) {
     if (!is.null(message$files)) return(as.character(unlist(message$files)))
+    packed <- as.integer(unlist(message$packed))
+    rows <- as.integer(message$rows)
     columns <- lapply(seq_along(message$names), function(i) {
       values <- message$data[[as.character(i)]]
+      if (i %in% packed) {  # base64 of little-endian doubles or 32-bit integers
+        bytes <- jsonlite::base64_dec(values)
+        if (message$types[[i]] == "integer") return(readBin(bytes, "integer", n = rows, size = 4L, endian = "little"))
+        values <- readBin(bytes, "double", n = rows, size = 8L, endian = "little")
+        values[is.nan(values)] <- NA  # pandas' missing value
+        return(values)
+      }
       if (is.list(values)) values <- unlist(lapply(values, function(v) if (is.null(v)) NA else v))
       switch(message$types[[i]],
              integer = as.integer(values), double = as.double(values), logical = as.logical(values),
@@ -92,7 +101,6 @@ local({
              as.character(values))
     })
     names(columns) <- as.character(unlist(message$names))
-    rows <- as.integer(message$rows)
     structure(columns, class = "data.frame", row.names = if (rows) c(NA_integer_, -rows) else integer())
   }
   # One line per element (as.character) or row (its values separated by spaces, quoted when they

@@ -11,8 +11,10 @@ The two talk over a TCP socket on 127.0.0.1 (base R has no Unix sockets; stdout 
 the step's log): each worker listens on a port of its own, the R process connects and first
 sends the token it was given, so nothing else on the machine can speak for it. Messages are one
 JSON object per line. To R: ``{"index", "input", "partition", "files"}`` for file paths or
-``{"index", "input", "partition", "names", "types", "levels", "rows", "data"}`` for a table
-(columns typed ``integer``, ``double``, ``logical``, ``character``, ``factor`` or ``datetime``),
+``{"index", "input", "partition", "names", "types", "levels", "rows", "data", "packed"}`` for a
+table (columns typed ``integer``, ``double``, ``logical``, ``character``, ``factor`` or
+``datetime``; the numbers in ``packed`` name the columns sent as base64 of their little-endian
+values, the others are JSON arrays),
 ``{"index", "error", "traceback"}`` for a mini batch whose data could not be read (the worker
 reports the failed try) and ``{"stop": true}``. A thread per worker reads and sends its next mini
 batch, so the coordinator goes on attending to the others meanwhile. From R: ``ready``,
@@ -25,6 +27,7 @@ functions to ``init`` and ``run`` at its top level.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -322,21 +325,44 @@ def encode_batch(batch: MiniBatch) -> dict[str, Any]:
     if batch.kind == "files":
         message["files"] = mini_batch
         return message
-    names, types, levels, data = [], [], {}, {}
+    names, types, levels, data, packed = [], [], {}, {}, []
     for number, (name, column) in enumerate(mini_batch.items(), start=1):
-        kind, values, column_levels = _column(column)
         names.append(str(name))
+        binary = _packed_column(column)
+        if binary is not None:
+            kind, values, column_levels = binary[0], binary[1], None
+            packed.append(number)
+        else:
+            kind, values, column_levels = _column(column)
         types.append(kind)
         data[str(number)] = values
         if column_levels is not None:
             levels[str(number)] = column_levels
-    message.update(names=names, types=types, levels=levels, rows=len(mini_batch), data=data)
+    message.update(names=names, types=types, levels=levels, rows=len(mini_batch), data=data, packed=packed)
     return message
 
 
-def _column(column: Any) -> tuple[str, list[Any], list[str] | None]:
-    """A pandas column as (R type, JSON values with None for missing, factor levels)."""
+def _packed_column(column: Any) -> tuple[str, str] | None:
+    """A float column (NaN, missing in pandas, becomes NA in R; infinities stay), or an integer
+    one without gaps that fits R's integers, as base64 of its little-endian values: R decodes
+    it at once (``readBin``) where a JSON array of numbers costs it about half a millisecond per
+    thousand values. Anything else: None (sent as JSON values by ``_column``)."""
     import numpy as np
+    kind = column.dtype.kind
+    if kind == "f":
+        values = column.to_numpy(dtype="<f8")
+        return "double", base64.b64encode(np.ascontiguousarray(values).tobytes()).decode("ascii")
+    if kind in "iu" and not column.isna().any():
+        values = column.to_numpy()
+        if len(values) and (values.min() < -(2 ** 31 - 1) or values.max() > 2 ** 31 - 1):
+            return None  # R's integers stop there (-2^31 is its NA): _column sends them as doubles
+        return "integer", base64.b64encode(np.ascontiguousarray(values, dtype="<i4").tobytes()).decode("ascii")
+    return None
+
+
+def _column(column: Any) -> tuple[str, list[Any], list[str] | None]:
+    """A pandas column as (R type, JSON values with None for missing, factor levels); float
+    columns go packed (``_packed_column``)."""
     import pandas as pd
     missing = column.isna().to_numpy()
     gaps = bool(missing.any())
@@ -357,11 +383,6 @@ def _column(column: Any) -> tuple[str, list[Any], list[str] | None]:
         present = column[~missing] if gaps else column
         small = not len(present) or (int(present.min()) >= -(2 ** 31 - 1) and int(present.max()) <= 2 ** 31 - 1)
         return ("integer" if small else "double"), values, None
-    if kind == "f":
-        numbers = column.to_numpy(dtype=float)
-        if np.isinf(numbers).any():  # JSON has no infinity: R reads the text
-            return "double", listed([repr(v).replace("inf", "Inf") for v in numbers.tolist()]), None
-        return "double", listed(numbers), None
     if kind == "M":
         if getattr(column.dt, "tz", None) is not None:
             column = column.dt.tz_convert("UTC").dt.tz_localize(None)
