@@ -14,6 +14,13 @@ Succeeded. So a failed try (raised, timed out, its worker killed) registers noth
 retried mini batch registers its models once, and a flush the store refuses is a failed try of
 each mini batch in it. On a workspace folder a failed try's files are removed; a workspace
 server keeps them until the next try writes over them.
+
+Where the job runs decides how files and registrations travel, not what they mean: on the
+local target (workspace folder or server) and on Ray (the served workspace its jobs log to)
+through the run's own artifact store and store; in a container through its spool
+(``store/spool.py``): the files into the spool's run files, the flush as a ``register_models``
+request the run's supervisor answers (it copies the files into the workspace, then registers
+them in bulk), so the coordinator still gets every model's id before a mini batch succeeds.
 """
 
 from __future__ import annotations
@@ -59,13 +66,14 @@ def register(model_name: str, model_path: Any, partition: Any, options: dict[str
     from ...artifacts import sha256_of
     from ...run import Run, _OfflineRun
     from ...store.base import RunStore
+    from ...store.spool import SpoolStore
     if _batch_index is None:
         raise ConfigError("EntryScript().register_model() registers a model of the mini batch being run: call it "
                           "inside run(), not in init() or outside a ParallelRunStep (there: Model.register)")
     run = Run.get_context()
-    if isinstance(run, _OfflineRun) or not isinstance(run.workspace._store, RunStore):
-        raise ConfigError("EntryScript().register_model(): this worker cannot reach the workspace's registry (an "
-                          "offline run, or a job inside a container); register from the driver once the step ended")
+    if isinstance(run, _OfflineRun) or not isinstance(run.workspace._store, (RunStore, SpoolStore)):
+        raise ConfigError("EntryScript().register_model(): this worker is not inside a ParallelRunStep's job, so no "
+                          "workspace's registry is at hand; register with Model.register instead")
     meta = _metadata(model_name, **options)
     name = model_name
     if partition is not None:
@@ -172,11 +180,10 @@ class ModelWriter:
             self._writer.shutdown(wait=True)
 
     def _write(self, batches: dict[int, tuple[list[dict[str, Any]], tuple]]) -> Outcome:
-        from ...model import _register_many
         items = [item for registrations, _ in batches.values() for item in registrations]
         started = time.perf_counter()
         try:
-            models = iter(_register_many(self.workspace, items))
+            models = iter(register_many(self.workspace, items))
         except Exception as e:  # the store's, whatever it is: each mini batch's try failed
             for index in batches:
                 self._remove_files(index)
@@ -186,6 +193,15 @@ class ModelWriter:
         self.written += len(items)
         return {index: ([next(models) for _ in registrations], outcome)
                 for index, (registrations, outcome) in batches.items()}, None
+
+
+def register_many(workspace: Any, items: list[dict[str, Any]]) -> list[str]:
+    """Register the items in bulk through the store the job has; their ids (``name:version``)."""
+    from ...store.spool import SpoolStore
+    if isinstance(workspace._store, SpoolStore):  # in a container: the run's supervisor registers them
+        return workspace._store.register_models(items)
+    from ...model import _register_many
+    return _register_many(workspace, items)
 
 
 def remover(workspace: Any, run_id: str) -> Callable[[int], None]:
