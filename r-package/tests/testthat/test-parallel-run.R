@@ -139,6 +139,12 @@ test_that("entry_script()'s logger writes at or above the logging level, marked 
   expect_match(out, "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} worker 3 WARNING store 7: 20 rows$")
 })
 
+test_that("entry_script()$register_model() outside an R worker's run() says where it belongs", {
+  expect_error(entry_script()$register_model("sales", "model.rds"),
+               "registers a model of a parallel run step's mini batch: call it inside run() of an R entry script",
+               fixed = TRUE)
+})
+
 test_that("foreach loops run as runyard runs: results in order, .combine, errors, exports and packages", {
   skip_if_no_runyard()
   library(foreach)  # the CI installs it (r-cran-foreach): a missing one fails here

@@ -61,9 +61,6 @@ def take() -> list[dict[str, Any]]:
 
 def register(model_name: str, model_path: Any, partition: Any, options: dict[str, Any]) -> str:
     """``EntryScript().register_model``: the name the model will be registered under."""
-    from ...model import KIND, _check_sizes, _hash, _local_files, _metadata, partition_metadata, \
-        partition_model_name
-    from ...artifacts import sha256_of
     from ...run import Run, _OfflineRun
     from ...store.base import RunStore
     from ...store.spool import SpoolStore
@@ -74,17 +71,30 @@ def register(model_name: str, model_path: Any, partition: Any, options: dict[str
     if isinstance(run, _OfflineRun) or not isinstance(run.workspace._store, (RunStore, SpoolStore)):
         raise ConfigError("EntryScript().register_model(): this worker is not inside a ParallelRunStep's job, so no "
                           "workspace's registry is at hand; register with Model.register instead")
+    item = prepare(run, _batch_index, {item["name"] for item in _registered}, model_name, model_path, partition,
+                   options)
+    _registered.append(item)
+    return item["name"]
+
+
+def prepare(run: Any, index: int, taken: set[str], model_name: Any, model_path: Any, partition: Any,
+            options: dict[str, Any]) -> dict[str, Any]:
+    """A registration of mini batch ``index`` checked, its files uploaded into ``run``'s files,
+    ready for a flush (``taken``: the names the mini batch registered already)."""
+    from ...model import KIND, _check_sizes, _hash, _local_files, _metadata, partition_metadata, \
+        partition_model_name
+    from ...artifacts import sha256_of
     meta = _metadata(model_name, **options)
     name = model_name
     if partition is not None:
         name = partition_model_name(model_name, partition)
         meta = partition_metadata(meta, model_name, partition)
-    if any(item["name"] == name for item in _registered):
+    if name in taken:
         raise ConfigError(f"model {name!r} is already registered by this mini batch; a mini batch registers a model "
                           f"once (a folder as model_path holds several files)")
     base, folder, files = _local_files(model_path, None)
     _check_sizes(run.workspace, files)
-    where = f"{MODELS_FOLDER}/{_batch_index}/{name}"
+    where = f"{MODELS_FOLDER}/{index}/{name}"
     digests = {}
     for file_name, path in files:
         digest = sha256_of(path)
@@ -93,9 +103,8 @@ def register(model_name: str, model_path: Any, partition: Any, options: dict[str
             "files": sorted(digests), "sha256": digests, "experiment_name": run.experiment.name}
     from ...store import asset_specs
     asset_specs.check_spec(KIND, spec)  # here, so that a bad one fails its own try, not a whole flush
-    _registered.append({"name": name, "spec": spec, "run_id": run.id,
-                        "content_hash": _hash({"run": run.id, "prefix": spec["prefix"], "files": digests, **meta})})
-    return name
+    return {"name": name, "spec": spec, "run_id": run.id,
+            "content_hash": _hash({"run": run.id, "prefix": spec["prefix"], "files": digests, **meta})}
 
 
 # -- the coordinator side ---------------------------------------------------------------
