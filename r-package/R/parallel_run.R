@@ -16,8 +16,16 @@
 #' `append_row_file_name`. R's `stop()` fails the mini batch with R's message and
 #' calls. An R entry script is parsed by R when the config is made; R workers
 #' are `Rscript` processes that stay up between mini batches (they need the
-#' jsonlite package). In a worker, [entry_script()] gives a logger and the
-#' output folder, and [log_metric_to_run()] logs to the step's run.
+#' jsonlite package). In a worker, [entry_script()] gives a logger, the
+#' output folder and `register_model()`, and [log_metric_to_run()] logs to the
+#' step's run.
+#'
+#' As in Azure ML, a [pipeline_parameter()] may give `mini_batch_size`,
+#' `error_threshold`, `run_invocation_timeout`, `run_max_try`,
+#' `process_count_per_node`, `node_count`, `logging_level`,
+#' `allowed_failed_count` or `allowed_failed_percent`: its default is checked
+#' now, and the value a submission gives when the pipeline is submitted, before
+#' anything runs (the error names the parameter).
 #'
 #' @param environment An environment ([r_environment()], [get_environment()]), or
 #'   `NULL` for the R and Python that submit the pipeline.
