@@ -16,8 +16,16 @@
 #' `append_row_file_name`. R's `stop()` fails the mini batch with R's message and
 #' calls. An R entry script is parsed by R when the config is made; R workers
 #' are `Rscript` processes that stay up between mini batches (they need the
-#' jsonlite package). In a worker, [entry_script()] gives a logger and the
-#' output folder, and [log_metric_to_run()] logs to the step's run.
+#' jsonlite package). In a worker, [entry_script()] gives a logger, the
+#' output folder and `register_model()`, and [log_metric_to_run()] logs to the
+#' step's run.
+#'
+#' As in Azure ML, a [pipeline_parameter()] may give `mini_batch_size`,
+#' `error_threshold`, `run_invocation_timeout`, `run_max_try`,
+#' `process_count_per_node`, `node_count`, `logging_level`,
+#' `allowed_failed_count` or `allowed_failed_percent`: its default is checked
+#' now, and the value a submission gives when the pipeline is submitted, before
+#' anything runs (the error names the parameter).
 #'
 #' @param environment An environment ([r_environment()], [get_environment()]), or
 #'   `NULL` for the R and Python that submit the pipeline.
@@ -187,12 +195,29 @@ get_partition_results <- function(run, status = NULL) {
 #' run's `outputs/`); `working_dir` is the worker's working folder. Outside a
 #' worker the logger writes to the console at `"INFO"` and `output_dir` is `./outputs`.
 #'
+#' `register_model(model_name, model_path, tags = NULL, properties = NULL,
+#' description = NULL, model_framework = NULL, model_framework_version = NULL,
+#' partition = NULL)` (Python's `EntryScript().register_model`) registers the
+#' local file or folder `model_path` as a model of the step's run, in bulk with
+#' the other workers' once this mini batch has succeeded: a try that fails
+#' registers nothing, a retried one registers once. With `partition` (the mini
+#' batch's `mini_batch_context$partition_key_value`) it is that partition's
+#' model, tagged with its key values (`list_models(ws, tags = list(store = "S1"))`
+#' finds it; Python's `Model.get_by_partition` too). It is called inside `run()`
+#' (elsewhere it is an error); the file is copied at once, so `run()` may
+#' overwrite it afterwards. It needs no Python in the worker: the step's
+#' coordinator registers what the worker sends.
+#'
 #' @return A list: `logger` (a list of functions `debug`, `info`, `warning`,
 #'   `error` and `critical`, each taking a [sprintf()] format and its values),
-#'   `output_dir` and `working_dir`.
+#'   `output_dir`, `working_dir` and `register_model`.
 #' @examples
 #' log <- entry_script()$logger
 #' log$info("store %s: %d rows", "17", 200L)
+#' # in run(mini_batch, mini_batch_context) of an entry script:
+#' # saveRDS(model, "model.rds")
+#' # entry_script()$register_model("sales", "model.rds",
+#' #                               partition = mini_batch_context$partition_key_value)
 #' @export
 entry_script <- function() {
   levels <- c(DEBUG = 10L, INFO = 20L, WARNING = 30L, ERROR = 40L, CRITICAL = 50L)
@@ -214,5 +239,10 @@ entry_script <- function() {
   list(logger = list(debug = writer("DEBUG"), info = writer("INFO"), warning = writer("WARNING"),
                      error = writer("ERROR"), critical = writer("CRITICAL")),
        output_dir = Sys.getenv("RUNYARD_PARALLEL_OUTPUT_DIR", file.path(getwd(), "outputs")),
-       working_dir = getwd())
+       working_dir = getwd(),
+       # the R worker (r_worker.R) sets the option; outside one there is no step to register with
+       register_model = getOption("runyard.parallel_run.register_model", function(...) {
+         stop("entry_script()$register_model() registers a model of a parallel run step's mini batch: call it ",
+              "inside run() of an R entry script (elsewhere: register_model())", call. = FALSE)
+       }))
 }

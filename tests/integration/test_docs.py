@@ -109,7 +109,8 @@ EXPECTED = {
     "automl-from-r": ["Missing feature values imputation", "VotingEnsemble", "StackEnsemble"],
     "many-models-from-r": ["no sales recorded for S05", "outputs/models/S08.rds",  # the R workers ran
                            "summary: 7 of 8 mini batches succeeded, 1 failed (sales:store=S05)",
-                           "S01 Succeeded         TRUE"],  # the resubmission carried S01 over
+                           "S01 Succeeded         TRUE",  # the resubmission carried S01 over
+                           "(Intercept)        week"],  # S01's registered model, downloaded
 }
 
 

@@ -8,6 +8,8 @@ import json
 import threading
 import time
 
+import pytest
+
 from runyard import ScriptRunConfig
 from runyard import status as st
 from runyard.store.spool import APPLIED_FILE, EVENTS_FILE, apply_events, drain, write_run_file
@@ -144,3 +146,66 @@ def test_writes_for_runs_under_the_job_are_applied_and_others_refused(experiment
     assert grandchild.get_metrics() == {"v": 1.0}
     assert stranger.get_metrics() == {} and "planted" not in stranger.get_tags()
     assert len(notes) == 2 and all("not the job's" in n or "is not the job's run" in n for n in notes)
+
+
+def _model_item(folder, run_id, name, data: bytes, link_to=None):
+    """A model as a container's worker prepares it: its file in the spool's run files."""
+    from runyard.artifacts import sha256_of
+    from runyard.model import _hash, _metadata
+    where = f"parallel_run/models/0/{name}/model.pkl"
+    path = folder / "artifacts" / "runs" / run_id / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if link_to is not None:
+        path.symlink_to(link_to)
+    else:
+        path.write_bytes(data)
+    meta = _metadata(name, None, None, None, None, None, None, None, None, None)
+    digest = sha256_of(link_to or path)
+    spec = {**meta, "path": "model.pkl", "folder": False, "holder": run_id, "prefix": where, "files": [where],
+            "sha256": {where: digest}, "experiment_name": "e"}
+    return {"name": name, "spec": spec, "run_id": run_id, "content_hash": _hash({"files": {where: digest}})}
+
+
+def test_a_container_s_model_registrations_are_answered_by_its_supervisor(experiment, workspace, tmp_path):
+    """``register_models`` waits for the supervisor: it copies the files into the workspace and
+    registers them, or answers why not (a model of another run, a file that is a link) and
+    registers nothing of the request."""
+    from runyard import Model
+    from runyard.errors import NotFoundError, RunyardError
+    from runyard.store.spool import ModelRegistrar, SpoolStore
+    run = experiment.start_logging()
+    stranger = experiment.start_logging()
+    folder = _spool_for(workspace, run.id, tmp_path)
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"not the job's")
+    requests = [
+        [_model_item(folder, run.id, "good-a", b"a"), _model_item(folder, stranger.id, "planted", b"p")],
+        [_model_item(folder, run.id, "good-b", b"b"), _model_item(folder, run.id, "linked", b"", link_to=secret)],
+        [_model_item(folder, run.id, "good-c", b"c")],
+    ]
+    answers: list = []
+
+    def job():
+        for items in requests:
+            try:
+                answers.append(SpoolStore(folder).register_models(items))
+            except RunyardError as e:
+                answers.append(str(e))
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    offset, registrar = 0, ModelRegistrar(workspace, folder)
+    while thread.is_alive():
+        offset = apply_events(workspace._store, folder, offset, run.id, registrar=registrar)
+        time.sleep(0.01)
+    thread.join()
+    assert "a job registers models from its own runs' files only" in answers[0]
+    assert "not a file the job uploaded through the spool" in answers[1]
+    assert answers[2] == ["good-c:1"]
+    for name in ("good-a", "planted", "good-b", "linked"):  # a refused request registers none of its models
+        with pytest.raises(NotFoundError):
+            Model(workspace, name)
+    assert not (workspace._artifacts.run_dir(run.id) / "parallel_run/models/0/good-b/model.pkl").exists()
+    with open(Model(workspace, "good-c").download(tmp_path / "dl"), "rb") as fh:
+        assert fh.read() == b"c"
+    assert not list((folder / "answers").iterdir())  # each answer was taken

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runyard import Dataset, Datastore, OutputFileDatasetConfig, Pipeline
+from runyard import Dataset, Datastore, OutputFileDatasetConfig, Pipeline, PipelineParameter
 from runyard import status as st
 from runyard.errors import ConfigError
 from runyard.pipeline.steps import ParallelRunConfig, ParallelRunStep
@@ -404,3 +404,73 @@ def test_step_output_as_input_and_a_side_input(workspace, experiment, project, t
     assert appended(step_run, tmp_path) == "n0.txt 0\nn1.txt 10\nn2.txt 20\nn3.txt 30\n"
     assert [r["batch_id"] for r in step_run.get_partition_results()] == ["numbers:0", "numbers:1"]
     assert "ParallelRunStep: times ten" in step_run.get_log()
+
+
+# -- settings given by PipelineParameters (as Azure ML allowed): filled when the pipeline is
+# submitted (directly or published), checked then as a literal value is, before anything runs
+def test_mini_batch_size_and_logging_level_from_parameters_filled_per_submission(workspace, experiment, files_step):
+    step, _ = files_step({f"f{i}.txt": "ok" for i in range(6)}, mini_batch_size=PipelineParameter("batch_size", 2),
+                         logging_level=PipelineParameter("level", "INFO"))
+    pipeline = Pipeline(workspace, [step])
+    assert sorted(pipeline.parameters) == ["batch_size", "level"]
+
+    first = finish(experiment.submit(pipeline))
+    assert [r["items"] for r in first.get_partition_results()] == [2, 2, 2]
+    assert "INFO scored 2 file(s)" in first.get_log()
+
+    second = finish(experiment.submit(pipeline, pipeline_parameters={"batch_size": 4, "level": "warning"}))
+    rows = second.get_partition_results()
+    assert [(r["items"], r["status"], r["reused_from"]) for r in rows] == [(4, "Succeeded", None),
+                                                                          (2, "Succeeded", None)]
+    assert "INFO scored" not in second.get_log()  # the logger at WARNING
+
+    published = pipeline.publish("score-files")
+    third = finish(published.submit(workspace, experiment.name, pipeline_parameters={"batch_size": 6}))
+    assert [r["items"] for r in third.get_partition_results()] == [6]
+
+
+def test_a_bad_parameter_value_is_refused_at_submission_naming_it(workspace, experiment, files_step):
+    step, calls = files_step({"a.txt": "ok"}, mini_batch_size=PipelineParameter("batch_size", 1),
+                             run_max_try=PipelineParameter("tries", 2), node_count=PipelineParameter("nodes", 1),
+                             allowed_failed_percent=PipelineParameter("percent", 10.0))
+    pipeline = Pipeline(workspace, [step])
+    published = pipeline.publish("score-checked")
+    before = len(list(experiment.get_runs()))
+    cases = [
+        ({"batch_size": 0}, "step 'score': pipeline_parameters['batch_size'] (the ParallelRunConfig's "
+                            "mini_batch_size): ParallelRunConfig: mini_batch_size must be a whole number >= 1"),
+        ({"tries": 0}, "pipeline_parameters['tries'] (the ParallelRunConfig's run_max_try): ParallelRunConfig: "
+                       "run_max_try must be a whole number >= 1, got 0"),
+        ({"percent": 150.0}, "pipeline_parameters['percent'] (the ParallelRunConfig's allowed_failed_percent): "
+                             "ParallelRunConfig: allowed_failed_percent must be a number from 0 to 100, got 150.0"),
+        ({"nodes": 2}, "pipeline_parameters['nodes'] (the ParallelRunConfig's node_count): ParallelRunConfig: "
+                       "node_count=2 with a target that is one node"),
+    ]
+    for values, message in cases:
+        with pytest.raises(ConfigError) as caught:
+            experiment.submit(pipeline, pipeline_parameters=values)
+        assert message in str(caught.value)
+        with pytest.raises(ConfigError) as caught:
+            published.submit(workspace, experiment.name, pipeline_parameters=values)
+        assert message in str(caught.value)
+    assert len(list(experiment.get_runs())) == before  # nothing was started
+    assert not (calls / "init.txt").exists()
+    from runyard.pipeline import Schedule, ScheduleRecurrence
+    with pytest.raises(ConfigError, match=r"Schedule 'nightly': step 'score': pipeline_parameters\['batch_size'\]"):
+        Schedule.create(workspace, "nightly", published.id, experiment.name, recurrence=ScheduleRecurrence("Day", 1),
+                        pipeline_parameters={"batch_size": 0})
+    assert Schedule.list(workspace) == []
+
+
+def test_a_parameter_s_default_is_checked_as_a_literal_value(project):
+    src = project({"score.py": "def init():\n    pass\n\ndef run(mini_batch):\n    return []\n"})
+    base = {"environment": None, "entry_script": "score.py", "error_threshold": -1, "output_action": "append_row",
+            "compute_target": "local", "node_count": 1, "source_directory": str(src)}
+    with pytest.raises(ConfigError, match=r"mini_batch_size must be a whole number >= 1 .* got 0"):
+        ParallelRunConfig(**base, mini_batch_size=PipelineParameter("batch_size", 0))
+    with pytest.raises(ConfigError, match="logging_level must be one of"):
+        ParallelRunConfig(**base, logging_level=PipelineParameter("level", "LOUD"))
+    with pytest.raises(ConfigError, match="give partition_keys or mini_batch_size, not both"):
+        ParallelRunConfig(**base, partition_keys=["store"], mini_batch_size=PipelineParameter("batch_size", 2))
+    config = ParallelRunConfig(**{**base, "error_threshold": PipelineParameter("threshold", 5)})
+    assert config.error_threshold == 5 and config.pipeline_parameters["error_threshold"].name == "threshold"

@@ -124,6 +124,79 @@ def test_r_workers_get_a_data_frame_per_partition_and_return_rows(workspace, exp
     assert appended(step_run, tmp_path, "outputs/parallel_run_step.txt") == '1 3 2 "a b"\n2 2 -1 x\n'
 
 
+# A model per store through the runyard R package's entry_script()$register_model: store "2"
+# fails after registering on its first try (the retry registers once), "3" registers one name
+# twice and "4" a file that is not there (each refused: a failed try that registers nothing).
+# Every store of a worker writes the same model.txt (in the worker's own temporary folder),
+# which its next mini batch overwrites.
+MODELS_SCRIPT = """\
+    calls <- NULL
+    init <- function() {
+      args <- commandArgs(trailingOnly = TRUE)
+      calls <<- args[[match("--calls", args) + 1]]
+    }
+    run <- function(mini_batch, mini_batch_context) {
+      store <- mini_batch_context$partition_key_value$store
+      path <- file.path(tempdir(), "model.txt")
+      writeLines(paste("store", store, "total", sum(mini_batch$sales)), path)
+      partition <- mini_batch_context$partition_key_value
+      register <- runyard::entry_script()$register_model
+      register("sales", if (store == "4") "missing.txt" else path, tags = list(rows = nrow(mini_batch)),
+               partition = partition)
+      if (store == "3") register("sales", path, partition = partition)
+      seen <- file.path(calls, store)
+      first <- !file.exists(seen)
+      file.create(seen)
+      if (store == "2" && first) stop("store 2 fails on its first try")
+      data.frame(store = store)
+    }
+    """
+
+
+def test_r_workers_register_a_model_per_partition_once_for_what_succeeded(workspace, experiment, project, tmp_path):
+    from runyard import Model
+    from runyard.errors import NotFoundError
+    from runyard.model import partition_model_name
+    from runyard.pipeline._parallel.models import MODELS_FOLDER
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    pd.DataFrame({"store": [1, 2, 1, 3, 4, 2], "sales": [10, 20, 30, 40, 50, 60]}).to_csv(folder / "s.csv", index=False)
+    store = Datastore.register_local(workspace, "raw", str(folder))
+    sales = Dataset.Tabular.from_delimited_files((store, "s.csv")).partition_by(["store"], (store, "by-store"))
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    config = ParallelRunConfig(environment=None, entry_script="train.R", error_threshold=-1,
+                               output_action="append_row", compute_target="local", node_count=1,
+                               source_directory=str(project({"train.R": MODELS_SCRIPT})), process_count_per_node=2,
+                               partition_keys=["store"], run_max_try=2)
+    step = ParallelRunStep("train", config, inputs=[sales.as_named_input("sales")], arguments=["--calls", str(calls)])
+    step_run = finish(experiment.submit(Pipeline(workspace, [step])), "train")
+    assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
+    rows = {r["partition"]["store"]: r for r in step_run.get_partition_results()}
+    assert {s: (r["status"], r["tries"]) for s, r in rows.items()} == {
+        "1": ("Succeeded", 1), "2": ("Succeeded", 2), "3": ("Failed", 2), "4": ("Failed", 2)}
+    assert rows["3"]["error"].startswith("ConfigError: register_model(model_name = 'sales'): model 'sales-3-")
+    assert "is already registered by this mini batch" in rows["3"]["error"]
+    assert "model_path \"missing.txt\": not a file or folder" in rows["4"]["error"]
+    for value, total in (("1", 40), ("2", 80)):
+        name = partition_model_name("sales", {"store": value})
+        assert rows[value]["models"] == [f"{name}:1"]
+        model = Model.get_by_partition(workspace, "sales", {"store": value})
+        assert (model.name, model.version, model.run_id) == (name, 1, step_run.id)
+        assert model.tags == {"store": value, "rows": "2"}
+        assert Path(model.download(tmp_path / "dl" / value)).read_text() == f"store {value} total {total}\n"
+    assert [m.version for m in Model.list(workspace, name=partition_model_name("sales", {"store": "2"}))] == [1]
+    for value in ("3", "4"):
+        assert rows[value]["models"] == []
+        with pytest.raises(NotFoundError):
+            Model.get_by_partition(workspace, "sales", {"store": value})
+    index = {r["partition"]["store"]: i for i, r in enumerate(step_run.get_partition_results())}
+    files = sorted(n for n in step_run.get_file_names() if n.startswith(MODELS_FOLDER))
+    assert files == sorted(f"{MODELS_FOLDER}/{index[s]}/{partition_model_name('sales', {'store': s})}/model.txt"
+                           for s in "12")
+    assert "2 model(s) registered in bulk" in step_run.get_log()
+
+
 COLUMNS_SCRIPT = """\
     init <- function() NULL
     run <- function(mini_batch) {

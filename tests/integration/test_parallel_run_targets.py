@@ -95,6 +95,31 @@ TABLE_SCRIPT = """\
     """
 
 
+# Store "1" trains at once; "2" raises on its first try of the run, after registering (so the
+# retry registers it once); "3" always raises, after registering (so it registers nothing).
+MODELS_SCRIPT = """\
+    import os, pickle, tempfile
+    from runyard.parallel_run import EntryScript
+
+    def init():
+        pass
+
+    def run(mini_batch, mini_batch_context):
+        store = mini_batch_context.partition_key_value["store"]
+        path = os.path.join(tempfile.mkdtemp(), "model.pkl")
+        with open(path, "wb") as fh:
+            pickle.dump({"store": store, "total": int(mini_batch["sales"].sum())}, fh)
+        name = EntryScript().register_model(os.environ["MODEL_NAME"], path,
+                                            partition=mini_batch_context.partition_key_value, tags={"rows": len(mini_batch)})
+        mark = os.path.join(tempfile.gettempdir(), f"runyard-{os.environ['RUNYARD_RUN_ID']}-{store}")
+        first = not os.path.exists(mark)
+        open(mark, "w").close()
+        if store == "3" or (store == "2" and first):
+            raise ValueError(f"store {store} failed after registering")
+        return [f"{store} {name}"]
+    """
+
+
 def placement(target: str, workers: int) -> dict:
     """``workers`` workers: on one node (local, Docker), or one per node over two Ray nodes."""
     return {"node_count": 2, "process_count_per_node": workers // 2} if target == "ray" else \
@@ -199,6 +224,56 @@ def test_partitions_with_one_that_raises_until_its_tries_are_used(target_experim
     names = step_run.get_file_names()
     assert "outputs/models/model-1.txt" in names and "outputs/models/model-3.txt" not in names
     assert "summary: 2 of 3 mini batches succeeded, 1 failed (sales:store=3), 0 not run" in step_run.get_log()
+
+
+def tables_environment(target: str):
+    """What a container needs to read the partitions' Parquet files (elsewhere: this Python)."""
+    if target != "docker":
+        return None
+    environment = Environment("parallel-tables")
+    environment.python.conda_dependencies = CondaDependencies.create(pip_packages=["pandas", "pyarrow"])
+    return environment
+
+
+def test_a_model_per_partition_is_registered_once_from_every_target(target_experiment, project, tmp_path):
+    """The workers register (files into the step run's files through the job's artifact store:
+    the workspace's, a container's spool, the server's) and the coordinator writes the
+    registrations in bulk (the SQL store, the container's supervisor, the server)."""
+    import pickle
+    from runyard import Model
+    from runyard.errors import NotFoundError
+    from runyard.model import partition_model_name
+    experiment, target = target_experiment
+    ws = experiment.workspace
+    folder = project({}, name=f"raw{uuid.uuid4().hex[:8]}")
+    pd.DataFrame({"store": [1, 2, 1, 3, 2], "sales": [10, 20, 30, 40, 50]}).to_csv(folder / "s.csv", index=False)
+    store = Datastore.register_local(ws, folder.name, str(folder))
+    partitioned = Dataset.Tabular.from_delimited_files((store, "s.csv")).partition_by(
+        ["store"], (store, "by-store"), name=f"by_store_{folder.name}")
+    name = f"sales{uuid.uuid4().hex[:8]}"
+    config = ParallelRunConfig(environment=tables_environment(target), entry_script="train.py", error_threshold=-1,
+                               run_max_try=2, output_action="append_row", compute_target=target,
+                               source_directory=str(project({"train.py": MODELS_SCRIPT})), partition_keys=["store"],
+                               environment_variables={"MODEL_NAME": name}, **placement(target, 2))
+    step = ParallelRunStep("train", config, inputs=[partitioned.as_named_input("sales")])
+    step_run = finish(experiment.submit(Pipeline(ws, [step])), "train")
+    assert step_run.get_status() == st.COMPLETED, step_run.get_details().get("error")
+    rows = {r["partition"]["store"]: r for r in step_run.get_partition_results()}
+    assert {s: (r["status"], r["tries"]) for s, r in rows.items()} == {
+        "1": ("Succeeded", 1), "2": ("Succeeded", 2), "3": ("Failed", 2)}
+    for value, total in (("1", 40), ("2", 70)):
+        model_name = partition_model_name(name, {"store": value})
+        assert rows[value]["models"] == [f"{model_name}:1"]  # the retried mini batch registered once
+        model = Model.get_by_partition(ws, name, {"store": value})
+        assert (model.name, model.version, model.run_id) == (model_name, 1, step_run.id)
+        assert model.tags == {"store": value, "rows": str(rows[value]["items"])}
+        assert [m.version for m in Model.list(ws, name=model_name)] == [1]
+        with open(model.download(tmp_path / "dl" / value), "rb") as fh:
+            assert pickle.load(fh) == {"store": value, "total": total}
+    assert rows["3"]["models"] == []
+    with pytest.raises(NotFoundError):
+        Model.get_by_partition(ws, name, {"store": "3"})
+    assert "2 model(s) registered in bulk" in step_run.get_log()
 
 
 def test_a_killed_worker_and_one_past_its_timeout_are_replaced(target_experiment, project, files_input,

@@ -337,10 +337,11 @@ class DockerExecution(Execution):
             self.container.kill()
 
     def tick(self) -> None:
-        from ..store.spool import apply_events
+        from ..store.spool import ModelRegistrar, apply_events
         if self.spool.is_dir():
             self.spool_offset = apply_events(self.workspace._store, self.spool, self.spool_offset, self.job.run_id,
-                                             self.spool_runs, note=self.note)
+                                             self.spool_runs, note=self.note,
+                                             registrar=ModelRegistrar(self.workspace, self.spool))
 
     def failure_reason(self, code: int) -> str | None:
         if self.oom:

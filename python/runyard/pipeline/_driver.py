@@ -42,6 +42,9 @@ def fill(tokens: list[dict[str, Any]], parameters: dict[str, Any], inputs: dict[
             filled.append(token["text"])
         elif "parameter" in token:
             filled.append(str(parameters[token["parameter"]]))
+        elif "settings" in token:  # a ParallelRunStep's settings, some given by parameters
+            from .parallel_run_config import fill_settings
+            filled.append(fill_settings(token, parameters))
         elif "input" in token:
             filled.append(inputs[token["input"]])
         else:

@@ -26,6 +26,14 @@ config is made, naming the argument.
   type is checked here; a name's, when the step is submitted.
 - ``process_count_per_node``: workers per node; default, the node's CPUs (on Docker the
   container's ``cpus`` limit; on Ray the CPUs of the ``node_count``-th largest node).
+- A ``PipelineParameter`` may give ``mini_batch_size``, ``error_threshold``,
+  ``run_invocation_timeout``, ``run_max_try``, ``process_count_per_node``, ``node_count``,
+  ``logging_level``, ``allowed_failed_count`` or ``allowed_failed_percent`` (as in Azure ML):
+  its default is checked here as a literal value would be, and the value a submission gives
+  (``pipeline.submit(pipeline_parameters=...)``, a published pipeline, an endpoint) is checked
+  the same way when the pipeline is submitted, before anything runs (``fill_settings``),
+  the error naming the parameter. The config's attribute holds the default; the parameters
+  are in ``pipeline_parameters`` (setting -> ``PipelineParameter``).
 
 >>> config = ParallelRunConfig(environment=None, entry_script="score.py", error_threshold=10,
 ...                            output_action="append_row", compute_target="local", node_count=1,
@@ -34,12 +42,15 @@ config is made, naming the argument.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import typing
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import ConfigError
+from ..store.asset_specs import ParameterSetting
 
 OUTPUT_ACTIONS = ("append_row", "summary_only")
 LOGGING_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -48,6 +59,8 @@ DEFAULT_FILES_PER_BATCH = 10
 DEFAULT_TABULAR_BATCH_BYTES = 1024 * 1024
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+#: the settings a PipelineParameter may give (Azure ML's), filled when the pipeline is submitted
+PARAMETER_SETTINGS: tuple[str, ...] = typing.get_args(ParameterSetting)  # the stored token's spec names them
 
 
 class ParallelRunConfig:
@@ -61,7 +74,22 @@ class ParallelRunConfig:
                  allowed_failed_count: int | None = None, allowed_failed_percent: float | None = None,
                  partition_keys: list[str] | None = None, environment_variables: dict[str, str] | None = None):
         from ..environment import Environment
+        from .data import PipelineParameter
         what = "ParallelRunConfig"
+        given = locals()
+        #: setting -> the PipelineParameter that gives it (its default checked below as the value)
+        self.pipeline_parameters = {name: given[name] for name in PARAMETER_SETTINGS
+                                    if isinstance(given[name], PipelineParameter)}
+        defaults = {name: p.default_value for name, p in self.pipeline_parameters.items()}
+        error_threshold, node_count = defaults.get("error_threshold", error_threshold), defaults.get("node_count",
+                                                                                                     node_count)
+        process_count_per_node = defaults.get("process_count_per_node", process_count_per_node)
+        mini_batch_size = defaults.get("mini_batch_size", mini_batch_size)
+        logging_level = defaults.get("logging_level", logging_level)
+        run_invocation_timeout = defaults.get("run_invocation_timeout", run_invocation_timeout)
+        run_max_try = defaults.get("run_max_try", run_max_try)
+        allowed_failed_count = defaults.get("allowed_failed_count", allowed_failed_count)
+        allowed_failed_percent = defaults.get("allowed_failed_percent", allowed_failed_percent)
         if environment is not None and not isinstance(environment, Environment):
             raise ConfigError(f"{what}: environment must be an Environment (or None: this Python), "
                               f"got {type(environment).__name__}")
@@ -70,17 +98,16 @@ class ParallelRunConfig:
             raise ConfigError(f"{what}: source_directory must be a folder path, got {type(source_directory).__name__}")
         self.source_directory = str(Path(source_directory if source_directory is not None else ".").absolute())
         self.entry_script = _check_entry_script(entry_script, self.source_directory, environment)
-        self.error_threshold = _whole(error_threshold, "error_threshold", minimum=-1)
+        self.error_threshold = check_setting("error_threshold", error_threshold)
         if output_action not in OUTPUT_ACTIONS:
             raise ConfigError(f"{what}: output_action must be 'append_row' or 'summary_only', got {output_action!r}")
         self.output_action = output_action
         self.compute_target = _check_target(compute_target)
-        self.node_count = _whole(node_count, "node_count", minimum=1)
+        self.node_count = check_setting("node_count", node_count)
         kind = target_type(compute_target)
         if self.node_count > 1 and kind is not None and kind != "ray":
             raise node_count_error(self.node_count, shown_target(compute_target), kind)
-        self.process_count_per_node = (None if process_count_per_node is None else
-                                       _whole(process_count_per_node, "process_count_per_node", minimum=1))
+        self.process_count_per_node = check_setting("process_count_per_node", process_count_per_node)
         if partition_keys is not None:
             if (not isinstance(partition_keys, (list, tuple)) or not partition_keys
                     or not all(isinstance(k, str) and k for k in partition_keys)):
@@ -92,17 +119,13 @@ class ParallelRunConfig:
                 raise ConfigError(f"{what}: give partition_keys or mini_batch_size, not both (with partition_keys "
                                   f"each partition is one mini batch)")
         self.partition_keys = list(partition_keys) if partition_keys is not None else None
-        self.mini_batch_size = mini_batch_size
-        _mini_batch_number(mini_batch_size)  # checked now; read per input type when the step runs
+        self.mini_batch_size = check_setting("mini_batch_size", mini_batch_size)
         if description is not None and not isinstance(description, str):
             raise ConfigError(f"{what}: description must be text, got {type(description).__name__}")
         self.description = description
-        if not isinstance(logging_level, str) or logging_level.upper() not in LOGGING_LEVELS:
-            raise ConfigError(f"{what}: logging_level must be one of {', '.join(LOGGING_LEVELS)}, "
-                              f"got {logging_level!r}")
-        self.logging_level = logging_level.upper()
-        self.run_invocation_timeout = _whole(run_invocation_timeout, "run_invocation_timeout", minimum=1)
-        self.run_max_try = _whole(run_max_try, "run_max_try", minimum=1)
+        self.logging_level = check_setting("logging_level", logging_level)
+        self.run_invocation_timeout = check_setting("run_invocation_timeout", run_invocation_timeout)
+        self.run_max_try = check_setting("run_max_try", run_max_try)
         if append_row_file_name is not None:
             if output_action != "append_row":
                 raise ConfigError(f"{what}: append_row_file_name is for output_action='append_row'; with "
@@ -113,14 +136,8 @@ class ParallelRunConfig:
                 raise ConfigError(f"{what}: append_row_file_name must be a file name (no folders), "
                                   f"got {append_row_file_name!r}")
         self.append_row_file_name = append_row_file_name or DEFAULT_APPEND_ROW_FILE
-        self.allowed_failed_count = (None if allowed_failed_count is None else
-                                     _whole(allowed_failed_count, "allowed_failed_count", minimum=-1))
-        if allowed_failed_percent is not None:
-            if (isinstance(allowed_failed_percent, bool) or not isinstance(allowed_failed_percent, (int, float))
-                    or not 0 <= allowed_failed_percent <= 100):
-                raise ConfigError(f"{what}: allowed_failed_percent must be a number from 0 to 100, "
-                                  f"got {allowed_failed_percent!r}")
-        self.allowed_failed_percent = allowed_failed_percent
+        self.allowed_failed_count = check_setting("allowed_failed_count", allowed_failed_count)
+        self.allowed_failed_percent = check_setting("allowed_failed_percent", allowed_failed_percent)
         if environment_variables is not None and (
                 not isinstance(environment_variables, dict)
                 or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in environment_variables.items())):
@@ -143,9 +160,64 @@ class ParallelRunConfig:
                 **({"rscript_path": _rscript_path(self.environment)} if r_workers.is_r_script(self.entry_script)
                    else {})}
 
+    def _settings_token(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """The job's ``--settings`` as a command token: the settings (with ``extra``) and, for
+        those a PipelineParameter gives, the parameter's name (``fill_settings``)."""
+        token: dict[str, Any] = {"settings": {**self._settings(), **extra}}
+        if self.pipeline_parameters:
+            token["parameters"] = {setting: p.name for setting, p in self.pipeline_parameters.items()}
+            token["object"] = list(self.pipeline_parameters.values())
+        return token
+
     def __repr__(self) -> str:
         return (f"ParallelRunConfig(entry_script={self.entry_script!r}, output_action={self.output_action!r}, "
                 f"mini_batch_size={self.mini_batch_size!r}, partition_keys={self.partition_keys!r})")
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """A setting a PipelineParameter may give, checked (the same errors for a literal value and
+    a parameter's); the value the job reads."""
+    if name in ("error_threshold", "allowed_failed_count"):
+        return None if value is None and name == "allowed_failed_count" else _whole(value, name, minimum=-1)
+    if name in ("node_count", "run_invocation_timeout", "run_max_try"):
+        return _whole(value, name, minimum=1)
+    if name == "process_count_per_node":
+        return None if value is None else _whole(value, name, minimum=1)
+    if name == "mini_batch_size":
+        _mini_batch_number(value)  # read per input type when the step runs
+        return value
+    if name == "logging_level":
+        if not isinstance(value, str) or value.upper() not in LOGGING_LEVELS:
+            raise ConfigError(f"ParallelRunConfig: logging_level must be one of {', '.join(LOGGING_LEVELS)}, "
+                              f"got {value!r}")
+        return value.upper()
+    if name == "allowed_failed_percent":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 0 <= value <= 100):
+            raise ConfigError(f"ParallelRunConfig: allowed_failed_percent must be a number from 0 to 100, "
+                              f"got {value!r}")
+        return value
+    raise ConfigError(f"ParallelRunConfig: {name!r} is not a setting a PipelineParameter gives; those are "
+                      f"{', '.join(PARAMETER_SETTINGS)}")
+
+
+def fill_settings(token: dict[str, Any], parameters: dict[str, Any]) -> str:
+    """The ``--settings`` JSON of a ParallelRunStep's job, with the values ``parameters`` (the
+    pipeline run's) give; each checked as the config checks a literal value, the error naming
+    the parameter."""
+    settings = dict(token["settings"])
+    for setting, name in (token.get("parameters") or {}).items():
+        try:
+            settings[setting] = check_setting(setting, parameters[name])
+            if setting == "mini_batch_size" and settings.get("input_type") == "file":
+                files_per_batch(settings[setting])
+            if setting == "node_count" and settings[setting] > 1 and settings.get("workers") != "ray":
+                raise ConfigError(f"ParallelRunConfig: node_count={settings[setting]} with a target that is one "
+                                  f"node (local or Docker): there it must be 1; a Ray target spreads workers over "
+                                  f"several nodes")
+        except ConfigError as e:
+            raise ConfigError(f"pipeline_parameters[{name!r}] (the ParallelRunConfig's {setting}): {e}") from None
+    return json.dumps(settings, sort_keys=True)
 
 
 def _whole(value: Any, name: str, *, minimum: int) -> int:

@@ -32,7 +32,6 @@ it as a job of its own (``_submit``): one run, the same job, table and resubmiss
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfiguration, ScriptRunConfig
@@ -114,9 +113,10 @@ class ParallelRunStep(PipelineStep):
         """The job's command line; ``workers``: "processes" (next to the coordinator: the local
         target, or the run's container) or "ray" (actors on the cluster's nodes)."""
         words: list[Any] = ["/bin/sh", "-c", f'exec "${{RETICULATE_PYTHON:-python3}}" -m {MODULE} "$@"', "parallel",
-                            "--settings", json.dumps({**self.parallel_run_config._settings(), "workers": workers,
-                                                      "input_type": self.input_type}, sort_keys=True)]
-        tokens = [{"text": w} for w in words]
+                            "--settings"]
+        # the settings' JSON, written when the run's parameters are known (``fill_settings``)
+        tokens = [*({"text": w} for w in words),
+                  self.parallel_run_config._settings_token({"workers": workers, "input_type": self.input_type})]
         for item in self._partitioned_inputs:
             if isinstance(item, DatasetConsumptionConfig):  # a direct one has no folder: its files are where they are
                 tokens += [{"text": "--dataset"}, {"text": item.name},
@@ -130,7 +130,9 @@ class ParallelRunStep(PipelineStep):
         return tokens + [{"text": "--"}, *self.user_arguments]
 
     def parameters(self) -> list[Any]:
-        return [t["object"] for t in self.command if "parameter" in t]
+        """The PipelineParameters of its arguments and of its config's settings."""
+        return [*(t["object"] for t in self.command if "parameter" in t),
+                *self.parallel_run_config.pipeline_parameters.values()]
 
     def _submit(self, experiment: "Experiment", tags: dict[str, Any], display_name: str | None = None,
                 properties: dict[str, Any] | None = None, regenerate_outputs: bool = False,
@@ -166,12 +168,13 @@ class ParallelRunStep(PipelineStep):
                                   f"when the step completes, which a pipeline run does; submit it in a Pipeline, "
                                   f"or register the run's output files yourself once it has completed")
         workspace = experiment.workspace
-        (step,) = Pipeline(workspace, [self])._definition(workspace, {}, take_snapshots=True)["steps"]
+        definition = Pipeline(workspace, [self])._definition(workspace, {}, take_snapshots=True)
+        (step,), parameters = definition["steps"], definition["parameters"]  # the parameters' defaults
         job = step["job"]
         datasets = [refresh(d, workspace) for d in step["datasets"]]
         inputs = {d["name"]: d["argument"] for d in datasets if d["mode"] != "direct"}
         outputs = {o: f"{OUTPUTS_FOLDER}/{o}" for o in step["outputs"]}
-        key = step_reuse_key(step, {}, {}, datasets)
+        key = step_reuse_key(step, parameters, {}, datasets)
         variables = dict(job["environment_variables"])
         for data_name, path in {**inputs, **outputs}.items():  # Azure ML's variables for a step's data
             variables.setdefault(f"AZUREML_DATAREFERENCE_{data_name}", path)
@@ -184,7 +187,7 @@ class ParallelRunStep(PipelineStep):
             variables.update(resume_variables)
         return submit_job(
             experiment, source_directory=None, snapshot_hash=job["snapshot_hash"], script=None,
-            command=fill(job["command"], {}, inputs, outputs), arguments=[],
+            command=fill(job["command"], parameters, inputs, outputs), arguments=[],
             environment=Environment(**job["environment"]) if job["environment"] else None,
             compute_target=job["target"], environment_variables=variables,
             max_run_duration_seconds=job["max_run_duration_seconds"], tags=tags,

@@ -195,6 +195,7 @@ def start_run(experiment: "Experiment", definition: dict[str, Any], *, tags: dic
     from ..compute.local import start_driven_run
     if not isinstance(regenerate_outputs, bool):
         raise ConfigError(f"regenerate_outputs must be True or False, got {regenerate_outputs!r}")
+    check_step_settings(definition)
     definition = {**definition, "regenerate_outputs": regenerate_outputs}
     if continue_on_step_failure is not None:
         definition["continue_on_step_failure"] = check_continue_on_step_failure(continue_on_step_failure)
@@ -202,6 +203,20 @@ def start_run(experiment: "Experiment", definition: dict[str, Any], *, tags: dic
                             log_name=DRIVER_LOG, what="pipeline run", tags=tags,
                             properties={"azureml.pipelineComponent": "pipelinerun", **(properties or {})},
                             display_name=display_name, parent_run_id=parent_run_id)
+
+
+def check_step_settings(definition: dict[str, Any]) -> None:
+    """The settings each ParallelRunStep takes from the run's parameters, checked now, before
+    anything runs (its driver fills them the same way when the step starts)."""
+    from .parallel_run_config import fill_settings
+    for step in definition["steps"]:
+        command = (step.get("job") or {}).get("command")
+        for token in command if isinstance(command, list) else []:
+            if "settings" in token:
+                try:
+                    fill_settings(token, definition["parameters"])
+                except ConfigError as e:
+                    raise ConfigError(f"step {step['name']!r}: {e}") from None
 
 
 def check_continue_on_step_failure(value: Any) -> bool | None:

@@ -86,6 +86,16 @@ class PublishedPipeline:
         """The workspace it is stored in."""
         return self._workspace
 
+    def _filled(self, pipeline_parameters: Any) -> dict[str, Any]:
+        """Its definition with these parameter values, checked as a submission checks them (a
+        ParallelRunStep's settings given by parameters too): what a schedule checks up front."""
+        from .pipeline import check_step_settings, fill_parameters
+        definition = dict(self._row["spec"]["definition"])
+        definition["parameters"] = fill_parameters(
+            {n: PipelineParameter(n, v) for n, v in definition["parameters"].items()}, pipeline_parameters)
+        check_step_settings(definition)
+        return definition
+
     @property
     def status(self) -> str:
         """``"Active"`` or ``"Disabled"`` (a disabled pipeline cannot be submitted)."""

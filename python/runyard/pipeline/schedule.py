@@ -157,8 +157,6 @@ class Schedule:
                 continue_on_step_failure: Any, path_on_datastore: Any, wait_for_provisioning: Any,
                 wait_timeout: Any) -> "Schedule":
         from ..experiment import Experiment
-        from .data import PipelineParameter
-        from .pipeline import fill_parameters
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise ConfigError(f"Schedule: name must be a non-empty text of at most 255 characters, got {name!r}")
         Experiment(workspace, experiment_name)  # checks the name
@@ -177,9 +175,8 @@ class Schedule:
             raise ConfigError(f"Schedule {name!r}: recurrence must be a ScheduleRecurrence, got "
                               f"{type(recurrence).__name__}")
         parameters = dict(pipeline_parameters or {})
-        known = {n: PipelineParameter(n, v) for n, v in published.parameters.items()}
         try:
-            fill_parameters(known, parameters)
+            published._filled(parameters)
         except ConfigError as e:
             raise ConfigError(f"Schedule {name!r}: {e}") from e
         now = float(math.floor(time.time()))  # whole seconds: a recurrence without start_time fires at once
@@ -311,10 +308,7 @@ class Schedule:
             self.enable()
 
     def _checked_parameters(self, parameters: Any) -> dict[str, Any]:
-        from .data import PipelineParameter
-        from .pipeline import fill_parameters
-        known = {n: PipelineParameter(n, v) for n, v in self._target_pipeline().parameters.items()}
-        fill_parameters(known, parameters)
+        self._target_pipeline()._filled(parameters)
         return dict(parameters)
 
     def _target_pipeline(self) -> Any:

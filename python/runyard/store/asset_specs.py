@@ -270,7 +270,19 @@ class OutputToken(_Closed):
     output: DataName
 
 
-_TOKEN_KEYS = ("text", "parameter", "input", "output")
+#: a ParallelRunStep's ``--settings`` (``pipeline/parallel_run_config.py``): its JSON object,
+#: and the settings pipeline parameters give (setting -> parameter name)
+ParameterSetting = Literal["mini_batch_size", "error_threshold", "run_invocation_timeout", "run_max_try",
+                           "process_count_per_node", "node_count", "logging_level", "allowed_failed_count",
+                           "allowed_failed_percent"]
+
+
+class SettingsToken(_Closed):
+    settings: dict[str, Any]
+    parameters: Optional[dict[ParameterSetting, DataName]] = None
+
+
+_TOKEN_KEYS = ("text", "parameter", "input", "output", "settings")
 
 
 def _token_kind(value: Any) -> str | None:
@@ -282,10 +294,11 @@ def _token_kind(value: Any) -> str | None:
 
 #: an argument as the driver fills it in: text, a parameter's value, an input's or output's path
 Token = Annotated[Union[Annotated[TextToken, Tag("text token")], Annotated[ParameterToken, Tag("parameter token")],
-                        Annotated[InputToken, Tag("input token")], Annotated[OutputToken, Tag("output token")]],
+                        Annotated[InputToken, Tag("input token")], Annotated[OutputToken, Tag("output token")],
+                        Annotated[SettingsToken, Tag("settings token")]],
                   Discriminator(_token_kind, custom_error_type="token",
-                                custom_error_message='expected {"text": ...}, {"parameter": ...}, {"input": ...} '
-                                                     'or {"output": ...}')]
+                                custom_error_message='expected {"text": ...}, {"parameter": ...}, {"input": ...}, '
+                                                     '{"output": ...} or {"settings": ...}')]
 
 
 class StepInput(_Closed):
@@ -389,7 +402,8 @@ class PipelineStep(_Open):
 
     def parameter_names(self) -> list[str]:
         command = self.job.command if isinstance(self.job.command, list) else []
-        return [t.parameter for t in [*self.job.arguments, *command] if isinstance(t, ParameterToken)]
+        return [*(t.parameter for t in [*self.job.arguments, *command] if isinstance(t, ParameterToken)),
+                *(name for t in command if isinstance(t, SettingsToken) for name in (t.parameters or {}).values())]
 
 
 class PipelineDefinition(_Open):

@@ -8,7 +8,10 @@ of job use it:
   every write goes through the spool, reads are answered from the run record the
   supervisor wrote at the start (``run.json``) plus the job's own writes, and
   files it uploads go to ``artifacts/`` in the folder, moved into the workspace
-  when the run ends;
+  when the run ends. One kind of request waits for an answer: ``register_models`` (a
+  ParallelRunStep's models, ``pipeline/_parallel/models.py``) is applied by the supervisor
+  through a ``ModelRegistrar`` it passes to ``apply_events``, which copies the models' files
+  into the workspace, registers them and writes the ids to ``answers/<request>.json``;
 - a local job (``LocalSpoolStore``), which could open the workspace's SQL store
   but would pay about 0.3 s of imports for it: its metrics go through the spool
   until it needs the workspace for anything else; then it opens the store,
@@ -18,11 +21,13 @@ of job use it:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -33,6 +38,10 @@ from .base import JobStore, RunStore
 
 EVENTS_FILE = "events.jsonl"
 RUN_FILE = "run.json"
+#: the supervisor's answers to the requests that wait for one (``register_models``)
+ANSWERS_FOLDER = "answers"
+#: how long a job waits for its supervisor's answer
+ANSWER_TIMEOUT_S = 600.0
 #: how far ``events.jsonl`` is applied, where both the job and its supervisor apply it
 APPLIED_FILE = "applied"
 SCHEME = "spool://"
@@ -124,6 +133,28 @@ class SpoolStore(JobStore):
             if row.get("parent_id") == run_id and row["status"] not in st.TERMINAL:
                 row["status"] = status
 
+    def register_models(self, items: list[dict[str, Any]]) -> list[str]:
+        """Register models prepared in this job (their files in the spool's ``artifacts/``) in
+        bulk, as ``model._register_many`` does: the supervisor copies their files into the
+        workspace and registers them; their ids (``name:version``), once it answered."""
+        request = uuid.uuid4().hex
+        self._append("register_models", items, request=request)
+        answer = self.folder / ANSWERS_FOLDER / f"{request}.json"
+        deadline = time.monotonic() + ANSWER_TIMEOUT_S
+        pause = 0.01
+        while not answer.is_file():
+            if time.monotonic() > deadline:
+                raise RunyardError(f"the run's supervisor did not answer the registration of {len(items)} model(s) "
+                                   f"within {ANSWER_TIMEOUT_S:.0f} s (is it still running?)")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+        data = json.loads(answer.read_text())
+        with contextlib.suppress(OSError):
+            answer.unlink()
+        if data.get("error"):
+            raise RunyardError(data["error"])
+        return list(data["ids"])
+
     # -- reads -----------------------------------------------------------------
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         row = self._runs.get(run_id)
@@ -152,6 +183,9 @@ class SpoolStore(JobStore):
 
 class SpoolWorkspace:
     """What a job inside a container sees as its workspace: the spool folder."""
+
+    #: a spool is no workspace server (what ``model`` asks to know a server's file limit)
+    url = None
 
     def __init__(self, folder: str | os.PathLike):
         self.path = Path(folder)
@@ -221,13 +255,13 @@ def local_job_workspace(path: str, folder: str, run_id: str) -> tuple[Any, dict[
 
 # -- supervisor side -----------------------------------------------------------
 def write_run_file(folder: Path, row: dict[str, Any], tags: dict[str, Any], properties: dict[str, Any]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ANSWERS_FOLDER).mkdir(parents=True, exist_ok=True)
     (folder / RUN_FILE).write_text(json.dumps({"run": row, "tags": tags, "properties": properties}, default=str))
     (folder / EVENTS_FILE).touch()
 
 
 def apply_events(store: Any, folder: Path, offset: int, run_id: str, known: set[str] | None = None,
-                 note: Callable[[str], None] | None = None) -> int:
+                 note: Callable[[str], None] | None = None, registrar: "ModelRegistrar | None" = None) -> int:
     """Apply the complete lines after ``offset`` to ``store``; returns the new offset.
 
     The lines come from the job, so each is treated as hostile: only writes to ``run_id`` and
@@ -235,7 +269,8 @@ def apply_events(store: Any, folder: Path, offset: int, run_id: str, known: set[
     only the fields a job sets, the run's own status stays its supervisor's, and a line that
     is not a valid write is left out with a line to ``note`` (the run's driver.log). Pass the
     same ``known`` set on every call: runs created in an earlier call (a child's children)
-    are remembered there.
+    are remembered there. ``registrar``: what answers a ``register_models`` request (without
+    one, the request is answered with an error).
     """
     path = folder / EVENTS_FILE
     if not path.is_file():
@@ -249,7 +284,7 @@ def apply_events(store: Any, folder: Path, offset: int, run_id: str, known: set[
     allowed = _Descendants(store, run_id, known)
     for raw in chunk[:end + 1].splitlines():
         try:
-            _apply(store, json.loads(raw), run_id, allowed, known)
+            _apply(store, json.loads(raw), run_id, allowed, known, folder, registrar)
         except (RunyardError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
             if note is not None:
                 note(f"runyard: a write the job sent was not applied: {type(e).__name__}: {e}")
@@ -301,8 +336,12 @@ class _Descendants:
             self.known.add(run_id)
 
 
-def _apply(store: Any, event: Any, run_id: str, allowed: _Descendants, known: set[str] | None) -> None:
+def _apply(store: Any, event: Any, run_id: str, allowed: _Descendants, known: set[str] | None,
+           folder: Path | None = None, registrar: "ModelRegistrar | None" = None) -> None:
     op, args, kwargs = event["op"], list(event.get("args") or []), dict(event.get("kwargs") or {})
+    if op == "register_models" and folder is not None:
+        _answer(folder, kwargs.get("request"), lambda: _register_models(registrar, args[0], allowed))
+        return
     if op not in _WRITES:
         raise ConfigError(f"{op!r} is not a write a job makes")
     if op == "create_run":
@@ -324,3 +363,72 @@ def _apply(store: Any, event: Any, run_id: str, allowed: _Descendants, known: se
         store.set_status(args[0], args[1], error=kwargs.get("error"), exit_code=kwargs.get("exit_code"))
     else:
         getattr(store, op)(*args, **kwargs)
+
+
+# -- requests that wait for an answer --------------------------------------------------------
+class ModelRegistrar:
+    """The supervisor's side of ``SpoolStore.register_models``: a job's models, checked as
+    anything from the job is, their files copied from the spool into ``workspace``'s run files
+    (verified against the digests the job sent), then registered in bulk."""
+
+    def __init__(self, workspace: Any, folder: Path):
+        self.workspace = workspace
+        self.uploads = Path(folder) / "artifacts" / "runs"
+
+    def register(self, items: list[dict[str, Any]], allowed: Any) -> list[str]:
+        from ..model import KIND, _register_many
+        from . import asset_specs
+        if not isinstance(items, list):
+            raise ConfigError("register_models: a list of models is expected")
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("spec"), dict):
+                raise ConfigError("register_models: each model is a {name, spec, content_hash, run_id} object")
+            holder = item["spec"].get("holder")
+            if item.get("run_id") not in allowed or holder != item.get("run_id"):
+                raise ConfigError(f"model {item.get('name')!r}: a job registers models from its own runs' files only")
+            asset_specs.check_spec(KIND, item["spec"])
+        copied: list[tuple[str, str]] = []
+        try:
+            for item in items:
+                spec = item["spec"]
+                for name in spec["files"]:
+                    source = self._source(spec["holder"], name)
+                    self.workspace._artifacts.put_file(spec["holder"], name, source, sha256=spec["sha256"][name])
+                    copied.append((spec["holder"], name))
+            return _register_many(self.workspace, items)
+        except BaseException:
+            if getattr(self.workspace, "url", None) is None:  # a refused batch leaves no files behind
+                for holder, name in copied:
+                    with contextlib.suppress(OSError, ConfigError):
+                        self.workspace._artifacts._target(holder, name).unlink()
+            raise
+
+    def _source(self, holder: str, name: str) -> Path:
+        """The job's copy of a model file: a plain file inside its run's spool folder."""
+        base = (self.uploads / holder).resolve()
+        path = self.uploads / holder / name
+        if path.is_symlink() or not path.is_file() or base not in path.resolve().parents:
+            raise ConfigError(f"model file {name!r} of run {holder}: not a file the job uploaded through the spool")
+        return path
+
+
+def _register_models(registrar: ModelRegistrar | None, items: Any, allowed: Any) -> dict[str, Any]:
+    if registrar is None:
+        raise ConfigError("this job's supervisor registers no models (register them from the driver)")
+    return {"ids": registrar.register(items, allowed)}
+
+
+def _answer(folder: Path, request: Any, work: Callable[[], dict[str, Any]]) -> None:
+    """Do a request's work and write its answer (or its error) where the job waits for it."""
+    if not isinstance(request, str) or not request.isalnum():
+        raise ConfigError("a request without a valid request id")
+    try:
+        answer = work()
+    except (RunyardError, OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+        answer = {"error": f"{type(e).__name__}: {e}"}
+    target = folder / ANSWERS_FOLDER / f"{request}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{request}.tmp")
+    tmp.write_text(json.dumps(answer))
+    tmp.chmod(0o666)
+    os.replace(tmp, target)

@@ -139,6 +139,28 @@ test_that("entry_script()'s logger writes at or above the logging level, marked 
   expect_match(out, "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} worker 3 WARNING store 7: 20 rows$")
 })
 
+test_that("a pipeline_parameter() may give a parallel run setting; its default is checked now", {
+  skip_if_no_runyard()
+  src <- file.path(tempfile("params"), "src")
+  dir.create(src, recursive = TRUE)
+  writeLines(c("init <- function() NULL", "run <- function(mini_batch) mini_batch"), file.path(src, "score.R"))
+  config <- parallel_run_config(entry_script = "score.R", source_directory = src, error_threshold = -1,
+                                mini_batch_size = pipeline_parameter("batch_size", 2L))
+  expect_identical(config$mini_batch_size, 2L)
+  expect_identical(config$pipeline_parameters$mini_batch_size$name, "batch_size")
+  cnd <- expect_runyard_error(parallel_run_config(entry_script = "score.R", source_directory = src,
+                                                  error_threshold = -1,
+                                                  run_max_try = pipeline_parameter("tries", 0L)),
+                              "runyard_config_error")
+  expect_match(conditionMessage(cnd), "run_max_try must be a whole number >= 1, got 0", fixed = TRUE)
+})
+
+test_that("entry_script()$register_model() outside an R worker's run() says where it belongs", {
+  expect_error(entry_script()$register_model("sales", "model.rds"),
+               "registers a model of a parallel run step's mini batch: call it inside run() of an R entry script",
+               fixed = TRUE)
+})
+
 test_that("foreach loops run as runyard runs: results in order, .combine, errors, exports and packages", {
   skip_if_no_runyard()
   library(foreach)  # the CI installs it (r-cran-foreach): a missing one fails here

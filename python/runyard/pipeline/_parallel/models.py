@@ -14,6 +14,13 @@ Succeeded. So a failed try (raised, timed out, its worker killed) registers noth
 retried mini batch registers its models once, and a flush the store refuses is a failed try of
 each mini batch in it. On a workspace folder a failed try's files are removed; a workspace
 server keeps them until the next try writes over them.
+
+Where the job runs decides how files and registrations travel, not what they mean: on the
+local target (workspace folder or server) and on Ray (the served workspace its jobs log to)
+through the run's own artifact store and store; in a container through its spool
+(``store/spool.py``): the files into the spool's run files, the flush as a ``register_models``
+request the run's supervisor answers (it copies the files into the workspace, then registers
+them in bulk), so the coordinator still gets every model's id before a mini batch succeeds.
 """
 
 from __future__ import annotations
@@ -54,29 +61,40 @@ def take() -> list[dict[str, Any]]:
 
 def register(model_name: str, model_path: Any, partition: Any, options: dict[str, Any]) -> str:
     """``EntryScript().register_model``: the name the model will be registered under."""
-    from ...model import KIND, _check_sizes, _hash, _local_files, _metadata, partition_metadata, \
-        partition_model_name
-    from ...artifacts import sha256_of
     from ...run import Run, _OfflineRun
     from ...store.base import RunStore
+    from ...store.spool import SpoolStore
     if _batch_index is None:
         raise ConfigError("EntryScript().register_model() registers a model of the mini batch being run: call it "
                           "inside run(), not in init() or outside a ParallelRunStep (there: Model.register)")
     run = Run.get_context()
-    if isinstance(run, _OfflineRun) or not isinstance(run.workspace._store, RunStore):
-        raise ConfigError("EntryScript().register_model(): this worker cannot reach the workspace's registry (an "
-                          "offline run, or a job inside a container); register from the driver once the step ended")
+    if isinstance(run, _OfflineRun) or not isinstance(run.workspace._store, (RunStore, SpoolStore)):
+        raise ConfigError("EntryScript().register_model(): this worker is not inside a ParallelRunStep's job, so no "
+                          "workspace's registry is at hand; register with Model.register instead")
+    item = prepare(run, _batch_index, {item["name"] for item in _registered}, model_name, model_path, partition,
+                   options)
+    _registered.append(item)
+    return item["name"]
+
+
+def prepare(run: Any, index: int, taken: set[str], model_name: Any, model_path: Any, partition: Any,
+            options: dict[str, Any]) -> dict[str, Any]:
+    """A registration of mini batch ``index`` checked, its files uploaded into ``run``'s files,
+    ready for a flush (``taken``: the names the mini batch registered already)."""
+    from ...model import KIND, _check_sizes, _hash, _local_files, _metadata, partition_metadata, \
+        partition_model_name
+    from ...artifacts import sha256_of
     meta = _metadata(model_name, **options)
     name = model_name
     if partition is not None:
         name = partition_model_name(model_name, partition)
         meta = partition_metadata(meta, model_name, partition)
-    if any(item["name"] == name for item in _registered):
+    if name in taken:
         raise ConfigError(f"model {name!r} is already registered by this mini batch; a mini batch registers a model "
                           f"once (a folder as model_path holds several files)")
     base, folder, files = _local_files(model_path, None)
     _check_sizes(run.workspace, files)
-    where = f"{MODELS_FOLDER}/{_batch_index}/{name}"
+    where = f"{MODELS_FOLDER}/{index}/{name}"
     digests = {}
     for file_name, path in files:
         digest = sha256_of(path)
@@ -85,9 +103,8 @@ def register(model_name: str, model_path: Any, partition: Any, options: dict[str
             "files": sorted(digests), "sha256": digests, "experiment_name": run.experiment.name}
     from ...store import asset_specs
     asset_specs.check_spec(KIND, spec)  # here, so that a bad one fails its own try, not a whole flush
-    _registered.append({"name": name, "spec": spec, "run_id": run.id,
-                        "content_hash": _hash({"run": run.id, "prefix": spec["prefix"], "files": digests, **meta})})
-    return name
+    return {"name": name, "spec": spec, "run_id": run.id,
+            "content_hash": _hash({"run": run.id, "prefix": spec["prefix"], "files": digests, **meta})}
 
 
 # -- the coordinator side ---------------------------------------------------------------
@@ -172,11 +189,10 @@ class ModelWriter:
             self._writer.shutdown(wait=True)
 
     def _write(self, batches: dict[int, tuple[list[dict[str, Any]], tuple]]) -> Outcome:
-        from ...model import _register_many
         items = [item for registrations, _ in batches.values() for item in registrations]
         started = time.perf_counter()
         try:
-            models = iter(_register_many(self.workspace, items))
+            models = iter(register_many(self.workspace, items))
         except Exception as e:  # the store's, whatever it is: each mini batch's try failed
             for index in batches:
                 self._remove_files(index)
@@ -186,6 +202,15 @@ class ModelWriter:
         self.written += len(items)
         return {index: ([next(models) for _ in registrations], outcome)
                 for index, (registrations, outcome) in batches.items()}, None
+
+
+def register_many(workspace: Any, items: list[dict[str, Any]]) -> list[str]:
+    """Register the items in bulk through the store the job has; their ids (``name:version``)."""
+    from ...store.spool import SpoolStore
+    if isinstance(workspace._store, SpoolStore):  # in a container: the run's supervisor registers them
+        return workspace._store.register_models(items)
+    from ...model import _register_many
+    return _register_many(workspace, items)
 
 
 def remover(workspace: Any, run_id: str) -> Callable[[int], None]:

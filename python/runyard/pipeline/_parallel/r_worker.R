@@ -130,6 +130,36 @@ local({
                        "a vector or a list of single values (one element each)"), what), call. = FALSE)
   }
 
+  # entry_script()$register_model() (the runyard R package) calls this: the model's file or
+  # folder is copied now (run() may overwrite it in its next mini batch) into a folder of this
+  # mini batch's, and sent with the mini batch's "done" for the coordinator to register.
+  current <- NULL
+  registered <- list()
+  staging <- file.path(tempdir(), "runyard-models")
+  register_model <- function(model_name, model_path, tags = NULL, properties = NULL, description = NULL,
+                             model_framework = NULL, model_framework_version = NULL, partition = NULL) {
+    if (is.null(current)) {
+      stop("register_model() registers a model of the mini batch being run: call it inside run()", call. = FALSE)
+    }
+    if (!is.character(model_path) || length(model_path) != 1L || is.na(model_path) || !file.exists(model_path)) {
+      stop(sprintf("model_path %s: not a file or folder (looked in %s)",
+                   paste(deparse(model_path), collapse = " "), getwd()), call. = FALSE)
+    }
+    folder <- file.path(staging, current, length(registered) + 1L)
+    dir.create(folder, recursive = TRUE, showWarnings = FALSE)
+    if (!all(file.copy(normalizePath(model_path), folder, recursive = TRUE))) {
+      stop(sprintf("model_path '%s' could not be copied for registration", model_path), call. = FALSE)
+    }
+    named <- function(x) if (is.null(x)) NULL else as.list(x)
+    registered[[length(registered) + 1L]] <<- list(
+      model_name = model_name, model_path = file.path(folder, basename(normalizePath(model_path))), staged = folder,
+      tags = named(tags), properties = named(properties), description = description,
+      model_framework = model_framework, model_framework_version = model_framework_version,
+      partition = named(partition))
+    invisible(NULL)
+  }
+  options(runyard.parallel_run.register_model = register_model)
+
   repeat {
     line <- readLines(con, n = 1L, encoding = "UTF-8")
     if (!length(line)) break  # the coordinator is gone
@@ -150,11 +180,20 @@ local({
       if (!length(partition)) partition <- structure(list(), names = character())
       mini_batch_context <- list(partition_key_value = as.list(partition), dataset = message$input,
                                  minibatch_index = index)
+      current <- index
+      registered <- list()
       outcome <- traced(results_of(eval(call)), run)
+      current <- NULL
     } else {
       outcome <- read
     }
     seconds <- as.double(difftime(Sys.time(), started, units = "secs"))
+    if (outcome$ok && length(registered)) {
+      say(kind = "models", index = index, models = registered)  # the coordinator removes the copies
+    } else {
+      unlink(file.path(staging, index), recursive = TRUE)  # a failed try registers nothing
+    }
+    registered <- list()
     if (outcome$ok) {
       text <- if (append_row && length(outcome$value$lines)) paste0(outcome$value$lines, "\n", collapse = "") else ""
       say(kind = "done", index = index, count = outcome$value$count, text = text, duration = seconds)

@@ -18,8 +18,13 @@ values, the others are JSON arrays),
 ``{"index", "error", "traceback"}`` for a mini batch whose data could not be read (the worker
 reports the failed try) and ``{"stop": true}``. A thread per worker reads and sends its next mini
 batch, so the coordinator goes on attending to the others meanwhile. From R: ``ready``,
-``init_failed``, ``started``, ``done`` and ``failed``, which become the tuples ``worker.main``
-sends.
+``init_failed``, ``started``, ``models``, ``done`` and ``failed``, which become the tuples
+``worker.main`` sends. ``models`` (``{"index", "models": [{"model_name", "model_path", ...}]}``,
+what ``entry_script()$register_model()`` gathered while ``run()`` ran, sent ahead of its
+``done``) names copies the worker made of the models' files; the coordinator prepares them
+as a Python worker's ``EntryScript().register_model`` does (``models.prepare``: checked, the
+files uploaded into the step run's files) and removes the copies. A registration it refuses
+makes the mini batch's ``done`` a failed try, with the reason.
 
 ``check_entry_script`` parses the script with R when the config is made: it must assign
 functions to ``init`` and ``run`` at its top level.
@@ -168,6 +173,8 @@ class _RWorker(WorkerHandle):
         self.pidfd = os.pidfd_open(process.pid) if hasattr(os, "pidfd_open") else None
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
         self.sender: threading.Thread | None = None
+        #: (index, error, traceback) of a mini batch whose models were refused, until its "done"
+        self.refused: tuple[int, str, str] | None = None
 
     def send(self, message: Any) -> None:
         if self.connection is None:  # the coordinator sends only to a worker that said "ready"
@@ -224,8 +231,20 @@ class _RWorker(WorkerHandle):
             self.buffer += chunk
         *lines, self.buffer = self.buffer.split(b"\n")
         for line in lines:
-            if line.strip():
-                self.messages.append(_translate(json.loads(line)))
+            if not line.strip():
+                continue
+            message = json.loads(line)
+            if message["kind"] == "models":
+                models, self.refused = _prepared_models(message)
+                if models is not None:
+                    self.messages.append(models)
+                continue
+            translated = _translate(message)
+            if translated[0] == "done" and self.refused is not None and self.refused[0] == translated[1]:
+                translated = ("failed", *self.refused, translated[4])
+            if translated[0] in ("done", "failed"):
+                self.refused = None
+            self.messages.append(translated)
 
     def _accept(self) -> None:
         """The worker's connection, once it has sent its token."""
@@ -316,6 +335,34 @@ def _translate(message: dict[str, Any]) -> tuple[Any, ...]:
     if kind == "done":
         return ("done", message["index"], message["count"], message["text"], message["duration"])
     return ("failed", message["index"], message["error"], message["traceback"], message["duration"])
+
+
+def _prepared_models(message: dict[str, Any]) -> tuple[tuple | None, tuple[int, str, str] | None]:
+    """An R worker's registrations of one mini batch as a Python worker's ``("models", index,
+    [...])``, or why they were refused; the copies the worker made are removed either way."""
+    from ...run import Run
+    from . import models
+    index, items, taken = message["index"], [], set()
+    entry: dict[str, Any] = {}
+    try:
+        run = Run.get_context()
+        for entry in message["models"]:
+            options = {key: entry.get(key) for key in ("tags", "properties", "description", "model_framework",
+                                                       "model_framework_version")}
+            options.update(datasets=None, sample_input_dataset=None, sample_output_dataset=None,
+                           resource_configuration=None)
+            item = models.prepare(run, index, taken, entry.get("model_name"), entry.get("model_path"),
+                                  entry.get("partition"), options)
+            taken.add(item["name"])
+            items.append(item)
+    except Exception as e:
+        return None, (index, f"{type(e).__name__}: register_model(model_name = {entry.get('model_name')!r}): {e}",
+                      traceback.format_exc())
+    finally:
+        for entry in message["models"]:
+            if entry.get("staged"):
+                shutil.rmtree(entry["staged"], ignore_errors=True)
+    return ("models", index, items), None
 
 
 # -- mini batches as R reads them -------------------------------------------------------------------
