@@ -4,8 +4,8 @@ The table is the run's file ``parallel_run/partitions.json`` (``runyard.pipeline
 one row per mini batch: 10,000 of them at the scale "many models" runs at, each failed one with
 its traceback. The browser asks for the counts per status and one page of rows, filtered by
 status, rather than downloading and parsing the whole file; the server parses a file once and
-keeps the last few parsed (a finished run's table does not change; a new upload has a new
-modification time and size, so it is read again).
+keeps the last few parsed (a finished run's table does not change; an upload renames a new
+file into place, whose inode, modification time or size differ, so it is read again).
 
 >>> page_of({"partitions": [{"status": "Failed"}, {"status": "Succeeded"}]}, "Failed", 0, 10)["total"]
 1
@@ -40,7 +40,7 @@ def read_page(store: Any, artifacts: ArtifactStore, run_id: str, status: str | N
         raise NotFoundError(f"run {run_id} keeps no partition table: it is not a ParallelRunStep's run, or it "
                             f"ended before planning its mini batches (see its log)") from None
     stat = path.stat()
-    return page_of(_parsed(str(path), stat.st_mtime_ns, stat.st_size), status, offset, limit)
+    return page_of(_parsed(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size), status, offset, limit)
 
 
 def page_of(document: dict[str, Any], status: str | None, offset: int, limit: int) -> dict[str, Any]:
@@ -54,5 +54,6 @@ def page_of(document: dict[str, Any], status: str | None, offset: int, limit: in
 
 
 @functools.lru_cache(maxsize=4)
-def _parsed(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
+def _parsed(path: str, _inode: int, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    # an upload is a new file renamed into place: a new inode, time or size is a new table
     return table.read(Path(path))
