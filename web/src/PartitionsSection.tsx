@@ -19,14 +19,15 @@ async function load(runId: string, status: string, offset: number): Promise<Part
   }
 }
 
-export function PartitionsSection({ runId, title }: { runId: string; title: (body: ReactNode) => ReactNode }) {
+/** `frame` wraps what it shows in the page's section (nothing at all when the run keeps no table) */
+export function PartitionsSection({ runId, frame }: { runId: string; frame: (body: ReactNode) => ReactNode }) {
   const [status, setStatus] = useState("");
   const [offset, setOffset] = useState(0);
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const page = useFetch(() => load(runId, status, offset), `${runId}/partitions/${status}/${offset}`);
   if (page.data === null) return null;
-  if (page.error) return title(<p role="alert" className="error">{page.error}</p>);
-  if (!page.data) return title(<p className="muted">Loading partitions…</p>);
+  if (page.error) return frame(<p role="alert" className="error">{page.error}</p>);
+  if (!page.data) return frame(<p className="muted">Loading partitions…</p>);
   const { counts, total, rows } = page.data;
   const all = Object.values(counts).reduce((sum, n) => sum + n, 0);
   const choose = (next: string) => {
@@ -41,7 +42,7 @@ export function PartitionsSection({ runId, title }: { runId: string; title: (bod
       return next;
     });
   const go = (to: number) => setOffset(clampOffset(to, total));
-  return title(
+  return frame(
     <>
       <div className="partition-filter" role="group" aria-label="Mini batches by status">
         <button type="button" aria-pressed={status === ""} onClick={() => choose("")}>All {formatNumber(all)}</button>

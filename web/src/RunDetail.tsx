@@ -81,7 +81,7 @@ export function RunDetail({ runId }: { runId: string }) {
         </Section>
       )}
       {keepsPartitionTable(properties.data) && (
-        <PartitionsSection runId={runId} title={(body) => <Section title="Partitions">{body}</Section>} />
+        <PartitionsSection runId={runId} frame={(body) => <Section title="Partitions">{body}</Section>} />
       )}
       <Section title="Logs"><LiveLog runId={runId} live={live} /></Section>
       <Section title="Metrics"><Metrics runId={runId} names={metrics.data} error={metrics.error} live={live} /></Section>
