@@ -259,3 +259,31 @@ def test_ctrl_c_while_following_exits_130_and_the_run_goes_on(cli_project: Path,
     assert run.get_status() == "Running"
     run.cancel()
     assert run.wait_for_completion(raise_on_error=False, timeout=30)["status"] == "Canceled"
+
+
+def test_run_partitions_shows_a_parallel_steps_table_and_its_failed_traceback(cli_project: Path, tmp_path: Path):
+    from parallel_runs import partitioned_run
+    pytest.importorskip("pandas")
+    run = partitioned_run(Workspace.get(cli_project), tmp_path)
+    wide = {**os.environ, "COLUMNS": "250"}
+    text = runyard("run", "partitions", run.id, cwd=cli_project, env=wide)
+    assert text.returncode == 0, text.stderr
+    assert f"Mini batches of {run.id}: 2 Succeeded, 1 Failed, 0 NotRun" in text.stdout
+    failed_line = next(line for line in text.stdout.splitlines() if "store=2" in line)
+    assert "Failed" in failed_line and "ValueError: no sales for store 2" in failed_line
+    assert "Traceback" not in text.stdout  # the table shows the error's first line only
+
+    failed = json.loads(runyard("run", "partitions", run.id, "--status", "Failed", "--json", cwd=cli_project).stdout)
+    assert [(r["partition"], r["status"], r["tries"], r["items"]) for r in failed] == [({"store": "2"}, "Failed", 1, 2)]
+    assert "check_sales" in failed[0]["traceback"] and "no sales for store 2" in failed[0]["traceback"]
+    succeeded = json.loads(runyard("run", "partitions", run.id, "--status", "Succeeded", "--json",
+                                   cwd=cli_project).stdout)
+    assert [r["partition"]["store"] for r in succeeded] == ["1", "3"]
+
+    bad = runyard("run", "partitions", run.id, "--status", "Done", cwd=cli_project)
+    assert bad.returncode == 2 and "'Done' is not one of 'Succeeded', 'Failed', 'NotRun'" in bad.stderr
+    plain = runyard("run", "submit", "--detach", "train.py", cwd=cli_project).stdout.strip()
+    Run.get(Workspace.get(cli_project), plain).wait_for_completion()
+    not_parallel = runyard("run", "partitions", plain, cwd=cli_project)
+    assert not_parallel.returncode == 2
+    assert f"run {plain} keeps no partition table: it is not a ParallelRunStep's run" in not_parallel.stderr

@@ -203,3 +203,54 @@ def test_the_studio_serves_the_snapshots_a_folders_own_runs_took(project, tmp_pa
         assert zipfile.ZipFile(io.BytesIO(content.content)).namelist() == ["train.py"]
     finally:
         stop_server(proc)
+
+
+def test_the_studio_serves_a_parallel_steps_partition_table_a_page_at_a_time(project, tmp_path):
+    import json
+    from parallel_runs import partitioned_run
+    pytest.importorskip("pandas")
+    ws = Workspace.get(project)
+    step_run = partitioned_run(ws, tmp_path)
+    # a table at the scale: 10,000 mini batches, every 1,000th failed
+    big = Experiment(ws, "big").start_logging()
+    rows = [{"batch_id": f"sales:{i}", "input": "sales", "partition": {"store": str(i)},
+             "status": "Failed" if i % 1000 == 7 else "Succeeded", "tries": 1, "duration_s": 0.01, "items": 200,
+             "results": 1, "error": None, "traceback": None, "reused_from": None, "models": [], "result_span": [0, 1]}
+            for i in range(10_000)]
+    (tmp_path / "partitions.json").write_text(json.dumps({"version": 1, "partitions": rows}))
+    big.upload_file("parallel_run/partitions.json", str(tmp_path / "partitions.json"))
+    big.complete()
+    plain = Experiment(ws, "plain").start_logging()
+    plain.complete()
+    port = free_port()
+    proc, url = start_command(["studio", str(project), "--port", str(port)], port, tmp_path / "studio.log")
+    api = f"{url}/api/v1"
+    try:
+        whole = requests.get(f"{api}/runs/{step_run.id}/partitions", timeout=30).json()
+        assert whole["counts"] == {"Succeeded": 2, "Failed": 1, "NotRun": 0} and whole["total"] == 3
+        assert [r["partition"] for r in whole["rows"]] == [{"store": "1"}, {"store": "2"}, {"store": "3"}]
+        failed = requests.get(f"{api}/runs/{step_run.id}/partitions", params={"status": "Failed"}, timeout=30).json()
+        assert failed["total"] == 1 and failed["counts"] == whole["counts"]
+        assert failed["rows"][0]["error"] == "ValueError: no sales for store 2"
+        assert "check_sales" in failed["rows"][0]["traceback"]
+
+        page = requests.get(f"{api}/runs/{big.id}/partitions", params={"offset": 5000, "limit": 100}, timeout=30)
+        assert page.status_code == 200 and len(page.content) < 50_000  # a page, not the file
+        body = page.json()
+        assert body["total"] == 10_000 and body["offset"] == 5000
+        assert [r["batch_id"] for r in body["rows"]] == [f"sales:{i}" for i in range(5000, 5100)]
+        assert "result_span" not in body["rows"][0]
+        failures = requests.get(f"{api}/runs/{big.id}/partitions", params={"status": "Failed", "offset": 8},
+                                timeout=30).json()
+        assert failures["total"] == 10 and [r["batch_id"] for r in failures["rows"]] == ["sales:8007", "sales:9007"]
+
+        for params, field in [({"status": "Done"}, "query.status"), ({"limit": 0}, "query.limit"),
+                              ({"limit": 1001}, "query.limit"), ({"offset": -1}, "query.offset")]:
+            refused = requests.get(f"{api}/runs/{big.id}/partitions", params=params, timeout=30)
+            assert refused.status_code == 422 and field in refused.json()["message"], (params, refused.text)
+        none = requests.get(f"{api}/runs/{plain.id}/partitions", timeout=30)
+        assert none.status_code == 404 and "keeps no partition table" in none.json()["message"]
+        missing = requests.get(f"{api}/runs/no_such_run/partitions", timeout=30)
+        assert missing.status_code == 404 and "no run 'no_such_run'" in missing.json()["message"]
+    finally:
+        stop_server(proc)

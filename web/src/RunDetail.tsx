@@ -1,5 +1,5 @@
 // One run: what it is and how it went (status and its history, times, target, error), a
-// pipeline's graph, a sweep's trials or an AutoML run's leaderboard, its properties and tags,
+// pipeline's graph, a parallel step's partition table, a sweep's trials or an AutoML run's leaderboard, its properties and tags,
 // a chart per scalar metric and the tables and images it logged, its live logs, child runs,
 // files, source snapshot, and the datasets and models it read and wrote. While the run is
 // live the page reads it again every few seconds.
@@ -13,6 +13,8 @@ import { KeyValueTable } from "./KeyValueTable";
 import { LiveLog } from "./LiveLog";
 import { LoggedValue } from "./LoggedValue";
 import { MetricChart } from "./MetricChart";
+import { keepsPartitionTable } from "./partitions";
+import { PartitionsSection } from "./PartitionsSection";
 import { href } from "./route";
 import { RunLineage } from "./RunLineage";
 import { RunsTable } from "./RunsTable";
@@ -46,7 +48,8 @@ export function RunDetail({ runId }: { runId: string }) {
   const tags = useFetch(() => api.tags(runId), runId);
   const metrics = useFetch(() => api.metricNames(runId), runId);
   const live = run.data !== undefined && !TERMINAL.has(run.data.status);
-  useRefreshWhile(live, LIVE_REFRESH_MS, run.reload, events.reload, tags.reload, metrics.reload);
+  // properties too: a parallel step's run says it keeps a partition table when it ends
+  useRefreshWhile(live, LIVE_REFRESH_MS, run.reload, events.reload, properties.reload, tags.reload, metrics.reload);
   useDocumentTitle(run.data && `${run.data.status} · ${run.data.display_name ?? run.data.run_id}`);
 
   if (run.error) return <p role="alert" className="error">{run.error}</p>;
@@ -76,6 +79,9 @@ export function RunDetail({ runId }: { runId: string }) {
         <Section title="AutoML">
           <AutoMLSection runId={runId} sweep={sweep} bestRunId={tags.data?.[BEST_TAG]} live={live} />
         </Section>
+      )}
+      {keepsPartitionTable(properties.data) && (
+        <PartitionsSection runId={runId} frame={(body) => <Section title="Partitions">{body}</Section>} />
       )}
       <Section title="Logs"><LiveLog runId={runId} live={live} /></Section>
       <Section title="Metrics"><Metrics runId={runId} names={metrics.data} error={metrics.error} live={live} /></Section>

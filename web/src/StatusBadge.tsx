@@ -1,8 +1,8 @@
-// A run's status as a coloured word: the colour says waiting, active, done, failed or canceled.
+// A run's (or a mini batch's) status as a coloured word: the colour says waiting, active, done, failed or canceled.
 
 function tone(status: string): string {
-  if (status === "Completed" || status === "Reused") return "ok";
-  if (status === "NotStarted") return "idle";
+  if (status === "Completed" || status === "Reused" || status === "Succeeded") return "ok";
+  if (status === "NotStarted" || status === "NotRun") return "idle";
   if (status === "Failed") return "failed";
   if (status === "Canceled" || status === "CancelRequested") return "canceled";
   return "active";

@@ -77,6 +77,31 @@ export interface RunPage {
   properties: Record<string, KeyValues>;
 }
 
+/** a mini batch of a ParallelRunStep's run (api_models.PartitionRow) */
+export interface PartitionRow {
+  batch_id: string;
+  input: string | null;
+  partition: Record<string, unknown> | null;
+  status: string;
+  tries: number;
+  duration_s: number | null;
+  items: number | null;
+  results: number | null;
+  error: string | null;
+  traceback: string | null;
+  reused_from: string | null;
+  models: string[];
+}
+
+export interface PartitionPage {
+  /** mini batches per status, the whole table */
+  counts: Record<string, number>;
+  /** mini batches the status filter keeps */
+  total: number;
+  offset: number;
+  rows: PartitionRow[];
+}
+
 export interface StatusEvent {
   status: string;
   time: number;
@@ -366,6 +391,8 @@ export const api = {
   statusEvents: (runId: string) => json<StatusEvent[]>("GET", `${run(runId)}/status-events`),
   properties: (runId: string) => json<KeyValues>("GET", `${run(runId)}/properties`),
   tags: (runId: string) => json<KeyValues>("GET", `${run(runId)}/tags`),
+  partitions: (runId: string, query: { status?: string; offset?: number; limit?: number }) =>
+    json<PartitionPage>("GET", `${run(runId)}/partitions${queryString(query)}`),
   pipelineSteps: (runId: string) => json<PipelineStep[]>("GET", `${run(runId)}/pipeline-steps`),
   metricNames: (runId: string) => json<MetricName[]>("GET", `${run(runId)}/metric-names`),
   metricRows: (runId: string, name: string) =>

@@ -1,7 +1,8 @@
-"""``runyard run ...``: submit a script, list runs, show, logs, metrics, download, cancel."""
+"""``runyard run ...``: submit a script, list runs, show, logs, metrics, partitions, download, cancel."""
 
 from __future__ import annotations
 
+import collections
 import sys
 import time
 
@@ -9,6 +10,7 @@ import click
 
 from .. import status as st
 from ..errors import ConfigError
+from ..pipeline._parallel import table as partition_table
 from ._output import console, format_metric, print_json, print_table
 from ._progress import snapshot_progress
 from .main import cli, finish_submission, open_workspace, parse_pairs
@@ -16,7 +18,7 @@ from .main import cli, finish_submission, open_workspace, parse_pairs
 
 @cli.group()
 def run() -> None:
-    """Runs: submit, list, show, logs, metrics, download, cancel."""
+    """Runs: submit, list, show, logs, metrics, partitions, download, cancel."""
 
 
 def _get_run(ctx: click.Context, run_id: str):
@@ -196,6 +198,35 @@ def run_metrics(ctx: click.Context, run_id: str, name: str | None, as_json: bool
     if as_json:
         return print_json(metrics)
     print_table(f"Metrics of {run_id}", ["name", "value"], [(k, format_metric(v)) for k, v in metrics.items()])
+
+
+@run.command("partitions")
+@click.argument("run_id")
+@click.option("--status", default=None, type=click.Choice(partition_table.STATUSES),
+              help="Only the mini batches with this status.")
+@click.option("--json", "as_json", is_flag=True, help="Every field of each mini batch, its whole traceback included.")
+@click.pass_context
+def run_partitions(ctx: click.Context, run_id: str, status: str | None, as_json: bool) -> None:
+    """A ParallelRunStep run's partition table: a row per mini batch (its partition keys,
+    status, tries, seconds, items and its error's first line), counts per status in the title.
+
+    Example: runyard run partitions RUN_ID --status Failed --json
+    """
+    rows = _get_run(ctx, run_id).get_partition_results()
+    kept = [row for row in rows if status is None or row["status"] == status]
+    if as_json:
+        return print_json(kept)
+    counts = collections.Counter(row["status"] for row in rows)
+    title = (f"Mini batches of {run_id}" + (f" with status {status}" if status else "") + ": "
+             + ", ".join(f"{counts[name]} {name}" for name in partition_table.STATUSES))
+    print_table(title, ["mini batch", "partition", "status", "tries", "seconds", "items", "error"],
+                [(row["batch_id"], _partition_keys(row.get("partition")), row["status"], row["tries"],
+                  "" if row.get("duration_s") is None else f"{row['duration_s']:.2f}", row.get("items"),
+                  (row.get("error") or "").split("\n", 1)[0]) for row in kept])
+
+
+def _partition_keys(values: dict | None) -> str:
+    return ", ".join(f"{key}={value}" for key, value in values.items()) if values else ""
 
 
 @run.command("download")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from .. import ids
 from .. import status as st
 from ..designer.document import Graph, Problem
+from ..pipeline._parallel import table as partition_table
 from ..store import checks, metric_series, query
 
 _NO_NUL = r"^[^\x00]*$"
@@ -41,6 +42,7 @@ InitialStatus = Literal[tuple(s for s in st.ALL if s in st.INITIAL)]  # type: ig
 TerminalStatus = Literal[tuple(s for s in st.ALL if s in st.TERMINAL)]  # type: ignore[valid-type]
 AssetKind = Literal[tuple(sorted(checks.ASSET_KINDS))]  # type: ignore[valid-type]
 AssetState = Literal[tuple(sorted(checks.ASSET_STATES))]  # type: ignore[valid-type]
+PartitionStatus = Literal[partition_table.STATUSES]  # type: ignore[valid-type]
 LineageRole = Literal[tuple(sorted(checks.LINEAGE_ROLES))]  # type: ignore[valid-type]
 
 
@@ -248,6 +250,33 @@ class RunPage(BaseModel):
     metrics: dict[str, dict[str, Optional[float]]] = Field(description="run id -> column -> latest value")
     tags: dict[str, dict[str, Optional[str]]] = Field(description="run id -> the run's tags")
     properties: dict[str, dict[str, Optional[str]]] = Field(description="run id -> the run's properties")
+
+
+class PartitionRow(BaseModel):
+    """A mini batch of a ParallelRunStep's run (``runyard.pipeline._parallel.table``); fields a
+    later table adds pass through."""
+
+    model_config = ConfigDict(extra="allow")
+
+    batch_id: str
+    input: Optional[str] = None
+    partition: Optional[dict[str, JsonValue]] = Field(None, description="its partition keys' values")
+    status: str
+    tries: int = 0
+    duration_s: Optional[float] = None
+    items: Optional[int] = None
+    results: Optional[int] = None
+    error: Optional[str] = None
+    traceback: Optional[str] = None
+    reused_from: Optional[str] = Field(None, description="the earlier run that ran it")
+    models: list[str] = Field(default_factory=list, description="ids (NAME:VERSION) of the models it registered")
+
+
+class PartitionPage(BaseModel):
+    counts: dict[str, int] = Field(description="mini batches per status, the whole table")
+    total: int = Field(description="mini batches the status filter keeps")
+    offset: int
+    rows: list[PartitionRow]
 
 
 class StatusEvent(BaseModel):

@@ -45,6 +45,7 @@ from ..artifacts import ArtifactStore, check_file_name
 from ..store.sql import SqlStore
 from . import api_models as m
 from . import logs
+from . import partitions as part
 from .access import Caller, Forbidden
 from .guard import (API, CALLER, HEAD_TIMEOUT_S, KEEP_ALIVE_S, MAX_FILE_BYTES, Guard, check_token,
                     current_request, head_timeout_protocol)
@@ -232,6 +233,17 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
         from ..pipeline.progress import pipeline_steps
         caller.reads_run(run_id)
         return pipeline_steps(store, run_id)
+
+    @app.get(f"{API}/runs/{{run_id}}/partitions")
+    def partitions(run_id: str = IdPath, status: Optional[m.PartitionStatus] = Query(None),
+                   offset: int = Query(0, ge=0, le=2 ** 31 - 1),
+                   limit: int = Query(part.DEFAULT_LIMIT, ge=1, le=part.MAX_LIMIT),
+                   caller: Caller = Who) -> m.PartitionPage:
+        """A ParallelRunStep run's partition table: the counts per status and a page of its
+        mini batches (those with ``status`` only, when given); 404 when the run keeps none."""
+        caller.reads_run(run_id)
+        existing_run(run_id)
+        return part.read_page(store, artifacts, run_id, status, offset, limit)
 
     @app.patch(f"{API}/runs/{{run_id}}")
     def update_run(body: m.RunUpdateBody, run_id: str = IdPath, key: Optional[str] = Key,

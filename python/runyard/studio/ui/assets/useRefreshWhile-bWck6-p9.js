@@ -1,1 +1,0 @@
-import{r as o}from"./index-CXjdj5z8.js";function a(r,t,...n){const c=o.useRef(r);o.useEffect(()=>{const f=c.current&&!r;if(c.current=r,f&&n.forEach(e=>e()),!r)return;const s=window.setInterval(()=>n.forEach(e=>e()),t);return()=>window.clearInterval(s)},[r,t])}export{a as u};
