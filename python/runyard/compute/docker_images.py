@@ -30,7 +30,7 @@ from filelock import FileLock
 
 from .. import snapshot
 from ..errors import EnvironmentBuildError
-from .local_env import cache_root, client_requirements
+from .local_env import cache_root, client_packages, client_requirements
 
 IMAGE_REPOSITORY = "runyard/env"
 ENV_PREFIX = "/opt/runyard/env"
@@ -422,10 +422,10 @@ def r_package_source() -> Path:
 def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
                    extra: list[tuple[str, Path]] | None = None, folders: list[str] | None = None) -> bytes:
     """A tar for put_archive at /: the job's files, ``extra`` files (path in the job folder,
-    local file), empty ``folders`` (paths in the job folder) and runyard's client package."""
+    local file), empty ``folders`` (paths in the job folder) and the client packages (runyard,
+    and its ``azureml`` compatibility layer when installed), so a job imports either."""
     import zipfile
     buffer = io.BytesIO()
-    package = Path(__file__).resolve().parent.parent
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         def add_dir(name: str) -> None:
             info = tarfile.TarInfo(name)
@@ -468,13 +468,14 @@ def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
                     made.add(sub)
         client = CLIENT_DIR.strip("/")
         add_dir(client)
-        for path in sorted(package.rglob("*.py")):
-            rel = path.relative_to(package.parent).as_posix()
-            for i in range(1, len(rel.split("/"))):
-                sub = "/".join(rel.split("/")[:i])
-                if f"{client}/{sub}" not in tar.getnames():
-                    add_dir(f"{client}/{sub}")
-            add_file(f"{client}/{rel}", path.read_bytes())
+        for package in client_packages():
+            for path in sorted(package.rglob("*.py")):
+                rel = path.relative_to(package.parent).as_posix()
+                for i in range(1, len(rel.split("/"))):
+                    sub = "/".join(rel.split("/")[:i])
+                    if f"{client}/{sub}" not in tar.getnames():
+                        add_dir(f"{client}/{sub}")
+                add_file(f"{client}/{rel}", path.read_bytes())
     return buffer.getvalue()
 
 

@@ -62,13 +62,17 @@ class PreparedPython:
     cache_hit: bool = True
 
 
-def client_path() -> str:
-    """A folder holding only a ``runyard`` link to this runyard (and an ``azureml`` link to
-    runyard's Azure ML v1 compatibility layer when it is installed), for a job's PYTHONPATH."""
-    packages = {"runyard": Path(__file__).resolve().parent.parent}
+def client_packages() -> list[Path]:
+    """The package folders every job gets, whatever its target: this runyard, and runyard's
+    Azure ML v1 compatibility layer (``azureml``) when it is installed."""
     compat = _azureml_compat_package()
-    if compat is not None:
-        packages["azureml"] = compat
+    return [Path(__file__).resolve().parent.parent, *([compat] if compat is not None else [])]
+
+
+def client_path() -> str:
+    """A folder holding only links to the client packages (``runyard``, and ``azureml`` when
+    installed), for a job's PYTHONPATH."""
+    packages = {package.name: package for package in client_packages()}
     key = hashlib.sha256("\n".join(str(p) for p in packages.values()).encode()).hexdigest()[:16]
     folder = cache_root() / "client" / key
     for name, package in packages.items():

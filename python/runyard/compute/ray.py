@@ -37,6 +37,7 @@ from . import JobSpec
 from ._ray_job import LOST_EXIT_CODE
 from .execution import Execution, job_argv, job_credentials
 from .local import SupervisedTarget
+from .local_env import client_packages
 
 if TYPE_CHECKING:
     from ..environment import Environment
@@ -191,10 +192,6 @@ def runtime_env_for(spec: dict[str, Any], settings: RaySettings) -> dict[str, An
     return runtime_env
 
 
-def _runyard_package() -> str:
-    return str(Path(__file__).resolve().parents[1])
-
-
 class RayExecution(Execution):
     """One run as Ray jobs (one per attempt), driven from the supervisor."""
 
@@ -228,7 +225,7 @@ class RayExecution(Execution):
             "PYTHONUNBUFFERED": "1",
             **job_credentials(self.workspace, self.job.run_id),  # never the workspace's own token
         })
-        runtime_env.update({"working_dir": self.job.snapshot_path, "py_modules": [_runyard_package()],
+        runtime_env.update({"working_dir": self.job.snapshot_path, "py_modules": [str(p) for p in client_packages()],
                             "env_vars": variables})
         return runtime_env
 
