@@ -4,9 +4,19 @@ names resolved to runyard's layer; ``DockerConfiguration`` and ``DEFAULT_CPU_IMA
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
-from runyard import ScriptRunConfig
+from runyard import Environment, Experiment, ScriptRunConfig
+from runyard.azureml_packages import REPLACEMENTS, replace_microsoft_packages
+from runyard.curated_environments import curated_environment
+from runyard.docker_configuration import DEFAULT_CPU_IMAGE, DockerConfiguration
+from runyard.environment import CondaDependencies
+from runyard.errors import ConfigError, NotFoundError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 V1_JOB = """\
 import azureml._runyard_compat  # only runyard's layer has it
@@ -17,7 +27,30 @@ assert type(run) != _OfflineRun, "the job got an offline run"
 run.log("loss", 0.25)
 """
 
+# What a v1 job in an environment listing Microsoft's packages relies on, and proof that none
+# of Microsoft's distributions was installed.
+V1_ENV_JOB = """\
+import importlib.metadata
+import sys
 
+import pandas
+import azureml._runyard_compat
+from azureml.core.run import Run
+
+microsoft = [d.metadata["Name"] for d in importlib.metadata.distributions()
+             if (d.metadata["Name"] or "").lower().startswith("azureml-")]
+run = Run.get_context()
+run.log("microsoft", ",".join(microsoft) or "none")
+run.log("python", "%d.%d" % sys.version_info[:2])
+run.log("rows", len(pandas.DataFrame({"a": [1, 2, 3]})))
+"""
+
+
+def build_log(run) -> str:
+    return (run.workspace._artifacts.run_dir(run.id) / "logs" / "environment_build.log").read_text()
+
+
+# -- 1. jobs on every target see azureml -------------------------------------------------
 def test_a_v1_job_script_runs_on_every_target(target_experiment, project):
     experiment, target = target_experiment
     run = experiment.submit(ScriptRunConfig(project({"train.py": V1_JOB}), script="train.py",
@@ -25,3 +58,148 @@ def test_a_v1_job_script_runs_on_every_target(target_experiment, project):
     run.wait_for_completion(timeout=600)
     assert run.get_status() == "Completed"
     assert run.get_metrics() == {"loss": 0.25}
+
+
+# -- 2. environments naming Microsoft's packages; curated names; old Python pins ----------
+def test_microsoft_packages_resolve_to_the_layer_and_what_they_brought():
+    assert replace_microsoft_packages(["azureml-defaults==1.48.0", "azureml-core~=1.47", "scikit-learn"]) == [
+        "scikit-learn", "pandas>=2", "pyarrow>=14"]
+    assert replace_microsoft_packages(["azureml-sdk[automl]", "pandas==2.2.2"]) == ["pandas==2.2.2", "pyarrow>=14"]
+    assert replace_microsoft_packages(["azureml_mlflow"]) == ["mlflow-skinny"]
+    assert replace_microsoft_packages(["./azureml-local-wheel", "six"]) == ["./azureml-local-wheel", "six"]
+    deps = CondaDependencies.create(pip_packages=["azureml-defaults==1.48.0"])
+    assert deps.requirements() == ["pandas>=2", "pyarrow>=14"]
+    assert "azureml-defaults==1.48.0 (Microsoft's Azure ML SDK) replaced by runyard's azureml" in \
+        deps.replacement_note()
+    assert CondaDependencies.create(pip_packages=["six"]).replacement_note() is None
+
+
+def test_what_replaces_them_is_runyards_own_data_extra():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for name in ("azureml-defaults", "azureml-sdk", "azureml-dataset-runtime"):
+        assert set(REPLACEMENTS[name]) <= set(extras["data"]), name
+
+
+def test_an_azureml_package_with_no_counterpart_is_refused_before_work(experiment, project, tmp_path):
+    env = Environment("interpret")
+    env.python.conda_dependencies = CondaDependencies.create(pip_packages=["six", "azureml-interpret==1.48"])
+    src = project({"t.py": "print(1)"})
+    with pytest.raises(ConfigError, match=r"pip_packages\[1\] 'azureml-interpret==1.48' is a package of "
+                                          r"Microsoft's Azure ML SDK.*remove it"):
+        experiment.submit(ScriptRunConfig(src, script="t.py", environment=env))
+    assert list(experiment.get_runs()) == []
+    conda = tmp_path / "env.yml"
+    conda.write_text("name: x\ndependencies:\n  - python=3.8\n  - pip:\n    - azureml-contrib-foo\n")
+    with pytest.raises(ConfigError, match=r"env.yml.*azureml-contrib-foo"):
+        Environment.from_conda_specification("x", conda)
+
+
+@pytest.mark.slow
+def test_a_v1_conda_spec_builds_with_the_layer_and_the_nearest_python(experiment, project):
+    src = project({"train.py": V1_ENV_JOB, "conda.yml": """\
+        name: project_environment
+        dependencies:
+          - python=3.6.2
+          - pip:
+            - azureml-defaults==1.48.0
+            - azureml-core
+        channels:
+          - conda-forge
+        """})
+    env = Environment.from_conda_specification("v1-conda", src / "conda.yml")
+    run = experiment.submit(ScriptRunConfig(src, script="train.py", environment=env))
+    run.wait_for_completion(timeout=600)
+    metrics = run.get_metrics()
+    assert metrics["microsoft"] == "none" and metrics["rows"] == 3
+    assert tuple(map(int, metrics["python"].split("."))) >= (3, 10)
+    log = build_log(run)
+    assert "azureml-defaults==1.48.0, azureml-core (Microsoft's Azure ML SDK) replaced" in log
+    assert "pandas>=2, pyarrow>=14" in log
+    assert "pins Python 3.6.2, which cannot be had here" in log
+    assert f"building with Python {metrics['python']}, the nearest available" in log
+
+
+@pytest.mark.parametrize("name, packages", [
+    ("AzureML-Minimal", ["azureml-defaults"]),
+    ("azureml-tutorial", ["azureml-defaults", "scikit-learn", "matplotlib", "numpy", "tqdm"]),
+    ("azureml-sklearn-1.5", ["azureml-defaults", "scikit-learn==1.5.*"]),
+    ("AzureML-sklearn-0.24-ubuntu18.04-py37-cpu", ["azureml-defaults", "scikit-learn"]),
+    ("AzureML-PyTorch-1.6-CPU", ["azureml-defaults", "torch"]),
+    ("AzureML-TensorFlow-2.16-ubuntu20.04-py38-cpu", ["azureml-defaults", "tensorflow==2.16.*"]),
+    ("AzureML-lightgbm-3.2-ubuntu18.04-py37-cpu", ["azureml-defaults", "lightgbm", "scikit-learn"]),
+])
+def test_curated_names_map_to_runyard_environments(workspace, name, packages):
+    env = Environment.get(workspace, name)
+    assert env.name == name
+    assert env.python.conda_dependencies.pip_packages == packages
+    env.validate_for_build()
+
+
+def test_a_registered_environment_comes_before_a_curated_name(workspace):
+    mine = Environment("AzureML-Minimal")
+    mine.python.conda_dependencies = CondaDependencies.create(pip_packages=["six"])
+    mine.register(workspace)
+    assert Environment.get(workspace, "AzureML-Minimal").python.conda_dependencies.pip_packages == ["six"]
+    assert curated_environment("my-env") is None
+    with pytest.raises(NotFoundError, match="'AzureML-Nope' is not registered.*curated names such as AzureML-Minimal"):
+        Environment.get(workspace, "AzureML-Nope")
+    with pytest.raises(NotFoundError, match="'AzureML-Tutorial' version 1 is not registered"):
+        Environment.get(workspace, "AzureML-Tutorial", version=1)
+
+
+@pytest.mark.slow
+def test_a_curated_environment_runs_a_v1_job(experiment, workspace, project):
+    src = project({"train.py": V1_ENV_JOB})
+    run = experiment.submit(ScriptRunConfig(src, script="train.py",
+                                            environment=Environment.get(workspace, "AzureML-Minimal")))
+    run.wait_for_completion(timeout=600)
+    assert run.get_metrics()["microsoft"] == "none"
+    assert "azureml-defaults (Microsoft's Azure ML SDK) replaced" in build_log(run)
+
+
+# -- 3. DockerConfiguration(use_docker=True) and DEFAULT_CPU_IMAGE ------------------------
+def _v1_docker_config(src: Path, target: str = "local") -> ScriptRunConfig:
+    env = Environment("v1-docker")
+    env.docker.base_image = DEFAULT_CPU_IMAGE
+    return ScriptRunConfig(src, script="train.py", environment=env, compute_target=target,
+                           docker_runtime_config=DockerConfiguration(use_docker=True))
+
+
+def test_use_docker_without_a_docker_target_runs_here_and_says_so(experiment, project):
+    run = experiment.submit(_v1_docker_config(project({"train.py": V1_JOB})))
+    run.wait_for_completion(timeout=300)
+    assert run.get_metrics() == {"loss": 0.25}
+    assert run.get_details()["target"] == "local"
+    assert "has no Docker target, so the run is a process of this machine on 'local'" in run.get_log()
+
+
+@pytest.mark.docker
+def test_use_docker_runs_on_the_docker_target_on_runyards_image(workspace, docker_target, project):
+    experiment = Experiment(workspace, "v1-docker")
+    run = experiment.submit(_v1_docker_config(project({"train.py": V1_JOB})))
+    run.wait_for_completion(timeout=600)
+    assert run.get_metrics() == {"loss": 0.25}
+    assert run.get_details()["target"] == docker_target
+    assert f"goes to the workspace's Docker target {docker_target!r} instead of 'local'" in run.get_log()
+    log = build_log(run)
+    assert f"base image {DEFAULT_CPU_IMAGE} is one of Azure ML's, which runyard does not pull" in log
+    assert "mcr.microsoft.com" not in log.split("does not pull", 1)[1]  # never pulled nor built FROM
+
+
+def test_docker_configuration_refuses_what_it_cannot_honour(workspace, project):
+    with pytest.raises(ConfigError, match="shared_volumes: runyard copies the job's folder"):
+        DockerConfiguration(use_docker=True, shared_volumes=True)
+    with pytest.raises(ConfigError, match="DockerConfiguration.*use_docker"):
+        DockerConfiguration(use_docker="sometimes")
+    from runyard.compute.docker import DockerCompute
+    workspace.compute_targets.attach("docker-a", DockerCompute())
+    workspace.compute_targets.attach("docker-b", DockerCompute())
+    with pytest.raises(ConfigError, match=r"several Docker targets \(docker-a, docker-b\); submit to one"):
+        Experiment(workspace, "v1").submit(_v1_docker_config(project({"train.py": V1_JOB})))
+
+
+def test_a_ray_image_never_is_microsofts():
+    from runyard.compute.ray import RaySettings, runtime_env_for
+    spec = {"name": "v1", "docker": {"base_image": DEFAULT_CPU_IMAGE}}
+    with pytest.raises(ConfigError, match="one of Azure ML's images, which runyard does not pull"):
+        runtime_env_for(spec, RaySettings(address="http://127.0.0.1:8265", use_image=True))

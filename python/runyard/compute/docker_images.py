@@ -30,6 +30,7 @@ from filelock import FileLock
 
 from .. import snapshot
 from ..errors import EnvironmentBuildError
+from ..docker_configuration import is_microsoft_image
 from .local_env import cache_root, client_packages, client_requirements
 
 IMAGE_REPOSITORY = "runyard/env"
@@ -56,7 +57,7 @@ def image_hash(spec: dict[str, Any], settings: dict[str, Any] | None = None) -> 
     build = without_secrets({k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")})
     payload: dict[str, Any] = {"environment": build, "client": client_requirements(), "layout": 4}
     docker = spec.get("docker") or {}
-    if not docker.get("base_image") and not docker.get("base_dockerfile"):
+    if not docker.get("base_dockerfile") and (not docker.get("base_image") or is_microsoft_image(docker["base_image"])):
         payload["base_image"] = (settings or {}).get("default_base_image") or DEFAULT_BASE_IMAGE
     if spec.get("r"):  # the image holds runyard's R package: a new one is a new image
         source = r_package_source()
@@ -271,6 +272,8 @@ class ImageResolver:
         if docker.get("base_dockerfile"):
             return None
         image = docker.get("base_image")
+        if is_microsoft_image(image):  # Azure's DEFAULT_CPU_IMAGE and kin: never pulled
+            return self.settings.get("default_base_image") or DEFAULT_BASE_IMAGE
         address = (_registry(spec).get("address") or "").rstrip("/")
         if image and address and not image.startswith(address + "/"):
             return f"{address}/{image}"
@@ -315,8 +318,13 @@ class ImageResolver:
         docker = spec.get("docker") or {}
         python = spec.get("python") or {}
         deps = python.get("conda_dependencies") or {}
-        from ..environment import CondaDependencies
-        steps = CondaDependencies(**deps).install_steps()
+        from ..environment import CondaDependencies, python_pin_below_supported, python_pin_warning
+        conda = CondaDependencies(**deps)
+        steps = conda.install_steps()
+        self.log.write(conda.replacement_note() or "")
+        if is_microsoft_image(docker.get("base_image")) and not docker.get("base_dockerfile"):
+            self.log.write(f"runyard: base image {docker['base_image']} is one of Azure ML's, which runyard does "
+                           f"not pull; building on this target's base image {self._base_image(spec)} instead.\n")
         requirements = steps[-1] if steps else []
         (context / "client-requirements.txt").write_text("\n".join(client_requirements()) + "\n")
         (context / "requirements.txt").write_text("\n".join(requirements) + "\n")
@@ -347,7 +355,9 @@ class ImageResolver:
         if self.settings.get("pip_extra_index_url"):
             pip_options.append(f"--extra-index-url={self.settings['pip_extra_index_url']}")
         pip = f"{ENV_PREFIX}/bin/pip install --no-cache-dir --disable-pip-version-check {' '.join(pip_options)}"
-        if deps.get("python_version"):  # the image's Python is the base image's: check it is the one asked for
+        if python_pin_below_supported(deps.get("python_version")):
+            self.log.write(python_pin_warning(deps["python_version"], "the base image's Python"))
+        elif deps.get("python_version"):  # the image's Python is the base image's: check it is the one asked for
             lines.append(f"RUN python3 -c {shlex.quote(_PYTHON_VERSION_CHECK.format(want=deps['python_version']))}")
         lines += ["COPY client-requirements.txt /opt/runyard/client-requirements.txt",
                   f"RUN python3 -m venv {ENV_PREFIX} && {pip} -r /opt/runyard/client-requirements.txt"]

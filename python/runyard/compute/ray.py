@@ -187,6 +187,11 @@ def runtime_env_for(spec: dict[str, Any], settings: RaySettings) -> dict[str, An
             raise ConfigError(f"{where}: docker.{field}: a Ray target with use_image runs the base image as it is "
                               f"(Ray's image_uri, pulled by the nodes); build an image with what it needs, push it "
                               f"where the nodes can pull it, and name it in docker.base_image")
+    from ..docker_configuration import is_microsoft_image
+    if is_microsoft_image(docker.get("base_image")):
+        raise ConfigError(f"{where}: docker.base_image {docker['base_image']!r} is one of Azure ML's images, which "
+                          f"runyard does not pull; name an image the nodes can pull (one with Python and "
+                          f"runyard's requirements), or attach the Ray target without use_image")
     if docker.get("base_image"):
         runtime_env["image_uri"] = docker["base_image"]
     return runtime_env
@@ -209,6 +214,11 @@ class RayExecution(Execution):
 
     # -- Preparing: submit, and wait while Ray installs the runtime environment -------------
     def prepare(self, log: TextIO) -> None:
+        from ..environment import CondaDependencies, python_pin_below_supported, python_pin_warning
+        conda = CondaDependencies(**((self.job.environment.get("python") or {}).get("conda_dependencies") or {}))
+        log.write(conda.replacement_note() or "")
+        if python_pin_below_supported(conda.python_version):
+            log.write(python_pin_warning(conda.python_version, "the cluster's Python"))
         self._submit(log)
         self._wait_while_pending(log)
 
@@ -232,8 +242,11 @@ class RayExecution(Execution):
     def _entry(self) -> dict[str, Any]:
         """What the entrypoint on the node runs (see ``_ray_job``)."""
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
+        from ..environment import python_pin_below_supported
         python_version = ((self.job.environment.get("python") or {}).get("conda_dependencies") or {}).get(
             "python_version")
+        if python_pin_below_supported(python_version):  # cannot be had: the cluster's Python, as prepare says
+            python_version = None
         return {"argv": job_argv(self.job, "python", rscript), "distributed": self.job.distributed,
                 "python_version": python_version,
                 "resources": self.job.resources, "resume_from": self.job.resume_from,
