@@ -417,7 +417,7 @@ class Environment(_Model):
     def get(workspace: "Workspace", name: str, version: str | int | None = None) -> "Environment":
         """A registered environment, the latest version unless ``version`` is given; Azure's
         curated names (``AzureML-Minimal``, ``AzureML-sklearn-1.5``...) when none is registered
-        under the name (``runyard.curated_environments``)."""
+        under the name (``runyard.azure_curated``)."""
         from .workspace import check_workspace
         check_workspace(workspace)
         int_version = None
@@ -429,8 +429,8 @@ class Environment(_Model):
             int_version = int(version)
         row = workspace._store.get_environment(name, int_version)
         if row is None:
-            from .curated_environments import EXAMPLES, curated_environment
-            curated = curated_environment(name) if version is None else None
+            from .azure_curated import EXAMPLES, azure_curated_environment
+            curated = azure_curated_environment(name) if version is None else None
             if curated is not None:  # Azure's curated names, unless one is registered under the name
                 return curated
             known = sorted({r["name"] for r in workspace._store.list_environments()})

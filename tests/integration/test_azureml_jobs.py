@@ -11,10 +11,11 @@ import pytest
 
 from runyard import Environment, Experiment, ScriptRunConfig
 from runyard.azureml_packages import REPLACEMENTS, replace_microsoft_packages
-from runyard.curated_environments import curated_environment
+from runyard.azure_curated import azure_curated_environment
 from runyard.docker_configuration import DEFAULT_CPU_IMAGE, DockerConfiguration
 from runyard.environment import CondaDependencies
 from runyard.errors import ConfigError, NotFoundError
+from runyard.estimators.curated import FRAMEWORKS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,10 +123,12 @@ def test_a_v1_conda_spec_builds_with_the_layer_and_the_nearest_python(experiment
 @pytest.mark.parametrize("name, packages", [
     ("AzureML-Minimal", ["azureml-defaults"]),
     ("azureml-tutorial", ["azureml-defaults", "scikit-learn", "matplotlib", "numpy", "tqdm"]),
-    ("azureml-sklearn-1.5", ["azureml-defaults", "scikit-learn==1.5.*"]),
-    ("AzureML-sklearn-0.24-ubuntu18.04-py37-cpu", ["azureml-defaults", "scikit-learn"]),
-    ("AzureML-PyTorch-1.6-CPU", ["azureml-defaults", "torch"]),
-    ("AzureML-TensorFlow-2.16-ubuntu20.04-py38-cpu", ["azureml-defaults", "tensorflow==2.16.*"]),
+    ("azureml-sklearn-1.8", ["azureml-defaults", *FRAMEWORKS["sklearn"].versions["1.8"]]),
+    ("AzureML-sklearn-1.0-ubuntu20.04-py38-cpu",  # older than runyard has: the newest
+     ["azureml-defaults", *FRAMEWORKS["sklearn"].versions[FRAMEWORKS["sklearn"].default_version]]),
+    ("AzureML-Scikit-learn-0.20.3", ["azureml-defaults", *FRAMEWORKS["sklearn"].versions["1.9"]]),
+    ("AzureML-PyTorch-1.6-CPU", ["azureml-defaults", *FRAMEWORKS["pytorch"].versions["2.13"]]),
+    ("AzureML-TensorFlow-2.3-CPU", ["azureml-defaults", *FRAMEWORKS["tensorflow"].versions["2.21"]]),
     ("AzureML-lightgbm-3.2-ubuntu18.04-py37-cpu", ["azureml-defaults", "lightgbm", "scikit-learn"]),
 ])
 def test_curated_names_map_to_runyard_environments(workspace, name, packages):
@@ -140,7 +143,7 @@ def test_a_registered_environment_comes_before_a_curated_name(workspace):
     mine.python.conda_dependencies = CondaDependencies.create(pip_packages=["six"])
     mine.register(workspace)
     assert Environment.get(workspace, "AzureML-Minimal").python.conda_dependencies.pip_packages == ["six"]
-    assert curated_environment("my-env") is None
+    assert azure_curated_environment("my-env") is None
     with pytest.raises(NotFoundError, match="'AzureML-Nope' is not registered.*curated names such as AzureML-Minimal"):
         Environment.get(workspace, "AzureML-Nope")
     with pytest.raises(NotFoundError, match="'AzureML-Tutorial' version 1 is not registered"):
