@@ -120,6 +120,21 @@ def test_a_v1_conda_spec_builds_with_the_layer_and_the_nearest_python(experiment
     assert f"building with Python {metrics['python']}, the nearest available" in log
 
 
+@pytest.mark.ray
+@pytest.mark.postgres
+def test_a_v1_environment_on_ray_runs_with_the_clusters_python_and_the_layer(ray_workspace, project, tmp_path):
+    env = Environment("v1-ray", python={"conda_dependencies": {"python_version": "3.6",
+                                                               "pip_packages": ["azureml-core==1.48.0"]}})
+    experiment = Experiment(ray_workspace, "v1-ray")
+    run = experiment.submit(ScriptRunConfig(project({"train.py": V1_JOB}), script="train.py",
+                                            compute_target="ray", environment=env))
+    run.wait_for_completion(timeout=600)
+    assert run.get_metrics() == {"loss": 0.25}
+    log = Path(run.download_file("logs/environment_build.log", str(tmp_path / "build.log"))).read_text()
+    assert "azureml-core==1.48.0 (Microsoft's Azure ML SDK) replaced by runyard's azureml" in log
+    assert "pins Python 3.6, which cannot be had here" in log and "building with the cluster's Python" in log
+
+
 @pytest.mark.parametrize("name, packages", [
     ("AzureML-Minimal", ["azureml-defaults"]),
     ("azureml-tutorial", ["azureml-defaults", "scikit-learn", "matplotlib", "numpy", "tqdm"]),
@@ -206,3 +221,18 @@ def test_a_ray_image_never_is_microsofts():
     spec = {"name": "v1", "docker": {"base_image": DEFAULT_CPU_IMAGE}}
     with pytest.raises(ConfigError, match="one of Azure ML's images, which runyard does not pull"):
         runtime_env_for(spec, RaySettings(address="http://127.0.0.1:8265", use_image=True))
+
+
+def test_docker_and_ray_never_install_microsofts_packages(tmp_path):
+    import io
+
+    from runyard.compute.docker_images import ImageResolver
+    from runyard.compute.ray import RaySettings, runtime_env_for
+    spec = {"name": "v1", "python": {"conda_dependencies": {"pip_packages": ["azureml-defaults==1.48", "six"]}}}
+    log = io.StringIO()
+    ImageResolver(client=None, settings={}, log=log)._context(spec, tmp_path, "runyard/env:test")
+    assert (tmp_path / "requirements.txt").read_text().split() == ["six", "pandas>=2", "pyarrow>=14"]
+    assert "azureml-defaults==1.48 (Microsoft's Azure ML SDK) replaced" in log.getvalue()
+    assert runtime_env_for(spec, RaySettings())["pip"]["packages"] == ["six", "pandas>=2", "pyarrow>=14"]
+    only_core = {"name": "v1", "python": {"conda_dependencies": {"pip_packages": ["azureml-core"]}}}
+    assert "pip" not in runtime_env_for(only_core, RaySettings())

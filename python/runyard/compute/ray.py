@@ -164,7 +164,8 @@ def runtime_env_for(spec: dict[str, Any], settings: RaySettings) -> dict[str, An
         from ..environment import CondaDependencies
         packages = CondaDependencies(**conda).requirements()
         options = [o for o in conda.get("pip_options") or [] if o]
-        runtime_env["pip"] = {"packages": [*options, *packages], "pip_check": False}
+        if packages:  # none left when all were Microsoft's azureml packages (replaced by the layer)
+            runtime_env["pip"] = {"packages": [*options, *packages], "pip_check": False}
     r = spec.get("r") or {}
     if any(r.get(k) for k in ("cran_packages", "github_packages", "custom_url_packages",
                               "bioconductor_packages")):
