@@ -179,6 +179,8 @@ def test_a_curated_environment_runs_a_v1_job(experiment, workspace, project):
 def _v1_docker_config(src: Path, target: str = "local") -> ScriptRunConfig:
     env = Environment("v1-docker")
     env.docker.base_image = DEFAULT_CPU_IMAGE
+    env.python.conda_dependencies = CondaDependencies.create(pip_packages=["azureml-core==1.48.0"],
+                                                             python_version="3.6")
     return ScriptRunConfig(src, script="train.py", environment=env, compute_target=target,
                            docker_runtime_config=DockerConfiguration(use_docker=True))
 
@@ -201,6 +203,8 @@ def test_use_docker_runs_on_the_docker_target_on_runyards_image(workspace, docke
     assert f"goes to the workspace's Docker target {docker_target!r} instead of 'local'" in run.get_log()
     log = build_log(run)
     assert f"base image {DEFAULT_CPU_IMAGE} is one of Azure ML's, which runyard does not pull" in log
+    assert "azureml-core==1.48.0 (Microsoft's Azure ML SDK) replaced by runyard's azureml" in log
+    assert "pins Python 3.6, which cannot be had here" in log and "with the base image's Python" in log
     assert "mcr.microsoft.com" not in log.split("does not pull", 1)[1]  # never pulled nor built FROM
 
 
