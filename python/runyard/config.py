@@ -141,6 +141,14 @@ class ScriptRunConfig(_Config):
             return self.docker_runtime_config
         return self.run_config.docker if self.run_config else None
 
+    def placement(self, workspace: Any) -> tuple[Any, Environment | None, str | None]:
+        """``(target, environment, note)`` the job runs with: the resolved ones, moved to a
+        container when the docker configuration asks (``docker_configuration.place``)."""
+        from .compute import get_target
+        from .docker_configuration import place
+        return place(workspace, get_target(workspace, self.resolved_target()), self.resolved_docker(),
+                     self.resolved_environment())
+
     def resolved_arguments(self, dataset_paths: dict[str, str] | None = None) -> list[str]:
         """The arguments as text; a dataset input is the path of its files in the job's folder."""
         return [_argument_text(v, dataset_paths) for v in self._argument_values()]
@@ -206,10 +214,7 @@ class ScriptRunConfig(_Config):
         if self.run_config and self.run_config.max_run_duration_seconds:
             duration = min(duration or self.run_config.max_run_duration_seconds,
                            self.run_config.max_run_duration_seconds)
-        from .compute import get_target
-        from .docker_configuration import place
-        target, environment, note = place(experiment.workspace, get_target(experiment.workspace, self.resolved_target()),
-                                          self.resolved_docker(), self.resolved_environment())
+        target, environment, note = self.placement(experiment.workspace)
         return submit_job(
             experiment, source_directory=source,
             script=self.script or (self.run_config.script if self.run_config else None),

@@ -240,3 +240,23 @@ def test_docker_and_ray_never_install_microsofts_packages(tmp_path):
     assert runtime_env_for(spec, RaySettings())["pip"]["packages"] == ["six", "pandas>=2", "pyarrow>=14"]
     only_core = {"name": "v1", "python": {"conda_dependencies": {"pip_packages": ["azureml-core"]}}}
     assert "pip" not in runtime_env_for(only_core, RaySettings())
+
+
+def test_use_docker_in_a_pipeline_step_and_a_sweep_is_placed_the_same_way(workspace, project):
+    from runyard import GridParameterSampling, HyperDriveConfig, Pipeline, PythonScriptStep, RunConfiguration, choice
+    src = project({"train.py": V1_JOB + "import sys\nrun.log('args', ' '.join(sys.argv[1:]))\n"})
+    experiment = Experiment(workspace, "v1-placed")
+    step = PythonScriptStep("train.py", name="train", source_directory=str(src),
+                            runconfig=RunConfiguration(docker=DockerConfiguration(use_docker=True)))
+    pipeline_run = experiment.submit(Pipeline(workspace, [step]))
+    pipeline_run.wait_for_completion(timeout=300)
+    (step_run,) = pipeline_run.get_steps()
+    assert "has no Docker target, so the run is a process of this machine" in step_run.get_log()
+    sweep = experiment.submit(HyperDriveConfig(
+        run_config=ScriptRunConfig(str(src), script="train.py", docker_runtime_config=DockerConfiguration(use_docker=True)),
+        hyperparameter_sampling=GridParameterSampling({"--alpha": choice(1)}), primary_metric_name="loss",
+        primary_metric_goal="MINIMIZE", max_total_runs=1))
+    sweep.wait_for_completion(timeout=300)
+    (trial,) = sweep.get_children()
+    assert trial.get_metrics()["loss"] == 0.25
+    assert "has no Docker target, so the run is a process of this machine" in trial.get_log()
