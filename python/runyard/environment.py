@@ -463,9 +463,11 @@ def python_pin_below_supported(version: str | None) -> bool:
 
 def python_pin_warning(version: str, used: str) -> str:
     """The build log's warning for a pin that cannot be had, built with ``used`` instead."""
-    return (f"Warning: the environment pins Python {version}, which cannot be had here (runyard runs on Python "
-            f"{'.'.join(map(str, OLDEST_PYTHON))} or newer, and uv finds no Python {version}); building with "
-            f"{used}, the nearest available. Pin a Python from {used} on to silence this.\n")
+    oldest = ".".join(map(str, OLDEST_PYTHON))
+    why = (f"runyard runs on Python {oldest} or newer" if python_pin_below_supported(version)
+           else "no such Python is installed")
+    return (f"Warning: the environment pins Python {version}, which cannot be had here ({why}); building with "
+            f"{used}, the nearest available. Pin the Python it is built with to silence this.\n")
 
 
 def without_secrets(spec: dict[str, Any]) -> dict[str, Any]:
