@@ -234,7 +234,9 @@ def test_docker_and_ray_never_install_microsofts_packages(tmp_path):
     from runyard.compute.ray import RaySettings, runtime_env_for
     spec = {"name": "v1", "python": {"conda_dependencies": {"pip_packages": ["azureml-defaults==1.48", "six"]}}}
     log = io.StringIO()
-    ImageResolver(client=None, settings={}, log=log)._context(spec, tmp_path, "runyard/env:test")
+    resolver = ImageResolver(client=None, settings={}, log=log)
+    resolver._context(spec, tmp_path, "runyard/env:test")
+    resolver._notes(spec)  # what ensure() writes first, for a built image or one found
     assert (tmp_path / "requirements.txt").read_text().split() == ["six", "pandas>=2", "pyarrow>=14"]
     assert "azureml-defaults==1.48 (Microsoft's Azure ML SDK) replaced" in log.getvalue()
     assert runtime_env_for(spec, RaySettings())["pip"]["packages"] == ["six", "pandas>=2", "pyarrow>=14"]

@@ -143,9 +143,9 @@ def test_a_python_version_is_checked_against_the_base_images(tmp_path):
 def test_a_python_older_than_runyard_runs_on_builds_with_the_images_and_a_warning(tmp_path):
     log = io.StringIO()
     resolver = ImageResolver(client=None, settings={}, log=log)
-    text = resolver._context({"name": "v1", "python": {"conda_dependencies": {"python_version": "3.6"}}},
-                             tmp_path, "runyard/env:test")
-    assert "RUN python3 -c" not in text
+    spec = {"name": "v1", "python": {"conda_dependencies": {"python_version": "3.6"}}}
+    assert "RUN python3 -c" not in resolver._context(spec, tmp_path, "runyard/env:test")
+    resolver._notes(spec)  # what ensure() writes first, for a built image or one found
     assert "Warning: the environment pins Python 3.6, which cannot be had here" in log.getvalue()
     assert "building with the base image's Python, the nearest available" in log.getvalue()
 

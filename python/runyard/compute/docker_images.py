@@ -157,6 +157,7 @@ class ImageResolver:
                 f"interpreter of this machine; a Docker target builds the environment's packages into its "
                 f"image instead: list them in the environment (or install them with docker.extra_steps / a "
                 f"base_dockerfile) and leave user_managed_dependencies False")
+        self._notes(spec)
         tag = image_tag(spec, self.settings)
         if self._local(tag):
             self.log.write(f"Image {tag} found on the engine.\n")
@@ -172,6 +173,19 @@ class ImageResolver:
                 self._push(tag)
         _touch(tag)
         return tag
+
+    def _notes(self, spec: dict[str, Any]) -> None:
+        """What of a v1 environment the image has otherwise (every run's log says it, whether
+        the image is built now or was before): Microsoft's packages and images, an old Python."""
+        from ..environment import CondaDependencies, python_pin_below_supported, python_pin_warning
+        docker = spec.get("docker") or {}
+        deps = (spec.get("python") or {}).get("conda_dependencies") or {}
+        self.log.write(CondaDependencies(**deps).replacement_note() or "")
+        if is_microsoft_image(docker.get("base_image")) and not docker.get("base_dockerfile"):
+            self.log.write(f"runyard: base image {docker['base_image']} is one of Azure ML's, which runyard does "
+                           f"not pull; building on this target's base image {self._base_image(spec)} instead.\n")
+        if python_pin_below_supported(deps.get("python_version")):
+            self.log.write(python_pin_warning(deps["python_version"], "the base image's Python"))
 
     def _local(self, tag: str) -> bool:
         import docker.errors
@@ -318,13 +332,8 @@ class ImageResolver:
         docker = spec.get("docker") or {}
         python = spec.get("python") or {}
         deps = python.get("conda_dependencies") or {}
-        from ..environment import CondaDependencies, python_pin_below_supported, python_pin_warning
-        conda = CondaDependencies(**deps)
-        steps = conda.install_steps()
-        self.log.write(conda.replacement_note() or "")
-        if is_microsoft_image(docker.get("base_image")) and not docker.get("base_dockerfile"):
-            self.log.write(f"runyard: base image {docker['base_image']} is one of Azure ML's, which runyard does "
-                           f"not pull; building on this target's base image {self._base_image(spec)} instead.\n")
+        from ..environment import CondaDependencies, python_pin_below_supported
+        steps = CondaDependencies(**deps).install_steps()
         requirements = steps[-1] if steps else []
         (context / "client-requirements.txt").write_text("\n".join(client_requirements()) + "\n")
         (context / "requirements.txt").write_text("\n".join(requirements) + "\n")
@@ -355,9 +364,7 @@ class ImageResolver:
         if self.settings.get("pip_extra_index_url"):
             pip_options.append(f"--extra-index-url={self.settings['pip_extra_index_url']}")
         pip = f"{ENV_PREFIX}/bin/pip install --no-cache-dir --disable-pip-version-check {' '.join(pip_options)}"
-        if python_pin_below_supported(deps.get("python_version")):
-            self.log.write(python_pin_warning(deps["python_version"], "the base image's Python"))
-        elif deps.get("python_version"):  # the image's Python is the base image's: check it is the one asked for
+        if deps.get("python_version") and not python_pin_below_supported(deps["python_version"]):  # the image's Python is the base image's: check it is the one asked for
             lines.append(f"RUN python3 -c {shlex.quote(_PYTHON_VERSION_CHECK.format(want=deps['python_version']))}")
         lines += ["COPY client-requirements.txt /opt/runyard/client-requirements.txt",
                   f"RUN python3 -m venv {ENV_PREFIX} && {pip} -r /opt/runyard/client-requirements.txt"]
