@@ -20,6 +20,7 @@ _EXPORTS = {
     "Run": "runyard.run",
     "ScriptRunConfig": "runyard.config",
     "RunConfiguration": "runyard.config",
+    "DockerConfiguration": "runyard.docker_configuration",
     "load_job_file": "runyard.config",
     "Environment": "runyard.environment",
     "CondaDependencies": "runyard.environment",

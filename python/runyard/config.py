@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import _yaml
 from .data.consumption import DatasetConsumptionConfig
+from .docker_configuration import DockerConfiguration
 from .environment import Environment, _from_env_yaml
 from .errors import ConfigError, refuse_unknown_arguments
 
@@ -66,6 +67,8 @@ class RunConfiguration(_Config):
     resources: dict[str, float] = Field(default_factory=dict)
     #: datasets the run reads, by input name: ``{"train": dataset.as_named_input("train").as_download()}``
     data: dict[str, DatasetConsumptionConfig] = Field(default_factory=dict)
+    #: Azure's ``run_config.docker``; ``ScriptRunConfig.docker_runtime_config`` comes first
+    docker: DockerConfiguration | None = None
 
     @pydantic.field_validator("data", mode="before")
     @classmethod
@@ -104,20 +107,14 @@ class ScriptRunConfig(_Config):
     resume_from: Any = None
     max_run_duration_seconds: int | None = Field(DEFAULT_MAX_RUN_DURATION_S, gt=0)
     command: str | list[str] | None = None
-    docker_runtime_config: Any = None
+    #: asks for a container (``runyard.docker_configuration`` says where the run then goes)
+    docker_runtime_config: DockerConfiguration | None = None
 
     @pydantic.field_validator("source_directory", mode="before")
     @classmethod
     def _path_to_str(cls, value: Any) -> Any:
         return str(value) if isinstance(value, Path) else value
 
-    @pydantic.field_validator("docker_runtime_config")
-    @classmethod
-    def _docker_runtime(cls, value: Any) -> Any:
-        if value is not None:
-            raise ValueError("runyard takes a container's options from the environment: put docker run options in "
-                             "environment.docker.arguments (and shm_size) and submit to a Docker target")
-        return value
 
     @pydantic.field_validator("distributed_job_config", mode="before")
     @classmethod
@@ -138,6 +135,19 @@ class ScriptRunConfig(_Config):
         if self.environment is not None:
             return self.environment
         return self.run_config.environment if self.run_config else None
+
+    def resolved_docker(self) -> DockerConfiguration | None:
+        if self.docker_runtime_config is not None:
+            return self.docker_runtime_config
+        return self.run_config.docker if self.run_config else None
+
+    def placement(self, workspace: Any) -> tuple[Any, Environment | None, str | None]:
+        """``(target, environment, note)`` the job runs with: the resolved ones, moved to a
+        container when the docker configuration asks (``docker_configuration.place``)."""
+        from .compute import get_target
+        from .docker_configuration import place
+        return place(workspace, get_target(workspace, self.resolved_target()), self.resolved_docker(),
+                     self.resolved_environment())
 
     def resolved_arguments(self, dataset_paths: dict[str, str] | None = None) -> list[str]:
         """The arguments as text; a dataset input is the path of its files in the job's folder."""
@@ -204,11 +214,12 @@ class ScriptRunConfig(_Config):
         if self.run_config and self.run_config.max_run_duration_seconds:
             duration = min(duration or self.run_config.max_run_duration_seconds,
                            self.run_config.max_run_duration_seconds)
+        target, environment, note = self.placement(experiment.workspace)
         return submit_job(
             experiment, source_directory=source,
             script=self.script or (self.run_config.script if self.run_config else None),
             command=self.command, arguments=self.resolved_arguments(paths),
-            environment=self.resolved_environment(), compute_target=self.resolved_target(),
+            environment=environment, compute_target=target, notes=[note] if note else [],
             environment_variables=variables, max_run_duration_seconds=duration, tags=tags,
             display_name=display_name, properties=properties, snapshot_progress=snapshot_progress,
             distributed=self.distributed_job_config.to_job() if self.distributed_job_config else None,

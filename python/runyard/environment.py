@@ -50,6 +50,10 @@ CONDA_TO_PYPI = {
     "setuptools": "setuptools", "wheel": "wheel", "cloudpickle": "cloudpickle",
 }
 _CONDA_IGNORED = {"pip", "python"}
+#: the oldest Python runyard's client runs on (pyproject.toml's requires-python): a pin below it
+#: (Azure's curated environments pinned 3.6 and 3.7) cannot be had, and is built with the nearest
+#: Python there is, with a warning
+OLDEST_PYTHON = (3, 10)
 _NO_BUILD_ISOLATION = "--no-build-isolation"
 # What a source package with no pyproject.toml builds with (PEP 518's default build system).
 _DEFAULT_BUILD_SYSTEM = ("setuptools", "wheel")
@@ -100,9 +104,17 @@ class CondaDependencies(_Model):
         self.python_version = version
 
     def requirements(self) -> list[str]:
-        """Every package as a pip requirement: conda ones translated, unknown ones refused."""
-        return [*(conda_to_pip(p) for p in self.conda_packages if _conda_name(p) not in _CONDA_IGNORED),
-                *self.pip_packages]
+        """Every package as a pip requirement: conda ones translated, unknown ones refused,
+        Microsoft's ``azureml-*`` ones replaced by what runyard's layer needs (``azureml_packages``)."""
+        from .azureml_packages import replace_microsoft_packages
+        return replace_microsoft_packages(
+            [*(conda_to_pip(p) for p in self.conda_packages if _conda_name(p) not in _CONDA_IGNORED),
+             *self.pip_packages])
+
+    def replacement_note(self) -> str | None:
+        """The build log's line on Microsoft's packages replaced in ``requirements()``, or None."""
+        from .azureml_packages import replacement_note
+        return replacement_note(self.pip_packages)
 
     def install_steps(self) -> list[list[str]]:
         """The requirements as the installs that bring them in, in order. With build isolation
@@ -403,7 +415,9 @@ class Environment(_Model):
 
     @staticmethod
     def get(workspace: "Workspace", name: str, version: str | int | None = None) -> "Environment":
-        """A registered environment, the latest version unless ``version`` is given."""
+        """A registered environment, the latest version unless ``version`` is given; Azure's
+        curated names (``AzureML-Minimal``, ``AzureML-sklearn-1.5``...) when none is registered
+        under the name (``runyard.azure_curated``)."""
         from .workspace import check_workspace
         check_workspace(workspace)
         int_version = None
@@ -415,10 +429,15 @@ class Environment(_Model):
             int_version = int(version)
         row = workspace._store.get_environment(name, int_version)
         if row is None:
+            from .azure_curated import EXAMPLES, azure_curated_environment
+            curated = azure_curated_environment(name) if version is None else None
+            if curated is not None:  # Azure's curated names, unless one is registered under the name
+                return curated
             known = sorted({r["name"] for r in workspace._store.list_environments()})
             what = f"environment {name!r}" + (f" version {version}" if version is not None else "")
             raise NotFoundError(f"{what} is not registered in workspace {workspace.name!r}; "
-                                f"registered: {', '.join(known) or 'none'}")
+                                f"registered: {', '.join(known) or 'none'}; Azure's curated names such as "
+                                f"{', '.join(EXAMPLES[:3])} are known too (without a version)")
         return Environment(**{**row["spec"], "name": row["name"], "version": str(row["version"])})
 
     @staticmethod
@@ -428,6 +447,27 @@ class Environment(_Model):
             latest[row["name"]] = row
         return {n: Environment(**{**r["spec"], "name": n, "version": str(r["version"])})
                 for n, r in latest.items()}
+
+
+def python_pin_below_supported(version: str | None) -> bool:
+    """Whether ``python_version`` pins a Python older than runyard runs on (``OLDEST_PYTHON``).
+
+    >>> python_pin_below_supported("3.6"), python_pin_below_supported("3.11"), python_pin_below_supported(None)
+    (True, False, False)
+    """
+    if not version:
+        return False
+    parts = tuple(int(p) for p in version.split(".")[:2])
+    return parts < OLDEST_PYTHON[:len(parts)] if len(parts) == 2 else parts[0] < OLDEST_PYTHON[0]
+
+
+def python_pin_warning(version: str, used: str) -> str:
+    """The build log's warning for a pin that cannot be had, built with ``used`` instead."""
+    oldest = ".".join(map(str, OLDEST_PYTHON))
+    why = (f"runyard runs on Python {oldest} or newer" if python_pin_below_supported(version)
+           else "no such Python is installed")
+    return (f"Warning: the environment pins Python {version}, which cannot be had here ({why}); building with "
+            f"{used}, the nearest available. Pin the Python it is built with to silence this.\n")
 
 
 def without_secrets(spec: dict[str, Any]) -> dict[str, Any]:
@@ -525,7 +565,8 @@ def requirement_problem(requirement: str) -> str | None:
     except InvalidRequirement as e:
         return (f"is not a pip requirement ({str(e).splitlines()[0]}); expected a name with an "
                 f"optional version such as 'six==1.16.0', a URL or a local path")
-    return None
+    from . import azureml_packages
+    return azureml_packages.requirement_problem(text)
 
 
 def _read_requirements(path: Path, seen: set[Path] | None = None) -> tuple[list[str], list[str]]:

@@ -17,7 +17,6 @@ from . import status as st
 from .compute import JobSpec, get_target
 from .compute.local_env import submitting_interpreter
 from .errors import ComputeError, RunyardError
-from .folders import LeftOut
 
 if TYPE_CHECKING:
     from .environment import Environment
@@ -36,10 +35,11 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
                distributed: dict[str, Any] | None = None, max_retries: int = 0,
                resources: dict[str, Any] | None = None, resume_from: Any = None,
                snapshot_hash: str | None = None, inputs: list[dict[str, Any]] | None = None,
-               output_folders: list[str] | None = None) -> "Run":
+               output_folders: list[str] | None = None, notes: list[str] | None = None) -> "Run":
     """Record a run Queued and start it; ``snapshot_hash`` (a snapshot taken earlier, e.g. when a
     pipeline was submitted) replaces snapshotting ``source_directory``; ``inputs`` and
-    ``output_folders`` go to the job (see ``runyard.resume.put_inputs``)."""
+    ``output_folders`` go to the job (see ``runyard.resume.put_inputs``); ``notes`` (lines on
+    how the run was placed) go to its driver.log."""
     from .run import Run, new_run_id
     workspace = experiment.workspace
     target = get_target(workspace, compute_target)
@@ -81,8 +81,8 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
         "environment_version": environment.version if environment else None,
         "environment_hash": job.environment_hash or None, "snapshot_hash": snap.hash,
     }, tags=tags, properties=properties)
-    if snap.left_out:
-        _report_left_out(workspace, run_id, snap.left_out)
+    if snap.left_out or notes:
+        _report_to_driver_log(workspace, run_id, [*(notes or []), *(item.line() for item in snap.left_out)])
     if any("dataset" in source for source in job.inputs):  # the dataset versions this run reads
         from .data.consumption import record_lineage
         record_lineage(workspace._store, run_id, job.inputs)
@@ -99,12 +99,12 @@ def submit_job(experiment: "Experiment", *, source_directory: Path | None, scrip
     return Run._from_row(workspace, row)
 
 
-def _report_left_out(workspace: "Workspace", run_id: str, left_out: tuple[LeftOut, ...]) -> None:
-    """What the snapshot left out of the source folder (links out of it...): said now, and in
-    the run's driver.log."""
+def _report_to_driver_log(workspace: "Workspace", run_id: str, lines: list[str]) -> None:
+    """How the run was placed and what the snapshot left out of the source folder (links out
+    of it...): said now, and in the run's driver.log."""
     log_dir = workspace._artifacts.run_dir(run_id) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / "driver.log", "a", encoding="utf-8") as log:
-        for item in left_out:
-            print(item.line(), file=sys.stderr, flush=True)
-            log.write(item.line() + "\n")
+        for line in lines:
+            print(line, file=sys.stderr, flush=True)
+            log.write(line + "\n")

@@ -74,8 +74,8 @@ def test_submissions_refuse_arguments_they_do_not_take(workspace, experiment, pr
         experiment.submit(Estimator(str(src), entry_script="ok.py"), colour="red")
     with pytest.raises(ConfigError, match="RunConfiguration.node_count=2 needs a distributed_job_config"):
         experiment.submit(ScriptRunConfig(str(src), script="ok.py", run_config=RunConfiguration(node_count=2)))
-    with pytest.raises(ConfigError, match="docker_runtime_config.*put docker run options in "
-                                          "environment.docker.arguments"):
+    with pytest.raises(ConfigError, match="field 'docker_runtime_config': Input should be a valid dictionary or "
+                                          "instance of DockerConfiguration"):
         ScriptRunConfig(str(src), script="ok.py", docker_runtime_config=object())
     with pytest.raises(ConfigError, match="_service_endpoint=.* is not supported; they name Azure ML's service"):
         PublishedPipeline.list(workspace, _service_endpoint="https://example.org")

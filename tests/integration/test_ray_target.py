@@ -5,6 +5,7 @@ from whichever node runs them."""
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -148,12 +149,13 @@ def test_runtime_env_that_fails_to_install_fails_in_preparing(exp, tmp_path):
 
 def test_fields_a_ray_node_cannot_honour_are_refused(exp, tmp_path):
     (tmp_path / "t.py").write_text("print('script ran')\n")
-    env = Environment("old-python", python={"conda_dependencies": {"python_version": "2.7"}})
+    other = "3.13" if sys.version_info[:2] != (3, 13) else "3.12"  # one runyard runs on, not the node's
+    env = Environment("other-python", python={"conda_dependencies": {"python_version": other}})
     run = exp.submit(ScriptRunConfig(str(tmp_path), script="t.py", compute_target="ray", environment=env))
     details = run.wait_for_completion(timeout=300, raise_on_error=False)
     assert details["status"] == st.FAILED and details["exitCode"] == 2
     log = run.get_log()
-    assert "the environment asks for Python 2.7 and this Ray node runs Python" in log and "script ran" not in log
+    assert f"the environment asks for Python {other} and this Ray node runs Python" in log and "script ran" not in log
     before = len(exp.workspace._store.list_runs())
     with pytest.raises(ConfigError, match="r.r_version: a Ray job runs its node's R"):
         exp.submit(ScriptRunConfig(str(tmp_path), script="t.py", compute_target="ray",

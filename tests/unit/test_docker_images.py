@@ -125,18 +125,29 @@ def test_an_error_in_the_stream_is_an_api_error():
 
 def test_a_python_version_is_checked_against_the_base_images(tmp_path):
     import shlex
-    text = settings_dockerfile(tmp_path, {}, python={"conda_dependencies": {"python_version": "3.9"}})
+    mine = subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                          capture_output=True, text=True).stdout.strip()
+    other = "3.13" if mine != "3.13" else "3.12"  # one runyard runs on, and not this machine's
+    text = settings_dockerfile(tmp_path, {}, python={"conda_dependencies": {"python_version": other}})
     check = next(line for line in text.splitlines() if line.startswith("RUN python3 -c"))
     assert text.index(check) < text.index("python3 -m venv")  # before any package is installed
     code = shlex.split(check[len("RUN "):])[2]
     wrong = subprocess.run(["python3", "-c", code], capture_output=True, text=True)
-    assert wrong.returncode == 1 and "asks for Python 3.9 and the base image has Python 3." in wrong.stderr
-    mine = subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                          capture_output=True, text=True).stdout.strip()
+    assert wrong.returncode == 1 and f"asks for Python {other} and the base image has Python 3." in wrong.stderr
     text = settings_dockerfile(tmp_path, {}, python={"conda_dependencies": {"python_version": mine}})
     code = shlex.split(next(line for line in text.splitlines() if line.startswith("RUN python3 -c"))[4:])[2]
     assert subprocess.run(["python3", "-c", code]).returncode == 0
     assert "RUN python3 -c" not in settings_dockerfile(tmp_path, {})  # no version asked, no check
+
+
+def test_a_python_older_than_runyard_runs_on_builds_with_the_images_and_a_warning(tmp_path):
+    log = io.StringIO()
+    resolver = ImageResolver(client=None, settings={}, log=log)
+    spec = {"name": "v1", "python": {"conda_dependencies": {"python_version": "3.6"}}}
+    assert "RUN python3 -c" not in resolver._context(spec, tmp_path, "runyard/env:test")
+    resolver._notes(spec)  # what ensure() writes first, for a built image or one found
+    assert "Warning: the environment pins Python 3.6, which cannot be had here" in log.getvalue()
+    assert "building with the base image's Python, the nearest available" in log.getvalue()
 
 
 def test_a_user_managed_environment_is_refused_before_any_build():

@@ -30,7 +30,8 @@ from filelock import FileLock
 
 from .. import snapshot
 from ..errors import EnvironmentBuildError
-from .local_env import cache_root, client_requirements
+from ..docker_configuration import is_microsoft_image
+from .local_env import cache_root, client_packages, client_requirements
 
 IMAGE_REPOSITORY = "runyard/env"
 ENV_PREFIX = "/opt/runyard/env"
@@ -56,7 +57,7 @@ def image_hash(spec: dict[str, Any], settings: dict[str, Any] | None = None) -> 
     build = without_secrets({k: v for k, v in spec.items() if k not in ("name", "version", "environment_variables")})
     payload: dict[str, Any] = {"environment": build, "client": client_requirements(), "layout": 4}
     docker = spec.get("docker") or {}
-    if not docker.get("base_image") and not docker.get("base_dockerfile"):
+    if not docker.get("base_dockerfile") and (not docker.get("base_image") or is_microsoft_image(docker["base_image"])):
         payload["base_image"] = (settings or {}).get("default_base_image") or DEFAULT_BASE_IMAGE
     if spec.get("r"):  # the image holds runyard's R package: a new one is a new image
         source = r_package_source()
@@ -156,6 +157,7 @@ class ImageResolver:
                 f"interpreter of this machine; a Docker target builds the environment's packages into its "
                 f"image instead: list them in the environment (or install them with docker.extra_steps / a "
                 f"base_dockerfile) and leave user_managed_dependencies False")
+        self._notes(spec)
         tag = image_tag(spec, self.settings)
         if self._local(tag):
             self.log.write(f"Image {tag} found on the engine.\n")
@@ -171,6 +173,19 @@ class ImageResolver:
                 self._push(tag)
         _touch(tag)
         return tag
+
+    def _notes(self, spec: dict[str, Any]) -> None:
+        """What of a v1 environment the image has otherwise (every run's log says it, whether
+        the image is built now or was before): Microsoft's packages and images, an old Python."""
+        from ..environment import CondaDependencies, python_pin_below_supported, python_pin_warning
+        docker = spec.get("docker") or {}
+        deps = (spec.get("python") or {}).get("conda_dependencies") or {}
+        self.log.write(CondaDependencies(**deps).replacement_note() or "")
+        if is_microsoft_image(docker.get("base_image")) and not docker.get("base_dockerfile"):
+            self.log.write(f"runyard: base image {docker['base_image']} is one of Azure ML's, which runyard does "
+                           f"not pull; building on this target's base image {self._base_image(spec)} instead.\n")
+        if python_pin_below_supported(deps.get("python_version")):
+            self.log.write(python_pin_warning(deps["python_version"], "the base image's Python"))
 
     def _local(self, tag: str) -> bool:
         import docker.errors
@@ -271,6 +286,8 @@ class ImageResolver:
         if docker.get("base_dockerfile"):
             return None
         image = docker.get("base_image")
+        if is_microsoft_image(image):  # Azure's DEFAULT_CPU_IMAGE and kin: never pulled
+            return self.settings.get("default_base_image") or DEFAULT_BASE_IMAGE
         address = (_registry(spec).get("address") or "").rstrip("/")
         if image and address and not image.startswith(address + "/"):
             return f"{address}/{image}"
@@ -315,7 +332,7 @@ class ImageResolver:
         docker = spec.get("docker") or {}
         python = spec.get("python") or {}
         deps = python.get("conda_dependencies") or {}
-        from ..environment import CondaDependencies
+        from ..environment import CondaDependencies, python_pin_below_supported
         steps = CondaDependencies(**deps).install_steps()
         requirements = steps[-1] if steps else []
         (context / "client-requirements.txt").write_text("\n".join(client_requirements()) + "\n")
@@ -347,7 +364,7 @@ class ImageResolver:
         if self.settings.get("pip_extra_index_url"):
             pip_options.append(f"--extra-index-url={self.settings['pip_extra_index_url']}")
         pip = f"{ENV_PREFIX}/bin/pip install --no-cache-dir --disable-pip-version-check {' '.join(pip_options)}"
-        if deps.get("python_version"):  # the image's Python is the base image's: check it is the one asked for
+        if deps.get("python_version") and not python_pin_below_supported(deps["python_version"]):  # the image's Python is the base image's: check it is the one asked for
             lines.append(f"RUN python3 -c {shlex.quote(_PYTHON_VERSION_CHECK.format(want=deps['python_version']))}")
         lines += ["COPY client-requirements.txt /opt/runyard/client-requirements.txt",
                   f"RUN python3 -m venv {ENV_PREFIX} && {pip} -r /opt/runyard/client-requirements.txt"]
@@ -422,10 +439,10 @@ def r_package_source() -> Path:
 def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
                    extra: list[tuple[str, Path]] | None = None, folders: list[str] | None = None) -> bytes:
     """A tar for put_archive at /: the job's files, ``extra`` files (path in the job folder,
-    local file), empty ``folders`` (paths in the job folder) and runyard's client package."""
+    local file), empty ``folders`` (paths in the job folder) and the client packages (runyard,
+    and its ``azureml`` compatibility layer when installed), so a job imports either."""
     import zipfile
     buffer = io.BytesIO()
-    package = Path(__file__).resolve().parent.parent
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         def add_dir(name: str) -> None:
             info = tarfile.TarInfo(name)
@@ -468,13 +485,14 @@ def client_archive(run_folder: str, snapshot_path: str, user_id: int = USER_ID,
                     made.add(sub)
         client = CLIENT_DIR.strip("/")
         add_dir(client)
-        for path in sorted(package.rglob("*.py")):
-            rel = path.relative_to(package.parent).as_posix()
-            for i in range(1, len(rel.split("/"))):
-                sub = "/".join(rel.split("/")[:i])
-                if f"{client}/{sub}" not in tar.getnames():
-                    add_dir(f"{client}/{sub}")
-            add_file(f"{client}/{rel}", path.read_bytes())
+        for package in client_packages():
+            for path in sorted(package.rglob("*.py")):
+                rel = path.relative_to(package.parent).as_posix()
+                for i in range(1, len(rel.split("/"))):
+                    sub = "/".join(rel.split("/")[:i])
+                    if f"{client}/{sub}" not in tar.getnames():
+                        add_dir(f"{client}/{sub}")
+                add_file(f"{client}/{rel}", path.read_bytes())
     return buffer.getvalue()
 
 

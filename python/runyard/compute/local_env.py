@@ -62,13 +62,17 @@ class PreparedPython:
     cache_hit: bool = True
 
 
-def client_path() -> str:
-    """A folder holding only a ``runyard`` link to this runyard (and an ``azureml`` link to
-    runyard's Azure ML v1 compatibility layer when it is installed), for a job's PYTHONPATH."""
-    packages = {"runyard": Path(__file__).resolve().parent.parent}
+def client_packages() -> list[Path]:
+    """The package folders every job gets, whatever its target: this runyard, and runyard's
+    Azure ML v1 compatibility layer (``azureml``) when it is installed."""
     compat = _azureml_compat_package()
-    if compat is not None:
-        packages["azureml"] = compat
+    return [Path(__file__).resolve().parent.parent, *([compat] if compat is not None else [])]
+
+
+def client_path() -> str:
+    """A folder holding only links to the client packages (``runyard``, and ``azureml`` when
+    installed), for a job's PYTHONPATH."""
+    packages = {package.name: package for package in client_packages()}
     key = hashlib.sha256("\n".join(str(p) for p in packages.values()).encode()).hexdigest()[:16]
     folder = cache_root() / "client" / key
     for name, package in packages.items():
@@ -232,6 +236,28 @@ def _uv() -> str:
         raise EnvironmentBuildError("uv is needed to build environments: pip install uv") from None
 
 
+def _python_for(version: str, uv: str, env: dict[str, str], log: TextIO) -> str:
+    """The Python to build with for a ``python_version`` pin: the pin when uv finds it and
+    runyard runs on it; else the nearest Python uv finds, with a warning in the log."""
+    from ..environment import OLDEST_PYTHON, python_pin_below_supported, python_pin_warning
+    if not python_pin_below_supported(version) and subprocess.run(
+            [uv, "python", "find", version], env=env, capture_output=True).returncode == 0:
+        return version
+    listed = subprocess.run([uv, "python", "list", "--only-installed", "--output-format", "json"],
+                            env=env, capture_output=True, text=True)
+    found = json.loads(listed.stdout) if listed.returncode == 0 else []
+    versions = {tuple(int(p) for p in f["version"].split(".")[:2]) for f in found
+                if f.get("implementation", "cpython") == "cpython"}
+    usable = [v for v in versions if v >= OLDEST_PYTHON]
+    if not usable:
+        return version  # uv's own error says no Python was found
+    wanted = tuple(int(p) for p in (version.split(".") + ["0"])[:2])
+    nearest = min(usable, key=lambda v: (abs((v[0] - wanted[0]) * 100 + v[1] - wanted[1]), v))
+    used = ".".join(map(str, nearest))
+    log.write(python_pin_warning(version, f"Python {used}"))
+    return used
+
+
 def _stream(cmd: list[str], log: TextIO, env: dict[str, str]) -> tuple[int, list[str]]:
     log.write("$ " + " ".join(cmd) + "\n")
     log.flush()
@@ -287,8 +313,9 @@ def _build(environment: "Environment", folder: Path, log: TextIO, submitting_pyt
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["UV_PYTHON_DOWNLOADS"] = "never"
     deps = environment.python.conda_dependencies
-    python = deps.python_version or submitting_python
     log.write(f"Building environment {environment.name!r} (hash {environment.hash[:12]}) with uv.\n")
+    log.write(deps.replacement_note() or "")
+    python = _python_for(deps.python_version, uv, env, log) if deps.python_version else submitting_python
     describe = {"name": environment.name, "hash": environment.hash, "spec": environment.build_spec()}
     with building_into(folder, READY_MARKER, describe) as tmp:
         code, tail = _stream([uv, "venv", "--relocatable", "--no-project", "--python", python, str(tmp)], log, env)

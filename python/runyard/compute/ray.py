@@ -37,6 +37,7 @@ from . import JobSpec
 from ._ray_job import LOST_EXIT_CODE
 from .execution import Execution, job_argv, job_credentials
 from .local import SupervisedTarget
+from .local_env import client_packages
 
 if TYPE_CHECKING:
     from ..environment import Environment
@@ -163,7 +164,8 @@ def runtime_env_for(spec: dict[str, Any], settings: RaySettings) -> dict[str, An
         from ..environment import CondaDependencies
         packages = CondaDependencies(**conda).requirements()
         options = [o for o in conda.get("pip_options") or [] if o]
-        runtime_env["pip"] = {"packages": [*options, *packages], "pip_check": False}
+        if packages:  # none left when all were Microsoft's azureml packages (replaced by the layer)
+            runtime_env["pip"] = {"packages": [*options, *packages], "pip_check": False}
     r = spec.get("r") or {}
     if any(r.get(k) for k in ("cran_packages", "github_packages", "custom_url_packages",
                               "bioconductor_packages")):
@@ -186,13 +188,14 @@ def runtime_env_for(spec: dict[str, Any], settings: RaySettings) -> dict[str, An
             raise ConfigError(f"{where}: docker.{field}: a Ray target with use_image runs the base image as it is "
                               f"(Ray's image_uri, pulled by the nodes); build an image with what it needs, push it "
                               f"where the nodes can pull it, and name it in docker.base_image")
+    from ..docker_configuration import is_microsoft_image
+    if is_microsoft_image(docker.get("base_image")):
+        raise ConfigError(f"{where}: docker.base_image {docker['base_image']!r} is one of Azure ML's images, which "
+                          f"runyard does not pull; name an image the nodes can pull (one with Python and "
+                          f"runyard's requirements), or attach the Ray target without use_image")
     if docker.get("base_image"):
         runtime_env["image_uri"] = docker["base_image"]
     return runtime_env
-
-
-def _runyard_package() -> str:
-    return str(Path(__file__).resolve().parents[1])
 
 
 class RayExecution(Execution):
@@ -212,6 +215,11 @@ class RayExecution(Execution):
 
     # -- Preparing: submit, and wait while Ray installs the runtime environment -------------
     def prepare(self, log: TextIO) -> None:
+        from ..environment import CondaDependencies, python_pin_below_supported, python_pin_warning
+        conda = CondaDependencies(**((self.job.environment.get("python") or {}).get("conda_dependencies") or {}))
+        log.write(conda.replacement_note() or "")
+        if python_pin_below_supported(conda.python_version):
+            log.write(python_pin_warning(conda.python_version, "the cluster's Python"))
         self._submit(log)
         self._wait_while_pending(log)
 
@@ -228,15 +236,18 @@ class RayExecution(Execution):
             "PYTHONUNBUFFERED": "1",
             **job_credentials(self.workspace, self.job.run_id),  # never the workspace's own token
         })
-        runtime_env.update({"working_dir": self.job.snapshot_path, "py_modules": [_runyard_package()],
+        runtime_env.update({"working_dir": self.job.snapshot_path, "py_modules": [str(p) for p in client_packages()],
                             "env_vars": variables})
         return runtime_env
 
     def _entry(self) -> dict[str, Any]:
         """What the entrypoint on the node runs (see ``_ray_job``)."""
         rscript = (self.job.environment.get("r") or {}).get("rscript_path") or "Rscript"
+        from ..environment import python_pin_below_supported
         python_version = ((self.job.environment.get("python") or {}).get("conda_dependencies") or {}).get(
             "python_version")
+        if python_pin_below_supported(python_version):  # cannot be had: the cluster's Python, as prepare says
+            python_version = None
         return {"argv": job_argv(self.job, "python", rscript), "distributed": self.job.distributed,
                 "python_version": python_version,
                 "resources": self.job.resources, "resume_from": self.job.resume_from,

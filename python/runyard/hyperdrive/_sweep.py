@@ -118,7 +118,7 @@ class SweepDriver(abc.ABC):
             max_run_duration_seconds=job["max_run_duration_seconds"], tags=tags, display_name=display_name,
             properties=properties, parent_id=self.run_id, distributed=job["distributed"],
             max_retries=job["max_retries"], resources=job["resources"], inputs=job["inputs"],
-            output_folders=job.get("output_folders", []), resume_from=resume_from).id
+            output_folders=job.get("output_folders", []), resume_from=resume_from, notes=job.get("notes")).id
 
     def past_deadline_wait(self) -> bool:
         """Past the deadline: whether to let the running trials go on a little longer (no new

@@ -190,14 +190,12 @@ class HyperDriveConfig:
 def trial_job(config: Any, workspace: "Workspace") -> dict[str, Any]:
     """A ``ScriptRunConfig`` as the job every trial runs (values written into its command where it
     says ``${{search_space.NAME}}``, else appended to its arguments), checked and snapshotted now."""
-    from ..compute import get_target
     from ..data.consumption import job_inputs
     from ..pipeline.pipeline import _snapshot
     config._check_node_count()
     source = config.validate_source()
-    target = get_target(workspace, config.resolved_target())
+    target, environment, note = config.placement(workspace)
     target.check_reachable()
-    environment = config.resolved_environment()
     if environment is not None:
         environment.validate_for_build()
         target.check_environment(environment)
@@ -222,6 +220,7 @@ def trial_job(config: Any, workspace: "Workspace") -> dict[str, Any]:
         "distributed": config.distributed_job_config.to_job() if config.distributed_job_config else None,
         "max_retries": run_config.max_retries if run_config else 0,
         "resources": run_config.job_resources() if run_config else {}, "inputs": inputs,
+        **({"notes": [note]} if note else {}),
     }
 
 

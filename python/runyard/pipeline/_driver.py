@@ -249,7 +249,7 @@ class _Driver:
             max_run_duration_seconds=job["max_run_duration_seconds"], tags={}, display_name=name,
             properties={reuse.KEY_PROPERTY: key, "azureml.nodeid": name}, parent_id=self.run_id,
             distributed=job["distributed"], max_retries=job["max_retries"], resources=job["resources"],
-            inputs=step_inputs, output_folders=list(outputs.values()))
+            inputs=step_inputs, output_folders=list(outputs.values()), notes=job.get("notes"))
         self.running[name] = run.id
         self.holder[name] = run.id
         self.log(f"step {name!r}: submitted as run {run.id} on {job['target']!r}")
@@ -266,7 +266,7 @@ class _Driver:
                  "environment": job["environment"], "target": job["target"], "environment_variables": variables,
                  "max_run_duration_seconds": job["max_run_duration_seconds"], "distributed": job["distributed"],
                  "max_retries": job["max_retries"], "resources": job["resources"], "inputs": step_inputs,
-                 "output_folders": list(outputs.values())}
+                 "output_folders": list(outputs.values()), **({"notes": job["notes"]} if job.get("notes") else {})}
         run = start_sweep(self.experiment, {**sweep, "trial": {"kind": "job", "job": trial}}, tags={},
                           display_name=name, properties={reuse.KEY_PROPERTY: key, "azureml.nodeid": name},
                           parent_run_id=self.run_id)

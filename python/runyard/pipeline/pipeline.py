@@ -91,7 +91,6 @@ class Pipeline:
     def _definition(self, workspace: "Workspace", overrides: dict[str, Any], *,
                     take_snapshots: bool) -> dict[str, Any]:
         """What the driver runs: every step's job (snapshots taken), parameters filled in."""
-        from ..compute import get_target
         parameters = fill_parameters(self.parameters, overrides)
         snapshots: dict[str, str] = {}  # source folder -> its snapshot: steps often share one
         steps = []
@@ -103,11 +102,10 @@ class Pipeline:
             try:
                 config = step._config(workspace)
                 source = config.validate_source()
-                target = get_target(workspace, config.resolved_target())
+                target, environment, note = config.placement(workspace)
                 if target.name not in workspace.compute_targets:
                     raise ConfigError(f"compute target {target.name!r} is not attached to workspace "
                                       f"{workspace.name!r}; attach it with ws.compute_targets.attach(...)")
-                environment = config.resolved_environment()
                 if environment is not None:
                     environment.validate_for_build()
                     target.check_environment(environment)
@@ -148,6 +146,7 @@ class Pipeline:
                     "distributed": config.distributed_job_config.to_job() if config.distributed_job_config else None,
                     "max_retries": run_config.max_retries if run_config else 0,
                     "resources": run_config.job_resources() if run_config else {},
+                    **({"notes": [note]} if note else {}),
                 },
             })
         return {"description": self.description, "max_concurrent_steps": self.max_concurrent_steps,
