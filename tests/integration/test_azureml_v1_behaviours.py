@@ -131,3 +131,39 @@ def test_fail_from_the_driver_ends_a_running_job_failed(workspace: Workspace, pr
     details = run.wait_for_completion(raise_on_error=False)
     assert details["status"] == "Failed"
     assert "data drifted" in details["error"]["message"]
+
+
+PREP = """\
+import os, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+open(os.path.join(sys.argv[1], "rows.csv"), "w").write("a\\n1\\n")
+"""
+
+
+@pytest.mark.slow
+def test_steps_found_by_script_name_and_their_outputs_by_port_data_reference(workspace: Workspace, project,
+                                                                             tmp_path: Path):
+    from runyard.pipeline import Pipeline, PipelineData, PythonScriptStep
+    from runyard.pipeline.run import StepRun
+    source = project({"prep.py": PREP})
+    prepared = PipelineData("prepared")
+    env = Environment("user-managed")
+    env.python.user_managed_dependencies = True
+    from runyard import RunConfiguration
+    runconfig = RunConfiguration()
+    runconfig.environment = env
+    step = PythonScriptStep("prep.py", arguments=[prepared], outputs=[prepared], source_directory=str(source),
+                            runconfig=runconfig)
+    pipeline_run = Experiment(workspace, "steps").submit(Pipeline(workspace, [step]))
+    assert pipeline_run.wait_for_completion(raise_on_error=False)["status"] == "Completed"
+    step_run, = pipeline_run.find_step_run("prep.py")  # a step given no name is called by its script
+    assert isinstance(step_run, StepRun)
+    reference = step_run.get_output("prepared").get_port_data_reference()
+    assert reference.path_on_datastore == f"azureml/{step_run.id}/prepared"
+    folder = reference.download(local_path=str(tmp_path / "here"))
+    assert Path(folder) == tmp_path / "here" / "azureml" / step_run.id / "prepared"
+    assert (Path(folder) / "rows.csv").read_text() == "a\n1\n"
+    with pytest.raises(ConfigError, match="rows.csv exists"):
+        step_run.get_output_data("prepared").download(str(tmp_path / "here"))
+    with pytest.raises(ConfigError, match="no files in output 'missing'; its outputs with files: prepared"):
+        step_run.get_output_data("missing")
