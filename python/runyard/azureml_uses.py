@@ -243,7 +243,10 @@ class _Layer:
         rest = parts[module_parts:]
         if not rest:
             return True, ""
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:  # a module of the layer that cannot load in this Python says why
+            return False, f"{module_name} does not import here: {e}"
         exported = getattr(module, "__all__", None)
         if exported is not None and rest[0] not in exported:
             return False, f"runyard's layer has no {module_name}.{rest[0]}"
