@@ -46,12 +46,14 @@ class RunDetails:
         self.refresh_seconds = float(refresh_seconds)
         self._thread: threading.Thread | None = None
 
-    def show(self) -> None:
-        """In Jupyter: display a refreshing table and return. Elsewhere: write the view to
-        stdout until the run ends."""
-        if _in_jupyter_kernel():
+    def show(self, output: Any = None) -> None:
+        """In Jupyter: display a refreshing table and return. Elsewhere, or given ``output`` (a
+        text stream or a function taking each chunk of text, as for ``wait_for_completion``):
+        write the view there (default: stdout) until the run ends."""
+        from .run import _writer
+        if output is None and _in_jupyter_kernel():
             return self._show_in_notebook()
-        self._show_in_terminal(sys.stdout)
+        self._show_in_terminal(_writer(output))
 
     def get_widget_data(self) -> dict[str, Any]:
         """What the view shows, as data: run id, status, times, metrics, children."""

@@ -106,3 +106,16 @@ def test_notebook_html_is_self_contained_and_escaped(workspace: Workspace):
     run.complete()
     assert "&lt;b&gt;odd&lt;/b&gt;" in page and "child &amp; co" in page and "<b>Running</b>" in page
     assert "<script" not in page and "http" not in page
+
+
+def test_show_writes_to_a_given_function_and_returns_once_the_run_has_ended(workspace: Workspace):
+    from runyard.run_details import RunDetails
+    run = Experiment(workspace, "to-function").start_logging()
+    run.log("auc", 0.75)
+    run.complete()
+    chunks: list[str] = []
+    RunDetails(run, refresh_seconds=0.1).show(output=chunks.append)
+    text = "".join(chunks)
+    assert text.count(f"Run {run.id} (to-function) on interactive: Completed") == 1 and "0.75" in text
+    with pytest.raises(ConfigError, match="output must be a stream or a function"):
+        RunDetails(run).show(output=42)
