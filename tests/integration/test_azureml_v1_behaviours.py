@@ -91,6 +91,21 @@ def test_log_row_with_a_positional_description_thousands_of_times(workspace: Wor
     assert curve["epoch"] == list(range(5000)) and curve["loss"][-1] == pytest.approx(1 / 5000)
 
 
+ROWS = """\
+from azureml.core.run import Run
+run = Run.get_context()
+for epoch in range(3000):
+    run.log_row("curve", "loss by epoch", epoch=epoch, loss=1.0 / (epoch + 1))
+"""
+
+
+def test_log_row_thousands_of_times_from_a_job(workspace: Workspace, project):
+    run = _submit(workspace, project, "rows.py", ROWS)
+    assert run.wait_for_completion(raise_on_error=False)["status"] == "Completed", run.get_log()
+    curve = run.get_metrics()["curve"]
+    assert curve["epoch"] == list(range(3000)) and len(curve["loss"]) == 3000
+
+
 def test_restore_snapshot_to_a_path(workspace: Workspace, project, tmp_path: Path):
     run = _submit(workspace, project, "train.py", TRAIN, arguments=["--lr", 0.1])
     run.wait_for_completion()
