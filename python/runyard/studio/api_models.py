@@ -319,7 +319,7 @@ class AssetBody(Body):
 
 
 class AssetItem(Body):
-    name: Id
+    name: AssetName
     spec: dict[str, JsonValue] = Field(description="in the shape of the asset's kind (runyard.store.asset_specs)")
     content_hash: Optional[Sha256] = None
     run_id: Optional[Id] = None

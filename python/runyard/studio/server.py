@@ -400,7 +400,7 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     # -- assets: datasets, datastores, models, published pipelines, endpoints, schedules
     @app.get(f"{API}/assets/{{kind}}")
     def list_assets(kind: m.AssetKind, asset_name: Optional[str] = Query(None, alias="name",
-                                                                         pattern=ids.ID_PATTERN),
+                                                                         pattern=ids.ASSET_NAME_PATTERN),
                     state: Optional[m.AssetState] = None, latest_only: bool = False,
                     caller: Caller = Who) -> list[dict[str, Any]]:
         caller.lists_assets(asset_name)
