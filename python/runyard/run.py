@@ -258,8 +258,11 @@ class Run:
                             "hash": row["environment_hash"]},
             "environmentHash": row["environment_hash"],
             "snapshotId": row["snapshot_hash"],
-            "runDefinition": {k: definition.get(k) for k in (
+            # Azure's runDefinition names the target and environment too; v1 code reads them there
+            "runDefinition": {**{k: definition.get(k) for k in (
                 "script", "command", "arguments", "max_run_duration_seconds", "environment_variables")},
+                "target": row["target"],
+                "environment": {"name": row["environment_name"], "version": row["environment_version"]}},
             "host": row["host"],
             "properties": self.get_properties(),
             "tags": self.get_tags(),
@@ -481,6 +484,31 @@ class Run:
                 target = out / rel
             written.append(str(self._download(name, target)))
         return written
+
+    def restore_snapshot(self, snapshot_id: str | None = None, path: str | os.PathLike | None = None) -> str:
+        """Save the source folder this run ran from as a zip in folder ``path`` (default: the
+        current folder) and return the zip's path. ``snapshot_id`` may name the run's snapshot
+        (``get_details()["snapshotId"]``); a run has one, so no other id is accepted.
+
+        >>> run.restore_snapshot(path="restored")  # doctest: +SKIP
+        'restored/1f3c...e9.zip'
+        """
+        from . import snapshot
+        from .artifacts import copy_atomically
+        _check_path_argument("path", path, "a folder path", optional=True)
+        snapshot_hash = self._refresh()["snapshot_hash"]
+        if snapshot_hash is None:
+            raise ConfigError(f"run {self.id} has no snapshot (an interactive run started without "
+                              f"snapshot_directory): there is no source to restore")
+        if snapshot_id is not None and snapshot_id != snapshot_hash:
+            raise ConfigError(f"restore_snapshot: snapshot_id {snapshot_id!r} is not run {self.id}'s snapshot "
+                              f"({snapshot_hash}); leave snapshot_id out to restore it")
+        if self.workspace.url:  # the server keeps every run's source
+            self.workspace._artifacts.get_snapshot(snapshot_hash, self.workspace.snapshots_dir)
+        stored = snapshot.stored(snapshot_hash, self.workspace.snapshots_dir)
+        target = Path(path if path is not None else ".") / f"{snapshot_hash}.zip"
+        copy_atomically(stored.path, target)
+        return str(target)
 
     def register_model(self, model_name: str, model_path: str | None = None, tags: dict[str, Any] | None = None,
                        properties: dict[str, Any] | None = None, model_framework: str | None = None,
@@ -817,6 +845,10 @@ class _OfflineRun(Run):
     def _download(self, name: str, target: Path) -> Path:
         return self._files.download(self.id, name, target)
 
+    def restore_snapshot(self, snapshot_id: str | None = None, path: str | os.PathLike | None = None) -> str:
+        raise ConfigError("restore_snapshot: an offline run (a script run outside any job) has no snapshot; "
+                          "its source is the folder it runs in")
+
     def get_log(self) -> str:
         """An offline run's output goes to this process's stdout: it has no log file."""
         return ""
@@ -930,7 +962,7 @@ class _OfflineRun(Run):
             "environment": {"name": None, "version": None, "hash": None}, "environmentHash": None,
             "snapshotId": None,
             "runDefinition": dict.fromkeys(("script", "command", "arguments", "max_run_duration_seconds",
-                                            "environment_variables")),
+                                            "environment_variables", "target", "environment")),
             "host": socket.gethostname(), "properties": self.get_properties(), "tags": self.get_tags(),
             "statusHistory": [{"status": s, "timeUtc": _iso(t)} for s, t in self._history],
             "logFiles": {},

@@ -35,10 +35,13 @@ class Workspace:
 
     def __init__(self, path: str | os.PathLike | None = None, resource_group: str | None = None,
                  workspace_name: str | None = None, *, subscription_id: str | None = None, token: str | None = None,
-                 _check_lost_runs: bool = True, _open_store: bool = True):
+                 auth: Any = None, _check_lost_runs: bool = True, _open_store: bool = True):
         """``Workspace(path)`` opens a workspace folder or server; Azure's
         ``Workspace(subscription_id, resource_group, workspace_name)`` opens the workspace folder
-        recorded for that Azure workspace (see ``runyard.azure_config``)."""
+        recorded for that Azure workspace (see ``runyard.azure_config``). ``auth``: an Azure
+        sign-in object (``runyard.authentication``), accepted and not needed."""
+        from .authentication import check_auth
+        check_auth(auth, "Workspace()")
         #: the workspace server's address, or None for a workspace folder
         self.url: str | None = None
         if subscription_id is not None or resource_group is not None or workspace_name is not None:
@@ -170,12 +173,26 @@ class Workspace:
             raise
 
     @classmethod
-    def get(cls, path: str | os.PathLike = DEFAULT_FOLDER, token: str | None = None) -> "Workspace":
+    def get(cls, path: str | os.PathLike = DEFAULT_FOLDER, token: str | None = None, *,
+            subscription_id: str | None = None, resource_group: str | None = None, auth: Any = None) -> "Workspace":
         """Open an existing workspace: its folder, a project folder that holds ``.runyard``, or
         the address of a workspace server (``token``, else ``RUNYARD_TOKEN``, if it asks for one).
 
+        Azure's ``Workspace.get(name, subscription_id=, resource_group=)`` (either id given)
+        takes ``path`` as the Azure workspace's name and opens it as
+        ``Workspace(subscription_id, resource_group, name)`` does. ``auth``: an Azure sign-in
+        object, accepted and not needed.
+
         >>> ws = Workspace.get("http://127.0.0.1:8000")  # doctest: +SKIP
+        >>> ws = Workspace.get("ml-workspace", subscription_id="1234", resource_group="ml-rg")  # doctest: +SKIP
         """
+        from .authentication import check_auth
+        check_auth(auth, "Workspace.get")
+        if subscription_id is not None or resource_group is not None:
+            if token is not None:
+                raise ConfigError("Workspace.get: token is for a workspace server; Azure's subscription_id and "
+                                  "resource_group open a workspace folder; give one or the other")
+            return cls(subscription_id=subscription_id, resource_group=resource_group, workspace_name=path)
         if is_server_url(path):
             if token is not None and not isinstance(token, str):
                 raise ConfigError(f"token must be text, got {type(token).__name__}")
@@ -186,9 +203,12 @@ class Workspace:
         return cls(folder)
 
     @classmethod
-    def from_config(cls, path: str | os.PathLike | None = None) -> "Workspace":
+    def from_config(cls, path: str | os.PathLike | None = None, auth: Any = None) -> "Workspace":
         """The workspace of the current project: ``RUNYARD_WORKSPACE``, else the nearest
-        ``.runyard/config.yaml`` in this folder or one above it (like Azure's config.json)."""
+        ``.runyard/config.yaml`` in this folder or one above it (like Azure's config.json).
+        ``auth``: an Azure sign-in object, accepted and not needed."""
+        from .authentication import check_auth
+        check_auth(auth, "Workspace.from_config")
         if path is None and os.environ.get("RUNYARD_WORKSPACE"):
             return cls.get(os.environ["RUNYARD_WORKSPACE"])
         start = Path(_check_path(path) if path is not None else os.getcwd()).resolve()

@@ -41,14 +41,15 @@ get_current_run <- function(allow_offline = TRUE) {
 #' @export
 wait_for_run_completion <- function(run, show_output = TRUE, raise_on_error = TRUE) {
   check_run(run)
-  # Output goes through R's console (so RStudio and knitr show it), not Python's stdout.
-  to_console <- function(text) {
-    cat(text)
-    utils::flush.console()
-  }
   py_invoke(run$wait_for_completion, show_output = show_output, raise_on_error = raise_on_error,
             output = to_console)
   invisible(get_run_details(run))
+}
+
+# Output goes through R's console (so RStudio and knitr show it), not Python's stdout.
+to_console <- function(text) {
+  cat(text)
+  utils::flush.console()
 }
 
 #' Details of a run
@@ -90,6 +91,30 @@ get_run_details_with_logs <- function(run) {
   details <- get_run_details(run)
   details$logFiles <- lapply(details$logFiles, function(path) paste(readLines(path, warn = FALSE), collapse = "\n"))
   details
+}
+
+#' Watch a run until it ends
+#'
+#' Writes the run's status, metrics and child runs to the console, refreshed every
+#' `refresh_seconds`, and returns when the run has ended (azuremlsdk's
+#' `plot_run_details()`; Python's `azureml.widgets.RunDetails(run).show()`). Interrupting
+#' stops watching; the run goes on.
+#'
+#' @param run A run.
+#' @param refresh_seconds Seconds between refreshes.
+#' @return The run's details, as [get_run_details()], invisibly.
+#' @examples
+#' \dontrun{
+#' plot_run_details(submit_experiment(exp, config))
+#' }
+#' @export
+plot_run_details <- function(run, refresh_seconds = 2) {
+  check_run(run)
+  rpy()
+  view <- py_invoke(reticulate::import("runyard.run_details")$RunDetails, run_instance = run,
+                    refresh_seconds = refresh_seconds)
+  py_call(view$show(output = to_console))
+  invisible(get_run_details(run))
 }
 
 #' Metrics of a run

@@ -24,23 +24,37 @@ create_workspace <- function(name = NULL, path = ".runyard", store_url = NULL, e
 
 #' Get an existing workspace
 #'
-#' @param name Unused except for messages; kept for azuremlsdk compatibility.
+#' @param name Azure's workspace name when `subscription_id` or `resource_group`
+#'   is given; otherwise unused, kept for azuremlsdk compatibility.
 #' @param path The workspace folder, a project folder holding `.runyard`, or the
 #'   address of a workspace server (`"http://host:8000"`, from `runyard server`).
 #'   `NULL` searches from the working directory upward, like
 #'   [load_workspace_from_config()].
 #' @param token The server's token, if it asks for one (default: the
 #'   `RUNYARD_TOKEN` environment variable).
-#' @param ... Azure-only arguments, ignored with a message.
+#' @param subscription_id,resource_group Azure's names: with either, the workspace
+#'   is the one Python's `Workspace(subscription_id, resource_group, name)` opens
+#'   (found from the working directory, else `./.runyard`, created), recording them.
+#' @param ... Azure-only arguments (`auth`), ignored with a message.
 #' @return A workspace.
 #' @examples
 #' \dontrun{
 #' ws <- get_workspace(path = ".runyard")
 #' ws <- get_workspace(path = "http://127.0.0.1:8000", token = Sys.getenv("RUNYARD_TOKEN"))
+#' ws <- get_workspace("ml-workspace", subscription_id = "1234", resource_group = "ml-rg")
 #' }
 #' @export
-get_workspace <- function(name = NULL, path = NULL, token = NULL, ...) {
+get_workspace <- function(name = NULL, path = NULL, token = NULL, subscription_id = NULL, resource_group = NULL,
+                          ...) {
   ignore_azure_args(...)
+  if (!is.null(subscription_id) || !is.null(resource_group)) {
+    if (!is.null(path)) {
+      arg_error("path", "opens a runyard workspace; with Azure's subscription_id and resource_group give the workspace's name instead",
+                call = sys.call())
+    }
+    return(py_invoke(rpy()$Workspace$get, path = name, subscription_id = subscription_id,
+                     resource_group = resource_group))
+  }
   if (is.null(path)) return(load_workspace_from_config())
   call <- sys.call()
   # Python says where it looked; the R user also learns which argument to fix.

@@ -481,6 +481,20 @@ def test_assets(store):
         store.update_asset("no-such-id", state="active")
 
 
+def test_asset_names_may_hold_spaces_inside_as_azure_dataset_names_did(store):
+    name = f"diabetes data {unique('v')}"
+    first = store.register_asset("dataset", name, dataset_spec(1), content_hash=HASH)
+    assert store.get_asset("dataset", name)["id"] == first["id"]
+    assert [a["name"] for a in store.list_assets("dataset", name)] == [name]
+    many, = store.register_assets("dataset", [{"name": f"{name} b", "spec": dataset_spec(2)}])
+    assert many["name"] == f"{name} b"
+    run = new_run(store)["run_id"]
+    store.record_lineage(run, "input", "dataset", name, 1)
+    for bad in (" leading", "trailing ", "tab\tinside"):
+        with pytest.raises(ConfigError):
+            store.register_asset("dataset", bad, dataset_spec(9))
+
+
 def test_register_assets_registers_many_at_once_keyed_by_content_with_lineage(store):
     run = new_run(store)["run_id"]
     names = [unique("m") for _ in range(3)]

@@ -233,7 +233,7 @@ def _print_summary(run) -> None:
 def load_commands() -> click.Group:
     """``cli`` with every command group registered (their modules add them when imported;
     the documentation's CLI reference reads it too)."""
-    from . import envs, models, pipelines, runs, schedules, serving, workspaces  # noqa: F401
+    from . import envs, migrate_azureml, models, pipelines, runs, schedules, serving, workspaces  # noqa: F401
     return cli
 
 

@@ -20,6 +20,7 @@ _EXPORTS = {
     **dict.fromkeys(["Dataset", "FileDataset", "FileDatasetFactory", "MountContext", "TabularDataset",
                      "TabularDatasetFactory"], ".dataset"),
     "Datastore": ".datastore",
+    **dict.fromkeys(["DataPath", "DataPathComputeBinding", "DataReference"], ".references"),
     "DataType": ".tabular",
 }
 __all__ = sorted(_EXPORTS)

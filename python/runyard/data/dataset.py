@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from .consumption import DatasetConsumptionConfig
 
 KIND = "dataset"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+# spaces inside a name are allowed because Azure allowed them and v1 code registered such names
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._ -]{0,253}[A-Za-z0-9._-])?$")
 
 
 class Dataset:
@@ -135,7 +136,8 @@ class Dataset:
     def _register(self, workspace: "Workspace", name: str, description: str | None, tags: dict[str, str] | None,
                   create_new_version: bool, run_id: str | None = None) -> "Dataset":
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise ConfigError(f"dataset name {name!r}: use 1-255 letters, digits, '.', '_' or '-'")
+            raise ConfigError(f"dataset name {name!r}: use 1-255 letters, digits, '.', '_', '-' or spaces inside, "
+                              f"starting with a letter or digit")
         if tags is not None and not isinstance(tags, dict):
             raise ConfigError(f"dataset {name!r}: tags must be a dict, got {type(tags).__name__}")
         if not isinstance(create_new_version, bool):

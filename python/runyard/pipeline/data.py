@@ -124,7 +124,7 @@ class OutputFileDatasetConfig:
         from ..data.dataset import _NAME_RE as dataset_name
         if not isinstance(name, str) or not dataset_name.match(name):
             raise ConfigError(f"{type(self).__name__} {self.name!r}: register_on_complete: dataset name {name!r}: "
-                              f"use 1-255 letters, digits, '.', '_' or '-'")
+                              f"use 1-255 letters, digits, '.', '_', '-' or spaces inside")
         if tags is not None and not isinstance(tags, dict):
             raise ConfigError(f"{type(self).__name__} {self.name!r}: register_on_complete: tags must be a dict")
         self.registration = {"name": name, "description": description,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config import RunConfiguration, ScriptRunConfig
 from ..data import Dataset, DatasetConsumptionConfig
+from ..data.references import as_reference
 from ..errors import ConfigError
 from .data import OutputFileDatasetConfig, PipelineParameter, StepInput, _Scalar
 
@@ -56,6 +57,7 @@ class PipelineStep(abc.ABC):
         #: the datasets the step reads (``dataset.as_named_input(name)``)
         self.datasets: list[DatasetConsumptionConfig] = []
         for index, item in enumerate(inputs or []):
+            item = as_reference(item)
             if isinstance(item, OutputFileDatasetConfig):
                 item = item.as_input()
             if isinstance(item, Dataset):
@@ -65,8 +67,8 @@ class PipelineStep(abc.ABC):
                 continue
             if not isinstance(item, StepInput):
                 raise ConfigError(f"step {self.name!r}: inputs[{index}] must be an OutputFileDatasetConfig "
-                                  f"(or its .as_input()) or a dataset (or its .as_named_input()), "
-                                  f"got {type(item).__name__}")
+                                  f"(or its .as_input()), a dataset (or its .as_named_input()), a DataReference "
+                                  f"or (DataPath, DataPathComputeBinding), got {type(item).__name__}")
             self._add_input(item)
         for index, item in enumerate(outputs or []):
             if not isinstance(item, OutputFileDatasetConfig):

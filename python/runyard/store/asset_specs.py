@@ -338,7 +338,7 @@ class OutputRegistration(_Closed):
     """``register_on_complete``: the dataset a step's output becomes."""
 
     output: DataName
-    name: Id
+    name: Annotated[str, StringConstraints(pattern=ids.ASSET_NAME_PATTERN)]
     description: Optional[str] = None
     tags: Optional[Tags] = None
     format: Optional[Format] = None

@@ -270,7 +270,7 @@ def metric_row(row: Any, where: str) -> dict[str, Any]:
 # -- assets --------------------------------------------------------------------------
 def asset(kind: Any, name: Any, spec: Any, content_hash: Any, asset_id: Any, state: Any) -> None:
     one_of(kind, "kind", ASSET_KINDS)
-    ids.check_id(name, "name")
+    ids.check_asset_name(name, "name")
     spec_json(spec)
     from . import asset_specs  # its pydantic models cost a job's start ~0.15 s: built when an asset is written
     asset_specs.check_spec(kind, spec)

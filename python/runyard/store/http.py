@@ -31,7 +31,7 @@ from .. import folders
 from ..artifacts import folder_files, report_left_out
 from ..errors import (ConfigError, ConflictError, NotFoundError, PermissionDeniedError, RunNotFoundError,
                       RunyardError, SnapshotError, missing_dependency)
-from ..ids import check_experiment_name, check_id, check_sha256
+from ..ids import check_asset_name, check_experiment_name, check_id, check_sha256
 from . import checks, metric_series
 from .base import ENV_RETRY_WINDOW, JOB_RETRY_WINDOW_S, RunStore, current_retry_deadline
 from .query import RunQuery
@@ -332,7 +332,9 @@ class HttpStore(RunStore):
 
     def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
         params = {"version": version} if version is not None else None
-        if not _valid_id(name):
+        try:
+            check_asset_name(name)
+        except ConfigError:
             return None
         return self._get(f"/assets/{_segment(kind)}/{_segment(name)}", params=params, not_found_ok=True)
 

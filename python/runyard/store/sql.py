@@ -742,7 +742,9 @@ class SqlStore(RunStore):
     def get_asset(self, kind: str, name: str, version: int | None = None) -> dict[str, Any] | None:
         """Version ``version`` of ``name`` (the latest without one), or None."""
         checks.one_of(kind, "kind", checks.ASSET_KINDS)
-        if not _valid_id(name):
+        try:
+            ids.check_asset_name(name)
+        except ConfigError:
             return None
         if version is not None:
             checks.version(version)
@@ -765,7 +767,7 @@ class SqlStore(RunStore):
         """Assets of ``kind`` by name then version (of one ``name``, in one ``state``)."""
         checks.one_of(kind, "kind", checks.ASSET_KINDS)
         if name is not None:
-            ids.check_id(name, "name")
+            ids.check_asset_name(name, "name")
         if state is not None:
             checks.one_of(state, "state", checks.ASSET_STATES)
         q = sa.select(t.assets).where(t.assets.c.kind == kind)
@@ -805,7 +807,7 @@ class SqlStore(RunStore):
         """Record that ``run_id`` read (``role="input"``) or wrote (``"output"``) an asset version."""
         checks.one_of(role, "role", checks.LINEAGE_ROLES)
         checks.one_of(kind, "kind", checks.ASSET_KINDS)
-        ids.check_id(name, "name")
+        ids.check_asset_name(name, "name")
         checks.version(version)
         checks.optional_text(label, "label")
         with self._write() as conn:

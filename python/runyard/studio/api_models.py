@@ -22,6 +22,7 @@ from ..store import checks, metric_series, query
 _NO_NUL = r"^[^\x00]*$"
 
 Id = Annotated[str, StringConstraints(pattern=ids.ID_PATTERN)]
+AssetName = Annotated[str, StringConstraints(pattern=ids.ASSET_NAME_PATTERN)]
 ExperimentName = Annotated[str, StringConstraints(pattern=ids.EXPERIMENT_PATTERN)]
 Sha256 = Annotated[str, StringConstraints(pattern=ids.SHA256_PATTERN)]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=checks.KEY_LENGTH, pattern=_NO_NUL)]
@@ -336,7 +337,7 @@ class ComputeTargetBody(Body):
 
 # -- assets, lineage, schedule firings -------------------------------------------------
 class AssetBody(Body):
-    name: Id
+    name: AssetName
     spec: dict[str, JsonValue] = Field(description="in the shape of the asset's kind (runyard.store.asset_specs); "
                                                    "one that does not fit is refused with a 400 naming the field")
     content_hash: Optional[Sha256] = None
@@ -347,7 +348,7 @@ class AssetBody(Body):
 
 
 class AssetItem(Body):
-    name: Id
+    name: AssetName
     spec: dict[str, JsonValue] = Field(description="in the shape of the asset's kind (runyard.store.asset_specs)")
     content_hash: Optional[Sha256] = None
     run_id: Optional[Id] = None
@@ -369,7 +370,7 @@ class LineageBody(Body):
     run_id: Id
     role: LineageRole
     kind: AssetKind
-    name: Id
+    name: AssetName
     version: Version
     label: Optional[Text] = None
 

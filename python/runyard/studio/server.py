@@ -412,7 +412,7 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     # -- assets: datasets, datastores, models, published pipelines, endpoints, schedules
     @app.get(f"{API}/assets/{{kind}}")
     def list_assets(kind: m.AssetKind, asset_name: Optional[str] = Query(None, alias="name",
-                                                                         pattern=ids.ID_PATTERN),
+                                                                         pattern=ids.ASSET_NAME_PATTERN),
                     state: Optional[m.AssetState] = None, latest_only: bool = False,
                     caller: Caller = Who) -> list[dict[str, Any]]:
         caller.lists_assets(asset_name)
@@ -435,7 +435,7 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
             kind, [item.model_dump(exclude_none=True) for item in body.assets]))
 
     @app.get(f"{API}/assets/{{kind}}/{{asset_name}}")
-    def get_asset(kind: m.AssetKind, asset_name: str = PathParam(pattern=ids.ID_PATTERN),
+    def get_asset(kind: m.AssetKind, asset_name: str = PathParam(pattern=ids.ASSET_NAME_PATTERN),
                   version: Optional[int] = Query(None, ge=1, le=2 ** 31 - 1)) -> dict[str, Any]:
         row = store.get_asset(kind, asset_name, version)
         if row is None:
@@ -469,7 +469,7 @@ def create_app(store_url: str, artifacts_dir: str | Path, *, token: str | None =
     @app.get(f"{API}/lineage")
     def list_lineage(run_id: Optional[str] = Query(None, pattern=ids.ID_PATTERN),
                      kind: Optional[m.AssetKind] = None,
-                     asset_name: Optional[str] = Query(default=None, alias="name", pattern=ids.ID_PATTERN),
+                     asset_name: Optional[str] = Query(default=None, alias="name", pattern=ids.ASSET_NAME_PATTERN),
                      version: Optional[int] = Query(None, ge=1, le=2 ** 31 - 1),
                      role: Optional[m.LineageRole] = None,
                      caller: Caller = Who) -> list[dict[str, Any]]:

@@ -99,3 +99,17 @@ test_that("a value an R script logs reaches the run's history while the script s
   wait_until(function() identical(get_run_metrics(run)$epoch, 1), "the logged value in the history", limit_s = 60)
   expect_identical(get_run_details(run)$status, "Running")
 })
+
+test_that("plot_run_details() watches a run until it ends, showing its metrics", {
+  skip_if_no_runyard()
+  fx <- local_workspace()
+  write_lines_to(fx$src, "slow.R", c(
+    "library(runyard)",
+    "for (loss in c(0.9, 0.5, 0.25)) { log_metric_to_run('loss', loss); Sys.sleep(0.5) }"
+  ))
+  run <- submit_experiment(experiment(fx$ws, "r-details"), script_run_config(fx$src, "slow.R"))
+  expect_output(details <- plot_run_details(run, refresh_seconds = 0.2), "r-details.*Completed")
+  expect_equal(details$status, "Completed")
+  expect_equal(get_run_metrics(run)$loss, c(0.9, 0.5, 0.25))
+  expect_error(plot_run_details(run, refresh_seconds = 0), "refresh_seconds must be a positive number")
+})

@@ -54,6 +54,20 @@ test_that("load_workspace_from_config() opens the workspace beside Azure's .azur
   expect_identical(normalizePath(as.character(ws$path)), normalizePath(file.path(dir, ".runyard")))
 })
 
+test_that("get_workspace() with Azure's subscription_id and resource_group opens the project's workspace", {
+  skip_if_no_runyard()
+  dir <- local_test_dir()
+  old <- setwd(dir)
+  on.exit(setwd(old), add = TRUE)
+  ws <- get_workspace("azure-ws", subscription_id = "sub-1", resource_group = "rg-1")
+  expect_identical(c(ws$name, ws$subscription_id, ws$resource_group), c("azure-ws", "sub-1", "rg-1"))
+  expect_identical(normalizePath(as.character(ws$path)), normalizePath(file.path(dir, ".runyard")))
+  expect_error(get_workspace("azure-ws", subscription_id = "sub-1"), "resource_group must be non-empty text",
+               class = "runyard_config_error")
+  expect_error(get_workspace("azure-ws", path = ".runyard", subscription_id = "sub-1", resource_group = "rg-1"),
+               "`path` opens a runyard workspace", class = "runyard_argument_error")
+})
+
 test_that("docker_compute() takes the build settings a proxy needs, and checks them", {
   skip_if_no_runyard()
   wheels <- tempfile("wheels")
