@@ -187,3 +187,50 @@ def test_importing_runyard_does_not_import_mlflow(run_python):
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+SERVED_DRIVER = """\
+import json, sys
+import mlflow
+from mlflow import MlflowClient
+from runyard import Workspace
+
+ws = Workspace.get(sys.argv[1])
+mlflow.set_tracking_uri(ws.get_mlflow_tracking_uri())
+mlflow.set_experiment("mlflow-served")
+with open("notes.txt", "w") as fh:
+    fh.write("served")
+with mlflow.start_run() as run:
+    mlflow.log_param("alpha", 0.5)
+    mlflow.log_metric("loss", 0.3, step=4)
+    mlflow.log_artifact("notes.txt")
+got = MlflowClient().get_run(run.info.run_id)
+print(json.dumps({"run": run.info.run_id, "uri": mlflow.get_tracking_uri(), "params": got.data.params,
+                  "files": [f.path for f in MlflowClient().list_artifacts(run.info.run_id)]}))
+"""
+
+
+@pytest.mark.slow
+def test_mlflow_logs_to_a_workspace_server_from_driver_and_job(tmp_path: Path, project):
+    from server_service import start_server, stop_server
+    proc, url = start_server(f"sqlite:///{tmp_path / 'served.db'}", tmp_path / "artifacts", tmp_path / "server.log")
+    try:
+        done = _python(SERVED_DRIVER, tmp_path, url)
+        assert done.returncode == 0, done.stdout + done.stderr
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        assert out["uri"] == f"runyard+{url}"
+        assert out["params"] == {"alpha": "0.5"} and out["files"] == ["notes.txt"]
+        workspace = Workspace.get(url)
+        run = workspace.get_run(out["run"])
+        assert run.get_status() == "Completed"
+        assert run.get_metric_history("loss")[0]["step"] == 4
+        assert run.get_file_names() == ["notes.txt"]
+
+        job = Experiment(workspace, "mlflow-served-job").submit(ScriptRunConfig(project({"train.py": JOB_SCRIPT}),
+                                                                                script="train.py"))
+        job.wait_for_completion()
+        assert job.get_status() == "Completed", job.get_log()
+        assert job.get_metrics()["loss"] == [0.8, 0.4, 0.2]
+        assert "plots/curve.txt" in job.get_file_names()
+    finally:
+        stop_server(proc)
