@@ -234,3 +234,37 @@ def test_mlflow_logs_to_a_workspace_server_from_driver_and_job(tmp_path: Path, p
         assert "plots/curve.txt" in job.get_file_names()
     finally:
         stop_server(proc)
+
+
+DEFAULT_EXPERIMENT_DRIVER = """\
+import json, sys
+import mlflow
+from mlflow import MlflowClient
+from runyard import Workspace
+
+mlflow.set_tracking_uri(Workspace.get(sys.argv[1]).get_mlflow_tracking_uri())
+with mlflow.start_run() as run:
+    mlflow.log_text("hello", "texts/hello.txt")
+    mlflow.log_dict({"a": 1}, "config.json")
+    mlflow.set_tags({"keep": "1", "drop": "2"})
+    MlflowClient().delete_tag(run.info.run_id, "drop")
+    mlflow.log_metric("m", 2.0)
+ordered = mlflow.search_runs(experiment_ids=["0"], order_by=["metrics.m DESC"], output_format="list")
+print(json.dumps({"run": run.info.run_id, "experiment": run.info.experiment_id,
+                  "experiments": [e.name for e in mlflow.search_experiments()],
+                  "missing": mlflow.get_experiment_by_name("nope") is None,
+                  "ordered": [r.info.run_id for r in ordered],
+                  "text": mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/texts/hello.txt")}))
+"""
+
+
+def test_mlflows_default_experiment_text_artifacts_and_tag_removal(workspace, tmp_path: Path):
+    done = _python(DEFAULT_EXPERIMENT_DRIVER, tmp_path, str(workspace.path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["experiment"] == "Default" and out["experiments"] == ["Default"] and out["missing"]
+    assert out["ordered"] == [out["run"]] and out["text"] == "hello"
+    run = workspace.get_run(out["run"])
+    assert run.experiment.name == "Default"
+    assert {"texts/hello.txt", "config.json"} <= set(run.get_file_names())
+    assert run.get_tags()["keep"] == "1" and "drop" not in run.get_tags()

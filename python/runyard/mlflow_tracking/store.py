@@ -31,7 +31,7 @@ from mlflow.protos.databricks_pb2 import (INVALID_PARAMETER_VALUE, RESOURCE_ALRE
                                           RESOURCE_DOES_NOT_EXIST)
 from mlflow.store.tracking.abstract_store import AbstractStore
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
-from mlflow.utils.search_utils import SearchUtils
+from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 
 from .. import metrics as m
 from .. import status as st
@@ -81,8 +81,8 @@ class RunyardTrackingStore(AbstractStore):
                            order_by=None, page_token=None):
         from mlflow.store.entities.paged_list import PagedList
         experiments = [self._experiment(name) for name in self._store.list_experiments()]
-        experiments = SearchUtils.filter_experiments(experiments, filter_string)
-        experiments = SearchUtils.sort_experiments(experiments, order_by or [])
+        experiments = SearchExperimentsUtils.filter(experiments, filter_string)
+        experiments = SearchExperimentsUtils.sort(experiments, order_by or ["name ASC"])
         page, token = SearchUtils.paginate(experiments, page_token, max_results or len(experiments) or 1)
         return PagedList(page, token)
 
