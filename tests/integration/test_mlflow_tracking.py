@@ -249,6 +249,7 @@ with mlflow.start_run() as run:
     mlflow.set_tags({"keep": "1", "drop": "2"})
     MlflowClient().delete_tag(run.info.run_id, "drop")
     mlflow.log_metric("m", 2.0)
+    mlflow.log_metric("timed", 1.5, step=7, timestamp=1700000000250)
 ordered = mlflow.search_runs(experiment_ids=["0"], order_by=["metrics.m DESC"], output_format="list")
 print(json.dumps({"run": run.info.run_id, "experiment": run.info.experiment_id,
                   "experiments": [e.name for e in mlflow.search_experiments()],
@@ -268,3 +269,5 @@ def test_mlflows_default_experiment_text_artifacts_and_tag_removal(workspace, tm
     assert run.experiment.name == "Default"
     assert {"texts/hello.txt", "config.json"} <= set(run.get_file_names())
     assert run.get_tags()["keep"] == "1" and "drop" not in run.get_tags()
+    timed, = run.get_metric_history("timed")
+    assert (timed["value"], timed["step"], timed["time"]) == (1.5, 7, 1700000000.25)
