@@ -271,3 +271,35 @@ def test_mlflows_default_experiment_text_artifacts_and_tag_removal(workspace, tm
     assert run.get_tags()["keep"] == "1" and "drop" not in run.get_tags()
     timed, = run.get_metric_history("timed")
     assert (timed["value"], timed["step"], timed["time"]) == (1.5, 7, 1700000000.25)
+
+
+AUTOLOG_DRIVER = """\
+import json, sys
+import mlflow, mlflow.sklearn
+import numpy as np
+from mlflow import MlflowClient
+from runyard import Workspace
+from sklearn.linear_model import LinearRegression
+
+mlflow.set_tracking_uri(Workspace.get(sys.argv[1]).get_mlflow_tracking_uri())
+mlflow.set_experiment("autolog")
+mlflow.sklearn.autolog()
+with mlflow.start_run() as run:
+    LinearRegression().fit(np.array([[1.0], [2.0], [3.0]]), np.array([1.0, 2.0, 3.1]))
+inputs = MlflowClient().get_run(run.info.run_id).inputs.dataset_inputs
+print(json.dumps({"run": run.info.run_id, "inputs": [(i.dataset.source_type, [t.value for t in i.tags])
+                                                    for i in inputs]}))
+"""
+
+
+@pytest.mark.slow
+def test_sklearn_autologging_lands_in_the_run(workspace, tmp_path: Path):
+    done = _python(AUTOLOG_DRIVER, tmp_path, str(workspace.path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Encountered unexpected error" not in done.stderr, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    run = workspace.get_run(out["run"])
+    assert run.get_metrics()["training_r2_score"] > 0.99
+    assert run.get_properties()["mlflow.param.fit_intercept"] == "True"
+    assert "model/MLmodel" in run.get_file_names()
+    assert out["inputs"] == [["code", ["train"]]]  # the training data, as MLflow describes it

@@ -9,7 +9,8 @@ What maps onto what:
   ``end_run`` moves it to Completed, Failed or Canceled. A job's own run keeps the status its
   compute target gives it (the process's exit), as Azure's did;
 - metrics are scalar metrics with MLflow's step and timestamp; params are write-once run
-  properties named ``mlflow.param.<key>`` (immutable, as MLflow's); tags are run tags;
+  properties named ``mlflow.param.<key>`` (immutable, as MLflow's); tags are run tags, and so
+  are the run's dataset inputs (``mlflow.input.<name>``);
 - ``log_model``'s logged models live in this process (MLflow 3 asks for them while logging)
   and their files in the run's files under the model's name, where MLflow 2 and Azure put
   them; each is noted in the run's ``mlflow.log-model.history`` tag, as MLflow 2 did.
@@ -23,8 +24,9 @@ import time
 import uuid
 from typing import Any
 
-from mlflow.entities import (Experiment, LifecycleStage, LoggedModel, LoggedModelStatus, Metric, Param, Run,
-                             RunData, RunInfo, RunInputs, RunOutputs, RunStatus, RunTag, ViewType)
+from mlflow.entities import (Dataset, DatasetInput, Experiment, InputTag, LifecycleStage, LoggedModel,
+                             LoggedModelInput, LoggedModelStatus, Metric, Param, Run, RunData, RunInfo, RunInputs,
+                             RunOutputs, RunStatus, RunTag, ViewType)
 from mlflow.entities.logged_model_output import LoggedModelOutput
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import (INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS,
@@ -41,6 +43,7 @@ from . import ARTIFACT_SCHEME, open_workspace, workspace_address
 DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT = "0", "Default"
 PARAM_PREFIX = "mlflow.param."
 MODEL_HISTORY_TAG = "mlflow.log-model.history"
+INPUT_PREFIX, INPUT_MODEL_PREFIX = "mlflow.input.", "mlflow.input-model."
 _TO_MLFLOW = {st.NOT_STARTED: RunStatus.SCHEDULED, st.QUEUED: RunStatus.SCHEDULED, st.COMPLETED: RunStatus.FINISHED,
               st.FAILED: RunStatus.FAILED, st.CANCELED: RunStatus.KILLED}
 _FROM_MLFLOW = {RunStatus.FINISHED: st.COMPLETED, RunStatus.FAILED: st.FAILED, RunStatus.KILLED: st.CANCELED}
@@ -157,11 +160,12 @@ class RunyardTrackingStore(AbstractStore):
                 latest[metric.key] = metric
         params = [Param(key[len(PARAM_PREFIX):], value or "") for key, value in properties.items()
                   if key.startswith(PARAM_PREFIX)]
-        run_tags = [RunTag(key, "" if value is None else str(value)) for key, value in tags.items()]
+        run_tags = [RunTag(key, "" if value is None else str(value)) for key, value in tags.items()
+                    if not key.startswith((INPUT_PREFIX, INPUT_MODEL_PREFIX))]
         outputs = [LoggedModelOutput(model_id, 0) for model_id, model in list(_logged_models.items())
                    if model.source_run_id == run_id]
         return Run(info, RunData(metrics=list(latest.values()), params=params, tags=run_tags),
-                   RunInputs(dataset_inputs=[]), RunOutputs(model_outputs=outputs))
+                   self._inputs(tags), RunOutputs(model_outputs=outputs))
 
     def _metrics(self, run_id: str, key: str | None = None) -> list[Metric]:
         """The run's numeric scalar metrics as MLflow's (a run.log of text has no MLflow form)."""
@@ -301,9 +305,32 @@ class RunyardTrackingStore(AbstractStore):
         return SearchUtils.paginate(runs, page_token, max_results)
 
     def log_inputs(self, run_id, datasets=None, models=None):
-        if datasets:
-            raise MlflowException("mlflow.log_input (datasets) is not recorded by runyard: register the data "
-                                  "as a runyard Dataset and pass it to the run", error_code=INVALID_PARAMETER_VALUE)
+        """``mlflow.log_input`` (and autologging's training data): each dataset is kept as the
+        run's tag ``mlflow.input.<name>`` (JSON: digest, source, schema, profile, its tags); a
+        logged model read by the run as ``mlflow.input-model.<model_id>``."""
+        self._row(run_id)
+        tags = {}
+        for given in datasets or []:
+            data = given.dataset
+            tags[INPUT_PREFIX + data.name] = json.dumps({
+                "digest": data.digest, "source_type": data.source_type, "source": data.source,
+                "schema": data.schema, "profile": data.profile, "tags": {t.key: t.value for t in given.tags or []}})
+        for model in models or []:
+            tags[INPUT_MODEL_PREFIX + model.model_id] = ""
+        if tags:
+            self._store.set_tags(run_id, tags)
+
+    @staticmethod
+    def _inputs(tags: dict[str, Any]) -> RunInputs:
+        datasets = []
+        for key, value in tags.items():
+            if key.startswith(INPUT_PREFIX) and value:
+                kept = json.loads(value)
+                data = Dataset(key[len(INPUT_PREFIX):], kept["digest"], kept["source_type"], kept["source"],
+                               kept.get("schema"), kept.get("profile"))
+                datasets.append(DatasetInput(data, [InputTag(k, v) for k, v in kept.get("tags", {}).items()]))
+        models = [LoggedModelInput(key[len(INPUT_MODEL_PREFIX):]) for key in tags if key.startswith(INPUT_MODEL_PREFIX)]
+        return RunInputs(dataset_inputs=datasets, model_inputs=models)
 
     # -- logged models (MLflow 3's log_model) ------------------------------------
     def create_logged_model(self, experiment_id=DEFAULT_EXPERIMENT_ID, name=None, source_run_id=None, tags=None,
