@@ -7,6 +7,7 @@ and through MlflowClient."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -62,7 +63,10 @@ print(json.dumps({"run": run.info.run_id, "child": child.info.run_id, "failing":
 
 JOB_SCRIPT = """\
 import os
+import sys
 import mlflow
+
+print("python", sys.prefix)
 
 with mlflow.start_run() as run:
     print("mlflow run", run.info.run_id, "tracking", mlflow.get_tracking_uri())
@@ -303,3 +307,19 @@ def test_sklearn_autologging_lands_in_the_run(workspace, tmp_path: Path):
     assert run.get_properties()["mlflow.param.fit_intercept"] == "True"
     assert "model/MLmodel" in run.get_file_names()
     assert out["inputs"] == [["code", ["train"]]]  # the training data, as MLflow describes it
+
+
+@pytest.mark.slow
+def test_a_job_in_an_environment_runyard_builds_finds_the_plugin(workspace, project):
+    """runyard reaches a built environment through PYTHONPATH, not as an installed distribution:
+    MLflow finds the plugin through the metadata runyard's client folder carries."""
+    from runyard import Environment
+    env = Environment("with-mlflow")
+    env.python.conda_dependencies.add_pip_package("mlflow-skinny")
+    run = Experiment(workspace, "mlflow-built-env").submit(
+        ScriptRunConfig(project({"train.py": JOB_SCRIPT}), script="train.py", environment=env))
+    run.wait_for_completion()
+    assert run.get_status() == "Completed", run.get_log()
+    assert re.search(r"python \S+/envs/", run.get_log()), run.get_log()  # the environment built for it
+    assert run.get_metrics()["loss"] == [0.8, 0.4, 0.2]
+    assert run.get_properties()["mlflow.param.epochs"] == "3"
