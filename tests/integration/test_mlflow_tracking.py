@@ -254,6 +254,11 @@ with mlflow.start_run() as run:
     MlflowClient().delete_tag(run.info.run_id, "drop")
     mlflow.log_metric("m", 2.0)
     mlflow.log_metric("timed", 1.5, step=7, timestamp=1700000000250)
+for kwargs in ({"artifact_location": "/elsewhere"}, {"tags": {"team": "x"}}):
+    try:
+        mlflow.create_experiment("refused", **kwargs)
+    except mlflow.exceptions.MlflowException as e:
+        print("refused:", e)
 ordered = mlflow.search_runs(experiment_ids=["0"], order_by=["metrics.m DESC"], output_format="list")
 print(json.dumps({"run": run.info.run_id, "experiment": run.info.experiment_id,
                   "experiments": [e.name for e in mlflow.search_experiments()],
@@ -267,6 +272,8 @@ def test_mlflows_default_experiment_text_artifacts_and_tag_removal(workspace, tm
     done = _python(DEFAULT_EXPERIMENT_DRIVER, tmp_path, str(workspace.path))
     assert done.returncode == 0, done.stdout + done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "refused: experiment 'refused': artifact_location '/elsewhere' cannot be honoured" in done.stdout
+    assert "refused: experiment 'refused': runyard experiments have no tags" in done.stdout
     assert out["experiment"] == "Default" and out["experiments"] == ["Default"] and out["missing"]
     assert out["ordered"] == [out["run"]] and out["text"] == "hello"
     run = workspace.get_run(out["run"])

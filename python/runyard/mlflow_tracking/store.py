@@ -91,6 +91,13 @@ class RunyardTrackingStore(AbstractStore):
 
     def create_experiment(self, name, artifact_location=None, tags=None):
         from ..experiment import Experiment as RunyardExperiment
+        if artifact_location:
+            raise MlflowException(f"experiment {name!r}: artifact_location {artifact_location!r} cannot be honoured: "
+                                  f"runyard keeps a run's artifacts with the run (leave it out)",
+                                  error_code=INVALID_PARAMETER_VALUE)
+        if tags:
+            raise MlflowException(f"experiment {name!r}: runyard experiments have no tags; tag the runs "
+                                  f"(mlflow.set_tag)", error_code=INVALID_PARAMETER_VALUE)
         if name in self._store.list_experiments():
             raise MlflowException(f"experiment {name!r} already exists", error_code=RESOURCE_ALREADY_EXISTS)
         try:
@@ -297,6 +304,8 @@ class RunyardTrackingStore(AbstractStore):
 
     def _search_runs(self, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token):
         runs = []
+        if run_view_type == ViewType.DELETED_ONLY:  # runyard deletes no run
+            experiment_ids = []
         for experiment_id in experiment_ids:
             name = self._experiment_name(experiment_id)
             runs.extend(self._run(row) for row in self._store.list_runs(experiment=name))
