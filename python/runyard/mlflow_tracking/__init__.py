@@ -48,6 +48,16 @@ ENTRY_POINTS = {
 _JOB = "job"
 
 
+def require_mlflow_3() -> None:
+    """The plugin speaks MLflow 3's store contract (logged models, run outputs); an older
+    MLflow gets this error, which MLflow shows when it fails to register the plugin."""
+    from mlflow.version import VERSION as found
+    from packaging.version import Version
+    if Version(found).major < 3:
+        raise ImportError(f"runyard's MLflow tracking plugin needs MLflow 3 or later, and this Python has MLflow "
+                          f"{found}: pip install 'mlflow-skinny>=3' (or 'mlflow>=3')")
+
+
 def tracking_uri(workspace: "Workspace") -> str:
     """The MLflow tracking URI of ``workspace`` (``Workspace.get_mlflow_tracking_uri``)."""
     if workspace.url:

@@ -15,6 +15,9 @@ import posixpath
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from . import require_mlflow_3
+
+require_mlflow_3()
 from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST

@@ -24,6 +24,9 @@ import time
 import uuid
 from typing import Any
 
+from . import require_mlflow_3
+
+require_mlflow_3()
 from mlflow.entities import (Dataset, DatasetInput, Experiment, InputTag, LifecycleStage, LoggedModel,
                              LoggedModelInput, LoggedModelStatus, Metric, Param, Run, RunData, RunInfo, RunInputs,
                              RunOutputs, RunStatus, RunTag, ViewType)
