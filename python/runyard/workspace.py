@@ -241,6 +241,15 @@ class Workspace:
         from .azure_config import OFFLINE_LOCATION
         return OFFLINE_LOCATION
 
+    def get_mlflow_tracking_uri(self) -> str:
+        """The URI that makes MLflow's client log to this workspace's runs (runyard's MLflow
+        plugin, ``runyard.mlflow_tracking``; needs ``pip install mlflow-skinny`` or ``mlflow``).
+
+        >>> mlflow.set_tracking_uri(ws.get_mlflow_tracking_uri())  # doctest: +SKIP
+        """
+        from .mlflow_tracking import tracking_uri
+        return tracking_uri(self)
+
     # -- what is in it -------------------------------------------------------
     @property
     def experiments(self) -> dict[str, "Experiment"]:

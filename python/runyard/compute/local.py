@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .. import resume
+from .. import mlflow_tracking, resume
 from .. import status as st
 from ..errors import ComputeError, ConfigError
 from . import ComputeTarget, JobSpec, _launcher, _processes
@@ -190,6 +190,7 @@ class LocalExecution(Execution):
         env.pop("PYTHONPATH", None)
         env.update(self.job.environment.get("environment_variables") or {})
         env.update(self.job.environment_variables)
+        env.update(mlflow_tracking.job_variables(self.job))
         env.update(self.prepared.env_vars)
         env.pop("RUNYARD_TOKEN", None)  # the workspace's token stays here; the job gets its own
         env.update(job_credentials(self.workspace, self.job.run_id))

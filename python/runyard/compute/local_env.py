@@ -83,6 +83,8 @@ def client_path() -> str:
             tmp.unlink(missing_ok=True)
             tmp.symlink_to(package, target_is_directory=True)
             os.replace(tmp, link)
+    from ..mlflow_tracking import write_distribution_metadata
+    write_distribution_metadata(folder)  # MLflow finds runyard's plugin by its entry points
     return str(folder)
 
 
