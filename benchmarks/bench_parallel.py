@@ -348,14 +348,8 @@ def ray_section(ws, src, dataset, parts, work, partitions, args, result, goals) 
             ours.append(runyard_side(ws, src, dataset, work / f"ray{round_}", partitions, False, target="ray")[0])
     finally:
         cluster.stop()
-    peer_s, ours_s = c.median(peer), c.median(ours)
-    ratio = ours_s / peer_s
-    print(f"\n{partitions} partitions on a loopback Ray cluster (1 node, {WORKERS} CPUs; wall clock, median of "
-          f"{args.repeat})\n")
-    print(c.table(["", "total", "per partition"], [
-        ["Ray tasks by hand (peer)", c.fmt_s(peer_s), c.fmt_s(peer_s / partitions)],
-        ["runyard ParallelRunStep on Ray", c.fmt_s(ours_s), c.fmt_s(ours_s / partitions)],
-    ]), flush=True)
+    ratio = report(f"{partitions} partitions on a loopback Ray cluster (1 node, {WORKERS} CPUs)", args.repeat,
+                   ("Ray tasks by hand (peer)", peer), ("runyard ParallelRunStep on Ray", ours), partitions)
     goals.append(c.goal_line("runyard on Ray / Ray tasks", f"{ratio:.2f}x", f"<= {GOAL_RAY_RATIO}x",
                              ratio <= GOAL_RAY_RATIO))
     result.update({"ray_peer_s": peer, "ray_runyard_s": ours, "ray_ratio": ratio})
@@ -374,17 +368,22 @@ def r_section(ws, src, dataset, work, partitions, args, result, goals) -> None:
                                  "mclapply", suffix="rds"))
         print(f"round {round_ + 1}: runyard with an R entry script ...", flush=True)
         ours.append(runyard_side(ws, src, dataset, work / f"r{round_}", partitions, False, entry="entry.R")[0])
-    peer_s, ours_s = c.median(peer), c.median(ours)
-    ratio = ours_s / peer_s
-    print(f"\n{partitions} partitions in R, lm + saveRDS each, {WORKERS} workers (wall clock, median of "
-          f"{args.repeat})\n")
-    print(c.table(["", "total", "per partition"], [
-        ["parallel::mclapply(mc.cores = 2) (peer)", c.fmt_s(peer_s), c.fmt_s(peer_s / partitions)],
-        ["runyard ParallelRunStep, R entry script", c.fmt_s(ours_s), c.fmt_s(ours_s / partitions)],
-    ]), flush=True)
+    ratio = report(f"{partitions} partitions in R, lm + saveRDS each, {WORKERS} workers", args.repeat,
+                   ("parallel::mclapply(mc.cores = 2) (peer)", peer),
+                   ("runyard ParallelRunStep, R entry script", ours), partitions)
     goals.append(c.goal_line(f"R: runyard / mclapply ({partitions} partitions)", f"{ratio:.2f}x",
                              f"<= {GOAL_R_RATIO}x", ratio <= GOAL_R_RATIO))
     result.update({"r_partitions": partitions, "r_peer_s": peer, "r_runyard_s": ours, "r_ratio": ratio})
+
+
+def report(title: str, repeat: int, peer: tuple[str, list[float]], ours: tuple[str, list[float]],
+           partitions: int) -> float:
+    """The two sides' medians as a table; runyard's ratio to the peer."""
+    print(f"\n{title} (wall clock, median of {repeat})\n")
+    print(c.table(["", "total", "per partition"], [
+        [label, c.fmt_s(c.median(times)), c.fmt_s(c.median(times) / partitions)] for label, times in (peer, ours)
+    ]), flush=True)
+    return c.median(ours[1]) / c.median(peer[1])
 
 
 if __name__ == "__main__":
