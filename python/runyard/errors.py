@@ -42,7 +42,10 @@ class RunNotFoundError(NotFoundError):
 
 class ComputeTargetNotFoundError(NotFoundError, ConfigError):
     """No compute target of that name in this workspace (Azure's get-or-create idiom catches
-    it as ``ComputeTargetException``); a ``ConfigError`` too, as a config naming it is invalid."""
+    it as ``ComputeTargetException``); a ``ConfigError`` too, as a config naming it is invalid,
+    so the command line exits 2 (bad input), as it did before it was a ``NotFoundError``."""
+
+    exit_code = ConfigError.exit_code
 
 
 class EnvironmentBuildError(RunyardError):
