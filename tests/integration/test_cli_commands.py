@@ -263,7 +263,6 @@ def test_ctrl_c_while_following_exits_130_and_the_run_goes_on(cli_project: Path,
 
 def test_run_partitions_shows_a_parallel_steps_table_and_its_failed_traceback(cli_project: Path, tmp_path: Path):
     from parallel_runs import partitioned_run
-    pytest.importorskip("pandas")
     run = partitioned_run(Workspace.get(cli_project), tmp_path)
     wide = {**os.environ, "COLUMNS": "250"}
     text = runyard("run", "partitions", run.id, cwd=cli_project, env=wide)

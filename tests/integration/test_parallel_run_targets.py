@@ -21,8 +21,7 @@ from runyard import status as st
 from runyard.environment import CondaDependencies
 from runyard.pipeline.steps import ParallelRunConfig, ParallelRunStep
 
-pd = pytest.importorskip("pandas")
-pytest.importorskip("pyarrow")
+import pandas as pd
 
 # Each file holds a word that says what run() does with it: "ok", "raise", "flaky" (raises on
 # its first try of the test; its mark is in the step's output, which a resubmission carries

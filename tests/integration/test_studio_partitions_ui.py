@@ -23,7 +23,6 @@ from runyard import Experiment, Workspace
 from server_service import stop_server
 from studio_browser import screenshot, serious_violations, start_studio
 
-pytest.importorskip("pandas")
 
 
 @pytest.fixture(scope="module")

@@ -208,7 +208,6 @@ def test_the_studio_serves_the_snapshots_a_folders_own_runs_took(project, tmp_pa
 def test_the_studio_serves_a_parallel_steps_partition_table_a_page_at_a_time(project, tmp_path):
     import json
     from parallel_runs import partitioned_run
-    pytest.importorskip("pandas")
     ws = Workspace.get(project)
     step_run = partitioned_run(ws, tmp_path)
     # a table at the scale: 10,000 mini batches, every 1,000th failed
