@@ -104,6 +104,7 @@ class ParallelRunStep(PipelineStep):
             raise ConfigError(f"{what}: two inputs are named {self.partitioned!r}; name them apart with "
                               f"as_named_input(name) / as_input(name=...)")
         self._given_inputs = self._partitioned_inputs = partitioned
+        self._given_datasets = list(self.datasets)  # _config derives both per target from these
         # every other input (side_inputs, data in arguments) reaches each worker whole
         self.side = [name for name in [*(i.name for i in self.inputs), *(d.name for d in self.datasets)]
                      if name not in self.partitioned]
@@ -214,7 +215,7 @@ class ParallelRunStep(PipelineStep):
         self._partitioned_inputs = [item.delivered() if target.type != "local" and _read_in_place(item) else item
                                     for item in self._given_inputs]
         delivered = {item.name: item for item in self._partitioned_inputs}
-        self.datasets = [delivered.get(d.name, d) if _read_in_place(d) else d for d in self.datasets]
+        self.datasets = [delivered.get(d.name, d) if _read_in_place(d) else d for d in self._given_datasets]
         # the target decides where the workers run, so the command says it once the target is known
         self.command = self._command("ray" if target.type == "ray" else "processes")
         return config
